@@ -1,0 +1,1 @@
+"""mocaplab.analysis: see the README section for this stage."""

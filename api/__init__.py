@@ -1,0 +1,1 @@
+"""mocaplab.api: see the README section for this stage."""

@@ -1,0 +1,1 @@
+"""mocaplab.calibration: see the README section for this stage."""

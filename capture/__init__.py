@@ -1,0 +1,1 @@
+"""mocaplab.capture: see the README section for this stage."""

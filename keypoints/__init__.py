@@ -1,0 +1,1 @@
+"""mocaplab.keypoints: see the README section for this stage."""

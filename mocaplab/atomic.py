@@ -1,0 +1,93 @@
+"""Atomic file writes: write a temporary file beside the target, then rename it into place.
+
+A crash or Ctrl-C in the middle of a write leaves the previous file intact (or no file), never a
+truncated one. ``overwrite=False`` refuses to replace an existing file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocaplab.errors import OutputExistsError
+
+
+def check_writable(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Return ``path`` as a Path; raise :class:`OutputExistsError` if it exists and overwrite is off."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} already exists; pass overwrite (--force) to replace it")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success rename it onto ``path``.
+
+    The temporary name keeps the target's suffix so that libraries which pick a format from the
+    extension (OpenCV, matplotlib) still work. On an exception the temporary file is removed and
+    the target is left as it was.
+    """
+    path = check_writable(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                    dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if not overwrite and path.exists():  # appeared while we were writing
+            raise OutputExistsError(f"{path} appeared while writing; not replacing it")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
+    """Atomically write ``data`` to ``path``."""
+    with atomic_path(path, overwrite) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str, overwrite: bool = True) -> Path:
+    """Atomically write UTF-8 ``text`` to ``path``."""
+    return write_bytes(path, text.encode("utf-8"), overwrite)
+
+
+def write_json(path: str | os.PathLike, obj: Any, overwrite: bool = True) -> Path:
+    """Atomically write ``obj`` as indented JSON (NaN written as ``null``)."""
+    text = json.dumps(_json_safe(obj), indent=2, allow_nan=False)
+    return write_text(path, text + "\n", overwrite)
+
+
+def save_npz(path: str | os.PathLike, overwrite: bool = True, **arrays: Any) -> Path:
+    """Atomically write a compressed ``.npz`` with the given arrays."""
+    with atomic_path(path, overwrite) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    return Path(path)
+
+
+def _json_safe(obj: Any) -> Any:
+    """Convert NumPy scalars/arrays to Python types and NaN/inf to None, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _json_safe(obj.item())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj

@@ -1,0 +1,152 @@
+"""The trial folder of CONVENTIONS.md.
+
+::
+
+    TRIAL/
+      videos/<camera>.<ext>     one video per camera
+      timestamps.csv            camera, frame, time_s
+      meta.json                 subject, trial, fps, cameras, calibration, software version
+      keypoints2d.npz           written by `mocaplab detect`
+      points3d.npz              written by `mocaplab triangulate`
+      metrics.json              written by `mocaplab analyze`
+
+A stage reads the files of the stage before it and writes its own, atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocaplab import __version__
+from mocaplab.atomic import write_json, write_text
+from mocaplab.errors import InputError, OutputExistsError
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+
+
+class Trial:
+    """A trial folder. Creating the object touches nothing on disk."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Trial({str(self.path)!r})"
+
+    # --- paths ----------------------------------------------------------------------------------
+    @property
+    def videos_dir(self) -> Path:
+        return self.path / "videos"
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / "meta.json"
+
+    @property
+    def timestamps_path(self) -> Path:
+        return self.path / "timestamps.csv"
+
+    @property
+    def keypoints2d_path(self) -> Path:
+        return self.path / "keypoints2d.npz"
+
+    @property
+    def points3d_path(self) -> Path:
+        return self.path / "points3d.npz"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.json"
+
+    @property
+    def calibration_path(self) -> Path | None:
+        """The calibration named in meta.json (relative to the trial folder), if any."""
+        cal = self.meta.get("calibration") if self.meta_path.exists() else None
+        if not cal:
+            local = self.path / "calibration.toml"
+            return local if local.exists() else None
+        p = Path(cal)
+        return p if p.is_absolute() else (self.path / p).resolve()
+
+    # --- contents -------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.meta_path.is_file()
+
+    def video_paths(self) -> dict[str, Path]:
+        """Camera name -> video file, in natural name order."""
+        if not self.videos_dir.is_dir():
+            raise InputError(f"{self.path} has no videos/ folder")
+        vids = sorted(p for p in self.videos_dir.iterdir()
+                      if p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith("."))
+        if not vids:
+            raise InputError(f"{self.videos_dir} holds no video files ({', '.join(VIDEO_EXTENSIONS)})")
+        return {p.stem: p for p in vids}
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        if not self.meta_path.is_file():
+            raise InputError(f"{self.path} is not a trial folder (no meta.json)")
+        try:
+            return json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{self.meta_path} is not valid JSON: {exc}") from None
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        meta = dict(meta)
+        meta.setdefault("software_version", f"mocaplab {__version__}")
+        write_json(self.meta_path, meta)
+
+    def update_meta(self, **changes: Any) -> dict[str, Any]:
+        meta = self.meta
+        meta.update(changes)
+        self.write_meta(meta)
+        return meta
+
+    def read_timestamps(self) -> dict[str, np.ndarray]:
+        """Camera name -> (F,) frame times in seconds, ordered by frame."""
+        if not self.timestamps_path.is_file():
+            raise InputError(f"{self.path} has no timestamps.csv")
+        per_cam: dict[str, list[tuple[int, float]]] = {}
+        with open(self.timestamps_path, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    per_cam.setdefault(row["camera"], []).append(
+                        (int(row["frame"]), float(row["time_s"])))
+                except (KeyError, ValueError) as exc:
+                    raise InputError(f"{self.timestamps_path}: bad row {row}: {exc}") from None
+        return {cam: np.array([t for _, t in sorted(rows)]) for cam, rows in per_cam.items()}
+
+    def write_timestamps(self, timestamps: dict[str, np.ndarray]) -> None:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["camera", "frame", "time_s"])
+        for cam, times in timestamps.items():
+            for i, t in enumerate(np.asarray(times, dtype=float)):
+                w.writerow([cam, i, f"{t:.6f}"])
+        write_text(self.timestamps_path, buf.getvalue())
+
+    # --- creation -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike, *, subject: str = "", trial: str | None = None,
+               fps: float | None = None, cameras: list[str] | None = None,
+               calibration: str | None = None, overwrite: bool = False,
+               **extra: Any) -> Trial:
+        """Create a trial folder with its meta.json; refuse to reuse a recorded one unless asked."""
+        t = cls(path)
+        if t.path.exists() and any(t.path.iterdir()) and not overwrite:
+            raise OutputExistsError(f"{t.path} already exists and is not empty; "
+                                    "choose another folder or pass --force")
+        t.videos_dir.mkdir(parents=True, exist_ok=True)
+        meta = {"subject": subject, "trial": trial or t.path.name, "fps": fps,
+                "cameras": cameras or [], "calibration": calibration,
+                "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), **extra}
+        t.write_meta(meta)
+        return t

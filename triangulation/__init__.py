@@ -1,0 +1,1 @@
+"""mocaplab.triangulation: see the README section for this stage."""

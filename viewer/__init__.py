@@ -1,0 +1,1 @@
+"""mocaplab.viewer: see the README section for this stage."""
