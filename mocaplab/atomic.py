@@ -20,7 +20,7 @@ from mocaplab.errors import OutputExistsError
 
 
 def check_writable(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Return ``path`` as a Path; raise :class:`OutputExistsError` if it exists and overwrite is off."""
+    """``path`` as a Path; :class:`OutputExistsError` if it exists and overwrite is off."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} already exists; pass overwrite (--force) to replace it")

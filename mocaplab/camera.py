@@ -168,7 +168,7 @@ class Camera:
         return np.stack([u, v], axis=-1)
 
     def rays(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """World-frame rays through distorted pixels (..., 2): (origin (3,), unit directions (..., 3))."""
+        """World rays through distorted pixels (..., 2): origin (3,), unit directions (..., 3)."""
         xn = self.undistort_points(pixels)
         d_cam = np.concatenate([xn, np.ones(xn.shape[:-1] + (1,))], axis=-1)
         d_world = d_cam @ self.rotation
@@ -278,7 +278,7 @@ class CameraSet:
         return out
 
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write the aniposelib-compatible TOML atomically; refuse to replace a file unless asked."""
+        """Write the aniposelib-compatible TOML atomically; replace a file only if asked."""
         data = tomli_w.dumps(self.to_toml_dict())
         with atomic_path(path, overwrite) as tmp:
             tmp.write_text(data, encoding="utf-8")

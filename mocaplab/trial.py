@@ -87,7 +87,8 @@ class Trial:
         vids = sorted(p for p in self.videos_dir.iterdir()
                       if p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith("."))
         if not vids:
-            raise InputError(f"{self.videos_dir} holds no video files ({', '.join(VIDEO_EXTENSIONS)})")
+            raise InputError(f"{self.videos_dir} holds no video files "
+                             f"({', '.join(VIDEO_EXTENSIONS)})")
         return {p.stem: p for p in vids}
 
     @property
