@@ -1,0 +1,148 @@
+"""The progression frame of a trial: which way the subject walks, from the data.
+
+Overground: the horizontal velocity of the pelvis centre (smoothed over about one stride) gives
+the heading; frames where it turns (heading rate above ``turn_rate_deg_s``) or where the subject
+stands still are excluded, and the remaining straight runs are *passes*, each with its own
+direction (so a trial walking there and back gives two passes with opposite directions).
+Treadmill: the pelvis does not travel; the heading is the direction the pelvis faces.
+
+As Plug-in Gait does, a pass whose direction lies within ``snap_deg`` of a lab axis (+/-X, +/-Y)
+uses that axis exactly (labs lay walkways along an axis; this reproduces Vicon's angles); other
+directions are used as measured. ``snap_deg=0`` always uses the measured direction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from mocaplab.analysis.landmarks import Landmarks
+from mocaplab.analysis.signal import fill_gaps, lowpass, runs
+
+
+@dataclasses.dataclass(frozen=True)
+class Pass:
+    """A straight walking bout: frames [start, stop), forward unit vector (3,) horizontal."""
+
+    start: int
+    stop: int
+    forward: tuple[float, float, float]
+    snapped_to_lab_axis: bool
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Progression:
+    """Per-frame progression frame.
+
+    Attributes:
+        rotation: (F, 3, 3) columns forward, left, up in the lab; NaN on excluded frames.
+        passes: the straight bouts.
+        excluded: (F,) True for turning / standing / unknown frames.
+        treadmill: True if the pelvis did not travel while the feet moved.
+        speed_m_s: (F,) smoothed horizontal pelvis speed.
+    """
+
+    rotation: np.ndarray
+    passes: tuple[Pass, ...]
+    excluded: np.ndarray
+    treadmill: bool
+    speed_m_s: np.ndarray
+
+    @property
+    def forward(self) -> np.ndarray:
+        return self.rotation[:, :, 0]
+
+    @property
+    def left(self) -> np.ndarray:
+        return self.rotation[:, :, 1]
+
+    def describe(self) -> dict:
+        return {
+            "treadmill": self.treadmill,
+            "passes": [{"start_index": p.start, "stop_index": p.stop,
+                        "forward": list(p.forward), "snapped_to_lab_axis": p.snapped_to_lab_axis}
+                       for p in self.passes],
+            "excluded_frames": int(self.excluded.sum()),
+        }
+
+
+def pelvis_centre(lm: Landmarks) -> np.ndarray:
+    """(F, 3) pelvis centre: mean of the available pelvis landmarks (ASIS/PSIS, else hips)."""
+    for roles in (("LASI", "RASI", "LPSI", "RPSI"), ("LASI", "RASI", "SACR"), ("LHJC", "RHJC"),
+                  ("LSHO", "RSHO")):
+        if lm.has(*roles):
+            return np.mean([lm.get(r) for r in roles], axis=0)
+    return np.full((lm.n_frames, 3), np.nan)
+
+
+def facing_direction(lm: Landmarks) -> np.ndarray:
+    """(F, 3) horizontal unit vector the pelvis (or shoulders) faces: (left - right) x up."""
+    for left, right in (("LASI", "RASI"), ("LHJC", "RHJC"), ("LSHO", "RSHO")):
+        if lm.has(left, right):
+            lat = lm.get(left) - lm.get(right)
+            fwd = np.cross(lat, [0.0, 0.0, 1.0])  # left x up = forward
+            fwd[:, 2] = 0
+            with np.errstate(invalid="ignore"):
+                return fwd / np.linalg.norm(fwd, axis=1, keepdims=True)
+    return np.full((lm.n_frames, 3), np.nan)
+
+
+def _snap(forward: np.ndarray, snap_deg: float) -> tuple[np.ndarray, bool]:
+    axes = np.array([[1.0, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0]])
+    cos = axes @ forward
+    k = int(np.argmax(cos))
+    if snap_deg > 0 and cos[k] >= np.cos(np.radians(snap_deg)):
+        return axes[k], True
+    return forward, False
+
+
+def _frame(forward: np.ndarray) -> np.ndarray:
+    up = np.array([0.0, 0.0, 1.0])
+    left = np.cross(up, forward)
+    return np.stack([forward, left, up], axis=-1)
+
+
+def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float = 30.0,
+                min_speed_m_s: float = 0.15, min_pass_s: float = 1.0) -> Progression:
+    """Find the progression frame per frame; see the module docstring."""
+    F, fps = lm.n_frames, lm.fps
+    centre = fill_gaps(pelvis_centre(lm), fps, 0.5)
+    smooth = lowpass(centre, fps, 0.8)   # about one stride: removes the side-to-side sway
+    vel = np.gradient(smooth, 1.0 / fps, axis=0) if F > 1 else np.zeros_like(smooth)
+    vel[:, 2] = 0.0
+    speed = np.linalg.norm(vel, axis=1)
+    facing = facing_direction(lm)
+    rotation = np.full((F, 3, 3), np.nan)
+    excluded = np.ones(F, dtype=bool)
+    passes: list[Pass] = []
+
+    moving = np.isfinite(speed) & (speed > min_speed_m_s)
+    treadmill = bool(np.nanmedian(speed) < min_speed_m_s) if np.isfinite(speed).any() else False
+    if treadmill:
+        ok = np.isfinite(facing).all(axis=1)
+        if ok.any():
+            fwd = np.nanmean(facing[ok], axis=0)
+            fwd /= np.linalg.norm(fwd)
+            fwd, snapped = _snap(fwd, snap_deg)
+            rotation[ok] = _frame(fwd)
+            excluded[ok] = False
+            for s, e in runs(ok):
+                passes.append(Pass(s, e, tuple(map(float, fwd)), snapped))
+        return Progression(rotation, tuple(passes), excluded, True, speed)
+
+    with np.errstate(invalid="ignore"):
+        heading = np.unwrap(np.where(moving, np.arctan2(vel[:, 1], vel[:, 0]), 0.0))
+    rate = np.degrees(np.abs(np.gradient(heading, 1.0 / fps))) if F > 1 else np.zeros(F)
+    straight = moving & (rate < turn_rate_deg_s)
+    min_len = int(round(min_pass_s * fps))
+    for s, e in runs(straight):
+        if e - s < min(min_len, max(F // 2, 2)):
+            continue
+        d = vel[s:e].mean(axis=0)
+        fwd = d / np.linalg.norm(d)
+        fwd, snapped = _snap(fwd, snap_deg)
+        rotation[s:e] = _frame(fwd)
+        excluded[s:e] = False
+        passes.append(Pass(s, e, tuple(map(float, fwd)), snapped))
+    return Progression(rotation, tuple(passes), excluded, False, speed)

@@ -1,0 +1,304 @@
+"""The lab index: subjects, sessions, trials, calibrations, processing status, metric summaries
+and processing jobs, in any SQLAlchemy database (SQLite file by default, PostgreSQL by URL).
+
+Only portable SQLAlchemy Core/ORM constructs are used (no dialect-specific SQL), so the same code
+runs on ``sqlite:///lab.db`` and ``postgresql+psycopg://user@host/db``. The trial folders stay the
+source of truth: :func:`index_lab` / :func:`index_trial` (re)build rows from them and can be rerun
+at any time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.pool import StaticPool
+
+from mocaplab.api import labdata
+from mocaplab.api.paths import TrialRef, iter_trial_dirs, ref_from_path
+from mocaplab.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Subject(Base):
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    sex: Mapped[str | None] = mapped_column(String(16))
+    age: Mapped[float | None] = mapped_column(Float)
+    sessions: Mapped[list[SessionRow]] = relationship(back_populates="subject",
+                                                      cascade="all, delete-orphan")
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("subject_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    date: Mapped[str | None] = mapped_column(String(32))
+    subject: Mapped[Subject] = relationship(back_populates="sessions")
+    trials: Mapped[list[TrialRow]] = relationship(back_populates="session",
+                                                  cascade="all, delete-orphan")
+
+
+class Calibration(Base):
+    __tablename__ = "calibrations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_cameras: Mapped[int | None] = mapped_column(Integer)
+    date: Mapped[str | None] = mapped_column(String(32))
+
+
+class TrialRow(Base):
+    __tablename__ = "trials"
+    __table_args__ = (UniqueConstraint("session_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    fps: Mapped[float | None] = mapped_column(Float)
+    n_cameras: Mapped[int | None] = mapped_column(Integer)
+    calibration_id: Mapped[int | None] = mapped_column(ForeignKey("calibrations.id"))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    indexed_at: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    session: Mapped[SessionRow] = relationship(back_populates="trials")
+    calibration: Mapped[Calibration | None] = relationship()
+    metrics: Mapped[list[MetricSummary]] = relationship(back_populates="trial",
+                                                        cascade="all, delete-orphan")
+
+
+class MetricSummary(Base):
+    __tablename__ = "metric_summaries"
+    __table_args__ = (UniqueConstraint("trial_id", "name", "side"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    side: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    trial: Mapped[TrialRow] = relationship(back_populates="metrics")
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trial_key: Mapped[str] = mapped_column(String(200), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # queued running succeeded failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(1000), default="")
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    created: Mapped[_dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+    finished: Mapped[_dt.datetime | None] = mapped_column(DateTime)
+
+
+def default_db_url(lab_dir: Path) -> str:
+    """``sqlite:///LAB/.mocaplab/index.db`` (the embedded default)."""
+    return f"sqlite:///{Path(lab_dir).resolve() / '.mocaplab' / 'index.db'}"
+
+
+def make_engine(db_url: str) -> Engine:
+    """An engine for ``db_url`` with the tables created; SQLite gets WAL and a busy timeout."""
+    if db_url.startswith("sqlite"):
+        memory = db_url in ("sqlite://", "sqlite:///:memory:")
+        if not memory:
+            path = db_url.split("///", 1)[-1]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30},
+                               poolclass=StaticPool if memory else None)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn, _record):  # pragma: no cover - trivial
+            cur = conn.cursor()
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    else:
+        engine = create_engine(db_url, pool_pre_ping=True)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
+                     meta: dict[str, Any]) -> Calibration | None:
+    cal = meta.get("calibration")
+    path = None
+    if cal:
+        p = Path(cal)
+        path = p if p.is_absolute() else (trial_dir / p)
+    elif (trial_dir / "calibration.toml").is_file():
+        path = trial_dir / "calibration.toml"
+    elif (trial_dir.parent / "calibration.toml").is_file():
+        path = trial_dir.parent / "calibration.toml"
+    if path is None or not path.is_file():
+        return None
+    path = path.resolve()
+    root = lab_dir.resolve()
+    stored = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    digest = _sha256(path)
+    row = db.scalar(select(Calibration).where(Calibration.path == stored))
+    if row is None:
+        row = Calibration(path=stored, sha256=digest)
+        db.add(row)
+    row.sha256 = digest
+    try:
+        import tomllib
+
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        row.n_cameras = sum(1 for k, v in data.items() if k != "metadata" and isinstance(v, dict))
+        md = data.get("metadata") or {}
+        row.date = str(md.get("date")) if md.get("date") else None
+    except (OSError, ValueError) as exc:
+        log.warning("calibration %s is not readable TOML: %s", path, exc)
+    return row
+
+
+def _upsert_trial(db: Session, lab_dir: Path, trial_dir: Path) -> TrialRow:
+    ref = ref_from_path(lab_dir, trial_dir)
+    meta = labdata.load_meta(trial_dir)
+    subj = db.scalar(select(Subject).where(Subject.code == ref.subject))
+    if subj is None:
+        subj = Subject(code=ref.subject)
+        db.add(subj)
+        db.flush()
+    if meta.get("sex"):
+        subj.sex = str(meta["sex"])[:16]
+    if isinstance(meta.get("age"), int | float):
+        subj.age = float(meta["age"])
+    sess = db.scalar(select(SessionRow).where(SessionRow.subject_id == subj.id,
+                                              SessionRow.code == ref.session))
+    if sess is None:
+        sess = SessionRow(subject_id=subj.id, code=ref.session)
+        db.add(sess)
+        db.flush()
+    if meta.get("date"):
+        sess.date = str(meta["date"])[:32]
+    row = db.scalar(select(TrialRow).where(TrialRow.key == ref.key))
+    if row is None:
+        row = TrialRow(key=ref.key, session_id=sess.id, code=ref.trial, status="created")
+        db.add(row)
+        db.flush()
+    st = labdata.trial_status(trial_dir)
+    row.status = st["status"]
+    row.files = {k: v for k, v in st.items() if k.startswith("has_")}
+    row.meta = {k: v for k, v in meta.items() if isinstance(v, str | int | float | bool | list)}
+    row.fps = float(meta["fps"]) if isinstance(meta.get("fps"), int | float) else None
+    row.n_cameras = len(meta.get("cameras") or []) or None
+    row.calibration = _calibration_row(db, lab_dir, trial_dir, meta)
+    row.indexed_at = utcnow()
+    row.error = None
+    db.execute(delete(MetricSummary).where(MetricSummary.trial_id == row.id))
+    if st["has_analyzed"]:
+        try:
+            metrics = labdata.load_metrics(trial_dir)
+            pts = trial_dir / "points3d.npz"
+            for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
+                db.add(MetricSummary(trial_id=row.id, **s))
+        except InputError as exc:
+            row.error = str(exc)[:1000]
+            row.status = "error"
+    return row
+
+
+def index_trial(db_url: str | Engine, trial_path: str | os.PathLike,
+                lab_dir: str | os.PathLike | None = None) -> str:
+    """Index (or re-index) one trial folder; returns its key ``subject/session/trial``.
+
+    The pipeline calls this after each stage. ``lab_dir`` defaults to the folder three levels
+    above the trial (LAB/<subject>/<session>/<trial>).
+    """
+    trial_dir = Path(trial_path).resolve()
+    lab = Path(lab_dir).resolve() if lab_dir else trial_dir.parents[2]
+    engine = make_engine(db_url) if isinstance(db_url, str) else db_url
+    try:
+        with Session(engine) as db, db.begin():
+            return _upsert_trial(db, lab, trial_dir).key
+    finally:
+        if isinstance(db_url, str):
+            engine.dispose()
+
+
+def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
+              progress=None) -> dict[str, Any]:
+    """Index every trial of ``lab_dir``; drop rows of trials whose folder is gone.
+
+    Returns counts: ``{"trials": n, "errors": [...], "removed": n}``. ``progress`` is an optional
+    iterable wrapper (e.g. tqdm).
+    """
+    lab = Path(lab_dir).resolve()
+    if not lab.is_dir():
+        raise InputError(f"lab folder {lab} does not exist")
+    engine = make_engine(db_url) if isinstance(db_url, str) else db_url
+    dirs = list(iter_trial_dirs(lab))
+    errors: list[str] = []
+    seen: set[str] = set()
+    try:
+        for d in progress(dirs) if progress else dirs:
+            try:
+                with Session(engine) as db, db.begin():
+                    seen.add(_upsert_trial(db, lab, d).key)
+            except InputError as exc:
+                errors.append(f"{d}: {exc}")
+        removed = 0
+        with Session(engine) as db, db.begin():
+            for row in db.scalars(select(TrialRow)).all():
+                if row.key not in seen:
+                    db.delete(row)
+                    removed += 1
+    finally:
+        if isinstance(db_url, str):
+            engine.dispose()
+    return {"trials": len(seen), "errors": errors, "removed": removed}
+
+
+def trial_summary(row: TrialRow) -> dict[str, Any]:
+    """A trial row as the API shows it in lists."""
+    ref = TrialRef.parse(row.key)
+    return {"key": row.key, "subject": ref.subject, "session": ref.session, "trial": ref.trial,
+            "status": row.status, "fps": row.fps, "n_cameras": row.n_cameras,
+            "date": row.session.date if row.session else None,
+            "calibration": row.calibration.path if row.calibration else None,
+            "indexed_at": row.indexed_at.isoformat(timespec="seconds") + "Z",
+            "error": row.error}

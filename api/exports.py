@@ -1,0 +1,212 @@
+"""Exports of one trial for clinical records and other tools: tidy CSV, JSON, C3D, TRC.
+
+Every writer takes the trial folder and an :class:`ExportIdentity` (the subject label to print,
+already pseudonymised if asked) and writes atomically. Units follow CONVENTIONS.md (metres,
+seconds, degrees); C3D is written in millimetres by :func:`mocaplab.marker_io.write_c3d` with
+gait events and Plug-in Gait style angle outputs (``LPelvisAngles`` ...), so it opens in Mokka.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocaplab.api import labdata
+from mocaplab.api.auth import pseudonym
+from mocaplab.atomic import write_json, write_text
+from mocaplab.errors import InputError
+
+#: metrics.json segment -> (C3D output name, component order X, Y, Z).
+C3D_ANGLES = {
+    "pelvis": ("PelvisAngles", ("tilt", "obliquity", "rotation")),
+    "spine": ("SpineAngles", ("flexion", "lateral_flexion", "rotation")),
+    "thorax": ("ThoraxAngles", ("flexion", "lateral_flexion", "rotation")),
+    "hip": ("HipAngles", ("flexion", "adduction", "rotation")),
+}
+#: meta.json keys that can identify a person; dropped from pseudonymised exports.
+IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
+                    "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes"}
+FORMATS = ("csv", "json", "c3d", "trc")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportIdentity:
+    """The labels written into an export. ``pseudonymised`` tells readers which kind it is."""
+
+    subject: str
+    session: str
+    trial: str
+    pseudonymised: bool = False
+
+    @classmethod
+    def make(cls, subject: str, session: str, trial: str, key: bytes | str | None = None,
+             pseudonymise: bool = False) -> ExportIdentity:
+        if pseudonymise:
+            return cls(pseudonym(subject, key or b""), session, trial, True)
+        return cls(subject, session, trial, False)
+
+
+def export_meta(meta: dict[str, Any], ident: ExportIdentity) -> dict[str, Any]:
+    """meta.json as exported: identifying keys dropped when pseudonymised."""
+    out = {k: v for k, v in meta.items()
+           if not (ident.pseudonymised and k.lower() in IDENTIFYING_META)}
+    out["subject"] = ident.subject
+    out["pseudonymised"] = ident.pseudonymised
+    return out
+
+
+def tidy_rows(trial_dir: Path, ident: ExportIdentity, kind: str = "summary") -> list[dict]:
+    """Long-format rows (one value per row).
+
+    kind ``summary``: spatiotemporal per side, symmetry indices, leg length, angle ranges,
+    events; ``angles``: every angle sample (frame, time_s, segment, side, angle, value_deg);
+    ``points``: every 3D point (frame, time_s, keypoint, x_m, y_m, z_m).
+    """
+    base = {"subject": ident.subject, "session": ident.session, "trial": ident.trial}
+    if kind == "points":
+        from mocaplab.pose_data import Points3D
+
+        p = Points3D.load(trial_dir / "points3d.npz")
+        rows = []
+        for f in range(p.points.shape[0]):
+            for k, name in enumerate(p.keypoints):
+                x, y, z = (None if not np.isfinite(v) else round(float(v), 5)
+                           for v in p.points[f, k])
+                rows.append({**base, "frame": f + 1, "time_s": round(f / p.fps, 5),
+                             "keypoint": name, "x_m": x, "y_m": y, "z_m": z})
+        return rows
+    metrics = labdata.load_metrics(trial_dir)
+    first = int(metrics.get("first_frame") or 1)
+    fps = float(metrics.get("fps") or 0) or None
+    if kind == "angles":
+        rows = []
+        for seg, sides in (metrics.get("angles") or {}).items():
+            for side, comps in (sides or {}).items():
+                for comp, arr in (comps or {}).items():
+                    for i, v in enumerate(arr or []):
+                        frame = first + i
+                        rows.append({**base, "frame": frame,
+                                     "time_s": round((frame - 1) / fps, 5) if fps else None,
+                                     "segment": seg, "side": side, "angle": comp,
+                                     "value_deg": v})
+        return rows
+    if kind != "summary":
+        raise InputError(f"unknown CSV kind {kind!r}; use summary, angles or points")
+    pts = trial_dir / "points3d.npz"
+    rows = [{**base, "section": "metric", "name": s["name"], "side": s["side"],
+             "value": s["value"], "unit": s["unit"], "frame": None, "time_s": None}
+            for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None)]
+    rows += [{**base, "section": "event", "name": e["type"], "side": e["side"], "value": None,
+              "unit": "", "frame": e["frame"], "time_s": e["time_s"]}
+             for e in labdata.events(metrics)]
+    return rows
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows as CSV text (empty cells for None)."""
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return buf.getvalue()
+
+
+def write_csv(trial_dir: Path, out: Path, ident: ExportIdentity, kind: str = "summary") -> Path:
+    return write_text(out, csv_text(tidy_rows(Path(trial_dir), ident, kind)))
+
+
+def json_document(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
+    """meta (filtered), full metrics.json, summaries and the spatiotemporal table."""
+    trial_dir = Path(trial_dir)
+    metrics = labdata.load_metrics(trial_dir)
+    pts = trial_dir / "points3d.npz"
+    return {"format": "mocaplab-trial-export/1", "subject": ident.subject,
+            "session": ident.session, "trial": ident.trial,
+            "pseudonymised": ident.pseudonymised,
+            "meta": export_meta(labdata.load_meta(trial_dir), ident),
+            "spatiotemporal": labdata.spatiotemporal_rows(metrics),
+            "summary": labdata.flat_summaries(metrics, pts if pts.is_file() else None),
+            "metrics": metrics}
+
+
+def write_json_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
+    return write_json(out, json_document(trial_dir, ident))
+
+
+def c3d_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray]:
+    """Plug-in Gait style outputs ``{L,R}<Segment>Angles`` -> (n_frames, 3) degrees."""
+    out = {}
+    for seg, (label, comps) in C3D_ANGLES.items():
+        sides = (metrics.get("angles") or {}).get(seg) or {}
+        for side, prefix in (("left", "L"), ("right", "R")):
+            data = sides.get(side)
+            if not isinstance(data, dict):
+                continue
+            order = [c for c in comps if c in data] or list(data)[:3]
+            arr = np.full((n_frames, 3), np.nan)
+            for j, c in enumerate(order[:3]):
+                a = labdata.angle_array(data.get(c))[:n_frames]
+                arr[: len(a), j] = a
+            out[f"{prefix}{label}"] = arr
+    return out
+
+
+def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
+    """C3D with the 3D points (mm), gait events and angle outputs. Needs points3d.npz."""
+    from mocaplab.marker_io import Event, write_c3d
+    from mocaplab.pose_data import Points3D
+
+    trial_dir = Path(trial_dir)
+    metrics = labdata.load_metrics(trial_dir) if (trial_dir / "metrics.json").is_file() else {}
+    if (trial_dir / "points3d.npz").is_file():
+        p = Points3D.load(trial_dir / "points3d.npz")
+        points, labels, fps = p.points, list(p.keypoints), p.fps
+    elif metrics:
+        raise InputError(f"{trial_dir} has no points3d.npz to export as C3D")
+    else:
+        raise InputError(f"{trial_dir} has neither points3d.npz nor metrics.json")
+    ev = [Event(e["side"], e["type"], e["time_s"], e["frame"]) for e in labdata.events(metrics)]
+    first = int(metrics.get("first_frame") or 1)
+    return write_c3d(out, points, labels, fps, first_frame=first, events=ev,
+                     angles=c3d_angles(metrics, points.shape[0]))
+
+
+def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
+    from mocaplab.marker_io import write_trc
+    from mocaplab.pose_data import Points3D
+
+    p = Points3D.load(Path(trial_dir) / "points3d.npz")
+    return write_trc(out, p.points, list(p.keypoints), p.fps, units="m")
+
+
+def export_filename(ident: ExportIdentity, fmt: str, kind: str = "summary") -> str:
+    extra = "" if fmt != "csv" or kind == "summary" else f"_{kind}"
+    return f"{ident.subject}_{ident.session}_{ident.trial}{extra}.{fmt}"
+
+
+def export_trial(trial_dir: Path, out_dir: Path, fmt: str, ident: ExportIdentity,
+                 kind: str = "summary") -> Path:
+    """Write one export of ``trial_dir`` into ``out_dir``; returns the file written."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; use one of {FORMATS}")
+    out = Path(out_dir) / export_filename(ident, fmt, kind)
+    if fmt == "csv":
+        return write_csv(trial_dir, out, ident, kind)
+    if fmt == "json":
+        return write_json_export(trial_dir, out, ident)
+    if fmt == "c3d":
+        return write_c3d_export(trial_dir, out, ident)
+    return write_trc_export(trial_dir, out, ident)
+
+
+def dumps(obj: Any) -> str:
+    from mocaplab.atomic import _json_safe
+
+    return json.dumps(_json_safe(obj), allow_nan=False)

@@ -1,0 +1,150 @@
+"""MediaPipe Tasks PoseLandmarker (BlazePose, 33 landmarks) as a :class:`Detector`.
+
+VIDEO running mode (the landmarker tracks the person from frame to frame), timestamps in
+milliseconds computed from the video's fps and kept strictly increasing. Outputs:
+
+- points (F, 33, 2): ``x * width``, ``y * height`` of the normalised landmarks, i.e. pixel
+  coordinates in the distorted (as recorded) image. Landmarks MediaPipe extrapolates outside the
+  image are kept (with their low confidence).
+- confidence (F, 33): ``visibility * presence`` (both in [0, 1]: the landmark is in the frame
+  and not occluded).
+- frames without a person: NaN points and confidence 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
+from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints
+from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
+
+
+def frame_timestamps_ms(n_frames: int, fps: float) -> np.ndarray:
+    """(n_frames,) int64 timestamps ``round(i * 1000 / fps)`` in ms, made strictly increasing
+    (above 1000 fps rounding alone would repeat values, which VIDEO mode rejects)."""
+    i = np.arange(n_frames, dtype=np.int64)
+    ts = np.round(i * (1000.0 / fps)).astype(np.int64)
+    return np.maximum.accumulate(ts - i) + i if n_frames else ts
+
+
+def landmarks_to_arrays(landmarks, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """One pose's landmarks -> ((33, 2) pixels, (33,) confidence = visibility * presence)."""
+    raw = np.array([(lm.x, lm.y,
+                     1.0 if lm.visibility is None else lm.visibility,
+                     1.0 if lm.presence is None else lm.presence) for lm in landmarks],
+                   dtype=float)
+    pts = raw[:, :2] * (float(width), float(height))
+    conf = np.clip(raw[:, 2], 0, 1) * np.clip(raw[:, 3], 0, 1)
+    return pts, conf
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaPipePoseDetector:
+    """BlazePose through MediaPipe Tasks, one landmarker per video.
+
+    Attributes:
+        model_path: the ``.task`` file (see :func:`mocaplab.keypoints.resolve_model`).
+        min_detection_confidence, min_presence_confidence, min_tracking_confidence:
+            MediaPipe's thresholds (defaults are MediaPipe's).
+        overlap_decoding: decode in a background thread while the network runs.
+    """
+
+    model_path: str
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    overlap_decoding: bool = True
+    keypoint_names: tuple[str, ...] = MEDIAPIPE33_NAMES
+
+    def signature(self) -> str:
+        from mocaplab.keypoints.model_cache import sha256_file
+
+        return (f"mediapipe:{sha256_file(self.model_path)[:16]}:"
+                f"{self.min_detection_confidence}:{self.min_presence_confidence}:"
+                f"{self.min_tracking_confidence}")
+
+    def _create(self):
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from mediapipe.tasks.python.core.base_options import BaseOptions
+        from mediapipe.tasks.python.vision import (
+            PoseLandmarker,
+            PoseLandmarkerOptions,
+            RunningMode,
+        )
+
+        if not Path(self.model_path).is_file():
+            raise InputError(f"pose model {self.model_path} does not exist")
+        opts = PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=RunningMode.VIDEO, num_poses=1,
+            min_pose_detection_confidence=self.min_detection_confidence,
+            min_pose_presence_confidence=self.min_presence_confidence,
+            min_tracking_confidence=self.min_tracking_confidence)
+        try:
+            return PoseLandmarker.create_from_options(opts)
+        except (RuntimeError, ValueError) as exc:
+            raise InputError(f"{self.model_path} is not a usable MediaPipe pose landmarker "
+                             f"model: {exc}") from None
+
+    def detect(self, video_path: str | os.PathLike, *, max_frames: int | None = None,
+               on_frame: FrameCallback | None = None, fps: float | None = None
+               ) -> VideoKeypoints:
+        """Keypoints of one video.
+
+        Args:
+            video_path: the video file.
+            max_frames: only the first frames (quick checks).
+            on_frame: progress callback, called with the number of frames done.
+            fps: overrides the container's frame rate for the timestamps.
+        Raises:
+            InputError: unreadable video, zero frames, unusable model.
+        """
+        import mediapipe as mp
+
+        info = probe_video(video_path)
+        fps = float(fps or info.fps)
+        last_ts = -1
+        pts_list: list[np.ndarray] = []
+        conf_list: list[np.ndarray] = []
+        nan_pts = np.full((33, 2), np.nan)
+        zero_conf = np.zeros(33)
+        frames = (FrameReader(video_path, max_frames) if self.overlap_decoding
+                  else _Inline(video_path, max_frames))
+        with self._create() as landmarker, frames as reader:
+            for i, rgb in reader:
+                last_ts = max(round(i * 1000.0 / fps), last_ts + 1)
+                h, w = rgb.shape[:2]
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+                result = landmarker.detect_for_video(image, last_ts)
+                if result.pose_landmarks:
+                    p, c = landmarks_to_arrays(result.pose_landmarks[0], w, h)
+                else:
+                    p, c = nan_pts, zero_conf
+                pts_list.append(p)
+                conf_list.append(c)
+                if on_frame is not None:
+                    on_frame(i + 1)
+        if not pts_list:
+            raise InputError(f"video {video_path} has no decodable frames")
+        return VideoKeypoints(np.stack(pts_list), np.stack(conf_list), self.keypoint_names,
+                              fps, source=f"mediapipe:{Path(self.model_path).name}")
+
+
+class _Inline:
+    """The same interface as FrameReader, decoding in the caller's thread."""
+
+    def __init__(self, path, max_frames):
+        self._it = iter_frames(path, max_frames)
+
+    def __enter__(self):
+        return self._it
+
+    def __exit__(self, *exc):
+        self._it.close()

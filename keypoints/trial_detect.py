@@ -1,0 +1,281 @@
+"""2D keypoints for every camera of a trial folder, in parallel, resumable.
+
+- One spawned worker process per camera at a time (``workers`` of them), one detector each; in
+  each worker a reader thread decodes frames while the network runs (:class:`FrameReader`).
+- Progress: one tqdm bar per camera on stderr, fed by the workers through a queue.
+- Resumable: each finished camera is saved to ``TRIAL/.keypoints2d_parts/<camera>.npz`` with a
+  fingerprint (video size and mtime, detector signature, frame limit); a rerun reuses the parts
+  whose fingerprint still matches, unless ``force``.
+- Output: ``TRIAL/keypoints2d.npz`` (:class:`mocaplab.pose_data.Keypoints2D`), cameras = video
+  stems, fps from the videos. Different fps or frame counts between cameras are logged as
+  warnings (shorter cameras are padded with NaN / confidence 0).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import logging
+import multiprocessing as mp
+import os
+import queue
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mocaplab.atomic import save_npz
+from mocaplab.errors import InputError
+from mocaplab.keypoints.detector import Detector, VideoKeypoints
+from mocaplab.pose_data import Keypoints2D
+from mocaplab.trial import Trial
+
+log = logging.getLogger(__name__)
+
+PARTS_DIR = ".keypoints2d_parts"
+
+#: set in each worker process by :func:`_init_worker` (the progress queue to the parent).
+_progress_queue = None
+
+
+def _fingerprint(video: Path, detector: Detector, max_frames: int | None) -> str:
+    st = video.stat()
+    return json.dumps({"video": video.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                       "detector": detector.signature(), "max_frames": max_frames},
+                      sort_keys=True)
+
+
+def part_path(trial: Trial, camera: str) -> Path:
+    return trial.path / PARTS_DIR / f"{camera}.npz"
+
+
+def load_part(path: Path, fingerprint: str) -> VideoKeypoints | None:
+    """A cached camera result, or None when absent, unreadable or made from other inputs."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["fingerprint"]) != fingerprint:
+                return None
+            return VideoKeypoints(z["points"], z["confidence"], tuple(z["keypoints"].tolist()),
+                                  float(z["fps"]), str(z["source"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def save_part(path: Path, kp: VideoKeypoints, fingerprint: str) -> None:
+    save_npz(path, points=kp.points, confidence=kp.confidence,
+             keypoints=np.array(kp.keypoints), fps=np.float64(kp.fps),
+             source=np.array(kp.source), fingerprint=np.array(fingerprint))
+
+
+def _init_worker(progress_queue) -> None:
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _run_camera(detector: Detector, camera: str, video: str, part: str, fingerprint: str,
+                max_frames: int | None) -> str:
+    """Worker entry point: detect one camera and save its part file; returns the camera."""
+    q = _progress_queue
+    last = [0]
+
+    def on_frame(n: int) -> None:
+        if q is not None and n - last[0] >= 5:
+            q.put((camera, n - last[0]))
+            last[0] = n
+
+    kp = detector.detect(video, max_frames=max_frames, on_frame=on_frame)
+    if q is not None and kp.n_frames > last[0]:
+        q.put((camera, kp.n_frames - last[0]))
+    save_part(Path(part), kp, fingerprint)
+    return camera
+
+
+def default_detector(model_path=None, variant: str = "full", progress: bool = True):
+    """The MediaPipe detector with its model resolved (explicit path, env, cache, download)."""
+    from mocaplab.keypoints.mediapipe_pose import MediaPipePoseDetector
+    from mocaplab.keypoints.model_cache import resolve_model
+
+    return MediaPipePoseDetector(str(resolve_model(model_path, variant, progress=progress)))
+
+
+def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike | None = None,
+                 workers: int | None = None, force: bool = False, progress: bool = True, *,
+                 variant: str = "full", detector: Detector | None = None,
+                 max_frames: int | None = None) -> Path:
+    """Detect 2D keypoints in every video of a trial and write ``keypoints2d.npz``.
+
+    Args:
+        trial: the trial folder (``videos/<camera>.<ext>``).
+        model_path: MediaPipe model; None resolves it (env var, cache, download).
+        workers: worker processes (default: min(cameras, CPU cores)); 1 runs in this process.
+        force: recompute cameras that already have a cached part.
+        progress: show one progress bar per camera on stderr.
+        variant: "lite", "full" or "heavy" when the model is resolved.
+        detector: another 2D source (see :class:`Detector`); overrides model_path/variant.
+        max_frames: only the first frames of each video (quick checks).
+    Returns:
+        Path of the written ``keypoints2d.npz``.
+    Raises:
+        InputError: no videos, unreadable video, no model.
+    """
+    trial = trial if isinstance(trial, Trial) else Trial(trial)
+    videos = trial.video_paths()
+    if detector is None:
+        detector = default_detector(model_path, variant, progress)
+    results: dict[str, VideoKeypoints] = {}
+    todo: dict[str, tuple[Path, Path, str]] = {}
+    for cam, video in videos.items():
+        fp = _fingerprint(video, detector, max_frames)
+        part = part_path(trial, cam)
+        cached = None if force else load_part(part, fp)
+        if cached is not None:
+            results[cam] = cached
+            log.info("%s: reusing %s", cam, part)
+        else:
+            todo[cam] = (video, part, fp)
+    if todo:
+        results.update(_run_all(detector, todo, workers, progress, max_frames))
+    kp2d = assemble(results, list(videos), timestamps=_trial_timestamps(trial))
+    return kp2d.save(trial.keypoints2d_path)
+
+
+def _frame_totals(todo, max_frames) -> dict[str, int]:
+    from mocaplab.keypoints.video import probe_video
+
+    totals = {}
+    for cam, (video, _, _) in todo.items():
+        n = probe_video(video).frame_count  # also fails early on a corrupt / empty video
+        totals[cam] = n if max_frames is None else min(n, max_frames)
+    return totals
+
+
+def _run_all(detector, todo, workers, progress, max_frames) -> dict[str, VideoKeypoints]:
+    from tqdm import tqdm
+
+    totals = _frame_totals(todo, max_frames)
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    bars = {cam: tqdm(total=totals[cam], desc=cam, position=i, unit="frame", file=sys.stderr,
+                      disable=not progress, leave=True, dynamic_ncols=True)
+            for i, cam in enumerate(todo)}
+    try:
+        if n_workers == 1:
+            for cam, (video, part, fp) in todo.items():
+                bar = bars[cam]
+                kp = detector.detect(video, max_frames=max_frames,
+                                     on_frame=lambda n, b=bar: b.update(n - b.n))
+                save_part(part, kp, fp)
+        else:
+            _run_pool(detector, todo, n_workers, bars, max_frames)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    out = {}
+    for cam, (_, part, fp) in todo.items():
+        kp = load_part(part, fp)
+        if kp is None:
+            raise InputError(f"{cam}: the worker did not leave a readable result at {part}")
+        out[cam] = kp
+    return out
+
+
+def _run_pool(detector, todo, n_workers, bars, max_frames) -> None:
+    ctx = mp.get_context("spawn")
+    progress_queue = ctx.Queue()
+    errors: list[tuple[str, BaseException]] = []
+    with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
+                                initializer=_init_worker, initargs=(progress_queue,)) as pool:
+        futures = {pool.submit(_run_camera, detector, cam, str(video), str(part), fp,
+                               max_frames): cam
+                   for cam, (video, part, fp) in todo.items()}
+        pending = set(futures)
+        try:
+            while pending:
+                _drain(progress_queue, bars, timeout=0.1)
+                done = {f for f in pending if f.done()}
+                for f in done:
+                    exc = f.exception()
+                    if exc is not None:
+                        errors.append((futures[f], exc))
+                        for other in pending - done:  # keep running ones, drop the rest
+                            other.cancel()
+                pending -= done
+                pending = {f for f in pending if not f.cancelled()}
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+        finally:
+            _drain(progress_queue, bars, timeout=0.0)
+    progress_queue.close()
+    if errors:
+        cam, exc = errors[0]
+        if isinstance(exc, InputError):
+            raise InputError(f"camera {cam}: {exc}") from None
+        raise RuntimeError(f"camera {cam}: detection failed: {exc!r}") from exc
+
+
+def _drain(progress_queue, bars, timeout: float) -> None:
+    try:
+        cam, n = progress_queue.get(timeout=timeout) if timeout else progress_queue.get_nowait()
+        bars[cam].update(n)
+        while True:
+            cam, n = progress_queue.get_nowait()
+            bars[cam].update(n)
+    except queue.Empty:
+        pass
+
+
+def _trial_timestamps(trial: Trial) -> dict[str, np.ndarray] | None:
+    if not trial.timestamps_path.is_file():
+        return None
+    try:
+        return trial.read_timestamps()
+    except InputError as exc:
+        log.warning("ignoring timestamps.csv: %s", exc)
+        return None
+
+
+def assemble(results: dict[str, VideoKeypoints], cameras: list[str],
+             timestamps: dict[str, np.ndarray] | None = None) -> Keypoints2D:
+    """Stack per-camera results into a :class:`Keypoints2D` (C, F, K).
+
+    Warns (logging and ``warnings``) when fps or frame counts differ between cameras; shorter
+    cameras are padded with NaN. ``timestamps`` (camera -> seconds) are included only when every
+    camera has one per frame.
+    """
+    kps = [results[c] for c in cameras]
+    names = kps[0].keypoints
+    for c, k in zip(cameras, kps, strict=True):
+        if k.keypoints != names:
+            raise InputError(f"camera {c} has keypoints {k.keypoints[:3]}..., "
+                             f"camera {cameras[0]} has {names[:3]}...; use one keypoint set")
+    fps = np.array([k.fps for k in kps])
+    counts = np.array([k.n_frames for k in kps])
+    if np.ptp(fps) > 1e-3 * fps.max():
+        _warn("cameras have different frame rates: " +
+              ", ".join(f"{c}={f:g}" for c, f in zip(cameras, fps, strict=True)) +
+              f"; using {fps[0]:g} fps. Frame i is then NOT the same instant in every camera: "
+              "resample or synchronise the videos first.")
+    if np.ptp(counts) > 0:
+        _warn("cameras have different frame counts: " +
+              ", ".join(f"{c}={n}" for c, n in zip(cameras, counts, strict=True)) +
+              f"; shorter cameras are padded with NaN to {counts.max()} frames. Check that the "
+              "videos are synchronised (same first and last instant).")
+    F, K = int(counts.max()), len(names)
+    points = np.full((len(kps), F, K, 2), np.nan)
+    conf = np.zeros((len(kps), F, K))
+    for i, k in enumerate(kps):
+        points[i, :k.n_frames] = k.points
+        conf[i, :k.n_frames] = k.confidence
+    ts = None
+    if timestamps and all(c in timestamps and len(timestamps[c]) >= F for c in cameras):
+        ts = np.stack([np.asarray(timestamps[c][:F], dtype=float) for c in cameras])
+    return Keypoints2D(points, conf, tuple(cameras), names, float(fps[0]), ts)
+
+
+def _warn(message: str) -> None:
+    log.warning("%s", message)
+    warnings.warn(message, stacklevel=3)

