@@ -18,7 +18,11 @@ Angles: intrinsic Y-X-Z Cardan angles (tilt/flexion, obliquity/lateral flexion, 
 the segment relative to the progression frame (pelvis, thorax) or of the thorax relative to the
 pelvis (spine). Per side as Vicon writes L/RPelvisAngles: both sides share tilt; the left side
 has obliquity = +X angle (left side up positive) and rotation = -Z angle (left side forward
-positive); the right side the opposite signs of those two. Thorax and spine use the same pattern.
+positive); the right side the opposite signs of those two. Thorax angles use the same pattern
+(this equals Plug-in Gait's thorax with its Z-down frame and 180 deg offsets); spine angles follow
+Plug-in Gait's spine joint, see :func:`spine_angles`. Pelvis signs are verified against Vicon's
+own outputs (walk.c3d); thorax and spine signs against pyCGM2's Vicon-validated CGM1
+descriptors, not against a Vicon file (none with upper-body outputs is available here).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
 from mocaplab.analysis.frames import cardan_yxz, frame_from_xy, frame_from_zx, relative
 from mocaplab.analysis.landmarks import Landmarks, pelvis_frame
 from mocaplab.analysis.progression import Progression
@@ -117,10 +120,18 @@ def thorax_angles(lm: Landmarks, prog: Progression) -> SegmentAngles:
 
 
 def spine_angles(lm: Landmarks) -> SegmentAngles:
-    """Spine = thorax relative to pelvis: flexion, lateral flexion, rotation (F, 3) per side."""
+    """Spine (thorax-pelvis) flexion, lateral flexion, rotation (F, 3) per side, as Vicon writes
+    L/RSpineAngles.
+
+    Plug-in Gait computes the spine joint with the thorax as proximal segment, whose frame points
+    Z down and Y right (our thorax frame turned 180 deg about x), and the pelvis as distal one,
+    then applies per-side signs and 180 deg offsets (as reproduced by pyCGM2's CGM1 clinical
+    descriptors). With (a, b, c) the Y-X-Z Cardan angles of the pelvis relative to our
+    (upright) thorax frame this reduces to left = (-a, b, -c), right = (-a, -b, c).
+    """
     prot, pmodel, _ = pelvis_rotation(lm)
     trot, tmodel, tnotes = thorax_rotation(lm)
-    cardan = cardan_yxz(relative(prot, trot))
+    cardan = cardan_yxz(relative(trot, prot)) * np.array([-1.0, 1.0, 1.0])
     notes = list(tnotes)
     if pmodel == "hip_centres":
         cardan[:, 0] = np.nan

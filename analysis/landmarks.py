@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -107,6 +108,13 @@ def find_landmarks(points: np.ndarray, labels: Sequence[str], fps: float, first_
                 i = norm.index(alias)
                 found[role], src[role] = points[:, i], labels[i]
                 break
+    if not found:
+        from mocaplab.errors import InputError
+
+        raise InputError(
+            "none of the input's labels is a known landmark (e.g. Plug-in Gait LASI/RASI/LHEE..., "
+            "mediapipe33 left_hip/left_heel..., BTS 'l asis'/'l heel'); labels: "
+            f"{list(labels)[:12]}" + ("..." if len(labels) > 12 else ""))
     up = detect_up_axis(found)
     if up != "z":
         rot = _to_z_up(up)
@@ -136,7 +144,8 @@ def detect_up_axis(found: Mapping[str, np.ndarray]) -> str:
     lower = [found[r] for r in ("LHEE", "RHEE", "LTOE", "RTOE", "LANK", "RANK") if r in found]
     if not upper or not lower:
         return "z"
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         diff = np.nanmean(np.nanmean(np.stack(upper), axis=0), axis=0) - \
             np.nanmean(np.nanmean(np.stack(lower), axis=0), axis=0)
     if not np.isfinite(diff).all():
@@ -185,3 +194,12 @@ def pelvis_frame(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray
 
     origin = (lasi + rasi) / 2
     return origin, frame_from_xy(origin - sacr, lasi - rasi, primary="y")
+
+
+def smoothed(lm: Landmarks, cutoff_hz: float, max_gap_s: float = 0.2) -> Landmarks:
+    """A copy of ``lm`` with short gaps bridged and every trajectory low-pass filtered."""
+    from mocaplab.analysis.signal import fill_gaps, lowpass
+
+    pts = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s), lm.fps, cutoff_hz)
+           for k, v in lm.points.items()}
+    return dataclasses.replace(lm, points=pts)

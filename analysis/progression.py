@@ -1,8 +1,9 @@
 """The progression frame of a trial: which way the subject walks, from the data.
 
 Overground: the horizontal velocity of the pelvis centre (smoothed over about one stride) gives
-the heading; frames where it turns (heading rate above ``turn_rate_deg_s``) or where the subject
-stands still are excluded, and the remaining straight runs are *passes*, each with its own
+the heading; frames where it turns (heading rate above ``turn_rate_deg_s``, or heading more than
+``max_deviation_deg`` away from the pass direction) or where the subject stands still are
+excluded, and the remaining straight runs are *passes*, each with its own
 direction (so a trial walking there and back gives two passes with opposite directions).
 Treadmill: the pelvis does not travel; the heading is the direction the pelvis faces.
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.signal import fill_gaps, lowpass, runs
 
@@ -104,7 +104,8 @@ def _frame(forward: np.ndarray) -> np.ndarray:
 
 
 def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float = 30.0,
-                min_speed_m_s: float = 0.15, min_pass_s: float = 1.0) -> Progression:
+                min_speed_m_s: float = 0.15, min_pass_s: float = 1.0,
+                max_deviation_deg: float = 10.0) -> Progression:
     """Find the progression frame per frame; see the module docstring."""
     F, fps = lm.n_frames, lm.fps
     centre = fill_gaps(pelvis_centre(lm), fps, 0.5)
@@ -140,6 +141,23 @@ def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float
         if e - s < min(min_len, max(F // 2, 2)):
             continue
         d = vel[s:e].mean(axis=0)
+        fwd = d / np.linalg.norm(d)
+        # trim the ends that already turn away, extend over neighbours still aligned (heading,
+        # or facing when slow) within max_deviation_deg of the pass direction
+        direction = np.where(moving[:, None], vel / np.maximum(speed, 1e-9)[:, None], facing)
+        aligned = np.nan_to_num(direction @ fwd) > np.cos(np.radians(max_deviation_deg))
+        while s < e and not aligned[s]:
+            s += 1
+        while e > s and not aligned[e - 1]:
+            e -= 1
+        while s > 0 and excluded[s - 1] and aligned[s - 1]:
+            s -= 1
+        while e < F and excluded[e] and aligned[e] and not straight[e]:
+            e += 1
+        seg = vel[s:e][moving[s:e]]
+        if e - s < 2 or not len(seg):
+            continue
+        d = seg.mean(axis=0)
         fwd = d / np.linalg.norm(d)
         fwd, snapped = _snap(fwd, snap_deg)
         rotation[s:e] = _frame(fwd)

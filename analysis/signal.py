@@ -10,7 +10,7 @@ import numpy as np
 
 
 def fill_gaps(x: np.ndarray, fps: float, max_gap_s: float = 0.2) -> np.ndarray:
-    """Linearly bridge NaN runs no longer than ``max_gap_s`` inside each column of ``x`` (F, ...)."""
+    """Linearly bridge NaN runs up to ``max_gap_s`` long in each column of ``x`` (F, ...)."""
     x = np.asarray(x, dtype=float)
     flat = x.reshape(x.shape[0], -1).copy()
     max_gap = max(1, int(round(max_gap_s * fps)))

@@ -187,16 +187,31 @@ def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
 
 
 def export_filename(ident: ExportIdentity, fmt: str, kind: str = "summary") -> str:
+    """``<subject>_<session>_<trial>[_<kind>].<fmt>`` (the subject label may be a pseudonym)."""
     extra = "" if fmt != "csv" or kind == "summary" else f"_{kind}"
     return f"{ident.subject}_{ident.session}_{ident.trial}{extra}.{fmt}"
 
 
-def export_trial(trial_dir: Path, out_dir: Path, fmt: str, ident: ExportIdentity,
+#: file names used by the pipeline's export stage (``TRIAL/exports/``).
+PIPELINE_NAMES = {"trc": "points3d.trc", "c3d": "points3d.c3d", "csv": "metrics.csv",
+                  "json": "metrics.json"}
+
+
+def identity_of(trial_dir: Path, key: bytes | str | None = None,
+                pseudonymise: bool = False) -> ExportIdentity:
+    """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json."""
+    trial_dir = Path(trial_dir).resolve()
+    meta = labdata.load_meta(trial_dir) if (trial_dir / "meta.json").is_file() else {}
+    subject = str(meta.get("subject") or trial_dir.parent.parent.name or "unknown")
+    session = str(meta.get("session") or trial_dir.parent.name)
+    return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)
+
+
+def write_export(trial_dir: Path, out: Path, fmt: str, ident: ExportIdentity,
                  kind: str = "summary") -> Path:
-    """Write one export of ``trial_dir`` into ``out_dir``; returns the file written."""
+    """Write one export format of ``trial_dir`` to the file ``out``."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; use one of {FORMATS}")
-    out = Path(out_dir) / export_filename(ident, fmt, kind)
     if fmt == "csv":
         return write_csv(trial_dir, out, ident, kind)
     if fmt == "json":
@@ -204,6 +219,27 @@ def export_trial(trial_dir: Path, out_dir: Path, fmt: str, ident: ExportIdentity
     if fmt == "c3d":
         return write_c3d_export(trial_dir, out, ident)
     return write_trc_export(trial_dir, out, ident)
+
+
+def export_trial(trial_dir: str | Path, out_dir: str | Path,
+                 formats: tuple[str, ...] = ("trc", "c3d", "csv"),
+                 ident: ExportIdentity | None = None, kind: str = "summary",
+                 pipeline_names: bool | None = None) -> dict[str, Path]:
+    """Write the exports of a trial into ``out_dir``; returns format -> file.
+
+    With ``pipeline_names`` (the default when no identity is given) the files are named as the
+    pipeline expects (``points3d.trc``, ``points3d.c3d``, ``metrics.csv``, ``metrics.json``),
+    otherwise ``<subject>_<session>_<trial>.<fmt>``.
+    """
+    trial_dir = Path(trial_dir)
+    if pipeline_names is None:
+        pipeline_names = ident is None
+    ident = ident or identity_of(trial_dir)
+    out = {}
+    for fmt in formats:
+        name = PIPELINE_NAMES[fmt] if pipeline_names else export_filename(ident, fmt, kind)
+        out[fmt] = write_export(trial_dir, Path(out_dir) / name, fmt, ident, kind)
+    return out
 
 
 def dumps(obj: Any) -> str:

@@ -6,8 +6,10 @@ events with 1-based frames); the only I/O is :func:`load_metrics` / :func:`trial
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,14 @@ STAGE_FILES = (("recorded", "videos"), ("detected", "keypoints2d.npz"),
                ("triangulated", "points3d.npz"), ("analyzed", "metrics.json"))
 
 
-def load_metrics(trial_dir: Path) -> dict[str, Any]:
-    """The metrics.json of a trial; InputError if it is missing or not valid JSON."""
-    path = Path(trial_dir) / "metrics.json"
-    if not path.is_file():
-        raise InputError(f"{trial_dir} has no metrics.json yet (run 'mocaplab analyze')")
+def _file_id(path: Path) -> tuple[str, int, int]:
+    st = os.stat(path)
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _read_metrics(file_id: tuple[str, int, int]) -> dict[str, Any]:
+    path = Path(file_id[0])
     try:
         m = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -33,6 +38,31 @@ def load_metrics(trial_dir: Path) -> dict[str, Any]:
     if not isinstance(m, dict):
         raise InputError(f"{path} must hold a JSON object")
     return m
+
+
+def load_metrics(trial_dir: Path) -> dict[str, Any]:
+    """The metrics.json of a trial; InputError if it is missing or not valid JSON.
+
+    Parsed files are memoised by (path, mtime, size), so a rewritten file is read again; the
+    returned dict is shared between callers and must not be modified.
+    """
+    path = Path(trial_dir) / "metrics.json"
+    if not path.is_file():
+        raise InputError(f"{trial_dir} has no metrics.json yet (run 'mocaplab analyze')")
+    return _read_metrics(_file_id(path))
+
+
+def load_points(path: Path):
+    """:class:`mocaplab.pose_data.Points3D` of a points3d.npz, memoised like load_metrics
+    (do not modify the arrays)."""
+    return _read_points(_file_id(Path(path)))
+
+
+@functools.lru_cache(maxsize=16)
+def _read_points(file_id: tuple[str, int, int]):
+    from mocaplab.pose_data import Points3D
+
+    return Points3D.load(file_id[0])
 
 
 def load_meta(trial_dir: Path) -> dict[str, Any]:
@@ -166,9 +196,12 @@ def lateral_sway(points3d_path: Path) -> float | None:
     The walking line is the least-squares line of the hip midpoint in the floor plane, so the
     measure does not depend on the walking direction. None when hips are not in the point set.
     """
-    from mocaplab.pose_data import Points3D
+    return _lateral_sway(_file_id(Path(points3d_path)))
 
-    p = Points3D.load(points3d_path)
+
+@functools.lru_cache(maxsize=256)
+def _lateral_sway(file_id: tuple[str, int, int]) -> float | None:
+    p = _read_points(file_id)
     names = [("left_hip", "right_hip"), ("LASI", "RASI")]
     for a, b in names:
         if a in p.keypoints and b in p.keypoints:

@@ -4,10 +4,29 @@ Public API:
 
 - :func:`load_calibration`: read aniposelib/anipose, Pose2Sim, Qualisys ``.qca.txt`` or caliscope
   calibrations as a :class:`mocaplab.camera.CameraSet` (format detected from the content).
+- :func:`load_board`: read a board definition (mocaplab, anipose or caliscope TOML).
+- :func:`calibrate`: calibrate cameras from board videos or image folders, write the calibration
+  TOML and the quality report.
+- :func:`calibrate_detections`: the same from detections already made.
 
+Heavy modules are imported lazily so that ``import mocaplab.calibration`` stays light.
 See docs/calibration.md.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from mocaplab.calibration.boards import load_board
 from mocaplab.calibration.importers import detect_format, load_calibration
 
-__all__ = ["detect_format", "load_calibration"]
+__all__ = ["calibrate", "calibrate_detections", "detect_format", "load_board",
+           "load_calibration"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("calibrate", "calibrate_detections", "Calibration"):
+        from mocaplab.calibration import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'mocaplab.calibration' has no attribute {name!r}")

@@ -22,6 +22,9 @@ from mocaplab.errors import InputError
 #: Views with fewer corners than this are dropped (a homography needs 4; 6 keeps some margin).
 MIN_CORNERS = 6
 
+#: Image coverage grid (columns, rows).
+GRID = (8, 6)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class CameraDetections:
@@ -58,6 +61,27 @@ class CameraDetections:
 
     def subset(self, keep: np.ndarray) -> CameraDetections:
         return dataclasses.replace(self, frames=self.frames[keep], corners=self.corners[keep])
+
+
+def coverage(corners: np.ndarray, size: tuple[int, int], grid: tuple[int, int] = GRID
+             ) -> tuple[float, np.ndarray]:
+    """Fraction of the cells of a ``grid`` over the image holding a detected corner.
+
+    Args:
+        corners: (..., 2) pixels, NaN ignored.
+        size: image (width, height).
+    Returns:
+        (fraction in [0, 1], (rows, cols) corner counts per cell).
+    """
+    uv = corners.reshape(-1, 2)
+    uv = uv[np.isfinite(uv).all(1)]
+    gx, gy = grid
+    w, h = size
+    cx = np.clip((uv[:, 0] / w * gx).astype(int), 0, gx - 1)
+    cy = np.clip((uv[:, 1] / h * gy).astype(int), 0, gy - 1)
+    counts = np.zeros((gy, gx), int)
+    np.add.at(counts, (cy, cx), 1)
+    return float((counts > 0).mean()), counts
 
 
 def make_detector(board: BoardSpec) -> cv2.aruco.CharucoDetector:

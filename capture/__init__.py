@@ -1,1 +1,39 @@
-"""mocaplab.capture: see the README section for this stage."""
+"""mocaplab.capture: recording, video import, synchronisation and trial folders.
+
+Modules (imported lazily so that ``mocaplab.capture.cli`` stays light):
+
+- :mod:`.sources`: frame sources behind one interface (devices, video files as virtual cameras,
+  image folders) and :func:`open_source`.
+- :mod:`.video_io`: probing videos, and a writer that never leaves a truncated file.
+- :mod:`.recorder`: :func:`record` N cameras into a trial folder (thread per camera).
+- :mod:`.timesync`: :func:`match_timestamps`, pairing frames on a common clock.
+- :mod:`.posthoc`: :func:`sync_keypoints` and :func:`sync_flash`, offsets with a confidence.
+- :mod:`.align`: :func:`apply_offsets` / :func:`apply_frame_table` / :func:`sync_trial`.
+- :mod:`.importer`: :func:`import_videos`, existing videos -> trial folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "open_source": "sources", "FrameSource": "sources", "Frame": "sources",
+    "DeviceSource": "sources", "VideoFileSource": "sources", "ImageFolderSource": "sources",
+    "probe_video": "video_io", "SafeVideoWriter": "video_io", "VideoInfo": "video_io",
+    "record": "recorder", "RecordingResult": "recorder",
+    "match_timestamps": "timesync", "TimestampMatch": "timesync",
+    "sync_keypoints": "posthoc", "sync_flash": "posthoc", "SyncResult": "posthoc",
+    "brightness_signal": "posthoc",
+    "apply_offsets": "align", "apply_frame_table": "align", "sync_trial": "align",
+    "import_videos": "importer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"mocaplab.capture.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'mocaplab.capture' has no attribute {name!r}")

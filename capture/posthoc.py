@@ -24,11 +24,14 @@ different frame counts are reported, never silently trimmed.
 from __future__ import annotations
 
 import dataclasses
+import warnings as _warnings
 from collections.abc import Sequence
 
 import numpy as np
 
+from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.pose_data import Keypoints2D
 
 #: below this confidence an offset is reported as unreliable
@@ -82,45 +85,80 @@ class SyncResult:
 
 # --- keypoint motion --------------------------------------------------------------------------
 
-def speed_features(points: np.ndarray, confidence: np.ndarray | None = None,
-                   min_confidence: float = 0.3) -> np.ndarray:
-    """Per-keypoint speed of one view, in person-heights per frame.
+def motion_features(points: np.ndarray, confidence: np.ndarray | None = None,
+                    mirror: np.ndarray | None = None, min_confidence: float = 0.3,
+                    smooth_frames: float = 2.0) -> np.ndarray:
+    """Motion signals of one view that do not depend on left/right labelling.
+
+    Detectors often exchange left and right (always in a view from behind, or flickering from
+    frame to frame), so the signals are built from each left/right pair's *midpoint* and
+    *separation*, which a swap leaves unchanged: per pair the midpoint's speed, its vertical
+    velocity, and the rate of change of the separation; centre points (nose) count as their own
+    midpoint. Positions are smoothed by a Gaussian of ``smooth_frames`` first and all values are
+    divided by the person's size in the view (median bounding-box diagonal), so speeds are in
+    person-sizes per frame.
 
     Args:
         points: (F, K, 2) pixels, NaN = not seen.
-        confidence: (F, K) in [0, 1], or None (all seen points trusted).
+        confidence: (F, K) in [0, 1], or None (every seen point trusted).
+        mirror: (K,) index of each point's left/right counterpart (itself for centre points);
+            default: MediaPipe's when K = 33, else no pairs (per-point speed and vertical velocity).
         min_confidence: points below it are treated as not seen.
 
     Returns:
-        (F - 1, K) speeds between consecutive frames; NaN where either frame is missing.
+        (F - 1, M) signals between consecutive frames, NaN where a frame is missing.
     """
+    from scipy.ndimage import gaussian_filter1d
+
     p = np.asarray(points, float).copy()
+    F, K, _ = p.shape
     if confidence is not None:
         p[np.asarray(confidence) < min_confidence] = np.nan
-    seen = np.isfinite(p).all(-1)
+    if mirror is None:
+        mirror = MEDIAPIPE33.mirror if len(MEDIAPIPE33) == K else np.arange(K)
+    mirror = np.asarray(mirror, int)
+    pairs = [(i, int(m)) for i, m in enumerate(mirror) if m > i]
+    centre = [i for i, m in enumerate(mirror) if m == i]
+    mid = np.stack([(p[:, i] + p[:, j]) / 2 for i, j in pairs] + [p[:, i] for i in centre], 1)
+    sep = (np.stack([np.linalg.norm(p[:, i] - p[:, j], axis=-1) for i, j in pairs], 1)
+           if pairs else np.zeros((F, 0)))
+    if smooth_frames > 0:
+        mid, sep = _smooth_nan(mid, smooth_frames, gaussian_filter1d), \
+            _smooth_nan(sep, smooth_frames, gaussian_filter1d)
+    with np.errstate(all="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        span = np.nanmax(p, axis=1) - np.nanmin(p, axis=1)
+    diag = np.hypot(span[:, 0], span[:, 1])
+    diag = diag[np.isfinite(diag) & (np.isfinite(p).all(-1).sum(1) >= 3)]
+    scale = float(np.median(diag)) if diag.size else 1.0
+    vel = np.diff(mid, axis=0) / scale
+    return np.concatenate([np.linalg.norm(vel, axis=-1), vel[..., 1],
+                           np.diff(sep, axis=0) / scale], axis=1)
+
+
+def _smooth_nan(x: np.ndarray, sigma: float, filt) -> np.ndarray:
+    """Gaussian smoothing along axis 0 that ignores NaN (normalised convolution)."""
+    ok = np.isfinite(x)
+    num = filt(np.where(ok, x, 0.0), sigma, axis=0, mode="nearest")
+    den = filt(ok.astype(float), sigma, axis=0, mode="nearest")
     with np.errstate(all="ignore"):
-        span = np.nanmax(p, axis=1) - np.nanmin(p, axis=1)  # (F, 2) bounding box
-    size = np.hypot(span[:, 0], span[:, 1])
-    size = size[np.isfinite(size) & (seen.sum(1) >= 3)]
-    scale = float(np.median(size)) if size.size else 1.0
-    v = np.linalg.norm(np.diff(p, axis=0), axis=-1) / max(scale, 1e-9)
-    return v
+        out = num / den
+    return np.where(ok, out, np.nan)
 
 
 def _lagged_correlation(a: np.ndarray, b: np.ndarray, lags: np.ndarray,
-                        min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean Pearson correlation over keypoints of a[t + lag] with b[t], for every lag.
+                        min_overlap: int) -> np.ndarray:
+    """Mean Pearson correlation over signals of a[t + lag] with b[t], for every lag.
 
     Args:
-        a, b: (T_a, K) and (T_b, K) feature series (NaN = missing).
+        a, b: (T_a, M) and (T_b, M) signals (NaN = missing).
         lags: (L,) int lags.
-        min_overlap: fewest valid common samples for a keypoint to count.
+        min_overlap: fewest valid common samples for a signal to count.
 
     Returns:
-        (L,) correlation (NaN where no keypoint had enough overlap) and (L,) samples used.
+        (L,) correlation, NaN where no signal had enough overlap.
     """
     scores = np.full(len(lags), np.nan)
-    used = np.zeros(len(lags), int)
     for i, lag in enumerate(lags):
         lo, hi = max(0, -lag), min(len(b), len(a) - lag)
         if hi - lo < min_overlap:
@@ -131,66 +169,179 @@ def _lagged_correlation(a: np.ndarray, b: np.ndarray, lags: np.ndarray,
         good = n >= min_overlap
         if not good.any():
             continue
-        x = np.where(ok, x, 0.0)[:, good]
-        y = np.where(ok, y, 0.0)[:, good]
         okg, ng = ok[:, good], n[good]
-        mx, my = x.sum(0) / ng, y.sum(0) / ng
-        dx, dy = np.where(okg, x - mx, 0), np.where(okg, y - my, 0)
+        x = np.where(okg, x[:, good], 0.0)
+        y = np.where(okg, y[:, good], 0.0)
+        dx = np.where(okg, x - x.sum(0) / ng, 0.0)
+        dy = np.where(okg, y - y.sum(0) / ng, 0.0)
         den = np.sqrt((dx ** 2).sum(0) * (dy ** 2).sum(0))
-        r = np.where(den > 0, (dx * dy).sum(0) / np.where(den > 0, den, 1), 0.0)
+        r = np.where(den > 0, (dx * dy).sum(0) / np.where(den > 0, den, 1.0), 0.0)
         scores[i] = float(np.average(r, weights=ng))
-        used[i] = int(ng.sum())
-    return scores, used
+    return scores
 
 
-def _peak(lags: np.ndarray, scores: np.ndarray, exclusion: int = 2
-          ) -> tuple[float, int, float, float]:
-    """(sub-sample lag, integer lag, peak score, confidence) of a correlation curve.
+def _epipolar_cost(cam_i, cam_j, ui: np.ndarray, uj: np.ndarray, pairs, centre,
+                   lags: np.ndarray, min_overlap: int) -> np.ndarray:
+    """Median symmetric epipolar distance (px) of views i and j for every lag.
 
-    Confidence compares the peak with the best score at least ``exclusion + 1`` lags away:
-    ``(peak - second) / (1 - second)``, clipped to [0, 1]; 0 when the curve has no peak.
+    ``ui``/``uj`` are undistorted pixels (F, K, 2), NaN = not seen. Left/right pairs are
+    matched whichever way gives the smaller distance, so label swaps do not count as errors.
     """
-    if not np.isfinite(scores).any():
-        return 0.0, 0, float("nan"), 0.0
-    s = np.where(np.isfinite(scores), scores, -np.inf)
-    i = int(np.argmax(s))
-    best = s[i]
-    sub = float(lags[i])
-    if 0 < i < len(s) - 1 and np.isfinite(s[i - 1]) and np.isfinite(s[i + 1]):
-        den = s[i - 1] - 2 * best + s[i + 1]
+    Ri, Rj = cam_i.rotation, cam_j.rotation
+    R = Rj @ Ri.T
+    t = cam_j.tvec - R @ cam_i.tvec
+    tx = np.array([[0, -t[2], t[1]], [t[2], 0, -t[0]], [-t[1], t[0], 0]])
+    Fm = np.linalg.inv(cam_j.matrix).T @ tx @ R @ np.linalg.inv(cam_i.matrix)
+
+    def dist(x, y):
+        xh = np.concatenate([x, np.ones(x.shape[:-1] + (1,))], -1)
+        yh = np.concatenate([y, np.ones(y.shape[:-1] + (1,))], -1)
+        fx, fty = xh @ Fm.T, yh @ Fm
+        num = np.abs(np.sum(yh * fx, -1))
+        with np.errstate(all="ignore"):
+            return 0.5 * (num / np.hypot(fx[..., 0], fx[..., 1])
+                          + num / np.hypot(fty[..., 0], fty[..., 1]))
+
+    costs = np.full(len(lags), np.nan)
+    for n, lag in enumerate(lags):
+        lo, hi = max(0, -lag), min(len(uj), len(ui) - lag)
+        if hi - lo < min_overlap:
+            continue
+        x, y = ui[lo + lag:hi + lag], uj[lo:hi]
+        d = [np.fmin(dist(x[:, a], y[:, a]) + dist(x[:, b], y[:, b]),
+                     dist(x[:, a], y[:, b]) + dist(x[:, b], y[:, a])) / 2 for a, b in pairs]
+        d += [dist(x[:, c], y[:, c]) for c in centre]
+        d = np.concatenate(d) if d else np.array([])
+        d = d[np.isfinite(d)]
+        if d.size >= min_overlap:
+            costs[n] = float(np.median(d))
+    return costs
+
+
+def _joint_search(C: int, curves: dict[tuple[int, int], np.ndarray], max_lag: int
+                  ) -> np.ndarray:
+    """Integer offsets (offset[0] = 0, |offset| <= max_lag) maximising the sum of pair scores.
+
+    ``curves[i, j]`` holds the score of ``offset[j] - offset[i] = lag`` for lags
+    ``-2 max_lag .. 2 max_lag`` (NaN = not scorable). Exhaustive for up to 4 cameras, coordinate
+    ascent from the pairwise optimum with the reference otherwise.
+    """
+    M = max_lag
+    filled = {k: np.nan_to_num(v, nan=-1e6) for k, v in curves.items()}
+    if C <= 4:
+        grids = np.meshgrid(*[np.arange(-M, M + 1)] * (C - 1), indexing="ij")
+        offs = [np.zeros_like(grids[0])] + list(grids)
+        total = np.zeros(grids[0].shape)
+        for (i, j), s in filled.items():
+            total += s[offs[j] - offs[i] + 2 * M]
+        idx = np.unravel_index(int(np.argmax(total)), total.shape)
+        return np.array([0] + [int(g[idx]) for g in grids])
+    o = np.zeros(C, int)
+    for c in range(1, C):
+        o[c] = int(np.argmax(filled[0, c][M:3 * M + 1])) - M
+    cand = np.arange(-M, M + 1)
+    for _ in range(20):
+        changed = False
+        for c in range(1, C):
+            tot = np.zeros(len(cand))
+            for (i, j), s in filled.items():
+                if i == c:
+                    tot += s[o[j] - cand + 2 * M]
+                elif j == c:
+                    tot += s[cand - o[i] + 2 * M]
+            best = int(cand[np.argmax(tot)])
+            if best != o[c]:
+                o[c], changed = best, True
+        if not changed:
+            break
+    return o
+
+
+def _camera_profiles(C: int, curves, offsets: np.ndarray, max_lag: int) -> list[np.ndarray]:
+    """Mean pair score as a function of one camera's offset, the others fixed at ``offsets``."""
+    cand = np.arange(-max_lag, max_lag + 1)
+    out = [np.zeros(len(cand))]
+    for c in range(1, C):
+        parts = []
+        for (i, j), s in curves.items():
+            if i == c:
+                parts.append(s[offsets[j] - cand + 2 * max_lag])
+            elif j == c:
+                parts.append(s[cand - offsets[i] + 2 * max_lag])
+        out.append(np.nanmean(np.array(parts), axis=0))
+    return out
+
+
+def _refine(profile: np.ndarray, best: int, max_lag: int) -> float:
+    """Sub-frame position of the maximum of a profile (parabola through the peak)."""
+    i = best + max_lag
+    if 0 < i < len(profile) - 1 and np.isfinite(profile[i - 1:i + 2]).all():
+        den = profile[i - 1] - 2 * profile[i] + profile[i + 1]
         if den < 0:
-            sub += float(np.clip(0.5 * (s[i - 1] - s[i + 1]) / den, -0.5, 0.5))
-    far = np.abs(lags - lags[i]) > exclusion
-    second = float(np.max(s[far])) if far.any() and np.isfinite(s[far]).any() else -1.0
-    second = max(second, -1.0)
-    conf = float(np.clip((best - second) / max(1.0 - second, 1e-9), 0.0, 1.0))
-    if i in (0, len(s) - 1):  # peak at the edge of the search: the true lag may be further
+            return best + float(np.clip(0.5 * (profile[i - 1] - profile[i + 1]) / den,
+                                        -0.5, 0.5))
+    return float(best)
+
+
+def _contrast(profile: np.ndarray, best: int, max_lag: int, ceiling: float = 1.0) -> float:
+    """How much the peak stands out from any other peak, in [0, 1].
+
+    The main lobe is the run of values falling away from the peak on both sides; ``second`` is
+    the highest value outside it. Returns ``(peak - second) / (ceiling - second)``: 0 when
+    another peak is as high, 1 when the peak reaches ``ceiling`` (the best possible score).
+    """
+    i = best + max_lag
+    v = np.where(np.isfinite(profile), profile, -np.inf)
+    if not np.isfinite(v[i]):
+        return 0.0
+    lo = i
+    while lo > 0 and v[lo - 1] <= v[lo]:
+        lo -= 1
+    hi = i
+    while hi < len(v) - 1 and v[hi + 1] <= v[hi]:
+        hi += 1
+    outside = np.concatenate([v[:lo], v[hi + 1:]])
+    outside = outside[np.isfinite(outside)]
+    second = float(v[np.isfinite(v)].min()) if not outside.size else float(outside.max())
+    conf = (v[i] - second) / max(ceiling - second, 1e-9)
+    if i in (0, len(v) - 1):  # at the edge of the search: the true offset may be beyond
         conf *= 0.5
-    return sub, int(lags[i]), float(best), conf
+    return float(np.clip(conf, 0.0, 1.0))
 
 
 def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray | None = None,
-                   cameras: Sequence[str] | None = None, max_lag: int = 30,
+                   cameras: Sequence[str] | None = None, *, max_lag: int = 30,
+                   calibration: CameraSet | None = None, mirror: np.ndarray | None = None,
                    min_confidence: float = 0.3, min_overlap: int = 20,
                    frame_counts: Sequence[int] | None = None) -> SyncResult:
     """Offsets between views from the motion of their 2D keypoints.
 
+    Without calibration the offsets maximise the summed cross-correlation of the views'
+    :func:`motion_features` over all camera pairs (a joint search, so that every pair's
+    evidence counts and the offsets are consistent around every loop of cameras). With a
+    ``calibration`` whose camera names match, they minimise the summed median epipolar distance
+    of the keypoints instead (views are only consistent at the right offset); the correlation
+    result is kept in ``details`` and a disagreement of more than one frame is warned about.
+
     Args:
-        keypoints: a :class:`Keypoints2D`, or (C, F, K, 2) pixel array (NaN = not seen; views
-            may be padded with NaN to a common F).
-        confidence: (C, F, K) for an array input (ignored for Keypoints2D).
-        cameras: names for an array input (default cam0..).
-        max_lag: largest offset searched, frames (either direction).
-        min_overlap: fewest common valid frames per keypoint for a lag to be scored.
-        frame_counts: true frame count of each view, to report mismatches (default: the
-            frames that have any keypoint, counted up to the last one).
+        keypoints: a :class:`Keypoints2D`, or a (C, F, K, 2) pixel array (NaN = not seen;
+            views may be padded with NaN to a common F).
+        confidence: (C, F, K) for an array input (ignored for a Keypoints2D).
+        cameras: names for an array input (default cam0, cam1, ...).
+        max_lag: largest offset searched, frames, either direction.
+        calibration: cameras (matched by name) for the epipolar criterion.
+        mirror: (K,) left/right counterpart of each keypoint (default MediaPipe's for K = 33).
+        min_overlap: fewest common valid frames for a lag to be scored.
+        frame_counts: true frame count of each view, to report mismatches (default: frames up
+            to the last one with keypoints).
 
     Returns:
-        :class:`SyncResult` with ``details`` holding the pairwise lags, peak correlations and
-        confidences, and the least-squares residual (frames).
+        :class:`SyncResult`; ``details`` holds the method used, the correlation offsets and the
+        per-camera peak scores.
 
     Raises:
-        InputError: fewer than 2 views, or a view with too few detections to correlate.
+        InputError: fewer than 2 views, a view with too few detections, or calibration
+            cameras that do not match.
     """
     if isinstance(keypoints, Keypoints2D):
         pts, conf, names = keypoints.points, keypoints.confidence, keypoints.cameras
@@ -198,7 +349,7 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
         pts = np.asarray(keypoints, float)
         if pts.ndim != 4 or pts.shape[-1] != 2:
             raise InputError(f"2D keypoints must be (C, F, K, 2), got {pts.shape}")
-        conf = confidence
+        conf = None if confidence is None else np.asarray(confidence, float)
         names = tuple(cameras) if cameras is not None else tuple(f"cam{i}"
                                                                  for i in range(len(pts)))
     C = len(pts)
@@ -206,76 +357,115 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
         raise InputError("synchronisation needs at least 2 cameras")
     if len(names) != C:
         raise InputError(f"{len(names)} camera names for {C} views")
-    feats = []
+    if max_lag < 1:
+        raise InputError(f"max_lag must be at least 1, got {max_lag}")
+    feats, lengths = [], []
     for c in range(C):
-        f = speed_features(pts[c], None if conf is None else conf[c], min_confidence)
+        f = motion_features(pts[c], None if conf is None else conf[c], mirror, min_confidence)
         valid = np.isfinite(f).any(1)
         if valid.sum() < min_overlap:
-            raise InputError(f"camera {names[c]}: keypoints in only {int(valid.sum())} frame "
-                             f"pairs; at least {min_overlap} are needed to synchronise by motion")
-        last = np.nonzero(valid)[0][-1]
+            raise InputError(f"camera {names[c]}: keypoints in only {int(valid.sum())} frames; "
+                             f"at least {min_overlap} are needed to synchronise by motion")
+        last = int(np.nonzero(valid)[0][-1])
         feats.append(f[:last + 1])
+        lengths.append(last + 2)
     warnings = []
-    counts = list(frame_counts) if frame_counts is not None else [len(f) + 1 for f in feats]
+    counts = list(frame_counts) if frame_counts is not None else lengths
     if len(set(counts)) > 1:
         warnings.append("frame counts differ between cameras: "
                         + ", ".join(f"{n}={k}" for n, k in zip(names, counts, strict=True))
                         + " (nothing was trimmed)")
-    lags = np.arange(-max_lag, max_lag + 1)
-    pairs = []
-    for i in range(C):
-        for j in range(i + 1, C):
-            scores, _ = _lagged_correlation(feats[i], feats[j], lags, min_overlap)
-            sub, lag, peak, pconf = _peak(lags, scores)
-            # a[t + lag] ~ b[t]: camera j's frame t shows camera i's frame t + lag
-            pairs.append((i, j, sub, lag, peak, pconf))
-    offsets_sub, residual, per_cam_resid = _solve_offsets(C, pairs)
-    offsets = np.round(offsets_sub).astype(int)
-    # confidence of each camera: best-supported direct evidence, lowered if the fit disagrees
-    cam_conf = np.ones(C)
+    lags = np.arange(-2 * max_lag, 2 * max_lag + 1)
+    pairs_ij = [(i, j) for i in range(C) for j in range(i + 1, C)]
+
+    def solve_corr(window: slice):
+        curves = {(i, j): _lagged_correlation(feats[i][window], feats[j][window], lags,
+                                              min_overlap) for i, j in pairs_ij}
+        return _joint_search(C, curves, max_lag), curves
+
+    corr_off, corr = solve_corr(slice(None))
+    corr_prof = _camera_profiles(C, corr, corr_off, max_lag)
+    details: dict = {"signal": "left/right-invariant keypoint motion, Pearson over signals",
+                     "max_lag": max_lag,
+                     "correlation_offsets": {n: int(o) for n, o in
+                                             zip(names, corr_off, strict=True)},
+                     "peak_correlation": {n: round(float(p[o + max_lag]), 4) for n, p, o in
+                                          zip(names[1:], corr_prof[1:], corr_off[1:],
+                                              strict=True)}}
+    if calibration is None:
+        offsets, profiles, ceiling, method = corr_off, corr_prof, 1.0, "keypoints"
+        solve = solve_corr
+    else:
+        cams, by_order = _match_calibration(calibration, names)
+        if by_order:
+            warnings.append(f"calibration cameras {list(calibration.names)} matched to "
+                            f"{list(names)} by order (names differ)")
+        und = []
+        for c in range(C):
+            u = cams[c].undistort_pixels(pts[c])
+            if conf is not None:
+                u[conf[c] < min_confidence] = np.nan
+            und.append(u)
+        mir = np.asarray(mirror if mirror is not None else (
+            MEDIAPIPE33.mirror if pts.shape[2] == len(MEDIAPIPE33) else np.arange(pts.shape[2])),
+            int)
+        pairs = [(i, int(m)) for i, m in enumerate(mir) if m > i]
+        centre = [i for i, m in enumerate(mir) if m == i]
+
+        def solve_epi(window: slice):
+            cost = {(i, j): _epipolar_cost(cams[i], cams[j], und[i][window], und[j][window],
+                                           pairs, centre, lags, min_overlap)
+                    for i, j in pairs_ij}
+            # score = -cost relative to the pair's worst lag, so that pairs weigh alike
+            score = {k: -(v / np.nanmax(v)) if np.isfinite(v).any() else v
+                     for k, v in cost.items()}
+            return _joint_search(C, score, max_lag), (score, cost)
+
+        solve = solve_epi
+        offsets, (score, cost) = solve_epi(slice(None))
+        profiles = _camera_profiles(C, score, offsets, max_lag)
+        ceiling, method = 0.0, "keypoints+epipolar"
+        details["epipolar_median_px"] = {
+            f"{names[i]}-{names[j]}": round(float(v[offsets[j] - offsets[i] + 2 * max_lag]), 2)
+            for (i, j), v in cost.items()}
+        diff = np.abs(offsets - corr_off)
+        if diff.max() > 1:
+            warnings.append("motion correlation and epipolar geometry disagree ("
+                            + ", ".join(f"{n}: {a:+d} vs {b:+d}" for n, a, b, d in
+                                        zip(names, corr_off, offsets, diff, strict=True) if d > 1)
+                            + "); the epipolar offsets are used")
+    sub = np.array([_refine(p, int(o), max_lag) for p, o in zip(profiles, offsets, strict=True)])
+    sub[0] = 0.0
+    contrast = np.array([1.0] + [_contrast(p, int(o), max_lag, ceiling=ceiling)
+                                 for p, o in zip(profiles[1:], offsets[1:], strict=True)])
+    # stability: the same search on the first and the last 60 % of the frames
+    T = min(len(f) for f in feats)
+    halves = [solve(slice(0, int(0.6 * T)))[0], solve(slice(int(0.4 * T), None))[0]]
+    worst = np.max([np.abs(h - offsets) for h in halves], axis=0)
+    stability = np.where(worst == 0, 1.0, np.where(worst == 1, 0.5, 0.0))
+    confid = contrast * stability
+    confid[0] = 1.0
+    details["contrast"] = {n: round(float(k), 3) for n, k in zip(names, contrast, strict=True)}
+    details["halves_offsets"] = [h.tolist() for h in halves]
     for c in range(1, C):
-        direct = [p[5] for p in pairs if c in (p[0], p[1])]
-        agree = np.exp(-(per_cam_resid[c] / 0.5) ** 2)
-        cam_conf[c] = float(np.clip(np.median(direct) * agree, 0, 1)) if direct else 0.0
-    for c in range(1, C):
-        if cam_conf[c] < LOW_CONFIDENCE:
+        if confid[c] < LOW_CONFIDENCE:
             warnings.append(f"camera {names[c]}: offset {offsets[c]:+d} has low confidence "
-                            f"{cam_conf[c]:.2f}; check it (too little motion, or wrong person?)")
+                            f"{confid[c]:.2f}; check it (too little motion, or another person?)")
         if abs(offsets[c]) >= max_lag:
             warnings.append(f"camera {names[c]}: offset at the search limit {max_lag}; "
                             "raise max_lag")
-    details = {"pairs": [{"cameras": [names[i], names[j]], "lag_frames": round(sub, 3),
-                          "peak_correlation": round(peak, 4), "confidence": round(pc, 3)}
-                         for i, j, sub, _, peak, pc in pairs],
-               "fit_residual_frames": round(residual, 3), "max_lag": max_lag,
-               "signal": "per-keypoint speed / person size, Pearson over keypoints"}
-    return SyncResult(tuple(names), offsets, offsets_sub, cam_conf, "keypoints", details,
+    return SyncResult(tuple(names), offsets.astype(int), sub, confid, method, details,
                       tuple(warnings))
 
 
-def _solve_offsets(C: int, pairs: list) -> tuple[np.ndarray, float, np.ndarray]:
-    """Weighted least squares: offset_j - offset_i = lag_ij, offset_0 = 0.
-
-    Returns (C,) offsets, the weighted RMS residual, and (C,) RMS residual of each camera's
-    pairs (frames).
-    """
-    rows, rhs, w = [], [], []
-    for i, j, sub, _, _, pconf in pairs:
-        row = np.zeros(C)
-        row[j], row[i] = 1.0, -1.0
-        rows.append(row)
-        rhs.append(sub)
-        w.append(max(pconf, 1e-3))
-    A, y, W = np.array(rows), np.array(rhs), np.sqrt(np.array(w))
-    x, *_ = np.linalg.lstsq(A[:, 1:] * W[:, None], y * W, rcond=None)
-    offsets = np.concatenate([[0.0], x])
-    res = A @ offsets - y
-    per_cam = np.zeros(C)
-    for c in range(C):
-        m = (A[:, c] != 0)
-        per_cam[c] = float(np.sqrt(np.mean(res[m] ** 2))) if m.any() else 0.0
-    rms = float(np.sqrt(np.average(res ** 2, weights=W ** 2))) if len(res) else 0.0
-    return offsets, rms, per_cam
+def _match_calibration(calibration: CameraSet, names: Sequence[str]) -> tuple[list, bool]:
+    """(calibration cameras in the order of ``names``, matched by order instead of by name)."""
+    cal_names = list(calibration.names)
+    if all(n in cal_names for n in names):
+        return [calibration[n] for n in names], False
+    if len(cal_names) == len(names):
+        return list(calibration), True
+    raise InputError(f"calibration cameras {cal_names} do not match the videos {list(names)}")
 
 
 # --- flash ------------------------------------------------------------------------------------
@@ -283,7 +473,6 @@ def _solve_offsets(C: int, pairs: list) -> tuple[np.ndarray, float, np.ndarray]:
 def brightness_signal(video, step: int = 8) -> np.ndarray:
     """(F,) mean grey level of every frame of a video (every ``step``-th pixel, for speed)."""
     import cv2
-
     from mocaplab.capture.video_io import read_frames
 
     values = []

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+from mocaplab.capture.sources import Frame, FrameSource
+from mocaplab.capture.video_io import DEFAULT_CODEC, SafeVideoWriter, codec_for
 
 from mocaplab.errors import InputError
 from mocaplab.trial import Trial
-
-from mocaplab.capture.sources import Frame, FrameSource
-from mocaplab.capture.video_io import DEFAULT_CODEC, SafeVideoWriter, codec_for
 
 #: frames a writer may lag behind its camera before frames are dropped, in seconds of video.
 QUEUE_SECONDS = 2.0

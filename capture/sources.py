@@ -27,10 +27,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from mocaplab.capture.video_io import open_capture, probe_video
 
 from mocaplab.errors import InputError
-
-from mocaplab.capture.video_io import open_capture, probe_video
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -259,8 +258,8 @@ class ImageFolderSource(FrameSource):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise InputError(f"image folder {self.folder} does not exist")
-        self.files = sorted((p for p in self.folder.iterdir()
-                             if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")),
+        self.files = sorted((p for p in self.folder.iterdir() if
+                             p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")),
                             key=_natural_key)
         if not self.files:
             raise InputError(f"{self.folder} holds no images ({', '.join(IMAGE_EXTENSIONS)})")

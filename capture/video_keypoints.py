@@ -75,7 +75,6 @@ def _mediapipe_detect(video: Path, model: Path) -> tuple[np.ndarray, np.ndarray]
         PoseLandmarkerOptions,
         RunningMode,
     )
-
     from mocaplab.capture.video_io import open_capture, probe_video
 
     info = probe_video(video)

@@ -75,7 +75,9 @@ class Detector(Protocol):
     """A source of 2D keypoints for one camera video.
 
     Implementations must be picklable (they run in spawned worker processes) and cheap to
-    create; heavy state (a neural network) is created inside :meth:`detect`.
+    create; heavy state (a neural network) is created inside :meth:`detect`. An optional
+    ``preload()`` method is called once when a worker process starts (to import heavy
+    libraries while the parent is still preparing).
     """
 
     keypoint_names: tuple[str, ...]

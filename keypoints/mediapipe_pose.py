@@ -14,15 +14,20 @@ milliseconds computed from the video's fps and kept strictly increasing. Outputs
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
+from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints
+from mocaplab.keypoints.mp_import import import_mediapipe_light
+from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
 
 from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
-from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints
-from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
+
+log = logging.getLogger(__name__)
 
 
 def frame_timestamps_ms(n_frames: int, fps: float) -> np.ndarray:
@@ -44,6 +49,18 @@ def landmarks_to_arrays(landmarks, width: int, height: int) -> tuple[np.ndarray,
     return pts, conf
 
 
+def _model_digest(path: str | os.PathLike) -> str:
+    st = Path(path).stat()
+    return _digest_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _digest_cached(path: str, size: int, mtime_ns: int) -> str:
+    from mocaplab.keypoints.model_cache import sha256_file
+
+    return sha256_file(path)
+
+
 @dataclasses.dataclass(frozen=True)
 class MediaPipePoseDetector:
     """BlazePose through MediaPipe Tasks, one landmarker per video.
@@ -63,15 +80,17 @@ class MediaPipePoseDetector:
     keypoint_names: tuple[str, ...] = MEDIAPIPE33_NAMES
 
     def signature(self) -> str:
-        from mocaplab.keypoints.model_cache import sha256_file
-
-        return (f"mediapipe:{sha256_file(self.model_path)[:16]}:"
+        return (f"mediapipe:{_model_digest(self.model_path)[:16]}:"
                 f"{self.min_detection_confidence}:{self.min_presence_confidence}:"
                 f"{self.min_tracking_confidence}")
 
+    def preload(self) -> None:
+        """Import OpenCV and MediaPipe (called when a worker process starts)."""
+        import cv2  # noqa: F401
+
+        import_mediapipe_light()
+
     def _create(self):
-        os.environ.setdefault("GLOG_minloglevel", "2")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from mediapipe.tasks.python.core.base_options import BaseOptions
         from mediapipe.tasks.python.vision import (
             PoseLandmarker,
@@ -106,8 +125,7 @@ class MediaPipePoseDetector:
         Raises:
             InputError: unreadable video, zero frames, unusable model.
         """
-        import mediapipe as mp
-
+        mp = import_mediapipe_light()
         info = probe_video(video_path)
         fps = float(fps or info.fps)
         last_ts = -1
@@ -133,6 +151,10 @@ class MediaPipePoseDetector:
                     on_frame(i + 1)
         if not pts_list:
             raise InputError(f"video {video_path} has no decodable frames")
+        expected = info.frame_count if max_frames is None else min(info.frame_count, max_frames)
+        if len(pts_list) < expected - 1:  # containers may announce one frame too many
+            log.warning("%s: decoded %d frames of the %d the file announces (truncated or "
+                        "damaged video?)", video_path, len(pts_list), expected)
         return VideoKeypoints(np.stack(pts_list), np.stack(conf_list), self.keypoint_names,
                               fps, source=f"mediapipe:{Path(self.model_path).name}")
 
@@ -148,3 +170,30 @@ class _Inline:
 
     def __exit__(self, *exc):
         self._it.close()
+
+
+def detect_video(video_path: str | os.PathLike, model_path: str | os.PathLike | None = None, *,
+                 variant: str = "full", max_frames: int | None = None,
+                 fps: float | None = None, on_frame: FrameCallback | None = None,
+                 overlap_decoding: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe 2D keypoints of one video.
+
+    Args:
+        video_path: the video file.
+        model_path: the ``.task`` model; None resolves it (see
+            :func:`mocaplab.keypoints.model_cache.resolve_model`).
+        variant: model variant used when resolving ("lite", "full", "heavy").
+        max_frames: only the first frames.
+        fps: overrides the container's frame rate for the VIDEO-mode timestamps.
+        on_frame: progress callback (frames done).
+        overlap_decoding: decode in a background thread.
+    Returns:
+        points (F, 33, 2) pixels in the distorted image (NaN where no person) and
+        confidence (F, 33) in [0, 1] (0 where no person); keypoint order = MEDIAPIPE33.
+    """
+    from mocaplab.keypoints.model_cache import resolve_model
+
+    model = resolve_model(model_path, variant)
+    det = MediaPipePoseDetector(str(model), overlap_decoding=overlap_decoding)
+    kp = det.detect(video_path, max_frames=max_frames, on_frame=on_frame, fps=fps)
+    return kp.points, kp.confidence

@@ -24,10 +24,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from mocaplab.keypoints.detector import Detector, VideoKeypoints
 
 from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
-from mocaplab.keypoints.detector import Detector, VideoKeypoints
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 
@@ -70,9 +70,20 @@ def save_part(path: Path, kp: VideoKeypoints, fingerprint: str) -> None:
              source=np.array(kp.source), fingerprint=np.array(fingerprint))
 
 
-def _init_worker(progress_queue) -> None:
+def _init_worker(progress_queue, log_path: str | None, detector: Detector) -> None:
+    """Worker start: keep the progress queue; send the native libraries' stderr chatter
+    (TensorFlow Lite / glog lines printed by MediaPipe) to a log file instead of the terminal,
+    where it would break the progress bars; then let the detector import what it needs
+    (optional ``detector.preload()``) while the parent is still preparing."""
     global _progress_queue
     _progress_queue = progress_queue
+    if log_path:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    preload = getattr(detector, "preload", None)
+    if callable(preload):
+        preload()
 
 
 def _run_camera(detector: Detector, camera: str, video: str, part: str, fingerprint: str,
@@ -185,8 +196,11 @@ def _run_pool(detector, todo, n_workers, bars, max_frames) -> None:
     ctx = mp.get_context("spawn")
     progress_queue = ctx.Queue()
     errors: list[tuple[str, BaseException]] = []
-    with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx,
-                                initializer=_init_worker, initargs=(progress_queue,)) as pool:
+    part_dir = next(iter(todo.values()))[1].parent
+    part_dir.mkdir(parents=True, exist_ok=True)
+    log_path = str(part_dir / "workers.log")
+    with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                                initargs=(progress_queue, log_path, detector)) as pool:
         futures = {pool.submit(_run_camera, detector, cam, str(video), str(part), fp,
                                max_frames): cam
                    for cam, (video, part, fp) in todo.items()}
@@ -196,13 +210,14 @@ def _run_pool(detector, todo, n_workers, bars, max_frames) -> None:
                 _drain(progress_queue, bars, timeout=0.1)
                 done = {f for f in pending if f.done()}
                 for f in done:
+                    if f.cancelled():
+                        continue
                     exc = f.exception()
                     if exc is not None:
                         errors.append((futures[f], exc))
                         for other in pending - done:  # keep running ones, drop the rest
                             other.cancel()
                 pending -= done
-                pending = {f for f in pending if not f.cancelled()}
         except BaseException:
             for f in pending:
                 f.cancel()
@@ -214,7 +229,8 @@ def _run_pool(detector, todo, n_workers, bars, max_frames) -> None:
         cam, exc = errors[0]
         if isinstance(exc, InputError):
             raise InputError(f"camera {cam}: {exc}") from None
-        raise RuntimeError(f"camera {cam}: detection failed: {exc!r}") from exc
+        raise RuntimeError(f"camera {cam}: detection failed: {exc!r} "
+                           f"(native library messages: {log_path})") from exc
 
 
 def _drain(progress_queue, bars, timeout: float) -> None:

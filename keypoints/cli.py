@@ -1,0 +1,74 @@
+"""``mocaplab detect TRIAL``: 2D keypoints of every camera of a trial (light module: the heavy
+imports happen inside :func:`run`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mocaplab.cli_support import Command
+
+_DESCRIPTION = """\
+Detect 2D keypoints (MediaPipe BlazePose, 33 landmarks) in every video of TRIAL/videos/ and write
+TRIAL/keypoints2d.npz. Cameras run in parallel worker processes; finished cameras are cached in
+TRIAL/.keypoints2d_parts/ so an interrupted run resumes where it stopped (--force recomputes).
+The model is found from --model, then $MOCAPLAB_POSE_MODEL, then ~/.cache/mocaplab/models, then
+downloaded with its SHA-256 checked. --source imports OpenPose or DeepLabCut results instead."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("trial", help="trial folder (with videos/)")
+    p.add_argument("--model", metavar="PATH", help="MediaPipe pose landmarker .task file")
+    p.add_argument("--variant", choices=("lite", "full", "heavy"), default="full",
+                   help="model variant when no --model is given (default: full)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes (default: min(cameras, CPU cores)); 1 = no workers")
+    p.add_argument("--force", action="store_true",
+                   help="recompute cameras that already have a cached result")
+    p.add_argument("--max-frames", type=int, metavar="N",
+                   help="only the first N frames of each video (quick check)")
+    p.add_argument("--source", metavar="KIND:DIR",
+                   help="import instead of detecting: openpose:DIR (DIR/<camera>/ or "
+                        "DIR/<camera>_json/ per camera, BODY_25), openpose25b:DIR (BODY_25B) "
+                        "or deeplabcut:DIR (DIR/<camera>*.h5|.csv)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _source(spec: str):
+    from mocaplab.keypoints.importers import DeepLabCutSource, OpenPoseJSONSource
+
+    from mocaplab.errors import InputError
+
+    kind, _, folder = spec.partition(":")
+    if not folder:
+        raise InputError(f"--source {spec!r}: expected KIND:DIR, e.g. openpose:/data/json")
+    kinds = {"openpose": lambda: OpenPoseJSONSource(folder, "BODY_25"),
+             "openpose25b": lambda: OpenPoseJSONSource(folder, "BODY_25B"),
+             "deeplabcut": lambda: DeepLabCutSource(folder)}
+    if kind.lower() not in kinds:
+        raise InputError(f"--source kind {kind!r} unknown; use one of {sorted(kinds)}")
+    return kinds[kind.lower()]()
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from mocaplab.keypoints.trial_detect import detect_trial
+
+    from mocaplab.errors import InputError
+    from mocaplab.pose_data import Keypoints2D
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    detector = _source(args.source) if args.source else None
+    out = detect_trial(args.trial, model_path=args.model, workers=args.workers, force=args.force,
+                       progress=not args.no_progress, variant=args.variant, detector=detector,
+                       max_frames=args.max_frames)
+    kp = Keypoints2D.load(out)
+    found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
+    print(f"wrote {out}: {kp.shape[0]} cameras x {kp.shape[1]} frames x {kp.shape[2]} "
+          f"keypoints at {kp.fps:g} fps")
+    for cam, rate in zip(kp.cameras, found, strict=True):
+        print(f"  {cam}: person found in {100 * rate:.1f} % of frames")
+    return 0
+
+
+COMMANDS = {"detect": Command(add_arguments, run, _DESCRIPTION)}

@@ -1,0 +1,70 @@
+"""Gait events: Zeni + foot velocity, at any frame rate, against labelled and synthetic truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mocaplab.analysis.events import detect_events
+from mocaplab.analysis.landmarks import find_landmarks
+from mocaplab.analysis.progression import progression
+
+from mocaplab.synthetic.gait import parametric_walk
+
+
+def _errors(found, truth, first_frame, fps):
+    """Signed error (s) of the nearest detected event of each truth event (side, type, time)."""
+    errs = []
+    for side, typ, t in truth:
+        cand = [(first_frame + e.index - 1) / fps for e in found
+                if e.side == side and e.type == typ]
+        assert cand, f"no {side} {typ} detected"
+        errs.append(min(cand, key=lambda c: abs(c - t)) - t)
+    return np.array(errs)
+
+
+@pytest.mark.parametrize("fps", [30.0, 60.0, 100.0, 120.0])
+def test_synthetic_events_within_two_frames_at_any_fps(fps):
+    w = parametric_walk(fps=fps, duration_s=5.0)
+    lm = find_landmarks(w.markers, w.marker_labels, w.fps)
+    events, warnings = detect_events(lm, progression(lm))
+    truth = [(s, t, te) for s, t, te in w.events]
+    err = _errors(events, truth, 1, fps)
+    assert len(events) == len(truth)
+    assert np.max(np.abs(err)) <= 2.0 / fps + 1e-9, err
+
+
+def test_markerless_keypoints_give_the_same_events():
+    w = parametric_walk(duration_s=5.0, heading_deg=180.0)
+    kp = w.keypoints
+    lm = find_landmarks(kp.points, kp.keypoints, kp.fps)
+    events, _ = detect_events(lm, progression(lm))
+    err = _errors(events, list(w.events), 1, w.fps)
+    assert np.max(np.abs(err)) <= 0.02
+
+
+def test_treadmill_events():
+    w = parametric_walk(duration_s=5.0, treadmill=True)
+    lm = find_landmarks(w.markers, w.marker_labels, w.fps)
+    prog = progression(lm)
+    assert prog.treadmill
+    events, _ = detect_events(lm, prog)
+    err = _errors(events, list(w.events), 1, w.fps)
+    assert np.max(np.abs(err)) <= 0.02
+
+
+def test_walk_c3d_every_labelled_event_found_within_tolerance(shared_data):
+    from mocaplab.marker_io import read_c3d
+
+    t = read_c3d(shared_data / "kineticstoolkit_walk" / "walk.c3d")
+    lm = find_landmarks(t.points, t.labels, t.fps, t.first_frame)
+    prog = progression(lm)
+    truth = [(e.side, e.type, e.time_s) for e in t.events]
+    assert len(truth) == 8
+    events, warnings = detect_events(lm, prog)
+    assert not warnings
+    err = _errors(events, truth, t.first_frame, t.fps)
+    assert np.mean(np.abs(err)) <= 0.010, err
+    assert np.max(np.abs(err)) <= 2.0 / t.fps, err
+    zeni, _ = detect_events(lm, prog, method="zeni")
+    err_z = _errors(zeni, truth, t.first_frame, t.fps)
+    assert np.mean(np.abs(err_z)) > np.mean(np.abs(err))   # the combination does better

@@ -1,0 +1,153 @@
+"""analyze_file / metrics.json contract (CONVENTIONS.md), bad input, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from mocaplab.analysis.pipeline import analyze_file
+
+from mocaplab.cli import main
+from mocaplab.marker_io import write_c3d
+from mocaplab.synthetic.gait import parametric_walk
+from mocaplab.trial import Trial
+
+
+def _check_contract(m: dict, n_frames: int) -> None:
+    for key in ("fps", "first_frame", "events", "angles", "spatiotemporal", "leg_length",
+                "provenance"):
+        assert key in m
+    for ev in m["events"]:
+        assert ev["side"] in ("left", "right") and ev["type"] in ("foot_strike", "foot_off")
+        assert ev["time_s"] == pytest.approx((ev["frame"] - 1) / m["fps"])
+    for seg, keys in (("pelvis", ("tilt", "obliquity", "rotation")),
+                      ("spine", ("flexion", "lateral_flexion", "rotation")),
+                      ("thorax", ("flexion", "lateral_flexion", "rotation"))):
+        for side in ("left", "right"):
+            for k in keys:
+                assert len(m["angles"][seg][side][k]) == n_frames
+    assert set(m["spatiotemporal"]) >= {"left", "right", "symmetry"}
+
+
+def test_metrics_json_written_atomically_with_contract(tmp_path):
+    w = parametric_walk(duration_s=4.0)
+    path = tmp_path / "w.c3d"
+    write_c3d(path, w.markers, w.marker_labels, w.fps, first_frame=10)
+    out = tmp_path / "metrics.json"
+    m = analyze_file(path, out)
+    text = out.read_text()
+    assert "NaN" not in text
+    loaded = json.loads(text)
+    _check_contract(loaded, w.markers.shape[0])
+    assert loaded["first_frame"] == 10
+    # the true first left foot strike at t = 0.2 s after frame 10 -> frame 30
+    first = next(e for e in loaded["events"] if e["side"] == "left"
+                 and e["type"] == "foot_strike")
+    assert abs(first["frame"] - 30) <= 1
+    assert m["warnings"] == []
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_trial_folder_markerless(tmp_path):
+    w = parametric_walk(duration_s=4.0)
+    trial = Trial.create(tmp_path / "t1", subject="s", fps=w.fps)
+    w.keypoints.save(trial.points3d_path)
+    m = analyze_file(trial.path)
+    assert trial.metrics_path.is_file()
+    loaded = json.loads(trial.metrics_path.read_text())
+    _check_contract(loaded, w.markers.shape[0])
+    assert loaded["first_frame"] == 1
+    assert all(v is None for v in loaded["angles"]["pelvis"]["left"]["tilt"])
+    assert any("tilt is NaN" in s for s in m["warnings"])
+    assert m["provenance"]["landmark_kind"] == "markerless"
+
+
+def test_c3d_without_heel_markers_gives_message_and_valid_results(tmp_path, capsys):
+    w = parametric_walk(duration_s=4.0)
+    keep = [i for i, n in enumerate(w.marker_labels) if n not in ("LHEE", "RHEE")]
+    path = tmp_path / "noheel.c3d"
+    write_c3d(path, w.markers[:, keep], [w.marker_labels[i] for i in keep], w.fps)
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "LHEE" in err and "foot strikes" in err
+    m = json.loads(out.read_text())
+    assert any("LHEE" in s for s in m["warnings"])
+    assert not [e for e in m["events"] if e["type"] == "foot_strike"]
+    tilt = np.array(m["angles"]["pelvis"]["left"]["tilt"], dtype=float)
+    assert np.isfinite(tilt).all()                        # angles still given
+    assert m["leg_length"]["left"]["thigh_length_m"] == pytest.approx(0.42, abs=1e-3)
+
+
+def test_single_step_trial_gives_message_and_events(tmp_path):
+    w = parametric_walk(duration_s=0.9)
+    path = tmp_path / "short.c3d"
+    write_c3d(path, w.markers, w.marker_labels, w.fps)
+    m = analyze_file(path, tmp_path / "m.json")
+    assert any("no complete" in s and "gait cycle" in s for s in m["warnings"])
+    assert m["spatiotemporal"]["overall"]["n_strides"] == 0
+    assert json.loads((tmp_path / "m.json").read_text())["spatiotemporal"]["left"][
+        "stride_time_s"] is None
+
+
+def test_cli_needs_out_for_file_inputs(tmp_path, capsys):
+    w = parametric_walk(duration_s=2.0)
+    path = tmp_path / "w.c3d"
+    write_c3d(path, w.markers, w.marker_labels, w.fps)
+    assert main(["analyze", str(path)]) == 1
+    assert "--out" in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path / "missing.c3d"), "--out", "x.json"]) == 1
+
+
+def test_walk_c3d_metrics(shared_data, tmp_path):
+    out = tmp_path / "walk.json"
+    m = analyze_file(shared_data / "kineticstoolkit_walk" / "walk.c3d", out)
+    _check_contract(json.loads(out.read_text()), 221)
+    assert m["first_frame"] == 153 and m["fps"] == 100.0
+    ref = {(e["side"], e["type"], e["frame"]) for e in m["provenance"]["reference_events"]}
+    assert len(ref) == 8
+    for side, typ, frame in ref:
+        assert min(abs(e["frame"] - frame) for e in m["events"]
+                   if e["side"] == side and e["type"] == typ) <= 2
+
+
+def test_bts_c3d_other_labels_and_y_up(shared_data):
+    m = analyze_file(shared_data / "kineticstoolkit_walk" / "c3d_sample_BTS.c3d")
+    assert m["provenance"]["up_axis"] == "y"
+    assert m["provenance"]["landmarks"]["LASI"] == "l asis"
+    assert m["provenance"]["models"]["pelvis"] == "plugin_gait_pelvis"
+    assert m["provenance"]["models"]["thorax"] == "shoulders_hips"
+    assert m["events"]
+    tilt = np.array(m["angles"]["pelvis"]["left"]["tilt"], dtype=float)
+    assert 0 < np.nanmedian(tilt) < 30
+
+
+def test_unknown_labels_are_a_clear_input_error(tmp_path, capsys):
+    path = tmp_path / "x.c3d"
+    write_c3d(path, np.random.default_rng(0).random((20, 2, 3)), ["foo", "bar"], 100.0)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 1
+    assert "known landmark" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_trc_input(tmp_path):
+    from mocaplab.marker_io import write_trc
+
+    w = parametric_walk(duration_s=4.0, heading_deg=90.0)
+    path = tmp_path / "w.trc"
+    write_trc(path, w.markers, w.marker_labels, w.fps, first_frame=5, units="mm")
+    m = analyze_file(path)
+    assert m["first_frame"] == 5
+    assert m["provenance"]["progression"]["passes"][0]["forward"] == [0.0, 1.0, 0.0]
+    assert m["spatiotemporal"]["overall"]["stride_length_m"] == pytest.approx(1.309, abs=0.01)
+
+
+def test_cli_summary_with_steps_but_no_stride(tmp_path, capsys):
+    w = parametric_walk(duration_s=1.2)
+    path = tmp_path / "short.c3d"
+    write_c3d(path, w.markers, w.marker_labels, w.fps)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr()
+    assert "steps/min" in out.out and "n/a" in out.out
+    assert "no complete" in out.err

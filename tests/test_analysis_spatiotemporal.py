@@ -1,0 +1,83 @@
+"""Spatiotemporal parameters: units pinned (cadence steps/min, lengths m), leg length, sway."""
+
+from __future__ import annotations
+
+import pytest
+from mocaplab.analysis.inputs import AnalysisInput
+from mocaplab.analysis.pipeline import analyze
+from mocaplab.analysis.spatiotemporal import symmetry
+
+from mocaplab.synthetic.gait import parametric_walk
+
+
+def _metrics(w, markerless=False):
+    if markerless:
+        kp = w.keypoints
+        return analyze(AnalysisInput(kp.points, kp.keypoints, kp.fps, 1, "syn", "points3d"))
+    return analyze(AnalysisInput(w.markers, w.marker_labels, w.fps, 1, "syn", "c3d"))
+
+
+@pytest.mark.parametrize("markerless", [False, True])
+def test_units_cadence_steps_per_min_and_lengths_in_metres(markerless):
+    w = parametric_walk(speed_m_s=1.2, cadence_steps_per_min=110.0, step_width_m=0.12)
+    st = _metrics(w, markerless)["spatiotemporal"]
+    o = st["overall"]
+    assert o["cadence_steps_per_min"] == pytest.approx(110.0, abs=0.5)   # not strides/min (55)
+    assert o["stride_length_m"] == pytest.approx(w.params["stride_length_m"], abs=0.01)  # not mm
+    assert o["step_length_m"] == pytest.approx(w.params["step_length_m"], abs=0.01)
+    assert o["step_width_m"] == pytest.approx(0.12, abs=0.005)
+    assert o["speed_m_s"] == pytest.approx(1.2, abs=0.02)
+    assert o["stride_time_s"] == pytest.approx(120.0 / 110.0, abs=0.01)
+    assert o["stance_pct"] == pytest.approx(60.0, abs=1.5)
+    assert o["swing_pct"] == pytest.approx(40.0, abs=1.5)
+    assert o["double_support_pct"] == pytest.approx(20.0, abs=2.0)
+    for side in ("left", "right"):
+        assert st[side]["n_strides"] >= 3
+        assert st[side]["cadence_steps_per_min"] == pytest.approx(110.0, abs=1.0)
+    assert abs(st["symmetry"]["step_length_m"]["symmetry_index_pct"]) < 2.0
+
+
+def test_treadmill_speed_from_belt():
+    w = parametric_walk(speed_m_s=1.0, treadmill=True)
+    o = _metrics(w)["spatiotemporal"]["overall"]
+    assert o["belt_speed_m_s"] == pytest.approx(1.0, abs=0.03)
+    assert o["speed_m_s"] == pytest.approx(1.0, abs=0.03)
+    assert o["step_length_m"] == pytest.approx(w.params["step_length_m"], abs=0.03)
+
+
+def test_leg_length_difference_and_pelvic_drop_asymmetry():
+    w = parametric_walk(shank_m=(0.40, 0.42), obliquity_amp_deg=(6.0, 3.0))
+    m = _metrics(w)
+    ll = m["leg_length"]
+    assert ll["left"]["shank_length_m"] == pytest.approx(0.40, abs=1e-3)
+    assert ll["right"]["shank_length_m"] == pytest.approx(0.42, abs=1e-3)
+    assert ll["asymmetry"]["leg_length_left_minus_right_m"] == pytest.approx(-0.02, abs=2e-3)
+    # larger rise of the left side in left stance = larger right-side drop
+    assert ll["left"]["pelvic_drop_contralateral_max_deg"] == pytest.approx(6.0, abs=0.5)
+    assert ll["right"]["pelvic_drop_contralateral_max_deg"] == pytest.approx(3.0, abs=0.5)
+    assert ll["asymmetry"]["pelvic_drop_contralateral_max_left_minus_right_deg"] > 2.0
+
+
+def test_weight_shift_excursion():
+    w = parametric_walk(sway_m=0.03)
+    ws = _metrics(w)["weight_shift"]
+    assert ws["mediolateral_excursion_m"] == pytest.approx(0.06, abs=0.01)
+    assert abs(ws["symmetry"]["symmetry_index_pct"]) < 10
+
+
+def test_symmetry_index_and_ratio():
+    s = symmetry(0.6, 0.5)
+    assert s["symmetry_index_pct"] == pytest.approx(100 * 0.1 / 0.55)
+    assert s["symmetry_ratio"] == pytest.approx(1.2)
+
+
+def test_walk_c3d_spatiotemporal_against_labelled_events(shared_data):
+    from mocaplab.analysis.pipeline import analyze_file
+
+    m = analyze_file(shared_data / "kineticstoolkit_walk" / "walk.c3d")
+    st = m["spatiotemporal"]
+    # strides from the labelled events: right 1.6605 -> 2.74, left 2.2235 -> 3.33
+    assert st["right"]["stride_time_s"] == pytest.approx(2.74 - 1.6605, abs=0.02)
+    assert st["left"]["stride_time_s"] == pytest.approx(3.33 - 2.2235, abs=0.02)
+    assert 90 < st["overall"]["cadence_steps_per_min"] < 130
+    assert 0.7 < st["overall"]["stride_length_m"] < 1.5

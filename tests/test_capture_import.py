@@ -1,0 +1,99 @@
+"""mocaplab import: existing videos -> trial folder (synthetic and the Pose2Sim demo)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from mocaplab.capture.importer import import_videos
+from mocaplab.capture.testvideo import write_test_video
+
+from mocaplab.cli import main
+from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.trial import Trial
+
+DEMO = "pose2sim_demo_singleperson"
+
+
+def test_import_pose2sim_demo(shared_data, tmp_path):
+    out = tmp_path / "trial"
+    assert main(["import", str(shared_data / DEMO / "videos"), "--out", str(out),
+                 "--subject", "S00"]) == 0
+    t = Trial(out)
+    meta = t.meta
+    assert meta["subject"] == "S00" and meta["fps"] == 60.0
+    assert meta["cameras"] == ["cam01", "cam02", "cam03", "cam04"]
+    assert {c["frames"] for c in meta["camera_info"].values()} == {100}
+    assert sorted(p.name for p in t.video_paths().values()) == [
+        "cam01.mp4", "cam02.mp4", "cam03.mp4", "cam04.mp4"]
+    ts = t.read_timestamps()
+    assert np.allclose(ts["cam03"], np.arange(100) / 60.0, atol=1e-6)
+    # the source files are untouched and the trial refuses to be overwritten
+    assert main(["import", str(shared_data / DEMO / "videos"), "--out", str(out)]) == 1
+    assert main(["import", str(shared_data / DEMO / "videos"), "--out", str(out),
+                 "--force"]) == 0
+
+
+def test_import_with_calibration(shared_data, tmp_path):
+    cal = (shared_data / DEMO / "reference_S00_demo_commit_a948c205cf" / "S00_Calibration"
+           / "Calib_qualisys.toml")
+    t = import_videos(shared_data / DEMO / "videos", tmp_path / "t", calibration=cal)
+    assert t.calibration_path == cal.resolve()
+    assert any("do not match the video names" in w for w in t.meta["warnings"])
+
+
+def test_import_reports_mismatches_loudly(tmp_path):
+    a = write_test_video(tmp_path / "v" / "left.avi", 30, fps=30.0)
+    b = write_test_video(tmp_path / "v" / "right.avi", 25, fps=30.0)
+    t = import_videos(tmp_path / "v", tmp_path / "t")
+    (w,) = t.meta["warnings"]
+    assert "FRAME COUNTS DIFFER" in w and "nothing was trimmed" in w
+    assert t.meta["camera_info"]["left"]["frames"] == 30
+    assert t.meta["camera_info"]["right"]["frames"] == 25  # not trimmed
+    assert a.exists() and b.exists()
+
+
+def test_import_bad_input(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        import_videos(tmp_path / "missing", tmp_path / "t")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no video files"):
+        import_videos(tmp_path / "empty", tmp_path / "t")
+    bad = tmp_path / "bad" / "cam1.mp4"
+    bad.parent.mkdir()
+    bad.write_bytes(b"\x00" * 2048)
+    with pytest.raises(InputError, match="cam1.mp4"):
+        import_videos(bad, tmp_path / "t")
+    v = write_test_video(tmp_path / "x" / "cam.avi", 5)
+    v2 = write_test_video(tmp_path / "y" / "cam.avi", 5)
+    with pytest.raises(InputError, match="unique"):
+        import_videos([v, v2], tmp_path / "t")
+    assert not (tmp_path / "t").exists()
+
+
+def test_import_refuses_existing_trial(tmp_path):
+    v = write_test_video(tmp_path / "v" / "cam.avi", 5)
+    import_videos([v], tmp_path / "t")
+    with pytest.raises(OutputExistsError):
+        import_videos([v], tmp_path / "t")
+
+
+def test_cli_import_sync_flash(tmp_path, capsys):
+    for i, s in enumerate((0, 4, 7)):
+        write_test_video(tmp_path / "v" / f"c{i}.avi", 50, first_index=s, flash=(30, 33), seed=i)
+    out = tmp_path / "t"
+    assert main(["import", str(tmp_path / "v"), "--out", str(out), "--sync", "flash"]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["sync"]["offsets_frames"] == {"c0": 0, "c1": 4, "c2": 7}
+    assert meta["sync"]["frames_after"] == 43
+    assert "sync by flash" in capsys.readouterr().out
+
+
+def test_cli_import_sync_flash_without_flash_fails_clearly(tmp_path, capsys):
+    for i in range(2):
+        write_test_video(tmp_path / "v" / f"c{i}.avi", 30, seed=i)
+    assert main(["import", str(tmp_path / "v"), "--out", str(tmp_path / "t"),
+                 "--sync", "flash"]) == 1
+    err = capsys.readouterr().err
+    assert "no flash found" in err and "--sync keypoints" in err

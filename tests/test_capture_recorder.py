@@ -1,0 +1,149 @@
+"""Recording virtual cameras into a trial folder: timing, drops, clean stop, no overwrite."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mocaplab.capture.recorder import record
+from mocaplab.capture.sources import open_source
+from mocaplab.capture.testvideo import read_frame_number, write_test_video
+from mocaplab.capture.timesync import match_timestamps
+from mocaplab.capture.video_io import probe_video, read_frames
+
+from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.trial import Trial
+
+
+@pytest.fixture(scope="module")
+def four_videos(tmp_path_factory):
+    d = tmp_path_factory.mktemp("virtual")
+    return [write_test_video(d / f"cam{i}.avi", 120, fps=30.0, seed=i) for i in range(4)]
+
+
+def _sources(videos, **kw):
+    return [open_source(v, **kw) for v in videos]
+
+
+def test_record_four_virtual_cameras(four_videos, tmp_path):
+    status = io.StringIO()
+    res = record(_sources(four_videos), tmp_path / "trial", duration=2.0, subject="S01",
+                 calibration="cal.toml", status=status)
+    assert res.stopped_by == "duration"
+    t = res.trial
+    meta = t.meta
+    assert meta["subject"] == "S01" and meta["cameras"] == ["cam0", "cam1", "cam2", "cam3"]
+    assert meta["fps"] == 30.0 and meta["calibration"] == "cal.toml"
+    assert meta["recording"]["codec"] == "mjpg"
+    for cam in res.cameras:
+        assert cam.dropped == 0, res.dropped
+        assert abs(cam.frames - 60) <= 1
+        assert cam.fps_measured == pytest.approx(30.0, rel=0.02)
+        info = probe_video(cam.video)
+        assert info.frames == cam.frames and info.fps == 30.0
+        # the video holds the source's frames in order, none missing
+        nums = [read_frame_number(f) for _, f in read_frames(cam.video)]
+        assert nums == list(range(cam.frames))
+        assert meta["camera_info"][cam.name]["dropped"] == 0
+    ts = t.read_timestamps()
+    assert set(ts) == {"cam0", "cam1", "cam2", "cam3"}
+    m = match_timestamps(ts)
+    assert len(m.times) >= 58
+    assert m.spread.max() < 1 / 30  # matched frames within one frame period
+    assert "fps" in status.getvalue() and "dropped" in status.getvalue()
+    assert not list(t.videos_dir.glob(".*"))  # no temporary files left
+
+
+def test_refuses_to_overwrite_a_recording(four_videos, tmp_path):
+    out = tmp_path / "trial"
+    record(_sources(four_videos[:1]), out, duration=0.3, status=None)
+    before = (out / "videos" / "cam0.avi").stat().st_size
+    with pytest.raises(OutputExistsError, match="--force"):
+        record(_sources(four_videos[:1]), out, duration=0.3, status=None)
+    assert (out / "videos" / "cam0.avi").stat().st_size == before
+    res = record(_sources(four_videos[1:2]), out, duration=0.3, status=None, overwrite=True)
+    assert [p.name for p in (out / "videos").iterdir()] == ["cam1.avi"]
+    assert res.trial.meta["cameras"] == ["cam1"]
+
+
+def test_stop_event_gives_readable_files(four_videos, tmp_path):
+    stop = threading.Event()
+    threading.Timer(0.7, stop.set).start()
+    res = record(_sources(four_videos[:2]), tmp_path / "t", stop=stop, status=None)
+    assert res.stopped_by == "stop"
+    for cam in res.cameras:
+        assert 10 <= cam.frames <= 30
+        assert probe_video(cam.video, count_frames=True).frames == cam.frames
+
+
+def test_source_end_stops_all_and_is_reported(tmp_path):
+    short = write_test_video(tmp_path / "short.avi", 10, fps=60.0)
+    long = write_test_video(tmp_path / "long.avi", 200, fps=60.0)
+    res = record(_sources([short, long]), tmp_path / "t", status=None)
+    assert res.stopped_by == "source ended: short"
+    assert res.cameras[0].frames == 10
+
+
+def test_codecs(four_videos, tmp_path):
+    res = record(_sources(four_videos[:1]), tmp_path / "t", duration=0.4, codec="ffv1",
+                 status=None)
+    assert res.cameras[0].video.suffix == ".mkv"
+    assert probe_video(res.cameras[0].video, count_frames=True).frames == res.cameras[0].frames
+
+
+def test_bad_arguments(four_videos, tmp_path):
+    with pytest.raises(InputError, match="unique"):
+        record(_sources([four_videos[0], four_videos[0]]), tmp_path / "a", duration=0.2)
+    with pytest.raises(InputError, match="codec"):
+        record(_sources(four_videos[:1]), tmp_path / "b", duration=0.2, codec="h264")
+    with pytest.raises(InputError, match="at least one"):
+        record([], tmp_path / "c", duration=0.2)
+
+
+def test_cli_record_stops_cleanly_on_sigint(four_videos, tmp_path):
+    out = tmp_path / "trial"
+    cmd = [sys.executable, "-m", "mocaplab.cli", "record", "--out", str(out)]
+    for v in four_videos[:2]:
+        cmd += ["--camera", str(v)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 30
+    while not (out / "meta.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "stopped by interrupt" in stdout
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["recording"]["stopped_by"] == "interrupt"
+    for cam in ("cam0", "cam1"):
+        n = meta["camera_info"][cam]["frames"]
+        assert n > 10
+        assert probe_video(out / "videos" / f"{cam}.avi", count_frames=True).frames == n
+    assert not [p for p in Path(out, "videos").iterdir() if p.name.startswith(".")]
+    assert len(Trial(out).read_timestamps()["cam0"]) == meta["camera_info"]["cam0"]["frames"]
+
+
+def test_cli_record_errors(tmp_path):
+    from mocaplab.cli import main
+
+    assert main(["record", "--camera", "/dev/video97", "--duration", "1",
+                 "--out", str(tmp_path / "x")]) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_timestamps_are_monotonic_per_camera(four_videos, tmp_path):
+    res = record(_sources(four_videos[:2]), tmp_path / "t", duration=0.5, status=None)
+    for cam in res.cameras:
+        assert np.all(np.diff(cam.timestamps) > 0)
+        assert cam.timestamps[0] >= 0

@@ -1,0 +1,184 @@
+"""detect_trial: parallel workers, resumable parts, keypoints2d.npz, warnings, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from mocaplab.keypoints import Detector, VideoKeypoints, detect_trial
+from mocaplab.keypoints.trial_detect import PARTS_DIR, assemble
+from mocaplab.keypoints.video import probe_video
+
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
+from mocaplab.pose_data import Keypoints2D
+from mocaplab.trial import Trial
+
+DEMO = "pose2sim_demo_singleperson"
+
+
+def write_video(path, n_frames, fps=25.0, size=(64, 48)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(n_frames):
+        w.write(np.full((size[1], size[0], 3), (i * 20) % 256, np.uint8))
+    w.release()
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeDetector:
+    """Puts keypoint k of frame f at (f, k); frame 1 has no person. Logs each call to a file."""
+
+    log: str
+    keypoint_names: tuple[str, ...] = ("a", "b", "c")
+    fail_on: str = ""
+
+    def signature(self) -> str:
+        return "fake-v1"
+
+    def detect(self, video_path, *, max_frames=None, on_frame=None) -> VideoKeypoints:
+        with open(self.log, "a") as fh:
+            fh.write(f"{Path(video_path).stem} {os.getpid()}\n")
+        if Path(video_path).stem == self.fail_on:
+            raise InputError(f"{video_path}: cannot be decoded after frame 3")
+        info = probe_video(video_path)
+        F = info.frame_count if max_frames is None else min(info.frame_count, max_frames)
+        K = len(self.keypoint_names)
+        pts = np.stack(np.meshgrid(np.arange(K), np.arange(F))[::-1], -1).astype(float)
+        pts = pts[..., ::-1]
+        conf = np.full((F, K), 0.9)
+        if F > 1:
+            pts[1] = np.nan
+        if on_frame:
+            on_frame(F)
+        return VideoKeypoints(pts, conf, self.keypoint_names, info.fps, "fake")
+
+
+@pytest.fixture
+def trial(tmp_path):
+    t = Trial.create(tmp_path / "trial", fps=25.0, cameras=["cam1", "cam2", "cam3"])
+    for cam in ("cam1", "cam2", "cam3"):
+        write_video(t.videos_dir / f"{cam}.avi", 6)
+    return t
+
+
+def calls(log):
+    return Path(log).read_text().split("\n")[:-1] if Path(log).exists() else []
+
+
+def test_fake_detector_is_a_detector(tmp_path):
+    assert isinstance(FakeDetector(str(tmp_path / "log")), Detector)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_detect_trial_writes_keypoints2d_and_resumes(trial, tmp_path, workers):
+    log = str(tmp_path / "calls.log")
+    det = FakeDetector(log)
+    out = detect_trial(trial, detector=det, workers=workers, progress=False)
+    assert out == trial.keypoints2d_path
+    kp = Keypoints2D.load(out)
+    assert kp.cameras == ("cam1", "cam2", "cam3") and kp.keypoints == ("a", "b", "c")
+    assert kp.shape == (3, 6, 3) and kp.fps == 25.0
+    np.testing.assert_array_equal(kp.points[0, 3, 2], [2, 3])  # (k, f)
+    assert np.isnan(kp.points[:, 1]).all() and (kp.confidence[:, 1] == 0).all()
+    first = calls(log)
+    assert sorted(c.split()[0] for c in first) == ["cam1", "cam2", "cam3"]
+    if workers == 2:  # really ran in other processes
+        assert all(int(c.split()[1]) != os.getpid() for c in first)
+    assert sorted(p.name for p in (trial.path / PARTS_DIR).glob("*.npz")) == \
+        ["cam1.npz", "cam2.npz", "cam3.npz"]
+
+    # rerun: nothing recomputed; a changed video is recomputed; --force recomputes all
+    detect_trial(trial, detector=det, workers=workers, progress=False)
+    assert len(calls(log)) == 3
+    write_video(trial.videos_dir / "cam2.avi", 6, fps=25.0, size=(80, 48))
+    detect_trial(trial, detector=det, workers=workers, progress=False)
+    assert [c.split()[0] for c in calls(log)[3:]] == ["cam2"]
+    detect_trial(trial, detector=det, workers=workers, force=True, progress=False)
+    assert len(calls(log)) == 7
+
+
+def test_interrupted_run_resumes_from_parts(trial, tmp_path):
+    """A camera whose part exists is skipped; the others are detected (crash in the middle)."""
+    log = str(tmp_path / "calls.log")
+    detect_trial(trial, detector=FakeDetector(log), workers=1, progress=False)
+    trial.keypoints2d_path.unlink()
+    (trial.path / PARTS_DIR / "cam3.npz").unlink()
+    detect_trial(trial, detector=FakeDetector(log), workers=1, progress=False)
+    assert [c.split()[0] for c in calls(log)[3:]] == ["cam3"]
+    assert trial.keypoints2d_path.exists()
+
+
+def test_different_fps_and_frame_counts_warn_and_pad(trial, tmp_path, caplog):
+    write_video(trial.videos_dir / "cam3.avi", 4, fps=30.0)
+    with pytest.warns(UserWarning) as rec:
+        detect_trial(trial, detector=FakeDetector(str(tmp_path / "l")), workers=1,
+                     progress=False)
+    text = " ".join(str(w.message) for w in rec)
+    assert "different frame rates" in text and "cam3=30" in text
+    assert "different frame counts" in text and "cam3=4" in text
+    kp = Keypoints2D.load(trial.keypoints2d_path)
+    assert kp.shape == (3, 6, 3)
+    assert np.isnan(kp.points[2, 4:]).all() and (kp.confidence[2, 4:] == 0).all()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_corrupt_video_is_a_clear_error(trial, tmp_path, workers):
+    (trial.videos_dir / "cam2.avi").write_bytes(b"garbage" * 100)
+    with pytest.raises(InputError, match=r"cam2\.avi cannot be opened"):
+        detect_trial(trial, detector=FakeDetector(str(tmp_path / "l")), workers=workers,
+                     progress=False)
+    assert not trial.keypoints2d_path.exists()
+
+
+def test_error_inside_a_worker_keeps_the_finished_cameras(trial, tmp_path):
+    log = str(tmp_path / "l")
+    with pytest.raises(InputError, match="camera cam1: .*cannot be decoded after frame 3"):
+        detect_trial(trial, detector=FakeDetector(log, fail_on="cam1"), workers=2,
+                     progress=False)
+    assert not trial.keypoints2d_path.exists()
+    done = {c.split()[0] for c in calls(log)}
+    parts = {p.stem for p in (trial.path / PARTS_DIR).glob("*.npz")}
+    assert "cam1" not in parts and parts <= done
+    # the rerun (after "fixing" the video) only does what is missing
+    detect_trial(trial, detector=FakeDetector(log), workers=1, progress=False)
+    assert trial.keypoints2d_path.exists()
+    assert len(calls(log)) == len(done) + 3 - len(parts)
+
+
+def test_zero_frame_video_and_no_videos(tmp_path):
+    t = Trial.create(tmp_path / "t")
+    with pytest.raises(InputError, match="holds no video files"):
+        detect_trial(t, detector=FakeDetector(str(tmp_path / "l")), progress=False)
+    write_video(t.videos_dir / "cam1.avi", 0)
+    with pytest.raises(InputError, match="no decodable frames"):
+        detect_trial(t, detector=FakeDetector(str(tmp_path / "l")), progress=False)
+
+
+def test_assemble_uses_trial_timestamps_when_complete():
+    kp = VideoKeypoints(np.zeros((3, 1, 2)), np.ones((3, 1)), ("a",), 10.0)
+    out = assemble({"c1": kp, "c2": kp}, ["c1", "c2"],
+                   timestamps={"c1": np.array([0, .1, .2]), "c2": np.array([0, .1, .2, .3])})
+    np.testing.assert_allclose(out.timestamps, [[0, .1, .2], [0, .1, .2]])
+    assert assemble({"c1": kp}, ["c1"], timestamps={"c1": np.array([0.0])}).timestamps is None
+
+
+def test_real_trial_person_found_in_every_camera(shared_data, pose_model, tmp_path):
+    """The Pose2Sim demo, 4 cameras, first 24 frames each, 2 workers (full 100 frames: see
+    benchmarks/keypoints_bench.py)."""
+    trial = tmp_path / "demo"
+    trial.mkdir()
+    (trial / "videos").symlink_to(shared_data / DEMO / "videos")
+    out = detect_trial(trial, model_path=pose_model, workers=2, progress=False, max_frames=24)
+    kp = Keypoints2D.load(out)
+    assert kp.cameras == ("cam01", "cam02", "cam03", "cam04")
+    assert kp.keypoints == MEDIAPIPE33_NAMES
+    assert kp.fps == pytest.approx(60.0) and kp.shape == (4, 24, 33)
+    found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
+    assert (found >= 0.95).all(), found
+    assert (kp.confidence[np.isnan(kp.points[..., 0])] == 0).all()

@@ -1,0 +1,200 @@
+"""What the viewer shows of a trial: 3D points, calibration, gait events and angles.
+
+:func:`load_trial` accepts a trial folder or a ``points3d.npz`` file and gathers what is there
+(the calibration and ``metrics.json`` are optional). Event frames follow CONVENTIONS.md: a
+metrics file's ``frame`` uses the input's own numbering starting at ``first_frame`` (1 for a
+trial folder), so the array index of an event is ``frame - first_frame``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocaplab.camera import CameraSet
+from mocaplab.errors import InputError
+from mocaplab.pose_data import Points3D
+from mocaplab.trial import Trial
+
+#: (segment, angle) pairs shown in the side panel, as stored in metrics.json ``angles``.
+PANEL_ANGLES = (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rotation"))
+
+
+@dataclasses.dataclass(frozen=True)
+class GaitEvent:
+    """A foot strike or foot off: ``index`` is the 0-based frame index into the points array."""
+
+    side: str
+    type: str
+    index: int
+    time_s: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrialData:
+    """A trial ready to show.
+
+    Attributes:
+        name: label shown in the window and the renders.
+        points: (F, K, 3) metres, lab frame, NaN = not reconstructed.
+        keypoints: (K,) names.
+        fps: frames per second.
+        cameras: the calibration, if found (for the camera frustums).
+        events: gait events inside the trial, by frame.
+        angles: "segment.angle.side" -> (F,) degrees (NaN where unavailable), e.g.
+            "pelvis.obliquity.left".
+        source: the folder or file it came from.
+    """
+
+    name: str
+    points: np.ndarray
+    keypoints: tuple[str, ...]
+    fps: float
+    cameras: CameraSet | None = None
+    events: tuple[GaitEvent, ...] = ()
+    angles: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    source: Path | None = None
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.points.shape[0])
+
+    @classmethod
+    def from_points(cls, points3d: Points3D, name: str = "trial", **kw: Any) -> TrialData:
+        return cls(name, points3d.points, points3d.keypoints, points3d.fps, **kw)
+
+
+def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
+    """Load a trial folder (or a ``points3d.npz``) for viewing.
+
+    The calibration is the trial's (``meta.json`` / ``calibration.toml``; none is fine); events
+    and angles come from ``metrics.json`` beside the points when it exists.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist: give a trial folder or a points3d.npz file")
+    if path.is_dir():
+        points_path, folder = path / "points3d.npz", path
+        if not points_path.is_file():
+            raise InputError(f"{path} has no points3d.npz: run `mocaplab triangulate {path}` "
+                             "first")
+    else:
+        if path.suffix.lower() != ".npz":
+            raise InputError(f"{path} is not a points3d.npz file or a trial folder")
+        points_path, folder = path, path.parent
+    p3 = Points3D.load(points_path)
+    if p3.points.shape[0] == 0:
+        raise InputError(f"{points_path} holds no frame")
+    if not np.isfinite(p3.points).any():
+        raise InputError(f"{points_path} holds no reconstructed point (all NaN)")
+    metrics_path = folder / "metrics.json"
+    events: tuple[GaitEvent, ...] = ()
+    angles: dict[str, np.ndarray] = {}
+    if metrics_path.is_file():
+        metrics = read_metrics(metrics_path)
+        events = parse_events(metrics, p3.points.shape[0], p3.fps)
+        angles = parse_angles(metrics, p3.points.shape[0])
+    label = name or (folder.name if path.is_dir() else points_path.stem)
+    return TrialData(label, p3.points, p3.keypoints, p3.fps, load_cameras(folder), events,
+                     angles, path)
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} must hold a JSON object (see CONVENTIONS.md, metrics.json)")
+    return data
+
+
+def load_cameras(folder: Path) -> CameraSet | None:
+    """The calibration named by a trial folder, or None when it has none."""
+    trial = Trial(folder)
+    try:
+        cal = trial.calibration_path
+    except InputError:
+        cal = None
+    if cal is None:
+        local = folder / "calibration.toml"
+        cal = local if local.is_file() else None
+    if cal is None or not Path(cal).is_file():
+        return None
+    try:  # the calibration stage's loader knows more formats when it is installed
+        from mocaplab.calibration import load_calibration  # type: ignore[attr-defined]
+    except ImportError:
+        return CameraSet.load(cal)
+    return load_calibration(cal)
+
+
+def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[GaitEvent, ...]:
+    """Gait events of a metrics dict as 0-based indices into an ``n_frames`` points array.
+
+    Events outside the array are dropped; a malformed event raises :class:`InputError`.
+    """
+    first = int(metrics.get("first_frame", 1) or 1)
+    out = []
+    for i, ev in enumerate(metrics.get("events") or []):
+        try:
+            side, typ = str(ev["side"]).lower(), str(ev["type"]).lower()
+            if ev.get("frame") is not None:
+                index = int(round(float(ev["frame"]))) - first
+            else:
+                index = int(round(float(ev["time_s"]) * fps)) - (first - 1)
+            time_s = float(ev["time_s"]) if ev.get("time_s") is not None else \
+                (index + first - 1) / fps
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"metrics.json event #{i} is malformed ({exc}): expected side, "
+                             "type and frame or time_s") from None
+        if 0 <= index < n_frames:
+            out.append(GaitEvent(side, typ, index, time_s))
+    return tuple(sorted(out, key=lambda e: e.index))
+
+
+def parse_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray]:
+    """The panel's angle curves: "segment.angle.side" -> (F,) degrees, NaN for null.
+
+    Curves whose length differs from ``n_frames`` are ignored (they do not belong to these
+    points).
+    """
+    out: dict[str, np.ndarray] = {}
+    angles = metrics.get("angles") or {}
+    for seg, ang in PANEL_ANGLES:
+        for side in ("left", "right"):
+            values = ((angles.get(seg) or {}).get(side) or {}).get(ang)
+            if values is None:
+                continue
+            arr = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+            if arr.shape == (n_frames,):
+                out[f"{seg}.{ang}.{side}"] = arr
+    return out
+
+
+def panel_values(trial: TrialData, index: int) -> list[tuple[str, float | None, float | None]]:
+    """Rows of the angle panel at frame ``index``: (label, left value, right value), degrees."""
+    rows = []
+    for seg, ang in PANEL_ANGLES:
+        vals = []
+        for side in ("left", "right"):
+            arr = trial.angles.get(f"{seg}.{ang}.{side}")
+            v = None if arr is None or not np.isfinite(arr[index]) else float(arr[index])
+            vals.append(v)
+        rows.append((f"{seg.capitalize()} {ang}", vals[0], vals[1]))
+    return rows
+
+
+def format_panel(trial: TrialData, index: int) -> str:
+    """The angle panel as text (one line per angle, L and R in degrees, '-' when missing)."""
+    def fmt(v: float | None) -> str:
+        return "   -  " if v is None else f"{v:+6.1f}"
+
+    lines = [f"{'':18s}   L       R"]
+    for label, left, right in panel_values(trial, index):
+        lines.append(f"{label:18s} {fmt(left)}  {fmt(right)}")
+    return "\n".join(lines)
