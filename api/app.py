@@ -224,7 +224,7 @@ def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
              summary="List or search trials",
              description="Filter by subject, session, status, a text fragment of the key, and "
                          "the range of one indexed metric summary (e.g. metric="
-                         "walking_speed_m_per_s&min=0.8).")
+                         "speed_m_s&min=0.8).")
     def list_trials(_: Reader,
                     subject: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
                     session: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,

@@ -29,7 +29,7 @@ LOINC: dict[str, tuple[str, str]] = {}
 
 #: metric key -> display name. Spatiotemporal keys are looked up in the per-side table.
 MAIN_METRICS = {
-    "walking_speed_m_per_s": "Walking speed",
+    "speed_m_s": "Walking speed",
     "cadence_steps_per_min": "Cadence",
     "stride_length_m": "Stride length",
     "step_length_m": "Step length",
@@ -46,6 +46,11 @@ RANGE_METRICS = {
     "pelvis_tilt_range_deg": "Pelvic tilt range of motion",
     "spine_rotation_range_deg": "Spinal rotation range of motion",
     "spine_lateral_flexion_range_deg": "Spinal lateral flexion range of motion",
+    "weight_shift_mediolateral_excursion_m": "Mediolateral weight shift (pelvis excursion)",
+    "pelvis_lateral_sway_m": "Mediolateral pelvic sway about the walking line",
+    "leg_length_left_minus_right_m": "Leg length difference (left minus right)",
+    "functional_leg_length_left_minus_right_m":
+        "Functional leg length difference (left minus right)",
 }
 _UCUM = {"m/s": ("m/s", "m/s"), "steps/min": ("steps/min", "/min"), "m": ("m", "m"),
          "s": ("s", "s"), "%": ("%", "%"), "deg": ("deg", "deg")}
@@ -125,23 +130,18 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
     pts = trial_dir / "points3d.npz"
     ranges: dict[str, dict[str, float]] = {}
     for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
-        if s["name"] in RANGE_METRICS or s["name"] == "pelvis_lateral_sway_m":
+        if s["name"] in RANGE_METRICS:
             ranges.setdefault(s["name"], {})[s["side"]] = s["value"]
-    names = {**RANGE_METRICS, "pelvis_lateral_sway_m": "Mediolateral pelvic sway (weight shift)"}
     for name, sides in ranges.items():
         vals = list(sides.values())
-        obs = {**base, "id": _uuid(key, name), "code": _code(name, names[name]),
-               "valueQuantity": _quantity(sum(vals) / len(vals), labdata.unit_of(name)),
-               "component": [{"code": _code(f"{name}.{side}", f"{names[name]}, {side} side"),
-                              "valueQuantity": _quantity(v, labdata.unit_of(name))}
+        unit = labdata.unit_of(name)
+        obs = {**base, "id": _uuid(key, name), "code": _code(name, RANGE_METRICS[name]),
+               "valueQuantity": _quantity(sum(vals) / len(vals), unit),
+               "component": [{"code": _code(f"{name}.{side}",
+                                            f"{RANGE_METRICS[name]}, {side} side"),
+                              "valueQuantity": _quantity(v, unit)}
                              for side, v in sides.items() if side in ("left", "right")]}
         entries.append(obs)
-    ll = metrics.get("leg_length") or {}
-    for k, v in ll.items():
-        if isinstance(v, int | float) and k.startswith("difference"):
-            entries.append({**base, "id": _uuid(key, f"leg_length_{k}"),
-                            "code": _code(f"leg_length_{k}", "Leg length difference"),
-                            "valueQuantity": _quantity(v, labdata.unit_of(k))})
     for e in entries:
         if not e.get("component"):
             e.pop("component", None)

@@ -45,6 +45,7 @@ def curves_figure(curves: dict[tuple[str, str], dict[str, Any]],
 
     fig = Figure(figsize=(8.0, 8.2), layout="constrained")
     axes = fig.subplots(3, 3)
+    legend_done = False
     for r, (seg, comps) in enumerate(CURVE_ROWS):
         for c, (comp, label) in enumerate(comps):
             ax = axes[r, c]
@@ -77,8 +78,9 @@ def curves_figure(curves: dict[tuple[str, str], dict[str, Any]],
                 ax.set_xlabel("gait cycle (%)", fontsize=8)
             if c == 0:
                 ax.set_ylabel("degrees", fontsize=8)
-            if r == 0 and c == 0:
+            if drawn and not legend_done:
                 ax.legend(fontsize=6, loc="best")
+                legend_done = True
     if title:
         fig.suptitle(title, fontsize=10)
     return _save(fig, path, dpi)

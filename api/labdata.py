@@ -89,7 +89,10 @@ def trial_status(trial_dir: Path) -> dict[str, Any]:
 
 def unit_of(key: str) -> str:
     """The unit carried in a metric key (CONVENTIONS.md: ``stride_length_m`` -> ``m``)."""
-    for suffix, unit in (("_steps_per_min", "steps/min"), ("_m_per_s", "m/s"), ("_pct", "%"),
+    if key.endswith("_sd"):
+        key = key[:-3]
+    for suffix, unit in (("_steps_per_min", "steps/min"), ("_m_per_s", "m/s"), ("_m_s", "m/s"),
+                         ("_pct", "%"),
                          ("_deg", "deg"), ("_mm", "mm"), ("_cm", "cm"), ("_ms", "ms"),
                          ("_s", "s"), ("_m", "m"), ("_hz", "Hz")):
         if key.endswith(suffix):
@@ -110,46 +113,82 @@ def symmetry_index(left: float | None, right: float | None) -> float | None:
     return 100.0 * (left - right) / (0.5 * (left + right))
 
 
+def _is_value_key(k: str) -> bool:
+    """A parameter key (not its ``_sd`` or an ``n_`` count)."""
+    return not (k.endswith("_sd") or k.startswith("n_"))
+
+
 def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per spatiotemporal parameter: name, unit, left, right, overall, symmetry index.
 
-    The symmetry index comes from ``spatiotemporal.symmetry`` when analysis wrote one for the
-    parameter (keys ``<name>`` or ``<name>_si_pct``), else it is computed from left and right.
+    Reads the analysis format (``left``/``right``/``overall`` dicts, ``<key>_sd`` spreads,
+    ``symmetry: {<key>: {"symmetry_index_pct", "symmetry_ratio"}}``). The symmetry index comes
+    from analysis when given, else it is computed from left and right.
     """
     st = metrics.get("spatiotemporal") or {}
     left, right = st.get("left") or {}, st.get("right") or {}
     sym = st.get("symmetry") or {}
     overall = {k: v for k, v in st.items() if k not in ("left", "right", "symmetry")}
     for k, v in list(overall.items()):
-        if isinstance(v, dict):  # e.g. {"both": {...}} or {"mean": {...}}
+        if isinstance(v, dict):  # {"overall": {...}} (analysis) or {"both"/"mean": {...}}
             overall.pop(k)
             overall.update({kk: vv for kk, vv in v.items() if not isinstance(vv, dict)})
     names: list[str] = []
     for src in (left, right, overall):
-        names += [k for k in src if k not in names and _num(src[k]) is not None]
+        names += [k for k in src if k not in names and _is_value_key(k)
+                  and _num(src[k]) is not None]
     rows = []
     for name in names:
         lv, rv = _num(left.get(name)), _num(right.get(name))
         si = None
-        for k in (name, f"{name}_si_pct", f"{name}_si"):
-            if _num(sym.get(k)) is not None:
-                si = _num(sym.get(k))
-                break
+        entry = sym.get(name)
+        if isinstance(entry, dict):
+            si = _num(entry.get("symmetry_index_pct"))
+        else:
+            for k in (name, f"{name}_si_pct", f"{name}_si"):
+                if _num(sym.get(k)) is not None:
+                    si = _num(sym.get(k))
+                    break
         si_source = "analysis" if si is not None else "computed"
         if si is None:
             si = symmetry_index(lv, rv)
         rows.append({"name": name, "unit": unit_of(name), "left": lv, "right": rv,
-                     "overall": _num(overall.get(name)), "symmetry_index_pct": si,
+                     "overall": _num(overall.get(name)),
+                     "left_sd": _num(left.get(f"{name}_sd")),
+                     "right_sd": _num(right.get(f"{name}_sd")),
+                     "symmetry_index_pct": si,
                      "symmetry_source": si_source if si is not None else None})
     return rows
+
+
+def leg_length_values(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Leg-length measures as (name, side, value, unit) rows.
+
+    Analysis format: ``{"left": {...}, "right": {...}, "asymmetry": {..._left_minus_right_m}}``
+    (side "left"/"right"/"both"); flat numeric keys (``left_m``...) are read too.
+    """
+    ll = metrics.get("leg_length") or {}
+    out = []
+    for k, v in ll.items():
+        if isinstance(v, dict) and k in ("left", "right", "asymmetry"):
+            for kk, vv in v.items():
+                if _num(vv) is not None and _is_value_key(kk):
+                    out.append({"name": kk, "side": "both" if k == "asymmetry" else k,
+                                "value": _num(vv), "unit": unit_of(kk)})
+        elif _num(v) is not None:
+            out.append({"name": k if k.startswith("leg") else f"leg_length_{k}", "side": "both",
+                        "value": _num(v), "unit": unit_of(k)})
+    return out
 
 
 def flat_summaries(metrics: dict[str, Any], points3d: Path | None = None) -> list[dict[str, Any]]:
     """Scalar metric summaries (name, side, value, unit) for the index and exports.
 
-    Spatiotemporal values per side and overall, symmetry indices, leg-length values, the range of
-    every angle per side (``<segment>_<angle>_range_deg``) and, if ``points3d`` is given, the
-    lateral sway of the hip midpoint (``pelvis_lateral_sway_m``, a weight-shifting measure).
+    Spatiotemporal values per side and overall (side "both"), symmetry indices
+    (``<name>_si``, side "symmetry"), leg-length measures, weight shifting
+    (``weight_shift_<key>``), kinematic ranges per side (``<segment>_<angle>_range_deg``: from
+    ``kinematics_summary`` when analysis wrote them, else computed over the trial) and, if
+    ``points3d`` is given, the lateral sway of the hip midpoint (``pelvis_lateral_sway_m``).
     """
     out: list[dict[str, Any]] = []
     for r in spatiotemporal_rows(metrics):
@@ -160,10 +199,22 @@ def flat_summaries(metrics: dict[str, Any], points3d: Path | None = None) -> lis
         if r["symmetry_index_pct"] is not None:
             out.append({"name": f"{r['name']}_si", "side": "symmetry",
                         "value": r["symmetry_index_pct"], "unit": "%"})
-    for k, v in (metrics.get("leg_length") or {}).items():
-        if _num(v) is not None:
-            out.append({"name": f"leg_length_{k}" if not k.startswith("leg") else k,
-                        "side": "both", "value": _num(v), "unit": unit_of(k)})
+    out += leg_length_values(metrics)
+    ws = metrics.get("weight_shift") or {}
+    for k, v in ws.items():
+        if _num(v) is not None and _is_value_key(k):
+            name = f"weight_{k}" if k.startswith("shift_") else f"weight_shift_{k}"
+            out.append({"name": name, "side": "both", "value": _num(v), "unit": unit_of(k)})
+    if _num((ws.get("symmetry") or {}).get("symmetry_index_pct")) is not None:
+        out.append({"name": "weight_shift_si", "side": "symmetry",
+                    "value": _num(ws["symmetry"]["symmetry_index_pct"]), "unit": "%"})
+    given = set()
+    for side, d in (metrics.get("kinematics_summary") or {}).items():
+        if side in SIDES and isinstance(d, dict):
+            for k, v in d.items():
+                if _num(v) is not None:
+                    out.append({"name": k, "side": side, "value": _num(v), "unit": unit_of(k)})
+                    given.add((k, side))
     for seg, sides in (metrics.get("angles") or {}).items():
         if not isinstance(sides, dict):
             continue
@@ -171,9 +222,10 @@ def flat_summaries(metrics: dict[str, Any], points3d: Path | None = None) -> lis
             if side not in SIDES or not isinstance(comps, dict):
                 continue
             for comp, arr in comps.items():
+                name = f"{seg}_{comp}_range_deg"
                 a = angle_array(arr)
-                if np.isfinite(a).sum() >= 2:
-                    out.append({"name": f"{seg}_{comp}_range_deg", "side": side,
+                if (name, side) not in given and np.isfinite(a).sum() >= 2:
+                    out.append({"name": name, "side": side,
                                 "value": float(np.nanmax(a) - np.nanmin(a)), "unit": "deg"})
     if points3d is not None and Path(points3d).is_file():
         sway = lateral_sway(Path(points3d))

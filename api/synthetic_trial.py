@@ -3,7 +3,9 @@
 The API, exports and reports are tested on these folders so that they do not depend on the
 detection/triangulation/analysis stages. The motion is a simple kinematic walker (33 MediaPipe
 keypoints, metres, Z up, walking along ``heading_deg``); the metrics are the generator's own
-parameters, written in the metrics.json format of CONVENTIONS.md, with gait-like angle curves
+parameters, written in the metrics.json format of CONVENTIONS.md as mocaplab.analysis writes it
+(left/right/overall spatiotemporal with ``_sd``, symmetry per parameter, nested leg length,
+weight shifting), with gait-like angle curves
 (pelvis, spine, thorax and hip, degrees, per frame) and events that agree with the motion.
 ``asymmetry`` (0 = symmetric) makes the left side step shorter, stand longer and tilt more, so a
 "before" and an "after" session differ in the ways a progress report should show.
@@ -100,20 +102,42 @@ def walker_metrics(p: WalkerParams) -> dict:
             k += 1
     events.sort(key=lambda e: (e["time_s"], e["side"]))
 
-    st = {}
+    st: dict = {}
+    n_strides = {s: sum(1 for e in events if e["side"] == s and e["type"] == "foot_strike") - 1
+                 for s in ("left", "right")}
     for side in ("left", "right"):
-        st[side] = {"cadence_steps_per_min": p.cadence_steps_per_min,
-                    "walking_speed_m_per_s": round(speed, 4),
-                    "stride_length_m": round(stride[side], 4),
-                    "step_length_m": round(step[side], 4),
-                    "stride_time_s": round(T, 4), "step_time_s": round(step_time[side], 4),
-                    "stance_pct": stance[side], "swing_pct": 100 - stance[side],
-                    "step_width_m": 0.12}
-    ll = {"left_m": p.leg_length_m,
-          "right_m": round(p.leg_length_m - p.leg_length_difference_m, 4),
-          "difference_m": p.leg_length_difference_m}
-    return {"fps": p.fps, "first_frame": 1, "events": events, "angles": angles,
-            "spatiotemporal": {**st, "symmetry": {}}, "leg_length": ll,
+        st[side] = {"stride_time_s": round(T, 4), "stride_length_m": round(stride[side], 4),
+                    "speed_m_s": round(speed, 4), "stance_pct": stance[side],
+                    "swing_pct": 100 - stance[side],
+                    "double_support_pct": round(stance["left"] + stance["right"] - 100, 3),
+                    "single_support_pct": 100 - stance["left" if side == "right" else "right"],
+                    "step_time_s": round(step_time[side], 4),
+                    "step_length_m": round(step[side], 4), "step_width_m": 0.12,
+                    "cadence_steps_per_min": p.cadence_steps_per_min,
+                    "n_strides": max(n_strides[side], 0)}
+        for k in list(st[side]):
+            if not k.startswith("n_"):
+                st[side][f"{k}_sd"] = 0.01 * abs(st[side][k])
+    st["overall"] = {k: (st["left"][k] + st["right"][k]) / 2 for k in st["left"]
+                     if not k.startswith("n_")}
+    st["symmetry"] = {k: {"symmetry_index_pct": 100 * (st["left"][k] - st["right"][k])
+                          / (0.5 * (st["left"][k] + st["right"][k])),
+                          "symmetry_ratio": st["left"][k] / st["right"][k]}
+                      for k in st["left"] if not (k.endswith("_sd") or k.startswith("n_"))}
+    left_leg = p.leg_length_m
+    right_leg = p.leg_length_m - p.leg_length_difference_m
+    ll = {"left": {"leg_length_m": left_leg, "functional_leg_length_m": left_leg + 0.03},
+          "right": {"leg_length_m": round(right_leg, 4),
+                    "functional_leg_length_m": round(right_leg + 0.03, 4)},
+          "asymmetry": {"leg_length_left_minus_right_m": p.leg_length_difference_m,
+                        "functional_leg_length_left_minus_right_m": p.leg_length_difference_m}}
+    exc = 0.04 + 0.02 * a
+    ws = {"mediolateral_excursion_m": exc, "shift_towards_left_m": exc / 2 * (1 + 0.3 * a),
+          "shift_towards_right_m": exc / 2 * (1 - 0.3 * a), "landmark": "pelvis centre"}
+    ws["symmetry"] = {"symmetry_index_pct": 100 * (ws["shift_towards_left_m"]
+                                                  - ws["shift_towards_right_m"]) / (exc / 2)}
+    return {"fps": p.fps, "first_frame": 1, "n_frames": F, "events": events, "angles": angles,
+            "spatiotemporal": st, "leg_length": ll, "weight_shift": ws,
             "provenance": {"source": "mocaplab.api.synthetic_trial", "seed": p.seed,
                            "asymmetry": p.asymmetry}}
 

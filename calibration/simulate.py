@@ -17,9 +17,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from mocaplab.calibration.detect import CameraDetections, detect_image, make_detector
 
 from mocaplab.board import BoardSpec
-from mocaplab.calibration.detect import CameraDetections, detect_image, make_detector
 from mocaplab.camera import Camera, CameraSet
 from mocaplab.synthetic import BoardRenderer, board_pose_facing
 
@@ -134,11 +134,14 @@ def make_sweep(cameras: CameraSet, board: BoardSpec, n_pair: int = 20, n_single:
 def render_sweep(cameras: CameraSet, board: BoardSpec, frames: list[SweepFrame],
                  supersample: int = 2, noise_sigma: float = 2.0, blur_sigma: float = 0.6,
                  video_dir: str | os.PathLike | None = None,
-                 progress: Callable[[int], None] | None = None, seed: int = 0) -> SweepData:
+                 progress: Callable[[int], None] | None = None, seed: int = 0,
+                 hold: int = 1) -> SweepData:
     """Render every view, detect the board, and optionally write one lossless video per camera.
 
     Videos (``<video_dir>/<camera>.avi``, FFV1) hold one frame per sweep frame, a plain grey
-    image where the camera does not see the board, for end-to-end runs.
+    image where the camera does not see the board, for end-to-end runs. ``hold`` repeats each
+    sweep frame in the videos (the board held still for a moment, as in real footage; tools that
+    examine every n-th frame then still see every pose).
     """
     rng = np.random.default_rng(seed)
     renderers = [BoardRenderer(c, board, supersample=supersample) for c in cameras]
@@ -159,12 +162,14 @@ def render_sweep(cameras: CameraSet, board: BoardSpec, frames: list[SweepFrame],
                     if writers:
                         w, h = cam.size
                         blank = np.clip(rng.normal(110, noise_sigma, (h, w)), 0, 255)
-                        writers[c].write(blank.astype(np.uint8))
+                        for _ in range(hold):
+                            writers[c].write(blank.astype(np.uint8))
                     continue
                 r = renderers[c].render(fr.R, fr.t, blur_sigma=blur_sigma,
                                         noise_sigma=noise_sigma, rng=rng)
                 if writers:
-                    writers[c].write(r.image)
+                    for _ in range(hold):
+                        writers[c].write(r.image)
                 ids, px, _, _ = detect_image(detector, r.image, board)
                 if len(ids) >= 6:
                     det = np.full((n, 2), np.nan)

@@ -208,9 +208,14 @@ def _epipolar_cost(cam_i, cam_j, ui: np.ndarray, uj: np.ndarray, pairs, centre,
         if hi - lo < min_overlap:
             continue
         x, y = ui[lo + lag:hi + lag], uj[lo:hi]
-        d = [np.fmin(dist(x[:, a], y[:, a]) + dist(x[:, b], y[:, b]),
-                     dist(x[:, a], y[:, b]) + dist(x[:, b], y[:, a])) / 2 for a, b in pairs]
-        d += [dist(x[:, c], y[:, c]) for c in centre]
+        same = dist(x, y)  # (T, K): each keypoint with itself
+        d = [same[:, centre].ravel()] if centre else []
+        if pairs:
+            a, b = np.array(pairs).T
+            crossed = dist(x[:, np.r_[a, b]], y[:, np.r_[b, a]])  # left with right
+            m = len(a)
+            d.append((np.fmin(same[:, a] + same[:, b], crossed[:, :m] + crossed[:, m:])
+                      / 2).ravel())
         d = np.concatenate(d) if d else np.array([])
         d = d[np.isfinite(d)]
         if d.size >= min_overlap:

@@ -19,6 +19,7 @@ import dataclasses
 import datetime as _dt
 import os
 import queue
+import shutil
 import signal
 import sys
 import threading
@@ -37,6 +38,8 @@ from mocaplab.trial import Trial
 
 #: frames a writer may lag behind its camera before frames are dropped, in seconds of video.
 QUEUE_SECONDS = 2.0
+#: after a stop request, how long a camera may stay blocked in read() before it is abandoned
+STALL_SECONDS = 3.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -109,6 +112,7 @@ class _CameraWorker:
         self.overflow = 0
         self.gap_drops = 0
         self.ended = False
+        self.stalled = False
         self.error: BaseException | None = None
         self.grab_thread = threading.Thread(target=self._grab, name=f"grab-{source.name}",
                                             daemon=True)
@@ -211,8 +215,16 @@ def record(sources: Sequence[FrameSource], trial_dir: str | os.PathLike, *,
         if overwrite:
             _clear_previous_recording(t)
         stop = stop or threading.Event()
-        writers = [SafeVideoWriter(t.videos_dir / f"{s.name}{ext}", s.fps, s.size, codec,
-                                   overwrite=overwrite) for s in sources]
+        writers: list[SafeVideoWriter] = []
+        try:
+            for s in sources:
+                writers.append(SafeVideoWriter(t.videos_dir / f"{s.name}{ext}", s.fps, s.size,
+                                               codec, overwrite=overwrite))
+        except BaseException as exc:
+            for w in writers:
+                w.abort()
+            t.update_meta(status="failed", error=str(exc))
+            raise
         result = _run(sources, writers, t, duration, stop, status, handle_sigint, codec,
                       calibration)
     finally:
@@ -241,21 +253,27 @@ def _run(sources, writers, t: Trial, duration, stop, status, handle_sigint, code
         last_print = 0.0
         tty = bool(status is not None and getattr(status, "isatty", lambda: False)())
         interval = 0.5 if tty else 5.0
+        stop_seen: float | None = None
         while True:
             if all(not w.grab_thread.is_alive() for w in workers):
                 break
             now = time.monotonic()
             if duration is not None and now - t_start >= duration + 0.5:
                 stop.set()
-            ended = [w.source.name for w in workers if w.ended]
-            if ended and not stop.is_set():
+            if any(w.ended for w in workers) and not stop.is_set():
                 stop.set()
+            if stop.is_set():
+                stop_seen = stop_seen or now
+                if now - stop_seen > STALL_SECONDS:  # a device that stopped delivering
+                    break
             if status is not None and now - last_print >= interval:
                 _print_status(status, now - t_start, workers, tty)
                 last_print = now
             time.sleep(0.05)
         for w in workers:
-            w.grab_thread.join()
+            if w.grab_thread.is_alive():  # blocked in read(): finish its file without it
+                w.stalled = True
+                w.queue.put(None)
             w.write_thread.join()
         if status is not None:
             _print_status(status, time.monotonic() - t_start, workers, tty)
@@ -296,7 +314,7 @@ def _run(sources, writers, t: Trial, duration, stop, status, handle_sigint, code
     for w, r in zip(workers, records, strict=True):
         camera_info[r.name] = {**w.source.describe(), "file": r.video.name if r.video else None,
                                "frames": r.frames, "fps_measured": round(r.fps_measured, 3),
-                               "dropped": r.dropped}
+                               "dropped": r.dropped, "stalled": w.stalled}
     meta = t.meta
     meta.update(status="recorded", camera_info=camera_info,
                 recording={"codec": codec, "started_utc": started.isoformat(timespec="seconds"),
@@ -324,3 +342,4 @@ def _clear_previous_recording(t: Trial) -> None:
             old.unlink()
     for derived in (t.timestamps_path, t.keypoints2d_path, t.points3d_path, t.metrics_path):
         derived.unlink(missing_ok=True)
+    shutil.rmtree(t.path / "videos_unsynced", ignore_errors=True)  # see align.UNSYNCED_DIR

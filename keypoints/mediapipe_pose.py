@@ -85,9 +85,12 @@ class MediaPipePoseDetector:
                 f"{self.min_tracking_confidence}")
 
     def preload(self) -> None:
-        """Import OpenCV and MediaPipe (called when a worker process starts)."""
-        import cv2  # noqa: F401
+        """Prepare a worker process: import OpenCV and MediaPipe, and limit OpenCV's own thread
+        pool (colour conversion) to one thread, since the parallelism comes from the processes.
+        """
+        import cv2
 
+        cv2.setNumThreads(1)
         import_mediapipe_light()
 
     def _create(self):

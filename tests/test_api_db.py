@@ -48,7 +48,8 @@ def test_index_lab_fills_every_table(lab, tmp_path):
         assert t.calibration.path == "S001/baseline/calibration.toml"
         names = {m.name for m in t.metrics}
         assert {"stride_length_m", "step_length_m_si", "pelvis_obliquity_range_deg",
-                "pelvis_lateral_sway_m", "leg_length_difference_m"} <= names
+                "pelvis_lateral_sway_m", "leg_length_left_minus_right_m",
+                "weight_shift_mediolateral_excursion_m", "leg_length_m"} <= names
         fast = db.scalars(select(TrialRow.key).join(MetricSummary).where(
             MetricSummary.name == "stride_length_m", MetricSummary.value > 1.25)).all()
         assert set(fast) == {"S001/followup/walk01", "S002/followup/walk01"}

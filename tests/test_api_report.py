@@ -133,3 +133,27 @@ def test_progress_report_patient_page(tmp_path, shared_data):
     assert "Curves overlaid" in text
     html = files["html"].read_text()
     assert "class='patient'" in html
+
+
+def test_report_index_and_exports_on_real_analysis_output(tmp_path):
+    """The same code on a metrics.json written by mocaplab.analysis (not by our generator)."""
+    analysis = pytest.importorskip("mocaplab.analysis")
+    from mocaplab.api.db import index_trial, make_engine
+    from mocaplab.api.exports import export_trial, identity_of
+    from mocaplab.api.fhir import observation_bundle
+
+    t = make_trial(tmp_path / "lab" / "S001" / "pre" / "walk01",
+                   WalkerParams(duration_s=5.0, asymmetry=0.6), with_metrics=False)
+    analysis.analyze_file(t, t / "metrics.json")
+    files = write_report(t, tmp_path / "rep", None, key_frames=False)
+    html = files["html"].read_text()
+    assert "Spatiotemporal parameters" in html and "Analysis note:" in html
+    assert "leg length m" in html  # analysis' nested leg-length format
+    engine = make_engine("sqlite://")
+    assert index_trial(engine, t) == "S001/pre/walk01"
+    codes = {e["resource"]["code"]["coding"][0]["code"]
+             for e in observation_bundle(t, identity_of(t))["entry"]}
+    assert {"speed_m_s", "cadence_steps_per_min", "step_length_m",
+            "weight_shift_mediolateral_excursion_m"} <= codes
+    out = export_trial(t, tmp_path / "exp")
+    assert out["c3d"].stat().st_size > 10_000

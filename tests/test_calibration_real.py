@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from mocaplab.calibration import calibrate, load_calibration
 from mocaplab.calibration.evaluate import layout_difference, reprojection_error
 

@@ -97,3 +97,12 @@ def test_cli_import_sync_flash_without_flash_fails_clearly(tmp_path, capsys):
                  "--sync", "flash"]) == 1
     err = capsys.readouterr().err
     assert "no flash found" in err and "--sync keypoints" in err
+
+
+def test_cli_import_sync_keypoints_without_a_person(tmp_path, pose_model, capsys):
+    for i in range(2):
+        write_test_video(tmp_path / "v" / f"c{i}.avi", 25, seed=i)
+    assert main(["import", str(tmp_path / "v"), "--out", str(tmp_path / "t"),
+                 "--sync", "keypoints", "--model", str(pose_model)]) == 1
+    assert "keypoints in only 0 frames" in capsys.readouterr().err
+    assert "sync" not in Trial(tmp_path / "t").meta  # imported, nothing applied

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mocaplab.capture.recorder import record
-from mocaplab.capture.sources import open_source
+from mocaplab.capture.sources import Frame, FrameSource, open_source
 from mocaplab.capture.testvideo import read_frame_number, write_test_video
 from mocaplab.capture.timesync import match_timestamps
 from mocaplab.capture.video_io import probe_video, read_frames
@@ -147,3 +147,37 @@ def test_timestamps_are_monotonic_per_camera(four_videos, tmp_path):
     for cam in res.cameras:
         assert np.all(np.diff(cam.timestamps) > 0)
         assert cam.timestamps[0] >= 0
+
+
+class _StallingCamera(FrameSource):
+    """A device that delivers 5 frames, then blocks in read() (unplugged cable)."""
+
+    knows_drops = False
+
+    def __init__(self):
+        self.name, self.fps, self.size, self.spec = "stall", 30.0, (64, 48), "fake"
+        self.dropped = 0
+        self.n = 0
+        self.released = threading.Event()
+
+    def read(self):
+        if self.n >= 5:
+            self.released.wait(20)
+            return None
+        self.n += 1
+        time.sleep(1 / 30)
+        return Frame(np.zeros((48, 64, 3), np.uint8), time.monotonic(), self.n - 1)
+
+    def close(self):
+        self.released.set()
+
+
+def test_stalled_device_does_not_hang_the_recording(four_videos, tmp_path):
+    cam = _StallingCamera()
+    t0 = time.monotonic()
+    res = record([cam, open_source(four_videos[0])], tmp_path / "t", duration=0.5, status=None)
+    assert time.monotonic() - t0 < 10
+    meta = res.trial.meta
+    assert meta["camera_info"]["stall"]["stalled"] is True
+    assert meta["camera_info"]["cam0"]["stalled"] is False
+    assert probe_video(res.cameras[0].video).frames == 5

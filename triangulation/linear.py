@@ -1,8 +1,9 @@
 """Vectorised, confidence-weighted linear triangulation (DLT) over any number of points.
 
 All functions work on *normalized* image coordinates: distorted pixels mapped through the lens
-model with OpenCV's iterative undistortion (:meth:`mocaplab.camera.Camera.undistort_points`, tight
-convergence criteria), so that the camera is an ideal pinhole ``x = [R | t] X``.
+model with OpenCV's iterative undistortion (as :meth:`mocaplab.camera.Camera.undistort_points`,
+converged to 1e-3 px out to the image corners, see :func:`undistort_criteria`), so that the camera
+is an ideal pinhole ``x = [R | t] X``.
 
 Shapes: C cameras, N points (any flattening of frames x keypoints), H hypotheses.
 """
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 
 from mocaplab.camera import UNDISTORT_CRITERIA, Camera, CameraSet
+from mocaplab.errors import InputError
 
 
 def normalized_observations(cameras: CameraSet, pixels: np.ndarray) -> np.ndarray:
@@ -28,7 +30,7 @@ def normalized_observations(cameras: CameraSet, pixels: np.ndarray) -> np.ndarra
     """
     pixels = np.asarray(pixels, dtype=float)
     if pixels.shape[0] != len(cameras):
-        raise ValueError(f"{pixels.shape[0]} views for {len(cameras)} cameras")
+        raise InputError(f"{pixels.shape[0]} views of keypoints for {len(cameras)} cameras")
     out = np.full(pixels.shape, np.nan)
     for c, cam in enumerate(cameras):
         crit = undistort_criteria(cam)

@@ -12,7 +12,10 @@ The method, vectorised over all points (no Python loop per point):
 3. Left/right swaps: for every camera, frame and left/right pair (i, j), the observations of i
    and j in that view are exchanged when that turns outliers into inliers of the current 3D points
    (``KeypointSet.mirror`` gives the pairs); the affected points are solved again.
-4. Points seen by fewer than ``min_views`` inlier views are left out (NaN).
+4. Weak points (kept from only 2 views: any two views agree with some point, so a wrong one
+   cannot be seen per frame) are decided again with the motion of their neighbouring frames
+   (:func:`_temporal_recheck`).
+5. Points seen by fewer than ``min_views`` inlier views are left out (NaN).
 
 Errors used for decisions are in pixels of the undistorted image (normalized error x focal
 length); the per-point ``reprojection_error`` reported is the mean distance in the real
@@ -53,7 +56,8 @@ class RobustOptions:
         fix_swaps: detect and fix left/right swaps in single views (needs mirror indices).
         iterations: depth-reweighting steps of each weighted DLT.
         temporal: re-decide points kept from only two views with the motion of their
-            neighbouring frames (see :func:`_temporal_recheck`).
+            neighbouring frames (see :func:`_temporal_recheck`); needs a steady frame rate
+            relative to the motion (0.1 m gate between a frame and its neighbours).
         temporal_gate_m: such a point further than this from its neighbours' prediction is
             dropped, metres.
         chunk_size: points processed at once by the hypothesis search (bounds memory).
@@ -188,10 +192,12 @@ def temporal_prediction(X: np.ndarray, reliable: np.ndarray, half_window: int = 
 def _temporal_recheck(Rt, xn, w, focal, thr, iterations, X, inl, gate_m):
     """Re-decide weak points (2 views kept) with the motion of their neighbours.
 
-    A point kept from only two views while more were available is ambiguous per frame (any two
-    views are consistent with some point). Among the hypotheses with the most inliers, the one
-    nearest to the temporal prediction is taken; if even that one is further than ``gate_m``
-    from the prediction, the point is dropped (the filter's gap filling may restore it).
+    A point kept from only two views is ambiguous per frame (any two views are consistent with
+    some point, so with more views available several pairs may tie, and with two views an
+    outlier along the epipolar line is invisible). Among the hypotheses with the most inliers,
+    the one nearest to the temporal prediction is taken; if even that one is further than
+    ``gate_m`` from the prediction, the point is dropped (the filter's gap filling may restore
+    it).
     """
     C, F, K, _ = xn.shape
     valid = (w > 0) & np.isfinite(xn).all(-1)
@@ -314,8 +320,7 @@ def triangulate_robust(cameras: CameraSet, pixels: np.ndarray, confidence: np.nd
     conf = (np.ones((C, F, K)) if confidence is None
             else np.nan_to_num(np.asarray(confidence, dtype=float), nan=0.0))
     seen = np.isfinite(pixels).all(-1)
-    conf = np.where(seen & (conf >= opt.min_confidence), conf, 0.0)
-    # a view with confidence exactly 0 but a finite position still counts, with a tiny weight
+    # weights: the confidence; a finite position with confidence 0 still counts, barely
     w = np.where(seen & (conf >= opt.min_confidence), np.maximum(conf, 1e-3), 0.0)
     Rt, focal = extrinsics(cameras), focal_lengths(cameras)
     xn = normalized_observations(cameras, pixels)  # (C, F, K, 2)

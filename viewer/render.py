@@ -91,6 +91,7 @@ class RenderBackend:
     def register(self) -> str:
         prefix = f"t{len(self._prefixes)}/"
         self._prefixes.append(prefix)
+        self._active = None  # the newcomer's geometry is visible: re-hide on next activate
         return prefix
 
     def activate(self, prefix: str) -> None:
@@ -158,8 +159,15 @@ class TrialRenderer:
         self.K = sc.intrinsic_matrix(options.width, options.height, options.fov_deg)
 
     def close(self) -> None:
+        """Release the renderer (or, on a shared backend, remove this trial's geometry)."""
+        from mocaplab.viewer.geometry import ALL_NAMES
+
         if self._own_backend:
             self.backend.close()
+        elif self.backend.scene is not None:
+            for name in ALL_NAMES:
+                if self.backend.scene.has_geometry(self.prefix + name):
+                    self.backend.scene.remove_geometry(self.prefix + name)
 
     def __enter__(self) -> TrialRenderer:
         return self
@@ -293,7 +301,8 @@ def _check_frames(frames: Sequence[int] | None, n: int) -> list[int]:
 def render_trial(trial: TrialData | str | os.PathLike, out_path: str | os.PathLike, *,
                  frames: Sequence[int] | None = None, options: RenderOptions | None = None,
                  fps: float | None = None, overwrite: bool = True,
-                 progress: Callable[[int, int], None] | None = None, **option_kw) -> list[Path]:
+                 progress: Callable[[int, int], None] | None = None,
+                 backend: RenderBackend | None = None, **option_kw) -> list[Path]:
     """Render a trial to an MP4 replay or PNG frames, without a display.
 
     Args:
@@ -306,6 +315,8 @@ def render_trial(trial: TrialData | str | os.PathLike, out_path: str | os.PathLi
         fps: video frame rate (default the trial's).
         overwrite: replace existing outputs (the pipeline reruns its own stage).
         progress: called with (done, total) after each frame.
+        backend: a :class:`RenderBackend` of the same size to reuse (starting a renderer
+            costs seconds: share one when rendering many trials).
 
     Returns:
         The files written.
@@ -320,7 +331,7 @@ def render_trial(trial: TrialData | str | os.PathLike, out_path: str | os.PathLi
     idx = _check_frames(frames, t.n_frames)
     check_writable(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with TrialRenderer(t, options) as renderer:
+    with TrialRenderer(t, options, backend) as renderer:
         if suffix in IMAGE_SUFFIXES:
             written = []
             for n, i in enumerate(idx):
@@ -367,7 +378,8 @@ def key_frames(trial: TrialData, n_default: int = 4) -> list[tuple[int, str]]:
 
 def render_key_frames(trial: TrialData | str | os.PathLike, out_dir: str | os.PathLike, *,
                       views: Sequence[str] = ("side", "front"), width: int = 960,
-                      height: int = 720, overwrite: bool = True, **option_kw) -> list[Path]:
+                      height: int = 720, overwrite: bool = True,
+                      backend: RenderBackend | None = None, **option_kw) -> list[Path]:
     """PNG images of the key frames (:func:`key_frames`) in each view, for reports.
 
     Files are ``<out_dir>/keyframe_<frame number>_<label>_<view>.png`` (frame numbers 1-based).
@@ -376,13 +388,18 @@ def render_key_frames(trial: TrialData | str | os.PathLike, out_dir: str | os.Pa
     out_dir = Path(out_dir)
     picks = key_frames(t)
     written = []
-    with RenderBackend(width, height) as backend:
+    own = backend is None
+    backend = backend or RenderBackend(width, height)
+    try:
         for view in views:
-            renderer = TrialRenderer(t, RenderOptions(width=width, height=height, view=view,
-                                                      **option_kw), backend)
-            for index, label in picks:
-                path = out_dir / f"keyframe_{index + 1:05d}_{label}_{view}.png"
-                written.append(write_png(path, renderer.render(index), overwrite))
+            with TrialRenderer(t, RenderOptions(width=width, height=height, view=view,
+                                                **option_kw), backend) as renderer:
+                for index, label in picks:
+                    path = out_dir / f"keyframe_{index + 1:05d}_{label}_{view}.png"
+                    written.append(write_png(path, renderer.render(index), overwrite))
+    finally:
+        if own:
+            backend.close()
     return written
 
 
@@ -390,7 +407,7 @@ def render_comparison(trials: Sequence[TrialData | str | os.PathLike],
                       out_path: str | os.PathLike, *, side: str | None = None,
                       options: RenderOptions | None = None, overwrite: bool = True,
                       progress: Callable[[int, int], None] | None = None,
-                      **option_kw) -> list[Path]:
+                      backend: RenderBackend | None = None, **option_kw) -> list[Path]:
     """Two (or more) trials side by side, aligned by gait cycle, to an MP4 (or one PNG).
 
     Each trial gets its own panel of ``width`` x ``height``; the common clock starts at the
@@ -407,8 +424,10 @@ def render_comparison(trials: Sequence[TrialData | str | os.PathLike],
     fps = ts[0].fps
     times = _clock(align, fps)
     check_writable(out, overwrite)
-    with RenderBackend(options.width, options.height) as backend:
-        renderers = [TrialRenderer(t, options, backend) for t in ts]
+    own = backend is None
+    backend = backend or RenderBackend(options.width, options.height)
+    renderers = [TrialRenderer(t, options, backend) for t in ts]
+    try:
 
         def frame_at(t: float) -> np.ndarray:
             return np.hstack([r.render(i) for r, i in zip(renderers, align.frames_at(t),
@@ -426,6 +445,11 @@ def render_comparison(trials: Sequence[TrialData | str | os.PathLike],
                         progress(n + 1, len(times))
             finally:
                 writer.close()
+    finally:
+        for r in renderers:
+            r.close()
+        if own:
+            backend.close()
     return [out]
 
 

@@ -1,0 +1,60 @@
+"""Is there a display for the interactive viewer?
+
+Open3D's ``gui.Application`` aborts the whole process (no Python exception) when it cannot open
+a window, so the viewer asks first, in a child process: is ``DISPLAY`` set and does the X server
+answer ``XOpenDisplay``?
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from mocaplab.errors import MocaplabError
+
+_PROBE = (
+    "import ctypes, ctypes.util, sys\n"
+    "name = ctypes.util.find_library('X11') or 'libX11.so.6'\n"
+    "x = ctypes.CDLL(name)\n"
+    "x.XOpenDisplay.restype = ctypes.c_void_p\n"
+    "x.XOpenDisplay.argtypes = [ctypes.c_char_p]\n"
+    "d = x.XOpenDisplay(None)\n"
+    "sys.exit(0 if d else 3)\n"
+)
+
+
+class NoDisplayError(MocaplabError):
+    """No display to open the interactive viewer on."""
+
+
+def display_status(timeout_s: float = 10.0) -> tuple[bool, str]:
+    """(True, "") when an X display answers, else (False, the reason)."""
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return False, "DISPLAY is not set (no X display)"
+    try:
+        proc = subprocess.run([sys.executable, "-c", _PROBE], timeout=timeout_s,
+                              capture_output=True)
+    except subprocess.TimeoutExpired:
+        return False, f"the X server on DISPLAY={display} does not answer"
+    if proc.returncode == 0:
+        return True, ""
+    if proc.returncode == 3:
+        return False, f"cannot open the X display DISPLAY={display}"
+    return False, f"cannot load libX11 to open DISPLAY={display}"
+
+
+def display_available() -> bool:
+    """True when the interactive viewer can open a window."""
+    return display_status()[0]
+
+
+def require_display(trial_hint: str = "TRIAL") -> None:
+    """Raise :class:`NoDisplayError` saying what to do instead when there is no display."""
+    ok, reason = display_status()
+    if not ok:
+        raise NoDisplayError(
+            f"the interactive viewer needs a display: {reason}. Render without one instead: "
+            f"`mocaplab render {trial_hint} --out walk.mp4` (or --out frame.png --frames N), "
+            "or run under a virtual display: `xvfb-run mocaplab view ...`")
