@@ -20,13 +20,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import Body, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
-
-from mocaplab import __version__
 from mocaplab.api import exports, labdata, schemas
 from mocaplab.api.auth import Principal, TokenStore
 from mocaplab.api.db import (
@@ -42,6 +39,10 @@ from mocaplab.api.db import (
 )
 from mocaplab.api.jobs import JobConflict, JobRunner, Pipeline
 from mocaplab.api.paths import ID_PATTERN, TrialRef, safe_join, trial_path
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mocaplab import __version__
 from mocaplab.errors import InputError, MocaplabError, OutputExistsError
 
 audit = logging.getLogger("mocaplab.api.audit")
@@ -168,6 +169,7 @@ def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
         return ref, path
 
     TrialDep = Annotated[tuple[TrialRef, Path], Depends(get_trial)]
+    TrialKeyQuery = Annotated[str, Query(max_length=200, description="subject/session/trial")]
 
     def needs_metrics(path: Path, ref: TrialRef) -> dict[str, Any]:
         if not (path / "metrics.json").is_file():
@@ -406,10 +408,7 @@ def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
 
     @app.get("/v1/compare", response_model=schemas.CompareOut, responses=ERRORS,
              summary="Compare two trials (b - a)")
-    def compare_trials(_: Reader,
-                       a: Annotated[str, Query(max_length=200, description="subject/session/trial")],
-                       b: Annotated[str, Query(max_length=200, description="subject/session/trial")]
-                       ) -> dict[str, Any]:
+    def compare_trials(_: Reader, a: TrialKeyQuery, b: TrialKeyQuery) -> dict[str, Any]:
         from mocaplab.api.progress import compare, trial_key_metrics
 
         refs = [TrialRef.parse(a), TrialRef.parse(b)]

@@ -29,9 +29,8 @@ def _index_args(p: argparse.ArgumentParser) -> None:
 
 
 def _index_run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from mocaplab.api.db import default_db_url, index_lab
+    from tqdm import tqdm
 
     url = args.db or default_db_url(args.lab_dir)
     res = index_lab(url, args.lab_dir,
@@ -76,7 +75,6 @@ def _serve_run(args: argparse.Namespace) -> int:
     if args.lab_dir is None:
         raise InputError("serve needs LAB_DIR")
     import uvicorn
-
     from mocaplab.api.app import create_app
 
     try:
@@ -162,6 +160,7 @@ def _export_run(args: argparse.Namespace) -> int:
             continue
         if f == "fhir":
             from mocaplab.api.fhir import observation_bundle
+
             from mocaplab.atomic import write_json
 
             print(write_json(planned[f], observation_bundle(trial, ident)))

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from mocaplab.api import labdata
 from mocaplab.api.auth import pseudonym
+
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError
 
@@ -243,6 +243,5 @@ def export_trial(trial_dir: str | Path, out_dir: str | Path,
 
 
 def dumps(obj: Any) -> str:
-    from mocaplab.atomic import _json_safe
-
-    return json.dumps(_json_safe(obj), allow_nan=False)
+    """Compact JSON of plain Python data (NaN refused: missing values must already be None)."""
+    return json.dumps(obj, allow_nan=False)

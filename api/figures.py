@@ -147,15 +147,25 @@ def bars_figure(items: Sequence[tuple[str, float, float, str]], path: Path,
 
 
 def side_by_side(images: Sequence[tuple[str, Path | None]], path: Path, dpi: int = 110) -> Path:
-    """Images in a row with titles (missing images show "not available")."""
+    """Images with titles, in a row (up to 2) or a 2-column grid (missing: "not available")."""
     from matplotlib.figure import Figure
     from matplotlib.image import imread
 
-    fig = Figure(figsize=(8.0, 3.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(images)))
+    aspect = 0.75
+    for _, img in images:
+        if img is not None and Path(img).is_file():
+            h, w = imread(str(img)).shape[:2]
+            aspect = h / w
+            break
+    ncols = min(2, len(images))
+    nrows = -(-len(images) // ncols)
+    fig = Figure(figsize=(8.0, nrows * (8.0 / ncols * aspect + 0.3)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    for ax in axes[len(images):]:
+        ax.set_axis_off()
     for ax, (title, img) in zip(axes, images, strict=False):
         ax.set_axis_off()
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=8)
         if img is not None and Path(img).is_file():
             ax.imshow(imread(str(img)))
         else:

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 
 DEFAULT_TARGET = "mocaplab.viewer:render_key_frames"
+#: keyword arguments of the default renderer: one view (a second Open3D renderer in the same
+#: process has been seen to abort or hang), report-sized images.
+DEFAULT_KWARGS = {"views": ["side"], "width": 640, "height": 480}
 _CHILD = """
 import importlib, json, sys
 mod, fn = sys.argv[1].split(":")
@@ -23,7 +26,7 @@ try:
     func = getattr(importlib.import_module(mod), fn)
 except (ImportError, AttributeError) as exc:
     print(json.dumps({"error": f"{sys.argv[1]} is not available ({exc})"})); sys.exit(0)
-res = func(sys.argv[2], sys.argv[3])
+res = func(sys.argv[2], sys.argv[3], **json.loads(sys.argv[4]))
 if isinstance(res, dict):
     res = list(res.values())
 elif isinstance(res, (str, bytes)) or not hasattr(res, "__iter__"):
@@ -39,13 +42,15 @@ def cached_key_frames(trial_dir: Path) -> list[Path]:
 
 
 def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_TARGET,
-                      timeout_s: float = 300.0, use_cache: bool = True,
-                      env: dict[str, str] | None = None) -> tuple[list[Path], str]:
+                      kwargs: dict | None = None, timeout_s: float = 300.0,
+                      use_cache: bool = True, env: dict[str, str] | None = None
+                      ) -> tuple[list[Path], str]:
     """(PNG files, note). The note is empty on success, else says why there are no renders.
 
     Args:
         target: ``module:function`` called as ``function(trial_dir, out_dir)`` in a child
-            process; it must return the written paths.
+            process; it must return the written paths. ``kwargs`` (JSON-serialisable) are passed
+            to it; default :data:`DEFAULT_KWARGS` for the default target, else none.
         timeout_s: the child is killed after this many seconds.
         use_cache: return existing ``TRIAL/report/key_frames/*.png`` without rendering.
         env: extra environment variables of the child process.
@@ -56,8 +61,10 @@ def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_T
             return cached, ""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     try:
+        if kwargs is None:
+            kwargs = DEFAULT_KWARGS if target == DEFAULT_TARGET else {}
         proc = subprocess.run([sys.executable, "-c", _CHILD, target, str(trial_dir),
-                               str(out_dir)], capture_output=True, text=True,
+                               str(out_dir), json.dumps(kwargs)], capture_output=True, text=True,
                               timeout=timeout_s, env={**os.environ, **(env or {})})
     except subprocess.TimeoutExpired:
         return [], f"Key-frame renders omitted: the renderer took longer than {timeout_s:.0f} s."

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from mocaplab.api import figures, labdata, normative
 from mocaplab.api.auth import pseudonym
 from mocaplab.api.keyframes import key_frames_for
 from mocaplab.api.paths import safe_join
 from mocaplab.api.report import _frame_title, _pick_frames, fmt_value
+
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 
@@ -162,7 +162,7 @@ def compare(before: dict[str, float], after: dict[str, float]) -> list[dict[str,
 
 
 def analysis_comparison(trials_before: list[Path], trials_after: list[Path]
-                        ) -> tuple[list[tuple[str, str]], str]:
+                        ) -> tuple[list[tuple[str, ...]], str]:
     """Rows from mocaplab.analysis.compare_metrics if present, and a note saying which was used."""
     try:
         from mocaplab.analysis import compare_metrics
@@ -175,20 +175,31 @@ def analysis_comparison(trials_before: list[Path], trials_after: list[Path]
     except Exception as exc:  # noqa: BLE001 - another stage's optional function
         return [], (f"Comparison: local difference (mocaplab.analysis.compare_metrics failed: "
                     f"{type(exc).__name__}: {exc}).")
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, ...]] = [("metric", "before", "after", "change", "direction")]
 
-    def walk(prefix: str, obj: Any) -> None:
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
-        elif isinstance(obj, list | tuple) and len(obj) > 6:
-            return
-        else:
-            rows.append((prefix, f"{obj:.3f}" if isinstance(obj, float) else str(obj)))
+    def f(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
 
-    walk("", res)
-    return rows[:80], ("Comparison of the first trial of each session by mocaplab.analysis."
-                       "compare_metrics (table 2); key metrics below are session means.")
+    table = res.get("metrics") if isinstance(res, dict) else None
+    if isinstance(table, dict):
+        for path, d in table.items():
+            if not isinstance(d, dict) or path.endswith("_sd") or ".landmarks." in path:
+                continue
+            rows.append((path, f(d.get("before")), f(d.get("after")), f(d.get("change")),
+                         str(d.get("direction", ""))))
+    else:  # an unknown shape: show its scalar leaves
+        rows = [("field", "value", "", "", "")]
+
+        def walk(prefix: str, obj: Any) -> None:
+            if isinstance(obj, dict):
+                for k, v in obj.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            elif not isinstance(obj, list | tuple):
+                rows.append((prefix, f(obj), "", "", ""))
+
+        walk("", res)
+    return rows[:120], ("Comparison of the first trial of each session by mocaplab.analysis."
+                        "compare_metrics (table 2); key metrics above are session means.")
 
 
 def _typical_rom(bands: dict, seg: str, comp: str) -> float | None:
@@ -350,9 +361,10 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
                            ("FONTSIZE", (0, 0), (-1, -1), 8)]))
     story += [t, Spacer(1, 6)] + [Paragraph(e(n), small) for n in content["notes"]]
     if content["ext_rows"]:
-        et = Table([["compare_metrics field", "value"]] + [list(r) for r in content["ext_rows"]])
+        et = Table([list(r) for r in content["ext_rows"]], repeatRows=1)
         et.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                                ("FONTSIZE", (0, 0), (-1, -1), 7)]))
+                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                                ("FONTSIZE", (0, 0), (-1, -1), 6.5)]))
         story += [Paragraph("Table 2: mocaplab.analysis.compare_metrics", ss["Heading3"]), et]
     story += [PageBreak(), Paragraph("Curves overlaid (dashed: before, solid: after)",
                                      ss["Heading2"]), img(figs["overlay"])]
@@ -387,6 +399,12 @@ def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pa
     p += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows[1:]]
     p.append("</table>")
     p += [f"<p class='note'>{e(n)}</p>" for n in content["notes"]]
+    if content["ext_rows"]:
+        head, *body = content["ext_rows"]
+        p.append("<h3>Table 2: mocaplab.analysis.compare_metrics</h3><table><tr>"
+                 + "".join(f"<th>{e(c)}</th>" for c in head) + "</tr>"
+                 + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                           for r in body) + "</table>")
     p.append(f"<h2>Curves overlaid</h2><img alt='curves' style='max-width:100%' "
              f"src='{_png_data_uri(figs['overlay'])}'>")
     if "key_frames" in figs:

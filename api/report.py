@@ -9,15 +9,17 @@ Without normative data the report says "no normative data" and draws no bands.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import html
 from pathlib import Path
 from typing import Any
 
-from mocaplab import __version__
 from mocaplab.api import figures, labdata, normative
 from mocaplab.api.exports import ExportIdentity, identity_of
 from mocaplab.api.keyframes import key_frames_for
+
+from mocaplab import __version__
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 
@@ -73,10 +75,8 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
     curves = {}
     for seg, _ in figures.CURVE_ROWS:
         for side in labdata.SIDES:
-            try:
+            with contextlib.suppress(InputError):
                 curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
-            except InputError:
-                pass
     header = [("Subject", ident.subject + (" (pseudonym)" if ident.pseudonymised else "")),
               ("Session", ident.session), ("Trial", ident.trial),
               ("Date", str(meta.get("date") or meta.get("created") or "-")),

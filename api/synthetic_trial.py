@@ -14,7 +14,6 @@ weight shifting), with gait-like angle curves
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -266,6 +265,3 @@ def make_lab(lab_dir: Path, subjects: tuple[str, ...] = ("S001", "S002"),
                                                   "age": 34 + si}))
     return out
 
-
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

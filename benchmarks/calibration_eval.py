@@ -119,7 +119,7 @@ def run_aniposelib_rows(dets, sizes) -> tuple[list[Camera], float, float]:
 
 
 def synthetic_scene(name: str, n_pair: int, n_single: int, workdir: Path,
-                    with_anipose: bool) -> dict:
+                    with_anipose: bool, anipose_videos: bool = True) -> dict:
     n, dist = SCENES[name]
     cams = camera_ring(n, radius=4.0, height=1.8, target=(0, 0, 0.9), image_size=(1280, 720),
                        focal_px=1000, distortion=dist, principal_offsets=OFFSETS[:n],
@@ -148,7 +148,7 @@ def synthetic_scene(name: str, n_pair: int, n_single: int, workdir: Path,
     e2e = calibrate(videos, BOARD, None, max_frames=2 * len(frames), show_progress=False)
     out["ours_videos_s"] = time.perf_counter() - t
     out["ours_videos"] = _errors(list(e2e.cameras), truth, frames)
-    if with_anipose:
+    if with_anipose and anipose_videos:
         try:
             cams_a, t_a, err_a = run_aniposelib_videos(videos, None)
             out["anipose_videos_s"] = t_a
@@ -156,6 +156,7 @@ def synthetic_scene(name: str, n_pair: int, n_single: int, workdir: Path,
             out["anipose_videos"]["own_rms_px"] = err_a
         except Exception as exc:  # report, do not hide, a failure of the other tool
             out["anipose_videos_error"] = repr(exc)
+    if with_anipose:
         try:
             cams_r, t_r, err_r = run_aniposelib_rows(data.detections, None)
             out["anipose_rows_s"] = t_r
@@ -254,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pair-views", type=int, default=20, help="shared views per camera pair")
     p.add_argument("--single-views", type=int, default=20, help="close views per camera")
     p.add_argument("--no-anipose", action="store_true")
+    p.add_argument("--no-anipose-videos", action="store_true",
+                   help="skip aniposelib's calibrate_videos (slow: its own detection)")
     p.add_argument("--no-real", action="store_true")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--shared-data", type=Path,
@@ -264,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.scenes:
             print(f"scene {name} ...", file=sys.stderr, flush=True)
             synth.append(synthetic_scene(name, args.pair_views, args.single_views, Path(tmp),
-                                         not args.no_anipose))
+                                         not args.no_anipose, not args.no_anipose_videos))
             print_tables(synth[-1:], [])
     if not args.no_real:
         print("real data ...", file=sys.stderr, flush=True)

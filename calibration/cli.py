@@ -73,6 +73,10 @@ def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
                    help="instead of --floor: frames of the main recordings with the board on "
                         "the floor")
     p.add_argument("--fisheye", action="store_true", help="fisheye camera model")
+    p.add_argument("--lens-model", choices=["auto", "full", "no_k3", "basic"], default="auto",
+                   help="distortion parameters to estimate: auto (from image coverage), full "
+                        "(k1 k2 p1 p2 k3, free principal point), no_k3, basic (k1 k2, "
+                        "principal point at the centre)")
     p.add_argument("--fixed-intrinsics", action="store_true",
                    help="do not refine intrinsics in the bundle adjustment")
     p.add_argument("--max-frames", type=int, default=300,
@@ -133,6 +137,7 @@ def _calibrate_run(args: argparse.Namespace) -> int:
                     model="fisheye" if args.fisheye else "pinhole",
                     refine_intrinsics=not args.fixed_intrinsics,
                     max_frames=args.max_frames or None, report=not args.no_report,
+                    lens_model=args.lens_model,
                     force=args.force, workers=args.workers, show_progress=sys.stderr.isatty())
     report = build_report(cal)
     for name, c in report["cameras"].items():

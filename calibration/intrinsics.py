@@ -168,6 +168,12 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
                             free_parameters(lens_model, model))
 
 
+def _fisheye_flag(name: str) -> int:
+    """A fisheye calibration flag: ``cv2.fisheye.CALIB_*`` in OpenCV 4, ``cv2.CALIB_*`` in 5."""
+    flag = getattr(cv2.fisheye, f"CALIB_{name}", None)
+    return int(flag if flag is not None else getattr(cv2, f"CALIB_{name}"))
+
+
 def _fit(det: CameraDetections, obj_all: np.ndarray, views: np.ndarray, model: CameraModel,
          lens_model: str):
     obj, img = [], []
@@ -178,13 +184,15 @@ def _fit(det: CameraDetections, obj_all: np.ndarray, views: np.ndarray, model: C
     w, h = det.size
     crit = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-9)
     if model == "fisheye":
-        flags = (cv2.fisheye.CALIB_RECOMPUTE_EXTRINSIC | cv2.fisheye.CALIB_FIX_SKEW)
+        flags = _fisheye_flag("RECOMPUTE_EXTRINSIC") | _fisheye_flag("FIX_SKEW")
         K0 = np.array([[max(w, h), 0, (w - 1) / 2], [0, max(w, h), (h - 1) / 2], [0, 0, 1.0]])
         if lens_model == "basic":
-            flags |= cv2.fisheye.CALIB_FIX_PRINCIPAL_POINT | cv2.fisheye.CALIB_USE_INTRINSIC_GUESS
+            flags |= _fisheye_flag("FIX_PRINCIPAL_POINT") | _fisheye_flag("USE_INTRINSIC_GUESS")
         try:
-            rms, K, D, rv, tv = cv2.fisheye.calibrate(obj, img, (w, h), K0, np.zeros(4),
-                                                      flags=flags, criteria=crit)
+            rms, K, D, rv, tv = cv2.fisheye.calibrate(
+                [o.reshape(1, -1, 3).astype(np.float64) for o in obj],
+                [i.reshape(1, -1, 2).astype(np.float64) for i in img], (w, h), K0,
+                np.zeros((4, 1)), flags=flags, criteria=crit)
         except cv2.error as exc:
             raise InputError(f"camera {det.name}: fisheye calibration failed ({exc.err}); "
                              "try the pinhole model or more varied board views") from None

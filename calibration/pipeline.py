@@ -191,7 +191,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
               | None = None, floor_frames: Sequence[int] | None = None,
               model: CameraModel = "pinhole", refine_intrinsics: bool = True,
               max_frames: int | None = 300, report: bool = True, force: bool = False,
-              workers: int | None = None, show_progress: bool = True) -> Calibration:
+              workers: int | None = None, show_progress: bool = True,
+              lens_model: str = "auto") -> Calibration:
     """Calibrate cameras from board recordings; optionally write the TOML and the report.
 
     Args:
@@ -210,6 +211,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         force: replace existing output files.
         workers: parallel detection threads (default: one per camera, up to the CPU count).
         show_progress: progress bar on stderr.
+        lens_model: "auto", "full", "no_k3" or "basic" (see
+            :mod:`mocaplab.calibration.intrinsics`).
     """
     from mocaplab.calibration.boards import load_board
 
@@ -239,7 +242,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         fd = detect_all(fsrcs, board, 30, workers, show_progress, require_all=False)
         floor_dets = [fd.get(n, _empty(srcs[n], board)) for n in srcs]
     result = calibrate_detections(list(dets.values()), board, model, refine_intrinsics,
-                                  floor_detections=floor_dets, floor_frames=floor_frames)
+                                  floor_detections=floor_dets, floor_frames=floor_frames,
+                                  lens_model=lens_model)
     if out is not None:
         result.cameras.save(out, overwrite=force)
         if report:

@@ -115,11 +115,12 @@ def plot_report(cal: Calibration, report: dict[str, Any]):
     gs = fig.add_gridspec(2, max(C, 2), height_ratios=[1.6, 1])
     half = max(C, 2) // 2
     ax = fig.add_subplot(gs[0, :half])
-    centres = np.stack([c.center for c in cal.cameras])
+    basis = _top_view_basis(cal)
+    centres = np.stack([c.center for c in cal.cameras]) @ basis.T
     span = max(float(np.ptp(centres[:, :2], axis=0).max()), 0.5)
     for cam in cal.cameras:
-        p = cam.center
-        d = cam.rotation[2]  # optical axis in world
+        p = basis @ cam.center
+        d = basis @ cam.rotation[2]  # optical axis
         ax.plot(p[0], p[1], "o", color="tab:blue")
         ax.arrow(p[0], p[1], d[0] * span * 0.15, d[1] * span * 0.15, head_width=span * 0.02,
                  color="tab:blue")
@@ -128,9 +129,10 @@ def plot_report(cal: Calibration, report: dict[str, Any]):
         ax.plot(0, 0, "k+", ms=12)
         ax.annotate("lab origin", (0, 0), textcoords="offset points", xytext=(5, -12))
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_xlabel("X (m)")
-    ax.set_ylabel("Y (m)")
-    ax.set_title("camera layout seen from above" + ("" if cal.floor else " (reference frame)"))
+    ax.set_xlabel("X (m)" if cal.floor else "horizontal (m)")
+    ax.set_ylabel("Y (m)" if cal.floor else "horizontal (m)")
+    ax.set_title("camera layout seen from above" + ("" if cal.floor else
+                                                    " (up = cameras' mean image up)"))
     ax.grid(alpha=0.3)
     ax2 = fig.add_subplot(gs[0, half:])
     names = cal.cameras.names
@@ -159,6 +161,21 @@ def plot_report(cal: Calibration, report: dict[str, Any]):
                                             verdict[:107] + "..."), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _top_view_basis(cal: Calibration) -> np.ndarray:
+    """(3, 3) rows: two horizontal axes and up. The lab frame when floor-aligned; otherwise
+    "up" is the mean image-up direction of the cameras (cameras usually stand upright)."""
+    if cal.floor is not None:
+        return np.eye(3)
+    up = -np.mean([c.rotation[1] for c in cal.cameras], axis=0)
+    up /= max(np.linalg.norm(up), 1e-12)
+    fwd = cal.cameras[0].rotation[2]
+    x = fwd - (fwd @ up) * up
+    if np.linalg.norm(x) < 1e-6:
+        x = np.cross(up, [1.0, 0.0, 0.0])
+    x /= np.linalg.norm(x)
+    return np.stack([x, np.cross(up, x), up])
 
 
 def write_report(cal: Calibration, json_path: str | os.PathLike, png_path: str | os.PathLike,

@@ -7,7 +7,9 @@ Modules (imported lazily so that ``mocaplab.capture.cli`` stays light):
 - :mod:`.video_io`: probing videos, and a writer that never leaves a truncated file.
 - :mod:`.recorder`: :func:`record` N cameras into a trial folder (thread per camera).
 - :mod:`.timesync`: :func:`match_timestamps`, pairing frames on a common clock.
-- :mod:`.posthoc`: :func:`sync_keypoints` and :func:`sync_flash`, offsets with a confidence.
+- :mod:`.posthoc`: :func:`sync_keypoints` (2D keypoint motion, optional epipolar geometry),
+  :class:`SyncResult` (offsets with a confidence).
+- :mod:`.flash`: :func:`sync_flash`, :func:`brightness_signal`.
 - :mod:`.align`: :func:`apply_offsets` / :func:`apply_frame_table` / :func:`sync_trial`.
 - :mod:`.importer`: :func:`import_videos`, existing videos -> trial folder.
 """
@@ -23,8 +25,8 @@ _EXPORTS = {
     "probe_video": "video_io", "SafeVideoWriter": "video_io", "VideoInfo": "video_io",
     "record": "recorder", "RecordingResult": "recorder",
     "match_timestamps": "timesync", "TimestampMatch": "timesync",
-    "sync_keypoints": "posthoc", "sync_flash": "posthoc", "SyncResult": "posthoc",
-    "brightness_signal": "posthoc",
+    "sync_keypoints": "posthoc", "sync_flash": "flash", "SyncResult": "posthoc",
+    "brightness_signal": "flash",
     "apply_offsets": "align", "apply_frame_table": "align", "sync_trial": "align",
     "import_videos": "importer",
 }

@@ -223,7 +223,8 @@ def sync_trial(trial: Trial | str | os.PathLike, method: str, *,
     Raises:
         InputError: unknown method, videos with different frame rates, no flash, ...
     """
-    from mocaplab.capture.posthoc import brightness_signal, sync_flash, sync_keypoints
+    from mocaplab.capture.flash import brightness_signal, sync_flash
+    from mocaplab.capture.posthoc import sync_keypoints
     from mocaplab.capture.video_keypoints import detect_videos
 
     from mocaplab.camera import CameraSet

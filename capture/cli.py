@@ -98,8 +98,7 @@ def _run_import(args: argparse.Namespace) -> int:
     for cam, info in meta["camera_info"].items():
         print(f"  {cam}: {info['frames']} frames at {info['fps']:.3f} fps, "
               f"{info['size'][0]}x{info['size'][1]} ({info['imported_by']})")
-    for w in meta.get("warnings", []):
-        print(f"WARNING: {w}", file=sys.stderr)
+    # meta["warnings"] were logged by import_videos (shown on stderr by the CLI's logging)
     if args.sync != "none":
         result = sync_trial(trial, args.sync, model_path=args.model, max_lag=args.max_lag)
         print(result.report())

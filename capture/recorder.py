@@ -81,7 +81,8 @@ class RecordingResult:
         trial: the trial folder written.
         cameras: one :class:`CameraRecord` per camera, in the order of the sources.
         duration_s: wall time from start to stop, seconds.
-        stopped_by: ``"duration"``, ``"interrupt"``, ``"source ended: <camera>"`` or ``"stop"``.
+        stopped_by: ``"duration"``, ``"interrupt"``, ``"source ended: <camera>"``,
+            ``"camera failed: <camera>"`` or ``"stop"``.
     """
 
     trial: Trial
@@ -146,6 +147,7 @@ class _CameraWorker:
                     self.overflow += 1
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             self.error = exc
+            self.stop.set()  # a camera that fails ends the whole recording
         finally:
             self.queue.put(None)
 
@@ -282,41 +284,40 @@ def _run(sources, writers, t: Trial, duration, stop, status, handle_sigint, code
     finally:
         if use_handler:
             signal.signal(signal.SIGINT, previous)
-        if any(w.write_thread.is_alive() for w in workers):
-            stop.set()
     elapsed = time.monotonic() - t_start
     ended = [w.source.name for w in workers if w.ended]
-    if interrupted.is_set():
+    failed = [w.source.name for w in workers if w.error is not None]
+    if failed:
+        stopped_by = f"camera failed: {', '.join(failed)}"
+    elif interrupted.is_set():
         stopped_by = "interrupt"
     elif ended:
         stopped_by = f"source ended: {', '.join(ended)}"
     elif duration is not None:
         stopped_by = "duration"
 
-    errors = [(w.source.name, w.error) for w in workers if w.error is not None]
+    errors = {w.source.name: w.error for w in workers if w.error is not None}
     records = []
-    for w in workers:
-        if errors:
-            w.writer.abort()
-            continue
-        info = w.writer.close()
+    for w in workers:  # every camera's frames are kept, also those of a camera that failed
+        try:
+            info = w.writer.close()
+        except InputError as exc:
+            errors.setdefault(w.source.name, exc)
+            info = None
+        n = info.frames if info else 0
         records.append(CameraRecord(w.source.name, info.path if info else None,
-                                    np.asarray(w.times, float), np.asarray(w.indices, int),
-                                    w.source.fps, w.dropped))
-    if errors:
-        name, exc = errors[0]
-        t.update_meta(status="failed", error=f"{name}: {exc}")
-        raise InputError(f"camera {name} failed while recording: {exc}; "
-                         "no video was kept") from exc
-
-    t.write_timestamps({r.name: r.timestamps for r in records})
+                                    np.asarray(w.times[:n], float),
+                                    np.asarray(w.indices[:n], int), w.source.fps, w.dropped))
+    t.write_timestamps({r.name: r.timestamps for r in records if r.video is not None})
     camera_info = {}
     for w, r in zip(workers, records, strict=True):
         camera_info[r.name] = {**w.source.describe(), "file": r.video.name if r.video else None,
                                "frames": r.frames, "fps_measured": round(r.fps_measured, 3),
                                "dropped": r.dropped, "stalled": w.stalled}
+        if r.name in errors:
+            camera_info[r.name]["error"] = str(errors[r.name])
     meta = t.meta
-    meta.update(status="recorded", camera_info=camera_info,
+    meta.update(status="failed" if errors else "recorded", camera_info=camera_info,
                 recording={"codec": codec, "started_utc": started.isoformat(timespec="seconds"),
                            "duration_s": round(elapsed, 3), "stopped_by": stopped_by,
                            "clock": "time.monotonic(), seconds from the start of the recording",
@@ -324,6 +325,10 @@ def _run(sources, writers, t: Trial, duration, stop, status, handle_sigint, code
     if calibration:
         meta["calibration"] = str(calibration)
     t.write_meta(meta)
+    if errors:
+        name, exc = next(iter(errors.items()))
+        raise InputError(f"camera {name} failed while recording: {exc}; the frames recorded "
+                         f"until then are kept in {t.path} (meta.json status 'failed')") from exc
     return RecordingResult(t, tuple(records), elapsed, stopped_by)
 
 

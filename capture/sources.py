@@ -6,10 +6,11 @@ A source delivers :class:`Frame` objects one by one (``read()``), each stamped w
 - :class:`DeviceSource`: a camera through ``cv2.VideoCapture`` (an index such as ``0`` or a
   device path such as ``/dev/video0``). The timestamp is taken right after ``grab()`` returns,
   before decoding.
-- :class:`VideoFileSource`: a video file played back as a *virtual camera*: frames are delivered
-  in real time at the file's own fps, as a camera would deliver them. A reader that falls more
-  than one frame period behind loses frames, as with a real camera; they are counted in
-  ``dropped``. ``realtime=False`` delivers frames as fast as they are read (for tests and import).
+- :class:`VideoFileSource`: a video file played back as a *virtual camera*: frames are captured
+  in real time at the file's own fps and kept in a ring of 4 buffers, as a V4L2 driver does; the
+  timestamp is the frame's capture instant. A reader more than 4 frames behind loses frames, as
+  with a real camera; they are counted in ``dropped``. ``realtime=False`` delivers frames as
+  fast as they are read (for tests and import).
 - :class:`ImageFolderSource`: a folder of numbered images played back at a given fps, the same way.
 
 :func:`open_source` turns a command-line SPEC (device index, device path, video file, folder)
@@ -40,7 +41,8 @@ class Frame:
 
     Attributes:
         image: (H, W, 3) uint8 BGR image.
-        time_s: ``time.monotonic()`` when the frame became available, seconds.
+        time_s: ``time.monotonic()`` seconds: when a device delivered it, or when a virtual
+            camera captured it.
         index: the source's own frame counter (gaps mean frames the source lost).
     """
 
@@ -154,32 +156,40 @@ class DeviceSource(FrameSource):
 
 
 class _Pacer:
-    """Real-time schedule of a virtual camera: frame i is due at t0 + i / fps."""
+    """Real-time schedule of a virtual camera, with a driver-like ring of frame buffers.
 
-    def __init__(self, fps: float, realtime: bool):
+    Frame i is captured at ``t0 + i / fps``. Like a V4L2 driver (4 buffers by default), the
+    camera keeps the ``buffers`` most recent frames: a reader that is late gets them late but
+    complete, with their capture time; frames older than that have been overwritten and are lost.
+    """
+
+    def __init__(self, fps: float, realtime: bool, buffers: int = 4):
         self.period = 1.0 / fps
         self.realtime = realtime
+        self.buffers = max(1, int(buffers))
         self.t0: float | None = None
 
     def frames_missed(self, i: int) -> int:
-        """How many frames starting at i are already more than one period overdue."""
+        """How many frames from i on were overwritten before the reader came for them."""
         if not self.realtime or self.t0 is None:
             return 0
-        late = time.monotonic() - (self.t0 + i * self.period)
-        return max(0, int(late / self.period)) if late > self.period else 0
+        newest = int((time.monotonic() - self.t0) / self.period)  # last frame captured so far
+        oldest_kept = newest - self.buffers + 1
+        return max(0, oldest_kept - i)
 
     def deliver(self, i: int) -> float:
-        """Wait until frame i is due; return the delivery time (monotonic seconds)."""
+        """Wait until frame i is captured; return its capture time (monotonic seconds)."""
         now = time.monotonic()
         if self.t0 is None:
             self.t0 = now - i * self.period
             return now
-        if self.realtime:
-            due = self.t0 + i * self.period
-            while now < due:
-                time.sleep(min(due - now, 0.05))
-                now = time.monotonic()
-        return now
+        if not self.realtime:
+            return now
+        due = self.t0 + i * self.period
+        while now < due:
+            time.sleep(min(due - now, 0.05))
+            now = time.monotonic()
+        return due
 
 
 class VideoFileSource(FrameSource):

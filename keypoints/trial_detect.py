@@ -2,6 +2,8 @@
 
 - One spawned worker process per camera at a time (``workers`` of them), one detector each; in
   each worker a reader thread decodes frames while the network runs (:class:`FrameReader`).
+  On a first run (or ``force``) the workers start before anything else, so their imports
+  overlap with the parent's preparation (model hash, video probes).
 - Progress: one tqdm bar per camera on stderr, fed by the workers through a queue.
 - Resumable: each finished camera is saved to ``TRIAL/.keypoints2d_parts/<camera>.npz`` with a
   fingerprint (video size and mtime, detector signature, frame limit); a rerun reuses the parts
@@ -136,19 +138,29 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
     videos = trial.video_paths()
     if detector is None:
         detector = default_detector(model_path, variant, progress)
-    results: dict[str, VideoKeypoints] = {}
-    todo: dict[str, tuple[Path, Path, str]] = {}
-    for cam, video in videos.items():
-        fp = _fingerprint(video, detector, max_frames)
-        part = part_path(trial, cam)
-        cached = None if force else load_part(part, fp)
-        if cached is not None:
-            results[cam] = cached
-            log.info("%s: reusing %s", cam, part)
-        else:
-            todo[cam] = (video, part, fp)
-    if todo:
-        results.update(_run_all(detector, todo, workers, progress, max_frames))
+    n_workers = max(1, min(workers or os.cpu_count() or 1, len(videos)))
+    parts_dir = trial.path / PARTS_DIR
+    # Nothing cached (first run or --force): start the workers now, so that they import their
+    # libraries while this process hashes the model and probes the videos.
+    fresh = force or not any(parts_dir.glob("*.npz"))
+    pool = _WorkerPool(n_workers, detector, parts_dir) if n_workers > 1 and fresh else None
+    try:
+        results: dict[str, VideoKeypoints] = {}
+        todo: dict[str, tuple[Path, Path, str]] = {}
+        for cam, video in videos.items():
+            fp = _fingerprint(video, detector, max_frames)
+            part = part_path(trial, cam)
+            cached = None if force else load_part(part, fp)
+            if cached is not None:
+                results[cam] = cached
+                log.info("%s: reusing %s", cam, part)
+            else:
+                todo[cam] = (video, part, fp)
+        if todo:
+            results.update(_run_all(detector, todo, n_workers, progress, max_frames, pool))
+    finally:
+        if pool is not None:
+            pool.close()
     kp2d = assemble(results, list(videos), timestamps=_trial_timestamps(trial))
     return kp2d.save(trial.keypoints2d_path)
 
@@ -163,11 +175,12 @@ def _frame_totals(todo, max_frames) -> dict[str, int]:
     return totals
 
 
-def _run_all(detector, todo, workers, progress, max_frames) -> dict[str, VideoKeypoints]:
+def _run_all(detector, todo, workers, progress, max_frames, pool=None
+             ) -> dict[str, VideoKeypoints]:
     from tqdm import tqdm
 
     totals = _frame_totals(todo, max_frames)
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    n_workers = max(1, min(workers, len(todo)))
     bars = {cam: tqdm(total=totals[cam], desc=cam, position=i, unit="frame", file=sys.stderr,
                       disable=not progress, leave=True, dynamic_ncols=True)
             for i, cam in enumerate(todo)}
@@ -178,8 +191,15 @@ def _run_all(detector, todo, workers, progress, max_frames) -> dict[str, VideoKe
                 kp = detector.detect(video, max_frames=max_frames,
                                      on_frame=lambda n, b=bar: b.update(n - b.n))
                 save_part(part, kp, fp)
+        elif pool is not None:
+            _run_pool(pool, detector, todo, bars, max_frames)
         else:
-            _run_pool(detector, todo, n_workers, bars, max_frames)
+            parts_dir = next(iter(todo.values()))[1].parent
+            own = _WorkerPool(n_workers, detector, parts_dir)
+            try:
+                _run_pool(own, detector, todo, bars, max_frames)
+            finally:
+                own.close()
     finally:
         for bar in bars.values():
             bar.close()
@@ -192,45 +212,56 @@ def _run_all(detector, todo, workers, progress, max_frames) -> dict[str, VideoKe
     return out
 
 
-def _run_pool(detector, todo, n_workers, bars, max_frames) -> None:
-    ctx = mp.get_context("spawn")
-    progress_queue = ctx.Queue()
+class _WorkerPool:
+    """``n`` spawned worker processes (see :func:`_init_worker`), started at once."""
+
+    def __init__(self, n: int, detector: Detector, parts_dir: Path):
+        ctx = mp.get_context("spawn")
+        parts_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = str(parts_dir / "workers.log")
+        self.progress = ctx.Queue()
+        self.executor = cf.ProcessPoolExecutor(
+            max_workers=n, mp_context=ctx, initializer=_init_worker,
+            initargs=(self.progress, self.log_path, detector))
+        for _ in range(n):  # a trivial task per worker makes every process start now
+            self.executor.submit(int)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.progress.close()
+
+
+def _run_pool(pool: _WorkerPool, detector, todo, bars, max_frames) -> None:
     errors: list[tuple[str, BaseException]] = []
-    part_dir = next(iter(todo.values()))[1].parent
-    part_dir.mkdir(parents=True, exist_ok=True)
-    log_path = str(part_dir / "workers.log")
-    with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
-                                initargs=(progress_queue, log_path, detector)) as pool:
-        futures = {pool.submit(_run_camera, detector, cam, str(video), str(part), fp,
-                               max_frames): cam
-                   for cam, (video, part, fp) in todo.items()}
-        pending = set(futures)
-        try:
-            while pending:
-                _drain(progress_queue, bars, timeout=0.1)
-                done = {f for f in pending if f.done()}
-                for f in done:
-                    if f.cancelled():
-                        continue
-                    exc = f.exception()
-                    if exc is not None:
-                        errors.append((futures[f], exc))
-                        for other in pending - done:  # keep running ones, drop the rest
-                            other.cancel()
-                pending -= done
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
-        finally:
-            _drain(progress_queue, bars, timeout=0.0)
-    progress_queue.close()
+    futures = {pool.executor.submit(_run_camera, detector, cam, str(video), str(part), fp,
+                                    max_frames): cam
+               for cam, (video, part, fp) in todo.items()}
+    pending = set(futures)
+    try:
+        while pending:
+            _drain(pool.progress, bars, timeout=0.1)
+            done = {f for f in pending if f.done()}
+            for f in done:
+                if f.cancelled():
+                    continue
+                exc = f.exception()
+                if exc is not None:
+                    errors.append((futures[f], exc))
+                    for other in pending - done:  # keep running ones, drop the rest
+                        other.cancel()
+            pending -= done
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        raise
+    finally:
+        _drain(pool.progress, bars, timeout=0.0)
     if errors:
         cam, exc = errors[0]
         if isinstance(exc, InputError):
             raise InputError(f"camera {cam}: {exc}") from None
         raise RuntimeError(f"camera {cam}: detection failed: {exc!r} "
-                           f"(native library messages: {log_path})") from exc
+                           f"(native library messages: {pool.log_path})") from exc
 
 
 def _drain(progress_queue, bars, timeout: float) -> None:

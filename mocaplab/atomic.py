@@ -18,6 +18,8 @@ import numpy as np
 
 from mocaplab.errors import OutputExistsError
 
+_DEFAULT_MODE = 0o644
+
 
 def check_writable(path: str | os.PathLike, overwrite: bool) -> Path:
     """``path`` as a Path; :class:`OutputExistsError` if it exists and overwrite is off."""
@@ -45,6 +47,9 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
         yield tmp
         if not overwrite and path.exists():  # appeared while we were writing
             raise OutputExistsError(f"{path} appeared while writing; not replacing it")
+        # mkstemp makes owner-only files; give the result the usual permissions (or the mode of
+        # the file it replaces).
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _DEFAULT_MODE)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

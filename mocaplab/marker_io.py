@@ -177,11 +177,11 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     all_labels = list(labels) + list(angles)
     columns = [points * 1000.0] + [np.asarray(a, float)[:, None] for a in angles.values()]
     xyz = np.concatenate(columns, axis=1)
+    # A missing sample is written as NaN: ezc3d stores it as invalid (negative residual), and
+    # readers (Mokka, ezc3d, btk) show a gap rather than a point at the origin.
     missing = ~np.isfinite(xyz).all(-1)
     data = np.zeros((4, len(all_labels), F))
-    data[:3] = np.transpose(np.where(missing[..., None], 0.0, xyz), (2, 1, 0))
-    data[3] = np.where(missing, -1.0, 0.0).T
-
+    data[:3] = np.transpose(np.where(missing[..., None], np.nan, xyz), (2, 1, 0))
     c = ezc3d.c3d()
     c["parameters"]["POINT"]["RATE"]["value"] = [float(fps)]
     c["parameters"]["POINT"]["LABELS"]["value"] = all_labels

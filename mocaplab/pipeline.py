@@ -33,6 +33,9 @@ class Options:
         force: rerun stages even when their outputs are up to date.
         render_video: also render an MP4 replay (slower than key frames alone).
         normative_dir: folder of normative data for the report (pyCGM2 format).
+        index_db: SQLAlchemy URL of the lab index to update after the run (None: no index).
+        lab_dir: the lab folder the trial belongs to (for the index; default: three levels up,
+            LAB/<subject>/<session>/<trial>).
     """
 
     calibration: Path | None = None
@@ -42,6 +45,8 @@ class Options:
     force: bool = False
     render_video: bool = True
     normative_dir: Path | None = None
+    index_db: str | None = None
+    lab_dir: Path | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +223,23 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
         outs = tuple(p for p in stage.outputs(trial, options) if p.exists())
         results.append(StageResult(stage.name, "done", time.perf_counter() - t0, outs))
         report(stage.name, "done")
+    if options.index_db:
+        results.append(_update_index(trial, options))
     return results
+
+
+def _update_index(trial: Trial, options: Options) -> StageResult:
+    """Record the trial's outputs and status in the lab index (mocaplab.api.db)."""
+    t0 = time.perf_counter()
+    try:
+        from mocaplab.api import index_trial
+
+        key = index_trial(options.index_db, trial.path, lab_dir=options.lab_dir)
+    except (MocaplabError, ImportError, OSError, ValueError, IndexError) as exc:
+        return StageResult("index", "failed", time.perf_counter() - t0,
+                           message=f"{type(exc).__name__}: {exc} (what to do: run "
+                           "'mocaplab index LAB' once the lab folder is in place)")
+    return StageResult("index", "done", time.perf_counter() - t0, message=f"indexed as {key}")
 
 
 def format_summary(results: Sequence[StageResult]) -> str:

@@ -32,6 +32,8 @@ def _options(args: argparse.Namespace):
 def _add_process(p: argparse.ArgumentParser) -> None:
     p.add_argument("trial", type=Path, help="trial folder")
     p.add_argument("--workers", type=int, help="detection worker processes")
+    p.add_argument("--index-db", help="lab index to update (SQLAlchemy URL, e.g. "
+                   "sqlite:///LAB/.mocaplab/index.db)")
     _common(p)
 
 
@@ -40,7 +42,8 @@ def _run_process(args: argparse.Namespace) -> int:
 
     from mocaplab.pipeline import format_summary, process_trial
 
-    options = dataclasses.replace(_options(args), workers=args.workers)
+    options = dataclasses.replace(_options(args), workers=args.workers,
+                                  index_db=args.index_db)
     results = process_trial(args.trial, options, args.stages.split(","),
                             progress=lambda s, st: print(f"[{s}] {st}", file=sys.stderr))
     print(format_summary(results))
@@ -53,6 +56,8 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) or "
                    "'local-cluster'; default: a local process pool")
     p.add_argument("--workers", type=int, help="parallel trials (default: cores)")
+    p.add_argument("--no-index", action="store_true",
+                   help="do not update the lab index (LAB/.mocaplab/index.db)")
     _common(p)
 
 
@@ -60,14 +65,22 @@ def _run_batch(args: argparse.Namespace) -> int:
     from mocaplab.batch import find_trials, run_batch
     from mocaplab.pipeline import format_summary
 
+    import dataclasses
+
+    from mocaplab.api.db import default_db_url
+
     trials = find_trials(args.lab)
     print(f"batch: {len(trials)} trials", file=sys.stderr)
+    options = _options(args)
+    if not args.no_index:
+        options = dataclasses.replace(options, index_db=default_db_url(args.lab),
+                                      lab_dir=args.lab.resolve())
 
     def done(path, results):
         status = "failed" if any(r.status == "failed" for r in results) else "ok"
         print(f"[{status}] {path}", file=sys.stderr)
 
-    results = run_batch(trials, _options(args), stages=args.stages.split(","),
+    results = run_batch(trials, options, stages=args.stages.split(","),
                         scheduler=args.scheduler, workers=args.workers, on_result=done)
     n_failed = 0
     for path, res in results.items():

@@ -6,9 +6,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from mocaplab.api.db import (
     Calibration,
     MetricSummary,
@@ -20,6 +17,9 @@ from mocaplab.api.db import (
     make_engine,
 )
 from mocaplab.api.synthetic_trial import make_lab, make_trial
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from mocaplab.errors import InputError
 
 

@@ -9,7 +9,6 @@ import json
 
 import numpy as np
 import pytest
-
 from mocaplab.api import labdata
 from mocaplab.api.exports import (
     ExportIdentity,
@@ -19,6 +18,7 @@ from mocaplab.api.exports import (
     write_export,
 )
 from mocaplab.api.synthetic_trial import WalkerParams, make_trial
+
 from mocaplab.pose_data import Points3D
 
 
@@ -68,8 +68,6 @@ def test_c3d_read_back_with_ezc3d_matches(trial, tmp_path):
     assert got_ev == exp_ev
 
 
-@pytest.mark.xfail(strict=False, reason="mocaplab.marker_io.write_c3d stores missing samples as "
-                   "(0, 0, 0) with residual 0 instead of NaN (ezc3d's missing marker); reported")
 def test_c3d_missing_samples_read_back_as_missing(trial, tmp_path):
     import ezc3d
 

@@ -8,7 +8,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from mocaplab.api.keyframes import render_key_frames
 from mocaplab.api.progress import write_progress_report
 from mocaplab.api.report import write_report
@@ -100,8 +99,8 @@ def test_cached_key_frames_are_used(trial, tmp_path):
 
 def test_crashing_renderer_cannot_take_the_caller_down(trial, tmp_path):
     (tmp_path / "fake_renderer.py").write_text(
-        "import os\n\ndef crash(trial, out):\n    os.abort()\n\n"
-        "def nothing(trial, out):\n    return []\n")
+        "import os\n\ndef crash(trial, out, **kw):\n    os.abort()\n\n"
+        "def nothing(trial, out, **kw):\n    return []\n")
     env = {"PYTHONPATH": str(tmp_path)}
     files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:crash",
                                     env=env, use_cache=False)

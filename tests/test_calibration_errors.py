@@ -101,3 +101,22 @@ def test_end_to_end_videos_to_calibration_and_report(videos, tmp_path):
     assert isinstance(report["verdict"], str) and report["verdict"]
     d = np.linalg.norm(cal.cameras[0].center - cal.cameras[1].center)
     assert abs(d - 2.4) < 0.05  # the cameras stand 2.4 m apart
+
+
+def test_calibrate_cli_names_cameras_from_files_and_refuses_to_overwrite(videos, tmp_path,
+                                                                         capsys):
+    from mocaplab.camera import CameraSet
+    from mocaplab.cli import main
+
+    board = BOARD.save(tmp_path / "board.toml")
+    out = tmp_path / "lab.toml"
+    args = ["calibrate", "--board", str(board), "--out", str(out),
+            str(videos["cam0"]), str(videos["cam1"])]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "cam0:" in printed and "verdict:" in printed
+    assert CameraSet.load(out).names == ["cam0", "cam1"]
+    before = out.read_bytes()
+    assert main(args) == 1  # exists: refused before any work
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == before

@@ -126,3 +126,26 @@ def test_cameras_without_shared_views_are_named(scene):
         dets.append(d)
     with pytest.raises(InputError, match="cam2, cam3|cam0, cam1"):
         calibrate_detections(dets, BOARD)
+
+
+def test_fisheye_model(tmp_path):
+    """The fisheye option calibrates fisheye cameras and writes a file aniposelib reads as such."""
+    from mocaplab.camera import CameraSet
+
+    ring = camera_ring(3, radius=2.2, height=1.8, target=(0, 0, 0.6), image_size=(640, 360),
+                       focal_px=400)
+    cams = CameraSet(tuple(c.replace(model="fisheye", distortion=np.array([0.05, -0.02, 0.01,
+                                                                            0.0]))
+                           for c in ring))
+    frames = make_sweep(cams, BOARD, n_pair=8, n_single=10, target=(0, 0, 0.6),
+                        spread=(0.4, 0.4, 0.3), seed=4)
+    data = render_sweep(cams, BOARD, frames, seed=4)
+    cal = calibrate_detections(data.detections, BOARD, model="fisheye")
+    assert all(c.model == "fisheye" for c in cal.cameras)
+    assert cal.bundle.rms < 0.5
+    e = camera_errors(list(cal.cameras), list(cams))
+    assert e["centre_m"].max() < 0.05 and e["rotation_deg"].max() < 1.5
+    assert e["focal_rel"].max() < 0.01
+    aniposelib = pytest.importorskip("aniposelib.cameras")
+    group = aniposelib.CameraGroup.load(str(cal.cameras.save(tmp_path / "fish.toml")))
+    assert type(group.cameras[0]).__name__ == "FisheyeCamera"

@@ -181,3 +181,41 @@ def test_stalled_device_does_not_hang_the_recording(four_videos, tmp_path):
     assert meta["camera_info"]["stall"]["stalled"] is True
     assert meta["camera_info"]["cam0"]["stalled"] is False
     assert probe_video(res.cameras[0].video).frames == 5
+
+
+def test_timestamp_pairing_applied_to_a_recording(four_videos, tmp_path):
+    from mocaplab.capture.align import apply_frame_table
+
+    res = record(_sources(four_videos[:3]), tmp_path / "t", duration=1.0, status=None)
+    m = match_timestamps(res.trial.read_timestamps())
+    rec = apply_frame_table(res.trial, m.frames, list(m.cameras), m.as_dict())
+    assert rec["method"] == "timestamps" and rec["frames_after"] == len(m.times)
+    ts = res.trial.read_timestamps()
+    for k, cam in enumerate(m.cameras):
+        assert probe_video(res.trial.videos_dir / f"{cam}.avi").frames == len(m.times)
+        assert len(ts[cam]) == len(m.times)
+        nums = [read_frame_number(f) for _, f in read_frames(res.trial.videos_dir / f"{cam}.avi")]
+        assert nums == m.frames[:, k].tolist()  # the source frames that were paired
+    t = np.stack([ts[c] for c in m.cameras])
+    assert np.ptp(t, axis=0).max() < 1 / 30
+
+
+def test_a_failing_camera_keeps_the_recorded_frames(four_videos, tmp_path):
+    import cv2
+    from mocaplab.capture.testvideo import make_frame
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(8):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), make_frame(i, (64, 48)))
+    (folder / "008.png").write_bytes(b"corrupt")  # the 9th image cannot be read
+    with pytest.raises(InputError, match="imgs failed while recording.*kept"):
+        record([open_source(folder, fps=30), open_source(four_videos[0])], tmp_path / "t",
+               status=None)  # no duration: the failure must end the recording
+    t = Trial(tmp_path / "t")
+    meta = t.meta
+    assert meta["status"] == "failed" and "cannot be read" in meta["camera_info"]["imgs"]["error"]
+    assert meta["camera_info"]["imgs"]["frames"] == 8
+    assert probe_video(t.videos_dir / "imgs.avi").frames == 8
+    assert len(t.read_timestamps()["imgs"]) == 8
+    assert meta["camera_info"]["cam0"]["frames"] < 30  # the others stopped with it

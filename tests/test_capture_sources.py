@@ -55,11 +55,16 @@ def test_video_source_ends_or_loops(video30):
 def test_slow_reader_loses_frames_like_a_camera(video30):
     with VideoFileSource(video30) as src:
         first = src.read()
-        time.sleep(0.2)  # six frame periods without reading
+        time.sleep(0.08)  # 2.4 frame periods: the driver buffers still hold the frames
+        buffered = src.read()
+        assert src.dropped == 0 and buffered.index == 1
+        assert buffered.time_s - first.time_s == pytest.approx(1 / 30, abs=1e-6)  # capture time
+        time.sleep(0.3)  # 9 periods: older frames were overwritten
         late = src.read()
-    assert src.dropped >= 4
-    assert late.index - first.index == src.dropped + 1
+    assert src.dropped >= 3
+    assert late.index - buffered.index == src.dropped + 1
     assert read_frame_number(late.image) == late.index
+    assert late.time_s - first.time_s == pytest.approx(late.index / 30, abs=1e-6)
 
 
 def test_image_folder_source(tmp_path):

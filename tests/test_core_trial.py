@@ -99,3 +99,11 @@ def test_keypoint_sets():
     assert get_keypoint_set("plugin_gait") is PLUGIN_GAIT
     with pytest.raises(InputError):
         get_keypoint_set("coco")
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path):
+    target = write_json(tmp_path / "m.json", {})
+    assert target.stat().st_mode & 0o777 == 0o644
+    target.chmod(0o640)
+    write_json(target, {"b": 2})
+    assert target.stat().st_mode & 0o777 == 0o640

@@ -12,8 +12,9 @@ Never create the window without checking for a display first
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
 from mocaplab.viewer.display import require_display
 from mocaplab.viewer.geometry import SkeletonGeometry, add_static, set_frame
+from mocaplab.viewer.render import configure_view
 from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
 
 from mocaplab.atomic import atomic_path
@@ -51,7 +53,7 @@ class _TrialView:
         self.widget = gui.SceneWidget()
         self.widget.scene = rendering.Open3DScene(window.renderer)
         self.widget.scene.set_background([1.0, 1.0, 1.0, 1.0])
-        self.widget.scene.view.set_post_processing(False)  # true colours
+        configure_view(self.widget.scene)  # true colours, no shadow passes
         self.widget.scene.show_axes(False)
         self.widget.set_view_controls(gui.SceneWidget.Controls.ROTATE_CAMERA)
         center, walk = sc.view_extent(trial.points, "top", self.progression)
@@ -130,11 +132,14 @@ class ReplayWindow:
 
         self.panel = gui.Vert(0.4 * em, gui.Margins(0.6 * em, 0.6 * em, 0.6 * em, 0.6 * em))
         self.buttons: dict[str, gui.Button] = {}
+        #: control name -> the callback its widget calls (scripts and tests call these too)
+        self.actions: dict[str, Callable] = {}
 
         def button(key: str, text: str, callback) -> gui.Button:
             b = gui.Button(text)
             b.set_on_clicked(callback)
             self.buttons[key] = b
+            self.actions[key] = callback
             return b
 
         row = gui.Horiz(0.3 * em)
@@ -148,6 +153,7 @@ class ReplayWindow:
         self.slider = gui.Slider(gui.Slider.INT)
         self.slider.set_limits(0, self.n_steps - 1)
         self.slider.set_on_value_changed(self.seek)
+        self.actions["slider"] = self.seek
         self.panel.add_child(self.slider)
 
         row = gui.Horiz(0.3 * em)
@@ -156,17 +162,20 @@ class ReplayWindow:
         for s in SPEEDS:
             self.speed_box.add_item(f"{s:g}x")
         self.speed_box.selected_index = SPEEDS.index(1.0)
-        self.speed_box.set_on_selection_changed(lambda _text, i: self.set_speed(SPEEDS[i]))
+        self.actions["speed"] = lambda _text, i: self.set_speed(SPEEDS[i])
+        self.speed_box.set_on_selection_changed(self.actions["speed"])
         row.add_child(self.speed_box)
         self.loop_box = gui.Checkbox("Loop")
         self.loop_box.checked = True
         self.loop_box.set_on_checked(self.set_loop)
+        self.actions["loop"] = self.set_loop
         row.add_child(self.loop_box)
         self.panel.add_child(row)
 
         self.trails_box = gui.Checkbox("Trails (heels, hips)")
         self.trails_box.checked = trails
         self.trails_box.set_on_checked(self.set_trails)
+        self.actions["trails"] = self.set_trails
         self.panel.add_child(self.trails_box)
 
         row = gui.Horiz(0.3 * em)
@@ -188,6 +197,12 @@ class ReplayWindow:
         w.add_child(self.panel)
         w.set_on_layout(self._on_layout)
         w.set_on_tick_event(self._on_tick)
+        w.set_on_close(self._on_close)
+        # Playback clock: Open3D does not always deliver tick events (e.g. when the window has
+        # no focus), so a timer thread also asks the GUI thread to advance while playing.
+        self._open = True
+        self._clock = threading.Thread(target=self._clock_loop, daemon=True)
+        self._clock.start()
         self._show()
         self.set_view(view)
 
@@ -271,6 +286,17 @@ class ReplayWindow:
                 self.playing = False
                 self.buttons["play"].text = "Play"
         self._set_time(t)
+        return True
+
+    def _clock_loop(self) -> None:
+        app = gui.Application.instance
+        while self._open:
+            time.sleep(1 / 60)
+            if self.playing and self._open:
+                app.post_to_main_thread(self.window, self._on_tick)
+
+    def _on_close(self) -> bool:
+        self._open = False
         return True
 
     def _on_layout(self, ctx) -> None:

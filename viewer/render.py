@@ -67,6 +67,25 @@ class RenderOptions:
                              f"{', '.join(sc.VIEW_NAMES)}")
 
 
+def configure_view(scene) -> None:
+    """Settings for an unlit line-and-sphere scene (shared with the window's scenes).
+
+    Everything is drawn unlit, so lights, shadows and ambient occlusion add nothing; on a
+    software GPU (Mesa llvmpipe) shadow passes cost seconds of pipeline compilation whenever
+    the geometry changes, so they are turned off. Post-processing (tone mapping) is off so
+    that colours come out exactly as given.
+    """
+    import open3d.visualization.rendering as rendering
+
+    view = scene.view
+    view.set_post_processing(False)
+    view.set_shadowing(False, rendering.View.ShadowType.PCF)
+    view.set_antialiasing(False)
+    view.set_ambient_occlusion(False)
+    scene.scene.enable_sun_light(False)
+    scene.scene.enable_indirect_light(False)
+
+
 class RenderBackend:
     """One Open3D OffscreenRenderer shared by several :class:`TrialRenderer` (Open3D does not
     like several renderers alive in one process). Each user's geometry carries a name prefix;
@@ -84,15 +103,31 @@ class RenderBackend:
                               "(libegl1, libgl1-mesa-dri, mesa-vulkan-drivers)") from None
         self.scene = self.renderer.scene
         self.scene.set_background([1.0, 1.0, 1.0, 1.0])
-        self.scene.view.set_post_processing(False)  # exact colours: no tone mapping
+        configure_view(self.scene)
         self._active: str | None = None
-        self._prefixes: list[str] = []
+        self._prefixes: list[str] = []  # in use
+        self._slots: list[str] = []  # ever created
 
     def register(self) -> str:
-        prefix = f"t{len(self._prefixes)}/"
+        """A free geometry-name prefix. Names are reused after :meth:`release`: Filament is
+        slow (seconds on a software GPU) the first time it draws a geometry of a new name."""
+        free = [p for p in self._slots if p not in self._prefixes]
+        prefix = free[0] if free else f"t{len(self._slots)}/"
+        if prefix not in self._slots:
+            self._slots.append(prefix)
         self._prefixes.append(prefix)
         self._active = None  # the newcomer's geometry is visible: re-hide on next activate
         return prefix
+
+    def release(self, prefix: str) -> None:
+        from mocaplab.viewer.geometry import ALL_NAMES
+
+        if self.scene is not None:
+            for name in ALL_NAMES:
+                if self.scene.has_geometry(prefix + name):
+                    self.scene.remove_geometry(prefix + name)
+        if prefix in self._prefixes:
+            self._prefixes.remove(prefix)
 
     def activate(self, prefix: str) -> None:
         from mocaplab.viewer.geometry import ALL_NAMES
@@ -160,14 +195,10 @@ class TrialRenderer:
 
     def close(self) -> None:
         """Release the renderer (or, on a shared backend, remove this trial's geometry)."""
-        from mocaplab.viewer.geometry import ALL_NAMES
-
         if self._own_backend:
             self.backend.close()
-        elif self.backend.scene is not None:
-            for name in ALL_NAMES:
-                if self.backend.scene.has_geometry(self.prefix + name):
-                    self.backend.scene.remove_geometry(self.prefix + name)
+        else:
+            self.backend.release(self.prefix)
 
     def __enter__(self) -> TrialRenderer:
         return self

@@ -1,0 +1,55 @@
+"""The CLI verbs of the API stage: mocaplab index / export / serve --new-token."""
+
+from __future__ import annotations
+
+import json
+
+from mocaplab.api.auth import TokenStore
+from mocaplab.api.synthetic_trial import make_lab
+
+from mocaplab.cli import main
+
+
+def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=1, duration_s=3.0)
+    assert main(["index", str(lab)]) == 0
+    assert "indexed 2 trials" in capsys.readouterr().out
+    assert (lab / ".mocaplab" / "index.db").is_file()
+
+    trial = lab / "S001" / "baseline" / "walk01"
+    out = tmp_path / "out"
+    args = ["export", str(trial), "--format", "csv,json,fhir,c3d", "--out", str(out)]
+    assert main(args) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["S001_baseline_walk01.c3d", "S001_baseline_walk01.csv",
+                     "S001_baseline_walk01.fhir.json", "S001_baseline_walk01.json"]
+    assert main(args) == 1  # exists: refused without --force
+    assert "--force" in capsys.readouterr().err
+    assert main(args + ["--force"]) == 0
+
+    monkeypatch.delenv("MOCAPLAB_PSEUDONYM_KEY", raising=False)
+    assert main(args + ["--pseudonymise"]) == 1
+    assert "MOCAPLAB_PSEUDONYM_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("MOCAPLAB_PSEUDONYM_KEY", "k")
+    assert main(["export", str(trial), "--format", "json", "--out", str(out),
+                 "--pseudonymise"]) == 0
+    pseudo = [p for p in out.iterdir() if p.name.startswith("P-")]
+    assert len(pseudo) == 1 and "S001" not in pseudo[0].read_text()
+    assert json.loads(pseudo[0].read_text())["pseudonymised"] is True
+
+    assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "followup",
+                 "--no-key-frames"]) == 0
+    assert (lab / "S001" / "reports" / "progress.pdf").is_file()
+    assert main(["export", str(trial), "--format", "docx"]) == 1
+
+
+def test_new_token_prints_a_usable_entry(tmp_path, capsys):
+    assert main(["serve", "--new-token", "clinician"]) == 0
+    out = capsys.readouterr().out
+    token = out.splitlines()[0].rsplit(" ", 1)[-1]
+    entry = out[out.index("[[token]]"):]
+    (tmp_path / "tokens.toml").write_text(entry)
+    store = TokenStore.from_file(tmp_path / "tokens.toml")
+    assert store.authenticate(token).role == "clinician"
+    assert token not in entry

@@ -1,0 +1,123 @@
+"""The replay window under a virtual X display (Xvfb), driven by its own controls.
+
+The window runs in a child process: Open3D's GUI aborts the process when something goes wrong
+with the display, which must not take pytest down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mocaplab.viewer.data import load_trial
+from mocaplab.viewer.walker import write_synthetic_trial
+
+CHILD = r"""
+import json, sys
+import open3d.visualization.gui as gui
+from mocaplab.viewer.data import load_trial
+from mocaplab.viewer.gui import ReplayWindow, run_ticks
+
+trial = load_trial(sys.argv[1])
+app = gui.Application.instance
+app.initialize()
+win = ReplayWindow([trial], width=1000, height=640, view="side")
+run_ticks(1.0)
+act = win.actions
+log = {"start": win.frames[0]}
+act["forward"]()
+log["forward"] = win.frames[0]
+act["forward"]()
+act["back"]()
+log["forward_back"] = win.frames[0]
+act["slider"](50)
+log["slider"] = [win.frames[0], win.slider.int_value]
+act["next_event"]()
+log["next_event"] = win.frames[0]
+act["prev_event"]()
+log["prev_event"] = win.frames[0]
+act["speed"]("2x", 4)
+act["play"]()
+log["playing"] = win.playing
+run_ticks(1.5)
+act["play"]()
+log["after_play"] = win.frames[0]
+log["speed"] = win.speed
+act["view_front"]()
+act["trails"](True)
+act["view_side"]()
+run_ticks(1.5)
+win.screenshot(sys.argv[2])
+log["window"] = [win.window.os_frame.width, win.window.os_frame.height]
+print("RESULT " + json.dumps(log), flush=True)
+win.window.close()
+run_ticks(0.2)
+"""
+
+
+@pytest.fixture
+def xvfb_display():
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    r, w = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(w), "-screen", "0", "1280x800x24",
+                             "-nolisten", "tcp"], pass_fds=(w,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(w)
+    try:
+        ready, _, _ = select.select([r], [], [], 30)
+        assert ready, "Xvfb did not start"
+        number = os.read(r, 64).decode().strip()
+        yield f":{number}"
+    finally:
+        os.close(r)
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_gui_under_xvfb_stepped_by_its_controls(tmp_path, xvfb_display):
+    folder = write_synthetic_trial(tmp_path / "walk", duration_s=3.0, fps=60.0)
+    trial = load_trial(folder)
+    shot = tmp_path / "window.png"
+    env = dict(os.environ, DISPLAY=xvfb_display)
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(shot)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    log = json.loads(lines[0][7:])
+    assert log["start"] == 0
+    assert log["forward"] == 1 and log["forward_back"] == 1
+    assert log["slider"] == [50, 50]
+    after = sorted({e.index for e in trial.events if e.index > 50})[0]
+    assert log["next_event"] == after
+    assert log["prev_event"] == max(e.index for e in trial.events if e.index < after)
+    assert log["playing"] is True and log["speed"] == 2.0
+    assert log["after_play"] > log["prev_event"]  # it played
+
+    import cv2
+
+    img = cv2.imread(str(shot))[..., ::-1]
+    assert img.shape[:2] == (log["window"][1], log["window"][0])
+    red = (np.abs(img.astype(int) - [235, 41, 31]).max(-1) < 12).sum()
+    blue = (np.abs(img.astype(int) - [31, 102, 242]).max(-1) < 12).sum()
+    assert red > 100 and blue > 100, (red, blue)
+
+
+def test_view_without_display_says_so_and_points_to_render(tmp_path):
+    folder = write_synthetic_trial(tmp_path / "walk", duration_s=1.0, fps=30.0)
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    proc = subprocess.run([sys.executable, "-m", "mocaplab.cli", "view", str(folder)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "needs a display" in proc.stderr and "mocaplab render" in proc.stderr
+    env["DISPLAY"] = ":987"  # set, but no X server there
+    proc = subprocess.run([sys.executable, "-m", "mocaplab.cli", "view", str(folder)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "cannot open the X display" in proc.stderr
