@@ -62,12 +62,11 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from mocaplab.batch import find_trials, run_batch
-    from mocaplab.pipeline import format_summary
-
     import dataclasses
 
     from mocaplab.api.db import default_db_url
+    from mocaplab.batch import find_trials, run_batch
+    from mocaplab.pipeline import format_summary
 
     trials = find_trials(args.lab)
     print(f"batch: {len(trials)} trials", file=sys.stderr)
