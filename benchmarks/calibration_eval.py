@@ -7,7 +7,8 @@ through the full lens model and detected with OpenCV; the board is seen by at mo
 at a time (a sweep). For each scene:
 
 - ours: ``mocaplab.calibration.calibrate`` end to end on the rendered videos (detection
-  included; each pose is held for 10 video frames, ``max_frames`` = 2 per pose), and
+  included; when aniposelib's calibrate_videos runs too, each pose is held for 10 video frames
+  and ``max_frames`` = 2 per pose, else one video frame per pose, all examined), and
   ``calibrate_detections`` on the sweep's detections;
 - limit: the same bundle adjustment started from the TRUE cameras on the same detections;
 - aniposelib: ``CameraGroup.calibrate_videos`` on the same videos (its own detection and
@@ -129,7 +130,8 @@ def synthetic_scene(name: str, n_pair: int, n_single: int, workdir: Path,
                         spread=(0.9, 0.9, 0.5), seed=n)
     vdir = workdir / name
     t = time.perf_counter()
-    data = render_sweep(cams, BOARD, frames, video_dir=vdir, seed=n, hold=HOLD)
+    hold = HOLD if with_anipose and anipose_videos else 1
+    data = render_sweep(cams, BOARD, frames, video_dir=vdir, seed=n, hold=hold)
     t_render = time.perf_counter() - t
     videos = {c.name: vdir / f"{c.name}.avi" for c in cams}
     out: dict = {"scene": name, "cameras": n, "frames": len(frames),
@@ -145,7 +147,8 @@ def synthetic_scene(name: str, n_pair: int, n_single: int, workdir: Path,
     out["limit"] = _errors(list(lim.cameras), truth, frames)
 
     t = time.perf_counter()
-    e2e = calibrate(videos, BOARD, None, max_frames=2 * len(frames), show_progress=False)
+    e2e = calibrate(videos, BOARD, None, max_frames=2 * len(frames) if hold > 1 else None,
+                    show_progress=False)
     out["ours_videos_s"] = time.perf_counter() - t
     out["ours_videos"] = _errors(list(e2e.cameras), truth, frames)
     if with_anipose and anipose_videos:

@@ -42,7 +42,8 @@ act["next_event"]()
 log["next_event"] = win.frames[0]
 act["prev_event"]()
 log["prev_event"] = win.frames[0]
-act["speed"]("2x", 4)
+act["speed"]("0.5x", 2)
+act["loop"](False)
 act["play"]()
 log["playing"] = win.playing
 run_ticks(1.5)
@@ -98,8 +99,8 @@ def test_gui_under_xvfb_stepped_by_its_controls(tmp_path, xvfb_display):
     after = sorted({e.index for e in trial.events if e.index > 50})[0]
     assert log["next_event"] == after
     assert log["prev_event"] == max(e.index for e in trial.events if e.index < after)
-    assert log["playing"] is True and log["speed"] == 2.0
-    assert log["after_play"] > log["prev_event"]  # it played
+    assert log["playing"] is True and log["speed"] == 0.5
+    assert log["prev_event"] < log["after_play"] < trial.n_frames - 1  # it played, at 0.5x
 
     import cv2
 

@@ -25,7 +25,6 @@ from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
 from mocaplab.viewer.display import require_display
 from mocaplab.viewer.geometry import SkeletonGeometry, add_static, set_frame
-from mocaplab.viewer.render import configure_view
 from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
 
 from mocaplab.atomic import atomic_path
@@ -53,7 +52,7 @@ class _TrialView:
         self.widget = gui.SceneWidget()
         self.widget.scene = rendering.Open3DScene(window.renderer)
         self.widget.scene.set_background([1.0, 1.0, 1.0, 1.0])
-        configure_view(self.widget.scene)  # true colours, no shadow passes
+        self.widget.scene.view.set_post_processing(False)  # true colours
         self.widget.scene.show_axes(False)
         self.widget.set_view_controls(gui.SceneWidget.Controls.ROTATE_CAMERA)
         center, walk = sc.view_extent(trial.points, "top", self.progression)

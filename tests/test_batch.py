@@ -1,0 +1,76 @@
+"""Batch processing: a Dask LocalCluster gives the same metrics as the local process pool."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mocaplab.batch import find_trials, run_batch
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33
+from mocaplab.pipeline import Options
+from mocaplab.pose_data import Keypoints2D
+from mocaplab.synthetic import project_motion, walkway_cameras
+from mocaplab.synthetic.gait import parametric_walk
+from mocaplab.trial import Trial
+
+STAGES = ["triangulate", "analyze"]
+
+
+def _make_lab(root, n_trials=4):
+    cams = walkway_cameras(4)
+    for i in range(n_trials):
+        walk = parametric_walk(speed_m_s=1.0 + 0.1 * i, duration_s=4.0, fps=60.0,
+                               start_xy=(-2.0, 0.0))
+        obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=i)
+        trial = Trial.create(root / "S01" / "session1" / f"walk{i}", subject="S01", fps=60.0,
+                             cameras=cams.names, calibration="calibration.toml")
+        cams.save(trial.path / "calibration.toml")
+        Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
+                    60.0).save(trial.keypoints2d_path)
+    return root
+
+
+def _metrics(trials):
+    out = {}
+    for t in trials:
+        m = json.loads((t / "metrics.json").read_text())
+        m.pop("provenance", None)
+        out[t.name] = m
+    return out
+
+
+@pytest.mark.slow
+def test_local_cluster_matches_local_pool(tmp_path):
+    lab = _make_lab(tmp_path / "lab")
+    trials = find_trials(lab)
+    assert [t.name for t in trials] == ["walk0", "walk1", "walk2", "walk3"]
+
+    pool = run_batch(trials, Options(), stages=STAGES, workers=2)
+    assert all(r.status == "done" for res in pool.values() for r in res), pool
+    by_pool = _metrics(trials)
+    speeds = [by_pool[f"walk{i}"]["spatiotemporal"]["left"]["speed_m_s"] for i in range(4)]
+    np.testing.assert_allclose(speeds, [1.0, 1.1, 1.2, 1.3], atol=0.05)
+
+    for t in trials:
+        (t / "metrics.json").unlink()
+        (t / "points3d.npz").unlink()
+    dask = run_batch(trials, Options(), stages=STAGES, scheduler="local-cluster", workers=2)
+    assert all(r.status == "done" for res in dask.values() for r in res), dask
+    assert _metrics(trials) == by_pool
+
+
+def test_batch_reports_a_failing_trial_and_goes_on(tmp_path):
+    lab = _make_lab(tmp_path / "lab", n_trials=2)
+    broken = lab / "S01" / "session1" / "walk1" / "calibration.toml"
+    broken.write_text("not toml [")
+    results = run_batch(find_trials(lab), Options(), stages=STAGES, workers=1)
+    status = {p.name: [r.status for r in res] for p, res in results.items()}
+    assert status == {"walk0": ["done", "done"], "walk1": ["failed", "not run"]}
+
+
+def test_find_trials_errors(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        find_trials(tmp_path / "nope")
+    with pytest.raises(InputError, match="no trial folders"):
+        find_trials(tmp_path)
