@@ -19,16 +19,17 @@ from mocaplab.viewer.data import load_trial
 from mocaplab.viewer.walker import write_synthetic_trial
 
 CHILD = r"""
-import json, sys
+import faulthandler, json, sys
+faulthandler.dump_traceback_later(150, exit=True)  # a hung GUI fails the test, with a traceback
 import open3d.visualization.gui as gui
 from mocaplab.viewer.data import load_trial
-from mocaplab.viewer.gui import ReplayWindow, run_ticks
+from mocaplab.viewer.gui import ReplayWindow
 
 trial = load_trial(sys.argv[1])
 app = gui.Application.instance
 app.initialize()
-win = ReplayWindow([trial], width=1000, height=640, view="side")
-run_ticks(1.0)
+win = ReplayWindow([trial], width=1000, height=640, view="side", clock_thread=False)
+win.run_for(1.0)
 act = win.actions
 log = {"start": win.frames[0]}
 act["forward"]()
@@ -46,19 +47,20 @@ act["speed"]("0.5x", 2)
 act["loop"](False)
 act["play"]()
 log["playing"] = win.playing
-run_ticks(1.5)
+win.run_for(1.5)
 act["play"]()
 log["after_play"] = win.frames[0]
 log["speed"] = win.speed
 act["view_front"]()
 act["trails"](True)
 act["view_side"]()
-run_ticks(1.5)
+win.run_for(1.5)
 win.screenshot(sys.argv[2])
 log["window"] = [win.window.os_frame.width, win.window.os_frame.height]
 print("RESULT " + json.dumps(log), flush=True)
 win.window.close()
-run_ticks(0.2)
+import os
+os._exit(0)  # skip Open3D's teardown: the test is about the window, not process exit
 """
 
 
@@ -89,7 +91,7 @@ def test_gui_under_xvfb_stepped_by_its_controls(tmp_path, xvfb_display):
     shot = tmp_path / "window.png"
     env = dict(os.environ, DISPLAY=xvfb_display)
     proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(shot)], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=200)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     log = json.loads(lines[0][7:])

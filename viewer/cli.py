@@ -77,7 +77,12 @@ def _run_view(args: argparse.Namespace) -> int:
                frame=None if args.frame is None else args.frame - 1,
                screenshot=args.screenshot)
     if out is not None:
-        print(out)
+        import os
+        import sys
+
+        print(out, flush=True)
+        sys.stderr.flush()
+        os._exit(0)  # Open3D's GUI teardown can block once its window is closed
     return 0
 
 

@@ -106,7 +106,7 @@ class ReplayWindow:
 
     def __init__(self, trials: Sequence[TrialData], *, width: int = 1400, height: int = 860,
                  show_cameras: bool = True, trails: bool = False, view: str = "side",
-                 align_side: str | None = None):
+                 align_side: str | None = None, clock_thread: bool = True):
         if not 1 <= len(trials) <= 2:
             raise InputError("the viewer shows one trial, or two side by side")
         self.trials = list(trials)
@@ -197,11 +197,12 @@ class ReplayWindow:
         w.set_on_layout(self._on_layout)
         w.set_on_tick_event(self._on_tick)
         w.set_on_close(self._on_close)
-        # Playback clock: Open3D does not always deliver tick events (e.g. when the window has
-        # no focus), so a timer thread also asks the GUI thread to advance while playing.
+        # Playback clock for app.run(): Open3D does not always deliver tick events, so a timer
+        # thread also asks the GUI thread to advance while playing. Scripts that pump the event
+        # loop themselves (run_one_tick) pass clock_thread=False and use run_for().
         self._open = True
-        self._clock = threading.Thread(target=self._clock_loop, daemon=True)
-        self._clock.start()
+        if clock_thread:
+            threading.Thread(target=self._clock_loop, daemon=True).start()
         self._show()
         self.set_view(view)
 
@@ -287,6 +288,17 @@ class ReplayWindow:
         self._set_time(t)
         return True
 
+    def run_for(self, seconds: float) -> bool:
+        """Pump the event loop for ``seconds``, advancing playback as the clock would."""
+        app = gui.Application.instance
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self._on_tick()
+            if not app.run_one_tick():
+                return False
+            time.sleep(0.01)
+        return True
+
     def _clock_loop(self) -> None:
         app = gui.Application.instance
         while self._open:
@@ -349,16 +361,16 @@ def view(paths: Sequence[str | os.PathLike], *, align_side: str | None = None,
     app = gui.Application.instance
     app.initialize()
     win = ReplayWindow(trials, align_side=align_side, view=view_name, trails=trails,
-                       show_cameras=show_cameras, width=width, height=height)
+                       show_cameras=show_cameras, width=width, height=height,
+                       clock_thread=screenshot is None)
     if frame is not None:
         win._set_time(win.alignment.time_of(0, int(frame)))
     if screenshot is None:
         app.run()
         return None
-    run_ticks(3.0)
+    win.run_for(3.0)
     win.set_view(view_name)
-    run_ticks(2.0)
+    win.run_for(2.0)
     out = win.screenshot(screenshot)
-    win.window.close()
-    run_ticks(0.2)
+    win.window.close()  # pumping events after this can block: the caller exits instead
     return out
