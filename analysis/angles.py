@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
 from mocaplab.analysis.frames import cardan_yxz, frame_from_xy, frame_from_zx, relative
 from mocaplab.analysis.landmarks import Landmarks, pelvis_frame
 from mocaplab.analysis.progression import Progression

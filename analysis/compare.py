@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+
 from mocaplab.analysis.normative import load_ranges
 
 SECTIONS = ("spatiotemporal", "leg_length", "weight_shift", "kinematics_summary")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
 from mocaplab.analysis.events import GaitEvent
 
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.signal import find_peaks
+
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.progression import Progression, pelvis_centre
 from mocaplab.analysis.signal import derivative, fill_gaps, lowpass, runs
-from scipy.signal import find_peaks
 
 SIDES = ("left", "right")
 

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from mocaplab import __version__
 from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
 from mocaplab.analysis.cycles import find_cycles, mean_sd
 from mocaplab.analysis.events import EventOptions, belt_speed, detect_events
@@ -19,8 +21,6 @@ from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.landmarks import find_landmarks, smoothed
 from mocaplab.analysis.progression import progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
-
-from mocaplab import __version__
 from mocaplab.atomic import write_json
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.signal import fill_gaps, lowpass, runs
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings as _warnings
 
 import numpy as np
+
 from mocaplab.analysis.cycles import Cycle
 from mocaplab.analysis.events import GaitEvent
 from mocaplab.analysis.landmarks import Landmarks

@@ -24,6 +24,10 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mocaplab import __version__
 from mocaplab.api import exports, labdata, schemas
 from mocaplab.api.auth import Principal, TokenStore
 from mocaplab.api.db import (
@@ -39,10 +43,6 @@ from mocaplab.api.db import (
 )
 from mocaplab.api.jobs import JobConflict, JobRunner, Pipeline
 from mocaplab.api.paths import ID_PATTERN, TrialRef, safe_join, trial_path
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
-
-from mocaplab import __version__
 from mocaplab.errors import InputError, MocaplabError, OutputExistsError
 
 audit = logging.getLogger("mocaplab.api.audit")

@@ -29,8 +29,9 @@ def _index_args(p: argparse.ArgumentParser) -> None:
 
 
 def _index_run(args: argparse.Namespace) -> int:
-    from mocaplab.api.db import default_db_url, index_lab
     from tqdm import tqdm
+
+    from mocaplab.api.db import default_db_url, index_lab
 
     url = args.db or default_db_url(args.lab_dir)
     res = index_lab(url, args.lab_dir,
@@ -75,6 +76,7 @@ def _serve_run(args: argparse.Namespace) -> int:
     if args.lab_dir is None:
         raise InputError("serve needs LAB_DIR")
     import uvicorn
+
     from mocaplab.api.app import create_app
 
     try:
@@ -160,7 +162,6 @@ def _export_run(args: argparse.Namespace) -> int:
             continue
         if f == "fhir":
             from mocaplab.api.fhir import observation_bundle
-
             from mocaplab.atomic import write_json
 
             print(write_json(planned[f], observation_bundle(trial, ident)))

@@ -16,8 +16,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mocaplab.api import labdata
-from mocaplab.api.paths import TrialRef, iter_trial_dirs, ref_from_path
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -35,6 +33,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
+from mocaplab.api import labdata
+from mocaplab.api.paths import TrialRef, iter_trial_dirs, ref_from_path
 from mocaplab.errors import InputError
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mocaplab.api import labdata
 from mocaplab.api.auth import pseudonym
-
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError
 

@@ -18,10 +18,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mocaplab import __version__
 from mocaplab.api import labdata
 from mocaplab.api.exports import ExportIdentity
-
-from mocaplab import __version__
 
 CODE_SYSTEM = "https://mocaplab.org/fhir/CodeSystem/gait-metrics"
 SUBJECT_SYSTEM = "urn:mocaplab:subject"

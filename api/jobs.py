@@ -18,11 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from mocaplab.api.db import Job, index_trial, utcnow
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from mocaplab.api.db import Job, index_trial, utcnow
 from mocaplab.errors import MocaplabError, NotBuiltError
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from mocaplab.api import figures, labdata, normative
 from mocaplab.api.auth import pseudonym
 from mocaplab.api.keyframes import key_frames_for
 from mocaplab.api.paths import safe_join
 from mocaplab.api.report import _frame_title, _pick_frames, fmt_value
-
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 

@@ -15,11 +15,10 @@ import html
 from pathlib import Path
 from typing import Any
 
+from mocaplab import __version__
 from mocaplab.api import figures, labdata, normative
 from mocaplab.api.exports import ExportIdentity, identity_of
 from mocaplab.api.keyframes import key_frames_for
-
-from mocaplab import __version__
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 

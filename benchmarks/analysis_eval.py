@@ -19,12 +19,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
 from mocaplab.analysis.events import detect_events
 from mocaplab.analysis.inputs import AnalysisInput
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.pipeline import analyze, analyze_file
 from mocaplab.analysis.progression import progression
-
 from mocaplab.marker_io import read_c3d
 from mocaplab.synthetic.gait import mediapipe_from_markers, parametric_walk
 

@@ -25,7 +25,9 @@ calibration scored the same way (cameras fixed, board poses fitted, same detecti
 layout difference after rigid alignment.
 
 Usage (timings are wall-clock and depend on machine load):
-    .venv/bin/python benchmarks/calibration_eval.py                 # everything (~15-30 min)
+    .venv/bin/python benchmarks/calibration_eval.py      # everything (1-2 h: aniposelib is slow)
+    .venv/bin/python benchmarks/calibration_eval.py --no-anipose-videos   # ~20 min
+    .venv/bin/python benchmarks/calibration_eval.py --scenes             # real data only
     .venv/bin/python benchmarks/calibration_eval.py --scenes ring4-mild --no-real
     .venv/bin/python benchmarks/calibration_eval.py --json results.json
 """
@@ -42,6 +44,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from mocaplab.board import BoardSpec
 from mocaplab.calibration import calibrate, calibrate_detections, load_calibration
 from mocaplab.calibration.evaluate import layout_difference, reprojection_error
 from mocaplab.calibration.simulate import (
@@ -50,8 +54,6 @@ from mocaplab.calibration.simulate import (
     render_sweep,
     true_reprojection_rms,
 )
-
-from mocaplab.board import BoardSpec
 from mocaplab.camera import Camera
 from mocaplab.synthetic import DISTORTION_MILD, DISTORTION_STRONG, camera_ring
 

@@ -91,9 +91,8 @@ def _detect_all(videos, model, cache: Path | None):
 
 def bench_sync(data: Path, model: Path, n_random: int, n_end_to_end: int,
                cache: Path | None) -> dict:
-    from mocaplab.capture import sync_keypoints
-
     from mocaplab.camera import CameraSet
+    from mocaplab.capture import sync_keypoints
 
     vdir = data / DEMO / "videos"
     videos = sorted(vdir.glob("*.mp4"))

@@ -39,9 +39,8 @@ def main() -> int:
     parser.add_argument("--keypoints", type=Path, help="an existing keypoints2d.npz to score")
     args = parser.parse_args()
 
-    from mocaplab.keypoints import detect_trial
-
     from mocaplab.camera import CameraSet
+    from mocaplab.keypoints import detect_trial
     from mocaplab.marker_io import read_trc
     from mocaplab.pose_data import Keypoints2D
 

@@ -68,7 +68,6 @@ def parallel_run(trial: Path, model: str, workers: int, max_frames: int | None
                  ) -> tuple[float, int, dict[str, float]]:
     """(wall seconds, frames, camera -> detection rate) of detect_trial."""
     from mocaplab.keypoints import detect_trial
-
     from mocaplab.pose_data import Keypoints2D
 
     t0 = time.perf_counter()
@@ -128,7 +127,6 @@ def main() -> int:
         return child(args)
 
     from mocaplab.keypoints import resolve_model
-
     from mocaplab.trial import Trial
 
     args.model = str(resolve_model(args.model))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mocaplab.triangulation import triangulate_points, triangulate_robust
 
 from mocaplab.keypoint_sets import PLUGIN_GAIT
 from mocaplab.synthetic import camera_ring, project_motion
+from mocaplab.triangulation import triangulate_points, triangulate_robust
 
 
 def _scene(n_cameras: int):

@@ -32,6 +32,16 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+from mocaplab.camera import CameraSet
+from mocaplab.keypoint_sets import PLUGIN_GAIT_NAMES, KeypointSet
+from mocaplab.marker_io import read_c3d
+from mocaplab.synthetic import (
+    DISTORTION_STRONG,
+    camera_ring,
+    project_motion,
+    walkway_cameras,
+)
 from mocaplab.triangulation import (
     FilterOptions,
     RobustOptions,
@@ -44,16 +54,6 @@ from mocaplab.triangulation.linear import (
     focal_lengths,
     normalized_observations,
     triangulate_weighted,
-)
-
-from mocaplab.camera import CameraSet
-from mocaplab.keypoint_sets import PLUGIN_GAIT_NAMES, KeypointSet
-from mocaplab.marker_io import read_c3d
-from mocaplab.synthetic import (
-    DISTORTION_STRONG,
-    camera_ring,
-    project_motion,
-    walkway_cameras,
 )
 
 SHARED = Path(os.environ.get("MOCAPLAB_SHARED_DATA", "/work/shared/data"))
@@ -362,10 +362,9 @@ def print_speed(res: dict) -> None:
 
 # --- Pose2Sim demo with MediaPipe -----------------------------------------------------------------
 def pose2sim(cache_dir: Path) -> dict:
-    from mocaplab.triangulation import load_cameras, triangulate_keypoints
-
     from mocaplab.keypoint_sets import MEDIAPIPE33
     from mocaplab.pose_data import Keypoints2D
+    from mocaplab.triangulation import load_cameras, triangulate_keypoints
 
     demo = SHARED / "pose2sim_demo_singleperson"
     cal = demo / "reference_S00_demo_commit_a948c205cf" / "S00_Calibration" / "Calib_qualisys.toml"

@@ -23,10 +23,10 @@ import dataclasses
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
-from mocaplab.calibration.detect import CameraDetections
-from mocaplab.calibration.geometry import distort, distort_fisheye, rodrigues, rotation_vector
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.detect import CameraDetections
+from mocaplab.calibration.geometry import distort, distort_fisheye, rodrigues, rotation_vector
 from mocaplab.camera import Camera
 
 

@@ -34,10 +34,9 @@ def _board_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _board_run(args: argparse.Namespace) -> int:
+    from mocaplab.board import BoardSpec
     from mocaplab.calibration.boards import load_board
     from mocaplab.calibration.sheet import board_description, write_board_sheet
-
-    from mocaplab.board import BoardSpec
 
     if args.board is not None:
         board = load_board(args.board)

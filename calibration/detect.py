@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
-from mocaplab.calibration.frames import FrameSource, sample_indices
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.frames import FrameSource, sample_indices
 from mocaplab.errors import InputError
 
 #: Views with fewer corners than this are dropped (a homography needs 4; 6 keeps some margin).

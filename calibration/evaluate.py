@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from mocaplab.board import BoardSpec
 from mocaplab.calibration.bundle import bundle_adjust, collect_observations
 from mocaplab.calibration.detect import CameraDetections
 from mocaplab.calibration.extrinsics import board_poses, initial_board_poses
 from mocaplab.calibration.geometry import rotation_angle_deg
-
-from mocaplab.board import BoardSpec
 from mocaplab.camera import Camera, CameraSet
 from mocaplab.errors import InputError
 

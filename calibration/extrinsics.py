@@ -14,10 +14,10 @@ import dataclasses
 
 import cv2
 import numpy as np
-from mocaplab.calibration.detect import CameraDetections
-from mocaplab.calibration.geometry import compose, invert, rotation_vector
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.detect import CameraDetections
+from mocaplab.calibration.geometry import compose, invert, rotation_vector
 from mocaplab.camera import Camera
 from mocaplab.errors import InputError
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from mocaplab.calibration.detect import CameraDetections
-from mocaplab.calibration.extrinsics import board_poses
-from mocaplab.calibration.geometry import compose, invert, rodrigues, rotation_vector
 from scipy.optimize import least_squares
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.detect import CameraDetections
+from mocaplab.calibration.extrinsics import board_poses
+from mocaplab.calibration.geometry import compose, invert, rodrigues, rotation_vector
 from mocaplab.camera import Camera
 from mocaplab.errors import InputError
 

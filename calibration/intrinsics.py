@@ -19,9 +19,9 @@ import dataclasses
 
 import cv2
 import numpy as np
-from mocaplab.calibration.detect import CameraDetections, coverage
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.detect import CameraDetections, coverage
 from mocaplab.camera import Camera, CameraModel
 from mocaplab.errors import InputError
 

@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from mocaplab import __version__
+from mocaplab.atomic import check_writable
+from mocaplab.board import BoardSpec
 from mocaplab.calibration.bundle import BundleResult, bundle_adjust, collect_observations
 from mocaplab.calibration.detect import CameraDetections, detect_all
 from mocaplab.calibration.extrinsics import (
@@ -33,10 +37,6 @@ from mocaplab.calibration.floor import (
 )
 from mocaplab.calibration.frames import FrameSource, check_same_length
 from mocaplab.calibration.intrinsics import IntrinsicsResult, calibrate_intrinsics
-
-from mocaplab import __version__
-from mocaplab.atomic import check_writable
-from mocaplab.board import BoardSpec
 from mocaplab.camera import Camera, CameraModel, CameraSet
 from mocaplab.errors import InputError
 

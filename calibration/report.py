@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from mocaplab.calibration.detect import coverage
 
 from mocaplab.atomic import atomic_path, write_json
+from mocaplab.calibration.detect import coverage
 
 if TYPE_CHECKING:
     from mocaplab.calibration.pipeline import Calibration

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from mocaplab.calibration.detect import CameraDetections, detect_image, make_detector
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.detect import CameraDetections, detect_image, make_detector
 from mocaplab.camera import Camera, CameraSet
 from mocaplab.synthetic import BoardRenderer, board_pose_facing
 

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
 from mocaplab.capture.posthoc import SyncResult
 from mocaplab.capture.video_io import (
     CODECS,
@@ -26,7 +27,6 @@ from mocaplab.capture.video_io import (
     probe_video,
     read_frames,
 )
-
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
@@ -223,11 +223,10 @@ def sync_trial(trial: Trial | str | os.PathLike, method: str, *,
     Raises:
         InputError: unknown method, videos with different frame rates, no flash, ...
     """
+    from mocaplab.camera import CameraSet
     from mocaplab.capture.flash import brightness_signal, sync_flash
     from mocaplab.capture.posthoc import sync_keypoints
     from mocaplab.capture.video_keypoints import detect_videos
-
-    from mocaplab.camera import CameraSet
 
     if method not in ("keypoints", "flash"):
         raise InputError(f"unknown sync method {method!r}; use keypoints or flash")

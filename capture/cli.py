@@ -33,7 +33,6 @@ def _add_record(p: argparse.ArgumentParser) -> None:
 def _run_record(args: argparse.Namespace) -> int:
     from mocaplab.capture.recorder import record
     from mocaplab.capture.sources import open_source
-
     from mocaplab.errors import InputError
 
     size = None
@@ -88,7 +87,6 @@ def _add_import(p: argparse.ArgumentParser) -> None:
 def _run_import(args: argparse.Namespace) -> int:
     from mocaplab.capture.align import apply_offsets, sync_trial
     from mocaplab.capture.importer import import_videos
-
     from mocaplab.errors import InputError
 
     trial = import_videos(args.videos, args.out, subject=args.subject,

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from mocaplab.capture.posthoc import LOW_CONFIDENCE, SyncResult
 
+from mocaplab.capture.posthoc import LOW_CONFIDENCE, SyncResult
 from mocaplab.errors import InputError
 
 
 def brightness_signal(video, step: int = 8) -> np.ndarray:
     """(F,) mean grey level of every frame of a video (every ``step``-th pixel, for speed)."""
     import cv2
+
     from mocaplab.capture.video_io import read_frames
 
     values = []

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from mocaplab.capture.video_io import VideoInfo, probe_video
 
+from mocaplab.capture.video_io import VideoInfo, probe_video
 from mocaplab.errors import InputError
 from mocaplab.trial import VIDEO_EXTENSIONS, Trial
 

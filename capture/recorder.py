@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+
 from mocaplab.capture.sources import Frame, FrameSource
 from mocaplab.capture.video_io import DEFAULT_CODEC, SafeVideoWriter, codec_for
-
 from mocaplab.errors import InputError
 from mocaplab.trial import Trial
 

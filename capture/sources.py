@@ -28,8 +28,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from mocaplab.capture.video_io import open_capture, probe_video
 
+from mocaplab.capture.video_io import open_capture, probe_video
 from mocaplab.errors import InputError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from mocaplab.capture.video_io import DEFAULT_CODEC, SafeVideoWriter
 
 #: bits of the frame-number barcode (frames up to 2**BITS - 1)

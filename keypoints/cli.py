@@ -34,9 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _source(spec: str):
-    from mocaplab.keypoints.importers import DeepLabCutSource, OpenPoseJSONSource
-
     from mocaplab.errors import InputError
+    from mocaplab.keypoints.importers import DeepLabCutSource, OpenPoseJSONSource
 
     kind, _, folder = spec.partition(":")
     if not folder:
@@ -51,9 +50,9 @@ def _source(spec: str):
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    from mocaplab.keypoints.trial_detect import detect_trial
 
     from mocaplab.errors import InputError
+    from mocaplab.keypoints.trial_detect import detect_trial
     from mocaplab.pose_data import Keypoints2D
 
     if args.workers is not None and args.workers < 1:

@@ -26,10 +26,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints, map_keypoints
 
 from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
+from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints, map_keypoints
 
 log = logging.getLogger(__name__)
 

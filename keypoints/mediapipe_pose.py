@@ -20,12 +20,12 @@ import os
 from pathlib import Path
 
 import numpy as np
-from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints
-from mocaplab.keypoints.mp_import import import_mediapipe_light
-from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
 
 from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
+from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints
+from mocaplab.keypoints.mp_import import import_mediapipe_light
+from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
 
 log = logging.getLogger(__name__)
 

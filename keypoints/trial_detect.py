@@ -26,10 +26,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from mocaplab.keypoints.detector import Detector, VideoKeypoints
 
 from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
+from mocaplab.keypoints.detector import Detector, VideoKeypoints
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 

@@ -9,6 +9,8 @@ with what to do; the outputs of earlier stages are kept and later stages are not
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -147,11 +149,29 @@ def _render_paths(trial: Trial, options: Options) -> list[Path]:
 
 
 def _run_render(trial: Trial, options: Options) -> Any:
+    """Render the replay in a child process.
+
+    Open3D's offscreen renderer (Filament) holds process-wide state: a second renderer in the same
+    process was seen to run 100x slower or to abort, so every render gets a fresh process (which
+    also keeps a renderer crash from taking the pipeline down).
+    """
     if not options.render_video:
         return None
-    from mocaplab.viewer import render_trial
+    out = trial.path / "render" / "replay.mp4"
+    cmd = [sys.executable, "-m", "mocaplab.cli", "render", str(trial.path), "--out", str(out),
+           "--force"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_RENDER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"rendering took more than {_RENDER_TIMEOUT_S} s and was stopped") \
+            from None
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"rendering failed (exit {proc.returncode}): {' | '.join(tail)}")
+    return out
 
-    return render_trial(trial.path, trial.path / "render" / "replay.mp4")
+
+_RENDER_TIMEOUT_S = 1800
 
 
 STAGES: tuple[Stage, ...] = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation
+
 from mocaplab.analysis.angles import (
     pelvis_angles,
     pelvis_rotation,
@@ -14,8 +16,6 @@ from mocaplab.analysis.angles import (
 from mocaplab.analysis.frames import cardan_yxz, relative
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.progression import progression
-from scipy.spatial.transform import Rotation
-
 from mocaplab.synthetic.gait import parametric_walk
 
 

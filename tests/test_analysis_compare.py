@@ -7,7 +7,6 @@ import json
 from mocaplab.analysis.compare import compare_metrics, direction
 from mocaplab.analysis.inputs import AnalysisInput
 from mocaplab.analysis.pipeline import analyze
-
 from mocaplab.atomic import write_json
 from mocaplab.cli import main
 from mocaplab.synthetic.gait import parametric_walk

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mocaplab.analysis.events import detect_events
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.progression import progression
-
 from mocaplab.synthetic.gait import parametric_walk
 
 

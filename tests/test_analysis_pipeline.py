@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from mocaplab.analysis.pipeline import analyze_file
 
+from mocaplab.analysis.pipeline import analyze_file
 from mocaplab.cli import main
 from mocaplab.marker_io import write_c3d
 from mocaplab.synthetic.gait import parametric_walk

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+
 from mocaplab.analysis.angles import pelvis_angles
 from mocaplab.analysis.events import detect_events
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.progression import progression
-
 from mocaplab.synthetic.gait import parametric_walk
 
 

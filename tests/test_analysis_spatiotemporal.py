@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from mocaplab.analysis.inputs import AnalysisInput
 from mocaplab.analysis.pipeline import analyze
 from mocaplab.analysis.spatiotemporal import symmetry
-
 from mocaplab.synthetic.gait import parametric_walk
 
 

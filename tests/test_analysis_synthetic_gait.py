@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mocaplab.analysis.inputs import AnalysisInput
 from mocaplab.analysis.pipeline import analyze
-
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
 from mocaplab.synthetic.gait import harrington_hjc, mediapipe_from_markers, parametric_walk
 

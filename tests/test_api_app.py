@@ -10,6 +10,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+
 from mocaplab.api import create_app
 from mocaplab.api.synthetic_trial import make_lab
 

@@ -6,7 +6,6 @@ import json
 
 from mocaplab.api.auth import TokenStore
 from mocaplab.api.synthetic_trial import make_lab
-
 from mocaplab.cli import main
 
 

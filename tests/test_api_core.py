@@ -7,13 +7,13 @@ import json
 
 import numpy as np
 import pytest
+
 from mocaplab.api import labdata, normative
 from mocaplab.api.auth import TokenStore, hash_token, pseudonym
 from mocaplab.api.exports import ExportIdentity
 from mocaplab.api.fhir import CODE_SYSTEM, observation_bundle
 from mocaplab.api.paths import TrialRef, check_id, iter_trial_dirs, ref_from_path, safe_join
 from mocaplab.api.synthetic_trial import WalkerParams, make_trial, walker_metrics
-
 from mocaplab.errors import InputError
 
 

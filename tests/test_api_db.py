@@ -6,6 +6,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from mocaplab.api.db import (
     Calibration,
     MetricSummary,
@@ -17,9 +20,6 @@ from mocaplab.api.db import (
     make_engine,
 )
 from mocaplab.api.synthetic_trial import make_lab, make_trial
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from mocaplab.errors import InputError
 
 

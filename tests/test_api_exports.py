@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+
 from mocaplab.api import labdata
 from mocaplab.api.exports import (
     ExportIdentity,
@@ -18,7 +19,6 @@ from mocaplab.api.exports import (
     write_export,
 )
 from mocaplab.api.synthetic_trial import WalkerParams, make_trial
-
 from mocaplab.pose_data import Points3D
 
 

@@ -8,6 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
+
 from mocaplab.api.keyframes import render_key_frames
 from mocaplab.api.progress import write_progress_report
 from mocaplab.api.report import write_report

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
 from mocaplab.api import create_app
 from mocaplab.api.server import LoopbackServer
 from mocaplab.api.synthetic_trial import make_lab
-
 from mocaplab.errors import InputError
 
 CLIN, OPER = "clinician-token-abcdefghij", "operator-token-abcdefghij"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
+from mocaplab.board import BoardSpec
 from mocaplab.calibration import load_board
 from mocaplab.calibration.detect import detect_image, make_detector
 from mocaplab.calibration.sheet import choose_page, write_board_sheet
-
-from mocaplab.board import BoardSpec
 from mocaplab.cli import main
 from mocaplab.errors import InputError, OutputExistsError
 

@@ -7,10 +7,10 @@ import dataclasses
 import cv2
 import numpy as np
 import pytest
-from mocaplab.calibration.pipeline import calibrate
-from mocaplab.calibration.simulate import make_sweep, render_sweep
 
 from mocaplab.board import BoardSpec
+from mocaplab.calibration.pipeline import calibrate
+from mocaplab.calibration.simulate import make_sweep, render_sweep
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.synthetic import DISTORTION_MILD

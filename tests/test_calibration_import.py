@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mocaplab.calibration import detect_format, load_calibration
 
+from mocaplab.calibration import detect_format, load_calibration
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
 

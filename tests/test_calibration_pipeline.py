@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+
+from mocaplab.board import BoardSpec
 from mocaplab.calibration.bundle import _Problem, collect_observations
 from mocaplab.calibration.detect import CameraDetections
 from mocaplab.calibration.evaluate import reprojection_error
@@ -18,8 +20,6 @@ from mocaplab.calibration.simulate import (
     render_sweep,
     true_reprojection_rms,
 )
-
-from mocaplab.board import BoardSpec
 from mocaplab.errors import InputError
 from mocaplab.synthetic import DISTORTION_MILD, camera_ring
 

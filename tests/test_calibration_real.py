@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mocaplab.calibration import calibrate, load_calibration
 from mocaplab.calibration.evaluate import layout_difference, reprojection_error
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+
 from mocaplab.capture.importer import import_videos
 from mocaplab.capture.testvideo import write_test_video
-
 from mocaplab.cli import main
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.trial import Trial

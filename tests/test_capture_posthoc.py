@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from mocaplab.capture.align import apply_offsets, offsets_to_frame_table, sync_trial
 from mocaplab.capture.flash import brightness_signal, flash_onset, sync_flash
 from mocaplab.capture.importer import import_videos
 from mocaplab.capture.posthoc import sync_keypoints
 from mocaplab.capture.testvideo import random_person_motion, read_frame_number, write_test_video
 from mocaplab.capture.video_io import probe_video, read_frames
-
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.pose_data import Keypoints2D

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from mocaplab.capture.recorder import record
 from mocaplab.capture.sources import Frame, FrameSource, open_source
 from mocaplab.capture.testvideo import read_frame_number, write_test_video
 from mocaplab.capture.timesync import match_timestamps
 from mocaplab.capture.video_io import probe_video, read_frames
-
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.trial import Trial
 
@@ -202,6 +202,7 @@ def test_timestamp_pairing_applied_to_a_recording(four_videos, tmp_path):
 
 def test_a_failing_camera_keeps_the_recorded_frames(four_videos, tmp_path):
     import cv2
+
     from mocaplab.capture.testvideo import make_frame
 
     folder = tmp_path / "imgs"

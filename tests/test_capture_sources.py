@@ -7,6 +7,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+
 from mocaplab.capture.sources import (
     DeviceSource,
     ImageFolderSource,
@@ -15,7 +16,6 @@ from mocaplab.capture.sources import (
 )
 from mocaplab.capture.testvideo import make_frame, read_frame_number, write_test_video
 from mocaplab.capture.video_io import SafeVideoWriter, probe_video
-
 from mocaplab.errors import InputError, OutputExistsError
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mocaplab.capture.posthoc import sync_keypoints
-from mocaplab.capture.video_keypoints import detect_videos
 
 from mocaplab.camera import CameraSet
+from mocaplab.capture.posthoc import sync_keypoints
+from mocaplab.capture.video_keypoints import detect_videos
 
 DEMO = "pose2sim_demo_singleperson"
 WINDOW = 90  # frames kept per view, so that shifts up to 10 fit in 100 frames

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mocaplab.capture.timesync import match_timestamps
 
+from mocaplab.capture.timesync import match_timestamps
 from mocaplab.errors import InputError
 
 

@@ -8,6 +8,9 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
 from mocaplab.keypoints import (
     DeepLabCutSource,
     Detector,
@@ -18,9 +21,6 @@ from mocaplab.keypoints import (
     read_openpose_json,
 )
 from mocaplab.keypoints.importers import OPENPOSE_BODY_25, OPENPOSE_BODY_25B
-
-from mocaplab.errors import InputError
-from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 

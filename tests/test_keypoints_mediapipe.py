@@ -7,11 +7,11 @@ import types
 import cv2
 import numpy as np
 import pytest
-from mocaplab.keypoints import MediaPipePoseDetector, detect_video
-from mocaplab.keypoints.mediapipe_pose import frame_timestamps_ms, landmarks_to_arrays
 
 from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
+from mocaplab.keypoints import MediaPipePoseDetector, detect_video
+from mocaplab.keypoints.mediapipe_pose import frame_timestamps_ms, landmarks_to_arrays
 
 DEMO = "pose2sim_demo_singleperson"
 

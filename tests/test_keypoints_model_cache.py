@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from mocaplab.keypoints import model_cache as mc
 
 from mocaplab.errors import InputError
+from mocaplab.keypoints import model_cache as mc
 
 FAKE_BYTES = b"not a real model, but a file with a known hash\n" * 100
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from mocaplab.keypoints import Detector, VideoKeypoints, detect_trial
-from mocaplab.keypoints.trial_detect import PARTS_DIR, assemble
-from mocaplab.keypoints.video import probe_video
 
 from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
+from mocaplab.keypoints import Detector, VideoKeypoints, detect_trial
+from mocaplab.keypoints.trial_detect import PARTS_DIR, assemble
+from mocaplab.keypoints.video import probe_video
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 

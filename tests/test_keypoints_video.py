@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
 
 from mocaplab.errors import InputError
+from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
 
 
 def write_video(path, n_frames, fps=25.0, size=(64, 48)):

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from mocaplab.triangulation import match_cameras, triangulate_trial
 
 from mocaplab import marker_io
 from mocaplab.cli import main
@@ -11,6 +10,7 @@ from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.pose_data import Keypoints2D, Points3D
 from mocaplab.synthetic import camera_ring, project_motion
 from mocaplab.trial import Trial
+from mocaplab.triangulation import match_cameras, triangulate_trial
 
 FPS = 50.0
 

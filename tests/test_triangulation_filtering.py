@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+
+from mocaplab.errors import InputError
 from mocaplab.triangulation import (
     FilterOptions,
     constrain_bone_lengths,
@@ -9,8 +11,6 @@ from mocaplab.triangulation import (
     filter_points,
     lowpass,
 )
-
-from mocaplab.errors import InputError
 
 
 def _signal(fps, seconds=3.0, f_slow=1.5, f_fast=25.0, fast_amp=0.01):

@@ -3,6 +3,8 @@
 import cv2
 import numpy as np
 import pytest
+
+from mocaplab.synthetic import DISTORTION_STRONG, camera_ring
 from mocaplab.triangulation import triangulate_points
 from mocaplab.triangulation.linear import (
     extrinsics,
@@ -12,8 +14,6 @@ from mocaplab.triangulation.linear import (
     triangulate_weighted,
     unpack,
 )
-
-from mocaplab.synthetic import DISTORTION_STRONG, camera_ring
 
 
 def _corner_points(cams, distance=4.0, margin=20):

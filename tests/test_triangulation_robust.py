@@ -2,6 +2,10 @@
 
 import numpy as np
 import pytest
+
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import PLUGIN_GAIT
+from mocaplab.synthetic import camera_ring, project_motion
 from mocaplab.triangulation import RobustOptions, triangulate_robust
 from mocaplab.triangulation.linear import (
     extrinsics,
@@ -9,10 +13,6 @@ from mocaplab.triangulation.linear import (
     normalized_observations,
     triangulate_weighted,
 )
-
-from mocaplab.errors import InputError
-from mocaplab.keypoint_sets import PLUGIN_GAIT
-from mocaplab.synthetic import camera_ring, project_motion
 
 
 def smooth_motion(n_frames=40, fps=100.0, seed=0, keypoints=36):

@@ -48,10 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from mocaplab.errors import InputError
     from mocaplab.triangulation.export import parse_formats
     from mocaplab.triangulation.run import triangulate_trial
-
-    from mocaplab.errors import InputError
 
     formats = parse_formats(args.export) if args.export else []
     if args.trial is None and args.keypoints is None:

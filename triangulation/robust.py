@@ -29,6 +29,9 @@ import itertools
 import warnings
 
 import numpy as np
+
+from mocaplab.camera import CameraSet
+from mocaplab.errors import InputError
 from mocaplab.triangulation.linear import (
     DLTSystem,
     extrinsics,
@@ -38,9 +41,6 @@ from mocaplab.triangulation.linear import (
     solve_normal,
     triangulate_weighted,
 )
-
-from mocaplab.camera import CameraSet
-from mocaplab.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from mocaplab.triangulation.filtering import FilterOptions, filter_points
-from mocaplab.triangulation.robust import RobustOptions, RobustResult, triangulate_robust
 
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.keypoint_sets import KeypointSet, identify_keypoint_set
 from mocaplab.pose_data import Keypoints2D, Points3D
 from mocaplab.trial import Trial
+from mocaplab.triangulation.filtering import FilterOptions, filter_points
+from mocaplab.triangulation.robust import RobustOptions, RobustResult, triangulate_robust
 
 log = logging.getLogger(__name__)
 

@@ -235,19 +235,29 @@ class TrialRenderer:
 
 
 def draw_overlay(img: np.ndarray, trial: TrialData, index: int) -> None:
-    """Write name, frame/time, the angle panel and the event timeline onto ``img`` in place."""
-    import cv2
+    """Write name, frame/time, the angle panel and the event timeline onto ``img`` in place.
+
+    Text is drawn with Pillow: calling OpenCV drawing functions between Open3D offscreen
+    renders made the next render hang on Mesa's software Vulkan here.
+    """
+    from PIL import Image, ImageDraw, ImageFont
 
     h, w = img.shape[:2]
-    scale = max(0.4, h / 1000)
-    lines = [f"{trial.name}   frame {index + 1}/{trial.n_frames}   t = {index / trial.fps:6.2f} s"]
+    size = max(10, int(round(h / 36)))
+    lines = [f"{trial.name}   frame {index + 1}/{trial.n_frames}   t = {index / trial.fps:.2f} s"]
     if trial.angles:
         lines += format_panel(trial, index).split("\n")
-    y = int(28 * scale) + 4
+    pil = Image.fromarray(img)
+    draw = ImageDraw.Draw(pil)
+    try:
+        font = ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: fixed-size bitmap font
+        font = ImageFont.load_default()
+    y = 6
     for line in lines:
-        cv2.putText(img, line, (10, y), cv2.FONT_HERSHEY_PLAIN, 1.2 * scale * 1.6, (20, 20, 20),
-                    max(1, int(round(scale * 1.5))), cv2.LINE_AA)
-        y += int(26 * scale * 1.3)
+        draw.text((10, y), line, fill=(20, 20, 20), font=font)
+        y += int(size * 1.3)
+    img[:] = np.asarray(pil)
     strip_h = max(12, h // 30)
     strip = timeline_image(trial.n_frames, trial.events, index, width=w - 20, height=strip_h)
     img[h - strip_h - 8:h - 8, 10:w - 10] = strip
@@ -304,11 +314,14 @@ class VideoWriter:
 
 
 def write_png(path: Path, rgb: np.ndarray, overwrite: bool = True) -> Path:
-    import cv2
+    """Atomic PNG write with Pillow (not OpenCV: see :func:`draw_overlay`)."""
+    from PIL import Image
 
     with atomic_path(path, overwrite) as tmp:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-            raise RenderError(f"cannot write {path}")
+        try:
+            Image.fromarray(rgb).save(tmp, format="PNG")
+        except OSError as exc:
+            raise RenderError(f"cannot write {path}: {exc}") from None
     return Path(path)
 
 
