@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import cv2
+
 from mocaplab.viewer.data import load_trial
 from mocaplab.viewer.render import RenderOptions, TrialRenderer, VideoWriter
 from mocaplab.viewer.walker import write_synthetic_trial

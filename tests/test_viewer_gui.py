@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from mocaplab.viewer.data import load_trial
 from mocaplab.viewer.walker import write_synthetic_trial
 

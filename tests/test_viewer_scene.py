@@ -6,17 +6,17 @@ import json
 
 import numpy as np
 import pytest
+
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33, PLUGIN_GAIT
+from mocaplab.pose_data import Points3D
+from mocaplab.synthetic import walkway_cameras
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.cli import parse_frames
 from mocaplab.viewer.data import load_trial, parse_angles, parse_events
 from mocaplab.viewer.render import key_frames
 from mocaplab.viewer.timeline import align_by_gait_cycle, next_event, timeline_image
 from mocaplab.viewer.walker import synthetic_walk, write_synthetic_trial
-
-from mocaplab.errors import InputError
-from mocaplab.keypoint_sets import MEDIAPIPE33, PLUGIN_GAIT
-from mocaplab.pose_data import Points3D
-from mocaplab.synthetic import walkway_cameras
 
 
 def test_skeleton_spec_sides_and_colours_mediapipe():

@@ -109,6 +109,8 @@ def _add_render(p: argparse.ArgumentParser) -> None:
 
 
 def _run_render(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from mocaplab.viewer.data import load_trial
     from mocaplab.viewer.render import (
         RenderOptions,
@@ -116,7 +118,6 @@ def _run_render(args: argparse.Namespace) -> int:
         render_key_frames,
         render_trial,
     )
-    from tqdm import tqdm
 
     trial = load_trial(args.trial)
     opts = dict(width=args.width, height=args.height, view=args.view, trails=args.trails,

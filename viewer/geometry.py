@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import open3d as o3d
 import open3d.visualization.rendering as rendering
+
 from mocaplab.viewer.scene import FrameSkeleton, Lines
 
 BONE_WIDTH_PX = 5.0

@@ -21,14 +21,14 @@ import numpy as np
 import open3d as o3d
 import open3d.visualization.gui as gui
 import open3d.visualization.rendering as rendering
+
+from mocaplab.atomic import atomic_path
+from mocaplab.errors import InputError
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
 from mocaplab.viewer.display import require_display
 from mocaplab.viewer.geometry import SkeletonGeometry, add_static, set_frame
 from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
-
-from mocaplab.atomic import atomic_path
-from mocaplab.errors import InputError
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 PANEL_WIDTH = 300

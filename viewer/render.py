@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from mocaplab.viewer import scene as sc
-from mocaplab.viewer.data import TrialData, format_panel, load_trial
-from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
 
 from mocaplab.atomic import atomic_path, check_writable
 from mocaplab.errors import InputError, MocaplabError
+from mocaplab.viewer import scene as sc
+from mocaplab.viewer.data import TrialData, format_panel, load_trial
+from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
 
 VIDEO_SUFFIXES = (".mp4",)
 IMAGE_SUFFIXES = (".png",)
@@ -237,8 +237,8 @@ class TrialRenderer:
 def draw_overlay(img: np.ndarray, trial: TrialData, index: int) -> None:
     """Write name, frame/time, the angle panel and the event timeline onto ``img`` in place.
 
-    Text is drawn with Pillow: calling OpenCV drawing functions between Open3D offscreen
-    renders made the next render hang on Mesa's software Vulkan here.
+    Text is drawn with Pillow (OpenCV drawing between renders was suspected in an intermittent
+    render hang; see docs/viewer.md, Limits).
     """
     from PIL import Image, ImageDraw, ImageFont
 
@@ -314,7 +314,7 @@ class VideoWriter:
 
 
 def write_png(path: Path, rgb: np.ndarray, overwrite: bool = True) -> Path:
-    """Atomic PNG write with Pillow (not OpenCV: see :func:`draw_overlay`)."""
+    """Atomic PNG write with Pillow."""
     from PIL import Image
 
     with atomic_path(path, overwrite) as tmp:

@@ -6,10 +6,10 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
-from mocaplab.viewer.data import GaitEvent, TrialData
-from mocaplab.viewer.scene import LEFT_COLOR, RIGHT_COLOR
 
 from mocaplab.errors import InputError
+from mocaplab.viewer.data import GaitEvent, TrialData
+from mocaplab.viewer.scene import LEFT_COLOR, RIGHT_COLOR
 
 _BG = (40, 40, 40)
 _TRACK = (90, 90, 90)
