@@ -21,7 +21,7 @@ from mocaplab.viewer.walker import write_synthetic_trial
 
 CHILD = r"""
 import faulthandler, json, sys
-faulthandler.dump_traceback_later(150, exit=True)  # a hung GUI fails the test, with a traceback
+faulthandler.dump_traceback_later(100, exit=True)  # a hung GUI fails, with a traceback
 import open3d.visualization.gui as gui
 from mocaplab.viewer.data import load_trial
 from mocaplab.viewer.gui import ReplayWindow
@@ -91,8 +91,13 @@ def test_gui_under_xvfb_stepped_by_its_controls(tmp_path, xvfb_display):
     trial = load_trial(folder)
     shot = tmp_path / "window.png"
     env = dict(os.environ, DISPLAY=xvfb_display)
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(shot)], env=env,
-                          capture_output=True, text=True, timeout=200)
+    # Open3D 0.20 on Mesa's software Vulkan (lavapipe) occasionally never returns from a frame
+    # (docs/viewer.md); such a stall is retried once, any other failure fails at once.
+    for _attempt in range(2):
+        proc = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(shot)], env=env,
+                              capture_output=True, text=True, timeout=200)
+        if proc.returncode == 0 or "Timeout (" not in proc.stderr:
+            break
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     log = json.loads(lines[0][7:])
