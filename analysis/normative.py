@@ -13,21 +13,6 @@ import json
 import os
 from pathlib import Path
 
-#: stp_Normals column -> (metrics key, scale to our unit)
-_STP_COLUMNS = {
-    "Velocity (cm./sec.)": ("speed_m_s", 0.01),
-    "Cadence (steps/min.)": ("cadence_steps_per_min", 1.0),
-    "Stride Time (sec.)": ("stride_time_s", 1.0),
-    "Step Time (sec.)": ("step_time_s", 1.0),
-    "Stride Length (cm.)": ("stride_length_m", 0.01),
-    "Step Length (cm.)": ("step_length_m", 0.01),
-    "Stride Width (cm.)": ("step_width_m", 0.01),
-    "Swing %": ("swing_pct", 1.0),
-    "Stance %": ("stance_pct", 1.0),
-    "Single Support %": ("single_support_pct", 1.0),
-    "Total D. Support %": ("double_support_pct", 1.0),
-}
-
 
 def default_folder() -> Path | None:
     root = os.environ.get("MOCAPLAB_SHARED_DATA")
@@ -42,30 +27,10 @@ def load_ranges(folder: str | os.PathLike | None = None, age_min: int = 18, age_
     folder = Path(folder) if folder else default_folder()
     if folder is None or not (folder / "stp_Normals.txt").is_file():
         return {}
-    lines = (folder / "stp_Normals.txt").read_text(encoding="utf-8", errors="replace").splitlines()
-    header = lines[0].split(";")
-    ranges: dict[str, list[float]] = {}
-    for ln in lines[2:]:
-        row = ln.split(";")
-        if len(row) < 6 or row[0] not in ("Male", "Female") or row[3] != pace:
-            continue
-        try:
-            a0, a1 = int(row[1]), int(row[2])
-        except ValueError:
-            continue
-        if a0 < age_min or a1 > age_max:
-            continue
-        for col, (key, scale) in _STP_COLUMNS.items():
-            if col not in header:
-                continue
-            j = header.index(col)
-            try:
-                lo, hi = float(row[j]) * scale, float(row[j + 1]) * scale
-            except (ValueError, IndexError):
-                continue
-            cur = ranges.setdefault(key, [lo, hi])
-            cur[0], cur[1] = min(cur[0], lo), max(cur[1], hi)
-    out = {k: (v[0], v[1]) for k, v in ranges.items()}
+    from mocaplab.normative import stp_table_ranges
+
+    ranges = stp_table_ranges(folder / "stp_Normals.txt", pace.lower(), age_min, age_max)
+    out = dict(ranges)
     sch = folder / "Schwartz2008.json"
     if sch.is_file():
         try:

@@ -95,7 +95,7 @@ def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
             made by the pipeline, never render in the server), True (render in a child process
             when missing; slow) or False.
     """
-    from mocaplab.api.normative import find_normative_dir
+    from mocaplab.normative import find_normative_dir
 
     lab = Path(lab_dir).resolve()
     if not lab.is_dir():

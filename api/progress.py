@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.api import figures, labdata, normative
+from mocaplab import normative
+from mocaplab.api import figures, labdata
 from mocaplab.api.auth import pseudonym
 from mocaplab.api.keyframes import key_frames_for
 from mocaplab.api.paths import safe_join

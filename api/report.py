@@ -15,8 +15,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from mocaplab import __version__
-from mocaplab.api import figures, labdata, normative
+from mocaplab import __version__, normative
+from mocaplab.api import figures, labdata
 from mocaplab.api.exports import ExportIdentity, identity_of
 from mocaplab.api.keyframes import key_frames_for
 from mocaplab.atomic import atomic_path, write_text

@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from mocaplab.api import labdata, normative
+from mocaplab import normative
+from mocaplab.api import labdata
 from mocaplab.api.auth import TokenStore, hash_token, pseudonym
 from mocaplab.api.exports import ExportIdentity
 from mocaplab.api.fhir import CODE_SYSTEM, observation_bundle

@@ -97,6 +97,22 @@ def _stp_table(path: str) -> list[dict[str, Any]]:
     return rows
 
 
+def stp_table_ranges(path: str | os.PathLike, pace: str = "normal", age_min: int = 18,
+                     age_max: int = 69) -> dict[str, tuple[float, float]]:
+    """Union of the stp_Normals ranges of both sexes at ``pace`` for age groups inside
+    [age_min, age_max]: metric key -> (low, high) in our units."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for r in _stp_table(str(path)):
+        if r["pace"] != pace or r["age_min"] is None or r["age_max"] is None:
+            continue
+        if r["age_min"] < age_min or r["age_max"] > age_max:
+            continue
+        for k, (lo, hi) in r["ranges"].items():
+            a, b = ranges.get(k, (lo, hi))
+            ranges[k] = (min(a, lo), max(b, hi))
+    return ranges
+
+
 def stp_ranges(normative_dir: Path, sex: str | None = None, age: float | None = None,
                pace: str = "normal") -> StpReference:
     """Normal ranges for the subject's sex/age (both optional) at ``pace``.
