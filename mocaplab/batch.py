@@ -66,6 +66,9 @@ def run_batch(trials: Sequence[str | Path], options: Options | None = None, *,
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
+    # Dask writes OMP_NUM_THREADS=1 and friends into this process's environment; put it back
+    # afterwards so that later work here (and its child processes) is not throttled.
+    saved_environ = dict(os.environ)
     if scheduler == "local-cluster":
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address=None)
@@ -81,6 +84,8 @@ def run_batch(trials: Sequence[str | Path], options: Options | None = None, *,
         client.close()
         if cluster is not None:
             cluster.close()
+        os.environ.clear()
+        os.environ.update(saved_environ)
     return {p: results[p] for p in paths}
 
 

@@ -1,6 +1,7 @@
 """Batch processing: a Dask LocalCluster gives the same metrics as the local process pool."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -55,9 +56,11 @@ def test_local_cluster_matches_local_pool(tmp_path):
     for t in trials:
         (t / "metrics.json").unlink()
         (t / "points3d.npz").unlink()
+    environ = dict(os.environ)
     dask = run_batch(trials, Options(), stages=STAGES, scheduler="local-cluster", workers=2)
     assert all(r.status == "done" for res in dask.values() for r in res), dask
     assert _metrics(trials) == by_pool
+    assert dict(os.environ) == environ  # Dask's OMP_NUM_THREADS=1 etc. do not leak
 
 
 def test_batch_reports_a_failing_trial_and_goes_on(tmp_path):
