@@ -42,7 +42,7 @@ def cached_key_frames(trial_dir: Path) -> list[Path]:
 
 
 def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_TARGET,
-                      kwargs: dict | None = None, timeout_s: float = 300.0,
+                      kwargs: dict | None = None, timeout_s: float = 90.0,
                       use_cache: bool = True, env: dict[str, str] | None = None
                       ) -> tuple[list[Path], str]:
     """(PNG files, note). The note is empty on success, else says why there are no renders.
@@ -51,7 +51,8 @@ def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_T
         target: ``module:function`` called as ``function(trial_dir, out_dir)`` in a child
             process; it must return the written paths. ``kwargs`` (JSON-serialisable) are passed
             to it; default :data:`DEFAULT_KWARGS` for the default target, else none.
-        timeout_s: the child is killed after this many seconds.
+        timeout_s: the child is killed after this many seconds and started once more (Open3D's
+            software renderer occasionally stalls; see docs/viewer.md).
         use_cache: return existing ``TRIAL/report/key_frames/*.png`` without rendering.
         env: extra environment variables of the child process.
     """
@@ -60,14 +61,21 @@ def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_T
         if cached:
             return cached, ""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    try:
-        if kwargs is None:
-            kwargs = DEFAULT_KWARGS if target == DEFAULT_TARGET else {}
-        proc = subprocess.run([sys.executable, "-c", _CHILD, target, str(trial_dir),
-                               str(out_dir), json.dumps(kwargs)], capture_output=True, text=True,
-                              timeout=timeout_s, env={**os.environ, **(env or {})})
-    except subprocess.TimeoutExpired:
-        return [], f"Key-frame renders omitted: the renderer took longer than {timeout_s:.0f} s."
+    if kwargs is None:
+        kwargs = DEFAULT_KWARGS if target == DEFAULT_TARGET else {}
+    cmd = [sys.executable, "-c", _CHILD, target, str(trial_dir), str(out_dir),
+           json.dumps(kwargs)]
+    proc = None
+    for _attempt in range(2):
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
+                                  env={**os.environ, **(env or {})})
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if proc is None:
+        return [], ("Key-frame renders omitted: the renderer stalled twice "
+                    f"(> {timeout_s:.0f} s each).")
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     try:
         msg = json.loads(last) if last.startswith("{") else {}
