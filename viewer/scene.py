@@ -243,12 +243,7 @@ def progression_direction(points: np.ndarray, keypoints: Sequence[str],
         points: (F, K, 3) metres, lab frame, Z up.
     """
     points = np.asarray(points, dtype=float)
-    names = list(keypoints)
-    pair = next(((names.index(a), names.index(b)) for a, b in _PELVIS_NAMES
-                 if a in names and b in names), None)
-    with np.errstate(invalid="ignore"), _quiet_nanmean():
-        centre = (np.nanmean(points[:, list(pair)], axis=1) if pair
-                  else np.nanmean(points, axis=1))
+    pair, centre = _pelvis_centre(points, keypoints)
     xy = centre[np.isfinite(centre).all(axis=1), :2]
     if len(xy) >= 2:
         d = xy - xy.mean(axis=0)
@@ -269,6 +264,19 @@ def progression_direction(points: np.ndarray, keypoints: Sequence[str],
             if n > 1e-9:
                 return fwd / n
     return np.array([1.0, 0.0, 0.0])
+
+
+def _pelvis_centre(points: np.ndarray, keypoints: Sequence[str]
+                   ) -> tuple[tuple[int, int] | None, np.ndarray]:
+    """(left/right pelvis index pair or None, (F, 3) pelvis centre): the mean of the first
+    left/right hip or ASIS/PSIS pair present, else of every keypoint."""
+    names = list(keypoints)
+    pair = next(((names.index(a), names.index(b)) for a, b in _PELVIS_NAMES
+                 if a in names and b in names), None)
+    with np.errstate(invalid="ignore"), _quiet_nanmean():
+        centre = (np.nanmean(points[:, list(pair)], axis=1) if pair
+                  else np.nanmean(points, axis=1))
+    return pair, centre
 
 
 class _quiet_nanmean:
@@ -394,12 +402,8 @@ def follow_centers(points: np.ndarray, keypoints: Sequence[str], progression: np
         points: (F, K, 3) metres.
     """
     points = np.asarray(points, dtype=float)
-    names = list(keypoints)
-    pair = next(((names.index(a), names.index(b)) for a, b in _PELVIS_NAMES
-                 if a in names and b in names), None)
+    _, centre = _pelvis_centre(points, keypoints)
     with np.errstate(invalid="ignore"), _quiet_nanmean():
-        centre = (np.nanmean(points[:, list(pair)], axis=1) if pair
-                  else np.nanmean(points, axis=1))
         all_mid = np.nanmean(centre, axis=0)
     if not np.isfinite(all_mid).all():
         raise InputError("the trial has no reconstructed 3D point to show")
