@@ -74,10 +74,21 @@ def parallel_run(trial: Path, model: str, workers: int, max_frames: int | None
     out = detect_trial(trial, model_path=model, workers=workers, force=True, progress=False,
                        max_frames=max_frames)
     wall = time.perf_counter() - t0
+    _wait_for_children()
     kp = Keypoints2D.load(out)
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     return wall, int(kp.shape[0] * kp.shape[1]), dict(zip(kp.cameras, found.tolist(),
                                                             strict=True))
+
+
+def _wait_for_children(timeout: float = 30.0) -> None:
+    """Untimed: let detect_trial's worker processes finish exiting (it returns without waiting
+    for them), so that their teardown does not overlap the next measurement."""
+    import multiprocessing
+
+    end = time.monotonic() + timeout
+    while multiprocessing.active_children() and time.monotonic() < end:
+        time.sleep(0.02)
 
 
 def cold_run(kind: str, args, trial: Path) -> tuple[float, int, dict[str, float]]:

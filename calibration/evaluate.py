@@ -88,3 +88,107 @@ def layout_difference(est: CameraSet, ref: CameraSet, names: Sequence[str] | Non
                          for n, e, r in zip(names, E, R_, strict=True)},
         "scale": s,
     }
+
+
+def triangulate_corners(cameras: CameraSet, detections: Sequence[CameraDetections],
+                        min_cameras: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Triangulate every board corner seen by at least ``min_cameras`` cameras (linear DLT on
+    undistorted normalized coordinates; no board model involved).
+
+    Args:
+        cameras: the calibration (matched to detections by name).
+        detections: per-camera board detections (same frame numbering).
+
+    Returns:
+        frames (F,) frame numbers and points (F, N, 3) metres in the calibration's world frame,
+        NaN where a corner was seen by fewer than ``min_cameras`` cameras.
+    """
+    dets = list(detections)
+    cams: list[Camera] = list(cameras.subset([d.name for d in dets]))
+    frames = np.unique(np.concatenate([d.frames for d in dets]))
+    n = dets[0].corners.shape[1]
+    xn = np.full((len(dets), len(frames), n, 2), np.nan)  # (C, F, N, 2) normalized
+    pos = {int(f): k for k, f in enumerate(frames)}
+    for c, (cam, d) in enumerate(zip(cams, dets, strict=True)):
+        if d.n_views:
+            xn[c, [pos[int(f)] for f in d.frames]] = cam.undistort_points(d.corners)
+    P = np.stack([cam.extrinsic_matrix for cam in cams])  # (C, 3, 4)
+    seen = np.isfinite(xn[..., 0])  # (C, F, N)
+    # DLT rows: x * P3 - P1, y * P3 - P2 per camera; zero rows for cameras that did not see it
+    rows = np.concatenate([xn[..., :1, None] * P[:, None, None, 2:3] - P[:, None, None, 0:1],
+                           xn[..., 1:, None] * P[:, None, None, 2:3] - P[:, None, None, 1:2]],
+                          axis=-2)  # (C, F, N, 2, 4)
+    rows = np.where(seen[..., None, None], np.nan_to_num(rows), 0.0)
+    A = np.moveaxis(rows, 0, 2).reshape(len(frames), n, 2 * len(dets), 4)
+    ok = seen.sum(0) >= min_cameras
+    pts = np.full((len(frames), n, 3), np.nan)
+    if ok.any():
+        _, _, Vt = np.linalg.svd(A[ok])
+        X = Vt[:, -1]
+        pts[ok] = X[:, :3] / X[:, 3:]
+    keep = ok.any(1)
+    return frames[keep], pts[keep]
+
+
+def board_geometry_error(cameras: CameraSet, detections: Sequence[CameraDetections],
+                         board: BoardSpec, min_corners: int = 6) -> dict[str, Any]:
+    """How well a calibration reproduces the physical board: its corners are triangulated
+    freely from every frame seen by >= 2 cameras (:func:`triangulate_corners`) and compared
+    with the board's known geometry. Independent of the reprojection error: a calibration
+    with wrong focal lengths, baselines or relative rotations triangulates a board of the wrong
+    size or shape even when each camera's reprojection error is small.
+
+    Args:
+        min_corners: frames with fewer triangulated corners are skipped.
+
+    Returns:
+        {"distance_rms_mm": RMS over all corner pairs of (triangulated - true) distance,
+         "distance_bias_pct": median relative distance error (scale), "shape_rms_mm": RMS
+         residual of the best rigid fit of the true board to the triangulated corners,
+         "planarity_rms_mm": RMS distance to the best-fit plane, "n_frames", "n_corners"}.
+    """
+    obj = board.corner_points()
+    _, pts = triangulate_corners(cameras, detections)
+    d_err, rel, shape, plane = [], [], [], []
+    for X in pts:
+        m = np.isfinite(X[:, 0])
+        if m.sum() < min_corners:
+            continue
+        Xe, Xt = X[m], obj[m]
+        iu = np.triu_indices(len(Xe), 1)
+        de = np.linalg.norm(Xe[:, None] - Xe[None], axis=-1)[iu]
+        dt = np.linalg.norm(Xt[:, None] - Xt[None], axis=-1)[iu]
+        d_err.append(de - dt)
+        rel.append(de / dt - 1)
+        a, b = Xt - Xt.mean(0), Xe - Xe.mean(0)
+        U, _, Vt = np.linalg.svd(a.T @ b)
+        R = (U @ np.diag([1, 1, np.linalg.det(U @ Vt)]) @ Vt).T
+        shape.append(b - a @ R.T)
+        plane.append(np.linalg.svd(b, full_matrices=False)[2][-1] @ b.T)
+    if not d_err:
+        raise InputError(f"no frame has {min_corners} corners seen by two cameras")
+    d, s, p = np.concatenate(d_err), np.concatenate(shape), np.concatenate(plane)
+    return {"distance_rms_mm": 1000 * float(np.sqrt(np.mean(d**2))),
+            "distance_bias_pct": 100 * float(np.median(np.concatenate(rel))),
+            "shape_rms_mm": 1000 * float(np.sqrt(np.mean(np.sum(s**2, axis=1)))),
+            "planarity_rms_mm": 1000 * float(np.sqrt(np.mean(p**2))),
+            "n_frames": len(d_err), "n_corners": int(len(s))}
+
+
+def refit_extrinsics(intrinsic_cameras: Sequence[Camera],
+                     detections: Sequence[CameraDetections], board: BoardSpec) -> CameraSet:
+    """Camera poses from ``detections`` with the intrinsics of ``intrinsic_cameras`` held fixed
+    (their extrinsics are ignored): initial poses from shared board views, then the bundle
+    adjustment without intrinsics. Separates what intrinsics contribute to a layout from what
+    the extrinsic solution does (e.g. a reference tool's intrinsics with our extrinsics).
+    """
+    from mocaplab.calibration.extrinsics import initial_extrinsics
+    from mocaplab.calibration.pipeline import calibrate_detections
+
+    dets = list(detections)
+    by_name = {c.name: c for c in intrinsic_cameras}
+    cams0 = [by_name[d.name].replace(rvec=np.zeros(3), tvec=np.zeros(3)) for d in dets]
+    poses = [board_poses(c, d, board) for c, d in zip(cams0, dets, strict=True)]
+    init = initial_extrinsics(cams0, dets, poses)
+    return calibrate_detections(dets, board, initial_cameras=init,
+                                refine_intrinsics=False).cameras

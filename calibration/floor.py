@@ -4,11 +4,19 @@ The board's pose is estimated once from every camera that sees it (all floor fra
 fixed, one 6-parameter least-squares fit of all their corners). The lab frame then has its
 origin at the board's origin corner, X along the board's x axis (its columns), Z normal to the
 floor pointing towards the cameras, and Y = Z x X.
+
+With frames of the main recording instead of a floor recording (``--floor-frames``), every
+listed frame is used: the frames whose board pose agrees with the consensus (the medoid frame)
+within a tolerance are fitted together; frames where the board was elsewhere (still being laid
+down, picked up, moved) are refused with a warning naming them, and when no majority of the
+frames agrees the calibration stops with an error.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -20,16 +28,28 @@ from mocaplab.calibration.geometry import compose, invert, rodrigues, rotation_v
 from mocaplab.camera import Camera
 from mocaplab.errors import InputError
 
+log = logging.getLogger(__name__)
+
+#: Floor frames whose board corners lie further than this (metres) from the consensus pose's
+#: corners are refused.
+FLOOR_TOLERANCE_M = 0.02
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FloorPose:
-    """The floor board's pose (board -> world), the fit's RMS (px) and the views used."""
+    """The floor board's pose (board -> world), the fit's RMS (px) and the views used.
+
+    ``frames`` / ``refused_frames``: with floor frames of the main recording, the frames fitted
+    and those refused because the board was elsewhere in them (empty for a floor recording).
+    """
 
     R: np.ndarray
     t: np.ndarray
     rms: float
     n_views: int
     cameras: tuple[str, ...]
+    frames: tuple[int, ...] = ()
+    refused_frames: tuple[int, ...] = ()
 
 
 def estimate_floor_board(cams: list[Camera], dets: list[CameraDetections],
@@ -74,6 +94,63 @@ def estimate_floor_board(cams: list[Camera], dets: list[CameraDetections],
     rms = float(np.sqrt(np.mean(np.sum(r**2, axis=1))))
     return FloorPose(rodrigues(sol.x[:3]), sol.x[3:], rms, int(sum(d.n_views for d in dets)),
                      tuple(names))
+
+
+def agreeing_frames(board: BoardSpec, R: np.ndarray, t: np.ndarray,
+                    tolerance: float = FLOOR_TOLERANCE_M) -> tuple[np.ndarray, np.ndarray]:
+    """Which board poses agree with the consensus pose (the medoid).
+
+    Args:
+        R: (F, 3, 3), t: (F, 3) board -> world pose of each frame (metres).
+        tolerance: largest corner displacement (metres) from the consensus for a frame to agree.
+
+    Returns:
+        (F,) bool mask of the agreeing frames and (F,) their largest corner displacement (m)
+        from the consensus pose.
+    """
+    X = np.einsum("fij,nj->fni", R, board.corner_points()) + t[:, None]  # (F, N, 3)
+    D = np.linalg.norm(X[:, None] - X[None], axis=-1).max(-1)  # (F, F) max corner distance
+    medoid = int(np.argmin(np.median(D, axis=1)))
+    return D[medoid] <= tolerance, D[medoid]
+
+
+def floor_from_frames(cams: list[Camera], dets: list[CameraDetections], board: BoardSpec,
+                      frames: Sequence[int], R: np.ndarray, t: np.ndarray,
+                      tolerance: float = FLOOR_TOLERANCE_M) -> FloorPose:
+    """The floor board's pose from frames of the main recording in which it lies on the floor.
+
+    Args:
+        cams: calibrated cameras (held fixed).
+        dets: the main recording's detections, per camera.
+        frames: (F,) the listed floor frames in which the board pose is known.
+        R, t: (F, 3, 3), (F, 3) the board -> world pose of each of them (bundle adjustment).
+        tolerance: frames whose board corners lie further than this (metres) from those of the
+            consensus pose are refused.
+
+    Raises:
+        InputError: when no frame is given, or when no strict majority of them agrees (the
+            board moved while on the floor: there is no single floor pose to use).
+    """
+    frames = np.asarray(frames, int)
+    if len(frames) == 0:
+        raise InputError("no floor frame shows the board to the calibrated cameras")
+    ok, disp = agreeing_frames(board, R, t, tolerance)
+    refused = frames[~ok]
+    if 2 * ok.sum() <= len(frames) and len(frames) > 1:
+        raise InputError(
+            f"the board is not in the same place in the floor frames {frames.tolist()}: no "
+            f"majority of them agrees within {100 * tolerance:.0f} cm (board corners up to "
+            f"{100 * disp.max():.1f} cm apart); list only frames in which the board lies still "
+            "on the floor")
+    if len(refused):
+        log.warning("floor frames %s refused: the board there is %s cm away from where it lies "
+                    "in the other floor frames (still moving?)", refused.tolist(),
+                    ", ".join(f"{100 * d:.1f}" for d in disp[~ok]))
+    kept = frames[ok]
+    sub = [d.subset(np.isin(d.frames, kept)) for d in dets]
+    pose = estimate_floor_board(cams, sub, board)
+    return dataclasses.replace(pose, frames=tuple(int(f) for f in kept),
+                               refused_frames=tuple(int(f) for f in refused))
 
 
 def lab_transform(floor: FloorPose, cams: list[Camera]) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ from mocaplab.calibration.extrinsics import (
 from mocaplab.calibration.floor import (
     FloorPose,
     estimate_floor_board,
+    floor_from_frames,
     lab_transform,
     transform_cameras,
 )
@@ -116,7 +117,7 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
     if floor_detections is not None:
         floor = estimate_floor_board(cams, list(floor_detections), board)
     elif floor_frames is not None:
-        floor = _floor_from_frames(ba, floor_frames)
+        floor = _floor_from_frames(ba, dets, board, floor_frames)
     if floor is not None:
         A, b = lab_transform(floor, cams)
         cams = transform_cameras(cams, A, b)
@@ -146,14 +147,16 @@ def _choose_frames(dets: list[CameraDetections], poses: list[ViewPoses],
     return np.union1d(multi, single)
 
 
-def _floor_from_frames(ba: BundleResult, floor_frames: Sequence[int]) -> FloorPose:
+def _floor_from_frames(ba: BundleResult, dets: list[CameraDetections], board: BoardSpec,
+                       floor_frames: Sequence[int]) -> FloorPose:
     pos = {int(f): k for k, f in enumerate(ba.observations.frames)}
-    ks = [pos[int(f)] for f in floor_frames if int(f) in pos]
-    if not ks:
-        raise InputError(f"none of the floor frames {list(floor_frames)} has the board seen "
-                         "by the calibrated cameras")
-    k = ks[0]  # the board does not move while on the floor: the first fitted frame
-    return FloorPose(ba.board_R[k], ba.board_t[k], float("nan"), len(ks), ())
+    listed = [int(f) for f in floor_frames]
+    fitted = [f for f in listed if f in pos]
+    if not fitted:
+        raise InputError(f"none of the floor frames {listed} has the board seen by the "
+                         "calibrated cameras")
+    ks = [pos[f] for f in fitted]
+    return floor_from_frames(ba.cameras, dets, board, fitted, ba.board_R[ks], ba.board_t[ks])
 
 
 def per_camera_errors(ba: BundleResult, n_cameras: int) -> tuple[np.ndarray, np.ndarray]:
@@ -183,6 +186,8 @@ def _metadata(board: BoardSpec, ba: BundleResult, floor: FloorPose | None,
         "n_observations": int(ba.observations.n),
         "n_outliers": int(ba.n_outliers),
         "floor_aligned": floor is not None,
+        **({"floor_frames": list(floor.frames), "floor_frames_refused":
+            list(floor.refused_frames)} if floor is not None and floor.frames else {}),
     }
 
 

@@ -84,6 +84,9 @@ def build_report(cal: Calibration) -> dict[str, Any]:
         notes.append(f"not floor-aligned: the lab frame is camera "
                      f"{cal.cameras[_reference(cal)].name}'s frame (record the board lying on "
                      "the floor and pass --floor)")
+    elif cal.floor.refused_frames:
+        notes.append(f"floor frames {list(cal.floor.refused_frames)} refused: the board was "
+                     f"elsewhere in them; floor from frames {list(cal.floor.frames)}")
     return {
         "verdict": "good" if not problems else "; ".join(problems),
         "problems": problems,

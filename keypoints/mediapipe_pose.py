@@ -129,7 +129,7 @@ class MediaPipePoseDetector:
             InputError: unreadable video, zero frames, unusable model.
         """
         mp = import_mediapipe_light()
-        info = probe_video(video_path)
+        info = probe_video(video_path, decode_first=False)  # the loop below decodes it anyway
         fps = float(fps or info.fps)
         last_ts = -1
         pts_list: list[np.ndarray] = []

@@ -1,11 +1,12 @@
-"""Import MediaPipe without its drawing helpers (faster start of detection worker processes).
+"""Import MediaPipe without the parts pose detection never uses (faster worker start).
 
 ``import mediapipe`` executes ``mediapipe.tasks.python.vision.drawing_utils``, which imports
-matplotlib.pyplot: about two thirds of MediaPipe's import time, paid by every worker process
-although detection never draws. :func:`import_mediapipe_light` registers placeholders for the two
-drawing modules before importing MediaPipe; a placeholder loads the real module the first time
-one of its attributes is used, so nothing is lost, only deferred. If anything about this fails
-(another MediaPipe layout), MediaPipe is imported the normal way.
+matplotlib.pyplot (about two thirds of MediaPipe's import time), and the audio and text task
+packages (the audio package loads PortAudio through ``sounddevice``: ~0.1 s more). Every
+detection worker process paid for them. :func:`import_mediapipe_light` registers placeholders for
+those modules before importing MediaPipe; a placeholder loads the real module the first time one
+of its attributes (or, for a package, its submodules) is used, so nothing is lost, only deferred.
+If anything about this fails (another MediaPipe layout), MediaPipe is imported the normal way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import sys
 import types
 
 _DEFERRED = ("mediapipe.tasks.python.vision.drawing_utils",
-             "mediapipe.tasks.python.vision.drawing_styles")
+             "mediapipe.tasks.python.vision.drawing_styles",
+             "mediapipe.tasks.python.audio",
+             "mediapipe.tasks.python.text")
 
 
 class _DeferredModule(types.ModuleType):
@@ -34,7 +37,15 @@ class _DeferringFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Meta path hook that answers the deferred names with placeholders (while installed)."""
 
     def find_spec(self, name, path=None, target=None):
-        return importlib.machinery.ModuleSpec(name, self) if name in _DEFERRED else None
+        if name not in _DEFERRED:
+            return None
+        # A deferred package keeps its real search path, so that its submodules can still be
+        # imported one by one without running the package's own __init__.
+        real = importlib.machinery.PathFinder.find_spec(name, path)
+        spec = importlib.machinery.ModuleSpec(name, self)
+        if real is not None and real.submodule_search_locations is not None:
+            spec.submodule_search_locations = list(real.submodule_search_locations)
+        return spec
 
     def create_module(self, spec):
         return _DeferredModule(spec.name)

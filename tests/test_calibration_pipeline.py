@@ -149,3 +149,77 @@ def test_fisheye_model(tmp_path):
     aniposelib = pytest.importorskip("aniposelib.cameras")
     group = aniposelib.CameraGroup.load(str(cal.cameras.save(tmp_path / "fish.toml")))
     assert type(group.cameras[0]).__name__ == "FisheyeCamera"
+
+
+def _with_floor_frames(data, cams, poses):
+    """The sweep's detections followed by frames of the board lying at ``poses`` (R, t)."""
+    floor = render_sweep(cams, BOARD, [SweepFrame(tuple(range(len(cams))), R, t)
+                                       for R, t in poses], seed=5)
+    F = len(data.frames)
+    dets = [CameraDetections(d.name, d.size, F + len(poses), np.concatenate([d.frames,
+                                                                             F + f.frames]),
+                             np.concatenate([d.corners, f.corners]))
+            for d, f in zip(data.detections, floor.detections, strict=True)]
+    return dets, F
+
+
+R_FLOOR = np.array([[1.0, 0, 0], [0, -1.0, 0], [0, 0, -1.0]])  # printed side up
+T_FLOOR = np.array([-0.35, 0.25, 0.0])
+
+
+def test_floor_frames_use_every_agreeing_frame_and_refuse_a_moved_board(scene, caplog):
+    cams, data = scene
+    moved = T_FLOOR + np.array([0.10, 0.0, 0.0])  # the board still being laid down
+    poses = [(R_FLOOR, T_FLOOR)] * 3 + [(R_FLOOR, moved)]
+    dets, F = _with_floor_frames(data, cams, poses)
+    listed = [F, F + 1, F + 2, F + 3]
+    with caplog.at_level("WARNING"):
+        cal = calibrate_detections(dets, BOARD, floor_frames=listed)
+    assert cal.floor.frames == (F, F + 1, F + 2)
+    assert cal.floor.refused_frames == (F + 3,)
+    assert str(F + 3) in caplog.text and "refused" in caplog.text
+    assert cal.floor.n_views >= 3 * 2  # all agreeing frames in every camera that saw them
+    assert cal.cameras.metadata["floor_frames_refused"] == [F + 3]
+    for est, true in zip(cal.cameras, cams, strict=True):
+        expected = R_FLOOR.T @ (true.center - T_FLOOR) * np.array([1, -1, -1])
+        assert np.linalg.norm(est.center - expected) < 0.03
+        assert est.center[2] > 1.0
+
+
+def test_floor_frames_without_a_majority_in_one_place_are_an_error(scene):
+    cams, data = scene
+    poses = [(R_FLOOR, T_FLOOR), (R_FLOOR, T_FLOOR + np.array([0.0, -0.15, 0.0]))]
+    dets, F = _with_floor_frames(data, cams, poses)
+    with pytest.raises(InputError, match="not in the same place"):
+        calibrate_detections(dets, BOARD, floor_frames=[F, F + 1])
+
+
+def test_agreeing_frames_finds_the_consensus_pose():
+    from mocaplab.calibration.floor import agreeing_frames
+
+    R = np.stack([np.eye(3)] * 5)
+    t = np.zeros((5, 3))
+    t[1, 2] = 0.005  # within tolerance
+    t[3, 0] = 0.3  # elsewhere
+    tilt = np.radians(10.0)
+    R[4] = [[1, 0, 0], [0, np.cos(tilt), -np.sin(tilt)], [0, np.sin(tilt), np.cos(tilt)]]
+    ok, disp = agreeing_frames(BOARD, R, t, tolerance=0.02)
+    assert ok.tolist() == [True, True, True, False, False]
+    assert disp[3] == pytest.approx(0.3)
+
+
+def test_board_geometry_error_is_small_for_the_truth_and_grows_with_a_wrong_camera(scene):
+    from mocaplab.calibration.evaluate import board_geometry_error, triangulate_corners
+
+    cams, data = scene
+    frames, pts = triangulate_corners(cams, data.detections)
+    assert pts.shape[1:] == (BOARD.n_corners, 3) and len(frames) == len(pts)
+    good = board_geometry_error(cams, data.detections, BOARD)
+    assert good["n_frames"] >= 8
+    assert good["distance_rms_mm"] < 2.0 and good["planarity_rms_mm"] < 1.0
+    assert abs(good["distance_bias_pct"]) < 0.3
+    # a 5 % wrong focal length in one camera (its pose unchanged) distorts the board
+    wrong = [c.replace(matrix=c.matrix * np.array([[1.05], [1.05], [1.0]])) if i == 1 else c
+             for i, c in enumerate(cams)]
+    bad = board_geometry_error(type(cams)(tuple(wrong)), data.detections, BOARD)
+    assert bad["distance_rms_mm"] > 2 * good["distance_rms_mm"]

@@ -80,7 +80,8 @@ def test_real_video_pixels_in_distorted_image(shared_data, pose_model):
 
 
 def test_light_mediapipe_import_defers_only_the_drawing_helpers():
-    """Workers import MediaPipe without matplotlib; the drawing helpers still work on use."""
+    """Workers import MediaPipe without matplotlib and the audio/text tasks; all still work on
+    use (attribute access, and importing a submodule of a deferred package)."""
     import subprocess
     import sys
 
@@ -93,6 +94,12 @@ def test_light_mediapipe_import_defers_only_the_drawing_helpers():
         "assert drawing_utils.DrawingSpec is not None\n"
         "assert type(sys.modules['mediapipe.tasks.python.vision.drawing_utils']).__name__ "
         "== 'module'\n"
+        "assert 'sounddevice' not in sys.modules\n"
+        "assert 'mediapipe.tasks.python.audio.audio_classifier' not in sys.modules\n"
+        "from mediapipe.tasks.python.text import TextClassifier\n"
+        "from mediapipe.tasks.python.audio import audio_classifier as ac\n"
+        "assert ac.AudioClassifier is mp.tasks.audio.AudioClassifier\n"
+        "assert TextClassifier is mp.tasks.text.TextClassifier\n"
         "print('ok', mp.ImageFormat.SRGB)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
