@@ -69,8 +69,9 @@ def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--floor", type=Path, nargs="+", default=None, metavar="FLOOR_VIDEO",
                    help="recordings of the board lying on the floor, named like the cameras")
     p.add_argument("--floor-frames", type=int, nargs="+", default=None,
-                   help="instead of --floor: frames of the main recordings with the board on "
-                        "the floor")
+                   help="instead of --floor: frames (from 0) of the main recordings with the "
+                        "board lying still on the floor; all are used, frames where the board "
+                        "is elsewhere are refused")
     p.add_argument("--fisheye", action="store_true", help="fisheye camera model")
     p.add_argument("--lens-model", choices=["auto", "full", "no_k3", "basic"], default="auto",
                    help="distortion parameters to estimate: auto (from image coverage), full "

@@ -114,8 +114,19 @@ def detect_image(detector: cv2.aruco.CharucoDetector, grey: np.ndarray, board: B
             foreign)
 
 
+def frames_to_examine(n_frames: int, max_frames: int | None,
+                      extra_frames: np.ndarray | None = None) -> np.ndarray:
+    """Sorted frame indices to examine: an even sample plus ``extra_frames`` (in range)."""
+    indices = sample_indices(n_frames, max_frames)
+    if extra_frames is not None and len(extra_frames):
+        extra = np.asarray(extra_frames, int)
+        indices = np.union1d(indices, extra[(extra >= 0) & (extra < n_frames)])
+    return indices
+
+
 def detect_camera(source: FrameSource, board: BoardSpec, max_frames: int | None = 300,
-                  progress=None, min_corners: int = MIN_CORNERS) -> CameraDetections:
+                  progress=None, min_corners: int = MIN_CORNERS,
+                  extra_frames: np.ndarray | None = None) -> CameraDetections:
     """Detect the board in (a sample of) the frames of one camera.
 
     Args:
@@ -124,10 +135,11 @@ def detect_camera(source: FrameSource, board: BoardSpec, max_frames: int | None 
         max_frames: examine at most this many frames, evenly spread (None: all).
         progress: optional tqdm-like object; ``update(1)`` is called per frame.
         min_corners: keep views with at least this many corners.
+        extra_frames: frame indices examined in addition to the sample (e.g. floor frames).
     """
     detector = make_detector(board)
     n = board.n_corners
-    indices = sample_indices(source.n_frames, max_frames)
+    indices = frames_to_examine(source.n_frames, max_frames, extra_frames)
     frames, views = [], []
     n_markers = foreign = 0
     for i, grey in source.frames(indices):
@@ -152,9 +164,11 @@ def detect_camera(source: FrameSource, board: BoardSpec, max_frames: int | None 
 
 def detect_all(sources: Mapping[str, FrameSource], board: BoardSpec,
                max_frames: int | None = 300, workers: int | None = None,
-               show_progress: bool = True, require_all: bool = True
-               ) -> dict[str, CameraDetections]:
+               show_progress: bool = True, require_all: bool = True,
+               extra_frames: np.ndarray | None = None) -> dict[str, CameraDetections]:
     """Detect the board in every camera, cameras in parallel threads, with a progress bar.
+
+    ``extra_frames``: frame indices examined in every camera besides the even sample.
 
     Raises:
         InputError: naming the cameras that never saw the board (when ``require_all``).
@@ -164,7 +178,8 @@ def detect_all(sources: Mapping[str, FrameSource], board: BoardSpec,
     from tqdm import tqdm
 
     workers = workers or max(1, min(len(sources), os.cpu_count() or 1))
-    total = sum(len(sample_indices(s.n_frames, max_frames)) for s in sources.values())
+    total = sum(len(frames_to_examine(s.n_frames, max_frames, extra_frames))
+                for s in sources.values())
     bar = tqdm(total=total, desc="detecting board", unit="frame", disable=not show_progress,
                leave=False)
     lock = threading.Lock()
@@ -176,7 +191,8 @@ def detect_all(sources: Mapping[str, FrameSource], board: BoardSpec,
 
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {name: pool.submit(detect_camera, src, board, max_frames, _Progress())
+            futures = {name: pool.submit(detect_camera, src, board, max_frames, _Progress(),
+                                         extra_frames=extra_frames)
                        for name, src in sources.items()}
             result = {name: fut.result() for name, fut in futures.items()}
     finally:

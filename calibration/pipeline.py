@@ -85,7 +85,8 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
         max_ba_frames: at most this many frames (board poses) in the bundle adjustment; frames
             seen by several cameras are kept first.
         floor_detections: detections of a separate recording with the board on the floor.
-        floor_frames: frames of the main recording in which the board lies on the floor.
+        floor_frames: frames of the main recording in which the board lies on the floor
+            (all used; frames that disagree with the others are refused).
         initial_cameras: start from these cameras instead of estimating intrinsics and initial
             poses (used to compute the accuracy limit in the evaluation).
         lens_model: "auto" (from image coverage), "full", "no_k3" or "basic" (see
@@ -207,8 +208,10 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
             The report is written beside it as ``<stem>_report.json`` and ``.png``.
         floor: camera name -> recording of the board lying on the floor (same cameras, not
             necessarily all of them).
-        floor_frames: instead of ``floor``, frames of the main recordings with the board on
-            the floor.
+        floor_frames: instead of ``floor``, frames (0-based) of the main recordings with the
+            board lying still on the floor; all of them are examined and fitted together,
+            frames where the board is elsewhere are refused (see
+            :func:`mocaplab.calibration.floor.floor_from_frames`).
         model: "pinhole" or "fisheye".
         refine_intrinsics: refine intrinsics in the bundle adjustment.
         max_frames: frames examined per camera (evenly sampled).
@@ -235,8 +238,15 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         for p in paths:
             check_writable(p, force)  # fail before the long work, not after
     srcs = {name: FrameSource.open(name, p) for name, p in sources.items()}
-    check_same_length(list(srcs.values()))
-    dets = detect_all(srcs, board, max_frames, workers, show_progress)
+    n_frames = check_same_length(list(srcs.values()))
+    extra = None
+    if floor_frames is not None:
+        extra = np.asarray(floor_frames, int)
+        outside = extra[(extra < 0) | (extra >= n_frames)]
+        if len(outside):
+            raise InputError(f"floor frames {outside.tolist()} are outside the recordings "
+                             f"(frames 0 to {n_frames - 1}, counted from 0)")
+    dets = detect_all(srcs, board, max_frames, workers, show_progress, extra_frames=extra)
     floor_dets = None
     if floor is not None:
         unknown = set(floor) - set(srcs)

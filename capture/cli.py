@@ -104,9 +104,12 @@ def _run_import(args: argparse.Namespace) -> int:
                if k < args.min_confidence]
         if low:
             trial.update_meta(sync_proposed=result.as_dict())
+            hint = ("; without a calibration only 2D motion correlation is used: pass "
+                    "--calibration (epipolar criterion, much sharper) or use --sync flash"
+                    if result.method == "keypoints" else "")
             raise InputError(f"sync confidence below {args.min_confidence} for {low}: offsets "
                              "NOT applied (they are in meta.json under sync_proposed); lower "
-                             "--min-confidence to apply them anyway")
+                             f"--min-confidence to apply them anyway{hint}")
         record = apply_offsets(trial, result)
         print(f"applied: {record['frames_after']} common frames; originals in "
               f"{trial.path / record['originals']}")

@@ -2,14 +2,14 @@
 
 Two cues, each giving per-camera frame offsets with a confidence:
 
-- **Keypoint motion** (:func:`sync_keypoints`): the speed of each 2D keypoint, divided by the
-  size of the person in that view, rises and falls at the same instants in every view (speed
-  magnitude does not depend much on the viewing direction, unlike a single coordinate). For
-  every pair of cameras the per-keypoint speed series are cross-correlated (Pearson correlation
-  over the overlapping frames, averaged over keypoints, for every lag up to ``max_lag``); the
-  peak gives the pair's lag, refined to a fraction of a frame by a parabola through the peak.
-  The pairwise lags are combined by weighted least squares into one offset per camera
-  (reference = first camera), and the residual of that fit tells whether the pairs agree.
+- **Keypoint motion** (:func:`sync_keypoints`): left/right-invariant 2D motion signals of each
+  view (speeds in person-sizes per frame) rise and fall at the same instants in every view; the
+  offsets maximise the summed lagged Pearson correlation over all camera pairs (one joint
+  search). With a calibration, the summed median epipolar distance between the views'
+  keypoints is minimised instead (views of a moving person are only geometrically consistent at
+  the right offset). Each camera's score profile is refined to a fraction of a frame by a
+  parabola through its optimum; the same search on the first and on the last 60 % of the frames
+  gives the sub-frame spread, which with the peak's contrast makes the confidence.
 - **Flash** (:mod:`mocaplab.capture.flash`): a brightness jump seen by every camera.
 
 Offset convention (both cues): ``offsets[c]`` is the frame of the reference camera that shows
@@ -34,6 +34,12 @@ from mocaplab.pose_data import Keypoints2D
 
 #: below this confidence an offset is reported as unreliable
 LOW_CONFIDENCE = 0.3
+#: without a calibration, a camera whose motion correlates with the others' at its chosen offset
+#: by less than this (mean Pearson r over pairs and signals) has its confidence scaled down
+#: linearly, to 0 at ``WEAK_CORRELATION - 0.3``: a weak peak moves with small changes of the data
+#: (Pose2Sim demo, 1.5 s of slow balancing: r = 0.35-0.41, peak position unstable by a frame;
+#: synthetic person moving irregularly: r = 0.64, exact)
+WEAK_CORRELATION = 0.6
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -48,6 +54,10 @@ class SyncResult:
         method: ``"keypoints"`` or ``"flash"``.
         details: method-specific figures (pairwise lags and correlations, fit residual...).
         warnings: problems found (frame-count mismatch, low confidence, ...), for the user.
+        subframe_spread: (C,) frames, or None: how far the sub-frame offsets found on the first
+            and on the last 60 % of the frames lie from ``offsets_subframe`` (the larger of the
+            two); 0 for the reference. A spread well below half a frame means the fractional
+            offset is reproducible; the whole-frame ``offsets`` are its rounding.
     """
 
     cameras: tuple[str, ...]
@@ -57,6 +67,7 @@ class SyncResult:
     method: str
     details: dict = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    subframe_spread: np.ndarray | None = None
 
     def as_dict(self) -> dict:
         """JSON-able summary (for meta.json)."""
@@ -67,15 +78,21 @@ class SyncResult:
                                      zip(self.cameras, self.offsets_subframe, strict=True)},
                 "confidence": {c: round(float(k), 3) for c, k in
                                zip(self.cameras, self.confidence, strict=True)},
+                "subframe_spread": None if self.subframe_spread is None else {
+                    c: round(float(v), 3) for c, v in
+                    zip(self.cameras, self.subframe_spread, strict=True)},
                 "warnings": list(self.warnings), "details": self.details}
 
     def report(self) -> str:
         """Human-readable table."""
         lines = [f"sync by {self.method} (reference {self.cameras[0]}):"]
-        for c, o, s, k in zip(self.cameras, self.offsets, self.offsets_subframe,
-                              self.confidence, strict=True):
+        spread = (self.subframe_spread if self.subframe_spread is not None
+                  else [np.nan] * len(self.cameras))
+        for c, o, s, k, d in zip(self.cameras, self.offsets, self.offsets_subframe,
+                                 self.confidence, spread, strict=True):
             flag = "" if k >= LOW_CONFIDENCE else "  <- LOW CONFIDENCE"
-            lines.append(f"  {c:>12}: offset {int(o):+4d} frames ({s:+7.2f}), "
+            pm = f" +/- {d:.2f}" if np.isfinite(d) else ""
+            lines.append(f"  {c:>12}: offset {int(o):+4d} frames ({s:+7.2f}{pm}), "
                          f"confidence {k:.2f}{flag}")
         lines += [f"  WARNING: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -275,6 +292,13 @@ def _camera_profiles(C: int, curves, offsets: np.ndarray, max_lag: int) -> list[
     return out
 
 
+def _subframe(profiles: list[np.ndarray], offsets: np.ndarray, max_lag: int) -> np.ndarray:
+    """(C,) sub-frame offsets: each camera's profile refined around its integer offset."""
+    sub = np.array([_refine(p, int(o), max_lag) for p, o in zip(profiles, offsets, strict=True)])
+    sub[0] = 0.0
+    return sub
+
+
 def _refine(profile: np.ndarray, best: int, max_lag: int) -> float:
     """Sub-frame position of the maximum of a profile (parabola through the peak)."""
     i = best + max_lag
@@ -398,6 +422,8 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
     if calibration is None:
         offsets, profiles, ceiling, method = corr_off, corr_prof, 1.0, "keypoints"
         solve = solve_corr
+        details["note"] = ("no calibration: offsets from 2D motion correlation only; check the "
+                           "confidence (a calibration enables the sharper epipolar criterion)")
     else:
         cams, by_order = _match_calibration(calibration, names)
         if by_order:
@@ -422,10 +448,10 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
             # score = -cost relative to the pair's worst lag, so that pairs weigh alike
             score = {k: -(v / np.nanmax(v)) if np.isfinite(v).any() else v
                      for k, v in cost.items()}
-            return _joint_search(C, score, max_lag), (score, cost)
+            return _joint_search(C, score, max_lag), score, cost
 
         solve = solve_epi
-        offsets, (score, cost) = solve_epi(slice(None))
+        offsets, score, cost = solve_epi(slice(None))
         profiles = _camera_profiles(C, score, offsets, max_lag)
         ceiling, method = 0.0, "keypoints+epipolar"
         details["epipolar_median_px"] = {
@@ -437,28 +463,51 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
                             + ", ".join(f"{n}: {a:+d} vs {b:+d}" for n, a, b, d in
                                         zip(names, corr_off, offsets, diff, strict=True) if d > 1)
                             + "); the epipolar offsets are used")
-    sub = np.array([_refine(p, int(o), max_lag) for p, o in zip(profiles, offsets, strict=True)])
-    sub[0] = 0.0
+    sub = _subframe(profiles, offsets, max_lag)
     contrast = np.array([1.0] + [_contrast(p, int(o), max_lag, ceiling=ceiling)
                                  for p, o in zip(profiles[1:], offsets[1:], strict=True)])
-    # stability: the same search on the first and the last 60 % of the frames
+    # stability: the same search, with sub-frame refinement, on the first and the last 60 % of
+    # the frames; their largest distance from the full result is the sub-frame spread
     T = min(len(f) for f in feats)
-    halves = [solve(slice(0, int(0.6 * T)))[0], solve(slice(int(0.4 * T), None))[0]]
-    worst = np.max([np.abs(h - offsets) for h in halves], axis=0)
-    stability = np.where(worst == 0, 1.0, np.where(worst == 1, 0.5, 0.0))
+    halves = []
+    for window in (slice(0, int(0.6 * T)), slice(int(0.4 * T), None)):
+        h_off, h_curves = solve(window)[:2]
+        halves.append(_subframe(_camera_profiles(C, h_curves, h_off, max_lag), h_off, max_lag))
+    spread = np.max([np.abs(h - sub) for h in halves], axis=0)
+    spread[0] = 0.0
+    stability = np.clip(1.0 - spread / 2.0, 0.0, 1.0)  # 0.5 when the halves are a frame apart
     confid = contrast * stability
+    if calibration is None:
+        peak = np.array([1.0] + [p[o + max_lag] for p, o in
+                                 zip(corr_prof[1:], corr_off[1:], strict=True)])
+        strength = np.clip(1.0 - (WEAK_CORRELATION - np.nan_to_num(peak)) / 0.3, 0.0, 1.0)
+        confid = confid * strength
+        details["correlation_strength"] = {n: round(float(k), 3) for n, k in
+                                           zip(names, strength, strict=True)}
+        weak = [n for n, r in zip(names[1:], peak[1:], strict=True) if r < WEAK_CORRELATION]
+        if weak:
+            warnings.append(f"weak motion correlation (r < {WEAK_CORRELATION}) for {weak}: "
+                            "without a calibration these offsets may be a frame or more off; "
+                            "give the calibration (epipolar criterion), use a flash, or record "
+                            "a longer trial with sharp movements")
     confid[0] = 1.0
     details["contrast"] = {n: round(float(k), 3) for n, k in zip(names, contrast, strict=True)}
-    details["halves_offsets"] = [h.tolist() for h in halves]
+    details["halves_offsets_subframe"] = [np.round(h, 2).tolist() for h in halves]
     for c in range(1, C):
         if confid[c] < LOW_CONFIDENCE:
-            warnings.append(f"camera {names[c]}: offset {offsets[c]:+d} has low confidence "
-                            f"{confid[c]:.2f}; check it (too little motion, or another person?)")
+            warnings.append(f"camera {names[c]}: offset {offsets[c]:+d} ({sub[c]:+.2f} "
+                            f"+/- {spread[c]:.2f}) has low confidence {confid[c]:.2f}; check it "
+                            "(too little motion, or another person?)")
+        frac = abs(sub[c] - np.floor(sub[c]) - 0.5)
+        if frac < 0.15 and spread[c] < 0.5 and confid[c] >= LOW_CONFIDENCE:
+            warnings.append(f"camera {names[c]}: lies between two frames ({sub[c]:+.2f}); "
+                            f"whole-frame alignment ({offsets[c]:+d}) leaves about half a frame "
+                            "either way")
         if abs(offsets[c]) >= max_lag:
             warnings.append(f"camera {names[c]}: offset at the search limit {max_lag}; "
                             "raise max_lag")
     return SyncResult(tuple(names), offsets.astype(int), sub, confid, method, details,
-                      tuple(warnings))
+                      tuple(warnings), spread)
 
 
 def _match_calibration(calibration: CameraSet, names: Sequence[str]) -> tuple[list, bool]:

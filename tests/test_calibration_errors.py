@@ -120,3 +120,18 @@ def test_calibrate_cli_names_cameras_from_files_and_refuses_to_overwrite(videos,
     assert main(args) == 1  # exists: refused before any work
     assert "already exists" in capsys.readouterr().err
     assert out.read_bytes() == before
+
+
+def test_floor_frames_outside_the_recording(videos, tmp_path):
+    with pytest.raises(InputError, match=r"floor frames \[999\] are outside the recordings"):
+        calibrate(videos, BOARD, tmp_path / "cal.toml", floor_frames=[2, 999],
+                  show_progress=False)
+    assert _no_outputs(tmp_path) == []
+
+
+def test_floor_frames_are_examined_even_when_not_in_the_sample():
+    from mocaplab.calibration.detect import frames_to_examine
+
+    idx = frames_to_examine(1000, 10, np.array([7, 503, 2000]))
+    assert {7, 503} <= set(idx.tolist()) and 2000 not in idx
+    assert len(idx) == 12 and np.all(np.diff(idx) > 0)

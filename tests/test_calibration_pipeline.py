@@ -216,7 +216,8 @@ def test_board_geometry_error_is_small_for_the_truth_and_grows_with_a_wrong_came
     assert pts.shape[1:] == (BOARD.n_corners, 3) and len(frames) == len(pts)
     good = board_geometry_error(cams, data.detections, BOARD)
     assert good["n_frames"] >= 8
-    assert good["distance_rms_mm"] < 2.0 and good["planarity_rms_mm"] < 1.0
+    # 640 x 360 images, f = 500 px, board ~2 m away: 1 px is ~4 mm there
+    assert good["distance_rms_mm"] < 3.0 and good["planarity_rms_mm"] < 2.0
     assert abs(good["distance_bias_pct"]) < 0.3
     # a 5 % wrong focal length in one camera (its pose unchanged) distorts the board
     wrong = [c.replace(matrix=c.matrix * np.array([[1.05], [1.05], [1.0]])) if i == 1 else c

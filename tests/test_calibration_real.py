@@ -1,7 +1,9 @@
 """End-to-end calibration of the real recordings in the shared data, against their references.
 
 The reference calibrations are scored exactly like ours (:func:`reprojection_error`: cameras
-fixed, board poses fitted, same detections).
+fixed, board poses fitted, same detections), and by how well each reproduces the physical
+board when its corners are triangulated freely (:func:`board_geometry_error`: independent of
+the reprojection error).
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ import numpy as np
 import pytest
 
 from mocaplab.calibration import calibrate, load_calibration
-from mocaplab.calibration.evaluate import layout_difference, reprojection_error
+from mocaplab.calibration.evaluate import (
+    board_geometry_error,
+    layout_difference,
+    refit_extrinsics,
+    reprojection_error,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +39,11 @@ def test_sleap_anipose_session_from_image_folders(shared_data, tmp_path):
     diff = layout_difference(cal.cameras, ref, valid, scale=False)
     assert max(diff["centre_m"].values()) < 0.01
     assert max(diff["rotation_deg"].values()) < 1.5
+    # the board triangulated with ours is the true board (0.1 mm; the reference: 3.5 mm)
+    geo_ours = board_geometry_error(cal.cameras, dets, cal.board)
+    geo_ref = board_geometry_error(ref, dets, cal.board)
+    assert geo_ours["distance_rms_mm"] <= geo_ref["distance_rms_mm"]
+    assert geo_ours["shape_rms_mm"] <= geo_ref["shape_rms_mm"]
 
 
 def test_caliscope_inverted_board_videos(shared_data, tmp_path):
@@ -48,3 +60,18 @@ def test_caliscope_inverted_board_videos(shared_data, tmp_path):
     assert max(diff["rotation_deg"].values()) < 5.0
     centres = np.stack([c.center for c in cal.cameras])
     assert 0.3 < np.linalg.norm(centres[0] - centres[1]) < 2.0
+    # independent of reprojection: the board triangulated from two or more cameras is closer
+    # to the true board with ours (0.56 mm corner-distance RMS, +0.05 % scale) than with the
+    # reference (0.92 mm, -0.34 %)
+    geo_ours = board_geometry_error(cal.cameras, cal.detections, cal.board)
+    geo_ref = board_geometry_error(ref, cal.detections, cal.board)
+    assert geo_ours["distance_rms_mm"] <= geo_ref["distance_rms_mm"]
+    assert geo_ours["shape_rms_mm"] <= geo_ref["shape_rms_mm"]
+    assert abs(geo_ours["distance_bias_pct"]) <= abs(geo_ref["distance_bias_pct"])
+    # the layout difference comes from the intrinsics (focal length / principal point, weakly
+    # determined by a small board): with the reference's intrinsics held fixed our extrinsics
+    # land on the reference's layout (8.7 mm / 0.37 deg)
+    refit = refit_extrinsics(list(ref), cal.detections, cal.board)
+    same = layout_difference(refit, ref, scale=False)
+    assert max(same["centre_m"].values()) < 0.02
+    assert max(same["rotation_deg"].values()) < 1.0

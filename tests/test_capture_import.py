@@ -106,3 +106,23 @@ def test_cli_import_sync_keypoints_without_a_person(tmp_path, pose_model, capsys
                  "--sync", "keypoints", "--model", str(pose_model)]) == 1
     assert "keypoints in only 0 frames" in capsys.readouterr().err
     assert "sync" not in Trial(tmp_path / "t").meta  # imported, nothing applied
+
+
+def test_cli_import_refuses_low_confidence_sync(tmp_path, capsys, monkeypatch):
+    """Offsets below --min-confidence are proposed, not applied; without a calibration the
+    error says that a calibration or a flash would help."""
+    from mocaplab.capture import align
+    from mocaplab.capture.posthoc import SyncResult
+
+    for i in range(2):
+        write_test_video(tmp_path / "v" / f"c{i}.avi", 30, seed=i)
+    weak = SyncResult(("c0", "c1"), np.array([0, 2]), np.array([0.0, 1.6]),
+                      np.array([1.0, 0.05]), "keypoints", subframe_spread=np.array([0.0, 1.4]))
+    monkeypatch.setattr(align, "sync_trial", lambda *a, **k: weak)
+    out = tmp_path / "t"
+    assert main(["import", str(tmp_path / "v"), "--out", str(out), "--sync", "keypoints"]) == 1
+    captured = capsys.readouterr()
+    assert "+1.60 +/- 1.40" in captured.out and "LOW CONFIDENCE" in captured.out
+    assert "NOT applied" in captured.err and "--calibration" in captured.err
+    meta = Trial(out).meta
+    assert "sync" not in meta and meta["sync_proposed"]["subframe_spread"]["c1"] == 1.4

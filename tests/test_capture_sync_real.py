@@ -1,28 +1,57 @@
 """Post-hoc sync on real video: the Pose2Sim demo (4 cameras, 60 fps, 100 frames).
 
 The views are shifted by known numbers of frames and the offsets recovered. The demo's own
-residual offsets are not known independently, so "exact" means: offsets found on the shifted
-views = offsets found on the unshifted views + the applied shift. Keypoints are detected once
-per test session (mocaplab.keypoints through mocaplab.capture.video_keypoints).
+residual offsets are not known independently, so a shift counts as recovered *exactly* when
+(sub-frame offset found on the shifted views) - (sub-frame offset found on the unshifted views)
+lies within half a frame of the applied shift, for every camera: the shift, recovered as that
+difference and rounded to whole frames, is the applied one. The tests also bound the error.
+
+Keypoints are detected once (mocaplab.keypoints through mocaplab.capture.video_keypoints) and
+kept in pytest's cache folder, keyed by the videos, the model and the keypoints stage's source,
+so that a rerun takes seconds; ``pytest --cache-clear`` detects again.
 """
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import mocaplab.keypoints as keypoints_stage
+from mocaplab.atomic import atomic_path
 from mocaplab.camera import CameraSet
-from mocaplab.capture.posthoc import sync_keypoints
+from mocaplab.capture.posthoc import LOW_CONFIDENCE, sync_keypoints
 from mocaplab.capture.video_keypoints import detect_videos
 
 DEMO = "pose2sim_demo_singleperson"
 WINDOW = 90  # frames kept per view, so that shifts up to 10 fit in 100 frames
+MAX_LAG = 15  # shifts up to 10 plus the demo's own cam03 offset of about -2.7
+
+
+def _cache_key(videos: list[Path], model: Path) -> str:
+    h = hashlib.sha1()
+    for f in [*videos, model]:
+        st = f.stat()
+        h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    for src in sorted(Path(keypoints_stage.__file__).parent.glob("*.py")):
+        h.update(src.read_bytes())
+    return h.hexdigest()[:16]
 
 
 @pytest.fixture(scope="session")
-def demo_keypoints(shared_data, pose_model):
+def demo_keypoints(shared_data, pose_model, pytestconfig):
     videos = sorted((shared_data / DEMO / "videos").glob("*.mp4"))
-    pts, conf = detect_videos(videos, pose_model, progress=False)
+    cache = (pytestconfig.cache.mkdir("mocaplab_capture")
+             / f"demo_keypoints_{_cache_key(videos, pose_model)}.npz")
+    if cache.exists():
+        with np.load(cache) as z:
+            pts, conf = z["points"], z["confidence"]
+    else:
+        pts, conf = detect_videos(videos, pose_model, progress=False)
+        with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, points=pts, confidence=conf)
     return [v.stem for v in videos], pts, conf
 
 
@@ -47,34 +76,49 @@ def test_keypoints_cover_the_demo(demo_keypoints):
 @pytest.fixture(scope="session")
 def epipolar_base(demo_keypoints, demo_calibration):
     names, pts, conf = demo_keypoints
-    return sync_keypoints(*_shifted(pts, conf, (0, 0, 0, 0)), names, max_lag=12,
+    return sync_keypoints(*_shifted(pts, conf, (0, 0, 0, 0)), names, max_lag=MAX_LAG,
                           calibration=demo_calibration)
 
 
 def test_unshifted_demo_offsets(epipolar_base):
-    # cam01, cam02, cam04 agree at 0; cam03 comes out near -3 frames (sub-frame about -2.7)
-    assert epipolar_base.offsets[[1, 3]].tolist() == [0, 0]
-    assert abs(epipolar_base.offsets_subframe[1]) < 0.5
-    assert abs(epipolar_base.offsets_subframe[3]) < 0.5
+    """cam01, cam02, cam04 agree at 0; cam03 lies between -2 and -3 frames (seen -2.68), and
+    its two halves disagree by about a frame (seen -2.07 and -3.70), which the spread says."""
+    r = epipolar_base
+    assert r.offsets.tolist() == [0, 0, -3, 0]
+    assert np.all(np.abs(r.offsets_subframe[[1, 3]]) < 0.25)
+    assert -3.0 < r.offsets_subframe[2] < -2.3
+    assert np.all(r.subframe_spread[[1, 3]] < 0.3)
+    assert r.subframe_spread[2] > 0.5  # cam03's own offset is not constant over the clip
+    assert r.confidence[[1, 3]].min() > 0.5
+    assert r.confidence[2] < r.confidence[[1, 3]].min()
+    assert r.as_dict()["subframe_spread"]["cam03"] == pytest.approx(r.subframe_spread[2],
+                                                                     abs=1e-3)
+    assert "+/-" in r.report()
 
 
-@pytest.mark.parametrize("shifts", [(0, 4, 0, 0), (0, 0, 7, 0), (0, 0, 0, 10), (3, 0, 0, 0),
-                                    (2, 9, 5, 0), (10, 1, 6, 8)])
+@pytest.mark.parametrize("shifts", [(0, 0, 1, 0), (0, 0, 2, 0), (0, 0, 7, 0), (0, 4, 0, 0),
+                                    (0, 0, 0, 10), (3, 0, 0, 0), (10, 0, 0, 0), (2, 9, 5, 0),
+                                    (10, 1, 6, 8)])
 def test_epipolar_sync_recovers_shifts_exactly(demo_keypoints, demo_calibration,
                                                epipolar_base, shifts):
     names, pts, conf = demo_keypoints
-    r = sync_keypoints(*_shifted(pts, conf, shifts), names, max_lag=12,
+    r = sync_keypoints(*_shifted(pts, conf, shifts), names, max_lag=MAX_LAG,
                        calibration=demo_calibration)
-    expected = epipolar_base.offsets + np.array(shifts) - shifts[0]
-    assert r.offsets.tolist() == expected.tolist(), r.report()
+    expected = np.array(shifts) - shifts[0]
+    recovered = r.offsets_subframe - epipolar_base.offsets_subframe
+    assert np.round(recovered).astype(int).tolist() == expected.tolist(), r.report()
+    assert np.abs(recovered - expected).max() < 0.35, r.report()  # seen <= 0.24 in 140 cases
 
 
-def test_correlation_flags_its_own_uncertainty(demo_keypoints, epipolar_base):
-    """Motion correlation alone is not reliable on this 1.5 s clip: where it disagrees with
-    the epipolar offsets, it must say so with a low confidence."""
+def test_correlation_alone_refuses_on_this_clip(demo_keypoints, epipolar_base):
+    """Motion correlation without a calibration is not reliable on this 1.5 s clip of slow
+    balancing (peak correlation about 0.38): every camera's confidence must stay below the
+    level at which `mocaplab import --sync keypoints` applies offsets, with a warning that says
+    why, whether its offsets happen to be right or not."""
     names, pts, conf = demo_keypoints
     for shifts in [(0, 0, 0, 0), (0, 4, 0, 0), (5, 0, 2, 9)]:
-        r = sync_keypoints(*_shifted(pts, conf, shifts), names, max_lag=12)
-        expected = epipolar_base.offsets + np.array(shifts) - shifts[0]
-        wrong = r.offsets != expected
-        assert np.all(r.confidence[wrong] < 0.4), r.report()  # seen: up to 0.39 when wrong
+        r = sync_keypoints(*_shifted(pts, conf, shifts), names, max_lag=MAX_LAG)
+        assert r.method == "keypoints"
+        assert np.all(r.confidence[1:] < LOW_CONFIDENCE), r.report()
+        assert any("weak motion correlation" in w for w in r.warnings), r.report()
+        assert max(list(r.details["correlation_strength"].values())[1:]) < 1.0

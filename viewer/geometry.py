@@ -4,6 +4,13 @@ Shared by the window (:mod:`.gui`) and the offscreen renderer (:mod:`.render`). 
 skeleton is rebuilt from preallocated NumPy buffers (one line set for the bones, one merged
 triangle mesh for all joint spheres) so that a frame costs two small uploads, whatever the
 trial length.
+
+Meshes always carry texture coordinates (all zero). Open3D's ``defaultUnlit`` material
+samples its albedo texture with 8x anisotropic filtering; a mesh without UVs leaves the
+shader's UV input undefined, and on Mesa's software Vulkan (lavapipe, llvmpipe's anisotropic
+sampling loop runs over a footprint sized by the UV derivatives) undefined UVs made a frame
+loop for minutes or forever: the intermittent ``render_to_image`` hang of docs/viewer.md.
+Constant UVs give zero derivatives, a footprint of one texel.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ class SkeletonGeometry:
         self._nv, self._nt = nv, len(tri)
         self._verts = np.empty((max_joints * nv, 3))
         self._cols = np.empty((max_joints * nv, 3))
+        self._uvs = np.zeros((max_joints * len(tri) * 3, 2))  # per triangle corner (module doc)
 
     def joints_mesh(self, joints: np.ndarray, colors: np.ndarray) -> o3d.geometry.TriangleMesh:
         """One mesh with a sphere at each of ``joints`` (J, 3), coloured ``colors`` (J, 3)."""
@@ -74,6 +82,7 @@ class SkeletonGeometry:
         mesh.vertices = o3d.utility.Vector3dVector(verts.reshape(-1, 3))
         mesh.triangles = o3d.utility.Vector3iVector(self._tri_all[: j * self._nt])
         mesh.vertex_colors = o3d.utility.Vector3dVector(cols.reshape(-1, 3))
+        mesh.triangle_uvs = o3d.utility.Vector2dVector(self._uvs[: j * self._nt * 3])
         return mesh
 
     def bones(self, frame: FrameSkeleton) -> o3d.geometry.LineSet:

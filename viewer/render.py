@@ -237,8 +237,7 @@ class TrialRenderer:
 def draw_overlay(img: np.ndarray, trial: TrialData, index: int) -> None:
     """Write name, frame/time, the angle panel and the event timeline onto ``img`` in place.
 
-    Text is drawn with Pillow (OpenCV drawing between renders was suspected in an intermittent
-    render hang; see docs/viewer.md, Limits).
+    Text is drawn with Pillow.
     """
     from PIL import Image, ImageDraw, ImageFont
 
