@@ -160,8 +160,9 @@ def _run_render(trial: Trial, options: Options) -> Any:
     out = trial.path / "render" / "replay.mp4"
     cmd = [sys.executable, "-m", "mocaplab.cli", "render", str(trial.path), "--out", str(out),
            "--force"]
-    # Open3D's software renderer occasionally never returns from a frame (seen on llvmpipe):
-    # stop a render that takes far longer than it should and try once more.
+    # Safety net: Open3D on Mesa's software Vulkan used to never return from some frames (an
+    # anisotropic-filtering loop on a mesh without UVs; fixed in viewer/geometry.py, see
+    # docs/viewer.md). A render that takes far longer than it should is stopped and tried once more.
     for attempt in (1, 2):
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True,

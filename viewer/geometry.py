@@ -5,11 +5,11 @@ skeleton is rebuilt from preallocated NumPy buffers (one line set for the bones,
 triangle mesh for all joint spheres) so that a frame costs two small uploads, whatever the
 trial length.
 
-Meshes always carry texture coordinates (all zero). Open3D's ``defaultUnlit`` material
-samples its albedo texture with 8x anisotropic filtering; a mesh without UVs leaves the
-shader's UV input undefined, and on Mesa's software Vulkan (lavapipe, llvmpipe's anisotropic
-sampling loop runs over a footprint sized by the UV derivatives) undefined UVs made a frame
-loop for minutes or forever: the intermittent ``render_to_image`` hang of docs/viewer.md.
+The joint mesh (the one triangle mesh) carries texture coordinates, all zero. Open3D's
+``defaultUnlit`` material samples its albedo texture with 8x anisotropic filtering; a mesh
+without UVs leaves the shader's UV input undefined, and on Mesa's software Vulkan (lavapipe;
+llvmpipe's anisotropic loop runs over a texel footprint sized by the UV derivatives) undefined
+UVs made a frame take seconds or never end: the ``render_to_image`` stalls of docs/viewer.md.
 Constant UVs give zero derivatives, a footprint of one texel.
 """
 
