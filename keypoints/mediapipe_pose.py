@@ -70,6 +70,8 @@ class MediaPipePoseDetector:
         min_detection_confidence, min_presence_confidence, min_tracking_confidence:
             MediaPipe's thresholds (defaults are MediaPipe's).
         overlap_decoding: decode in a background thread while the network runs.
+        decode_threads: FFmpeg decoding threads (None = one per core); see
+            :meth:`for_parallel_worker`.
     """
 
     model_path: str
@@ -78,6 +80,13 @@ class MediaPipePoseDetector:
     min_tracking_confidence: float = 0.5
     overlap_decoding: bool = True
     keypoint_names: tuple[str, ...] = MEDIAPIPE33_NAMES
+    decode_threads: int | None = None
+
+    def for_parallel_worker(self) -> MediaPipePoseDetector:
+        """The same detector for a worker process among others that keep every core busy:
+        FFmpeg decodes with one thread (its per-core threads only add CPU there). Results are
+        identical."""
+        return dataclasses.replace(self, decode_threads=1)
 
     def signature(self) -> str:
         return (f"mediapipe:{_model_digest(self.model_path)[:16]}:"
@@ -136,8 +145,9 @@ class MediaPipePoseDetector:
         conf_list: list[np.ndarray] = []
         nan_pts = np.full((33, 2), np.nan)
         zero_conf = np.zeros(33)
-        frames = (FrameReader(video_path, max_frames) if self.overlap_decoding
-                  else _Inline(video_path, max_frames))
+        frames = (FrameReader(video_path, max_frames, decode_threads=self.decode_threads)
+                  if self.overlap_decoding
+                  else _Inline(video_path, max_frames, self.decode_threads))
         with self._create() as landmarker, frames as reader:
             for i, rgb in reader:
                 last_ts = max(round(i * 1000.0 / fps), last_ts + 1)
@@ -165,8 +175,8 @@ class MediaPipePoseDetector:
 class _Inline:
     """The same interface as FrameReader, decoding in the caller's thread."""
 
-    def __init__(self, path, max_frames):
-        self._it = iter_frames(path, max_frames)
+    def __init__(self, path, max_frames, decode_threads=None):
+        self._it = iter_frames(path, max_frames, decode_threads)
 
     def __enter__(self):
         return self._it

@@ -40,14 +40,17 @@ class VideoInfo:
     height: int
 
 
-def _open(path: Path):
+def _open(path: Path, threads: int | None = None):
+    """An opened cv2.VideoCapture; ``threads``: FFmpeg decoding threads (None = FFmpeg's choice,
+    one per core)."""
     import cv2
 
     if not path.is_file():
         raise InputError(f"video {path} does not exist")
     if path.stat().st_size == 0:
         raise InputError(f"video {path} is empty (0 bytes); record or copy it again")
-    cap = cv2.VideoCapture(str(path))
+    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, int(threads)]
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
     if not cap.isOpened():
         cap.release()
         raise InputError(f"video {path} cannot be opened: the file is corrupt or in a format "
@@ -103,14 +106,17 @@ class FrameReader:
         path: the video.
         max_frames: stop after this many frames (None = all).
         queue_size: frames decoded ahead of the consumer (memory: ~6 MB per 1080p frame).
+        decode_threads: FFmpeg decoding threads (None = one per core). One is cheaper in CPU
+            (~5.1 vs ~5.9 ms per 1080p H.264 frame here) when processes already use every core.
     Raises (while iterating):
         InputError: the video cannot be opened.
     """
 
     def __init__(self, path: str | os.PathLike, max_frames: int | None = None,
-                 queue_size: int = 8):
+                 queue_size: int = 8, decode_threads: int | None = None):
         self.path = Path(path)
         self.max_frames = max_frames
+        self.decode_threads = decode_threads
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"decode-{self.path.name}",
@@ -144,7 +150,7 @@ class FrameReader:
         import cv2
 
         try:
-            cap = _open(self.path)
+            cap = _open(self.path, self.decode_threads)
         except BaseException as exc:  # handed to the consumer
             self._put(exc)
             return
@@ -177,12 +183,12 @@ class FrameReader:
             yield item
 
 
-def iter_frames(path: str | os.PathLike, max_frames: int | None = None
-                ) -> Iterator[tuple[int, np.ndarray]]:
+def iter_frames(path: str | os.PathLike, max_frames: int | None = None,
+                decode_threads: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """(index, RGB frame) of a video, decoded in the calling thread (the non-overlapped loop)."""
     import cv2
 
-    cap = _open(Path(path))
+    cap = _open(Path(path), decode_threads)
     try:
         i = 0
         while max_frames is None or i < max_frames:

@@ -182,3 +182,15 @@ def test_real_trial_person_found_in_every_camera(shared_data, pose_model, tmp_pa
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     assert (found >= 0.95).all(), found
     assert (kp.confidence[np.isnan(kp.points[..., 0])] == 0).all()
+
+
+def test_worker_environment_is_temporary_and_keeps_user_values(monkeypatch):
+    from mocaplab.keypoints.trial_detect import _environment
+
+    monkeypatch.delenv("MOCAPLAB_TEST_A", raising=False)
+    monkeypatch.setenv("MOCAPLAB_TEST_B", "user")
+    with _environment({"MOCAPLAB_TEST_A": "1", "MOCAPLAB_TEST_B": "1"}):
+        assert os.environ["MOCAPLAB_TEST_A"] == "1"
+        assert os.environ["MOCAPLAB_TEST_B"] == "user"
+    assert "MOCAPLAB_TEST_A" not in os.environ
+    assert os.environ["MOCAPLAB_TEST_B"] == "user"
