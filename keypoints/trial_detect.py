@@ -73,13 +73,21 @@ def save_part(path: Path, kp: VideoKeypoints, fingerprint: str) -> None:
              source=np.array(kp.source), fingerprint=np.array(fingerprint))
 
 
-def _init_worker(progress_queue, log_path: str | None, detector: Detector) -> None:
-    """Worker start: keep the progress queue; send the native libraries' stderr chatter
+def _init_worker(progress_queue, log_path: str | None, detector: Detector,
+                 slot_counter=None, cpus: tuple[int, ...] | None = None) -> None:
+    """Worker start: keep the progress queue; with ``cpus``, pin this worker to one of them
+    (the next free slot of ``slot_counter``); send the native libraries' stderr chatter
     (TensorFlow Lite / glog lines printed by MediaPipe) to a log file instead of the terminal,
     where it would break the progress bars; then let the detector import what it needs
     (optional ``detector.preload()``) while the parent is still preparing."""
     global _progress_queue
     _progress_queue = progress_queue
+    if cpus and slot_counter is not None:
+        with slot_counter.get_lock():
+            slot = slot_counter.value
+            slot_counter.value += 1
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpus[slot % len(cpus)]})
     if log_path:
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 2)
@@ -234,6 +242,13 @@ def _environment(extra: dict[str, str]):
                 os.environ.pop(k, None)
 
 
+def _available_cpus() -> tuple[int, ...] | None:
+    """The CPUs this process may run on (None where the platform cannot tell or pin)."""
+    if not hasattr(os, "sched_getaffinity") or not hasattr(os, "sched_setaffinity"):
+        return None
+    return tuple(sorted(os.sched_getaffinity(0)))
+
+
 class _WorkerPool:
     """``n`` spawned worker processes (see :func:`_init_worker`), started at once."""
 
@@ -242,9 +257,15 @@ class _WorkerPool:
         parts_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = str(parts_dir / "workers.log")
         self.progress = ctx.Queue()
+        # One worker per available core: each is pinned to its own core (its decoding thread
+        # and MediaPipe's threads then share that core's caches, and the workers never compete
+        # for one core while the other idles: ~3 % less CPU and wall time, measured). With fewer
+        # workers than cores the scheduler places them.
+        cpus = _available_cpus()
+        pin = cpus if cpus is not None and n == len(cpus) else None
         self.executor = cf.ProcessPoolExecutor(
             max_workers=n, mp_context=ctx, initializer=_init_worker,
-            initargs=(self.progress, self.log_path, detector))
+            initargs=(self.progress, self.log_path, detector, ctx.Value("i", 0), pin))
         # A trivial task per worker makes every process start now (and only now: the pool
         # never starts more than n), with the workers' environment. A value the user set is
         # kept.

@@ -194,3 +194,35 @@ def test_worker_environment_is_temporary_and_keeps_user_values(monkeypatch):
         assert os.environ["MOCAPLAB_TEST_B"] == "user"
     assert "MOCAPLAB_TEST_A" not in os.environ
     assert os.environ["MOCAPLAB_TEST_B"] == "user"
+
+
+@dataclasses.dataclass(frozen=True)
+class AffinityDetector(FakeDetector):
+    """FakeDetector that also logs the CPUs its process may run on."""
+
+    def detect(self, video_path, **kw) -> VideoKeypoints:
+        with open(self.log + ".cpus", "a") as fh:
+            fh.write(f"{os.getpid()} {sorted(os.sched_getaffinity(0))}\n")
+        return super().detect(video_path, **kw)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
+def test_one_worker_per_core_pins_each_worker_to_its_own_core(trial, tmp_path):
+    cpus = sorted(os.sched_getaffinity(0))
+    if not 2 <= len(cpus) <= 3:
+        pytest.skip(f"needs 2-3 usable CPUs to use one worker per core on 3 videos ({len(cpus)})")
+    log = str(tmp_path / "l")
+    detect_trial(trial, detector=AffinityDetector(log), workers=len(cpus), progress=False)
+    seen = {}
+    for line in Path(log + ".cpus").read_text().splitlines():
+        pid, cores = line.split(" ", 1)
+        seen[pid] = cores
+    assert all(c.count(",") == 0 for c in seen.values()), seen  # one core each
+    assert len(set(seen.values())) == len(seen), seen  # a different core per worker
+    # fewer workers than cores: left to the scheduler
+    (tmp_path / "l.cpus").unlink()
+    detect_trial(trial, detector=AffinityDetector(log), workers=len(cpus) - 1, force=True,
+                 progress=False)
+    if len(cpus) - 1 > 1:
+        lines = Path(log + ".cpus").read_text().splitlines()
+        assert all(ln.split(" ", 1)[1] == str(cpus) for ln in lines)
