@@ -6,7 +6,8 @@ Public API:
   calibrations as a :class:`mocaplab.camera.CameraSet` (format detected from the content).
 - :func:`load_board`: read a board definition (mocaplab, anipose or caliscope TOML).
 - :func:`calibrate`: calibrate cameras from board videos or image folders, write the calibration
-  TOML and the quality report.
+  TOML and the quality report (``intrinsics=FILE``: lenses from another calibration, only the
+  extrinsics estimated; see :mod:`mocaplab.calibration.lenses`).
 - :func:`calibrate_detections`: the same from detections already made.
 
 Heavy modules are imported lazily so that ``import mocaplab.calibration`` stays light.

@@ -79,6 +79,14 @@ def _calibrate_arguments(p: argparse.ArgumentParser) -> None:
                         "principal point at the centre)")
     p.add_argument("--fixed-intrinsics", action="store_true",
                    help="do not refine intrinsics in the bundle adjustment")
+    p.add_argument("--intrinsics", type=Path, default=None, metavar="CAL.toml",
+                   help="take each camera's lens (matrix, distortion, image size, fisheye "
+                        "flag) from this calibration file, by camera name (aniposelib/anipose "
+                        "or Pose2Sim TOML, caliscope camera_array.toml, Qualisys .qca.txt); "
+                        "only the extrinsics are estimated, the lenses are held fixed")
+    p.add_argument("--refine-intrinsics", action="store_true",
+                   help="with --intrinsics: refine the given lenses jointly in the bundle "
+                        "adjustment instead of holding them fixed")
     p.add_argument("--max-frames", type=int, default=300,
                    help="frames examined per camera, evenly spread (default 300; 0 = all)")
     p.add_argument("--workers", type=int, default=None, help="parallel detection threads")
@@ -130,6 +138,12 @@ def _calibrate_run(args: argparse.Namespace) -> int:
     from mocaplab.calibration.pipeline import calibrate
     from mocaplab.calibration.report import build_report
 
+    if args.refine_intrinsics and args.intrinsics is None:
+        raise InputError("--refine-intrinsics refines lenses given with --intrinsics CAL.toml; "
+                         "without --intrinsics the lenses are estimated and refined anyway")
+    if args.refine_intrinsics and args.fixed_intrinsics:
+        raise InputError("--refine-intrinsics and --fixed-intrinsics contradict each other")
+
     names = camera_names(args.sources)
     floor = match_floor(args.floor, names) if args.floor else None
     cal = calibrate(dict(zip(names, args.sources, strict=True)), args.board, args.out,
@@ -137,7 +151,8 @@ def _calibrate_run(args: argparse.Namespace) -> int:
                     model="fisheye" if args.fisheye else "pinhole",
                     refine_intrinsics=not args.fixed_intrinsics,
                     max_frames=args.max_frames or None, report=not args.no_report,
-                    lens_model=args.lens_model,
+                    lens_model=args.lens_model, intrinsics=args.intrinsics,
+                    refine_given=args.refine_intrinsics,
                     force=args.force, workers=args.workers, show_progress=sys.stderr.isatty())
     report = build_report(cal)
     for name, c in report["cameras"].items():

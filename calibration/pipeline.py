@@ -73,7 +73,10 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
                          floor_detections: Sequence[CameraDetections] | None = None,
                          floor_frames: Sequence[int] | None = None,
                          initial_cameras: Sequence[Camera] | None = None,
-                         lens_model: str = "auto") -> Calibration:
+                         lens_model: str = "auto",
+                         given_lenses: Sequence[Camera] | None = None,
+                         refine_given: bool = False,
+                         lenses_origin: str | None = None) -> Calibration:
     """Calibrate from board detections (one entry per camera, frames synchronised).
 
     Args:
@@ -91,9 +94,28 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
             poses (used to compute the accuracy limit in the evaluation).
         lens_model: "auto" (from image coverage), "full", "no_k3" or "basic" (see
             :mod:`mocaplab.calibration.intrinsics`).
+        given_lenses: (C,) lenses calibrated beforehand, in the order of ``detections`` (see
+            :func:`mocaplab.calibration.lenses.given_lenses`): no intrinsic estimation, and
+            the lenses are held fixed in the bundle adjustment unless ``refine_given``.
+        refine_given: with ``given_lenses``, refine them jointly in the bundle adjustment
+            (every parameter free; needs ``refine_intrinsics``).
+        lenses_origin: where ``given_lenses`` came from (recorded in the metadata).
     """
     dets = list(detections)
-    if initial_cameras is None:
+    if given_lenses is not None and initial_cameras is None:
+        from mocaplab.calibration.lenses import given_intrinsics_result
+
+        lenses = list(given_lenses)
+        if [c.name for c in lenses] != [d.name for d in dets]:
+            raise InputError(f"given lenses {[c.name for c in lenses]} do not match the "
+                             f"cameras {[d.name for d in dets]} (same names, same order)")
+        refine_given = refine_given and refine_intrinsics
+        intr = [given_intrinsics_result(c, d, board, refine_given)
+                for c, d in zip(lenses, dets, strict=True)]
+        poses = [board_poses(c, d, board) for c, d in zip(lenses, dets, strict=True)]
+        cams = initial_extrinsics(lenses, dets, poses)
+        refine_intrinsics = refine_given
+    elif initial_cameras is None:
         intr = [calibrate_intrinsics(d, board, model, max_intrinsic_views,
                                      lens_model=lens_model) for d in dets]
         cams0 = [r.camera for r in intr]
@@ -123,6 +145,12 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
         A, b = lab_transform(floor, cams)
         cams = transform_cameras(cams, A, b)
     metadata = _metadata(board, ba, floor, dets)
+    if given_lenses is not None and initial_cameras is None:
+        metadata["intrinsics_from"] = {
+            "source": lenses_origin or "given lenses",
+            "cameras": [d.name for d in dets],
+            "refined_in_bundle_adjustment": bool(refine_intrinsics),
+        }
     return Calibration(CameraSet(tuple(cams), metadata), dets, intr, ba, floor, board)
 
 
@@ -198,7 +226,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
               model: CameraModel = "pinhole", refine_intrinsics: bool = True,
               max_frames: int | None = 300, report: bool = True, force: bool = False,
               workers: int | None = None, show_progress: bool = True,
-              lens_model: str = "auto") -> Calibration:
+              lens_model: str = "auto", intrinsics: str | os.PathLike | Sequence[Camera]
+              | None = None, refine_given: bool = False) -> Calibration:
     """Calibrate cameras from board recordings; optionally write the TOML and the report.
 
     Args:
@@ -221,8 +250,15 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         show_progress: progress bar on stderr.
         lens_model: "auto", "full", "no_k3" or "basic" (see
             :mod:`mocaplab.calibration.intrinsics`).
+        intrinsics: a calibration file (any format :func:`load_calibration` reads) or cameras
+            whose lenses (matrix, distortion, image size, fisheye flag) are used as they are,
+            by camera name: no intrinsic estimation, fixed in the bundle adjustment unless
+            ``refine_given``. A camera missing from it or an image size differing from the
+            recording's is an error (checked before detection).
+        refine_given: with ``intrinsics``, refine those lenses jointly in the bundle adjustment.
     """
     from mocaplab.calibration.boards import load_board
+    from mocaplab.calibration.lenses import given_lenses, load_lenses
 
     if not isinstance(board, BoardSpec):
         board = load_board(board)
@@ -239,6 +275,17 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
             check_writable(p, force)  # fail before the long work, not after
     srcs = {name: FrameSource.open(name, p) for name, p in sources.items()}
     n_frames = check_same_length(list(srcs.values()))
+    lenses = origin = None
+    if intrinsics is not None:
+        if isinstance(intrinsics, str | os.PathLike):
+            origin = str(intrinsics)
+            intrinsics = list(load_lenses(intrinsics))
+        lenses = given_lenses(intrinsics, list(srcs), [s.size for s in srcs.values()],
+                              origin or "the given intrinsics")
+        if model == "fisheye" and lenses[0].model != "fisheye":
+            raise InputError(f"the fisheye model was asked for but the lenses in "
+                             f"{origin or 'the given intrinsics'} are pinhole; the lens model "
+                             "comes from the intrinsics file")
     extra = None
     if floor_frames is not None:
         extra = np.asarray(floor_frames, int)
@@ -258,7 +305,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         floor_dets = [fd.get(n, _empty(srcs[n], board)) for n in srcs]
     result = calibrate_detections(list(dets.values()), board, model, refine_intrinsics,
                                   floor_detections=floor_dets, floor_frames=floor_frames,
-                                  lens_model=lens_model)
+                                  lens_model=lens_model, given_lenses=lenses,
+                                  refine_given=refine_given, lenses_origin=origin)
     if out is not None:
         result.cameras.save(out, overwrite=force)
         if report:

@@ -68,7 +68,8 @@ def build_report(cal: Calibration) -> dict[str, Any]:
             problems.append(f"check camera {name}: reprojection error {rms[c]:.2f} px (above "
                             f"{MAX_RMS_PX} px): blurred or mis-detected board views, a wrong "
                             "board size, or the camera moved during the recording")
-        if cov < MIN_COVERAGE:
+        given = bool(cal.intrinsics) and cal.intrinsics[c].lens_model == "given"
+        if cov < MIN_COVERAGE and not given:
             problems.append(f"check camera {name}: the board covered only {cov:.0%} of the "
                             "image; sweep it into the corners and along the edges so that lens "
                             "distortion is measured, not extrapolated")
@@ -80,6 +81,12 @@ def build_report(cal: Calibration) -> dict[str, Any]:
                             "with any other camera; show the board to it together with a "
                             "neighbouring camera")
     notes = []
+    given_from = cal.cameras.metadata.get("intrinsics_from")
+    if given_from:
+        how = ("refined in the bundle adjustment" if given_from["refined_in_bundle_adjustment"]
+               else "held fixed")
+        notes.append(f"intrinsics (lens) of {', '.join(given_from['cameras'])} taken from "
+                     f"{given_from['source']}, {how}; only the extrinsics were estimated")
     if cal.floor is None:
         notes.append(f"not floor-aligned: the lab frame is camera "
                      f"{cal.cameras[_reference(cal)].name}'s frame (record the board lying on "
