@@ -178,17 +178,14 @@ def board_geometry_error(cameras: CameraSet, detections: Sequence[CameraDetectio
 def refit_extrinsics(intrinsic_cameras: Sequence[Camera],
                      detections: Sequence[CameraDetections], board: BoardSpec) -> CameraSet:
     """Camera poses from ``detections`` with the intrinsics of ``intrinsic_cameras`` held fixed
-    (their extrinsics are ignored): initial poses from shared board views, then the bundle
-    adjustment without intrinsics. Separates what intrinsics contribute to a layout from what
-    the extrinsic solution does (e.g. a reference tool's intrinsics with our extrinsics).
+    (their extrinsics are ignored): the ``--intrinsics`` path of the calibration. Separates what
+    intrinsics contribute to a layout from what the extrinsic solution does (e.g. a reference
+    tool's intrinsics with our extrinsics).
     """
-    from mocaplab.calibration.extrinsics import initial_extrinsics
+    from mocaplab.calibration.lenses import given_lenses
     from mocaplab.calibration.pipeline import calibrate_detections
 
     dets = list(detections)
-    by_name = {c.name: c for c in intrinsic_cameras}
-    cams0 = [by_name[d.name].replace(rvec=np.zeros(3), tvec=np.zeros(3)) for d in dets]
-    poses = [board_poses(c, d, board) for c, d in zip(cams0, dets, strict=True)]
-    init = initial_extrinsics(cams0, dets, poses)
-    return calibrate_detections(dets, board, initial_cameras=init,
-                                refine_intrinsics=False).cameras
+    lenses = given_lenses(intrinsic_cameras, [d.name for d in dets], [d.size for d in dets],
+                          "the reference intrinsics")
+    return calibrate_detections(dets, board, given_lenses=lenses).cameras

@@ -9,7 +9,6 @@ scores those lenses on the session's board views so that the report can show how
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import cv2
@@ -18,18 +17,11 @@ import numpy as np
 from mocaplab.board import BoardSpec
 from mocaplab.calibration.detect import CameraDetections
 from mocaplab.calibration.intrinsics import IntrinsicsResult
-from mocaplab.camera import Camera, CameraSet
+from mocaplab.camera import Camera
 from mocaplab.errors import InputError
 
 #: ``IntrinsicsResult.lens_model`` of a lens taken from a file.
 GIVEN = "given"
-
-
-def load_lenses(path: str | os.PathLike) -> CameraSet:
-    """The cameras of a calibration file (any format :func:`load_calibration` reads)."""
-    from mocaplab.calibration.importers import load_calibration
-
-    return load_calibration(path)
 
 
 def given_lenses(source: Sequence[Camera], names: Sequence[str],

@@ -258,7 +258,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         refine_given: with ``intrinsics``, refine those lenses jointly in the bundle adjustment.
     """
     from mocaplab.calibration.boards import load_board
-    from mocaplab.calibration.lenses import given_lenses, load_lenses
+    from mocaplab.calibration.importers import load_calibration
+    from mocaplab.calibration.lenses import given_lenses
 
     if not isinstance(board, BoardSpec):
         board = load_board(board)
@@ -279,7 +280,7 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
     if intrinsics is not None:
         if isinstance(intrinsics, str | os.PathLike):
             origin = str(intrinsics)
-            intrinsics = list(load_lenses(intrinsics))
+            intrinsics = list(load_calibration(intrinsics))
         lenses = given_lenses(intrinsics, list(srcs), [s.size for s in srcs.values()],
                               origin or "the given intrinsics")
         if model == "fisheye" and lenses[0].model != "fisheye":

@@ -192,6 +192,26 @@ def render_sweep(cameras: CameraSet, board: BoardSpec, frames: list[SweepFrame],
     return SweepData(dets, truth, frames)
 
 
+def pair_sweep_videos(folder: str | os.PathLike, board: BoardSpec, seed: int = 2
+                      ) -> tuple[CameraSet, dict[str, Path]]:
+    """A small end-to-end scene: two cameras 2.4 m apart (480 x 270, mild distortion) and a
+    short sweep of ``board`` written as two synchronised lossless videos in ``folder``.
+
+    Returns:
+        the true cameras, and camera name -> video path (``<folder>/<camera>.avi``).
+    """
+    from mocaplab.synthetic import DISTORTION_MILD
+    from mocaplab.synthetic.cameras import make_camera
+
+    cams = CameraSet(tuple(
+        make_camera(f"cam{i}", (x, -1.8, 1.5), (0, 0, 0.8), (480, 270), 420, DISTORTION_MILD)
+        for i, x in enumerate((-1.2, 1.2))))
+    frames = make_sweep(cams, board, n_pair=5, n_single=5, target=(0, 0, 0.8),
+                        spread=(0.3, 0.3, 0.2), seed=seed)
+    render_sweep(cams, board, frames, video_dir=folder, seed=seed)
+    return cams, {c.name: Path(folder) / f"{c.name}.avi" for c in cams}
+
+
 def align_rigid(est: list[Camera], truth: list[Camera]) -> list[Camera]:
     """Express estimated cameras in the truth frame by the rigid transform that best maps the
     estimated camera centres and orientations onto the true ones (no scale: the board fixes it).

@@ -101,12 +101,15 @@ def stp_table_ranges(path: str | os.PathLike, pace: str = "normal", age_min: int
                      age_max: int = 69) -> dict[str, tuple[float, float]]:
     """Union of the stp_Normals ranges of both sexes at ``pace`` for age groups inside
     [age_min, age_max]: metric key -> (low, high) in our units."""
+    return _union([r for r in _stp_table(str(path)) if r["pace"] == pace
+                   and r["age_min"] is not None and r["age_max"] is not None
+                   and r["age_min"] >= age_min and r["age_max"] <= age_max])
+
+
+def _union(rows: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Metric key -> (lowest low, highest high) over the rows' ranges."""
     ranges: dict[str, tuple[float, float]] = {}
-    for r in _stp_table(str(path)):
-        if r["pace"] != pace or r["age_min"] is None or r["age_max"] is None:
-            continue
-        if r["age_min"] < age_min or r["age_max"] > age_max:
-            continue
+    for r in rows:
         for k, (lo, hi) in r["ranges"].items():
             a, b = ranges.get(k, (lo, hi))
             ranges[k] = (min(a, lo), max(b, hi))
@@ -133,11 +136,7 @@ def stp_ranges(normative_dir: Path, sex: str | None = None, age: float | None = 
         pop_age = "adults 18-69 (age not given)"
     if not pick:
         return StpReference(f"no normative row for {sex_name or 'any sex'}, {pop_age}", {})
-    ranges: dict[str, tuple[float, float]] = {}
-    for r in pick:
-        for k, (lo, hi) in r["ranges"].items():
-            a, b = ranges.get(k, (lo, hi))
-            ranges[k] = (min(a, lo), max(b, hi))
+    ranges = _union(pick)
     pop = f"{sex_name or 'male and female (sex not given)'}, {pop_age}, {pace} pace, +/-1 SD"
     return StpReference(pop, ranges)
 

@@ -175,7 +175,7 @@ def _run_render(trial: Trial, options: Options) -> Any:
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise RuntimeError(f"rendering failed (exit {proc.returncode}): {' | '.join(tail)}")
-        return out
+        break
     return out
 
 

@@ -10,11 +10,9 @@ import pytest
 
 from mocaplab.board import BoardSpec
 from mocaplab.calibration.pipeline import calibrate
-from mocaplab.calibration.simulate import make_sweep, render_sweep
+from mocaplab.calibration.simulate import pair_sweep_videos
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError, OutputExistsError
-from mocaplab.synthetic import DISTORTION_MILD
-from mocaplab.synthetic.cameras import make_camera
 
 BOARD = BoardSpec(squares_x=5, squares_y=4, square_length=0.1, marker_length=0.075,
                   dictionary="DICT_4X4_50")
@@ -23,14 +21,7 @@ BOARD = BoardSpec(squares_x=5, squares_y=4, square_length=0.1, marker_length=0.0
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     """Two synchronised lossless videos of a short synthetic sweep."""
-    folder = tmp_path_factory.mktemp("videos")
-    cams = CameraSet(tuple(
-        make_camera(f"cam{i}", (x, -1.8, 1.5), (0, 0, 0.8), (480, 270), 420, DISTORTION_MILD)
-        for i, x in enumerate((-1.2, 1.2))))
-    frames = make_sweep(cams, BOARD, n_pair=5, n_single=5, target=(0, 0, 0.8),
-                        spread=(0.3, 0.3, 0.2), seed=2)
-    render_sweep(cams, BOARD, frames, video_dir=folder, seed=2)
-    return {c.name: folder / f"{c.name}.avi" for c in cams}
+    return pair_sweep_videos(tmp_path_factory.mktemp("videos"), BOARD)[1]
 
 
 def _no_outputs(tmp_path):
@@ -105,7 +96,6 @@ def test_end_to_end_videos_to_calibration_and_report(videos, tmp_path):
 
 def test_calibrate_cli_names_cameras_from_files_and_refuses_to_overwrite(videos, tmp_path,
                                                                          capsys):
-    from mocaplab.camera import CameraSet
     from mocaplab.cli import main
 
     board = BOARD.save(tmp_path / "board.toml")

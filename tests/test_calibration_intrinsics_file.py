@@ -13,13 +13,13 @@ from mocaplab.calibration.pipeline import calibrate, calibrate_detections
 from mocaplab.calibration.simulate import (
     camera_errors,
     make_sweep,
+    pair_sweep_videos,
     render_sweep,
     true_reprojection_rms,
 )
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
-from mocaplab.synthetic import DISTORTION_MILD, DISTORTION_STRONG, camera_ring
-from mocaplab.synthetic.cameras import make_camera
+from mocaplab.synthetic import DISTORTION_STRONG, camera_ring
 
 BOARD = BoardSpec(squares_x=7, squares_y=5, square_length=0.1, marker_length=0.075)
 SMALL = BoardSpec(squares_x=5, squares_y=4, square_length=0.1, marker_length=0.075)
@@ -40,14 +40,7 @@ def scene():
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     """Two synchronised lossless videos of a short sweep, and the true cameras."""
-    folder = tmp_path_factory.mktemp("videos")
-    cams = CameraSet(tuple(
-        make_camera(f"cam{i}", (x, -1.8, 1.5), (0, 0, 0.8), (480, 270), 420, DISTORTION_MILD)
-        for i, x in enumerate((-1.2, 1.2))))
-    frames = make_sweep(cams, SMALL, n_pair=5, n_single=5, target=(0, 0, 0.8),
-                        spread=(0.3, 0.3, 0.2), seed=2)
-    render_sweep(cams, SMALL, frames, video_dir=folder, seed=2)
-    return cams, {c.name: folder / f"{c.name}.avi" for c in cams}
+    return pair_sweep_videos(tmp_path_factory.mktemp("videos"), SMALL)
 
 
 def test_true_lenses_give_extrinsics_at_least_as_good_as_estimating_them(scene):
