@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import queue
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -75,17 +76,20 @@ def save_part(path: Path, kp: VideoKeypoints, fingerprint: str) -> None:
 
 def _init_worker(progress_queue, log_path: str | None, detector: Detector,
                  slot_counter=None, cpus: tuple[int, ...] | None = None) -> None:
-    """Worker start: keep the progress queue; with ``cpus``, pin this worker to one of them
-    (the next free slot of ``slot_counter``); send the native libraries' stderr chatter
-    (TensorFlow Lite / glog lines printed by MediaPipe) to a log file instead of the terminal,
-    where it would break the progress bars; then let the detector import what it needs
+    """Worker start: take the next slot of ``slot_counter`` (the parent counts the started
+    workers with it); with ``cpus``, pin this worker to the slot's CPU; send the native
+    libraries' stderr chatter (TensorFlow Lite / glog lines printed by MediaPipe) to a log file
+    instead of the terminal, where it would break the progress bars; then let the detector
+    import what it needs
     (optional ``detector.preload()``) while the parent is still preparing."""
     global _progress_queue
     _progress_queue = progress_queue
-    if cpus and slot_counter is not None:
+    slot = 0
+    if slot_counter is not None:
         with slot_counter.get_lock():
             slot = slot_counter.value
             slot_counter.value += 1
+    if cpus:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {cpus[slot % len(cpus)]})
     if log_path:
@@ -257,6 +261,8 @@ class _WorkerPool:
         parts_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = str(parts_dir / "workers.log")
         self.progress = ctx.Queue()
+        self.started = ctx.Value("i", 0)  # workers past their start (see _init_worker)
+        self.n = n
         # One worker per available core: each is pinned to its own core (its decoding thread
         # and MediaPipe's threads then share that core's caches, and the workers never compete
         # for one core while the other idles: ~3 % less CPU and wall time, measured). With fewer
@@ -265,20 +271,30 @@ class _WorkerPool:
         pin = cpus if cpus is not None and n == len(cpus) else None
         self.executor = cf.ProcessPoolExecutor(
             max_workers=n, mp_context=ctx, initializer=_init_worker,
-            initargs=(self.progress, self.log_path, detector, ctx.Value("i", 0), pin))
+            initargs=(self.progress, self.log_path, detector, self.started, pin))
         # A trivial task per worker makes every process start now (and only now: the pool
         # never starts more than n), with the workers' environment. A value the user set is
         # kept.
         with _environment(WORKER_ENVIRONMENT):
             for _ in range(n):
                 self.executor.submit(int)
+        self.tasks: list[cf.Future] = []  # the cameras submitted (see close)
 
     def close(self) -> None:
-        # No waiting for the processes to exit: every finished camera is already saved, and a
-        # worker's exit (MediaPipe teardown, interpreter finalisation) takes 0.1-0.3 s that the
-        # caller can use for the next stage. The executor still reaps them in the background
-        # (and at interpreter exit).
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the pool. Cameras not started are cancelled; cameras still running (after
+        another camera failed) are waited for, so that nothing keeps writing in the trial once
+        this returns. When all are done, no waiting for the processes to exit: a worker's exit
+        (MediaPipe teardown, interpreter finalisation) takes 0.1-0.3 s that the caller can use
+        for the next stage; the executor reaps them in the background (and at interpreter
+        exit)."""
+        busy = any(not f.done() for f in self.tasks)
+        if not busy:
+            # A worker that is still starting reads the queue and the counter from this
+            # process: they must outlive its start (normally long past by now).
+            end = time.monotonic() + 30
+            while self.started.value < self.n and time.monotonic() < end:
+                time.sleep(0.01)
+        self.executor.shutdown(wait=busy, cancel_futures=True)
         self.progress.close()
 
 
@@ -293,6 +309,7 @@ def _run_pool(pool: _WorkerPool, detector, todo, bars, max_frames) -> None:
     futures = {pool.executor.submit(_run_camera, worker_detector, cam, str(todo[cam][0]),
                                     str(todo[cam][1]), todo[cam][2], max_frames): cam
                for cam in order}
+    pool.tasks.extend(futures)
     pending = set(futures)
     try:
         while pending:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from pathlib import Path
 
 import cv2
@@ -37,6 +38,7 @@ class FakeDetector:
     log: str
     keypoint_names: tuple[str, ...] = ("a", "b", "c")
     fail_on: str = ""
+    slow_on: str = ""  # this camera takes 1.5 s
 
     def signature(self) -> str:
         return "fake-v1"
@@ -45,7 +47,10 @@ class FakeDetector:
         with open(self.log, "a") as fh:
             fh.write(f"{Path(video_path).stem} {os.getpid()}\n")
         if Path(video_path).stem == self.fail_on:
+            time.sleep(0.3)  # let the slow camera start in the other worker
             raise InputError(f"{video_path}: cannot be decoded after frame 3")
+        if Path(video_path).stem == self.slow_on:
+            time.sleep(1.5)
         info = probe_video(video_path)
         F = info.frame_count if max_frames is None else min(info.frame_count, max_frames)
         K = len(self.keypoint_names)
@@ -149,6 +154,16 @@ def test_error_inside_a_worker_keeps_the_finished_cameras(trial, tmp_path):
     detect_trial(trial, detector=FakeDetector(log), workers=1, progress=False)
     assert trial.keypoints2d_path.exists()
     assert len(calls(log)) == len(done) + 3 - len(parts)
+
+
+def test_a_failing_camera_waits_for_the_running_ones(trial, tmp_path):
+    """When one camera fails, a camera still running in another worker is finished (and saved)
+    before the error reaches the caller: nothing keeps writing in the trial afterwards."""
+    log = str(tmp_path / "l")
+    with pytest.raises(InputError, match="camera cam1"):
+        detect_trial(trial, detector=FakeDetector(log, fail_on="cam1", slow_on="cam2"),
+                     workers=2, progress=False)
+    assert (trial.path / PARTS_DIR / "cam2.npz").exists()
 
 
 def test_zero_frame_video_and_no_videos(tmp_path):
