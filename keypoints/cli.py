@@ -21,7 +21,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", choices=("lite", "full", "heavy"), default="full",
                    help="model variant when no --model is given (default: full)")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes (default: min(cameras, CPU cores)); 1 = no workers")
+                   help="cameras detected in parallel (default: min(cameras, CPU cores)): this "
+                        "process and N-1 worker processes; 1 = all in this process")
     p.add_argument("--force", action="store_true",
                    help="recompute cameras that already have a cached result")
     p.add_argument("--max-frames", type=int, metavar="N",

@@ -72,6 +72,7 @@ class MediaPipePoseDetector:
         overlap_decoding: decode in a background thread while the network runs.
         decode_threads: FFmpeg decoding threads (None = one per core); see
             :meth:`for_parallel_worker`.
+        decode_ahead: frames the decoding thread may run ahead of the network.
     """
 
     model_path: str
@@ -81,12 +82,15 @@ class MediaPipePoseDetector:
     overlap_decoding: bool = True
     keypoint_names: tuple[str, ...] = MEDIAPIPE33_NAMES
     decode_threads: int | None = None
+    decode_ahead: int = 2
 
     def for_parallel_worker(self) -> MediaPipePoseDetector:
         """The same detector for a worker process among others that keep every core busy:
-        FFmpeg decodes with one thread (its per-core threads only add CPU there). Results are
-        identical."""
-        return dataclasses.replace(self, decode_threads=1)
+        FFmpeg decodes with one thread (its per-core threads only add CPU there), and the
+        decoding thread runs one frame ahead (it shares the worker's core with the network, so
+        running further ahead gains nothing and the waiting frames fall out of the caches:
+        ~2-4 % more CPU per frame at 2 and 8 ahead, measured). Results are identical."""
+        return dataclasses.replace(self, decode_threads=1, decode_ahead=1)
 
     def signature(self) -> str:
         return (f"mediapipe:{_model_digest(self.model_path)[:16]}:"
@@ -145,7 +149,8 @@ class MediaPipePoseDetector:
         conf_list: list[np.ndarray] = []
         nan_pts = np.full((33, 2), np.nan)
         zero_conf = np.zeros(33)
-        frames = (FrameReader(video_path, max_frames, decode_threads=self.decode_threads)
+        frames = (FrameReader(video_path, max_frames, queue_size=self.decode_ahead,
+                              decode_threads=self.decode_threads)
                   if self.overlap_decoding
                   else _Inline(video_path, max_frames, self.decode_threads))
         with self._create() as landmarker, frames as reader:

@@ -1,10 +1,13 @@
 """2D keypoints for every camera of a trial folder, in parallel, resumable.
 
-- One spawned worker process per camera at a time (``workers`` of them), one detector each; in
-  each worker a reader thread decodes frames while the network runs (:class:`FrameReader`).
-  On a first run (or ``force``) the workers start before anything else, so their imports
-  overlap with the parent's preparation (model hash, video probes).
-- Progress: one tqdm bar per camera on stderr, fed by the workers through a queue.
+- ``workers`` lanes, each running one camera at a time with its own detector: a thread of this
+  process (it starts on the first camera at once) and ``workers - 1`` spawned worker
+  processes. In each lane a reader thread decodes frames while the network runs
+  (:class:`FrameReader`). On a first run (or ``force``) the worker processes start before
+  anything else, so their imports overlap with the parent's preparation (model hash, video
+  probes). With one lane per usable core, each lane is pinned to its own core.
+- Progress: one tqdm bar per camera on stderr, fed by the lanes through a queue. Native
+  libraries' stderr chatter goes to ``TRIAL/.keypoints2d_parts/workers.log``.
 - Resumable: each finished camera is saved to ``TRIAL/.keypoints2d_parts/<camera>.npz`` with a
   fingerprint (video size and mtime, detector signature, frame limit); a rerun reuses the parts
   whose fingerprint still matches, unless ``force``.
@@ -23,6 +26,7 @@ import multiprocessing as mp
 import os
 import queue
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -32,12 +36,15 @@ import numpy as np
 from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
 from mocaplab.keypoints.detector import Detector, VideoKeypoints
+from mocaplab.keypoints.native_stderr import native_stderr_to
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
 
 PARTS_DIR = ".keypoints2d_parts"
+#: In PARTS_DIR: what native libraries (TensorFlow Lite, MediaPipe's logging) write to stderr.
+NATIVE_LOG = "workers.log"
 
 #: set in each worker process by :func:`_init_worker` (the progress queue to the parent).
 _progress_queue = None
@@ -101,13 +108,26 @@ def _init_worker(progress_queue, log_path: str | None, detector: Detector,
         preload()
 
 
+class _Stopped(Exception):
+    """Raised from the frame callback of the in-process lane to stop its camera early."""
+
+
 def _run_camera(detector: Detector, camera: str, video: str, part: str, fingerprint: str,
                 max_frames: int | None) -> str:
     """Worker entry point: detect one camera and save its part file; returns the camera."""
-    q = _progress_queue
+    return _detect_camera(detector, camera, video, part, fingerprint, max_frames,
+                          _progress_queue)
+
+
+def _detect_camera(detector: Detector, camera: str, video: str, part: str, fingerprint: str,
+                   max_frames: int | None, q, stop: threading.Event | None = None) -> str:
+    """Detect one camera, report progress on queue ``q`` (camera, frames) and save its part
+    file; returns the camera. ``stop``: abandon the camera at the next frame once set."""
     last = [0]
 
     def on_frame(n: int) -> None:
+        if stop is not None and stop.is_set():
+            raise _Stopped(camera)
         if q is not None and n - last[0] >= 5:
             q.put((camera, n - last[0]))
             last[0] = n
@@ -136,7 +156,8 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
     Args:
         trial: the trial folder (``videos/<camera>.<ext>``).
         model_path: MediaPipe model; None resolves it (env var, cache, download).
-        workers: worker processes (default: min(cameras, CPU cores)); 1 runs in this process.
+        workers: parallel lanes (default: min(cameras, CPU cores)): this process and
+            ``workers - 1`` worker processes; 1 runs everything in this process.
         force: recompute cameras that already have a cached part.
         progress: show one progress bar per camera on stderr.
         variant: "lite", "full" or "heavy" when the model is resolved.
@@ -192,6 +213,24 @@ def _frame_totals(todo, max_frames) -> dict[str, int]:
 
 def _run_all(detector, todo, workers, progress, max_frames, pool=None
              ) -> dict[str, VideoKeypoints]:
+    parts_dir = next(iter(todo.values()))[1].parent
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    # With progress bars in a terminal, MediaPipe's native chatter from detection in this
+    # process goes to the log, like the worker processes' (see native_stderr).
+    quiet = native_stderr_to(parts_dir / NATIVE_LOG) if progress else contextlib.nullcontext()
+    with quiet:
+        _run_with_bars(detector, todo, workers, progress, max_frames, pool)
+    out = {}
+    for cam, (_, part, fp) in todo.items():
+        kp = load_part(part, fp)
+        if kp is None:
+            raise InputError(f"{cam}: the worker did not leave a readable result at {part}")
+        out[cam] = kp
+    return out
+
+
+def _run_with_bars(detector, todo, workers, progress, max_frames, pool=None) -> None:
+    """Detect every camera of ``todo`` (saving their parts), with one progress bar each."""
     from tqdm import tqdm
 
     totals = _frame_totals(todo, max_frames)
@@ -218,13 +257,6 @@ def _run_all(detector, todo, workers, progress, max_frames, pool=None
     finally:
         for bar in bars.values():
             bar.close()
-    out = {}
-    for cam, (_, part, fp) in todo.items():
-        kp = load_part(part, fp)
-        if kp is None:
-            raise InputError(f"{cam}: the worker did not leave a readable result at {part}")
-        out[cam] = kp
-    return out
 
 
 #: Environment of the worker processes, on top of this process's: numpy's OpenBLAS would start
@@ -253,46 +285,79 @@ def _available_cpus() -> tuple[int, ...] | None:
     return tuple(sorted(os.sched_getaffinity(0)))
 
 
+def _pin_thread(cpu: int | None) -> None:
+    """Pin the calling thread (and the threads it starts later) to ``cpu``; None: no-op."""
+    if cpu is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {cpu})  # Linux: 0 is the calling thread
+
+
 class _WorkerPool:
-    """``n`` spawned worker processes (see :func:`_init_worker`), started at once."""
+    """``n`` detection lanes: ``n`` - 1 spawned worker processes (see :func:`_init_worker`),
+    started at once, and one thread of this process.
+
+    The thread lane starts on its first camera at once, while the processes start (~0.2 s to
+    import Python, OpenCV and MediaPipe, on both cores): one process fewer to start, ~4 % of a
+    4-camera trial's wall time here. Every lane runs one camera at a time.
+    """
 
     def __init__(self, n: int, detector: Detector, parts_dir: Path):
         ctx = mp.get_context("spawn")
         parts_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = str(parts_dir / "workers.log")
+        self.log_path = str(parts_dir / NATIVE_LOG)
         self.progress = ctx.Queue()
         self.started = ctx.Value("i", 0)  # workers past their start (see _init_worker)
         self.n = n
-        # One worker per available core: each is pinned to its own core (its decoding thread
-        # and MediaPipe's threads then share that core's caches, and the workers never compete
-        # for one core while the other idles: ~3 % less CPU and wall time, measured). With fewer
-        # workers than cores the scheduler places them.
+        self.n_processes = n - 1
+        # With as many lanes as usable cores, each worker process is pinned to its own core
+        # (its decoding thread and MediaPipe's threads then share that core's caches, and the
+        # workers never compete for one core while another idles: ~3 % less CPU and wall
+        # time, measured); this process keeps the remaining core. With fewer lanes than
+        # cores the scheduler places them.
         cpus = _available_cpus()
-        pin = cpus if cpus is not None and n == len(cpus) else None
+        self.fills_cores = n >= (len(cpus) if cpus is not None else os.cpu_count() or 1)
+        pin = cpus[1:] if cpus is not None and n == len(cpus) else None
         self.executor = cf.ProcessPoolExecutor(
-            max_workers=n, mp_context=ctx, initializer=_init_worker,
+            max_workers=self.n_processes, mp_context=ctx, initializer=_init_worker,
             initargs=(self.progress, self.log_path, detector, self.started, pin))
         # A trivial task per worker makes every process start now (and only now: the pool
-        # never starts more than n), with the workers' environment. A value the user set is
-        # kept.
+        # never starts more than n - 1), with the workers' environment. A value the user set
+        # is kept.
         with _environment(WORKER_ENVIRONMENT):
-            for _ in range(n):
+            for _ in range(self.n_processes):
                 self.executor.submit(int)
+        self.local = cf.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="mocaplab-detect", initializer=_pin_thread,
+            initargs=(cpus[0] if pin else None,))
+        self.stop = threading.Event()  # stops the thread lane's camera (see close)
         self.tasks: list[cf.Future] = []  # the cameras submitted (see close)
 
+    def submit(self, in_process: bool, detector: Detector, camera: str, video: Path,
+               part: Path, fingerprint: str, max_frames: int | None) -> cf.Future:
+        """Start one camera in the thread lane or in a worker process."""
+        args = (detector, camera, str(video), str(part), fingerprint, max_frames)
+        if in_process:
+            future = self.local.submit(_detect_camera, *args, self.progress, self.stop)
+        else:
+            future = self.executor.submit(_run_camera, *args)
+        self.tasks.append(future)
+        return future
+
     def close(self) -> None:
-        """Stop the pool. Cameras not started are cancelled; cameras still running (after
-        another camera failed) are waited for, so that nothing keeps writing in the trial once
-        this returns. When all are done, no waiting for the processes to exit: a worker's exit
-        (MediaPipe teardown, interpreter finalisation) takes 0.1-0.3 s that the caller can use
-        for the next stage; the executor reaps them in the background (and at interpreter
-        exit)."""
+        """Stop the lanes. Cameras not started are cancelled; the thread lane's camera stops
+        at its next frame; cameras still running in a process (after another camera failed)
+        are waited for, so that nothing keeps writing in the trial once this returns. When all
+        are done, no waiting for the processes to exit: a worker's exit (MediaPipe teardown,
+        interpreter finalisation) takes 0.1-0.3 s that the caller can use for the next stage;
+        the executor reaps them in the background (and at interpreter exit)."""
+        self.stop.set()
+        self.local.shutdown(wait=True, cancel_futures=True)
         busy = any(not f.done() for f in self.tasks)
         if not busy:
             # A worker that is still starting reads the queue and the counter from this
             # process: they must outlive its start (normally long past by now).
             end = time.monotonic() + 30
-            while self.started.value < self.n and time.monotonic() < end:
+            while self.started.value < self.n_processes and time.monotonic() < end:
                 time.sleep(0.01)
         self.executor.shutdown(wait=busy, cancel_futures=True)
         self.progress.close()
@@ -300,37 +365,40 @@ class _WorkerPool:
 
 def _run_pool(pool: _WorkerPool, detector, todo, bars, max_frames) -> None:
     errors: list[tuple[str, BaseException]] = []
-    # Optional detector hook: its variant for a worker among others that keep every core busy
-    # (MediaPipe: single-threaded decoding). Fingerprints keep using the original detector.
+    # Optional detector hook: its variant for a lane among others that keep every core busy
+    # (MediaPipe: single-threaded decoding, one frame ahead). With spare cores, the detector as
+    # is. Fingerprints keep using the original detector.
     for_worker = getattr(detector, "for_parallel_worker", None)
-    worker_detector = for_worker() if callable(for_worker) else detector
-    # Longest videos first, so that no worker is left with a long one at the end.
-    order = sorted(todo, key=lambda cam: -bars[cam].total)
-    futures = {pool.executor.submit(_run_camera, worker_detector, cam, str(todo[cam][0]),
-                                    str(todo[cam][1]), todo[cam][2], max_frames): cam
-               for cam in order}
-    pool.tasks.extend(futures)
-    pending = set(futures)
+    worker_detector = for_worker() if callable(for_worker) and pool.fills_cores else detector
+    # Longest videos first, so that no lane is left with a long one at the end; each lane gets
+    # its next camera when it is free (the thread lane, ready first, takes the first one).
+    waiting = sorted(todo, key=lambda cam: -bars[cam].total)
+    free = {True: 1, False: pool.n_processes}  # in_process -> free lanes
+    running: dict[cf.Future, tuple[str, bool]] = {}
+
+    def start_free_lanes() -> None:
+        for in_process in (True, False):
+            while waiting and free[in_process] and not errors:
+                cam = waiting.pop(0)
+                video, part, fp = todo[cam]
+                f = pool.submit(in_process, worker_detector, cam, video, part, fp, max_frames)
+                running[f] = (cam, in_process)
+                free[in_process] -= 1
+
     try:
-        while pending:
+        start_free_lanes()
+        while running:
             # Wake up as soon as a camera finishes (no polling delay at the end), and at least
             # every 0.1 s to move the progress bars.
-            cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+            cf.wait(running, timeout=0.1, return_when=cf.FIRST_COMPLETED)
             _drain(pool.progress, bars, timeout=0.0)
-            done = {f for f in pending if f.done()}
-            for f in done:
-                if f.cancelled():
-                    continue
-                exc = f.exception()
-                if exc is not None:
-                    errors.append((futures[f], exc))
-                    for other in pending - done:  # keep running ones, drop the rest
-                        other.cancel()
-            pending -= done
-    except BaseException:
-        for f in pending:
-            f.cancel()
-        raise
+            for f in [f for f in running if f.done()]:
+                cam, in_process = running.pop(f)
+                free[in_process] += 1
+                exc = None if f.cancelled() else f.exception()
+                if exc is not None and not isinstance(exc, _Stopped):
+                    errors.append((cam, exc))
+            start_free_lanes()  # nothing new once a camera failed: the running ones finish
     finally:
         _drain(pool.progress, bars, timeout=0.0)
     if errors:

@@ -93,8 +93,9 @@ def test_detect_trial_writes_keypoints2d_and_resumes(trial, tmp_path, workers):
     assert np.isnan(kp.points[:, 1]).all() and (kp.confidence[:, 1] == 0).all()
     first = calls(log)
     assert sorted(c.split()[0] for c in first) == ["cam1", "cam2", "cam3"]
-    if workers == 2:  # really ran in other processes
-        assert all(int(c.split()[1]) != os.getpid() for c in first)
+    if workers == 2:  # two lanes: this process (first camera) and a worker process
+        pids = {int(c.split()[1]) for c in first}
+        assert os.getpid() in pids and len(pids) == 2
     assert sorted(p.name for p in (trial.path / PARTS_DIR).glob("*.npz")) == \
         ["cam1.npz", "cam2.npz", "cam3.npz"]
 
@@ -233,7 +234,9 @@ def test_one_worker_per_core_pins_each_worker_to_its_own_core(trial, tmp_path):
         pid, cores = line.split(" ", 1)
         seen[pid] = cores
     assert all(c.count(",") == 0 for c in seen.values()), seen  # one core each
-    assert len(set(seen.values())) == len(seen), seen  # a different core per worker
+    assert len(set(seen.values())) == len(seen), seen  # a different core per lane
+    assert str(os.getpid()) in seen  # the thread lane, pinned, and only that thread:
+    assert sorted(os.sched_getaffinity(0)) == cpus
     # fewer workers than cores: left to the scheduler
     (tmp_path / "l.cpus").unlink()
     detect_trial(trial, detector=AffinityDetector(log), workers=len(cpus) - 1, force=True,
@@ -241,3 +244,72 @@ def test_one_worker_per_core_pins_each_worker_to_its_own_core(trial, tmp_path):
     if len(cpus) - 1 > 1:
         lines = Path(log + ".cpus").read_text().splitlines()
         assert all(ln.split(" ", 1)[1] == str(cpus) for ln in lines)
+
+
+def test_thread_lane_camera_stops_when_asked(tmp_path):
+    """The in-process lane abandons its camera at the next frame once stopped (Ctrl-C, or
+    the pool closing), leaving no part file."""
+    import threading
+
+    from mocaplab.keypoints.trial_detect import _detect_camera, _Stopped
+
+    @dataclasses.dataclass(frozen=True)
+    class Endless(FakeDetector):
+        def detect(self, video_path, *, max_frames=None, on_frame=None):
+            for i in range(10_000):
+                time.sleep(0.001)
+                on_frame(i + 1)
+            raise AssertionError("not stopped")
+
+    stop = threading.Event()
+    timer = threading.Timer(0.2, stop.set)
+    timer.start()
+    part = tmp_path / "cam1.npz"
+    t0 = time.monotonic()
+    with pytest.raises(_Stopped):
+        _detect_camera(Endless(str(tmp_path / "l")), "cam1", "v.avi", str(part), "fp", None,
+                       None, stop)
+    assert time.monotonic() - t0 < 5 and not part.exists()
+
+
+def test_native_stderr_goes_to_the_log_and_python_stderr_stays(tmp_path, capfd):
+    import logging
+    import sys
+
+    from mocaplab.keypoints.native_stderr import native_stderr_to
+
+    log = tmp_path / "native.log"
+    logger = logging.getLogger("mocaplab.test_native")
+    handler = logging.StreamHandler(sys.stderr)
+    logger.addHandler(handler)
+    try:
+        with native_stderr_to(log, force=True):
+            os.write(2, b"INFO: from a native library\n")
+            print("from python", file=sys.stderr)
+            logger.warning("from logging")
+        os.write(2, b"after the block\n")
+    finally:
+        logger.removeHandler(handler)
+    err = capfd.readouterr().err
+    assert log.read_text() == "INFO: from a native library\n"
+    assert "from python" in err and "from logging" in err and "after the block" in err
+    assert "native library" not in err
+    assert handler.stream is sys.stderr
+
+
+def test_native_stderr_does_nothing_outside_a_terminal_main_thread(tmp_path):
+    import threading
+
+    from mocaplab.keypoints.native_stderr import native_stderr_to, redirect_is_safe
+
+    seen = []
+
+    def in_thread():
+        seen.append(redirect_is_safe())
+        with native_stderr_to(tmp_path / "x.log"):
+            pass
+
+    t = threading.Thread(target=in_thread)
+    t.start()
+    t.join()
+    assert seen == [False] and not (tmp_path / "x.log").exists()
