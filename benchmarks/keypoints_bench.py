@@ -4,8 +4,9 @@ Runs, side by side in one process and alternating their order on each repeat:
 
 - ``single``: one process, one thread: for each camera, decode a frame, run the MediaPipe
   landmarker, repeat (a fresh landmarker per camera, as VIDEO mode needs);
-- ``parallel``: :func:`mocaplab.keypoints.detect_trial` with N spawned worker processes and
-  overlapped decoding, end to end (worker start-up, model hashing, writing keypoints2d.npz).
+- ``parallel``: :func:`mocaplab.keypoints.detect_trial` with N lanes (this process and N - 1
+  spawned worker processes) and overlapped decoding, end to end (worker start-up, model
+  hashing, writing keypoints2d.npz).
 
 Both process the same frames. Two ways of timing them:
 
@@ -206,7 +207,7 @@ def summarize(mode: str, rows: list[dict], rates: dict[str, float], workers: int
     print(f"\n[{mode}] | run | median ms/frame (wall / frames) |")
     print("|---|---|")
     print(f"| single process, one loop | {med_s:.1f} |")
-    print(f"| detect_trial, {workers} workers + overlapped decoding | {med_p:.1f} |")
+    print(f"| detect_trial, {workers} lanes + overlapped decoding | {med_p:.1f} |")
     cpu_s = statistics.median(x["cpu_ms_per_frame"] for x in rows if x["kind"] == "single")
     cpu_p = statistics.median(x["cpu_ms_per_frame"] for x in rows if x["kind"] == "parallel")
     n_cpu = os.cpu_count() or 1
