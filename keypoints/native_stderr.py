@@ -9,8 +9,9 @@ for detection running in this process, while Python's own stderr output (``sys.s
 logging handlers writing to it, the progress bars) keeps going to the terminal.
 
 It changes process-wide state (descriptor 2, ``sys.stderr``) for the duration of the block, so
-it only acts where that is safe and useful: in the main thread of a program whose stderr is a
-terminal (the ``mocaplab`` CLI). Elsewhere (a server thread, a test, output piped to a file) it
+it only acts where that is safe: in the main thread of a program whose ``sys.stderr`` is
+descriptor 2 itself (the ``mocaplab`` CLI, whether its stderr is a terminal, a file or a pipe).
+Elsewhere (a server thread, a notebook, whose stderr is its own object, pytest's capture) it
 does nothing.
 """
 
@@ -33,12 +34,12 @@ def _stream_handlers(stream) -> list[logging.StreamHandler]:
 
 
 def redirect_is_safe() -> bool:
-    """True in the main thread of a process whose stderr (descriptor 2) is a terminal."""
+    """True in the main thread when ``sys.stderr`` writes to descriptor 2 itself."""
     if threading.current_thread() is not threading.main_thread():
         return False
     try:
-        return os.isatty(2)
-    except OSError:
+        return sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation: not a real file
         return False
 
 

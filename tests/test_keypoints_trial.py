@@ -297,7 +297,9 @@ def test_native_stderr_goes_to_the_log_and_python_stderr_stays(tmp_path, capfd):
     assert handler.stream is sys.stderr
 
 
-def test_native_stderr_does_nothing_outside_a_terminal_main_thread(tmp_path):
+def test_native_stderr_does_nothing_in_a_thread_or_with_another_stderr(tmp_path, monkeypatch):
+    import io
+    import sys
     import threading
 
     from mocaplab.keypoints.native_stderr import native_stderr_to, redirect_is_safe
@@ -313,3 +315,13 @@ def test_native_stderr_does_nothing_outside_a_terminal_main_thread(tmp_path):
     t.start()
     t.join()
     assert seen == [False] and not (tmp_path / "x.log").exists()
+    # a notebook's or a capture's stderr object, in the main thread
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert not redirect_is_safe()
+    monkeypatch.setattr(sys, "stderr", open(os.dup(2), "w"))  # noqa: SIM115
+    try:
+        assert not redirect_is_safe()  # a real file, but not descriptor 2
+    finally:
+        sys.stderr.close()
+    monkeypatch.setattr(sys, "stderr", open(2, "w", closefd=False))  # noqa: SIM115
+    assert redirect_is_safe()
