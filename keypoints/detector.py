@@ -76,8 +76,9 @@ class Detector(Protocol):
 
     Implementations must be picklable (they run in spawned worker processes) and cheap to
     create; heavy state (a neural network) is created inside :meth:`detect`. An optional
-    ``preload()`` method is called once when a worker process starts (to import heavy
-    libraries while the parent is still preparing).
+    ``preload()`` method is called once when a parallel lane starts, in a worker process or in
+    the calling process's lane thread (to import heavy libraries while the parent is still
+    preparing); it must not change process-wide state.
     """
 
     keypoint_names: tuple[str, ...]

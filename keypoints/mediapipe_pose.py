@@ -98,12 +98,9 @@ class MediaPipePoseDetector:
                 f"{self.min_tracking_confidence}")
 
     def preload(self) -> None:
-        """Prepare a worker process: import OpenCV and MediaPipe, and limit OpenCV's own thread
-        pool (colour conversion) to one thread, since the parallelism comes from the processes.
-        """
-        import cv2
+        """Import OpenCV and MediaPipe (nothing else: safe in any thread of any process)."""
+        import cv2  # noqa: F401
 
-        cv2.setNumThreads(1)
         import_mediapipe_light()
 
     def _create(self):

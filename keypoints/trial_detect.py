@@ -86,9 +86,10 @@ def _init_worker(progress_queue, log_path: str | None, detector: Detector,
     """Worker start: take the next slot of ``slot_counter`` (the parent counts the started
     workers with it); with ``cpus``, pin this worker to the slot's CPU; send the native
     libraries' stderr chatter (TensorFlow Lite / glog lines printed by MediaPipe) to a log file
-    instead of the terminal, where it would break the progress bars; then let the detector
-    import what it needs
-    (optional ``detector.preload()``) while the parent is still preparing."""
+    instead of the terminal, where it would break the progress bars; let the detector import
+    what it needs (optional ``detector.preload()``) while the parent is still preparing; limit
+    OpenCV's own thread pool (colour conversion) to one thread, since the parallelism comes from
+    the lanes."""
     global _progress_queue
     _progress_queue = progress_queue
     slot = 0
@@ -103,9 +104,23 @@ def _init_worker(progress_queue, log_path: str | None, detector: Detector,
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 2)
         os.close(fd)
+    _preload(detector)
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _preload(detector: Detector) -> None:
     preload = getattr(detector, "preload", None)
     if callable(preload):
         preload()
+
+
+def _start_lane_thread(detector: Detector, cpu: int | None) -> None:
+    """Start of the calling process's lane thread: pinned to ``cpu`` (None: not pinned), then
+    the detector's imports, while the main thread hashes the model and probes the videos."""
+    _pin_thread(cpu)
+    _preload(detector)
 
 
 class _Stopped(Exception):
@@ -327,8 +342,9 @@ class _WorkerPool:
             for _ in range(self.n_processes):
                 self.executor.submit(int)
         self.local = cf.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="mocaplab-detect", initializer=_pin_thread,
-            initargs=(cpus[0] if pin else None,))
+            max_workers=1, thread_name_prefix="mocaplab-detect", initializer=_start_lane_thread,
+            initargs=(detector, cpus[0] if pin else None))
+        self.local.submit(int)  # the thread starts (and imports) now
         self.stop = threading.Event()  # stops the thread lane's camera (see close)
         self.tasks: list[cf.Future] = []  # the cameras submitted (see close)
 
