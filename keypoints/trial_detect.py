@@ -111,9 +111,14 @@ def _init_worker(progress_queue, log_path: str | None, detector: Detector,
 
 
 def _preload(detector: Detector) -> None:
+    """The detector's optional ``preload()``. A failure is left for ``detect()`` to meet and
+    report clearly (a failing initializer would only say "the pool is broken")."""
     preload = getattr(detector, "preload", None)
     if callable(preload):
-        preload()
+        try:
+            preload()
+        except Exception:  # noqa: BLE001
+            log.debug("preloading the detector failed", exc_info=True)
 
 
 def _start_lane_thread(detector: Detector, cpu: int | None) -> None:
@@ -230,8 +235,8 @@ def _run_all(detector, todo, workers, progress, max_frames, pool=None
              ) -> dict[str, VideoKeypoints]:
     parts_dir = next(iter(todo.values()))[1].parent
     parts_dir.mkdir(parents=True, exist_ok=True)
-    # With progress bars in a terminal, MediaPipe's native chatter from detection in this
-    # process goes to the log, like the worker processes' (see native_stderr).
+    # With progress bars, the native chatter of detection in this process goes to the log like
+    # the worker processes' (where that is safe: see native_stderr).
     quiet = native_stderr_to(parts_dir / NATIVE_LOG) if progress else contextlib.nullcontext()
     with quiet:
         _run_with_bars(detector, todo, workers, progress, max_frames, pool)

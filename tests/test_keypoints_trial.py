@@ -325,3 +325,17 @@ def test_native_stderr_does_nothing_in_a_thread_or_with_another_stderr(tmp_path,
         sys.stderr.close()
     monkeypatch.setattr(sys, "stderr", open(2, "w", closefd=False))  # noqa: SIM115
     assert redirect_is_safe()
+
+
+@dataclasses.dataclass(frozen=True)
+class FailingPreloadDetector(FakeDetector):
+    """preload() fails (a library missing); detect() is where the error would be reported."""
+
+    def preload(self) -> None:
+        raise ImportError("no such library")
+
+
+def test_a_failing_preload_does_not_break_the_lanes(trial, tmp_path):
+    out = detect_trial(trial, detector=FailingPreloadDetector(str(tmp_path / "l")), workers=2,
+                       progress=False)
+    assert Keypoints2D.load(out).shape == (3, 6, 3)
