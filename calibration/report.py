@@ -19,6 +19,7 @@ import numpy as np
 
 from mocaplab.atomic import atomic_path, write_json
 from mocaplab.calibration.detect import coverage
+from mocaplab.calibration.lenses import GIVEN
 
 if TYPE_CHECKING:
     from mocaplab.calibration.pipeline import Calibration
@@ -68,7 +69,7 @@ def build_report(cal: Calibration) -> dict[str, Any]:
             problems.append(f"check camera {name}: reprojection error {rms[c]:.2f} px (above "
                             f"{MAX_RMS_PX} px): blurred or mis-detected board views, a wrong "
                             "board size, or the camera moved during the recording")
-        given = bool(cal.intrinsics) and cal.intrinsics[c].lens_model == "given"
+        given = bool(cal.intrinsics) and cal.intrinsics[c].lens_model == GIVEN
         if cov < MIN_COVERAGE and not given:
             problems.append(f"check camera {name}: the board covered only {cov:.0%} of the "
                             "image; sweep it into the corners and along the edges so that lens "

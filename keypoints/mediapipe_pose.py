@@ -89,7 +89,7 @@ class MediaPipePoseDetector:
         FFmpeg decodes with one thread (its per-core threads only add CPU there), and the
         decoding thread runs one frame ahead (it shares the worker's core with the network, so
         running further ahead gains nothing and the waiting frames fall out of the caches:
-        ~2-4 % more CPU per frame at 2 and 8 ahead, measured). Results are identical."""
+        ~1-3 % more CPU per frame at 2 ahead and ~4 % at 8, measured). Results are identical."""
         return dataclasses.replace(self, decode_threads=1, decode_ahead=1)
 
     def signature(self) -> str:

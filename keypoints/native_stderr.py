@@ -55,8 +55,8 @@ def native_stderr_to(log_path: str | os.PathLike, force: bool = False) -> Iterat
     old_stream = sys.stderr
     with contextlib.suppress(Exception):
         old_stream.flush()
-    original_fd = os.dup(2)
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    original_fd = os.dup(2)
     terminal = open(os.dup(original_fd), "w", buffering=1,  # noqa: SIM115 (closed below)
                     encoding=getattr(old_stream, "encoding", None) or "utf-8",
                     errors="backslashreplace")
