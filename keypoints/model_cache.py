@@ -219,6 +219,12 @@ def _bar(progress: bool, v: ModelVariant):
                 file=sys.stderr, leave=False)
 
 
+def _fallback(path: Path, env_problem: str | None) -> Path:
+    if env_problem:
+        log.warning("%s; using %s instead", env_problem, path)
+    return path
+
+
 def resolve_model(path: str | os.PathLike | None = None, variant: str = "full", *,
                   download: bool | None = None, urls: Sequence[str] | None = None,
                   progress: bool = True) -> Path:
@@ -253,16 +259,18 @@ def resolve_model(path: str | os.PathLike | None = None, variant: str = "full", 
             looked.append(f"{ENV_MODEL}={env}: the {other.name} model, not {v.name}")
     else:
         looked.append(f"{ENV_MODEL}: not set")
+    # A variable set but unusable (a typo, another variant) is said when a later place is used.
+    env_problem = looked[-1] if env else None
     cached = cache_dir() / v.filename
     if _verified(cached, v):
-        return cached
+        return _fallback(cached, env_problem)
     looked.append(f"user cache {cached}: " + ("SHA-256 mismatch (ignored)" if cached.exists()
                                                else "not there"))
     if download is None:
         download = not os.environ.get(ENV_OFFLINE)
     if download:
         try:
-            return download_model(v.name, urls=urls, progress=progress)
+            return _fallback(download_model(v.name, urls=urls, progress=progress), env_problem)
         except InputError as exc:
             looked.append(f"download: {exc}")
     else:

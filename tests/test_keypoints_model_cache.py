@@ -70,6 +70,17 @@ def test_env_with_another_known_variant_is_skipped(env, monkeypatch, tmp_path):
         mc.resolve_model(variant="full", download=False)
 
 
+def test_unusable_env_is_warned_about_when_the_cache_is_used(env, monkeypatch, caplog):
+    cached = mc.cache_dir() / "pose_landmarker_full.task"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(FAKE_BYTES)
+    monkeypatch.setenv(mc.ENV_MODEL, "/nonexistent/custom.task")
+    with caplog.at_level("WARNING", logger=mc.__name__):
+        assert mc.resolve_model(download=False) == cached
+    assert "MOCAPLAB_POSE_MODEL=/nonexistent/custom.task: no such file" in caplog.text
+    assert str(cached) in caplog.text
+
+
 def test_corrupt_cache_is_not_used(env):
     target = mc.cache_dir() / "pose_landmarker_full.task"
     target.parent.mkdir(parents=True)
