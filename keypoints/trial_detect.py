@@ -197,7 +197,7 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
     # Nothing cached (first run or --force): start the workers now, so that they import their
     # libraries while this process hashes the model and probes the videos.
     fresh = force or not any(parts_dir.glob("*.npz"))
-    pool = _WorkerPool(n_workers, detector, parts_dir) if n_workers > 1 and fresh else None
+    pool = _Lanes(n_workers, detector, parts_dir) if n_workers > 1 and fresh else None
     try:
         results: dict[str, VideoKeypoints] = {}
         todo: dict[str, tuple[Path, Path, str]] = {}
@@ -269,7 +269,7 @@ def _run_with_bars(detector, todo, workers, progress, max_frames, pool=None) -> 
             _run_pool(pool, detector, todo, bars, max_frames)
         else:
             parts_dir = next(iter(todo.values()))[1].parent
-            own = _WorkerPool(n_workers, detector, parts_dir)
+            own = _Lanes(n_workers, detector, parts_dir)
             try:
                 _run_pool(own, detector, todo, bars, max_frames)
             finally:
@@ -312,7 +312,7 @@ def _pin_thread(cpu: int | None) -> None:
             os.sched_setaffinity(0, {cpu})  # Linux: 0 is the calling thread
 
 
-class _WorkerPool:
+class _Lanes:
     """``n`` detection lanes: ``n`` - 1 spawned worker processes (see :func:`_init_worker`),
     started at once, and one thread of this process.
 
@@ -327,7 +327,6 @@ class _WorkerPool:
         self.log_path = str(parts_dir / NATIVE_LOG)
         self.progress = ctx.Queue()
         self.started = ctx.Value("i", 0)  # workers past their start (see _init_worker)
-        self.n = n
         self.n_processes = n - 1
         # With as many lanes as usable cores, each worker process is pinned to its own core
         # (its decoding thread and MediaPipe's threads then share that core's caches, and the
@@ -384,7 +383,7 @@ class _WorkerPool:
         self.progress.close()
 
 
-def _run_pool(pool: _WorkerPool, detector, todo, bars, max_frames) -> None:
+def _run_pool(pool: _Lanes, detector, todo, bars, max_frames) -> None:
     errors: list[tuple[str, BaseException]] = []
     # Optional detector hook: its variant for a lane among others that keep every core busy
     # (MediaPipe: single-threaded decoding, one frame ahead). With spare cores, the detector as
