@@ -175,9 +175,14 @@ def _side_sign(side: str) -> float:
     return 1.0 if side == "left" else -1.0
 
 
-def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: float = 1.0
-               ) -> LowerLimb:
+def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: float = 1.0,
+               foot_axis: str = "ajc", pelvis_tilt_offset_deg: float = 0.0) -> LowerLimb:
     """Joint centres and segment frames from Plug-in Gait markers (see the module docstring).
+
+    ``foot_axis``: "ajc" (Plug-in Gait's dynamic foot, TOE to AJC, then the static offsets) or
+    "heel" (TOE to HEE, the axis Plug-in Gait's static offsets align the foot with; used for
+    estimated landmarks, which have no static trial). ``pelvis_tilt_offset_deg`` turns the
+    pelvis about its lateral axis (estimated landmarks' known tilt offset).
 
     ``markers`` may also carry ``LHJC``/``RHJC`` (e.g. estimated landmarks): they are used
     instead of the Davis regression. Missing markers give NaN frames and a note.
@@ -194,6 +199,7 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
     sacr = np.where(np.isfinite(sacr), sacr, get("SACR"))
     lasi, rasi = get("LASI"), get("RASI")
     _, prot = pelvis_frame(lasi, rasi, sacr)
+    prot = rotate_about(prot, 1, pelvis_tilt_offset_deg)
     if "LHJC" in markers and "RHJC" in markers:
         lhjc, rhjc = markers["LHJC"], markers["RHJC"]
     else:
@@ -219,9 +225,12 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
         femur = frame_zy(hjc - kjc, sign * (kne - kjc))
         tibia_ankle = frame_zy(kjc - ajc, sign * (ank - ajc))
         tibia = rotate_about(tibia_ankle, 2, sign * s.tibial_torsion_deg)
-        foot = frame_zy(ajc - toe, tibia[:, :, 1])
-        foot = rotate_about(foot, 1, -s.static_plantar_flexion_deg)
-        foot = rotate_about(foot, 0, -sign * s.static_rotation_offset_deg)
+        if foot_axis == "heel":
+            foot = frame_zy(get(p + "HEE") - toe, tibia[:, :, 1])
+        else:
+            foot = frame_zy(ajc - toe, tibia[:, :, 1])
+            foot = rotate_about(foot, 1, -s.static_plantar_flexion_deg)
+            foot = rotate_about(foot, 0, -sign * s.static_rotation_offset_deg)
         centres.update({p + "KJC": kjc, p + "AJC": ajc})
         frames.update({f"{side}_femur": femur, f"{side}_tibia": tibia,
                        f"{side}_tibia_ankle": tibia_ankle, f"{side}_foot": foot})
@@ -232,6 +241,15 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
                 notes.append(f"{side} {name} marker missing: {side} lower-limb angles "
                              "unavailable where they need it")
     return LowerLimb(centres, frames, tuple(notes))
+
+
+def pelvis_angles(model: LowerLimb, progression_rotation: np.ndarray) -> dict[str, np.ndarray]:
+    """side -> (F, 3) pelvis tilt, obliquity, rotation (as L/R PelvisAngles) of the model's
+    pelvis relative to the progression frame."""
+    from mocaplab.analysis.angles import per_side
+
+    left, right = per_side(cardan_yxz(relative(progression_rotation, model.frames["pelvis"])))
+    return {"left": left, "right": right}
 
 
 def apply_convention(cardan: np.ndarray, joint: str, side: str) -> np.ndarray:

@@ -127,6 +127,122 @@ def print_markers_table(root: Path, marker_diameter_mm: float | None) -> None:
               f"{cells} | {worst:.2f}")
 
 
+#: Full-body Plug-in Gait trials (shoulders, elbows, wrists needed by the augmenter; the
+#: others here have no shoulder markers: FunctionalWalk's are empty). Full is subject BELT_C,
+#: One and Hole subject ANTO_M.
+MARKERLESS_TRIALS = {
+    "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Full.c3d": "tune",
+    "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-One.c3d": "held-out",
+    "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Hole.c3d": "held-out",
+}
+MARKERLESS_COMPONENTS = [("pelvis", 0), ("pelvis", 1), ("pelvis", 2), ("hip", 0), ("hip", 1),
+                         ("hip", 2), ("knee", 0), ("ankle", 0), ("foot_progression", 2)]
+
+
+def perfect_keypoints(path: Path) -> tuple[dict, dict, float, float, object]:
+    """mediapipe33-named keypoints (F, 3) metres Z up a perfect detector would give on the
+    trial's subject: joint centres of our Plug-in Gait model (hip, knee, ankle), heel, toe,
+    shoulders, elbows, mid-wrist markers; never ASIS/PSIS/sacrum. Also Vicon's outputs,
+    height, mass and the trial."""
+    mt = read_c3d(path)
+    proc = subj.read_processing(path)
+    m, _ = subj.measurements_for(proc)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame)
+    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
+
+    def mk(name):
+        return mt.points[:, mt.labels.index(name)]
+
+    kp = {}
+    for side, p in (("left", "L"), ("right", "R")):
+        kp[f"{side}_hip"] = model.centres[p + "HJC"]
+        kp[f"{side}_knee"] = model.centres[p + "KJC"]
+        kp[f"{side}_ankle"] = model.centres[p + "AJC"]
+        kp[f"{side}_heel"] = mk(p + "HEE")
+        kp[f"{side}_foot_index"] = mk(p + "TOE")
+        kp[f"{side}_shoulder"] = mk(p + "SHO")
+        kp[f"{side}_elbow"] = mk(p + "ELB")
+        kp[f"{side}_wrist"] = (mk(p + "WRA") + mk(p + "WRB")) / 2
+    return kp, dict(mt.model_outputs), m.height_m or float("nan"), m.mass_kg or 70.0, mt
+
+
+def markerless_angles(kp: dict, fps: float, folder: Path, height_m: float | None,
+                      mass_kg: float | None, centres=None, tilt_offset: bool = True) -> dict:
+    """The markerless chain on keypoints: augment, then the Plug-in Gait definitions.
+    joint -> side -> (F, k) degrees (pelvis: tilt, obliquity, rotation)."""
+    from mocaplab.analysis.augmenter import (
+        AUGMENTED_TILT_OFFSET_DEG,
+        augment,
+        pig_markers_from_augmented,
+    )
+    from mocaplab.analysis.landmarks import Landmarks
+    from mocaplab.analysis.landmarks import smoothed as smooth_lm
+
+    aug = augment(kp, folder, height_m=height_m, mass_kg=mass_kg)
+    from mocaplab.analysis.augmenter import CENTRES_FROM_KEYPOINTS
+
+    pig = pig_markers_from_augmented(aug.markers, kp, CENTRES_FROM_KEYPOINTS
+                                     if centres is None else centres)
+    pts = {k: v for k, v in pig.items()}
+    pts["SACR"] = (pig["LPSI"] + pig["RPSI"]) / 2
+    pts.update({"LSHO": kp["left_shoulder"], "RSHO": kp["right_shoulder"]})
+    lm = smooth_lm(Landmarks(pts, fps), 6.0)
+    prog = progression(lm)
+    model = ll.lower_limb(dict(lm.points), subj.Measurements(), 1.0 / 1000.0, foot_axis="heel",
+                          pelvis_tilt_offset_deg=AUGMENTED_TILT_OFFSET_DEG if tilt_offset else 0)
+    ang = ll.joint_angles(model, prog.rotation)
+    ang["pelvis"] = ll.pelvis_angles(model, prog.rotation)
+    return ang
+
+
+def markerless_rows(root: Path, noise_m: float, seed: int = 0, tilt_offset: bool = True
+                    ) -> list[tuple[str, str, list]]:
+    from mocaplab.analysis.augmenter_model import resolve_augmenter
+    from mocaplab.analysis.signal import lowpass
+
+    folder = resolve_augmenter()
+    rows = []
+    rng = np.random.default_rng(seed)
+    for rel, split in MARKERLESS_TRIALS.items():
+        path = root / rel
+        kp, outputs, height, mass, mt = perfect_keypoints(path)
+        if noise_m > 0:
+            kp = {k: lowpass(v + rng.normal(scale=noise_m, size=v.shape), mt.fps, 6.0)
+                  for k, v in kp.items()}
+        ang = markerless_angles(kp, mt.fps, folder, height, mass, tilt_offset=tilt_offset)
+        vals = []
+        for joint, comp in MARKERLESS_COMPONENTS:
+            per_side = []
+            for side in ll.SIDES:
+                name = side[0].upper() + ("PelvisAngles" if joint == "pelvis"
+                                          else ll.VICON_NAMES[joint])
+                ref = outputs.get(name)
+                if ref is None:
+                    continue
+                col = 0 if joint == "foot_progression" else comp
+                per_side.append(rmse(ang[joint][side][:, col], ref[:, comp])[0])
+            vals.append(max(per_side) if per_side else np.nan)
+        rows.append((Path(rel).name, split, vals))
+    return rows
+
+
+def print_markerless_table(root: Path) -> None:
+    names = {"pelvis": ("tilt", "obliq", "rot"), "hip": ("flex", "add", "rot"),
+             "knee": ("flex",), "ankle": ("dorsi",), "foot_progression": ("prog",)}
+    head = []
+    for joint, comp in MARKERLESS_COMPONENTS:
+        label = names[joint][comp] if joint != "foot_progression" else "prog"
+        head.append(f"{joint[:4]} {label}")
+    for noise, offset in ((0.0, False), (0.0, True), (0.01, True)):
+        what = f"noise {noise * 1000:g} mm" if noise else "no noise"
+        what += ", tilt offset " + ("removed" if offset else "not removed")
+        print(f"\n## Markerless chain (perfect detector, {what}, augmenter v0.3): "
+              "RMSE (deg) vs Vicon")
+        print("trial | split | " + " | ".join(head))
+        for name, split, vals in markerless_rows(root, noise, tilt_offset=offset):
+            print(f"{name} | {split} | " + " | ".join(f"{v:.2f}" for v in vals))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("MOCAPLAB_SHARED_DATA"))
@@ -143,6 +259,8 @@ def main(argv=None) -> int:
           "file or defaulted)")
     for diameter in args.marker_diameter or ():
         print_markers_table(root, diameter)
+    if args.markerless:
+        print_markerless_table(root)
     return 0
 
 
