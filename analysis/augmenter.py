@@ -172,16 +172,35 @@ CENTRES_FROM_KEYPOINTS = ("hip", "knee", "ankle")
 AUGMENTED_TILT_OFFSET_DEG = -11.0
 
 
+def tilt_pelvis(markers: Mapping[str, np.ndarray], offset_deg: float) -> dict[str, np.ndarray]:
+    """ASIS and PSIS markers turned by ``offset_deg`` about the pelvis's lateral axis through
+    the mid-ASIS point (positive = more anterior tilt); other markers unchanged."""
+    from mocaplab.analysis.lower_limb import pelvis_frame
+
+    out = dict(markers)
+    sacr = (markers["LPSI"] + markers["RPSI"]) / 2
+    origin, rot = pelvis_frame(markers["LASI"], markers["RASI"], sacr)
+    a = np.radians(offset_deg)
+    # rotation about the pelvis y axis, in the pelvis frame (a positive Cardan tilt change)
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    for name in ("LASI", "RASI", "LPSI", "RPSI"):
+        local = np.einsum("fji,fj->fi", rot, markers[name] - origin)
+        out[name] = origin + np.einsum("fij,jk,fk->fi", rot, ry, local)
+    return out
+
+
 def pig_markers_from_augmented(markers: Mapping[str, np.ndarray],
                                keypoints: Mapping[str, np.ndarray] | None = None,
-                               centres_from_keypoints: tuple[str, ...] = CENTRES_FROM_KEYPOINTS
+                               centres_from_keypoints: tuple[str, ...] = CENTRES_FROM_KEYPOINTS,
+                               tilt_offset_deg: float = AUGMENTED_TILT_OFFSET_DEG
                                ) -> dict[str, np.ndarray]:
-    """Plug-in Gait-named markers for lower_limb(): pelvis markers, hip centres, lateral knee
-    and ankle markers (their directions give the flexion axes), knee and ankle centres
-    (mid-epicondyles, mid-malleoli, or the keypoints for the joints in
+    """Plug-in Gait-named markers for lower_limb(): pelvis markers (tilt offset removed),
+    hip centres, lateral knee and ankle markers (their directions give the flexion axes), knee
+    and ankle centres (mid-epicondyles, mid-malleoli, or the keypoints for the joints in
     ``centres_from_keypoints``), toe and heel (the keypoints when given)."""
-    out = {k: markers[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC", "LKNE",
-                                   "RKNE", "LANK", "RANK", "LTOE", "RTOE", "LHEE", "RHEE")}
+    base = tilt_pelvis(markers, tilt_offset_deg) if tilt_offset_deg else markers
+    out = {k: base[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC", "LKNE",
+                                "RKNE", "LANK", "RANK", "LTOE", "RTOE", "LHEE", "RHEE")}
     for s, side in (("L", "left"), ("R", "right")):
         out[s + "KJC"] = (markers[s + "KNE"] + markers[s + "KNM"]) / 2
         out[s + "AJC"] = (markers[s + "ANK"] + markers[s + "ANM"]) / 2

@@ -176,13 +176,12 @@ def _side_sign(side: str) -> float:
 
 
 def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: float = 1.0,
-               foot_axis: str = "ajc", pelvis_tilt_offset_deg: float = 0.0) -> LowerLimb:
+               foot_axis: str = "ajc") -> LowerLimb:
     """Joint centres and segment frames from Plug-in Gait markers (see the module docstring).
 
     ``foot_axis``: "ajc" (Plug-in Gait's dynamic foot, TOE to AJC, then the static offsets) or
     "heel" (TOE to HEE, the axis Plug-in Gait's static offsets align the foot with; used for
-    estimated landmarks, which have no static trial). ``pelvis_tilt_offset_deg`` turns the
-    pelvis about its lateral axis (estimated landmarks' known tilt offset).
+    estimated landmarks, which have no static trial).
 
     ``markers`` may also carry ``LHJC``/``RHJC`` (e.g. estimated landmarks): they are used
     instead of the Davis regression. Missing markers give NaN frames and a note.
@@ -199,7 +198,6 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
     sacr = np.where(np.isfinite(sacr), sacr, get("SACR"))
     lasi, rasi = get("LASI"), get("RASI")
     _, prot = pelvis_frame(lasi, rasi, sacr)
-    prot = rotate_about(prot, 1, pelvis_tilt_offset_deg)
     if "LHJC" in markers and "RHJC" in markers:
         lhjc, rhjc = markers["LHJC"], markers["RHJC"]
     else:

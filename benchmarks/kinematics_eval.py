@@ -182,14 +182,14 @@ def markerless_angles(kp: dict, fps: float, folder: Path, height_m: float | None
     from mocaplab.analysis.augmenter import CENTRES_FROM_KEYPOINTS
 
     pig = pig_markers_from_augmented(aug.markers, kp, CENTRES_FROM_KEYPOINTS
-                                     if centres is None else centres)
+                                     if centres is None else centres,
+                                     AUGMENTED_TILT_OFFSET_DEG if tilt_offset else 0.0)
     pts = {k: v for k, v in pig.items()}
     pts["SACR"] = (pig["LPSI"] + pig["RPSI"]) / 2
     pts.update({"LSHO": kp["left_shoulder"], "RSHO": kp["right_shoulder"]})
     lm = smooth_lm(Landmarks(pts, fps), 6.0)
     prog = progression(lm)
-    model = ll.lower_limb(dict(lm.points), subj.Measurements(), 1.0 / 1000.0, foot_axis="heel",
-                          pelvis_tilt_offset_deg=AUGMENTED_TILT_OFFSET_DEG if tilt_offset else 0)
+    model = ll.lower_limb(dict(lm.points), subj.Measurements(), 1.0 / 1000.0, foot_axis="heel")
     ang = ll.joint_angles(model, prog.rotation)
     ang["pelvis"] = ll.pelvis_angles(model, prog.rotation)
     return ang
