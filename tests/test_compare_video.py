@@ -25,10 +25,8 @@ from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.overlay import SIDE_BGR, Skeleton, draw_skeleton, line_angle_deg, project_frame
 from mocaplab.synthetic import walkway_cameras
-from mocaplab.synthetic.footage import synthetic_visit
+from mocaplab.synthetic.footage import synthetic_subject
 from mocaplab.synthetic.gait import parametric_walk
-
-FOOTAGE = ["cam0", "cam4"]     # a side camera and the end camera the walker walks towards
 
 
 def _cameras() -> CameraSet:
@@ -42,15 +40,7 @@ def _walk(obliquity=(4.0, 4.0), cadence=110.0, seed=0):
 
 @pytest.fixture(scope="module")
 def visits(tmp_path_factory) -> tuple[Path, Path]:
-    lab = tmp_path_factory.mktemp("lab")
-    cams = _cameras()
-    pre = _walk(obliquity=(9.0, 2.0), cadence=100.0)
-    post = _walk()
-    a = synthetic_visit(lab / "S01" / "pre" / "walk01", pre.keypoints.points, pre.fps, cams,
-                        subject="S01", date="2026-03-02", seed=1, footage_cameras=FOOTAGE)
-    b = synthetic_visit(lab / "S01" / "post" / "walk01", post.keypoints.points, post.fps, cams,
-                        subject="S01", date="2026-06-15", seed=2, footage_cameras=FOOTAGE)
-    return a, b
+    return synthetic_subject(tmp_path_factory.mktemp("lab"))
 
 
 def test_line_angle_sign_and_value():

@@ -153,3 +153,26 @@ def synthetic_visit(trial_dir: str | os.PathLike, points: np.ndarray, fps: float
     triangulate_trial(trial, calibration=trial.path / "calibration.toml", force=True)
     analyze_file(trial.path, trial.metrics_path)
     return trial.path
+
+
+def synthetic_subject(lab_dir: str | os.PathLike, subject: str = "S01", *,
+                      image_size: tuple[int, int] = (640, 360), duration_s: float = 2.8,
+                      fps: float = 50.0) -> tuple[Path, Path]:
+    """Two visits of one subject in ``lab_dir`` (``pre`` and ``post``, trial ``walk01``): a
+    parametric walk with an uneven pelvis (9 deg left rise, 100 steps/min) and a more even one
+    (4 deg, 110 steps/min), with synthetic footage from a side camera (cam0) and the end camera
+    the subject walks towards (cam4). Returns the two trial folders."""
+    from mocaplab.synthetic.cameras import walkway_cameras
+    from mocaplab.synthetic.gait import parametric_walk
+
+    cams = walkway_cameras(6, walkway_length=7.0, image_size=image_size,
+                           focal_px=450.0 * image_size[0] / 640)
+    out = []
+    for session, date, obl, cadence, seed in (("pre", "2026-03-02", (9.0, 2.0), 100.0, 1),
+                                              ("post", "2026-06-15", (4.0, 4.0), 110.0, 2)):
+        walk = parametric_walk(duration_s=duration_s, fps=fps, start_xy=(-1.6, 0.0),
+                               obliquity_amp_deg=obl, cadence_steps_per_min=cadence)
+        out.append(synthetic_visit(Path(lab_dir) / subject / session / "walk01",
+                                   walk.keypoints.points, fps, cams, subject=subject, date=date,
+                                   seed=seed, footage_cameras=["cam0", "cam4"]))
+    return out[0], out[1]
