@@ -277,23 +277,33 @@ def joint_angles(model: LowerLimb, progression_rotation: np.ndarray | None = Non
     return out
 
 
-#: Plug-in Gait marker -> extra aliases (normalised like landmarks.ALIASES) for the markers the
-#: lower-limb model needs beyond the landmark roles (lateral knee/ankle markers, wands).
+#: Plug-in Gait marker -> aliases of the body part (lower case, separators removed), for the
+#: skin markers the lower-limb model needs (the lateral knee/ankle markers and the wands, which
+#: the landmark roles do not carry: a landmark "knee" may be a joint centre).
+PIG_PELVIS = {"LASI": ("lasi", "lasis", "leftasis"), "RASI": ("rasi", "rasis", "rightasis"),
+              "LPSI": ("lpsi", "lpsis", "leftpsis"), "RPSI": ("rpsi", "rpsis", "rightpsis"),
+              "SACR": ("sacr", "sacrum", "sacral", "sacr1")}
 PIG_ALIASES = {"THI": ("thi", "thigh"), "KNE": ("kne", "knee", "knee1"),
                "TIB": ("tib", "tibia", "shank"), "ANK": ("ank", "ankle", "mal", "mall"),
                "TOE": ("toe", "met", "mt2", "fm2"), "HEE": ("hee", "heel", "cal")}
 
 
+def _norm_label(label: str) -> str:
+    import re
+
+    return re.sub(r"[\s_\-.]", "", str(label).split(":")[-1]).lower()
+
+
 def pig_markers(points: np.ndarray, labels, up_axis: str = "z") -> dict[str, np.ndarray]:
     """Plug-in Gait markers (name -> (F, 3), input unit, Z up) found among ``labels``.
 
-    Pelvis markers use the landmark aliases; THI, KNE, TIB, ANK, TOE, HEE per side (prefix
-    ``l``/``r``, ``left``/``right``, ``l.``, ``l_``...). Joint-centre outputs (LKJC...) are not
-    taken for KNE/ANK: the chord function needs the skin markers.
+    LASI, RASI, LPSI, RPSI, SACR; THI, KNE, TIB, ANK, TOE, HEE per side (prefix ``l``/``r``,
+    ``left``/``right``, ``l.``, ``l_``...). Joint-centre outputs (LKJC...) are not taken for
+    KNE/ANK: the chord function needs the skin markers.
     """
-    from mocaplab.analysis.landmarks import ALIASES, _norm, _to_z_up
+    from mocaplab.analysis.landmarks import _to_z_up
 
-    norm = [_norm(lb) for lb in labels]
+    norm = [_norm_label(lb) for lb in labels]
     rot = _to_z_up(up_axis)
     out: dict[str, np.ndarray] = {}
 
@@ -303,8 +313,8 @@ def pig_markers(points: np.ndarray, labels, up_axis: str = "z") -> dict[str, np.
                 out[name] = np.asarray(points[:, norm.index(alias)], dtype=float) @ rot.T
                 return
 
-    for name in ("LASI", "RASI", "LPSI", "RPSI", "SACR"):
-        take(name, ALIASES[name])
+    for name, aliases in PIG_PELVIS.items():
+        take(name, aliases)
     for side, prefixes in (("L", ("l", "left")), ("R", ("r", "right"))):
         for name, aliases in PIG_ALIASES.items():
             take(side + name, [p + a for a in aliases for p in prefixes])
