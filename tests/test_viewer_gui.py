@@ -38,8 +38,10 @@ log["forward"] = win.frames[0]
 act["forward"]()
 act["back"]()
 log["forward_back"] = win.frames[0]
-act["slider"](50)
-log["slider"] = [win.frames[0], win.slider.int_value]
+act["slider"](51)  # frame numbers from 1, as in the text
+log["slider"] = [win.frames[0], win.slider.int_value, win.views[0].title.text]
+act["exaggeration"]("3x", 2)
+log["exaggeration"] = [win.exaggeration, win.views[0].angles.text]
 act["next_event"]()
 log["next_event"] = win.frames[0]
 act["prev_event"]()
@@ -105,7 +107,9 @@ def test_gui_under_xvfb_stepped_by_its_controls(tmp_path, xvfb_display):
     log = json.loads(lines[0][7:])
     assert log["start"] == 0
     assert log["forward"] == 1 and log["forward_back"] == 1
-    assert log["slider"] == [50, 50]
+    assert log["slider"][:2] == [50, 51] and "frame 51/180" in log["slider"][2]
+    assert log["exaggeration"][0] == 3.0
+    assert "Pelvic obliquity:" in log["exaggeration"][1] and "x3" in log["exaggeration"][1]
     after = sorted({e.index for e in trial.events if e.index > 50})[0]
     assert log["next_event"] == after
     assert log["prev_event"] == max(e.index for e in trial.events if e.index < after)
@@ -120,8 +124,10 @@ def test_gui_under_xvfb_stepped_by_its_controls(tmp_path, xvfb_display):
 
     img = cv2.imread(str(shot))[..., ::-1]
     assert img.shape[:2] == (log["window"][1], log["window"][0])
-    red = (np.abs(img.astype(int) - [235, 41, 31]).max(-1) < 12).sum()
-    blue = (np.abs(img.astype(int) - [31, 102, 242]).max(-1) < 12).sum()
+    from mocaplab import sides
+
+    red = (np.abs(img.astype(int) - sides.rgb255("left")).max(-1) < 12).sum()
+    blue = (np.abs(img.astype(int) - sides.rgb255("right")).max(-1) < 12).sum()
     assert red > 100 and blue > 100, (red, blue)
 
 

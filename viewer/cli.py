@@ -50,6 +50,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="standard view, relative to the walking direction (default side)")
     p.add_argument("--trails", action="store_true", help="draw heel and hip paths")
     p.add_argument("--no-cameras", action="store_true", help="hide the camera frustums")
+    p.add_argument("--exaggerate", type=float, default=1.0, metavar="K",
+                   help="draw the pelvis and shoulder lines with their angles multiplied by K "
+                        "(e.g. 3) so that a few degrees of obliquity or rotation can be seen; "
+                        "the numbers shown stay as measured (default 1)")
     p.add_argument("--align-side", choices=("left", "right"),
                    help="with two trials: align them on this side's first foot strike "
                         "(default right, else left)")
@@ -75,7 +79,7 @@ def _run_view(args: argparse.Namespace) -> int:
     out = view(args.trials, align_side=args.align_side, view_name=args.view,
                trails=args.trails, show_cameras=not args.no_cameras,
                frame=None if args.frame is None else args.frame - 1,
-               screenshot=args.screenshot)
+               screenshot=args.screenshot, exaggeration=args.exaggerate)
     if out is not None:
         import os
         import sys
@@ -105,6 +109,8 @@ def _add_render(p: argparse.ArgumentParser) -> None:
                    help="render this second trial beside the first, aligned by gait cycle")
     p.add_argument("--key-frames", action="store_true",
                    help="write the gait-cycle key frames (side and front) as PNGs into --out")
+    p.add_argument("--no-levels", action="store_true",
+                   help="do not draw the pelvis/shoulder lines and their level reference")
     p.add_argument("--force", action="store_true", help="replace existing outputs")
 
 
@@ -122,7 +128,8 @@ def _run_render(args: argparse.Namespace) -> int:
     trial = load_trial(args.trial)
     opts = dict(width=args.width, height=args.height, view=args.view, trails=args.trails,
                 cameras=not args.no_cameras, overlay=not args.no_overlay,
-                follow=not args.fixed_camera)
+                follow=not args.fixed_camera, levels=not args.no_levels,
+                exaggeration=args.exaggerate)
     if args.key_frames:
         if args.out.suffix:
             raise InputError(f"--key-frames writes several PNGs: give a folder, not {args.out}")

@@ -49,6 +49,8 @@ class TrialData:
         angles: "segment.angle.side" -> (F,) degrees (NaN where unavailable), e.g.
             "pelvis.obliquity.left".
         source: the folder or file it came from.
+        date: the recording date (meta.json ``date``, else ``created``; "" when unknown).
+        no_events_reason: why there are no gait events, from metrics.json ("" otherwise).
     """
 
     name: str
@@ -59,6 +61,8 @@ class TrialData:
     events: tuple[GaitEvent, ...] = ()
     angles: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     source: Path | None = None
+    date: str = ""
+    no_events_reason: str = ""
 
     @property
     def n_frames(self) -> int:
@@ -95,13 +99,34 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     metrics_path = folder / "metrics.json"
     events: tuple[GaitEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
+    no_events = "no metrics.json (run `mocaplab analyze`)"
     if metrics_path.is_file():
         metrics = read_metrics(metrics_path)
         events = parse_events(metrics, p3.points.shape[0], p3.fps)
         angles = parse_angles(metrics, p3.points.shape[0])
+        no_events = "" if events else no_events_reason(metrics)
     label = name or (folder.name if path.is_dir() else points_path.stem)
     return TrialData(label, p3.points, p3.keypoints, p3.fps, load_cameras(folder), events,
-                     angles, path)
+                     angles, path, recording_date(folder), no_events)
+
+
+def recording_date(folder: Path) -> str:
+    """'2026-12-02' from the trial's meta.json (``date``, else ``created``), or ""."""
+    meta_path = Path(folder) / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return ""
+    value = meta.get("date") or meta.get("created") if isinstance(meta, dict) else None
+    return str(value)[:10] if value else ""
+
+
+def no_events_reason(metrics: dict[str, Any]) -> str:
+    """Why a metrics dict has no gait events: the analysis's own warning, shortened."""
+    for w in metrics.get("warnings") or []:
+        if isinstance(w, str) and (w.startswith("no walking") or "foot strike" in w):
+            return "no gait events: " + w.split(" (")[0]
+    return "no gait events found"
 
 
 def read_metrics(path: Path) -> dict[str, Any]:
@@ -177,7 +202,8 @@ def parse_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray
 
 
 def panel_values(trial: TrialData, index: int) -> list[tuple[str, float | None, float | None]]:
-    """Rows of the angle panel at frame ``index``: (label, left value, right value), degrees."""
+    """Rows of the angle panel at frame ``index``: (label, left value, right value), degrees,
+    with the per-side signs of metrics.json (Plug-in Gait: each side's own direction)."""
     rows = []
     for seg, ang in PANEL_ANGLES:
         vals = []
@@ -189,12 +215,24 @@ def panel_values(trial: TrialData, index: int) -> list[tuple[str, float | None, 
     return rows
 
 
-def format_panel(trial: TrialData, index: int) -> str:
-    """The angle panel as text (one line per angle, L and R in degrees, '-' when missing)."""
-    def fmt(v: float | None) -> str:
-        return "   -  " if v is None else f"{v:+6.1f}"
+def _left_minus_right(left: float | None, right: float | None) -> float | None:
+    """One left-referenced value from Plug-in Gait per-side values (the right side's sign is
+    the mirror image: obliquity + = that side up, rotation + = that side forward)."""
+    vals = [v for v in (left, None if right is None else -right) if v is not None]
+    return float(np.mean(vals)) if vals else None
 
-    lines = [f"{'':18s}   L       R"]
+
+def format_panel(trial: TrialData, index: int) -> str:
+    """The pelvis angles of metrics.json at a frame in clinical wording, one line each:
+    "Pelvic obliquity: left side 3.1° higher", "Pelvic rotation: 4.0° (left side forward)"
+    (the spine's per-side values are not worded: see the drawn trunk rotation instead)."""
+    from mocaplab import sides
+
+    lines = []
     for label, left, right in panel_values(trial, index):
-        lines.append(f"{label:18s} {fmt(left)}  {fmt(right)}")
+        v = _left_minus_right(left, right)
+        if label == "Pelvis obliquity":
+            lines.append(f"Pelvic obliquity: {sides.higher_side(v)}")
+        elif label == "Pelvis rotation":
+            lines.append(f"Pelvic rotation: {sides.forward_side(v)}")
     return "\n".join(lines)

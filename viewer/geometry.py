@@ -28,7 +28,9 @@ JOINT_RADIUS_M = 0.025
 #: Geometry names in the Open3D scene.
 BONES, JOINTS, TRAILS, GRID, FRUSTUMS, AXES = ("bones", "joints", "trails", "grid", "frustums",
                                               "axes")
-ALL_NAMES = (BONES, JOINTS, TRAILS, GRID, FRUSTUMS, AXES)
+LEVELS = "levels"
+ALL_NAMES = (BONES, JOINTS, TRAILS, GRID, FRUSTUMS, AXES, LEVELS)
+LEVEL_WIDTH_PX = 7.0
 
 
 def line_material(width_px: float = BONE_WIDTH_PX) -> rendering.MaterialRecord:
@@ -90,10 +92,12 @@ class SkeletonGeometry:
 
 
 def set_frame(scene: rendering.Open3DScene | rendering.Scene, builder: SkeletonGeometry,
-              frame: FrameSkeleton, prefix: str = "", trail: Lines | None = None) -> None:
-    """Replace the skeleton (and trails) of a scene by those of ``frame``."""
+              frame: FrameSkeleton, prefix: str = "", trail: Lines | None = None,
+              levels: Lines | None = None) -> None:
+    """Replace the skeleton (and trails, pelvis/shoulder level lines) of a scene by those of
+    ``frame``."""
     add = scene.add_geometry
-    for name in (BONES, JOINTS, TRAILS):
+    for name in (BONES, JOINTS, TRAILS, LEVELS):
         if scene.has_geometry(prefix + name):
             scene.remove_geometry(prefix + name)
     if len(frame.lines):
@@ -103,6 +107,8 @@ def set_frame(scene: rendering.Open3DScene | rendering.Scene, builder: SkeletonG
             mesh_material())
     if trail is not None and len(trail.lines):
         add(prefix + TRAILS, to_lineset(trail), line_material(2.0))
+    if levels is not None and len(levels.lines):
+        add(prefix + LEVELS, to_lineset(levels), line_material(LEVEL_WIDTH_PX))
 
 
 def add_static(scene, grid: Lines | None, frustums: Lines | None, axes: Lines | None,

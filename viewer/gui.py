@@ -22,8 +22,10 @@ import open3d as o3d
 import open3d.visualization.gui as gui
 import open3d.visualization.rendering as rendering
 
+from mocaplab import sides
 from mocaplab.atomic import atomic_path
 from mocaplab.errors import InputError
+from mocaplab.viewer import levels as lv
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
 from mocaplab.viewer.display import require_display
@@ -31,6 +33,10 @@ from mocaplab.viewer.geometry import SkeletonGeometry, add_static, set_frame
 from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0)
+#: factors on the drawn pelvis/shoulder line angles (the numbers shown stay as measured).
+EXAGGERATIONS = (1.0, 2.0, 3.0, 5.0)
+#: panel titles of two trials shown together.
+ROLES = ("before", "after")
 PANEL_WIDTH = 300
 TIMELINE_HEIGHT = 36
 FOV_DEG = 40.0
@@ -41,11 +47,19 @@ def single_alignment(trial: TrialData) -> Alignment:
                      (trial.n_frames - 1) / trial.fps)
 
 
-class _TrialView:
-    """One trial's 3D widget, timeline and labels."""
+def view_title(trial: TrialData, role: str = "") -> str:
+    """"BEFORE  walk1 (2026-11-02)": the role of the trial, its name and recording date."""
+    return "  ".join(x for x in (role.upper(), trial.name + (f" ({trial.date})" if trial.date
+                                                               else "")) if x)
 
-    def __init__(self, window: gui.Window, trial: TrialData, show_cameras: bool):
+
+class _TrialView:
+    """One trial's 3D widget, its title over it, timeline and labels."""
+
+    def __init__(self, window: gui.Window, trial: TrialData, show_cameras: bool,
+                 role: str = ""):
         self.trial = trial
+        self.role = role
         self.spec = sc.skeleton_spec(trial.keypoints)
         self.progression = sc.progression_direction(trial.points, trial.keypoints)
         self.builder = SkeletonGeometry(len(trial.keypoints))
@@ -66,21 +80,42 @@ class _TrialView:
         self.timeline = gui.ImageWidget(o3d.geometry.Image(
             np.zeros((TIMELINE_HEIGHT, 400, 3), np.uint8)))
         self.timeline_width = 400
-        self.title = gui.Label(trial.name)
+        #: over the 3D view: "BEFORE  walk1 (2026-11-02)"
+        self.header = gui.Label(view_title(trial, role))
+        self.header.text_color = gui.Color(1.0, 1.0, 1.0)
+        self.title = gui.Label(view_title(trial, role))
         self.angles = gui.Label(format_panel(trial, 0))
+        self.trace = (lv.tilt_series(trial.points, trial.keypoints, self.progression)
+                      if not trial.events else None)
+        self.labels: list = []
         self.index = -1
 
-    def show(self, index: int, trails: bool) -> None:
+    def show(self, index: int, trails: bool, exaggeration: float = 1.0) -> None:
         t = self.trial
         self.index = index
         frame = sc.frame_skeleton(t.points[index], self.spec)
         trail = sc.trails(t.points, self.spec, index, int(t.fps)) if trails else None
-        set_frame(self.widget.scene, self.builder, frame, trail=trail)
-        self.title.text = (f"{t.name}: frame {index + 1}/{t.n_frames}, "
+        lines = lv.level_lines(t.points[index], t.keypoints, self.progression)
+        set_frame(self.widget.scene, self.builder, frame, trail=trail,
+                  levels=lv.level_geometry(lines, self.progression, exaggeration))
+        for label in self.labels:
+            self.widget.remove_3d_label(label)
+        self.labels = []
+        for ln in lines:
+            end = lv.reference_ends(ln, self.progression)[0]  # the subject's left end
+            label = self.widget.add_3d_label(end.astype(np.float32), lv.label(ln))
+            label.color = gui.Color(0.1, 0.1, 0.1)
+            self.labels.append(label)
+        self.title.text = (f"{view_title(t, self.role)}\nframe {index + 1}/{t.n_frames}, "
                            f"t = {index / t.fps:.2f} s")
-        self.angles.text = format_panel(t, index)
+        text = [x for x in format_panel(t, index).split("\n") if x]
+        text += lv.describe(lines, exaggeration, with_lines=False)  # lines: labelled in 3D
+        if not t.events and t.no_events_reason:
+            text.append(t.no_events_reason + ";\ntimeline: pelvis line tilt")
+        self.angles.text = "\n".join(text)
         self.timeline.update_image(o3d.geometry.Image(np.ascontiguousarray(
-            timeline_image(t.n_frames, t.events, index, self.timeline_width, TIMELINE_HEIGHT))))
+            timeline_image(t.n_frames, t.events, index, self.timeline_width, TIMELINE_HEIGHT,
+                           trace=self.trace))))
 
     def look(self, view: str) -> None:
         index = max(self.index, 0)
@@ -117,6 +152,7 @@ class ReplayWindow:
                                     * self.fps)) + 1
         self.t = self.alignment.t_start
         self.playing, self.loop, self.speed, self.trails = False, True, 1.0, trails
+        self.exaggeration = 1.0
         self.view_name = view
         self._last_tick: float | None = None
 
@@ -124,10 +160,13 @@ class ReplayWindow:
         self.window = gui.Application.instance.create_window(title, width, height)
         w = self.window
         em = w.theme.font_size
-        self.views = [_TrialView(w, t, show_cameras) for t in trials]
+        roles = ROLES if len(trials) == 2 else ("",)
+        self.views = [_TrialView(w, t, show_cameras, r) for t, r in zip(trials, roles,
+                                                                         strict=True)]
         for v in self.views:
             w.add_child(v.widget)
             w.add_child(v.timeline)
+            w.add_child(v.header)
 
         self.panel = gui.Vert(0.4 * em, gui.Margins(0.6 * em, 0.6 * em, 0.6 * em, 0.6 * em))
         self.buttons: dict[str, gui.Button] = {}
@@ -149,8 +188,17 @@ class ReplayWindow:
         row.add_child(button("next_event", ">|", lambda: self.jump_event(1)))
         self.panel.add_child(row)
 
-        self.slider = gui.Slider(gui.Slider.INT)
-        self.slider.set_limits(0, self.n_steps - 1)
+        # One trial: the slider is its frame number, 1 to F, as in the text. Two: the common
+        # clock in seconds (0 = the aligned foot strike), as in the label above it.
+        self.single = len(trials) == 1
+        if self.single:
+            self.slider = gui.Slider(gui.Slider.INT)
+            self.slider.set_limits(1, self.trials[0].n_frames)
+            self.panel.add_child(gui.Label("Frame"))
+        else:
+            self.slider = gui.Slider(gui.Slider.DOUBLE)
+            self.slider.set_limits(self.alignment.t_start, self.alignment.t_end)
+            self.panel.add_child(gui.Label(f"Time (s), 0 = {self.alignment.side} foot strike"))
         self.slider.set_on_value_changed(self.seek)
         self.actions["slider"] = self.seek
         self.panel.add_child(self.slider)
@@ -169,6 +217,17 @@ class ReplayWindow:
         self.loop_box.set_on_checked(self.set_loop)
         self.actions["loop"] = self.set_loop
         row.add_child(self.loop_box)
+        self.panel.add_child(row)
+
+        row = gui.Horiz(0.3 * em)
+        row.add_child(gui.Label("Exaggerate lines"))
+        self.exaggeration_box = gui.Combobox()
+        for k in EXAGGERATIONS:
+            self.exaggeration_box.add_item(f"{k:g}x")
+        self.exaggeration_box.selected_index = 0
+        self.actions["exaggeration"] = lambda _text, i: self.set_exaggeration(EXAGGERATIONS[i])
+        self.exaggeration_box.set_on_selection_changed(self.actions["exaggeration"])
+        row.add_child(self.exaggeration_box)
         self.panel.add_child(row)
 
         self.trails_box = gui.Checkbox("Trails (heels, hips)")
@@ -191,8 +250,11 @@ class ReplayWindow:
         self.panel.add_fixed(0.6 * em)
         if len(trials) > 1:
             self.panel.add_child(gui.Label(f"aligned on: {self.alignment.side} foot strike"))
-        self.panel.add_child(gui.Label("timeline: tall tick = foot strike,\n"
-                                       "short = foot off; blue L, red R"))
+        self.panel.add_child(gui.Label(f"{sides.LEGEND.capitalize()}; grey line: level.\n"
+                                       "Pelvis and shoulder lines drawn\n"
+                                       "against a level reference.\n"
+                                       "Timeline: tall tick = foot strike,\n"
+                                       "short = foot off."))
         w.add_child(self.panel)
         w.set_on_layout(self._on_layout)
         w.set_on_tick_event(self._on_tick)
@@ -220,7 +282,12 @@ class ReplayWindow:
         self._set_time(self.t + n / self.fps)
 
     def seek(self, value: float) -> None:
-        self._set_time(self.alignment.t_start + int(value) / self.fps)
+        """To frame number ``value`` (1-based) of a single trial, or to ``value`` seconds on
+        the common clock of two."""
+        if self.single:
+            self._set_time(self.alignment.time_of(0, int(round(value)) - 1))
+        else:
+            self._set_time(float(value))
 
     def jump_event(self, direction: int) -> None:
         """To the next (1) or previous (-1) gait event of the first trial."""
@@ -243,6 +310,15 @@ class ReplayWindow:
         self.trails = bool(trails)
         self._show(force=True)
 
+    def set_exaggeration(self, factor: float) -> None:
+        """Draw the pelvis/shoulder line angles ``factor`` times larger (numbers unchanged)."""
+        if not factor > 0:
+            raise InputError("the exaggeration must be positive")
+        self.exaggeration = float(factor)
+        if self.exaggeration in EXAGGERATIONS:
+            self.exaggeration_box.selected_index = EXAGGERATIONS.index(self.exaggeration)
+        self._show(force=True)
+
     def set_view(self, name: str) -> None:
         self.view_name = name
         for v in self.views:
@@ -263,10 +339,13 @@ class ReplayWindow:
     def _show(self, force: bool = False) -> None:
         for v, i in zip(self.views, self.frames, strict=True):
             if force or i != v.index:
-                v.show(i, self.trails)
-        k = int(round((self.t - self.alignment.t_start) * self.fps))
-        if int(self.slider.int_value) != k:
-            self.slider.int_value = k
+                v.show(i, self.trails, self.exaggeration)
+        if self.single:
+            k = self.frames[0] + 1
+            if int(self.slider.int_value) != k:
+                self.slider.int_value = k
+        elif abs(self.slider.double_value - self.t) > 1e-9:
+            self.slider.double_value = self.t
         self.window.post_redraw()
 
     def _on_tick(self) -> bool:
@@ -313,14 +392,16 @@ class ReplayWindow:
     def _on_layout(self, ctx) -> None:
         r = self.window.content_rect
         col_w = (r.width - PANEL_WIDTH) // len(self.views)
+        em = self.window.theme.font_size
         for i, v in enumerate(self.views):
             x = r.x + i * col_w
             v.widget.frame = gui.Rect(x, r.y, col_w - 2, r.height - TIMELINE_HEIGHT - 4)
+            v.header.frame = gui.Rect(x + 8, r.y + 4, col_w - 16, int(1.6 * em))
             v.timeline.frame = gui.Rect(x, r.get_bottom() - TIMELINE_HEIGHT - 2, col_w - 2,
                                         TIMELINE_HEIGHT)
             if v.timeline_width != col_w - 2:
                 v.timeline_width = max(16, col_w - 2)
-                v.show(max(v.index, 0), self.trails)
+                v.show(max(v.index, 0), self.trails, self.exaggeration)
         self.panel.frame = gui.Rect(r.get_right() - PANEL_WIDTH, r.y, PANEL_WIDTH, r.height)
 
     # --- screenshots ----------------------------------------------------------------------------
@@ -350,7 +431,7 @@ def run_ticks(seconds: float) -> bool:
 def view(paths: Sequence[str | os.PathLike], *, align_side: str | None = None,
          view_name: str = "side", trails: bool = False, show_cameras: bool = True,
          frame: int | None = None, screenshot: str | os.PathLike | None = None,
-         width: int = 1400, height: int = 860) -> Path | None:
+         width: int = 1400, height: int = 860, exaggeration: float = 1.0) -> Path | None:
     """Open the replay window on one or two trials and run it until it is closed.
 
     With ``screenshot``, the window shows ``frame`` (0-based, of the first trial), saves an
@@ -363,6 +444,8 @@ def view(paths: Sequence[str | os.PathLike], *, align_side: str | None = None,
     win = ReplayWindow(trials, align_side=align_side, view=view_name, trails=trails,
                        show_cameras=show_cameras, width=width, height=height,
                        clock_thread=screenshot is None)
+    if exaggeration != 1.0:
+        win.set_exaggeration(exaggeration)
     if frame is not None:
         win._set_time(win.alignment.time_of(0, int(frame)))
     if screenshot is None:

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mocaplab import sides
 from mocaplab.atomic import atomic_path, check_writable
 from mocaplab.errors import InputError, MocaplabError
+from mocaplab.viewer import levels as lv
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
 from mocaplab.viewer.timeline import Alignment, align_by_gait_cycle, timeline_image
@@ -45,6 +47,9 @@ class RenderOptions:
         cameras: draw the calibration's camera frustums.
         grid: draw the floor grid.
         overlay: write the trial name, frame, time, angles and the event timeline on the image.
+        levels: draw the pelvis and shoulder lines with a level reference and their angles.
+        exaggeration: factor on the drawn lines' angles (the numbers stay as measured).
+        title: label before the trial name on the overlay ("before", "after"; "" none).
     """
 
     width: int = 1280
@@ -57,8 +62,13 @@ class RenderOptions:
     cameras: bool = True
     grid: bool = True
     overlay: bool = True
+    levels: bool = True
+    exaggeration: float = 1.0
+    title: str = ""
 
     def __post_init__(self) -> None:
+        if not 0.1 <= self.exaggeration <= 20:
+            raise InputError(f"exaggeration {self.exaggeration} is out of range (0.1..20)")
         if not (16 <= self.width <= 8192 and 16 <= self.height <= 8192):
             raise InputError(f"image size {self.width}x{self.height} is out of range "
                              "(16..8192 pixels)")
@@ -192,6 +202,9 @@ class TrialRenderer:
         frustums = sc.camera_frustums(trial.cameras) if options.cameras else None
         add_static(self.backend.scene, grid, frustums, sc.lab_axes(0.3), self.prefix)
         self.K = sc.intrinsic_matrix(options.width, options.height, options.fov_deg)
+        #: the timeline's curve when there are no gait events: the pelvis line's tilt
+        self._trace = (lv.tilt_series(trial.points, trial.keypoints, self.progression)
+                       if not trial.events else None)
 
     def close(self) -> None:
         """Release the renderer (or, on a shared backend, remove this trial's geometry)."""
@@ -221,44 +234,99 @@ class TrialRenderer:
         t = self.trial
         if not 0 <= index < t.n_frames:
             raise InputError(f"frame index {index} outside the trial (0..{t.n_frames - 1})")
+        o = self.options
         frame = sc.frame_skeleton(t.points[index], self.spec)
-        trail = (sc.trails(t.points, self.spec, index, max(2, int(self.options.trail_s * t.fps)))
-                 if self.options.trails else None)
+        trail = (sc.trails(t.points, self.spec, index, max(2, int(o.trail_s * t.fps)))
+                 if o.trails else None)
+        lines = (lv.level_lines(t.points[index], t.keypoints, self.progression)
+                 if o.levels else [])
+        drawn = lv.level_geometry(lines, self.progression, o.exaggeration) if lines else None
         self.backend.activate(self.prefix)
-        set_frame(self.backend.scene, self._builder, frame, self.prefix, trail)
+        set_frame(self.backend.scene, self._builder, frame, self.prefix, trail, drawn)
         K, E = self.camera(index)
-        self.backend.renderer.setup_camera(K, E, self.options.width, self.options.height)
+        self.backend.renderer.setup_camera(K, E, o.width, o.height)
         img = np.asarray(self.backend.renderer.render_to_image()).copy()
-        if self.options.overlay:
-            draw_overlay(img, t, index)
+        if o.overlay:
+            labels = [(sc.project(lv.reference_ends(ln, self.progression), K, E), lv.label(ln))
+                      for ln in lines]
+            draw_overlay(img, t, index, lv.describe(lines, o.exaggeration, with_lines=False),
+                         labels, o.title, self._trace)
         return img
 
 
-def draw_overlay(img: np.ndarray, trial: TrialData, index: int) -> None:
-    """Write name, frame/time, the angle panel and the event timeline onto ``img`` in place.
+def overlay_font(size: int):
+    """DejaVu Sans (shipped with matplotlib: it has the degree sign) at ``size`` pixels."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
 
-    Text is drawn with Pillow.
+    try:
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def draw_overlay(img: np.ndarray, trial: TrialData, index: int,
+                 line_text: Sequence[str] = (),
+                 labels: Sequence[tuple[np.ndarray, str]] = (), title: str = "",
+                 trace: np.ndarray | None = None) -> None:
+    """Write the header, the angles in clinical wording, the side-colour legend, labels beside
+    the drawn pelvis/shoulder lines and the event timeline onto ``img`` in place.
+
+    Text sits on a translucent white box, 1/36 of the image height (at least 13 px).
+
+    Args:
+        line_text: lines about the drawn pelvis/shoulder lines (:func:`levels.describe`).
+        labels: ((2, 2) pixels of the two ends of a level reference, text): the text goes
+            beside the end further right (or left, when it does not fit).
+        title: "before" / "after" / "" shown first.
+        trace: (F,) curve drawn on the timeline when the trial has no gait events.
     """
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     h, w = img.shape[:2]
-    size = max(10, int(round(h / 36)))
-    lines = [f"{trial.name}   frame {index + 1}/{trial.n_frames}   t = {index / trial.fps:.2f} s"]
-    if trial.angles:
-        lines += format_panel(trial, index).split("\n")
-    pil = Image.fromarray(img)
-    draw = ImageDraw.Draw(pil)
-    try:
-        font = ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1: fixed-size bitmap font
-        font = ImageFont.load_default()
-    y = 6
-    for line in lines:
-        draw.text((10, y), line, fill=(20, 20, 20), font=font)
-        y += int(size * 1.3)
-    img[:] = np.asarray(pil)
+    size = max(13, int(round(h / 36)))
+    font = overlay_font(size)
+    head = " ".join(x for x in (title.upper() if title else "", trial.name,
+                                f"({trial.date})" if trial.date else "") if x)
+    lines = [f"{head}   frame {index + 1}/{trial.n_frames}   t = {index / trial.fps:.2f} s"]
+    panel = format_panel(trial, index).split("\n") if trial.angles else []
+    lines += [ln for ln in panel if ln and not ln.endswith("not available")] + list(line_text)
+    if not trial.events and trial.no_events_reason:
+        lines.append(trial.no_events_reason + ("; timeline: pelvis line tilt"
+                                               if trace is not None else ""))
+    pil = Image.fromarray(img).convert("RGBA")
+    layer = Image.new("RGBA", pil.size, (255, 255, 255, 0))
+    draw = ImageDraw.Draw(layer)
+    step = int(size * 1.3)
+    box_w = max(draw.textlength(ln, font=font) for ln in lines) + 16
+    draw.rectangle((4, 4, 4 + box_w, 12 + step * (len(lines) + 1)), fill=(255, 255, 255, 190))
+    y = 8
+    for ln in lines:
+        draw.text((12, y), ln, fill=(20, 20, 20, 255), font=font)
+        y += step
+    x = 12
+    for text, side in (("Left", "left"), (" red, ", "center"), ("right", "right"),
+                       (" blue, grey line: level", "center")):
+        draw.text((x, y), text, fill=(*sides.rgb255(side), 255), font=font)
+        x += draw.textlength(text, font=font)
+    for ends, text in labels:
+        ends = np.asarray(ends, float)
+        if not np.isfinite(ends).all():
+            continue
+        tw = draw.textlength(text, font=font)
+        right = ends[np.argmax(ends[:, 0])]
+        left = ends[np.argmin(ends[:, 0])]
+        u = right[0] + 10 if right[0] + 10 + tw < w - 4 else left[0] - 10 - tw
+        v = (right if u > left[0] else left)[1]
+        if not (0 <= u < w and 0 <= v < h):
+            continue
+        draw.rectangle((u - 3, v - size * 0.7, u + tw + 3, v + size * 0.7),
+                       fill=(255, 255, 255, 200))
+        draw.text((u, v - size * 0.6), text, fill=(20, 20, 20, 255), font=font)
+    img[:] = np.asarray(Image.alpha_composite(pil, layer).convert("RGB"))
     strip_h = max(12, h // 30)
-    strip = timeline_image(trial.n_frames, trial.events, index, width=w - 20, height=strip_h)
+    strip = timeline_image(trial.n_frames, trial.events, index, width=w - 20, height=strip_h,
+                           trace=trace)
     img[h - strip_h - 8:h - 8, 10:w - 10] = strip
 
 

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mocaplab import sides
 from mocaplab.camera import Camera, CameraSet
 from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import KEYPOINT_SETS, KeypointSet
 
-#: RGB in [0, 1] of the two sides and the midline (clinical convention: left blue, right red).
-LEFT_COLOR = (0.12, 0.40, 0.95)
-RIGHT_COLOR = (0.92, 0.16, 0.12)
-CENTER_COLOR = (0.30, 0.30, 0.30)
+#: RGB in [0, 1] of the two sides and the midline: the one convention of mocaplab.sides
+#: (left red, right blue).
+LEFT_COLOR = sides.rgb("left")
+RIGHT_COLOR = sides.rgb("right")
+CENTER_COLOR = sides.rgb("center")
 SIDE_COLORS = {"left": LEFT_COLOR, "right": RIGHT_COLOR, "center": CENTER_COLOR}
 FRUSTUM_COLOR = (0.15, 0.55, 0.25)
 GRID_COLOR = (0.62, 0.62, 0.62)

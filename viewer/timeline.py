@@ -14,22 +14,27 @@ from mocaplab.viewer.scene import LEFT_COLOR, RIGHT_COLOR
 _BG = (40, 40, 40)
 _TRACK = (90, 90, 90)
 _CURSOR = (255, 255, 255)
+_TRACE = (235, 235, 235)
 
 
 def timeline_image(n_frames: int, events: Sequence[GaitEvent], current: int,
                    width: int = 600, height: int = 36,
-                   span: tuple[int, int] | None = None) -> np.ndarray:
+                   span: tuple[int, int] | None = None,
+                   trace: np.ndarray | None = None) -> np.ndarray:
     """The timeline strip under the 3D view: (height, width, 3) uint8 RGB.
 
-    Foot strikes are full-height ticks, foot offs half-height ticks, in the side's colour (left
-    blue, right red; strikes of the left side on the top half-row and right on the bottom one
-    would hide the cursor, so both use the full strip); the current frame is a white cursor.
+    Foot strikes are full-height ticks, foot offs half-height ticks, in the side's colour
+    (:mod:`mocaplab.sides`: left red, right blue; strikes of the left side on the top half-row
+    and right on the bottom one would hide the cursor, so both use the full strip); the current
+    frame is a white cursor. Without events (no walking found), ``trace`` (F,) values, e.g. the
+    pelvic obliquity, are drawn as a thin curve over the strip so that it is not empty.
 
     Args:
         n_frames: frames of the trial.
         events: its gait events (``index`` 0-based).
         current: current frame index.
         span: (first, last) frame indices shown, default the whole trial.
+        trace: (n_frames,) values drawn when there are no events (NaN: gap).
     """
     if n_frames < 1:
         raise InputError("timeline needs at least one frame")
@@ -43,6 +48,8 @@ def timeline_image(n_frames: int, events: Sequence[GaitEvent], current: int,
     def col(i: float) -> int:
         return int(np.clip(round((i - lo) / (hi - lo) * (width - 1)), 0, width - 1))
 
+    if not events and trace is not None:
+        _draw_trace(img, np.asarray(trace, float), lo, hi, col)
     for ev in events:
         if not lo <= ev.index <= hi:
             continue
@@ -55,6 +62,27 @@ def timeline_image(n_frames: int, events: Sequence[GaitEvent], current: int,
     c = col(current)
     img[:, max(0, c - 1):c + 2] = _CURSOR
     return img
+
+
+def _draw_trace(img: np.ndarray, trace: np.ndarray, lo: int, hi: int, col) -> None:
+    """A curve of ``trace`` over the strip, scaled to its range (in place)."""
+    h = img.shape[0]
+    idx = np.arange(lo, min(hi, len(trace) - 1) + 1)
+    vals = trace[idx]
+    ok = np.isfinite(vals)
+    if ok.sum() < 2:
+        return
+    vmin, vmax = float(np.min(vals[ok])), float(np.max(vals[ok]))
+    span = max(vmax - vmin, 1e-9)
+    rows = (h - 4) - (vals - vmin) / span * (h - 8)
+    cols = np.array([col(i) for i in idx])
+    for k in range(len(idx) - 1):
+        if not (ok[k] and ok[k + 1]):
+            continue
+        c0, c1 = cols[k], max(cols[k + 1], cols[k] + 1)
+        for c in range(c0, c1):
+            r = int(round(np.interp(c, (c0, c1), (rows[k], rows[k + 1]))))
+            img[max(0, r - 1):r + 1, c] = _TRACE
 
 
 def next_event(events: Sequence[GaitEvent], current: int, direction: int = 1) -> int | None:
