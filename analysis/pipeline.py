@@ -16,7 +16,12 @@ import numpy as np
 from mocaplab import __version__
 from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
 from mocaplab.analysis.cycles import find_cycles, mean_sd
-from mocaplab.analysis.events import EventOptions, belt_speed, detect_events
+from mocaplab.analysis.events import (
+    MARKER_EVENT_OPTIONS,
+    EventOptions,
+    belt_speed,
+    detect_events,
+)
 from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.landmarks import find_landmarks, smoothed
 from mocaplab.analysis.progression import progression
@@ -59,7 +64,8 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     spine = spine_angles(lm)
     for seg in (pelvis, thorax, spine):
         warnings.extend(seg.notes)
-    events, ev_warn = detect_events(lm, prog, EventOptions(), method=event_method)
+    ev_opts = EventOptions() if lm.kind == "markerless" else MARKER_EVENT_OPTIONS
+    events, ev_warn = detect_events(lm, prog, ev_opts, method=event_method)
     warnings.extend(ev_warn)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
