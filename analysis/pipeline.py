@@ -54,8 +54,11 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     prog = progression(lm, snap_deg=snap_deg)
     if not prog.passes:
         warnings.append("no walking detected (the pelvis never travels straight faster than "
-                        "0.15 m/s and no treadmill walking was recognised): angles relative to "
-                        "the progression frame and events are not available")
+                        "0.15 m/s, and the feet do not swing back and forth as on a treadmill): "
+                        "no gait events; pelvis and thorax angles are relative to the lab axis "
+                        "the pelvis faces, as Plug-in Gait does"
+                        + ("" if prog.lab_axes and np.isfinite(prog.rotation).any()
+                           else " (unavailable here: the facing direction is unknown)"))
     elif prog.excluded.any():
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
