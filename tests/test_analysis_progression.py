@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from mocaplab.analysis.angles import pelvis_angles
 from mocaplab.analysis.events import detect_events
