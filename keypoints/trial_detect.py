@@ -190,6 +190,7 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
     """
     trial = trial if isinstance(trial, Trial) else Trial(trial)
     videos = trial.video_paths()
+    check_calibration_names(trial, list(videos))
     if detector is None:
         detector = default_detector(model_path, variant, progress)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(videos)))
@@ -217,6 +218,28 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
             pool.close()
     kp2d = assemble(results, list(videos), timestamps=_trial_timestamps(trial))
     return kp2d.save(trial.keypoints2d_path)
+
+
+def check_calibration_names(trial: Trial, cameras: list[str]) -> None:
+    """Fail before any detection when the trial's calibration cannot be paired with its
+    cameras (triangulation would fail after minutes of detection). A calibration that does not
+    load is left for triangulation to report."""
+    cal = trial.calibration_path
+    if cal is None or not Path(cal).is_file():
+        return
+    from mocaplab.camera_names import pair_camera_names
+    from mocaplab.triangulation.run import load_cameras
+
+    try:
+        names = load_cameras(cal).names
+    except InputError:
+        return
+    try:
+        pair_camera_names(cameras, names, source=str(cal))
+    except InputError as exc:
+        raise type(exc)(f"{exc}. Nothing was detected: give the trial a calibration whose "
+                        "names match (mocaplab import --calibration CAL --camera-map ...)"
+                        ) from None
 
 
 def _frame_totals(todo, max_frames) -> dict[str, int]:

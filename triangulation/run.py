@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,36 +55,20 @@ def load_cameras(path: str | os.PathLike) -> CameraSet:
     return load_calibration(path)
 
 
-def _norm_name(name: str) -> str:
-    """'cam_01' / 'Cam01' / 'cam1' -> 'cam1' (case, separators and leading zeros ignored)."""
-    s = re.sub(r"[^0-9a-z]", "", name.lower())
-    return re.sub(r"0+(\d)", r"\1", s)
+def match_cameras(cameras: CameraSet, names: Sequence[str],
+                  camera_map: dict[str, str] | None = None) -> CameraSet:
+    """The calibrated cameras in the order of ``names`` (e.g. a keypoints file's cameras),
+    renamed to them.
 
-
-def match_cameras(cameras: CameraSet, names: Sequence[str]) -> CameraSet:
-    """The calibrated cameras in the order of ``names`` (e.g. a keypoints file's cameras).
-
-    Exact names first (:meth:`CameraSet.subset`); if some do not match, names are compared
-    ignoring case, separators and leading zeros ('cam01' = 'cam_01'), provided that pairs them
-    one to one.
+    Names pair by :func:`mocaplab.camera_names.pair_camera_names` (explicit ``camera_map``,
+    then equal names, then loose names only when that pairs them all); otherwise
+    :class:`~mocaplab.camera_names.CameraNameError` lists every unmatched name.
     """
+    from mocaplab.camera_names import pair_camera_names
+
     names = list(names)
-    if all(n in cameras.names for n in names):
-        return cameras.subset(names)
-    lookup: dict[str, list[str]] = {}
-    for n in cameras.names:
-        lookup.setdefault(_norm_name(n), []).append(n)
-    picked = []
-    for n in names:
-        cands = lookup.get(_norm_name(n), [])
-        if len(cands) != 1:
-            raise InputError(f"keypoints camera {n!r} has no unique match in the calibration "
-                             f"(cameras {cameras.names}); rename the videos or the calibration "
-                             "cameras so that they agree")
-        picked.append(cands[0])
-    if len(set(picked)) != len(picked):
-        raise InputError(f"keypoints cameras {names} do not map one to one onto {cameras.names}")
-    sub = cameras.subset(picked)
+    pairs = pair_camera_names(names, cameras.names, camera_map)
+    sub = cameras.subset([pairs[n] for n in names])
     return CameraSet(tuple(c.replace(name=n) for c, n in zip(sub, names, strict=True)),
                      sub.metadata)
 
