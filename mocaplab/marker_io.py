@@ -279,7 +279,8 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
 
     Angles (label -> (F, 3) degrees, e.g. ``LPelvisAngles``) are stored as points listed in
     POINT:ANGLES, as Vicon does, so Mokka and other readers show them. NaN is written as a
-    missing sample (residual -1).
+    missing sample (residual -1). Events go to the EVENT group (all of them) and to the header
+    event block (the first 18, the format's limit), which older readers use.
     """
     import ezc3d
 
@@ -313,7 +314,34 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
                         label=e.type.replace("_", " ").title())
     with atomic_path(path, overwrite) as tmp:
         c.write(str(tmp))
+        _write_header_events(Path(tmp), events)
     return Path(path)
+
+
+def header_event_label(e: Event) -> str:
+    """The 4-character label of an event in the C3D header block: side letter + type, e.g.
+    ``LFS``, ``RFO`` (G for a general event)."""
+    side = {"left": "L", "right": "R"}.get(e.side, "G")
+    kind = {"foot_strike": "FS", "foot_off": "FO"}.get(
+        e.type, "".join(w[0] for w in e.type.split("_"))[:3].upper())
+    return f"{side}{kind}"[:4].ljust(4)
+
+
+def _write_header_events(path: Path, events: Sequence[Event]) -> None:
+    """Fill the event block of the 512-byte C3D header (the first 18 events; all of them are in
+    the EVENT group too): word 150 the 4-character-label key 0x3039, word 151 the count, then
+    18 float times (s, frame 1 = 0), 18 display flags and 18 labels (Intel byte order, as ezc3d
+    writes)."""
+    import struct
+
+    first = sorted(events, key=lambda e: e.time_s)[:18]
+    times = [float(e.time_s) for e in first] + [0.0] * (18 - len(first))
+    flags = bytes([1] * len(first) + [0] * (18 - len(first)))
+    labels = "".join(header_event_label(e) for e in first).ljust(72).encode("ascii")
+    with path.open("r+b") as f:
+        f.seek(298)
+        f.write(struct.pack("<HHH", 0x3039, len(first), 0))
+        f.write(struct.pack("<18f", *times) + flags + b"\0\0" + labels)
 
 
 _NAN_TOKENS = {"nan", "-nan", "+nan", "na", "n/a", "null", "none", "-1.#ind", "1.#qnan"}
@@ -435,7 +463,11 @@ def read_trc(path: str | os.PathLike) -> MarkerTrial:
 
 def write_trc(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str], fps: float,
               *, first_frame: int = 1, units: str = "m", overwrite: bool = True) -> Path:
-    """Write points (F, M, 3) metres as an OpenSim TRC (tab separated; NaN left blank)."""
+    """Write points (F, M, 3) metres as an OpenSim TRC (tab separated).
+
+    A missing sample is written as the token ``NaN`` (OpenSim 4.6 reads it as missing; blank
+    trailing cells make it refuse the row).
+    """
     points = np.asarray(points, dtype=float)
     if points.ndim != 3 or points.shape[2] != 3 or points.shape[1] != len(labels):
         raise InputError(f"points must be (F, {len(labels)}, 3), got {points.shape}")
@@ -453,7 +485,7 @@ def write_trc(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     ]
     for f in range(F):
         frame = first_frame + f
-        vals = "\t".join("" if not np.isfinite(v) else f"{v * scale:.6f}"
+        vals = "\t".join("NaN" if not np.isfinite(v) else f"{v * scale:.6f}"
                          for v in points[f].ravel())
         out.append(f"{frame}\t{(frame - 1) / fps:.6f}\t{vals}")
     return write_text(path, "\n".join(out) + "\n", overwrite)
