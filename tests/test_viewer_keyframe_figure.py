@@ -34,3 +34,15 @@ def test_trial_without_events_gets_evenly_spaced_frames(tmp_path):
     (folder / "metrics.json").unlink()
     out = key_frame_figure(folder, tmp_path / "kf.png", max_frames=3)
     assert out.is_file() and Image.open(out).size[0] > 800
+
+
+def test_before_after_rows(tmp_path):
+    from mocaplab.viewer.keyframe_figure import comparison_figure
+
+    a = write_synthetic_trial(tmp_path / "a", duration_s=2.0, fps=60.0)
+    b = write_synthetic_trial(tmp_path / "b", duration_s=2.5, fps=60.0)
+    out = comparison_figure([a, b], ["BEFORE (2026-11-02)", "AFTER (2026-12-01)"],
+                            tmp_path / "cmp.png", exaggeration=3.0)
+    img = np.asarray(Image.open(out))
+    h = img.shape[0]
+    assert _mask(img[: h // 2], "left").sum() > 100 and _mask(img[h // 2:], "left").sum() > 100
