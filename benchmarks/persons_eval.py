@@ -274,7 +274,8 @@ def print_demos(res: dict) -> None:
     for label, r in res["single_person_demo"].items():
         extra = f", {r['persons']} person(s)" if "persons" in r else ""
         print(f"  {label:34s} median reprojection {r['median_reprojection_px']:.2f} px, "
-              f"bone-length CV raw {r['bone_cv_raw_pct']:.2f} % / filtered {r['bone_cv_filtered_pct']:.2f} %, "
+              f"bone-length CV raw {r['bone_cv_raw_pct']:.2f} % / filtered "
+              f"{r['bone_cv_filtered_pct']:.2f} %, "
               f"complete {100 * r['completeness']:.1f} %{extra}")
         for w in r.get("warnings", []):
             print(f"      warning: {w}")
@@ -305,7 +306,8 @@ def print_synthetic(res: dict) -> None:
             if "bad_camera_named" in r:
                 extra = f", outlying camera named {r['bad_camera_named']}/{len(r['seeds'])}"
             print(f"    {label:15s} median {r['median_mm']:.2f} (oracle "
-                  f"{r['oracle_median_mm']:.2f}, x{r['median_ratio']:.3f})  p90 {r['p90_mm']:.2f} (oracle "
+                  f"{r['oracle_median_mm']:.2f}, x{r['median_ratio']:.3f})  p90 "
+                  f"{r['p90_mm']:.2f} (oracle "
                   f"{r['oracle_p90_mm']:.2f}, x{r['p90_ratio']:.3f})  > 50 mm "
                   f"{r['over_50mm_pct']:.2f} % (oracle {r['oracle_over_50mm_pct']:.2f} %; where "
                   f"the oracle is within 50 mm {r['over_50mm_where_oracle_within_pct']:.2f} %)  "
