@@ -13,8 +13,10 @@ writes JSON.
 3. Hard synthetic scenes (:mod:`mocaplab.synthetic.hard_views`: 5 cameras, tight framing,
    whole-body and single-limb swaps in runs, gross outliers; variants with a persistently
    outlying camera and with a companion), against an ORACLE that knows the clean observations
-   and the true association (same weighted DLT). Seeds 0-2 were used while tuning; the seeds
-   reported as held out (100 on) were never looked at before this evaluation.
+   and the true association (same weighted DLT). Seeds 0-5 were used while tuning. Seeds 100-109
+   were held out and evaluated once (before the outlying-camera exclusion and the temporal
+   check of 2-view points from any neighbours); the seeds now reported as held out (200 on)
+   were never looked at before the final evaluation.
 
 MediaPipe results of the demos are cached in ``--cache`` (outside the repository): 4 videos x 100
 frames cost ~15-20 s of CPU per setting.
@@ -62,7 +64,7 @@ CAMERAS = ("cam01", "cam02", "cam03", "cam04")
 HIPS = [MEDIAPIPE33.index("left_hip"), MEDIAPIPE33.index("right_hip")]
 EDGES = MEDIAPIPE33.edge_indices
 TUNING_SEEDS = (0, 1, 2)
-HELD_OUT_FROM = 100
+HELD_OUT_FROM = 200
 KINDS = {
     "tight framing + swaps + outliers": HardViewOptions(),
     "... + a persistently outlying camera": HardViewOptions(bad_camera=True),
@@ -237,13 +239,16 @@ def summarise(cases: list[dict]) -> dict:
     omed, op90 = np.median(eo[both]), np.percentile(eo[both], 90)
     ours = e[np.isfinite(e)]
     orc = eo[np.isfinite(eo)]
-    excess = np.isfinite(e) & (e > 50) & ~(eo > 50)
+    excess = both & (e > 50) & (eo <= 50)
+    only_ours = np.isfinite(e) & ~np.isfinite(eo)
     out = {"seeds": [c["seed"] for c in cases], "median_mm": float(med),
            "oracle_median_mm": float(omed), "median_ratio": float(med / omed),
            "p90_mm": float(p90), "oracle_p90_mm": float(op90), "p90_ratio": float(p90 / op90),
            "over_50mm_pct": float(100 * np.mean(ours > 50)),
            "oracle_over_50mm_pct": float(100 * np.mean(orc > 50)),
-           "over_50mm_where_oracle_within_pct": float(100 * excess.sum() / np.isfinite(e).sum()),
+           "over_50mm_where_oracle_within_pct": float(100 * excess.sum() / both.sum()),
+           "over_50mm_where_only_ours_pct": float(100 * np.mean(e[only_ours] > 50))
+           if only_ours.any() else 0.0,
            "completeness": float(np.isfinite(e).mean()),
            "oracle_completeness": float(np.isfinite(eo).mean()),
            "subject_chosen_right": int(sum(c["subject_ok"] for c in cases)),
@@ -309,8 +314,10 @@ def print_synthetic(res: dict) -> None:
                   f"{r['oracle_median_mm']:.2f}, x{r['median_ratio']:.3f})  p90 "
                   f"{r['p90_mm']:.2f} (oracle "
                   f"{r['oracle_p90_mm']:.2f}, x{r['p90_ratio']:.3f})  > 50 mm "
-                  f"{r['over_50mm_pct']:.2f} % (oracle {r['oracle_over_50mm_pct']:.2f} %; where "
-                  f"the oracle is within 50 mm {r['over_50mm_where_oracle_within_pct']:.2f} %)  "
+                  f"{r['over_50mm_pct']:.2f} % (oracle {r['oracle_over_50mm_pct']:.2f} %; of the "
+                  f"points both reconstruct, off while the oracle is within 50 mm "
+                  f"{r['over_50mm_where_oracle_within_pct']:.2f} %; of those only we "
+                  f"reconstruct {r['over_50mm_where_only_ours_pct']:.2f} %)  "
                   f"complete {100 * r['completeness']:.1f} % (oracle "
                   f"{100 * r['oracle_completeness']:.1f} %)  subject right "
                   f"{r['subject_chosen_right']}/{len(r['seeds'])}{extra}, healthy cameras warned "
