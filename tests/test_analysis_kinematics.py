@@ -115,3 +115,49 @@ def test_subject_data_reads_meta_json(tmp_path):
     proc, subject = kin.subject_data(str(tmp_path / "points3d.npz"), "points3d")
     assert proc == {} and subject == {"height_m": 1.7}
     assert os.path.exists(tmp_path / "meta.json")
+
+
+def _trunk_scene(obliquity_deg: float, lean_deg: float, n: int = 200):
+    """Estimated pelvis markers with a given obliquity and shoulders leaning sideways, walking
+    along +X at 1.2 m/s."""
+    from mocaplab.analysis.landmarks import Landmarks
+
+    t = np.arange(n) / 100.0
+    x = 1.2 * t
+    o, a = np.radians(obliquity_deg), np.radians(lean_deg)
+
+    def at(dx, dy, dz):
+        return np.stack([x + dx, np.full(n, dy), np.full(n, dz)], axis=1)
+
+    half = 0.12
+    lasi = at(0.0, half * np.cos(o), 1.0 + half * np.sin(o))
+    rasi = at(0.0, -half * np.cos(o), 1.0 - half * np.sin(o))
+    lpsi = at(-0.16, 0.05 * np.cos(o), 1.0 + 0.05 * np.sin(o))
+    rpsi = at(-0.16, -0.05 * np.cos(o), 1.0 - 0.05 * np.sin(o))
+    mid = at(-0.05, 0.0, 0.92)
+    top = mid + np.array([0.0, 0.5 * np.sin(a), 0.5 * np.cos(a)])
+    lat = np.array([0.0, np.cos(a), -np.sin(a)]) * 0.18
+    pts = {"LASI": lasi, "RASI": rasi, "LPSI": lpsi, "RPSI": rpsi, "SACR": (lpsi + rpsi) / 2,
+           "LHJC": mid + [0, 0.08, 0], "RHJC": mid - [0, 0.08, 0],
+           "LSHO": top + lat, "RSHO": top - lat}
+    return Landmarks(pts, 100.0, kind="markerless")
+
+
+@pytest.mark.parametrize(("obliquity", "lean"), [(5.0, 0.0), (0.0, 8.0), (4.0, -6.0)])
+def test_video_spine_lateral_flexion_is_trunk_relative_to_pelvis(obliquity, lean):
+    """Issue 19: from estimated landmarks, spine lateral flexion is the trunk (hips to
+    shoulders) relative to the pelvis, thorax lateral flexion the trunk's own lean; a pelvic
+    obliquity with an upright trunk shows in the spine, not in the thorax."""
+    from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
+
+    lm = _trunk_scene(obliquity, lean)
+    prog = progression(lm)
+    pel = pelvis_angles(lm, prog)
+    tho = thorax_angles(lm, prog)
+    spi = spine_angles(lm)
+    mid = slice(50, 150)
+    assert np.nanmean(pel.left[mid, 1]) == pytest.approx(obliquity, abs=0.3)
+    assert abs(np.nanmean(tho.left[mid, 1])) == pytest.approx(abs(lean), abs=0.3)
+    # a lean towards +y (left) is a negative rotation about x, obliquity left-up a positive one
+    assert abs(np.nanmean(spi.left[mid, 1])) == pytest.approx(abs(lean + obliquity), abs=0.5)
+    assert np.isfinite(spi.left[mid, 0]).all()          # flexion known with a real pelvis
