@@ -23,7 +23,7 @@ from mocaplab.analysis.events import (
     detect_events,
 )
 from mocaplab.analysis.inputs import AnalysisInput, load_input
-from mocaplab.analysis.landmarks import find_landmarks, smoothed
+from mocaplab.analysis.landmarks import find_landmarks, jump_warning, smoothed
 from mocaplab.analysis.progression import progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.atomic import write_json
@@ -41,6 +41,9 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
                         label_map=label_map)
     warnings: list[str] = list(data.warnings)
+    jumps = jump_warning(lm)
+    if jumps:
+        warnings.append(jumps)
     from mocaplab.analysis.marker_sets import unmet_needs
 
     warnings += [f"{line} (not found among the input's labels; map them with --map labels.toml)"
