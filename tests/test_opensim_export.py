@@ -94,9 +94,13 @@ def test_trc_missing_last_marker_is_an_explicit_nan(tmp_path):
 
 
 def test_three_c3d_readers_agree_on_the_export(tmp_path):
-    import c3d  # test dependencies (pyproject dev extra)
     import ezc3d
-    import kineticstoolkit as ktk
+
+    # readers of the dev extra (pip install -e ".[dev]"); a venv made before they were added
+    # skips, naming what to install, rather than failing
+    c3d = pytest.importorskip("c3d", reason="the c3d package (dev extra) is not installed")
+    ktk = pytest.importorskip("kineticstoolkit",
+                              reason="kineticstoolkit (dev extra) is not installed")
 
     w = parametric_walk(duration_s=2.0)
     pts = w.markers.copy()
