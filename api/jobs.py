@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from mocaplab.api.db import Job, index_trial, utcnow
 from mocaplab.errors import MocaplabError, NotBuiltError
+from mocaplab.reporting.db import Job, index_trial, utcnow
 
 log = logging.getLogger(__name__)
 Pipeline = Callable[..., Any]

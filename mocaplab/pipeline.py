@@ -128,7 +128,7 @@ def _export_paths(trial: Trial) -> list[Path]:
 
 
 def _run_export(trial: Trial, options: Options) -> Any:
-    from mocaplab.api.exports import export_trial
+    from mocaplab.reporting.exports import export_trial
 
     return export_trial(trial.path, trial.path / "exports")
 
@@ -139,7 +139,7 @@ def _report_paths(trial: Trial) -> list[Path]:
 
 
 def _run_report(trial: Trial, options: Options) -> Any:
-    from mocaplab.api import write_report
+    from mocaplab.reporting import write_report
 
     return write_report(trial.path, trial.path / "report", normative_dir=options.normative_dir)
 
@@ -257,10 +257,10 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
 
 
 def _update_index(trial: Trial, options: Options) -> StageResult:
-    """Record the trial's outputs and status in the lab index (mocaplab.api.db)."""
+    """Record the trial's outputs and status in the lab index (mocaplab.reporting.db)."""
     t0 = time.perf_counter()
     try:
-        from mocaplab.api import index_trial
+        from mocaplab.reporting import index_trial
 
         key = index_trial(options.index_db, trial.path, lab_dir=options.lab_dir)
     except (MocaplabError, ImportError, OSError, ValueError, IndexError) as exc:

@@ -64,9 +64,9 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
 def _run_batch(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from mocaplab.api.db import default_db_url
     from mocaplab.batch import find_trials, run_batch
     from mocaplab.pipeline import format_summary
+    from mocaplab.reporting.db import default_db_url
 
     trials = find_trials(args.lab)
     print(f"batch: {len(trials)} trials", file=sys.stderr)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from mocaplab import normative
-from mocaplab.api import labdata
-from mocaplab.api.auth import TokenStore, hash_token, pseudonym
-from mocaplab.api.exports import ExportIdentity
-from mocaplab.api.fhir import CODE_SYSTEM, observation_bundle
-from mocaplab.api.paths import TrialRef, check_id, iter_trial_dirs, ref_from_path, safe_join
+from mocaplab.api.auth import TokenStore, hash_token
 from mocaplab.api.synthetic_trial import WalkerParams, make_trial, walker_metrics
 from mocaplab.errors import InputError
+from mocaplab.reporting import labdata
+from mocaplab.reporting.exports import ExportIdentity, pseudonym
+from mocaplab.reporting.fhir import CODE_SYSTEM, observation_bundle
+from mocaplab.reporting.paths import TrialRef, check_id, iter_trial_dirs, ref_from_path, safe_join
 
 
 @pytest.fixture(scope="module")

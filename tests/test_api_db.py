@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mocaplab.api.db import (
+from mocaplab.api.synthetic_trial import make_lab, make_trial
+from mocaplab.errors import InputError
+from mocaplab.reporting.db import (
     Calibration,
     MetricSummary,
     SessionRow,
@@ -19,8 +21,6 @@ from mocaplab.api.db import (
     index_trial,
     make_engine,
 )
-from mocaplab.api.synthetic_trial import make_lab, make_trial
-from mocaplab.errors import InputError
 
 
 @pytest.fixture()

@@ -10,16 +10,16 @@ import json
 import numpy as np
 import pytest
 
-from mocaplab.api import labdata
-from mocaplab.api.exports import (
+from mocaplab.api.synthetic_trial import WalkerParams, make_trial
+from mocaplab.pose_data import Points3D
+from mocaplab.reporting import labdata
+from mocaplab.reporting.exports import (
     ExportIdentity,
     export_trial,
     identity_of,
     tidy_rows,
     write_export,
 )
-from mocaplab.api.synthetic_trial import WalkerParams, make_trial
-from mocaplab.pose_data import Points3D
 
 
 @pytest.fixture(scope="module")

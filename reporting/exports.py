@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import hmac
 import io
 import json
 from pathlib import Path
@@ -17,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.api import labdata
-from mocaplab.api.auth import pseudonym
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError
+from mocaplab.reporting import labdata
 
 #: metrics.json segment -> (C3D output name, component order X, Y, Z).
 C3D_ANGLES = {
@@ -33,6 +34,19 @@ C3D_ANGLES = {
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes"}
 FORMATS = ("csv", "json", "c3d", "trc")
+
+
+def pseudonym(subject: str, key: bytes | str, prefix: str = "P") -> str:
+    """Stable keyed pseudonym of a subject id: ``P-`` + 12 hex chars of HMAC-SHA256(key, id).
+
+    The same key always gives the same pseudonym (so exports of one subject can be linked by
+    whoever holds them), and without the key the id cannot be recovered or confirmed.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not key:
+        raise InputError("pseudonymisation needs a secret key (MOCAPLAB_PSEUDONYM_KEY)")
+    return f"{prefix}-" + hmac.new(key, subject.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__
-from mocaplab.api import labdata
-from mocaplab.api.exports import ExportIdentity
+from mocaplab.reporting import labdata
+from mocaplab.reporting.exports import ExportIdentity
 
 CODE_SYSTEM = "https://mocaplab.org/fhir/CodeSystem/gait-metrics"
 SUBJECT_SYSTEM = "urn:mocaplab:subject"
