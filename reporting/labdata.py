@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mocaplab.analysis.metrics_spec import read_metrics
 from mocaplab.errors import InputError
 
 SIDES = ("left", "right")
@@ -30,18 +31,12 @@ def _file_id(path: Path) -> tuple[str, int, int]:
 
 @functools.lru_cache(maxsize=64)
 def _read_metrics(file_id: tuple[str, int, int]) -> dict[str, Any]:
-    path = Path(file_id[0])
-    try:
-        m = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(m, dict):
-        raise InputError(f"{path} must hold a JSON object")
-    return m
+    return dict(read_metrics(file_id[0]).data)
 
 
 def load_metrics(trial_dir: Path) -> dict[str, Any]:
-    """The metrics.json of a trial; InputError if it is missing or not valid JSON.
+    """The metrics.json of a trial, validated (:func:`mocaplab.analysis.metrics_spec.read_metrics`);
+    InputError if it is missing, not valid JSON or not a valid metrics.json.
 
     Parsed files are memoised by (path, mtime, size), so a rewritten file is read again; the
     returned dict is shared between callers and must not be modified.
