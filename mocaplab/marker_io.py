@@ -18,7 +18,11 @@ import numpy as np
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 
-_UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0, "dm": 0.1}
+_UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0, "dm": 0.1, "in": 0.0254}
+_UNIT_ALIASES = {"millimeter": "mm", "millimeters": "mm", "millimetre": "mm", "millimetres": "mm",
+                 "meter": "m", "meters": "m", "metre": "m", "metres": "m", "centimeter": "cm",
+                 "centimeters": "cm", "centimetre": "cm", "centimetres": "cm", "inch": "in",
+                 "inches": "in"}
 # C3D POINT groups that hold model outputs rather than positions.
 _MODEL_OUTPUT_GROUPS = ("ANGLES", "FORCES", "MOMENTS", "POWERS", "SCALARS", "REACTIONS")
 
@@ -48,6 +52,7 @@ class MarkerTrial:
             e.g. "LPelvisAngles".
         analog: (A, N) analog samples (empty if none); analog_labels (A,); analog_rate Hz.
         source: file the data came from.
+        warnings: what the reader had to assume or ignore (e.g. ragged TRC rows, guessed units).
     """
 
     points: np.ndarray
@@ -60,6 +65,7 @@ class MarkerTrial:
     analog_labels: tuple[str, ...] = ()
     analog_rate: float = 0.0
     source: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_frames(self) -> int:
@@ -95,64 +101,172 @@ def _event_type(label: str) -> str:
     return label.strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def _units(raw: str) -> str | None:
+    """Normalised length unit ('mm', 'm'...) or None if unknown."""
+    u = raw.strip().lower().rstrip(".")
+    u = _UNIT_ALIASES.get(u, u)
+    return u if u in _UNIT_SCALE else None
+
+
+def _guess_units(xyz_raw: np.ndarray) -> str:
+    """'m' or 'mm' from the spread of the marker cloud (a person is 1-2 m tall)."""
+    with np.errstate(all="ignore"):
+        finite = xyz_raw[np.isfinite(xyz_raw).all(-1)]
+    if not finite.size:
+        return "mm"
+    extent = float(np.max(np.percentile(finite, 95, axis=0) - np.percentile(finite, 5, axis=0)))
+    return "m" if extent < 20.0 else "mm"
+
+
+def check_c3d_layout(path: Path) -> None:
+    """Refuse what is not a C3D, or a C3D cut short, before ezc3d reads it (ezc3d can hang on a
+    truncated file). Uses the 512-byte header: parameter block, point/analog counts, frame
+    range, scale factor sign (float or integer storage) and data start block."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(512)
+        if len(head) < 512 or head[1] != 0x50:
+            raise InputError(f"{path} is not a C3D file (no C3D header: the second byte must be "
+                             "0x50)")
+        f.seek((head[0] - 1) * 512)
+        param_head = f.read(4)
+    if head[0] < 2 or len(param_head) < 4:
+        raise InputError(f"{path} is truncated: it ends before its parameter section")
+    processor = param_head[3] - 83   # 1 Intel, 2 DEC, 3 MIPS
+    if processor == 3:
+        raise InputError(f"{path} is a MIPS (big-endian SGI) C3D, which the C3D reader (ezc3d) "
+                         "does not support; convert it to an Intel C3D (e.g. with Mokka) first")
+    if processor not in (1, 2):
+        raise InputError(f"{path}: unknown C3D processor type {param_head[3]} in the parameter "
+                         "section (expected 84 Intel, 85 DEC or 86 MIPS)")
+    words = np.frombuffer(head[:24], dtype="<u2")
+    n_points, n_analog, first, last, data_start = (int(words[i]) for i in (1, 2, 3, 4, 8))
+    # scale factor (header words 7-8) negative = float storage; sign bit: IEEE byte 15, DEC 13
+    is_float = bool(head[15 if processor == 1 else 13] & 0x80)
+    n_frames = last - first + 1
+    if last == 0xFFFF or n_frames <= 0 or data_start < 2:
+        return          # long trials store the frame count elsewhere: let ezc3d check
+    need = (data_start - 1) * 512 + n_frames * (4 * n_points + n_analog) * (4 if is_float else 2)
+    if size < need:
+        raise InputError(f"{path} is truncated: its header announces {n_frames} frames of "
+                         f"{n_points} points and {n_analog} analog samples ({need} bytes), but "
+                         f"the file has {size} bytes")
+
+
 def read_c3d(path: str | os.PathLike) -> MarkerTrial:
-    """Read markers, rate, first frame, events, model outputs and analog data from a C3D."""
+    """Read markers, rate, first frame, events, model outputs and analog data from a C3D.
+
+    Units: POINT:UNITS (mm, m, cm, spelled out or in capitals); when it is empty or missing, the
+    unit is guessed from the size of the marker cloud and a warning says so. Blank labels become
+    ``unlabelled_<n>``; duplicated labels get a ``#2`` suffix (warned).
+    """
     import ezc3d
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"C3D file {path} does not exist")
+    check_c3d_layout(path)
     try:
         c = ezc3d.c3d(str(path))
     except Exception as exc:  # ezc3d raises plain RuntimeError/ValueError
         raise InputError(f"{path} is not a readable C3D file: {exc}") from None
+    warns: list[str] = []
     params = c["parameters"]
-    point = params["POINT"]
-    labels = [_strip_prefix(s) for s in point["LABELS"]["value"]]
-    for extra in ("LABELS2", "LABELS3"):
-        if extra in point:
-            labels += [_strip_prefix(s) for s in point[extra]["value"]]
+    point = params.get("POINT", {})
+
+    def values(group: dict, name: str) -> list:
+        return list(group.get(name, {}).get("value", []) or [])
+
+    labels = [_strip_prefix(str(s)) for s in values(point, "LABELS")]
+    for extra in ("LABELS2", "LABELS3", "LABELS4"):
+        labels += [_strip_prefix(str(s)) for s in values(point, extra)]
     data = np.asarray(c["data"]["points"], dtype=float)  # (4, N, F)
+    fps = float(c["header"]["points"]["frame_rate"] or 0.0)
+    if data.ndim != 3 or data.shape[1] == 0 or data.shape[2] == 0:
+        groups = [g for g in ("ANALOG", "FORCE_PLATFORM", "ROTATION") if g in params]
+        raise InputError(f"{path} holds no marker trajectories (0 points"
+                         + (f"; it has {', '.join(groups)} data only" if groups else "")
+                         + "): mocaplab analyses marker positions")
+    if not fps > 0:
+        raise InputError(f"{path}: the point rate is {fps:g} Hz (POINT:RATE); cannot time the "
+                         "markers")
+    labels += [""] * (data.shape[1] - len(labels))
     labels = labels[: data.shape[1]]
     xyz = np.transpose(data[:3], (2, 1, 0))  # (F, N, 3)
     residual = np.transpose(data[3], (1, 0)) if data.shape[0] > 3 else np.zeros(xyz.shape[:2])
     missing = (residual < 0) | np.all(xyz == 0, axis=-1) | ~np.isfinite(xyz).all(-1)
     xyz = np.where(missing[..., None], np.nan, xyz)
-    unit = str(point.get("UNITS", {}).get("value", ["mm"])[0]).strip().lower() or "mm"
-    if unit not in _UNIT_SCALE:
-        raise InputError(f"{path}: unknown point units {unit!r}")
-    fps = float(c["header"]["points"]["frame_rate"])
-    first_frame = int(c["header"]["points"]["first_frame"]) + 1  # ezc3d is 0-based
 
     output_labels: set[str] = set()
     for group in _MODEL_OUTPUT_GROUPS:
-        if group in point:
-            output_labels |= {_strip_prefix(s) for s in point[group]["value"]}
-    is_output = np.array([lb in output_labels for lb in labels], dtype=bool)
-    model_outputs = {lb: np.where(missing[:, i, None], np.nan, np.transpose(data[:3, i]))
-                     for i, lb in enumerate(labels) if is_output[i]}
+        output_labels |= {_strip_prefix(str(s)) for s in values(point, group) if str(s).strip()}
+    is_output = np.array([bool(lb) and lb in output_labels for lb in labels], dtype=bool)
     marker_idx = np.flatnonzero(~is_output)
+    if not marker_idx.size:
+        shown = ", ".join(sorted(output_labels)[:6])
+        raise InputError(f"{path} holds only model outputs ({shown}...), no marker "
+                         "trajectories: mocaplab analyses marker positions")
+
+    raw_units = [str(u) for u in values(point, "UNITS")]
+    unit = _units(raw_units[0]) if raw_units and raw_units[0].strip() else None
+    if unit is None:
+        unit = _guess_units(xyz[:, marker_idx])
+        said = f"{raw_units[0].strip()!r}" if raw_units and raw_units[0].strip() else "empty"
+        warns.append(f"{path.name}: POINT:UNITS is {said}; assumed {unit} from the size of the "
+                     "marker cloud")
+    model_outputs = {lb: xyz[:, i].copy() for i, lb in enumerate(labels)
+                     if is_output[i]}
     points = xyz[:, marker_idx] * _UNIT_SCALE[unit]
-    marker_labels = tuple(labels[i] for i in marker_idx)
+    marker_labels = _unique_labels([labels[i] for i in marker_idx], path.name, warns)
+    first_frame = int(c["header"]["points"]["first_frame"]) + 1  # ezc3d is 0-based
 
     events = []
-    if "EVENT" in params and "LABELS" in params["EVENT"]:
-        ev = params["EVENT"]
+    ev = params.get("EVENT", {})
+    ev_labels = values(ev, "LABELS")
+    if ev_labels and "TIMES" in ev:
         times = np.asarray(ev["TIMES"]["value"], dtype=float).reshape(2, -1)
-        contexts = ev.get("CONTEXTS", {}).get("value", [""] * times.shape[1])
-        for label, context, minutes, seconds in zip(ev["LABELS"]["value"], contexts,
+        contexts = values(ev, "CONTEXTS") or [""] * times.shape[1]
+        for label, context, minutes, seconds in zip(ev_labels, contexts,
                                                     times[0], times[1], strict=False):
             t = 60.0 * minutes + seconds
-            side = context.strip().lower() or "general"
-            events.append(Event(side, _event_type(label), float(t), int(round(t * fps)) + 1))
+            side = str(context).strip().lower() or "general"
+            events.append(Event(side, _event_type(str(label)), float(t),
+                                int(round(t * fps)) + 1))
     events.sort(key=lambda e: (e.time_s, e.side))
 
     analog = np.asarray(c["data"]["analogs"], dtype=float)
     analog = analog.reshape(analog.shape[-2], analog.shape[-1]) if analog.size else np.zeros((0, 0))
-    analog_labels = tuple(params.get("ANALOG", {}).get("LABELS", {}).get("value", []))
+    analog_labels = tuple(str(s) for s in values(params.get("ANALOG", {}), "LABELS"))
     analog_rate = float(c["header"]["analogs"].get("frame_rate", 0.0) or 0.0)
     return MarkerTrial(points, marker_labels, fps, first_frame, tuple(events), model_outputs,
-                       analog, analog_labels[: analog.shape[0]], analog_rate, str(path))
+                       analog, analog_labels[: analog.shape[0]], analog_rate, str(path),
+                       tuple(warns))
+
+
+def _unique_labels(labels: Sequence[str], name: str, warns: list[str]) -> tuple[str, ...]:
+    """Blank labels -> ``unlabelled_<n>``, repeated ones -> ``label#2``... (warned)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    blank, dup = 0, []
+    for i, lb in enumerate(labels):
+        lb = lb.strip()
+        if not lb:
+            blank += 1
+            lb = f"unlabelled_{i + 1}"
+        if lb in seen:
+            seen[lb] += 1
+            dup.append(lb)
+            lb = f"{lb}#{seen[lb]}"
+        else:
+            seen[lb] = 1
+        out.append(lb)
+    if blank:
+        warns.append(f"{name}: {blank} marker(s) without a label, named unlabelled_<column>")
+    if dup:
+        warns.append(f"{name}: repeated marker label(s) {sorted(set(dup))}; the repeats are "
+                     "named LABEL#2, LABEL#3... (the marker-set mapping uses the copy with the "
+                     "most samples)")
+    return tuple(out)
 
 
 def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str], fps: float,
@@ -199,39 +313,121 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     return Path(path)
 
 
+_NAN_TOKENS = {"nan", "-nan", "+nan", "na", "n/a", "null", "none", "-1.#ind", "1.#qnan"}
+
+
 def read_trc(path: str | os.PathLike) -> MarkerTrial:
-    """Read a TRC file (OpenSim / Pose2Sim); lengths converted to metres."""
+    """Read a TRC file (OpenSim, Pose2Sim, Motion Analysis, Motek...); lengths in metres.
+
+    Dialects accepted: header keys and values separated by one or more tabs, space-padded
+    numbers, blank or ``NaN`` cells for missing markers, trailing fields dropped on rows whose
+    last markers are missing, a blank or units row before the data, a header NumMarkers that
+    disagrees with the names given. What the reader had to ignore or assume is in ``warnings``
+    (rows ending in the middle of a marker, values beyond the declared markers, cells that are
+    not numbers, frame numbers that do not follow each other).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"TRC file {path} does not exist")
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    if len(lines) < 6 or not lines[0].startswith("PathFileType"):
-        raise InputError(f"{path} is not a TRC file (no PathFileType header)")
-    keys = lines[1].split("\t")
-    vals = lines[2].split("\t")
-    header = {k.strip(): v.strip() for k, v in zip(keys, vals, strict=False)}
+    raw = path.read_bytes()
+    if b"\0" in raw[:4096]:
+        raise InputError(f"{path} is not a TRC file (binary content)")
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    if len(lines) < 5 or not lines[0].startswith("PathFileType"):
+        raise InputError(f"{path} is not a TRC file (no PathFileType header line)")
+    keys = lines[1].split()
+    vals = lines[2].split()
+    header = dict(zip(keys, vals, strict=False))
+    warns: list[str] = []
     try:
         fps = float(header.get("DataRate") or header["CameraRate"])
-        units = header.get("Units", "m").lower()
-        n_markers = int(header["NumMarkers"])
+        n_declared = int(float(header.get("NumMarkers", "0")))
         first_frame = int(float(header.get("OrigDataStartFrame", 1) or 1))
     except (KeyError, ValueError) as exc:
-        raise InputError(f"{path}: malformed TRC header ({exc})") from None
-    names = [n.strip() for n in lines[3].split("\t")[2:] if n.strip()][:n_markers]
-    rows = [ln.split("\t") for ln in lines[5:] if ln.strip()]
-    if not rows:
-        raise InputError(f"{path} has no data rows")
-    arr = np.full((len(rows), 2 + 3 * n_markers), np.nan)
-    for i, r in enumerate(rows):
-        for j, v in enumerate(r[: arr.shape[1]]):
+        raise InputError(f"{path}: malformed TRC header: cannot read {exc} from the keys "
+                         f"{keys[:8]} and values {vals[:8]} (lines 2-3)") from None
+    if not fps > 0:
+        raise InputError(f"{path}: DataRate is {fps:g} Hz; cannot time the markers")
+    units_raw = header.get("Units", "")
+    units = _units(units_raw) if units_raw else None
+    name_fields = lines[3].split("\t")
+    if len(name_fields) < 2 or name_fields[0].strip().lower() not in ("frame#", "frame"):
+        raise InputError(f"{path}: line 4 must start with Frame# (and Time), got "
+                         f"{lines[3][:40]!r}")
+    # the X1/Y1/Z1 row tells where the coordinates start (after Frame# and Time)
+    coord_fields = lines[4].split("\t")
+    offset = next((i for i, t in enumerate(coord_fields) if t.strip().upper().startswith("X")),
+                  2)
+    names = [n.strip() for n in name_fields[offset:] if n.strip()]
+    n_markers = max(n_declared, len(names))
+    if n_declared != len(names):
+        warns.append(f"{path.name}: the header declares {n_declared} markers but line 4 names "
+                     f"{len(names)}; the columns of unnamed markers are ignored")
+        n_markers = len(names)
+    if n_markers == 0:
+        raise InputError(f"{path} has no marker columns (NumMarkers {n_declared}, no names on "
+                         "line 4)")
+    width = offset + 3 * n_markers
+    rows, frames = [], []
+    partial = beyond = bad_cells = 0
+    for ln in lines[5:]:
+        fields = ln.split("\t")
+        head = fields[0].strip()
+        if not head:
+            if any(f.strip() for f in fields):
+                bad_cells += 1
+            continue
+        try:
+            frame = float(head)
+        except ValueError:
+            if rows:
+                bad_cells += 1
+            continue           # units row, comment or trailing text
+        row = np.full(3 * n_markers, np.nan)
+        cells = fields[offset:width]
+        for j, v in enumerate(cells):
+            v = v.strip()
+            if not v or v.lower() in _NAN_TOKENS:
+                continue
             try:
-                arr[i, j] = float(v) if v.strip() else np.nan
+                row[j] = float(v)
             except ValueError:
-                arr[i, j] = np.nan
-    pts = arr[:, 2:].reshape(len(rows), n_markers, 3) * _UNIT_SCALE.get(units, 1.0)
-    if np.isfinite(arr[0, 0]):
-        first_frame = int(arr[0, 0])
-    return MarkerTrial(pts, tuple(names), fps, first_frame, source=str(path))
+                bad_cells += 1
+        xyz = row.reshape(n_markers, 3)
+        some = np.isfinite(xyz).sum(axis=1)
+        if ((some > 0) & (some < 3)).any():
+            partial += 1
+            xyz[some < 3] = np.nan
+        if any(f.strip() for f in fields[width:]):
+            beyond += 1
+        rows.append(xyz)
+        frames.append(frame)
+    if not rows:
+        raise InputError(f"{path} has no data rows (lines starting with a frame number)")
+    pts = np.stack(rows)
+    if units is None:
+        units = _guess_units(pts)
+        warns.append(f"{path.name}: Units is {units_raw.strip() or 'empty'!r}; assumed {units} "
+                     "from the size of the marker cloud")
+    if partial:
+        warns.append(f"{path.name}: {partial} ragged row(s) end in the middle of a marker or "
+                     "miss coordinates; those markers are read as missing in those rows")
+    if beyond:
+        warns.append(f"{path.name}: {beyond} ragged row(s) have values beyond the "
+                     f"{n_markers} named markers; the extra values are ignored")
+    if bad_cells:
+        warns.append(f"{path.name}: {bad_cells} cell(s) or line(s) are not numbers; read as "
+                     "missing")
+    frames_arr = np.asarray(frames)
+    if len(frames_arr) > 1 and not np.all(np.diff(frames_arr) == 1):
+        warns.append(f"{path.name}: the frame numbers do not increase by 1 on every row (gaps "
+                     "or repeats); rows are taken as consecutive samples at "
+                     f"{fps:g} Hz")
+    if np.isfinite(frames_arr[0]) and frames_arr[0] >= 1:
+        first_frame = int(frames_arr[0])
+    labels = _unique_labels(names, path.name, warns)
+    return MarkerTrial(pts * _UNIT_SCALE[units], labels, fps, first_frame, source=str(path),
+                       warnings=tuple(warns))
 
 
 def write_trc(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str], fps: float,

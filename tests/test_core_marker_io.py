@@ -41,7 +41,7 @@ def test_trc_round_trip(tmp_path):
 
 def test_bad_marker_files(tmp_path):
     (tmp_path / "x.c3d").write_bytes(b"garbage")
-    with pytest.raises(InputError, match="not a readable C3D"):
+    with pytest.raises(InputError, match="not a C3D file"):
         read_c3d(tmp_path / "x.c3d")
     (tmp_path / "x.trc").write_text("hello\n")
     with pytest.raises(InputError, match="not a TRC"):
@@ -61,3 +61,164 @@ def test_vicon_walk_c3d(shared_data):
     first = t.events[0]
     assert (first.side, first.type, first.frame) == ("right", "foot_strike", 167)
     assert first.time_s == pytest.approx(1.6605, abs=1e-4)
+
+
+# --- dialects and bad input (issues 16 and 21) -------------------------------------------------
+
+def _walk_c3d(path, **kw):
+    from mocaplab.synthetic.gait import parametric_walk
+
+    w = parametric_walk(duration_s=3.0)
+    return write_c3d(path, w.markers, w.marker_labels, w.fps, **kw), w
+
+
+def test_c3d_with_an_empty_marker_and_no_point_units(tmp_path, capsys):
+    """Issue 21: today's reader raised IndexError on POINT:UNITS = [] (an empty list)."""
+    import ezc3d
+
+    from mocaplab.cli import main
+
+    path, w = _walk_c3d(tmp_path / "w.c3d")
+    c = ezc3d.c3d(str(path))
+    c["parameters"]["POINT"]["UNITS"]["value"] = []
+    pts = np.array(c["data"]["points"])
+    pts[:3, 0, :] = 0.0            # first marker empty: all samples zero / invalid
+    pts[3, 0, :] = -1.0
+    c["data"]["points"] = pts
+    c.write(str(tmp_path / "nounits.c3d"))
+    t = read_c3d(tmp_path / "nounits.c3d")
+    assert any("POINT:UNITS is empty; assumed mm" in m for m in t.warnings)
+    np.testing.assert_allclose(t.points[:, 1:], w.markers[:, 1:], atol=1e-6)
+    assert np.isnan(t.points[:, 0]).all()
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(tmp_path / "nounits.c3d"), "--out", str(out)]) == 0
+    assert "assumed mm" in capsys.readouterr().err and out.is_file()
+
+
+def test_c3d_units_spelled_out_or_in_metres(tmp_path):
+    import ezc3d
+
+    path, w = _walk_c3d(tmp_path / "w.c3d")
+    c = ezc3d.c3d(str(path))
+    c["parameters"]["POINT"]["UNITS"]["value"] = ["Millimeters"]
+    c.write(str(tmp_path / "spelled.c3d"))
+    t = read_c3d(tmp_path / "spelled.c3d")
+    assert not t.warnings
+    np.testing.assert_allclose(t.points, w.markers, atol=1e-6)
+
+
+def test_truncated_c3d_is_refused_without_reading_it(tmp_path, capsys):
+    """ezc3d hangs on some truncated files: the header check refuses them first."""
+    from mocaplab.cli import main
+
+    path, _ = _walk_c3d(tmp_path / "w.c3d")
+    data = path.read_bytes()
+    for cut in (len(data) // 2, 700, 100):
+        bad = tmp_path / f"cut{cut}.c3d"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(InputError, match="truncated|not a C3D"):
+            read_c3d(bad)
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(tmp_path / f"cut{len(data) // 2}.c3d"), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "truncated" in err and "Traceback" not in err and not out.exists()
+
+
+def _trc_lines(tmp_path, **kw):
+    pts, labels = _markers(F=20, M=3)
+    pts[5, 1] = np.nan
+    path = write_trc(tmp_path / "t.trc", pts, labels, 100.0, units="mm", **kw)
+    return path, pts, path.read_text().splitlines()
+
+
+def test_trc_header_with_double_tabs_and_padded_values(tmp_path):
+    path, pts, lines = _trc_lines(tmp_path)
+    lines[1] = lines[1].replace("\t", "\t\t")
+    lines[2] = "\t\t".join(f"  {v}" for v in lines[2].split("\t"))
+    path.write_text("\r\n".join(lines) + "\r\n")
+    t = read_trc(path)
+    assert t.fps == 100.0 and t.labels == ("M0", "M1", "M2") and not t.warnings
+    np.testing.assert_allclose(t.points, pts, atol=1e-6, equal_nan=True)
+
+
+def test_trc_nan_tokens_blank_rows_and_dropped_trailing_fields(tmp_path):
+    path, pts, lines = _trc_lines(tmp_path)
+    lines.insert(5, "\t\t\t")                                    # blank row before the data
+    row = lines[6 + 7].split("\t")
+    lines[6 + 7] = "\t".join(row[:2] + ["  NaN"] * 3 + row[5:8])  # M0 NaN, M2 dropped
+    path.write_text("\n".join(lines) + "\n")
+    t = read_trc(path)
+    assert not t.warnings
+    assert np.isnan(t.points[7, 0]).all() and np.isnan(t.points[7, 2]).all()
+    np.testing.assert_allclose(t.points[7, 1], pts[7, 1], atol=1e-6)
+
+
+def test_trc_with_ragged_lines_warns(tmp_path, capsys):
+    """Issue 21: a TRC with ragged lines was analysed without a warning (exit 0)."""
+    from mocaplab.cli import main
+    from mocaplab.synthetic.gait import parametric_walk
+
+    w = parametric_walk(duration_s=3.0)
+    path = write_trc(tmp_path / "w.trc", w.markers, w.marker_labels, w.fps, units="mm")
+    lines = path.read_text().splitlines()
+    lines[20] = "\t".join(lines[20].split("\t")[:-2])            # ends inside a marker
+    lines[30] = lines[30] + "\t1.0\t2.0\t3.0"                      # values beyond the markers
+    path.write_text("\n".join(lines) + "\n")
+    t = read_trc(path)
+    assert sum("ragged" in m for m in t.warnings) == 2
+    assert np.isnan(t.points[15, -1]).all() and np.isfinite(t.points[15, :-1]).all()
+    assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 0
+    assert "ragged" in capsys.readouterr().err
+
+
+def test_trc_that_is_not_one(tmp_path, capsys):
+    from mocaplab.cli import main
+
+    bad = tmp_path / "x.trc"
+    bad.write_text("time,x,y,z\n0,1,2,3\n")
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(bad), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "not a TRC" in err and str(bad) in err and not out.exists()
+    bad.write_bytes(b"PathFileType\t4\n\0\0\0binary")
+    with pytest.raises(InputError, match="not a TRC"):
+        read_trc(bad)
+    path, _, lines = _trc_lines(tmp_path)
+    path.write_text("\n".join(lines[:5]) + "\n")
+    with pytest.raises(InputError, match="no data rows"):
+        read_trc(path)
+
+
+def test_trc_names_fewer_than_declared_markers(tmp_path):
+    path, pts, lines = _trc_lines(tmp_path)
+    lines[2] = lines[2].replace("\t3\tmm", "\t6\tmm")
+    path.write_text("\n".join(lines) + "\n")
+    t = read_trc(path)
+    assert t.points.shape == (20, 3, 3)
+    assert any("declares 6 markers but line 4 names 3" in m for m in t.warnings)
+
+
+def test_c3d_blank_and_repeated_labels(tmp_path):
+    pts, _ = _markers(M=3)
+    path = write_c3d(tmp_path / "d.c3d", pts, ["RTHI", "", "RTHI"], 100.0)
+    t = read_c3d(path)
+    assert t.labels == ("RTHI", "unlabelled_2", "RTHI#2")
+    assert len(t.warnings) == 2
+
+
+def test_every_corpus_file_is_analysed_or_refused(shared_data):
+    """No traceback on any file of the gait marker corpus (issue 16's table)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "marker_corpus_eval", Path(__file__).parents[1] / "benchmarks" / "marker_corpus_eval.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = {p.name: mod.row(p) for p in mod.corpus_files(shared_data)}
+    assert len(rows) >= 35
+    assert not [n for n, (status, _) in rows.items() if status == "CRASH"]
+    assert rows["Kistler.c3d"][0] == "refused" and "no marker" in rows["Kistler.c3d"][1]
+    assert rows["561xxa01_anonym.C3D"][0] == "analysed"          # empty POINT:UNITS
+    assert rows["dataWithNaNsWithSpaces.trc"][0] == "analysed"
+    assert rows["walk.c3d"][0] == "analysed"

@@ -1,0 +1,116 @@
+"""Marker sets: labels of many labs mapped to the analysis roles, by name, geometry or user map."""
+
+import numpy as np
+import pytest
+
+from mocaplab.analysis.landmarks import find_landmarks
+from mocaplab.analysis.marker_sets import load_label_map, match_labels, parse_label
+from mocaplab.cli import main
+from mocaplab.errors import InputError
+from mocaplab.marker_io import write_c3d
+from mocaplab.synthetic.gait import parametric_walk
+
+# (label, side, role part) for the sets named in issue 16
+CASES = [
+    ("LASI", "L", "ASI"), ("RHEE", "R", "HEE"), ("LTOE", "L", "TOE"), ("SACR", None, "SACR"),
+    ("VSAC", None, "SACR"),                                                   # Helen Hayes
+    ("L_IAS", "L", "ASI"), ("R_IPS", "R", "PSI"), ("L_FCC", "L", "HEE"), ("R_FM2", "R", "TOE"),
+    ("L_FAL", "L", "ANK"), ("CV7", None, "C7"), ("TV8", None, "T8"), ("SXS", None, "STRN"),
+    ("SJN", None, "CLAV"),                                                    # CAST/ISB
+    ("R.ASIS", "R", "ASI"), ("V.Sacral", None, "SACR"), ("S2", None, "SACR"),
+    ("R.Heel", "R", "HEE"), ("R.Toe.Tip", "R", "TOE"), ("L.Ankle", "L", "ANK"),  # OpenSim/MAC
+    ("r asis", "R", "ASI"), ("l mall", "L", "ANK"), ("r met", "R", "TOE"),
+    ("sacrum", None, "SACR"), ("l knee 1", "L", "KNE"),                      # BTS / Davis
+    ("L.PSIS", "L", "PSI"), ("R.Knee", "R", "KNE"),                          # Codamotion
+    ("EIASG", "L", "ASI"), ("EIPS D", "R", "PSI"), ("TALON G", "L", "HEE"),
+    ("MALLEOLE D", "R", "ANK"),                                              # Biogesta
+    ("Heel_L", "L", "HEE"), ("left_foot_index", "L", "TOE"), ("RBigToe", "R", "TOE"),
+    ("Subject:LKNE", "L", "KNE"), ("r_calc_study", "R", "HEE"), ("LeftHipCenter", "L", "HJC"),
+    ("LTHI", None, None), ("RFT1", None, None), ("Foot_Marker1", None, None), ("heel", None, "HEE"),
+]
+
+
+@pytest.mark.parametrize("label,side,part", CASES)
+def test_labels_of_many_marker_sets(label, side, part):
+    got_side, got_part, _ = parse_label(label)
+    assert (got_side, got_part) == (side, part)
+
+
+RENAMES = {  # Plug-in Gait -> another lab's names
+    "isb": {"LASI": "L_IAS", "RASI": "R_IAS", "LPSI": "L_IPS", "RPSI": "R_IPS", "LHEE": "L_FCC",
+            "RHEE": "R_FCC", "LTOE": "L_FM2", "RTOE": "R_FM2", "LANK": "L_FAL", "RANK": "R_FAL"},
+    "opensim": {"LASI": "L.ASIS", "RASI": "R.ASIS", "SACR": "V.Sacral", "LHEE": "L.Heel",
+                "RHEE": "R.Heel", "LTOE": "L.Toe.Tip", "RTOE": "R.Toe.Tip"},
+}
+
+
+def _renamed(kind):
+    w = parametric_walk(duration_s=4.0)
+    labels = [RENAMES[kind].get(lb, lb.lower() + "_x") for lb in w.marker_labels]
+    return w, labels
+
+
+@pytest.mark.parametrize("kind", sorted(RENAMES))
+def test_renamed_sets_give_the_same_analysis(tmp_path, kind):
+    from mocaplab.analysis.pipeline import analyze_file
+
+    w, labels = _renamed(kind)
+    ref = tmp_path / "ref.c3d"
+    write_c3d(ref, w.markers, w.marker_labels, w.fps)
+    other = tmp_path / "other.c3d"
+    write_c3d(other, w.markers, labels, w.fps)
+    a, b = analyze_file(ref), analyze_file(other)
+    assert len(b["events"]) == len(a["events"]) > 0
+    ta = np.array(a["angles"]["pelvis"]["left"]["tilt"], dtype=float)
+    tb = np.array(b["angles"]["pelvis"]["left"]["tilt"], dtype=float)
+    np.testing.assert_allclose(tb, ta, atol=1e-3)  # ISB: SACR is mid-PSIS
+    mapping = b["provenance"]["marker_set"]["mapping"]
+    assert mapping["LASI"]["label"] == RENAMES[kind]["LASI"]
+    assert b["provenance"]["marker_set"]["marker_set"] != "unknown"
+
+
+def test_unsided_names_get_their_side_from_geometry():
+    w = parametric_walk(duration_s=3.0)
+    labels = ["Heel" if lb == "LHEE" else "Toe" if lb == "RTOE" else lb for lb in w.marker_labels]
+    m = match_labels(w.markers, labels)
+    assert m.roles["LHEE"].label == "Heel" and m.roles["LHEE"].how == "geometry"
+    assert m.roles["RTOE"].label == "Toe" and m.roles["RTOE"].how == "geometry"
+
+
+def test_repeated_label_uses_the_copy_with_samples():
+    w = parametric_walk(duration_s=3.0)
+    pts = np.concatenate([w.markers, w.markers[:, :1]], axis=1)
+    pts[:, 0] = np.nan
+    pts[:10, 0] = 1.0
+    labels = list(w.marker_labels) + [w.marker_labels[0] + "#2"]
+    m = match_labels(pts, labels)
+    assert m.roles[w.marker_labels[0]].index == len(labels) - 1
+
+
+def test_user_map_and_the_missing_message(tmp_path, capsys):
+    w = parametric_walk(duration_s=4.0)
+    names = {lb: f"m{i}" for i, lb in enumerate(w.marker_labels)}
+    path = tmp_path / "anon.c3d"
+    write_c3d(path, w.markers, list(names.values()), w.fps)
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "--map labels.toml" in err and "pelvis angles need LASI+RASI+SACR" in err
+    assert "'m0'" in err and not out.exists()
+    toml = tmp_path / "labels.toml"
+    toml.write_text("\n".join(f'{lb} = "{n}"' for lb, n in names.items()
+                              if lb in ("LASI", "RASI", "SACR", "LHEE", "RHEE", "LTOE", "RTOE")))
+    assert main(["analyze", str(path), "--out", str(out), "--map", str(toml)]) == 0
+    import json
+
+    m = json.loads(out.read_text())
+    assert m["events"] and m["provenance"]["marker_set"]["mapping"]["LASI"] == {
+        "label": names["LASI"], "by": "user map"}
+    assert "thorax and spine angles need" in " ".join(m["warnings"])
+    toml.write_text('LASI = "nope"\n')
+    with pytest.raises(InputError, match="no such label"):
+        find_landmarks(w.markers, list(names.values()), w.fps,
+                       label_map=load_label_map(toml))
+    toml.write_text('LASY = "m0"\n')
+    with pytest.raises(InputError, match="unknown roles"):
+        load_label_map(toml)
