@@ -15,6 +15,7 @@ shifting. INPUT is a trial folder (uses its points3d.npz), a points3d .npz, a .c
 Writes metrics.json (default: INPUT/metrics.json for a trial folder; --out is required for a
 file). With --compare BEFORE.json AFTER.json, writes the change of every metric and its
 direction (towards/away from symmetry and the normal range) instead.
+Exit status 3: metrics written but incomplete (no gait cycle found, or none on one side).
 """
 
 
@@ -87,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mocaplab analyze: warning: {w}", file=sys.stderr)
     for line in summary_lines(metrics):
         print(line)
+    from mocaplab.outcome import EXIT_WARNING, WARNING, check_metrics
+
+    verdict = check_metrics(metrics)
+    if verdict.status == WARNING:
+        print(f"metrics written to {out}, but incomplete: {verdict.cause}")
+        return EXIT_WARNING
     print(f"metrics written to {out}")
     return 0
 

@@ -118,7 +118,7 @@ class JobRunner:
                 msg = str(args[1]) if len(args) > 1 else str(kwargs.get("message", ""))
             elif len(args) >= 2 and isinstance(args[0], str):
                 stage, status = args[0], str(args[1])
-                if status in ("done", "skipped", "failed"):
+                if status in ("done", "warning", "skipped", "failed"):
                     finished.add(stage)
                 frac = len(finished) / max(n_stages, len(finished) + 1)
                 msg = f"{stage}: {status}"
@@ -142,8 +142,12 @@ class JobRunner:
                                 for r in failed)
                 self._update(job_id, state="failed", finished=utcnow(), message=msg[:1000])
             else:
+                warned = [f"{r.stage}: {r.warning}" for r in (
+                    result if isinstance(result, list | tuple) else [])
+                    if getattr(r, "warning", "")]
                 self._update(job_id, state="succeeded", progress=1.0, finished=utcnow(),
-                             message="done")
+                             message=("done with warnings: " + "; ".join(warned))[:1000]
+                             if warned else "done")
         except Exception as exc:  # noqa: BLE001 - a job must always end in a recorded state
             log.exception("job %s failed", job_id)
             self._update(job_id, state="failed", finished=utcnow(),

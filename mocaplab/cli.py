@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "export": ("mocaplab.api.cli", "export metrics and points (CSV, JSON, C3D, TRC, PDF, FHIR)"),
     "index": ("mocaplab.api.cli", "index a lab folder into the results database"),
     "serve": ("mocaplab.api.cli", "serve the results API"),
+    "compare-video": ("mocaplab.compare_cli", "before/after video of two trials on their footage"),
     "process": ("mocaplab.pipeline_cli", "run every stage on a trial"),
     "batch": ("mocaplab.pipeline_cli", "process many trials (local pool or Dask)"),
     "demo": ("mocaplab.pipeline_cli", "fetch sample data and run the whole pipeline"),

@@ -69,7 +69,7 @@ def test_c3d_without_heel_markers_gives_message_and_valid_results(tmp_path, caps
     path = tmp_path / "noheel.c3d"
     write_c3d(path, w.markers[:, keep], [w.marker_labels[i] for i in keep], w.fps)
     out = tmp_path / "m.json"
-    assert main(["analyze", str(path), "--out", str(out)]) == 0
+    assert main(["analyze", str(path), "--out", str(out)]) == 3  # written, but no gait cycle
     err = capsys.readouterr().err
     assert "LHEE" in err and "foot strikes" in err
     m = json.loads(out.read_text())
@@ -147,7 +147,8 @@ def test_cli_summary_with_steps_but_no_stride(tmp_path, capsys):
     w = parametric_walk(duration_s=1.2)
     path = tmp_path / "short.c3d"
     write_c3d(path, w.markers, w.marker_labels, w.fps)
-    assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 0
+    assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 3
     out = capsys.readouterr()
     assert "steps/min" in out.out and "n/a" in out.out
     assert "no complete" in out.err
+    assert "but incomplete: no gait cycle found" in out.out.splitlines()[-1]
