@@ -23,7 +23,13 @@ import numpy as np
 from mocaplab import __version__
 from mocaplab.analysis.angles import SegmentAngles, pelvis_angles, spine_angles, thorax_angles
 from mocaplab.analysis.cycles import Cycle, find_cycles, mean_sd
-from mocaplab.analysis.events import EventOptions, GaitEvent, belt_speed, detect_events
+from mocaplab.analysis.events import (
+    MARKER_EVENT_OPTIONS,
+    EventOptions,
+    GaitEvent,
+    belt_speed,
+    detect_events,
+)
 from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.landmarks import Landmarks, find_landmarks, smoothed
 from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
@@ -84,8 +90,11 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     prog = progression(lm, snap_deg=snap_deg)
     if not prog.passes:
         warnings.append("no walking detected (the pelvis never travels straight faster than "
-                        "0.15 m/s and no treadmill walking was recognised): angles relative to "
-                        "the progression frame and events are not available")
+                        "0.15 m/s, and the feet do not swing back and forth as on a treadmill): "
+                        "no gait events; pelvis and thorax angles are relative to the lab axis "
+                        "the pelvis faces, as Plug-in Gait does"
+                        + ("" if prog.lab_axes and np.isfinite(prog.rotation).any()
+                           else " (unavailable here: the facing direction is unknown)"))
     elif prog.excluded.any():
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
@@ -94,7 +103,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     spine = spine_angles(lm)
     for seg in (pelvis, thorax, spine):
         warnings.extend(seg.notes)
-    events, ev_warn = detect_events(lm, prog, EventOptions(), method=event_method)
+    ev_opts = EventOptions() if lm.kind == "markerless" else MARKER_EVENT_OPTIONS
+    events, ev_warn = detect_events(lm, prog, ev_opts, method=event_method)
     warnings.extend(ev_warn)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)

@@ -224,7 +224,10 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
     ev = params.get("EVENT", {})
     ev_labels = values(ev, "LABELS")
     if ev_labels and "TIMES" in ev:
-        times = np.asarray(ev["TIMES"]["value"], dtype=float).reshape(2, -1)
+        times = np.asarray(ev["TIMES"]["value"], dtype=float)
+        # (2, n) minutes/seconds rows; ezc3d gives some files a flat (2n,) array instead,
+        # stored column by column: minutes, seconds, minutes, seconds...
+        times = times.reshape(-1, 2).T if times.ndim == 1 else times.reshape(2, -1)
         contexts = values(ev, "CONTEXTS") or [""] * times.shape[1]
         for label, context, minutes, seconds in zip(ev_labels, contexts,
                                                     times[0], times[1], strict=False):
@@ -454,3 +457,56 @@ def write_trc(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
                          for v in points[f].ravel())
         out.append(f"{frame}\t{(frame - 1) / fps:.6f}\t{vals}")
     return write_text(path, "\n".join(out) + "\n", overwrite)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ForcePlate:
+    """One force plate of a C3D.
+
+    Attributes:
+        normal_force_n: (N,) force along the plate normal, newtons, positive (ground reaction
+            magnitude along the normal), at ``rate_hz``.
+        corners_m: (4, 3) plate corners in the lab frame, metres (the C3D's point units).
+        rate_hz: analog rate.
+        start_time_s: time of the first sample on the marker time base (frame 1 is t = 0).
+    """
+
+    normal_force_n: np.ndarray
+    corners_m: np.ndarray
+    rate_hz: float
+    start_time_s: float
+
+    def times(self) -> np.ndarray:
+        return self.start_time_s + np.arange(self.normal_force_n.shape[0]) / self.rate_hz
+
+
+def read_force_plates(path: str | os.PathLike) -> list[ForcePlate]:
+    """Force plates of a C3D (ezc3d computes the forces from the FORCE_PLATFORM parameters,
+    plate types 1-4); [] when it has none or they cannot be read."""
+    import ezc3d
+
+    path = Path(path)
+    check_c3d_layout(path)
+    try:
+        c = ezc3d.c3d(str(path), extract_forceplat_data=True)
+    except Exception:  # noqa: BLE001 - no usable plates is an answer, not an error
+        return []
+    point = c["parameters"]["POINT"]
+    units = point.get("UNITS", {}).get("value", []) or []
+    unit = (_units(str(units[0])) if units and str(units[0]).strip() else None) or "mm"
+    fps = float(c["header"]["points"]["frame_rate"] or 0.0)
+    rate = float(c["header"]["analogs"].get("frame_rate", 0.0) or 0.0)
+    if not (fps > 0 and rate > 0):
+        return []
+    start = int(c["header"]["points"]["first_frame"]) / fps
+    plates = []
+    for p in c["data"].get("platform", []):
+        corners = np.asarray(p["corners"], dtype=float).T  # (4, 3) in point units
+        force = np.asarray(p["force"], dtype=float)        # (3, N) newtons, lab frame
+        normal = np.cross(corners[1] - corners[0], corners[2] - corners[0])
+        if not np.linalg.norm(normal) > 0 or force.ndim != 2:
+            continue
+        normal /= np.linalg.norm(normal)
+        plates.append(ForcePlate(np.abs(normal @ force), corners * _UNIT_SCALE[unit], rate,
+                                 start))
+    return plates

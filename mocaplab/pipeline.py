@@ -165,7 +165,10 @@ def _detect_inputs(trial: Trial, options: Options) -> Inputs:
 
 
 def _triangulate_inputs(trial: Trial, options: Options) -> Inputs:
+    from mocaplab.keypoints.poses2d import poses_path_for
+
     return {"keypoints2d.npz": trial.keypoints2d_path,
+            "poses2d.npz": poses_path_for(trial.keypoints2d_path),  # several people, optional
             "calibration": _calibration(trial, options)}
 
 
@@ -225,6 +228,20 @@ def _run_analyze(trial: Trial, options: Options) -> Any:
     from mocaplab.analysis import analyze_file
 
     return analyze_file(trial.path, trial.metrics_path)
+
+
+def _detect_paths(trial: Trial) -> list[Path]:
+    from mocaplab.keypoints.poses2d import poses_path_for
+
+    poses = poses_path_for(trial.keypoints2d_path)  # only when several people were kept
+    return [trial.keypoints2d_path] + ([poses] if poses.exists() else [])
+
+
+def _triangulate_paths(trial: Trial) -> list[Path]:
+    from mocaplab.triangulation.persons3d import PERSONS3D_FILE
+
+    persons = trial.path / PERSONS3D_FILE  # only when several people were tracked
+    return [trial.points3d_path] + ([persons] if persons.exists() else [])
 
 
 def _export_paths(trial: Trial) -> list[Path]:
@@ -292,11 +309,12 @@ def _checked(kind: str, path_of: Callable[[Trial], Path]) -> Callable[[Trial, Op
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("detect", _detect_inputs, lambda t, o: [t.keypoints2d_path], _run_detect,
+    Stage("detect", _detect_inputs, lambda t, o: _detect_paths(t), _run_detect,
           "check the videos play (ffprobe) and that the pose model is found (--model)",
           settings=lambda t, o: {"model": str(o.model) if o.model else "default"},
           check=_checked("keypoints2d", lambda t: t.keypoints2d_path)),
-    Stage("triangulate", _triangulate_inputs, lambda t, o: [t.points3d_path], _run_triangulate,
+    Stage("triangulate", _triangulate_inputs, lambda t, o: _triangulate_paths(t),
+          _run_triangulate,
           "check that the calibration's camera names match the video names",
           settings=lambda t, o: {"cutoff_hz": o.cutoff_hz},
           check=_checked("points3d", lambda t: t.points3d_path)),

@@ -222,3 +222,12 @@ def test_every_corpus_file_is_analysed_or_refused(shared_data):
     assert rows["561xxa01_anonym.C3D"][0] == "analysed"          # empty POINT:UNITS
     assert rows["dataWithNaNsWithSpaces.trc"][0] == "analysed"
     assert rows["walk.c3d"][0] == "analysed"
+
+
+def test_c3d_event_times_stored_flat(shared_data):
+    """ezc3d returns EVENT:TIMES of some Vicon files as a flat array (minutes, seconds pairs)."""
+    t = read_c3d(shared_data / "gait_marker_corpus" / "btkdata" / "PiG_Motion-FlatFoot-Full.c3d")
+    times = sorted(e.time_s for e in t.events)
+    assert len(times) == 12 and times[0] == pytest.approx(1.53, abs=1e-3)
+    assert all((t.first_frame - 1) / t.fps <= x <= (t.first_frame + t.n_frames) / t.fps
+               for x in times)

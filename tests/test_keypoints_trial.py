@@ -339,3 +339,54 @@ def test_a_failing_preload_does_not_break_the_lanes(trial, tmp_path):
     out = detect_trial(trial, detector=FailingPreloadDetector(str(tmp_path / "l")), workers=2,
                        progress=False)
     assert Keypoints2D.load(out).shape == (3, 6, 3)
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoPersonDetector(FakeDetector):
+    """FakeDetector's person in slot 0 and a second one, 100 px to the right, in slot 1."""
+
+    poses: int = 2
+
+    def signature(self) -> str:
+        return f"fake-poses{self.poses}"
+
+    def detect(self, video_path, *, max_frames=None, on_frame=None) -> VideoKeypoints:
+        one = super().detect(video_path, max_frames=max_frames, on_frame=on_frame)
+        if self.poses == 1:
+            return one
+        poses = np.stack([one.points, one.points + [100.0, 0.0]], axis=1)
+        conf = np.stack([one.confidence, one.confidence], axis=1)
+        return dataclasses.replace(one, poses=poses, pose_confidence=conf)
+
+
+def test_several_poses_go_to_poses2d_beside_a_single_person_keypoints2d(trial, tmp_path):
+    """keypoints2d.npz keeps its single-person shape (slot 0); poses2d.npz holds every pose and
+    is removed when a later run detects one pose per view."""
+    from mocaplab.keypoints.poses2d import Poses2D, load_poses_for, poses_path_for
+
+    log = str(tmp_path / "calls.log")
+    out = detect_trial(trial, detector=TwoPersonDetector(log), workers=1, progress=False)
+    kp = Keypoints2D.load(out)
+    assert kp.shape == (3, 6, 3)
+    poses = load_poses_for(out, kp)
+    assert poses.points.shape == (3, 6, 2, 3, 2)
+    np.testing.assert_array_equal(poses.points[:, :, 0], kp.points)
+    np.testing.assert_allclose(poses.points[0, 3, 1, 2], [102, 3])
+    detect_trial(trial, detector=TwoPersonDetector(log, poses=1), workers=1, progress=False)
+    assert not poses_path_for(out).exists()
+    # a poses2d.npz of another run is not used
+    Poses2D(poses.points + 1.0, poses.confidence, poses.cameras, poses.keypoints,
+            poses.fps).save(poses_path_for(out))
+    assert load_poses_for(out, Keypoints2D.load(out)).n_slots == 1
+
+
+def test_detection_refuses_to_start_when_calibration_names_do_not_pair(trial, tmp_path):
+    """Issue 19: the camera names are checked before any detection runs."""
+    from mocaplab.synthetic import camera_ring
+
+    cams = camera_ring(3)  # cam0..cam2 against cam1..cam3: a partial loose match
+    cams.save(trial.path / "calibration.toml", overwrite=True)
+    log = str(tmp_path / "calls.log")
+    with pytest.raises(InputError, match=r"cam3.*cam0"):
+        detect_trial(trial, detector=FakeDetector(log), workers=1, progress=False)
+    assert calls(log) == []
