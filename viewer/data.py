@@ -115,21 +115,15 @@ def read_metrics(path: Path) -> dict[str, Any]:
 
 
 def load_cameras(folder: Path) -> CameraSet | None:
-    """The calibration named by a trial folder, or None when it has none."""
-    trial = Trial(folder)
+    """The calibration of a trial folder (:attr:`Trial.calibration_path`), or None without one."""
+    from mocaplab.calibration import load_calibration
+
     try:
-        cal = trial.calibration_path
-    except InputError:
-        cal = None
-    if cal is None:
-        local = folder / "calibration.toml"
-        cal = local if local.is_file() else None
+        cal = Trial(folder).calibration_path
+    except InputError:  # unreadable meta.json: the folder's own calibration.toml, if any
+        cal = Path(folder) / "calibration.toml"
     if cal is None or not Path(cal).is_file():
         return None
-    try:  # the calibration stage's loader knows more formats when it is installed
-        from mocaplab.calibration import load_calibration  # type: ignore[attr-defined]
-    except ImportError:
-        return CameraSet.load(cal)
     return load_calibration(cal)
 
 
