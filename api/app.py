@@ -27,13 +27,13 @@ from mocaplab.api import schemas
 from mocaplab.api.auth import TokenStore
 from mocaplab.api.deps import Reader, ServerState
 from mocaplab.api.jobs import JobConflict, Pipeline
-from mocaplab.api.routes import downloads, operator, subjects, trials
+from mocaplab.api.routes import downloads, metrics, operator, subjects, trials
 from mocaplab.errors import InputError, MocaplabError, OutputExistsError
 from mocaplab.reporting.db import default_db_url, index_lab
 
 audit = logging.getLogger("mocaplab.api.audit")
 #: the route modules, in the order their routes are matched and listed in the OpenAPI schema.
-ROUTERS = (subjects.router, trials.router, downloads.router, operator.router)
+ROUTERS = (subjects.router, trials.router, downloads.router, operator.router, metrics.router)
 
 
 def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
@@ -61,7 +61,7 @@ def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
             made by the pipeline, never render in the server), True (render in a child process
             when missing; slow) or False.
     """
-    from mocaplab.normative import find_normative_dir
+    from mocaplab.analysis.normative import find_normative_dir
 
     lab = Path(lab_dir).resolve()
     if not lab.is_dir():

@@ -37,7 +37,7 @@ VOLATILE = {"created", "software", "software_version"}
 def _cli(*args: str, cwd: Path | None = None) -> None:
     cmd = [sys.executable, "-m", "mocaplab.cli", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
-    if proc.returncode != 0:
+    if proc.returncode not in (0, 3):  # 3: done with warnings (mocaplab.outcome.EXIT_WARNING)
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
 
 

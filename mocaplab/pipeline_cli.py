@@ -24,12 +24,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace):
-    from mocaplab.demo import _normative_dir
     from mocaplab.pipeline import Options
 
+    # normative data: MOCAPLAB_NORMATIVE_DIR (mocaplab.analysis.normative.find_normative_dir)
     return Options(calibration=args.calibration, model=args.model, cutoff_hz=args.cutoff,
-                   force=args.force, render_video=not args.no_video,
-                   normative_dir=_normative_dir())
+                   force=args.force, render_video=not args.no_video)
 
 
 def _add_process(p: argparse.ArgumentParser) -> None:

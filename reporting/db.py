@@ -233,8 +233,7 @@ def _upsert_trial(db: Session, lab_dir: Path, trial_dir: Path) -> TrialRow:
     if st["has_analyzed"]:
         try:
             metrics = labdata.load_metrics(trial_dir)
-            pts = trial_dir / "points3d.npz"
-            for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
+            for s in labdata.flat_summaries(metrics):
                 db.add(MetricSummary(trial_id=row.id, **s))
         except InputError as exc:
             row.error = str(exc)[:1000]

@@ -112,10 +112,9 @@ def tidy_rows(trial_dir: Path, ident: ExportIdentity, kind: str = "summary") -> 
         return rows
     if kind != "summary":
         raise InputError(f"unknown CSV kind {kind!r}; use summary, angles or points")
-    pts = trial_dir / "points3d.npz"
     rows = [{**base, "section": "metric", "name": s["name"], "side": s["side"],
              "value": s["value"], "unit": s["unit"], "frame": None, "time_s": None}
-            for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None)]
+            for s in labdata.flat_summaries(metrics)]
     rows += [{**base, "section": "event", "name": e["type"], "side": e["side"], "value": None,
               "unit": "", "frame": e["frame"], "time_s": e["time_s"]}
              for e in labdata.events(metrics)]
@@ -140,13 +139,17 @@ def json_document(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
     """meta (filtered), full metrics.json, summaries and the spatiotemporal table."""
     trial_dir = Path(trial_dir)
     metrics = labdata.load_metrics(trial_dir)
-    pts = trial_dir / "points3d.npz"
+    if ident.pseudonymised:  # the input path names the subject's folder: keep the file name
+        prov = dict(metrics.get("provenance") or {})
+        if isinstance(prov.get("input"), str):
+            prov["input"] = Path(prov["input"]).name
+        metrics = {**metrics, "provenance": prov}
     return {"format": "mocaplab-trial-export/1", "subject": ident.subject,
             "session": ident.session, "trial": ident.trial,
             "pseudonymised": ident.pseudonymised,
             "meta": export_meta(labdata.load_meta(trial_dir), ident),
             "spatiotemporal": labdata.spatiotemporal_rows(metrics),
-            "summary": labdata.flat_summaries(metrics, pts if pts.is_file() else None),
+            "summary": labdata.flat_summaries(metrics),
             "metrics": metrics}
 
 

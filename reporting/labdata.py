@@ -1,7 +1,9 @@
-"""Read what the pipeline left in a trial folder and derive the views the API and reports need.
+"""Read what the pipeline left in a trial folder and the views of it the API and reports need.
 
 Pure functions on the metrics.json dict of CONVENTIONS.md (angles in degrees, lengths in metres,
-events with 1-based frames); the only I/O is :func:`load_metrics` / :func:`trial_status`.
+events with 1-based frames); names, units and sides of the scalar metrics come from the metrics
+spec (:mod:`mocaplab.analysis.metrics_spec`), and nothing is computed here that analysis could
+store. The only I/O is :func:`load_metrics`, :func:`load_points`, :func:`load_meta`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.analysis.metrics_spec import read_metrics
+from mocaplab.analysis.metrics_spec import (
+    METRICS,
+    SIDE_NAMES,
+    MetricsFile,
+    get_path,
+    read_metrics,
+)
 from mocaplab.errors import InputError
 
 SIDES = ("left", "right")
@@ -82,19 +90,6 @@ def trial_status(trial_dir: Path) -> dict[str, Any]:
     return {"status": last, **{f"has_{s}": v for s, v in done.items()}}
 
 
-def unit_of(key: str) -> str:
-    """The unit carried in a metric key (CONVENTIONS.md: ``stride_length_m`` -> ``m``)."""
-    if key.endswith("_sd"):
-        key = key[:-3]
-    for suffix, unit in (("_steps_per_min", "steps/min"), ("_m_per_s", "m/s"), ("_m_s", "m/s"),
-                         ("_pct", "%"),
-                         ("_deg", "deg"), ("_mm", "mm"), ("_cm", "cm"), ("_ms", "ms"),
-                         ("_s", "s"), ("_m", "m"), ("_hz", "Hz")):
-        if key.endswith(suffix):
-            return unit
-    return ""
-
-
 def _num(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
@@ -108,82 +103,61 @@ def symmetry_index(left: float | None, right: float | None) -> float | None:
     return 100.0 * (left - right) / (0.5 * (left + right))
 
 
-def _is_value_key(k: str) -> bool:
-    """A parameter key (not its ``_sd`` or an ``n_`` count)."""
-    return not (k.endswith("_sd") or k.startswith("n_"))
-
-
 def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per spatiotemporal parameter: name, unit, left, right, overall, symmetry index.
-
-    Reads the analysis format (``left``/``right``/``overall`` dicts, ``<key>_sd`` spreads,
-    ``symmetry: {<key>: {"symmetry_index_pct", "symmetry_ratio"}}``). The symmetry index comes
-    from analysis when given, else it is computed from left and right.
-    """
-    st = metrics.get("spatiotemporal") or {}
-    left, right = st.get("left") or {}, st.get("right") or {}
-    sym = st.get("symmetry") or {}
-    overall = {k: v for k, v in st.items() if k not in ("left", "right", "symmetry")}
-    for k, v in list(overall.items()):
-        if isinstance(v, dict):  # {"overall": {...}} (analysis) or {"both"/"mean": {...}}
-            overall.pop(k)
-            overall.update({kk: vv for kk, vv in v.items() if not isinstance(vv, dict)})
-    names: list[str] = []
-    for src in (left, right, overall):
-        names += [k for k in src if k not in names and _is_value_key(k)
-                  and _num(src[k]) is not None]
+    """One row per spatiotemporal parameter of the spec that has a value: name, unit, left,
+    right, overall, their SDs and the symmetry index (from analysis when stored, else computed
+    from left and right), in the order of :data:`mocaplab.analysis.metrics_spec.METRICS`."""
+    mf = MetricsFile(metrics)
     rows = []
-    for name in names:
-        lv, rv = _num(left.get(name)), _num(right.get(name))
-        si = None
-        entry = sym.get(name)
-        if isinstance(entry, dict):
-            si = _num(entry.get("symmetry_index_pct"))
-        else:
-            for k in (name, f"{name}_si_pct", f"{name}_si"):
-                if _num(sym.get(k)) is not None:
-                    si = _num(sym.get(k))
-                    break
+    for m in METRICS.in_section("spatiotemporal"):
+        lv, rv, ov = (mf.value(m, side) for side in ("left", "right", "overall"))
+        if lv is None and rv is None and ov is None:
+            continue
+        si = _num(get_path(metrics, m.symmetry_path)[1]) if m.symmetry_path else None
         si_source = "analysis" if si is not None else "computed"
         if si is None:
             si = symmetry_index(lv, rv)
-        rows.append({"name": name, "unit": unit_of(name), "left": lv, "right": rv,
-                     "overall": _num(overall.get(name)),
-                     "left_sd": _num(left.get(f"{name}_sd")),
-                     "right_sd": _num(right.get(f"{name}_sd")),
+        sd = {side: _num(get_path(metrics, f"{m.path_of(side)}_sd")[1])
+              for side in ("left", "right")}
+        rows.append({"name": m.key, "unit": m.unit, "left": lv, "right": rv, "overall": ov,
+                     "left_sd": sd["left"], "right_sd": sd["right"],
                      "symmetry_index_pct": si,
                      "symmetry_source": si_source if si is not None else None})
     return rows
 
 
-def leg_length_values(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Leg-length measures as (name, side, value, unit) rows.
+def _stored_values(metrics: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    """(name, side, value, unit) of every registered metric of ``section`` that has a value,
+    in the order metrics.json stores them."""
+    where = {m.path_of(side): (m, side) for m in METRICS.in_section(section) for side in m.sides}
+    out: list[dict[str, Any]] = []
 
-    Analysis format: ``{"left": {...}, "right": {...}, "asymmetry": {..._left_minus_right_m}}``
-    (side "left"/"right"/"both"); flat numeric keys (``left_m``...) are read too.
-    """
-    ll = metrics.get("leg_length") or {}
-    out = []
-    for k, v in ll.items():
-        if isinstance(v, dict) and k in ("left", "right", "asymmetry"):
-            for kk, vv in v.items():
-                if _num(vv) is not None and _is_value_key(kk):
-                    out.append({"name": kk, "side": "both" if k == "asymmetry" else k,
-                                "value": _num(vv), "unit": unit_of(kk)})
-        elif _num(v) is not None:
-            out.append({"name": k if k.startswith("leg") else f"leg_length_{k}", "side": "both",
-                        "value": _num(v), "unit": unit_of(k)})
+    def walk(prefix: str, obj: Any) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(f"{prefix}.{k}", v)
+        elif prefix in where and _num(obj) is not None:
+            m, side = where[prefix]
+            out.append({"name": m.key, "side": SIDE_NAMES[side], "value": _num(obj),
+                        "unit": m.unit})
+
+    walk(section, metrics.get(section) or {})
     return out
 
 
-def flat_summaries(metrics: dict[str, Any], points3d: Path | None = None) -> list[dict[str, Any]]:
-    """Scalar metric summaries (name, side, value, unit) for the index and exports.
+def leg_length_values(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Leg-length measures as (name, side, value, unit) rows (side left, right or both for a
+    left-minus-right difference)."""
+    return _stored_values(metrics, "leg_length")
 
-    Spatiotemporal values per side and overall (side "both"), symmetry indices
-    (``<name>_si``, side "symmetry"), leg-length measures, weight shifting
-    (``weight_shift_<key>``), kinematic ranges per side (``<segment>_<angle>_range_deg``: from
-    ``kinematics_summary`` when analysis wrote them, else computed over the trial) and, if
-    ``points3d`` is given, the lateral sway of the hip midpoint (``pelvis_lateral_sway_m``).
+
+def flat_summaries(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every scalar metric (name, side, value, unit) for the index, CSV, FHIR and the API.
+
+    Spatiotemporal parameters first, grouped by parameter (left, right, overall as side
+    "both", then the symmetry index ``<name>_si`` as side "symmetry"); then every other
+    registered metric in the order metrics.json stores it (leg length, weight shifting,
+    kinematics summary, trial ranges). Names, units and sides come from the metrics spec.
     """
     out: list[dict[str, Any]] = []
     for r in spatiotemporal_rows(metrics):
@@ -194,39 +168,9 @@ def flat_summaries(metrics: dict[str, Any], points3d: Path | None = None) -> lis
         if r["symmetry_index_pct"] is not None:
             out.append({"name": f"{r['name']}_si", "side": "symmetry",
                         "value": r["symmetry_index_pct"], "unit": "%"})
-    out += leg_length_values(metrics)
-    ws = metrics.get("weight_shift") or {}
-    for k, v in ws.items():
-        if _num(v) is not None and _is_value_key(k):
-            name = f"weight_{k}" if k.startswith("shift_") else f"weight_shift_{k}"
-            out.append({"name": name, "side": "both", "value": _num(v), "unit": unit_of(k)})
-    if _num((ws.get("symmetry") or {}).get("symmetry_index_pct")) is not None:
-        out.append({"name": "weight_shift_si", "side": "symmetry",
-                    "value": _num(ws["symmetry"]["symmetry_index_pct"]), "unit": "%"})
-    given = set()
-    for side, d in (metrics.get("kinematics_summary") or {}).items():
-        if side in SIDES and isinstance(d, dict):
-            for k, v in d.items():
-                if _num(v) is not None:
-                    out.append({"name": k, "side": side, "value": _num(v), "unit": unit_of(k)})
-                    given.add((k, side))
-    for seg, sides in (metrics.get("angles") or {}).items():
-        if not isinstance(sides, dict):
-            continue
-        for side, comps in sides.items():
-            if side not in SIDES or not isinstance(comps, dict):
-                continue
-            for comp, arr in comps.items():
-                name = f"{seg}_{comp}_range_deg"
-                a = angle_array(arr)
-                if (name, side) not in given and np.isfinite(a).sum() >= 2:
-                    out.append({"name": name, "side": side,
-                                "value": float(np.nanmax(a) - np.nanmin(a)), "unit": "deg"})
-    if points3d is not None and Path(points3d).is_file():
-        sway = lateral_sway(Path(points3d))
-        if sway is not None:
-            out.append({"name": "pelvis_lateral_sway_m", "side": "both", "value": sway,
-                        "unit": "m"})
+    sections = dict.fromkeys(m.section for m in METRICS if m.section != "spatiotemporal")
+    for section in sections:
+        out += _stored_values(metrics, section)
     return out
 
 
@@ -235,34 +179,6 @@ def angle_array(values: Any) -> np.ndarray:
     if values is None:
         return np.zeros(0)
     return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
-def lateral_sway(points3d_path: Path) -> float | None:
-    """Peak-to-peak mediolateral excursion (m) of the hip midpoint about the walking line.
-
-    The walking line is the least-squares line of the hip midpoint in the floor plane, so the
-    measure does not depend on the walking direction. None when hips are not in the point set.
-    """
-    return _lateral_sway(_file_id(Path(points3d_path)))
-
-
-@functools.lru_cache(maxsize=256)
-def _lateral_sway(file_id: tuple[str, int, int]) -> float | None:
-    p = _read_points(file_id)
-    names = [("left_hip", "right_hip"), ("LASI", "RASI")]
-    for a, b in names:
-        if a in p.keypoints and b in p.keypoints:
-            mid = 0.5 * (p.keypoint(a) + p.keypoint(b))
-            break
-    else:
-        return None
-    xy = mid[np.isfinite(mid).all(1), :2]
-    if len(xy) < 10:
-        return None
-    c = xy.mean(0)
-    _, _, vt = np.linalg.svd(xy - c, full_matrices=False)
-    lateral = (xy - c) @ vt[1]
-    return float(lateral.max() - lateral.min())
 
 
 def events(metrics: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mocaplab.api.synthetic_trial import make_lab, make_trial
 from mocaplab.errors import InputError
 from mocaplab.reporting.db import (
     Calibration,
@@ -21,6 +20,7 @@ from mocaplab.reporting.db import (
     index_trial,
     make_engine,
 )
+from mocaplab.synthetic.lab import make_lab, make_trial
 
 
 @pytest.fixture()

@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from mocaplab.api.synthetic_trial import WalkerParams, make_lab, make_trial
 from mocaplab.reporting.keyframes import render_key_frames
 from mocaplab.reporting.progress import write_progress_report
 from mocaplab.reporting.report import write_report
+from mocaplab.synthetic.lab import WalkerParams, make_lab, make_trial
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
                                    reason="poppler-utils (pdftoppm) not installed")

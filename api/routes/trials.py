@@ -76,11 +76,10 @@ def get_trial_meta(_: Reader, state: State, t: TrialDep) -> dict[str, Any]:
 def get_metrics(_: Reader, t: TrialDep) -> dict[str, Any]:
     ref, path = t
     m = needs_metrics(path, ref)
-    pts = path / "points3d.npz"
     return {"key": ref.key, "fps": m.get("fps"), "first_frame": int(m.get("first_frame") or 1),
             "spatiotemporal": labdata.spatiotemporal_rows(m),
             "leg_length": m.get("leg_length") or {},
-            "summary": labdata.flat_summaries(m, pts if pts.is_file() else None),
+            "summary": labdata.flat_summaries(m),
             "provenance": m.get("provenance") or {}}
 
 
