@@ -70,13 +70,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give an INPUT (trial folder, points3d.npz, .c3d or .trc) or "
                          "--compare BEFORE.json AFTER.json")
     from mocaplab.analysis.pipeline import analyze_file, summary_lines
+    from mocaplab.trial import Trial
 
     out = args.out
     if out is None:
         if not Path(args.input).is_dir():
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
-        out = str(Path(args.input) / "metrics.json")
+        out = str(Trial(args.input).metrics_path)
     label_map = None
     if args.map:
         from mocaplab.analysis.marker_sets import load_label_map

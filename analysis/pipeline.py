@@ -36,6 +36,7 @@ from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.analysis.trial_ranges import trial_ranges
+from mocaplab.trial import Trial
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -188,7 +189,7 @@ def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | No
     data = load_input(input_path)
     metrics = json_types(analyze(data, **options))
     if out_path is None and Path(input_path).is_dir():
-        out_path = Path(input_path) / "metrics.json"
+        out_path = Trial(input_path).metrics_path
     if out_path is not None:
         write_metrics(out_path, metrics)
     return metrics

@@ -118,6 +118,7 @@ def _export_run(args: argparse.Namespace) -> int:
     import os
 
     from mocaplab.reporting import exports
+    from mocaplab.trial import Trial
 
     key = os.environ.get("MOCAPLAB_PSEUDONYM_KEY")
     if args.pseudonymise and not key:
@@ -141,13 +142,13 @@ def _export_run(args: argparse.Namespace) -> int:
             print(files[k])
         return 0
     trial = args.path
-    if not (trial / "meta.json").is_file():
+    if not Trial(trial).meta_path.is_file():
         raise InputError(f"{trial} is not a trial folder (no meta.json)")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")
-    out_dir = args.out or trial / "exports"
+    out_dir = args.out or Trial(trial).exports_dir
     ident = exports.identity_of(trial, key, args.pseudonymise)
     planned = {f: out_dir / (exports.export_filename(ident, "json").replace(".json", ".fhir.json")
                              if f == "fhir" else exports.export_filename(ident, f, args.kind))

@@ -17,6 +17,7 @@ from mocaplab.api.jobs import JobRunner, Pipeline
 from mocaplab.reporting import exports, labdata
 from mocaplab.reporting.db import make_engine
 from mocaplab.reporting.paths import ID_PATTERN, TrialRef, trial_path
+from mocaplab.trial import Trial
 
 MEDIA = {"csv": "text/csv", "json": "application/json", "c3d": "application/octet-stream",
          "trc": "text/plain", "pdf": "application/pdf", "html": "text/html",
@@ -80,7 +81,7 @@ def find_trial(state: ServerState, subject: str, session: str, trial: str
     """The ref and folder of a trial of the lab; 404 when it has no meta.json."""
     ref = TrialRef(subject, session, trial)
     path = trial_path(state.lab_dir, ref)
-    if not (path / "meta.json").is_file():
+    if not Trial(path).meta_path.is_file():
         raise HTTPException(404, f"trial {ref.key} not found")
     return ref, path
 
@@ -95,7 +96,7 @@ TrialKeyQuery = Annotated[str, Query(max_length=200, description="subject/sessio
 
 
 def needs_metrics(path: Path, ref: TrialRef) -> dict[str, Any]:
-    if not (path / "metrics.json").is_file():
+    if not Trial(path).metrics_path.is_file():
         raise HTTPException(404, f"trial {ref.key} has no metrics.json yet (not analysed)")
     return labdata.load_metrics(path)
 

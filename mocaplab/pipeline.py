@@ -245,18 +245,18 @@ def _triangulate_paths(trial: Trial) -> list[Path]:
 
 
 def _export_paths(trial: Trial) -> list[Path]:
-    d = trial.path / "exports"
+    d = trial.exports_dir
     return [d / "points3d.trc", d / "points3d.c3d", d / "metrics.csv"]
 
 
 def _run_export(trial: Trial, options: Options) -> Any:
     from mocaplab.reporting.exports import export_trial
 
-    return export_trial(trial.path, trial.path / "exports")
+    return export_trial(trial.path, trial.exports_dir)
 
 
 def _report_paths(trial: Trial) -> list[Path]:
-    d = trial.path / "report"
+    d = trial.report_dir
     return [d / "report.pdf", d / "report.html"]
 
 
@@ -264,12 +264,12 @@ def _run_report(trial: Trial, options: Options) -> Any:
     from mocaplab.reporting import write_report
 
     # key frames rendered for earlier 3D points would be reused by the report: drop them.
-    shutil.rmtree(trial.path / "report" / "key_frames", ignore_errors=True)
-    return write_report(trial.path, trial.path / "report", normative_dir=options.normative_dir)
+    shutil.rmtree(trial.key_frames_dir, ignore_errors=True)
+    return write_report(trial.path, trial.report_dir, normative_dir=options.normative_dir)
 
 
 def _render_paths(trial: Trial, options: Options) -> list[Path]:
-    return [trial.path / "render" / "replay.mp4"]
+    return [trial.render_dir / "replay.mp4"]
 
 
 def _run_render(trial: Trial, options: Options) -> Any:
@@ -279,7 +279,7 @@ def _run_render(trial: Trial, options: Options) -> Any:
     process was seen to run 100x slower or to abort, so every render gets a fresh process (which
     also keeps a renderer crash from taking the pipeline down).
     """
-    out = trial.path / "render" / "replay.mp4"
+    out = trial.render_dir / "replay.mp4"
     cmd = [sys.executable, "-m", "mocaplab.cli", "render", str(trial.path), "--out", str(out),
            "--force"]
     # Safety net: Open3D on Mesa's software Vulkan used to never return from some frames (an

@@ -36,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
+from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
     if cal:
         p = Path(cal)
         path = p if p.is_absolute() else (trial_dir / p)
-    elif (trial_dir / "calibration.toml").is_file():
-        path = trial_dir / "calibration.toml"
+    elif Trial(trial_dir).local_calibration_path.is_file():
+        path = Trial(trial_dir).local_calibration_path
     elif (trial_dir.parent / "calibration.toml").is_file():
         path = trial_dir.parent / "calibration.toml"
     if path is None or not path.is_file():

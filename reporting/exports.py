@@ -22,6 +22,7 @@ import numpy as np
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
+from mocaplab.trial import Trial
 
 #: metrics.json segment -> (C3D output name, component order X, Y, Z).
 C3D_ANGLES = {
@@ -86,7 +87,7 @@ def tidy_rows(trial_dir: Path, ident: ExportIdentity, kind: str = "summary") -> 
     if kind == "points":
         from mocaplab.pose_data import Points3D
 
-        p = Points3D.load(trial_dir / "points3d.npz")
+        p = Points3D.load(Trial(trial_dir).points3d_path)
         rows = []
         for f in range(p.points.shape[0]):
             for k, name in enumerate(p.keypoints):
@@ -181,9 +182,10 @@ def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
     from mocaplab.pose_data import Points3D
 
     trial_dir = Path(trial_dir)
-    metrics = labdata.load_metrics(trial_dir) if (trial_dir / "metrics.json").is_file() else {}
-    if (trial_dir / "points3d.npz").is_file():
-        p = Points3D.load(trial_dir / "points3d.npz")
+    trial = Trial(trial_dir)
+    metrics = labdata.load_metrics(trial_dir) if trial.metrics_path.is_file() else {}
+    if trial.points3d_path.is_file():
+        p = Points3D.load(trial.points3d_path)
         points, labels, fps = p.points, list(p.keypoints), p.fps
     elif metrics:
         raise InputError(f"{trial_dir} has no points3d.npz to export as C3D")
@@ -199,7 +201,7 @@ def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
     from mocaplab.marker_io import write_trc
     from mocaplab.pose_data import Points3D
 
-    p = Points3D.load(Path(trial_dir) / "points3d.npz")
+    p = Points3D.load(Trial(trial_dir).points3d_path)
     return write_trc(out, p.points, list(p.keypoints), p.fps, units="m")
 
 
@@ -218,7 +220,7 @@ def identity_of(trial_dir: Path, key: bytes | str | None = None,
                 pseudonymise: bool = False) -> ExportIdentity:
     """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json."""
     trial_dir = Path(trial_dir).resolve()
-    meta = labdata.load_meta(trial_dir) if (trial_dir / "meta.json").is_file() else {}
+    meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
     subject = str(meta.get("subject") or trial_dir.parent.parent.name or "unknown")
     session = str(meta.get("session") or trial_dir.parent.name)
     return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)

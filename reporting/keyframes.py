@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mocaplab.trial import Trial
+
 DEFAULT_TARGET = "mocaplab.viewer:render_key_frames"
 #: keyword arguments of the default renderer: one view (a second Open3D renderer in the same
 #: process has been seen to abort or hang), report-sized images.
@@ -37,7 +39,7 @@ print(json.dumps({"files": [str(p) for p in res]}))
 
 def cached_key_frames(trial_dir: Path) -> list[Path]:
     """Key-frame PNGs already rendered for the trial (pipeline report stage), sorted."""
-    d = Path(trial_dir) / "report" / "key_frames"
+    d = Trial(trial_dir).key_frames_dir
     return sorted(d.glob("*.png")) if d.is_dir() else []
 
 

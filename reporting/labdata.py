@@ -25,11 +25,9 @@ from mocaplab.analysis.metrics_spec import (
     read_metrics,
 )
 from mocaplab.errors import InputError
+from mocaplab.trial import Trial
 
 SIDES = ("left", "right")
-#: Processing stages in pipeline order, with the file that marks each one done.
-STAGE_FILES = (("recorded", "videos"), ("detected", "keypoints2d.npz"),
-               ("triangulated", "points3d.npz"), ("analyzed", "metrics.json"))
 
 
 def _file_id(path: Path) -> tuple[str, int, int]:
@@ -49,7 +47,7 @@ def load_metrics(trial_dir: Path) -> dict[str, Any]:
     Parsed files are memoised by (path, mtime, size), so a rewritten file is read again; the
     returned dict is shared between callers and must not be modified.
     """
-    path = Path(trial_dir) / "metrics.json"
+    path = Trial(trial_dir).metrics_path
     if not path.is_file():
         raise InputError(f"{trial_dir} has no metrics.json yet (run 'mocaplab analyze')")
     return _read_metrics(_file_id(path))
@@ -69,7 +67,7 @@ def _read_points(file_id: tuple[str, int, int]):
 
 
 def load_meta(trial_dir: Path) -> dict[str, Any]:
-    path = Path(trial_dir) / "meta.json"
+    path = Trial(trial_dir).meta_path
     if not path.is_file():
         raise InputError(f"{trial_dir} is not a trial folder (no meta.json)")
     try:
@@ -81,10 +79,10 @@ def load_meta(trial_dir: Path) -> dict[str, Any]:
 
 def trial_status(trial_dir: Path) -> dict[str, Any]:
     """Which stages are done (by their output files) and the last one reached."""
-    d = Path(trial_dir)
-    done = {stage: (d / name).exists() for stage, name in STAGE_FILES}
+    files = Trial(trial_dir).stage_files()
+    done = {stage: path.exists() for stage, path in files}
     last = "created"
-    for stage, _ in STAGE_FILES:
+    for stage, _ in files:
         if done[stage]:
             last = stage
     return {"status": last, **{f"has_{s}": v for s, v in done.items()}}

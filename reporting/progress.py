@@ -30,6 +30,7 @@ from mocaplab.reporting.exports import pseudonym
 from mocaplab.reporting.keyframes import key_frames_for
 from mocaplab.reporting.paths import safe_join
 from mocaplab.reporting.report import _frame_title, _pick_frames, fmt_value
+from mocaplab.trial import Trial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +96,7 @@ def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
     sdir = safe_join(lab_dir, subject, session)
     if not sdir.is_dir():
         raise InputError(f"no session {subject}/{session} in the lab")
-    trials = sorted(d for d in sdir.iterdir() if (d / "metrics.json").is_file())
+    trials = sorted(d for d in sdir.iterdir() if Trial(d).metrics_path.is_file())
     if not trials:
         raise InputError(f"session {subject}/{session} has no analysed trial (metrics.json)")
     return trials

@@ -79,7 +79,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     if not path.exists():
         raise InputError(f"{path} does not exist: give a trial folder or a points3d.npz file")
     if path.is_dir():
-        points_path, folder = path / "points3d.npz", path
+        points_path, folder = Trial(path).points3d_path, path
         if not points_path.is_file():
             raise InputError(f"{path} has no points3d.npz: run `mocaplab triangulate {path}` "
                              "first")
@@ -92,7 +92,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
         raise InputError(f"{points_path} holds no frame")
     if not np.isfinite(p3.points).any():
         raise InputError(f"{points_path} holds no reconstructed point (all NaN)")
-    metrics_path = folder / "metrics.json"
+    metrics_path = Trial(folder).metrics_path
     events: tuple[GaitEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
     if metrics_path.is_file():

@@ -23,6 +23,7 @@ from mocaplab.api.deps import (
 )
 from mocaplab.reporting import exports, labdata
 from mocaplab.reporting.paths import ID_PATTERN, TrialRef, safe_join
+from mocaplab.trial import Trial
 
 router = APIRouter()
 
@@ -39,7 +40,7 @@ def export(_: Reader, state: State, t: TrialDep,
            ) -> Response:
     ref, path = t
     idt = ident(state, ref, pseudonymise)
-    if fmt in ("c3d", "trc") and not (path / "points3d.npz").is_file():
+    if fmt in ("c3d", "trc") and not Trial(path).points3d_path.is_file():
         raise HTTPException(404, f"trial {ref.key} has no points3d.npz to export")
     if fmt not in ("c3d", "trc") and not (kind == "points" and fmt == "csv"):
         needs_metrics(path, ref)

@@ -13,6 +13,7 @@ from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.reporting.db import MetricSummary, SessionRow, Subject, TrialRow, trial_summary
 from mocaplab.reporting.paths import ID_PATTERN
+from mocaplab.trial import Trial
 
 MAX_PAGE_FRAMES = 2000
 
@@ -122,9 +123,9 @@ def get_points(_: Reader, t: TrialDep, start: Annotated[int, Query(ge=0)] = 0,
                                                       pattern=r"^[A-Za-z0-9_,]+$")] = None
                ) -> dict[str, Any]:
     ref, path = t
-    if not (path / "points3d.npz").is_file():
+    if not Trial(path).points3d_path.is_file():
         raise HTTPException(404, f"trial {ref.key} has no points3d.npz yet")
-    p = labdata.load_points(path / "points3d.npz")
+    p = labdata.load_points(Trial(path).points3d_path)
     names = list(p.keypoints)
     idx = list(range(len(names)))
     if keypoints:
