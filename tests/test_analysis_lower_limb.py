@@ -126,3 +126,18 @@ def test_walk_c3d_frames_and_conventions(shared_data):
     worst = max(res, key=res.get)
     # hip flexion/adduction carry the 2.25 mm HJC shift of its 9.5 mm markers (14 assumed)
     assert res[worst] <= 0.6, (worst, res[worst])
+
+
+def test_thorax_and_spine_match_vicon(shared_data):
+    """Full-body Plug-in Gait walk: our pelvis, thorax and spine angles equal Vicon's."""
+    from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
+
+    mt = read_c3d(shared_data / "gait_marker_corpus" / "btkdata" / "PiG_Motion-FlatFoot-One.c3d")
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    prog = progression(lm)
+    for name, seg in (("Pelvis", pelvis_angles(lm, prog)), ("Thorax", thorax_angles(lm, prog)),
+                      ("Spine", spine_angles(lm))):
+        for prefix, arr in (("L", seg.left), ("R", seg.right)):
+            d = (arr - mt.model_outputs[prefix + name + "Angles"] + 180) % 360 - 180
+            assert np.isfinite(d).mean() > 0.9
+            assert np.sqrt(np.nanmean(d ** 2, axis=0)).max() < 0.05, (prefix + name)

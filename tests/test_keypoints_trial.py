@@ -186,7 +186,7 @@ def test_assemble_uses_trial_timestamps_when_complete():
 
 def test_real_trial_person_found_in_every_camera(shared_data, pose_model, tmp_path):
     """The Pose2Sim demo, 4 cameras, first 24 frames each, 2 workers (full 100 frames: see
-    benchmarks/keypoints_bench.py)."""
+    benchmarks/keypoints_bench.py); then triangulated with its Qualisys calibration."""
     trial = tmp_path / "demo"
     trial.mkdir()
     (trial / "videos").symlink_to(shared_data / DEMO / "videos")
@@ -198,6 +198,18 @@ def test_real_trial_person_found_in_every_camera(shared_data, pose_model, tmp_pa
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     assert (found >= 0.95).all(), found
     assert (kp.confidence[np.isnan(kp.points[..., 0])] == 0).all()
+    # one person only: associated in every frame, every camera healthy, no persons3d.npz
+    from mocaplab.calibration import load_calibration
+    from mocaplab.triangulation import triangulate_trial
+    from mocaplab.triangulation.persons3d import read_record
+
+    load_calibration(shared_data / DEMO / "calibration" / "Calib.qca.txt").save(
+        trial / "calibration.toml")
+    rec = read_record(triangulate_trial(trial))
+    assert rec["persons"] == ["P1"] and not (trial / "persons3d.npz").exists()
+    assert all(h["views_kept"] > 0.7 and h["frames_associated"] > 0.9
+               for h in rec["camera_health"]), rec["camera_health"]
+    assert rec["warnings"] == []
 
 
 def test_worker_environment_is_temporary_and_keeps_user_values(monkeypatch):

@@ -211,13 +211,15 @@ def _temporal_recheck(Rt, xn, w, focal, thr, iterations, X, inl, gate_m):
     outlier along the epipolar line is invisible). Among the hypotheses with the most inliers,
     the one nearest to the temporal prediction is taken; if even that one is further than
     ``gate_m`` from the prediction, the point is dropped (the filter's gap filling may restore
-    it).
+    it). The prediction is the median of the neighbours solved from any number of views (a
+    tightly framed keypoint may be seen by only two views for seconds; one bad neighbour does
+    not move a median of four).
     """
     C, F, K, _ = xn.shape
     valid = (w > 0) & np.isfinite(xn).all(-1)
     n_views = inl.sum(0)
     solved = np.isfinite(X).all(-1)
-    pred = temporal_prediction(X, solved & (n_views >= 3))
+    pred = temporal_prediction(X, solved)
     weak = solved & (n_views == 2) & np.isfinite(pred).all(-1)
     idx = np.flatnonzero(weak.ravel())
     if idx.size == 0:

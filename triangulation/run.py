@@ -23,6 +23,7 @@ from mocaplab.triangulation.health import (
     HealthOptions,
     camera_health,
     health_warnings,
+    outlying_cameras,
 )
 from mocaplab.triangulation.persons import (
     Association,
@@ -281,21 +282,42 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
              for n in range(assoc.n_persons)]
     grown = attach_leftovers(cams, poses.points, poses.confidence, kset.mirror, assoc,
                              np.stack([r.points for r in first]), fps, association)
-    someone = (poses.confidence > 0).any(-1).any(-1)  # (C, F)
+    # somebody in a view: a detection with a third of its keypoints confident (not a foot at
+    # the image edge)
+    K = len(poses.keypoints)
+    someone = ((poses.confidence >= 0.3).sum(-1) >= K / 3).any(-1)  # (C, F)
     tracked = grown.tracked()
-    people = []
-    for n, pid in enumerate(grown.person_ids):
+
+    def solve(n: int, left_out: list[int]) -> PersonResult:
         pix, conf = person_views(poses.points, poses.confidence, grown.slots[n])
-        res = (first[n] if np.array_equal(grown.slots[n], assoc.slots[n])
+        if left_out:
+            conf = conf.copy()
+            conf[left_out] = 0.0
+            pix = np.where((conf > 0)[..., None], pix, np.nan)
+        res = (first[n] if np.array_equal(grown.slots[n], assoc.slots[n]) and not left_out
                else triangulate_robust(cams, pix, conf, kset.mirror, robust, groups))
         pts, filled = _filtered(res, poses.keypoints, fps, filtering, kset)
         fixed = _swap_applied(pix, res.swapped, kset.mirror)
         hl = camera_health(cams, fixed, conf, res.inliers, res.points, tracked[n], someone)
-        people.append(PersonResult(pid, pts, res, filled, pix, conf, tuple(hl),
-                                   int(grown.camera_frames[n])))
+        return PersonResult(grown.person_ids[n], pts, res, filled, pix, conf, tuple(hl),
+                            int(grown.camera_frames[n]))
+
+    people = [solve(n, []) for n in range(grown.n_persons)]
     subject = select_subject(grown.person_ids, grown.camera_frames, person)
     s = people[subject]
     warns = health_warnings(list(s.health), health, person=f"the subject {s.person_id}")
+    # a persistently outlying camera is left out of everyone's 3D while three others remain
+    outlying = outlying_cameras(list(s.health), health)
+    if outlying and len(cams) - len(outlying) >= 3:
+        left_out = [cams.names.index(c) for c in outlying]
+        before = {h.camera: h for h in s.health}
+        people = [solve(n, left_out) for n in range(grown.n_persons)]
+        people = [dataclasses.replace(p, health=tuple(
+            before[h.camera] if h.camera in outlying and n == subject else h
+            for h in p.health)) for n, p in enumerate(people)]
+        s = people[subject]
+        warns.append(f"camera(s) {', '.join(outlying)} left out of the 3D (persistently "
+                     "outlying); the other cameras triangulate every person")
     if person is None and len(people) > 1:
         runner = max(p.camera_frames for i, p in enumerate(people) if i != subject)
         if runner > 0.8 * s.camera_frames:
