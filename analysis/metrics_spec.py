@@ -267,15 +267,18 @@ metric("weight_shift_si", "weight_shift.{side}.symmetry_index_pct",
 # --- kinematics summary (analysis/pipeline.py: kinematics_summary) -------------------------------
 per_side_metric("kinematics_summary", "pelvis_tilt_range_deg", "Pelvic tilt range", "deg",
                 fhir="Pelvic tilt range of motion",
-                description="max - min of the side's mean gait-cycle curve")
+                description="max - min of the side's mean gait-cycle curve (without gait "
+                            "cycles on that side: over the whole trial)")
 per_side_metric("kinematics_summary", "pelvis_tilt_mean_deg", "Pelvic tilt (mean)", "deg",
                 description="mean of the side's mean gait-cycle curve")
 per_side_metric("kinematics_summary", "pelvis_obliquity_range_deg", "Pelvic obliquity range",
                 "deg", fhir="Pelvic obliquity range of motion",
-                description="max - min of the side's mean gait-cycle curve")
+                description="max - min of the side's mean gait-cycle curve (without gait "
+                            "cycles on that side: over the whole trial)")
 per_side_metric("kinematics_summary", "pelvis_rotation_range_deg", "Pelvic rotation range",
                 "deg", fhir="Pelvic rotation range of motion",
-                description="max - min of the side's mean gait-cycle curve")
+                description="max - min of the side's mean gait-cycle curve (without gait "
+                            "cycles on that side: over the whole trial)")
 
 # --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
 def trial_range_metric(key: str, label: str, fhir: str | None = None) -> Metric:

@@ -35,7 +35,7 @@ from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning,
 from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
-from mocaplab.analysis.trial_ranges import trial_ranges
+from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
 from mocaplab.trial import Trial
 
 
@@ -66,7 +66,8 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
     "leg_length": lambda g: leg_length(g.lm, g.cycles, {"left": g.pelvis.left[:, 1],
                                                         "right": g.pelvis.right[:, 1]}),
     "weight_shift": lambda g: weight_shift(g.lm, g.prog, g.cycles),
-    "kinematics_summary": lambda g: {side: kinematics_summary(g.curves[side])
+    "kinematics_summary": lambda g: {side: kinematics_summary(g.curves[side],
+                                                              getattr(g.pelvis, side))
                                      for side in ("left", "right")},
     "trial_ranges": lambda g: trial_ranges(g.spine, g.thorax, g.data.points, g.data.labels,
                                            g.lm),
@@ -213,14 +214,21 @@ def json_types(obj):
     return obj
 
 
-def kinematics_summary(side_curves: dict) -> dict:
-    """Scalars from a side's mean cycle curves: pelvis mean tilt and ranges of motion (deg)."""
+def kinematics_summary(side_curves: dict, pelvis: np.ndarray | None = None) -> dict:
+    """Scalars from a side's mean cycle curves: pelvis mean tilt and ranges of motion (deg).
+
+    Without a mean curve (no gait cycle on that side) a range is taken over the whole trial
+    from ``pelvis`` ((F, 3) tilt, obliquity, rotation of that side), when given.
+    """
     out = {}
     pel = side_curves.get("pelvis", {})
-    for key in ("tilt", "obliquity", "rotation"):
+    for i, key in enumerate(("tilt", "obliquity", "rotation")):
         mean = np.asarray(pel.get(key, {}).get("mean", []), dtype=float)
         ok = mean[np.isfinite(mean)] if mean.size else mean
-        out[f"pelvis_{key}_range_deg"] = float(ok.max() - ok.min()) if ok.size else float("nan")
+        rng = float(ok.max() - ok.min()) if ok.size else None
+        if rng is None and pelvis is not None:
+            rng = angle_range(pelvis[:, i])
+        out[f"pelvis_{key}_range_deg"] = float("nan") if rng is None else rng
         if key == "tilt":
             out["pelvis_tilt_mean_deg"] = float(ok.mean()) if ok.size else float("nan")
     return out

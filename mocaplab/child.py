@@ -8,7 +8,8 @@ software Vulkan it used to stall on some frames. A child process per call keeps 
 away from the caller.
 
 The child calls ``module:function(*args, **kwargs)`` (JSON-serialisable arguments) and prints
-its JSON result on its last line of output.
+its JSON result on its last line of output; a non-zero int result is taken as an exit status
+(so ``mocaplab.cli:main`` with an argument list runs a CLI command in isolation).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import importlib, json, sys
 mod, fn = sys.argv[1].split(":")
 func = getattr(importlib.import_module(mod), fn)
 res = func(*json.loads(sys.argv[2]), **json.loads(sys.argv[3]))
+if isinstance(res, int) and not isinstance(res, bool) and res != 0:
+    sys.exit(res)  # a CLI main's exit status
 if isinstance(res, dict):
     res = list(res.values())
 if not isinstance(res, (int, float, str, type(None), list, tuple)):

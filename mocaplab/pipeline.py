@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -273,31 +271,20 @@ def _render_paths(trial: Trial, options: Options) -> list[Path]:
 
 
 def _run_render(trial: Trial, options: Options) -> Any:
-    """Render the replay in a child process.
+    """Render the replay with ``mocaplab render`` in a child process (:mod:`mocaplab.child`:
+    Open3D's renderer holds process-wide state and can abort or stall; a render that takes far
+    longer than it should is stopped and tried once more)."""
+    from mocaplab.child import ChildFailed, call_in_child
 
-    Open3D's offscreen renderer (Filament) holds process-wide state: a second renderer in the same
-    process was seen to run 100x slower or to abort, so every render gets a fresh process (which
-    also keeps a renderer crash from taking the pipeline down).
-    """
     out = trial.render_dir / "replay.mp4"
-    cmd = [sys.executable, "-m", "mocaplab.cli", "render", str(trial.path), "--out", str(out),
-           "--force"]
-    # Safety net: Open3D on Mesa's software Vulkan used to never return from some frames (an
-    # anisotropic-filtering loop on a mesh without UVs; fixed in viewer/geometry.py, see
-    # docs/viewer.md). A render that takes far longer than it should is stopped and tried once more.
-    for attempt in (1, 2):
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True,
-                                  timeout=_RENDER_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            if attempt == 2:
-                raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
-                                   "other outputs are complete") from None
-            continue
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise RuntimeError(f"rendering failed (exit {proc.returncode}): {' | '.join(tail)}")
-        break
+    try:
+        call_in_child("mocaplab.cli:main", ["render", str(trial.path), "--out", str(out),
+                                            "--force"], timeout_s=_RENDER_TIMEOUT_S)
+    except ChildFailed as exc:
+        if exc.returncode is None:
+            raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
+                               "other outputs are complete") from None
+        raise RuntimeError(f"rendering failed (exit {exc.returncode}): {exc.tail}") from None
     return out
 
 
