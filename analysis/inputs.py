@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mocaplab.errors import InputError
+from mocaplab.trial import Trial
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -36,7 +37,7 @@ def load_input(path: str | os.PathLike) -> AnalysisInput:
     """Read a trial folder (its points3d.npz), a points3d .npz, a .c3d or a .trc file."""
     path = Path(path)
     if path.is_dir():
-        npz = path / "points3d.npz"
+        npz = Trial(path).points3d_path
         if not npz.is_file():
             raise InputError(f"{path} has no points3d.npz; run 'mocaplab triangulate {path}' "
                              "first, or pass a .c3d/.trc/.npz file")

@@ -76,10 +76,8 @@ class TriangulationReport:
 
 def load_cameras(path: str | os.PathLike) -> CameraSet:
     """Read a calibration with mocaplab.calibration.load_calibration (any format it knows)."""
-    try:
-        from mocaplab.calibration import load_calibration
-    except ImportError:  # calibration stage not installed
-        return CameraSet.load(path)
+    from mocaplab.calibration import load_calibration
+
     return load_calibration(path)
 
 

@@ -79,7 +79,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     if not path.exists():
         raise InputError(f"{path} does not exist: give a trial folder or a points3d.npz file")
     if path.is_dir():
-        points_path, folder = path / "points3d.npz", path
+        points_path, folder = Trial(path).points3d_path, path
         if not points_path.is_file():
             raise InputError(f"{path} has no points3d.npz: run `mocaplab triangulate {path}` "
                              "first")
@@ -92,7 +92,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
         raise InputError(f"{points_path} holds no frame")
     if not np.isfinite(p3.points).any():
         raise InputError(f"{points_path} holds no reconstructed point (all NaN)")
-    metrics_path = folder / "metrics.json"
+    metrics_path = Trial(folder).metrics_path
     events: tuple[GaitEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
     if metrics_path.is_file():
@@ -115,21 +115,15 @@ def read_metrics(path: Path) -> dict[str, Any]:
 
 
 def load_cameras(folder: Path) -> CameraSet | None:
-    """The calibration named by a trial folder, or None when it has none."""
-    trial = Trial(folder)
+    """The calibration of a trial folder (:attr:`Trial.calibration_path`), or None without one."""
+    from mocaplab.calibration import load_calibration
+
     try:
-        cal = trial.calibration_path
-    except InputError:
-        cal = None
-    if cal is None:
-        local = folder / "calibration.toml"
-        cal = local if local.is_file() else None
+        cal = Trial(folder).calibration_path
+    except InputError:  # unreadable meta.json: the folder's own calibration.toml, if any
+        cal = Path(folder) / "calibration.toml"
     if cal is None or not Path(cal).is_file():
         return None
-    try:  # the calibration stage's loader knows more formats when it is installed
-        from mocaplab.calibration import load_calibration  # type: ignore[attr-defined]
-    except ImportError:
-        return CameraSet.load(cal)
     return load_calibration(cal)
 
 
