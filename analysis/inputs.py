@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,9 @@ class AnalysisInput:
     ``reference_events``: events stored in the file (C3D), as (side, type, time_s, frame).
     ``model_outputs``: e.g. Vicon's ``LPelvisAngles`` (F, 3) degrees, for comparison.
     ``warnings``: what the reader assumed or ignored (guessed units, ragged rows...).
+    ``capture``: for a points3d.npz written by triangulation, its person/camera record
+    (:func:`mocaplab.triangulation.persons3d.read_record`: the subject, the others tracked,
+    per-camera health, warnings), else None.
     """
 
     points: np.ndarray
@@ -31,6 +35,7 @@ class AnalysisInput:
     reference_events: tuple = ()
     model_outputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    capture: Mapping[str, Any] | None = None
 
 
 def load_input(path: str | os.PathLike) -> AnalysisInput:
@@ -60,6 +65,10 @@ def load_input(path: str | os.PathLike) -> AnalysisInput:
 
 def _load_npz(path: Path) -> AnalysisInput:
     from mocaplab.pose_data import Points3D
+    from mocaplab.triangulation.persons3d import read_record
 
     p = Points3D.load(path)
-    return AnalysisInput(p.points, p.keypoints, p.fps, 1, str(path), "points3d")
+    record = read_record(path)
+    warnings = tuple(f"triangulation: {w}" for w in (record or {}).get("warnings", []))
+    return AnalysisInput(p.points, p.keypoints, p.fps, 1, str(path), "points3d",
+                         warnings=warnings, capture=record)

@@ -39,7 +39,7 @@ SCHEMA_VERSION = 1
 #: Top-level keys analysis writes, in order (CONVENTIONS.md, metrics.json).
 TOP_LEVEL = ("schema_version", "fps", "first_frame", "n_frames", "events", "angles",
              "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
-             "trial_ranges", "cycles", "warnings", "provenance")
+             "trial_ranges", "capture", "cycles", "warnings", "provenance")
 
 Better = Literal["higher", "lower", "symmetry", ""]
 #: where a per-side value is stored, and the ``side`` it gets in flat summaries (CSV, index).
@@ -305,6 +305,15 @@ metric("pelvis_lateral_sway_m", "trial_ranges.pelvis_lateral_sway_m",
                    "line, over the trial")
 
 
+# --- who was measured, how well the cameras saw them (analysis/capture.py; the persons tracked,
+# the subject and each camera's figures are in the section, not scalar metrics) ----------------
+metric("camera_views_kept_min_pct", "capture.camera_views_kept_min_pct",
+       "Lowest share of a camera's views kept", "%", better="higher",
+       description="over the cameras, the smallest share of a camera's keypoints of the "
+                   "subject that triangulation kept (low: a camera that disagrees with the "
+                   "others)")
+
+
 # --- reading and writing metrics.json -----------------------------------------------------------
 def get_path(obj: Any, path: str) -> tuple[bool, Any]:
     for part in path.split("."):
@@ -358,7 +367,7 @@ def problems(data: Any) -> list[str]:
         if not isinstance(e, Mapping) or not {"side", "type", "frame"} <= set(e):
             out.append(f"events[{i}] must have side, type and frame")
     for key in ("angles", "spatiotemporal", "leg_length", "weight_shift",
-                "kinematics_summary", "trial_ranges", "cycles", "provenance"):
+                "kinematics_summary", "trial_ranges", "capture", "cycles", "provenance"):
         if key in data and data[key] is not None and not isinstance(data[key], Mapping):
             out.append(f"{key} must be an object")
     for m in METRICS:

@@ -22,6 +22,7 @@ import numpy as np
 
 from mocaplab import __version__
 from mocaplab.analysis.angles import SegmentAngles, pelvis_angles, spine_angles, thorax_angles
+from mocaplab.analysis.capture import capture_section
 from mocaplab.analysis.cycles import Cycle, find_cycles, mean_sd
 from mocaplab.analysis.events import (
     MARKER_EVENT_OPTIONS,
@@ -71,6 +72,7 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
                                      for side in ("left", "right")},
     "trial_ranges": lambda g: trial_ranges(g.spine, g.thorax, g.data.points, g.data.labels,
                                            g.lm),
+    "capture": lambda g: capture_section(g.data.capture),
 }
 
 
