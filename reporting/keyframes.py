@@ -25,11 +25,12 @@ def cached_key_frames(trial_dir: Path) -> list[Path]:
     return sorted(d.glob("*.png")) if d.is_dir() else []
 
 
-def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_TARGET,
-                      kwargs: dict | None = None, timeout_s: float = 90.0,
-                      use_cache: bool = True, env: dict[str, str] | None = None
-                      ) -> tuple[list[Path], str]:
-    """(PNG files, note). The note is empty on success, else says why there are no renders.
+def render_key_frames_in_child(trial_dir: Path, out_dir: Path, *,
+                               target: str = DEFAULT_TARGET, kwargs: dict | None = None,
+                               timeout_s: float = 90.0, use_cache: bool = True,
+                               env: dict[str, str] | None = None) -> tuple[list[Path], str]:
+    """:func:`mocaplab.viewer.render_key_frames` (or ``target``) in a child process: (PNG
+    files, note). The note is empty on success, else says why there are no renders.
 
     Args:
         target: ``module:function`` called as ``function(trial_dir, out_dir)`` in a child
@@ -75,5 +76,5 @@ def key_frames_for(trial_dir: Path, out_dir: Path, mode: bool | str = True
             "Key-frame renders omitted: none rendered yet for this trial (they are made by "
             "'mocaplab process' or 'mocaplab export --format pdf').")
     if mode:
-        return render_key_frames(trial_dir, out_dir)
+        return render_key_frames_in_child(trial_dir, out_dir)
     return [], "Key-frame renders omitted (not requested)."

@@ -9,7 +9,6 @@ store. The only I/O is :func:`load_metrics`, :func:`load_points`, :func:`load_me
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 from pathlib import Path
@@ -67,13 +66,8 @@ def _read_points(file_id: tuple[str, int, int]):
 
 
 def load_meta(trial_dir: Path) -> dict[str, Any]:
-    path = Trial(trial_dir).meta_path
-    if not path.is_file():
-        raise InputError(f"{trial_dir} is not a trial folder (no meta.json)")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
+    """meta.json of a trial (:attr:`mocaplab.trial.Trial.meta`); {} when it holds no object."""
+    meta = Trial(trial_dir).meta
     return meta if isinstance(meta, dict) else {}
 
 

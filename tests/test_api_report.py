@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from mocaplab.reporting.keyframes import render_key_frames
+from mocaplab.reporting.keyframes import render_key_frames_in_child
 from mocaplab.reporting.progress import write_progress_report
 from mocaplab.reporting.report import write_report
 from mocaplab.synthetic.lab import WalkerParams, make_lab, make_trial
@@ -103,13 +103,13 @@ def test_crashing_renderer_cannot_take_the_caller_down(trial, tmp_path):
         "import os\n\ndef crash(trial, out, **kw):\n    os.abort()\n\n"
         "def nothing(trial, out, **kw):\n    return []\n")
     env = {"PYTHONPATH": str(tmp_path)}
-    files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:crash",
+    files, note = render_key_frames_in_child(trial, tmp_path / "kf", target="fake_renderer:crash",
                                     env=env, use_cache=False)
     assert files == [] and "renderer failed" in note
-    files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:nothing",
+    files, note = render_key_frames_in_child(trial, tmp_path / "kf", target="fake_renderer:nothing",
                                     env=env, use_cache=False)
     assert files == [] and "no PNG" in note
-    files, note = render_key_frames(trial, tmp_path / "kf", target="no_such_module:f",
+    files, note = render_key_frames_in_child(trial, tmp_path / "kf", target="no_such_module:f",
                                     use_cache=False)
     assert files == [] and "not available" in note
 
