@@ -26,8 +26,10 @@ PANEL_ANGLES = (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rota
 
 
 @dataclasses.dataclass(frozen=True)
-class GaitEvent:
-    """A foot strike or foot off: ``index`` is the 0-based frame index into the points array."""
+class FrameEvent:
+    """A foot strike or foot off as the viewer shows it: ``index`` is the 0-based frame index
+    into the points array (analysis' own :class:`mocaplab.analysis.events.GaitEvent` has a
+    fractional index and the detection method)."""
 
     side: str
     type: str
@@ -56,7 +58,7 @@ class TrialData:
     keypoints: tuple[str, ...]
     fps: float
     cameras: CameraSet | None = None
-    events: tuple[GaitEvent, ...] = ()
+    events: tuple[FrameEvent, ...] = ()
     angles: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     source: Path | None = None
 
@@ -93,7 +95,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     if not np.isfinite(p3.points).any():
         raise InputError(f"{points_path} holds no reconstructed point (all NaN)")
     metrics_path = Trial(folder).metrics_path
-    events: tuple[GaitEvent, ...] = ()
+    events: tuple[FrameEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
     if metrics_path.is_file():
         metrics = read_metrics(metrics_path)
@@ -127,7 +129,7 @@ def load_cameras(folder: Path) -> CameraSet | None:
     return load_calibration(cal)
 
 
-def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[GaitEvent, ...]:
+def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[FrameEvent, ...]:
     """Gait events of a metrics dict as 0-based indices into an ``n_frames`` points array.
 
     Events outside the array are dropped; a malformed event raises :class:`InputError`.
@@ -147,7 +149,7 @@ def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[Ga
             raise InputError(f"metrics.json event #{i} is malformed ({exc}): expected side, "
                              "type and frame or time_s") from None
         if 0 <= index < n_frames:
-            out.append(GaitEvent(side, typ, index, time_s))
+            out.append(FrameEvent(side, typ, index, time_s))
     return tuple(sorted(out, key=lambda e: e.index))
 
 
