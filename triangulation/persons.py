@@ -21,7 +21,9 @@ the slot of its detection in each view and frame (or none).
    a person half out of the views does not seem to jump) with an optimal assignment, gated
    by ``track_gate_m`` plus
    ``max_speed_m_s`` times the frames missed; a track unseen for ``max_gap_s`` ends. Tracks
-   shorter than ``min_track_s`` are dropped (chance agreements).
+   that never overlap in time and follow each other within those gates (a person seen by one
+   view only for a while) are joined; tracks shorter than ``min_track_s`` are then dropped
+   (chance agreements).
 4. **Leftovers.** Detections still unassigned (a view that sees only a few keypoints, e.g. a
    foot entering a tightly framed view, has no left/right pair to form features; a frame where
    only one view had features) are compared with each person's 3D keypoints, interpolated
@@ -65,6 +67,8 @@ class AssociationOptions:
         max_speed_m_s: added to the gate per second a track went unseen.
         max_gap_s: a track unseen longer than this ends, seconds.
         min_track_s: shorter tracks are dropped, seconds.
+        max_join_s: tracks that never overlap and follow each other within this time (and
+            the gates) are joined into one person, seconds.
     """
 
     min_confidence: float = 0.3
@@ -75,6 +79,7 @@ class AssociationOptions:
     max_speed_m_s: float = 3.0
     max_gap_s: float = 0.5
     min_track_s: float = 0.2
+    max_join_s: float = 3.0
 
     def __post_init__(self) -> None:
         if not 0 < self.gate_fraction < 1 or self.gate_min_px <= 0:
@@ -303,6 +308,52 @@ def _feature_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(_centre(a) - _centre(b)))
 
 
+def _end_features(track: dict, last: bool, window: int) -> np.ndarray:
+    """(M, 3) each feature's latest (``last``) or earliest position within ``window`` frames
+    of the track's end or start (a person half out of the views shows different features in
+    different frames)."""
+    frames = sorted(track["frames"], reverse=last)[:window]
+    out = np.full_like(track["frames"][frames[0]][1], np.nan)
+    for f in reversed(frames):  # the frame nearest the end wins
+        X = track["frames"][f][1]
+        ok = np.isfinite(X).all(-1)
+        out[ok] = X[ok]
+    return out
+
+
+def _join_fragments(tracks: list[dict], fps: float, opt: AssociationOptions) -> list[dict]:
+    """Join tracks that never overlap in time when one ends where the other starts (within
+    the track gate plus ``max_speed_m_s`` per second between them, at most ``max_join_s``
+    apart): a person who left every view but one for a while is one person. Ends are compared
+    by their features over the last / first 0.25 s, else by the horizontal distance of their
+    centres. The nearest pair is joined first."""
+    limit = opt.max_join_s * fps
+    window = max(1, int(round(0.25 * fps)))
+    while True:
+        best = None
+        for a, ta in enumerate(tracks):
+            fa = max(ta["frames"])
+            end = _end_features(ta, True, window)
+            for b, tb in enumerate(tracks):
+                fb = min(tb["frames"])
+                if a == b or fb <= fa or fb - fa > limit:
+                    continue
+                start = _end_features(tb, False, window)
+                d = np.linalg.norm(end - start, axis=-1)
+                d = d[np.isfinite(d)]
+                d = (float(np.median(d)) if d.size >= 2 else
+                     float(np.linalg.norm((_centre(end) - _centre(start))[:2])))
+                gate = opt.track_gate_m + opt.max_speed_m_s * (fb - fa - 1) / fps
+                if d <= gate and (best is None or d < best[0]):
+                    best = (d, a, b)
+        if best is None:
+            return tracks
+        _, a, b = best
+        tracks[a]["frames"].update(tracks[b]["frames"])
+        tracks[a]["last"] = max(tracks[a]["frames"])
+        del tracks[b]
+
+
 def track_people(frames: list[list[tuple[np.ndarray, np.ndarray]]], n_cameras: int,
                  fps: float, options: AssociationOptions | None = None) -> Association:
     """Link each frame's people (from :func:`associate_views`) into tracks."""
@@ -335,6 +386,7 @@ def track_people(frames: list[list[tuple[np.ndarray, np.ndarray]]], n_cameras: i
         for b, person in enumerate(people):
             if b not in taken:
                 tracks.append({"frames": {f: person}, "last": f})
+    tracks = _join_fragments(tracks, fps, opt)
     min_len = max(2, int(round(opt.min_track_s * fps)))
     tracks = [t for t in tracks if len(t["frames"]) >= min(min_len, F)]
     slots = np.full((len(tracks), n_cameras, F), -1)

@@ -76,10 +76,8 @@ class TriangulationReport:
 
 def load_cameras(path: str | os.PathLike) -> CameraSet:
     """Read a calibration with mocaplab.calibration.load_calibration (any format it knows)."""
-    try:
-        from mocaplab.calibration import load_calibration
-    except ImportError:  # calibration stage not installed
-        return CameraSet.load(path)
+    from mocaplab.calibration import load_calibration
+
     return load_calibration(path)
 
 
@@ -202,6 +200,7 @@ class PersonsTriangulation:
     subject: int
     cameras: CameraSet
     warnings: tuple[str, ...]
+    rule: str = SUBJECT_RULE
 
     @property
     def subject_result(self) -> PersonResult:
@@ -220,7 +219,7 @@ class PersonsTriangulation:
         return {"person_id": np.array(s.person_id),
                 "persons": np.array([p.person_id for p in self.persons]),
                 "person_camera_frames": np.array([p.camera_frames for p in self.persons]),
-                "subject_rule": np.array(SUBJECT_RULE),
+                "subject_rule": np.array(self.rule),
                 "cameras": np.array([x.camera for x in h]),
                 "camera_frames_associated": np.array([x.frames_associated for x in h]),
                 "camera_views_kept": np.array([x.views_kept for x in h]),
@@ -234,7 +233,7 @@ class PersonsTriangulation:
                          self.subject_result.points.keypoints, self.subject_result.points.fps,
                          np.stack([p.points.reprojection_error for p in self.persons]),
                          np.stack([p.points.n_views for p in self.persons]),
-                         np.array([p.camera_frames for p in self.persons]), SUBJECT_RULE)
+                         np.array([p.camera_frames for p in self.persons]), self.rule)
 
 
 def select_subject(person_ids: Sequence[str], camera_frames: Sequence[int],
@@ -328,7 +327,8 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
                          "the viewer and pass --person ID if it is the wrong one")
     for w in warns:
         log.warning("%s", w)
-    return PersonsTriangulation(tuple(people), grown, subject, cams, tuple(warns))
+    rule = SUBJECT_RULE if person is None else f"--person {person}"
+    return PersonsTriangulation(tuple(people), grown, subject, cams, tuple(warns), rule)
 
 
 def _swap_applied(pixels: np.ndarray, swapped: np.ndarray, mirror: np.ndarray) -> np.ndarray:
