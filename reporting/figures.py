@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from mocaplab import sides
 from mocaplab.atomic import atomic_path
 
-SIDE_COLOURS = {"left": "#c0392b", "right": "#1f6fb2"}
+SIDE_COLOURS = {"left": sides.LEFT_HEX, "right": sides.RIGHT_HEX}  # the one convention
 #: rows of the curve figure: (segment, [(component, label)]).
 CURVE_ROWS = (
     ("pelvis", (("tilt", "Pelvic tilt"), ("obliquity", "Pelvic obliquity"),
@@ -126,23 +127,32 @@ def overlay_figure(before: dict[tuple[str, str], dict[str, Any]],
 
 
 def bars_figure(items: Sequence[tuple[str, float, float, str]], path: Path,
-                labels: tuple[str, str] = ("before", "after"), dpi: int = 110) -> Path:
-    """Simple before/after bars for the patient page: (title, before, after, unit) per panel."""
+                labels: tuple[str, str] = ("before", "after"), dpi: int = 110,
+                texts: Sequence[tuple[str, str]] | None = None,
+                verdicts: Sequence[str] | None = None) -> Path:
+    """Before/after bars for the patient page: (title, before, after, unit) per panel.
+
+    ``texts``: the (before, after) value labels, as the sentences write them (default: two
+    decimals); ``verdicts``: a word under each panel's title ("better", "about the same"), the
+    same the text says.
+    """
     from matplotlib.figure import Figure
 
     n = max(1, len(items))
-    fig = Figure(figsize=(8.0, 2.4), layout="constrained")
+    fig = Figure(figsize=(8.0, 2.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n))
-    for ax, (title, b, a, unit) in zip(axes, items, strict=False):
+    for i, (ax, (title, b, a, unit)) in enumerate(zip(axes, items, strict=False)):
         ax.bar([0, 1], [b, a], color=["#b0b7bf", "#2e86c1"], width=0.6)
-        ax.set_xticks([0, 1], labels, fontsize=8)
-        ax.set_title(title, fontsize=9)
+        ax.set_xticks([0, 1], [lab.replace(" (", "\n(") for lab in labels], fontsize=7)
+        head = title if not verdicts else f"{title}\n{verdicts[i]}"
+        ax.set_title(head, fontsize=8.5)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(labelsize=7)
-        for x, v in ((0, b), (1, a)):
+        ax.margins(y=0.18)
+        for x, v, k in ((0, b, 0), (1, a, 1)):
             if np.isfinite(v):
-                ax.text(x, v, f"{v:.2f}" if abs(v) < 10 else f"{v:.0f}", ha="center",
-                        va="bottom", fontsize=8)
+                text = texts[i][k] if texts else f"{v:.2f}"
+                ax.text(x, v, text, ha="center", va="bottom", fontsize=8)
     return _save(fig, path, dpi)
 
 

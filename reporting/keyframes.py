@@ -19,6 +19,22 @@ DEFAULT_TARGET = "mocaplab.viewer:render_key_frames"
 #: keyword arguments of the default renderer: one view (a second Open3D renderer in the same
 #: process has been seen to abort or hang), report-sized images.
 DEFAULT_KWARGS = {"views": ["side"], "width": 640, "height": 480}
+
+
+def key_frame_figure_for(trial_dir: Path, out_path: Path) -> tuple[Path | None, str]:
+    """The print key-frame figure of a trial (:func:`mocaplab.viewer.keyframe_figure.
+    key_frame_figure`: front and side views, level lines, clinical wording), drawn with
+    matplotlib in this process (no renderer, safe in server threads): (path, "") or (None,
+    why not)."""
+    from mocaplab.errors import MocaplabError
+    from mocaplab.viewer.keyframe_figure import key_frame_figure
+
+    try:
+        return key_frame_figure(trial_dir, out_path), ""
+    except (MocaplabError, OSError, ValueError) as exc:
+        return None, f"Key frames omitted: {exc}."
+
+
 def cached_key_frames(trial_dir: Path) -> list[Path]:
     """Key-frame PNGs already rendered for the trial (pipeline report stage), sorted."""
     d = Trial(trial_dir).key_frames_dir

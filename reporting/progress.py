@@ -27,9 +27,8 @@ from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
 from mocaplab.reporting.exports import pseudonym
-from mocaplab.reporting.keyframes import key_frames_for
 from mocaplab.reporting.paths import safe_join
-from mocaplab.reporting.report import _frame_title, _pick_frames, fmt_value
+from mocaplab.reporting.report import fmt_value
 from mocaplab.trial import Trial
 
 
@@ -151,8 +150,13 @@ def session_summary(trials: list[Path]) -> dict[str, Any]:
             "per_trial": per_trial}
 
 
-def compare(before: dict[str, float], after: dict[str, float]) -> list[dict[str, Any]]:
-    """Local before/after difference of the KEY_METRICS, with a verdict per metric."""
+def compare(before: dict[str, float], after: dict[str, float],
+            typical: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """Local before/after difference of the KEY_METRICS, with a verdict per metric: by the
+    spec's better direction; a metric without one is judged by its distance to the typical
+    value (``typical``: key -> value, e.g. the normative range of motion) when known, else
+    described as "increased"/"decreased" and said to be not judged."""
+    typical = typical or {}
     rows = []
     for km in KEY_METRICS:
         b, a = before.get(km.key), after.get(km.key)
@@ -163,6 +167,9 @@ def compare(before: dict[str, float], after: dict[str, float]) -> list[dict[str,
         d = a - b
         if abs(d) < km.threshold:
             verdict = "about the same"
+        elif not km.better and km.key in typical:
+            t = typical[km.key]
+            verdict = "improved" if abs(a - t) < abs(b - t) else "worse"
         elif not km.better:
             verdict = "increased" if d > 0 else "decreased"
         else:
@@ -177,17 +184,57 @@ def analysis_comparison(trials_before: list[Path], trials_after: list[Path],
     sessions (table 2 of the report), and the note that says so."""
     res = compare_metrics(labdata.load_metrics(trials_before[0]),
                           labdata.load_metrics(trials_after[0]), normative_dir)
-    rows: list[tuple[str, ...]] = [("metric", "before", "after", "change", "direction")]
-
-    def f(v: Any) -> str:
-        return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
-
+    rows: list[tuple[str, ...]] = [("Metric", "Unit", "Before", "After", "Change",
+                                    "Direction")]
     for path, d in res["metrics"].items():
-        if path.endswith("_sd") or ".landmarks." in path:
+        named = spec_label(path)
+        if named is None or path.endswith("_sd"):
+            continue  # not a metric of the spec (internal detail, spread)
+        label, unit = named
+        change = d["change"]
+        rows.append((label, unit, fmt_value(d["before"], unit), fmt_value(d["after"], unit),
+                     ("+" if (change or 0) > 0 else "") + fmt_value(change, unit),
+                     str(d["direction"]).replace("_", " ")))
+    return rows, ("Table 2: every metric of the metrics specification, first trial of each "
+                  "session (mocaplab.analysis.compare_metrics); the key metrics above are "
+                  "session means.")
+
+
+_SIDE_WORDS = {"left": "left", "right": "right", "overall": "both sides", "asymmetry": "",
+               "symmetry": "symmetry index"}
+
+
+def spec_label(path: str) -> tuple[str, str] | None:
+    """(label, unit) of a metrics.json path from the metrics specification, e.g.
+    "spatiotemporal.left.stride_length_m" -> ("Stride length, left", "m"); symmetry indices
+    (``...symmetry.<key>.symmetry_index_pct``) -> ("Stride length, symmetry index", "%"); None
+    for a path the spec does not declare."""
+    parts = path.split(".")
+    if len(parts) >= 4 and parts[-1] == "symmetry_index_pct" and parts[-3] == "symmetry":
+        m = METRICS.get(parts[-2])
+        return (f"{m.label}, symmetry index", "%") if m else None
+    m = METRICS.get(parts[-1])
+    if m is None:
+        return None
+    side = next((s for s in m.sides if s and m.path_of(s) == path), "")
+    if not side and m.path != path:
+        return None
+    words = _SIDE_WORDS.get(side, side)
+    return (f"{m.label}, {words}" if words else m.label), m.unit
+
+
+def session_date(trials: list[Path]) -> str:
+    """The visit's date: the earliest trial date (meta.json ``date``, else ``created``)."""
+    dates = []
+    for t in trials:
+        try:
+            meta = Trial(t).meta
+        except InputError:
             continue
-        rows.append((path, f(d["before"]), f(d["after"]), f(d["change"]), str(d["direction"])))
-    return rows[:120], ("Comparison of the first trial of each session by mocaplab.analysis."
-                        "compare_metrics (table 2); key metrics above are session means.")
+        d = meta.get("date") or meta.get("created")
+        if d:
+            dates.append(str(d)[:10])
+    return min(dates) if dates else ""
 
 
 def _typical_rom(bands: dict, seg: str, comp: str) -> float | None:
@@ -199,22 +246,38 @@ def _typical_rom(bands: dict, seg: str, comp: str) -> float | None:
 
 
 def plain_value(v: float, unit: str) -> str:
-    """A value in everyday units: short lengths in cm, angles in whole degrees."""
+    """A value in everyday units, the one text of a number on the patient page: the sentences
+    and the bar labels both use it (short lengths in cm, angles and % with one decimal)."""
     if unit == "m":
         return f"{100 * v:.0f} cm" if abs(v) < 0.5 else f"{v:.2f} m"
     if unit == "deg":
-        return f"{v:.0f} degrees"
+        return f"{v:.1f}°"
     if unit == "%":
-        return f"{v:.0f} %"
+        return f"{v:.1f} %"
     if unit == "m/s":
         return f"{v:.2f} m/s"
     return f"{v:g} {unit}"
 
 
+def typical_values(bands: dict) -> dict[str, float]:
+    """Typical values of key metrics without a better direction, from the normative bands."""
+    out = {}
+    rom = _typical_rom(bands, "pelvis", "obliquity")
+    if rom is not None:
+        out["pelvis_obliquity_range_deg"] = rom
+    return out
+
+
+#: how the patient page and the table say a verdict.
+VERDICT_WORDS = {"improved": "better", "worse": "less good", "about the same": "about the same",
+                 "increased": "increased (not judged)", "decreased": "decreased (not judged)",
+                 "not available": "not available"}
+
+
 def plain_sentences(rows: list[dict[str, Any]], bands: dict) -> list[str]:
     """The patient page: one short sentence per key metric, in everyday words."""
     out = []
-    typical = {"pelvis_obliquity_range_deg": _typical_rom(bands, "pelvis", "obliquity")}
+    typical = typical_values(bands)
     for r in rows:
         km: KeyMetric = r["metric"]
         if r["change"] is None:
@@ -233,12 +296,16 @@ def plain_sentences(rows: list[dict[str, Any]], bands: dict) -> list[str]:
             s = f"{km.plain.capitalize()} is about the same as before ({b} then, {a} now)."
         elif v in ("improved", "worse"):
             s = (f"{km.plain.capitalize()}: {b} before, {a} now. This is "
-                 f"{'better' if v == 'improved' else 'less good'} than before.")
+                 f"{'better' if v == 'improved' else 'less good'} than before")
+            s += (" (closer to what is typical)." if v == "improved" and km.key in typical
+                  else " (further from what is typical)." if km.key in typical else ".")
         else:
-            s = f"{km.plain.capitalize()} has {v}: {b} before, {a} now."
+            s = (f"{km.plain.capitalize()} has {v}: {b} before, {a} now. Whether this is "
+                 "better or worse depends on you: your care team will tell you.")
         t = typical.get(km.key)
         if t is not None:
-            s += f" For people without walking problems it is typically about {t:.0f} degrees."
+            s += (" For people without walking problems it is typically about "
+                  f"{plain_value(t, km.unit)}.")
         out.append(s)
     return out
 
@@ -258,36 +325,44 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     sb, sa = session_summary(tb), session_summary(ta)
     norm = normative.find_normative_dir(normative_dir)
     bands = normative.angle_bands(norm) if norm else {}
-    rows = compare(sb["metrics"], sa["metrics"])
+    rows = compare(sb["metrics"], sa["metrics"], typical_values(bands))
+    db, da = session_date(tb), session_date(ta)
+    vb = f"{before} ({db})" if db else before
+    va = f"{after} ({da})" if da else after
     ext_rows, cmp_note = analysis_comparison(tb, ta, norm)
     label = subject
     if pseudonymise:
         label = pseudonym(subject, pseudonym_key or os.environ.get("MOCAPLAB_PSEUDONYM_KEY", ""))
     sentences = plain_sentences(rows, bands)
     out: dict[str, Path] = {}
+    # the bars show the rows the sentences speak of, with the same value texts and verdicts
+    shown = [r for r in rows if r["change"] is not None][:4]
     bar_items = [(r["metric"].label.replace(" |SI|", ""), r["before"], r["after"],
-                  r["metric"].unit) for r in rows[:4] if r["change"] is not None]
-    out["bars"] = figures.bars_figure(bar_items[:4], out_dir / "progress_bars.png",
-                                      labels=(before, after))
+                  r["metric"].unit) for r in shown]
+    out["bars"] = figures.bars_figure(
+        bar_items, out_dir / "progress_bars.png", labels=(vb, va),
+        texts=[(plain_value(r["before"], r["metric"].unit),
+                plain_value(r["after"], r["metric"].unit)) for r in shown],
+        verdicts=[VERDICT_WORDS.get(r["verdict"], r["verdict"]) for r in shown])
     out["overlay"] = figures.overlay_figure(sb["curves"], sa["curves"], OVERLAY_PANELS,
                                             out_dir / "progress_curves.png",
-                                            labels=(before, after), bands=bands)
+                                            labels=(vb, va), bands=bands)
     notes = [cmp_note, "Thresholds for 'about the same' are mocaplab defaults above typical "
              "trial-to-trial variation (asymmetry 3 points, lengths 5 cm, speed 0.05 m/s, angles "
              "2 degrees, sway 1 cm); they are not clinically validated minimal differences."]
     if not norm:
         notes.append("No normative data: typical values and bands are not shown.")
     if key_frames:
-        fb, nb = key_frames_for(tb[0], out_dir / "key_frames_before", key_frames)
-        fa, na = key_frames_for(ta[0], out_dir / "key_frames_after", key_frames)
-        if fb and fa:
-            pb, pa = _pick_frames(fb, 1)[0], _pick_frames(fa, 1)[0]
-            out["key_frames"] = figures.side_by_side(
-                [(f"{before}: {_frame_title(pb)}", pb), (f"{after}: {_frame_title(pa)}", pa)],
-                out_dir / "progress_key_frames.png")
-        else:
-            notes.append(nb or na)
-    content = {"subject": label, "before": before, "after": after, "sentences": sentences,
+        from mocaplab.errors import MocaplabError
+        from mocaplab.viewer.keyframe_figure import comparison_figure
+
+        try:
+            out["key_frames"] = comparison_figure(
+                [tb[0], ta[0]], [f"BEFORE: {vb}", f"AFTER: {va}"],
+                out_dir / "progress_key_frames.png", exaggeration=1.0)
+        except (MocaplabError, OSError, ValueError) as exc:
+            notes.append(f"Key frames omitted: {exc}.")
+    content = {"subject": label, "before": vb, "after": va, "sentences": sentences,
                "rows": rows, "ext_rows": ext_rows, "notes": notes,
                "trials": (sb["trials"], sa["trials"])}
     out["pdf"] = _write_pdf(content, out, out_dir / "progress.pdf")
@@ -302,7 +377,8 @@ def _table_rows(content: dict[str, Any]) -> list[list[str]]:
         data.append([km.label, km.unit, fmt_value(r["before"], km.unit),
                      fmt_value(r["after"], km.unit),
                      ("+" if (r["change"] or 0) > 0 else "") + fmt_value(r["change"], km.unit),
-                     r["verdict"]])
+                     r["verdict"] + (" (not judged)" if r["verdict"] in ("increased", "decreased")
+                                     else "")])
     return data
 
 
@@ -353,7 +429,7 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
         et.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
                                 ("FONTSIZE", (0, 0), (-1, -1), 6.5)]))
-        story += [Paragraph("Table 2: mocaplab.analysis.compare_metrics", ss["Heading3"]), et]
+        story += [Paragraph("Table 2: every metric of the specification", ss["Heading3"]), et]
     story += [PageBreak(), Paragraph("Curves overlaid (dashed: before, solid: after)",
                                      ss["Heading2"]), img(figs["overlay"])]
     if "key_frames" in figs:
@@ -389,7 +465,7 @@ def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pa
     p += [f"<p class='note'>{e(n)}</p>" for n in content["notes"]]
     if content["ext_rows"]:
         head, *body = content["ext_rows"]
-        p.append("<h3>Table 2: mocaplab.analysis.compare_metrics</h3><table><tr>"
+        p.append("<h3>Table 2: every metric of the specification</h3><table><tr>"
                  + "".join(f"<th>{e(c)}</th>" for c in head) + "</tr>"
                  + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
                            for r in body) + "</table>")

