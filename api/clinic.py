@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -37,7 +35,6 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from mocaplab import __version__
 from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
 from mocaplab.api.db import SessionRow, Subject
@@ -433,45 +430,22 @@ def replay_points(request: Request, _: Reader, subject: IdPath, session: IdPath,
 
 
 # --- before / after -----------------------------------------------------------------------------
-def _inputs_fingerprint(trial_dir: Path) -> list[Any]:
-    files = [trial_dir / n for n in ("points3d.npz", "metrics.json", "meta.json",
-                                     "calibration.toml")]
-    vids = trial_dir / "videos"
-    if vids.is_dir():
-        files += sorted(vids.iterdir())
-    return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()]
-
-
 def comparison_dir(request: Request, a: TrialRef, b: TrialRef, view: str) -> Path:
-    """The folder holding the comparison of a (before) and b (after): made on first use, then
-    reused until any input of either trial changes (the key includes their sizes and times)."""
-    from mocaplab.compare_video import Options, make_comparison
+    """The folder of the comparison of a (before) and b (after), cached in
+    ``LAB/.mocaplab/compare/`` (see :func:`mocaplab.compare_video.cached_comparison`)."""
+    from mocaplab.compare_video import Options, cached_comparison
 
     api = _api(request)
     pa, pb = trial_path(api.lab_dir, a), trial_path(api.lab_dir, b)
     for r, p in ((a, pa), (b, pb)):
         if not (p / "meta.json").is_file():
             raise HTTPException(404, f"trial {r.key} not found")
-    key = hashlib.sha256(json.dumps([a.key, b.key, view, __version__, _inputs_fingerprint(pa),
-                                     _inputs_fingerprint(pb)]).encode()).hexdigest()[:32]
-    root = api.lab_dir / ".mocaplab" / "compare"
-    out = root / key
-    if (out / "compare.json").is_file():
-        return out
-    with request.app.state.clinic.lock(key):
-        if (out / "compare.json").is_file():
-            return out
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
-        try:
-            make_comparison(pa, pb, tmp, Options(view=view, labels=(a.session, b.session)),
-                            overwrite=True)
-            os.replace(tmp, out)
-        except InputError as exc:
-            raise HTTPException(409, f"no comparison video: {exc}") from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    opts = Options(view=view, labels=(a.session, b.session))
+    try:
+        return cached_comparison(pa, pb, api.lab_dir / ".mocaplab" / "compare", opts,
+                                 request.app.state.clinic.lock(f"{a.key}|{b.key}|{view}"))
+    except InputError as exc:
+        raise HTTPException(409, f"no comparison video: {exc}") from None
 
 
 def _refs(a: str, b: str) -> tuple[TrialRef, TrialRef]:

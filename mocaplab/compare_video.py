@@ -23,12 +23,15 @@ Panels are labelled with visit (session folder name, or a given label) and date 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -559,6 +562,45 @@ def make_comparison(before: str | os.PathLike, after: str | os.PathLike,
     }
     summary = write_json(out_dir / "compare.json", info)
     return Comparison(video_path, tuple(key_files), sheet, summary, info)
+
+
+def _inputs_fingerprint(trial_dir: Path) -> list[Any]:
+    files = [trial_dir / n for n in ("points3d.npz", "metrics.json", "meta.json",
+                                     "calibration.toml")]
+    if (trial_dir / "videos").is_dir():
+        files += sorted((trial_dir / "videos").iterdir())
+    return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()]
+
+
+def cached_comparison(before: str | os.PathLike, after: str | os.PathLike,
+                      cache_dir: str | os.PathLike, options: Options = Options(),
+                      lock: Any = None) -> Path:
+    """The folder of the comparison of ``before`` and ``after`` inside ``cache_dir``: made on
+    first use, then reused until an input of either trial changes (the folder name hashes the
+    options, the software version and the name, size and time of each trial's inputs), so a
+    stale comparison is never returned. ``lock`` (a context manager, e.g. threading.Lock) keeps
+    concurrent callers from making the same one twice."""
+    from mocaplab import __version__
+
+    pa, pb = Path(before).resolve(), Path(after).resolve()
+    ident = [str(pa), str(pb), dataclasses.asdict(options), __version__,
+             _inputs_fingerprint(pa), _inputs_fingerprint(pb)]
+    key = hashlib.sha256(json.dumps(ident, default=str).encode()).hexdigest()[:32]
+    root = Path(cache_dir)
+    out = root / key
+    if (out / "compare.json").is_file():
+        return out
+    with lock if lock is not None else contextlib.nullcontext():
+        if (out / "compare.json").is_file():
+            return out
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
+        try:
+            make_comparison(pa, pb, tmp, options, overwrite=True)
+            os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 def _sheet(images: list[np.ndarray], max_width_px: int = 1400) -> np.ndarray:
