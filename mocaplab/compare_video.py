@@ -14,8 +14,9 @@ For each trial (a processed trial folder: videos, calibration, ``points3d.npz``,
    (:func:`phase_timeline`). A trial with fewer than two such events falls back to real time from
    its first event (or its first frame), and the video says so.
 4. **Output**: ``compare.mp4`` (H.264 through ffmpeg when it has libx264, else OpenCV's mp4v),
-   key frames at 0/25/50/75 % of the first cycle (``keyframe_*.png`` and one sheet
-   ``key_frames.png`` for the progress report), and ``compare.json`` (what was chosen and why).
+   key frames at 0/25/50/75 % of the first cycle (``keyframe_*.png``, and ``key_frames.png``:
+   the four in a 2 x 2 grid for the progress report) and ``compare.json`` (what was chosen
+   and why).
 
 Panels are labelled with visit (session folder name, or a given label) and date (meta.json
 ``date``, else the date it was created).
@@ -603,11 +604,18 @@ def cached_comparison(before: str | os.PathLike, after: str | os.PathLike,
     return out
 
 
-def _sheet(images: list[np.ndarray], max_width_px: int = 1400) -> np.ndarray:
-    """Key frames stacked vertically, scaled to ``max_width_px``."""
+def _sheet(images: list[np.ndarray], max_width_px: int = 1600) -> np.ndarray:
+    """Key frames in a grid two wide (for a report page), scaled to ``max_width_px``."""
     if not images:
         return np.full((10, 10, 3), 32, np.uint8)
     h, w = images[0].shape[:2]
-    s = min(1.0, max_width_px / w)
-    return np.concatenate([cv2.resize(im, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
-                           for im in images])
+    cols = 2 if len(images) > 1 else 1
+    rows = -(-len(images) // cols)
+    grid = np.full((rows * h + (rows - 1) * GAP_PX, cols * w + (cols - 1) * GAP_PX, 3), 255,
+                   np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * (h + GAP_PX):r * (h + GAP_PX) + h, c * (w + GAP_PX):c * (w + GAP_PX) + w] = im
+    s = min(1.0, max_width_px / grid.shape[1])
+    return cv2.resize(grid, (int(grid.shape[1] * s), int(grid.shape[0] * s)),
+                      interpolation=cv2.INTER_AREA)
