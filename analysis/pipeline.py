@@ -1,5 +1,10 @@
 """`analyze_file`: from an input file to the metrics.json of CONVENTIONS.md.
 
+:func:`gait_of` finds landmarks, progression, angles, events and cycles; each metric section of
+metrics.json is then computed from that by its function in :data:`SECTIONS`; every scalar in a
+section is declared in :mod:`mocaplab.analysis.metrics_spec`, which also validates and writes
+the file.
+
 Frame numbering: a C3D's stored sample i is frame ``first_frame + i`` (1-based); inputs without
 their own numbering start at frame 1. ``time_s = (frame - 1) / fps``. Events also carry
 ``time_subframe_s`` (the sub-frame estimate, same time base) and the ``method`` that timed them.
@@ -7,35 +12,81 @@ their own numbering start at frame 1. ``time_s = (frame - 1) / fps``. Events als
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from mocaplab import __version__
-from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
-from mocaplab.analysis.cycles import find_cycles, mean_sd
-from mocaplab.analysis.events import EventOptions, belt_speed, detect_events
+from mocaplab.analysis.angles import SegmentAngles, pelvis_angles, spine_angles, thorax_angles
+from mocaplab.analysis.capture import capture_section
+from mocaplab.analysis.cycles import Cycle, find_cycles, mean_sd
+from mocaplab.analysis.events import (
+    MARKER_EVENT_OPTIONS,
+    EventOptions,
+    GaitEvent,
+    belt_speed,
+    detect_events,
+)
 from mocaplab.analysis.inputs import AnalysisInput, load_input
-from mocaplab.analysis.landmarks import find_landmarks, smoothed
-from mocaplab.analysis.progression import progression
+from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning, smoothed
+from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
+from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
-from mocaplab.atomic import write_json
+from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
+from mocaplab.trial import Trial
 
 
-def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
-            smooth_hz: float | None = None, label_map: dict[str, str] | None = None) -> dict:
-    """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
+@dataclasses.dataclass(frozen=True, eq=False)
+class Gait:
+    """What every metrics.json section is computed from: one trial's landmarks (Z-up, smoothed
+    as asked), progression frame, segment angles, gait events and cycles, and per side the mean
+    cycle curves (``curves[side][segment][angle] = {"mean", "sd"}``, 101 points)."""
 
-    ``smooth_hz``: low-pass cutoff applied to the trajectories first. Default None = 6 Hz for
-    markerless keypoints (triangulation noise), no filtering for markers (Vicon's Plug-in Gait
-    outputs are computed from the stored, already filtered, markers). 0 = never filter.
-    ``label_map``: role -> input label, overriding the marker-set matching (``--map``).
-    """
+    data: AnalysisInput
+    lm: Landmarks
+    prog: Progression
+    pelvis: SegmentAngles
+    thorax: SegmentAngles
+    spine: SegmentAngles
+    events: list[GaitEvent]
+    cycles: list[Cycle]
+    curves: dict
+
+
+#: The metric sections of metrics.json, in file order: name -> function(gait) -> JSON object.
+#: To add a metric: compute it in its section's function and register it in
+#: analysis/metrics_spec.py; a new section gets a line here (see docs/analysis.md, "How to add
+#: a metric").
+SECTIONS: dict[str, Callable[[Gait], dict]] = {
+    "spatiotemporal": lambda g: spatiotemporal(g.lm, g.prog, g.events, g.cycles,
+                                               belt_speed(g.lm, g.prog)),
+    "leg_length": lambda g: leg_length(g.lm, g.cycles, {"left": g.pelvis.left[:, 1],
+                                                        "right": g.pelvis.right[:, 1]}),
+    "weight_shift": lambda g: weight_shift(g.lm, g.prog, g.cycles),
+    "kinematics_summary": lambda g: {side: kinematics_summary(g.curves[side],
+                                                              getattr(g.pelvis, side))
+                                     for side in ("left", "right")},
+    "trial_ranges": lambda g: trial_ranges(g.spine, g.thorax, g.data.points, g.data.labels,
+                                           g.lm),
+    "capture": lambda g: capture_section(g.data.capture),
+}
+
+
+def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
+            smooth_hz: float | None = None, label_map: dict[str, str] | None = None
+            ) -> tuple[Gait, list[str], float]:
+    """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
+    smoothing cut-off used in Hz). See :func:`analyze` for the options."""
     lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
                         label_map=label_map)
     warnings: list[str] = list(data.warnings)
+    jumps = jump_warning(lm)
+    if jumps:
+        warnings.append(jumps)
     from mocaplab.analysis.marker_sets import unmet_needs
 
     warnings += [f"{line} (not found among the input's labels; map them with --map labels.toml)"
@@ -49,8 +100,11 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     prog = progression(lm, snap_deg=snap_deg)
     if not prog.passes:
         warnings.append("no walking detected (the pelvis never travels straight faster than "
-                        "0.15 m/s and no treadmill walking was recognised): angles relative to "
-                        "the progression frame and events are not available")
+                        "0.15 m/s, and the feet do not swing back and forth as on a treadmill): "
+                        "no gait events; pelvis and thorax angles are relative to the lab axis "
+                        "the pelvis faces, as Plug-in Gait does"
+                        + ("" if prog.lab_axes and np.isfinite(prog.rotation).any()
+                           else " (unavailable here: the facing direction is unknown)"))
     elif prog.excluded.any():
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
@@ -59,24 +113,11 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     spine = spine_angles(lm)
     for seg in (pelvis, thorax, spine):
         warnings.extend(seg.notes)
-    events, ev_warn = detect_events(lm, prog, EventOptions(), method=event_method)
+    ev_opts = EventOptions() if lm.kind == "markerless" else MARKER_EVENT_OPTIONS
+    events, ev_warn = detect_events(lm, prog, ev_opts, method=event_method)
     warnings.extend(ev_warn)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
-    belt = belt_speed(lm, prog)
-    st = spatiotemporal(lm, prog, events, cycles, belt)
-    obliq = {"left": pelvis.left[:, 1], "right": pelvis.right[:, 1]}
-    ll = leg_length(lm, cycles, obliq)
-    ws = weight_shift(lm, prog, cycles)
-
-    fps, ff = lm.fps, lm.first_frame
-    ev_out = []
-    for e in events:
-        frame = ff + int(round(e.index))
-        ev_out.append({"side": e.side, "type": e.type, "time_s": (frame - 1) / fps,
-                       "frame": frame, "time_subframe_s": (ff + e.index - 1) / fps,
-                       "method": e.method})
-    angles = {"pelvis": pelvis.as_dict(), "spine": spine.as_dict(), "thorax": thorax.as_dict()}
     curves = {}
     for side in ("left", "right"):
         cyc = [c for c in cycles if c.side == side]
@@ -85,18 +126,40 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             arr = getattr(seg, side)
             curves[side][name] = {k: {kk: v for kk, v in mean_sd(arr[:, i], cyc).items()
                                       if kk != "n_cycles"} for i, k in enumerate(seg.keys)}
-    summary = {side: kinematics_summary(curves[side]) for side in ("left", "right")}
+    gait = Gait(data, lm, prog, pelvis, thorax, spine, events, cycles, curves)
+    return gait, warnings, smooth_hz
+
+
+def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
+            smooth_hz: float | None = None, label_map: dict[str, str] | None = None) -> dict:
+    """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
+
+    ``smooth_hz``: low-pass cutoff applied to the trajectories first. Default None = 6 Hz for
+    markerless keypoints (triangulation noise), no filtering for markers (Vicon's Plug-in Gait
+    outputs are computed from the stored, already filtered, markers). 0 = never filter.
+    ``label_map``: role -> input label, overriding the marker-set matching (``--map``).
+    """
+    g, warnings, smooth_hz = gait_of(data, snap_deg=snap_deg, event_method=event_method,
+                                     smooth_hz=smooth_hz, label_map=label_map)
+    lm, prog, cycles = g.lm, g.prog, g.cycles
+    fps, ff = lm.fps, lm.first_frame
+    ev_out = []
+    for e in g.events:
+        frame = ff + int(round(e.index))
+        ev_out.append({"side": e.side, "type": e.type, "time_s": (frame - 1) / fps,
+                       "frame": frame, "time_subframe_s": (ff + e.index - 1) / fps,
+                       "method": e.method})
+    angles = {"pelvis": g.pelvis.as_dict(), "spine": g.spine.as_dict(),
+              "thorax": g.thorax.as_dict()}
     return {
+        "schema_version": SCHEMA_VERSION,
         "fps": fps,
         "first_frame": ff,
         "n_frames": lm.n_frames,
         "events": ev_out,
         "angles": angles,
-        "spatiotemporal": st,
-        "leg_length": ll,
-        "weight_shift": ws,
-        "kinematics_summary": summary,
-        "cycles": {"normalised_points": 101, **curves,
+        **{name: build(g) for name, build in SECTIONS.items()},
+        "cycles": {"normalised_points": 101, **g.curves,
                    "list": [{"side": c.side, "start_frame": ff + int(round(c.start)),
                              "end_frame": ff + int(round(c.end))} for c in cycles]},
         "warnings": list(dict.fromkeys(warnings)),
@@ -108,7 +171,8 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             "marker_set": dict(lm.marker_set),
             "up_axis": lm.up_axis,
             "progression": prog.describe(),
-            "models": {"pelvis": pelvis.model, "thorax": thorax.model, "spine": spine.model},
+            "models": {"pelvis": g.pelvis.model, "thorax": g.thorax.model,
+                       "spine": g.spine.model},
             "event_method": event_method,
             "smoothing_cutoff_hz": smooth_hz,
             "reference_events": [dict(zip(("side", "type", "time_s", "frame"), e, strict=True))
@@ -131,9 +195,9 @@ def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | No
     data = load_input(input_path)
     metrics = json_types(analyze(data, **options))
     if out_path is None and Path(input_path).is_dir():
-        out_path = Path(input_path) / "metrics.json"
+        out_path = Trial(input_path).metrics_path
     if out_path is not None:
-        write_json(out_path, metrics)
+        write_metrics(out_path, metrics)
     return metrics
 
 
@@ -152,14 +216,21 @@ def json_types(obj):
     return obj
 
 
-def kinematics_summary(side_curves: dict) -> dict:
-    """Scalars from a side's mean cycle curves: pelvis mean tilt and ranges of motion (deg)."""
+def kinematics_summary(side_curves: dict, pelvis: np.ndarray | None = None) -> dict:
+    """Scalars from a side's mean cycle curves: pelvis mean tilt and ranges of motion (deg).
+
+    Without a mean curve (no gait cycle on that side) a range is taken over the whole trial
+    from ``pelvis`` ((F, 3) tilt, obliquity, rotation of that side), when given.
+    """
     out = {}
     pel = side_curves.get("pelvis", {})
-    for key in ("tilt", "obliquity", "rotation"):
+    for i, key in enumerate(("tilt", "obliquity", "rotation")):
         mean = np.asarray(pel.get(key, {}).get("mean", []), dtype=float)
         ok = mean[np.isfinite(mean)] if mean.size else mean
-        out[f"pelvis_{key}_range_deg"] = float(ok.max() - ok.min()) if ok.size else float("nan")
+        rng = float(ok.max() - ok.min()) if ok.size else None
+        if rng is None and pelvis is not None:
+            rng = angle_range(pelvis[:, i])
+        out[f"pelvis_{key}_range_deg"] = float("nan") if rng is None else rng
         if key == "tilt":
             out["pelvis_tilt_mean_deg"] = float(ok.mean()) if ok.size else float("nan")
     return out

@@ -5,7 +5,11 @@ the heading; frames where it turns (heading rate above ``turn_rate_deg_s``, or h
 ``max_deviation_deg`` away from the pass direction) or where the subject stands still are
 excluded, and the remaining straight runs are *passes*, each with its own
 direction (so a trial walking there and back gives two passes with opposite directions).
-Treadmill: the pelvis does not travel; the heading is the direction the pelvis faces.
+Treadmill: the pelvis does not travel while the feet swing back and forth relative to it (each
+foot's fore-aft range relative to the pelvis at least ``min_foot_range_m``); the heading is the
+direction the pelvis faces. Not walking (standing, a static calibration, a step down, a trial
+without any straight pass): as Plug-in Gait does, the progression frame is the lab axis nearest
+to the direction the pelvis faces, for every frame; angles are given, events are not searched.
 
 As Plug-in Gait does, a pass whose direction lies within ``snap_deg`` of a lab axis (+/-X, +/-Y)
 uses that axis exactly (labs lay walkways along an axis; this reproduces Vicon's angles); other
@@ -42,6 +46,8 @@ class Progression:
         excluded: (F,) True for turning / standing / unknown frames.
         treadmill: True if the pelvis did not travel while the feet moved.
         speed_m_s: (F,) smoothed horizontal pelvis speed.
+        lab_axes: True when not walking: ``rotation`` is the lab axis the pelvis faces on every
+            frame (all frames stay ``excluded`` from events).
     """
 
     rotation: np.ndarray
@@ -49,6 +55,7 @@ class Progression:
     excluded: np.ndarray
     treadmill: bool
     speed_m_s: np.ndarray
+    lab_axes: bool = False
 
     @property
     def forward(self) -> np.ndarray:
@@ -60,6 +67,8 @@ class Progression:
 
     def describe(self) -> dict:
         return {
+            "mode": "not walking (lab axes)" if self.lab_axes else
+                    "treadmill" if self.treadmill else "overground",
             "treadmill": self.treadmill,
             "passes": [{"start_index": p.start, "stop_index": p.stop,
                         "forward": list(p.forward), "snapped_to_lab_axis": p.snapped_to_lab_axis}
@@ -89,6 +98,21 @@ def facing_direction(lm: Landmarks) -> np.ndarray:
     return np.full((lm.n_frames, 3), np.nan)
 
 
+def feet_cycling(lm: Landmarks, forward: np.ndarray, min_range_m: float = 0.25) -> bool:
+    """True if each foot (heel, else ankle, else toe) moves back and forth relative to the
+    pelvis along ``forward`` (3,) by at least ``min_range_m`` (5th-95th percentile range)."""
+    centre = pelvis_centre(lm)
+    for s in "LR":
+        role = next((s + r for r in ("HEE", "ANK", "TOE") if lm.has(s + r)), None)
+        if role is None:
+            return False
+        rel = (lm.get(role) - centre) @ forward
+        rel = rel[np.isfinite(rel)]
+        if rel.size < 10 or np.ptp(np.percentile(rel, [5, 95])) < min_range_m:
+            return False
+    return True
+
+
 def _snap(forward: np.ndarray, snap_deg: float) -> tuple[np.ndarray, bool]:
     axes = np.array([[1.0, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0]])
     cos = axes @ forward
@@ -106,7 +130,8 @@ def _frame(forward: np.ndarray) -> np.ndarray:
 
 def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float = 30.0,
                 min_speed_m_s: float = 0.15, min_pass_s: float = 1.0,
-                max_deviation_deg: float = 10.0) -> Progression:
+                max_deviation_deg: float = 10.0, min_foot_range_m: float = 0.25
+                ) -> Progression:
     """Find the progression frame per frame; see the module docstring."""
     F, fps = lm.n_frames, lm.fps
     centre = fill_gaps(pelvis_centre(lm), fps, 0.5)
@@ -120,18 +145,20 @@ def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float
     passes: list[Pass] = []
 
     moving = np.isfinite(speed) & (speed > min_speed_m_s)
-    treadmill = bool(np.nanmedian(speed) < min_speed_m_s) if np.isfinite(speed).any() else False
-    if treadmill:
-        ok = np.isfinite(facing).all(axis=1)
-        if ok.any():
-            fwd = np.nanmean(facing[ok], axis=0)
-            fwd /= np.linalg.norm(fwd)
-            fwd, snapped = _snap(fwd, snap_deg)
-            rotation[ok] = _frame(fwd)
-            excluded[ok] = False
-            for s, e in runs(ok):
-                passes.append(Pass(s, e, tuple(map(float, fwd)), snapped))
+    still = bool(np.nanmedian(speed) < min_speed_m_s) if np.isfinite(speed).any() else False
+    ok = np.isfinite(facing).all(axis=1)
+    mean_facing = np.nanmean(facing[ok], axis=0) if ok.any() else np.full(3, np.nan)
+    if ok.any():
+        mean_facing /= np.linalg.norm(mean_facing)
+    if still and ok.any() and feet_cycling(lm, mean_facing, min_foot_range_m):
+        fwd, snapped = _snap(mean_facing, snap_deg)
+        rotation[ok] = _frame(fwd)
+        excluded[ok] = False
+        for s, e in runs(ok):
+            passes.append(Pass(s, e, tuple(map(float, fwd)), snapped))
         return Progression(rotation, tuple(passes), excluded, True, speed)
+    if still:
+        return _lab_axes(mean_facing, ok, speed)
 
     with np.errstate(invalid="ignore"):
         heading = np.unwrap(np.where(moving, np.arctan2(vel[:, 1], vel[:, 0]), 0.0))
@@ -164,4 +191,17 @@ def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float
         rotation[s:e] = _frame(fwd)
         excluded[s:e] = False
         passes.append(Pass(s, e, tuple(map(float, fwd)), snapped))
+    if not passes:
+        return _lab_axes(mean_facing, ok, speed)
     return Progression(rotation, tuple(passes), excluded, False, speed)
+
+
+def _lab_axes(mean_facing: np.ndarray, ok: np.ndarray, speed: np.ndarray) -> Progression:
+    """Not walking: the lab axis nearest to the facing direction, on every frame (as Plug-in
+    Gait does); no passes, every frame excluded from events."""
+    F = len(speed)
+    rotation = np.full((F, 3, 3), np.nan)
+    if np.isfinite(mean_facing).all():
+        fwd, _ = _snap(mean_facing, 90.0)
+        rotation[:] = _frame(fwd)
+    return Progression(rotation, (), np.ones(F, dtype=bool), False, speed, lab_axes=True)

@@ -152,16 +152,3 @@ class TokenStore:
             if hmac.compare_digest(digest, e.digest) and found is None:
                 found = e.principal
         return found
-
-
-def pseudonym(subject: str, key: bytes | str, prefix: str = "P") -> str:
-    """Stable keyed pseudonym of a subject id: ``P-`` + 12 hex chars of HMAC-SHA256(key, id).
-
-    The same key always gives the same pseudonym (so exports of one subject can be linked by
-    whoever holds them), and without the key the id cannot be recovered or confirmed.
-    """
-    if isinstance(key, str):
-        key = key.encode("utf-8")
-    if not key:
-        raise InputError("pseudonymisation needs a secret key (MOCAPLAB_PSEUDONYM_KEY)")
-    return f"{prefix}-" + hmac.new(key, subject.encode("utf-8"), hashlib.sha256).hexdigest()[:12]

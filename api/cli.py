@@ -31,7 +31,7 @@ def _index_args(p: argparse.ArgumentParser) -> None:
 def _index_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from mocaplab.api.db import default_db_url, index_lab
+    from mocaplab.reporting.db import default_db_url, index_lab
 
     url = args.db or default_db_url(args.lab_dir)
     res = index_lab(url, args.lab_dir,
@@ -117,7 +117,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 def _export_run(args: argparse.Namespace) -> int:
     import os
 
-    from mocaplab.api import exports
+    from mocaplab.reporting import exports
+    from mocaplab.trial import Trial
 
     key = os.environ.get("MOCAPLAB_PSEUDONYM_KEY")
     if args.pseudonymise and not key:
@@ -127,7 +128,7 @@ def _export_run(args: argparse.Namespace) -> int:
     if args.before or args.after:
         if not (args.before and args.after):
             raise InputError("a progress report needs both --before and --after")
-        from mocaplab.api.progress import write_progress_report
+        from mocaplab.reporting.progress import write_progress_report
 
         subj = args.path.resolve()
         out_dir = args.out or subj / "reports"
@@ -141,13 +142,13 @@ def _export_run(args: argparse.Namespace) -> int:
             print(files[k])
         return 0
     trial = args.path
-    if not (trial / "meta.json").is_file():
+    if not Trial(trial).meta_path.is_file():
         raise InputError(f"{trial} is not a trial folder (no meta.json)")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")
-    out_dir = args.out or trial / "exports"
+    out_dir = args.out or Trial(trial).exports_dir
     ident = exports.identity_of(trial, key, args.pseudonymise)
     planned = {f: out_dir / (exports.export_filename(ident, "json").replace(".json", ".fhir.json")
                              if f == "fhir" else exports.export_filename(ident, f, args.kind))
@@ -161,14 +162,14 @@ def _export_run(args: argparse.Namespace) -> int:
         if f in ("pdf", "html"):
             continue
         if f == "fhir":
-            from mocaplab.api.fhir import observation_bundle
             from mocaplab.atomic import write_json
+            from mocaplab.reporting.fhir import observation_bundle
 
             print(write_json(planned[f], observation_bundle(trial, ident)))
         else:
             print(exports.write_export(trial, planned[f], f, ident, args.kind))
     if "report" in planned:
-        from mocaplab.api.report import write_report
+        from mocaplab.reporting.report import write_report
 
         files = write_report(trial, out_dir, args.normative_dir, pseudonymise=args.pseudonymise,
                              pseudonym_key=key, key_frames=kf)

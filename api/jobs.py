@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from mocaplab.api.db import Job, index_trial, utcnow
-from mocaplab.errors import MocaplabError, NotBuiltError
+from mocaplab.errors import MocaplabError
+from mocaplab.reporting.db import Job, index_trial, utcnow
 
 log = logging.getLogger(__name__)
 Pipeline = Callable[..., Any]
@@ -31,26 +31,17 @@ ACTIVE_STATES = ("queued", "running")
 
 
 def default_pipeline() -> Pipeline:
-    """mocaplab.pipeline.process_trial if importable, else a pipeline that says it is missing."""
-    try:
-        from mocaplab.pipeline import process_trial
-    except ImportError as exc:
-        reason = str(exc)
+    """:func:`mocaplab.pipeline.process_trial` (imported when a runner is made, so that importing
+    the server stays light)."""
+    from mocaplab.pipeline import process_trial
 
-        def missing(trial_path, progress=None):
-            raise NotBuiltError(f"the processing pipeline is not available ({reason})")
-
-        return missing
     return process_trial
 
 
 def _stage_count() -> int:
-    try:
-        from mocaplab.pipeline import STAGE_NAMES
+    from mocaplab.pipeline import STAGE_NAMES
 
-        return len(STAGE_NAMES)
-    except ImportError:
-        return 6
+    return len(STAGE_NAMES)
 
 
 class JobConflict(MocaplabError):
@@ -118,7 +109,7 @@ class JobRunner:
                 msg = str(args[1]) if len(args) > 1 else str(kwargs.get("message", ""))
             elif len(args) >= 2 and isinstance(args[0], str):
                 stage, status = args[0], str(args[1])
-                if status in ("done", "skipped", "failed"):
+                if status in ("done", "warning", "skipped", "failed"):
                     finished.add(stage)
                 frac = len(finished) / max(n_stages, len(finished) + 1)
                 msg = f"{stage}: {status}"
@@ -142,8 +133,12 @@ class JobRunner:
                                 for r in failed)
                 self._update(job_id, state="failed", finished=utcnow(), message=msg[:1000])
             else:
+                warned = [f"{r.stage}: {r.warning}" for r in (
+                    result if isinstance(result, list | tuple) else [])
+                    if getattr(r, "warning", "")]
                 self._update(job_id, state="succeeded", progress=1.0, finished=utcnow(),
-                             message="done")
+                             message=("done with warnings: " + "; ".join(warned))[:1000]
+                             if warned else "done")
         except Exception as exc:  # noqa: BLE001 - a job must always end in a recorded state
             log.exception("job %s failed", job_id)
             self._update(job_id, state="failed", finished=utcnow(),

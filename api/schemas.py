@@ -173,3 +173,23 @@ class Annotations(BaseModel):
 
     notes: str | None = Field(None, max_length=2000)
     tags: list[str] | None = Field(None, max_length=20)
+
+
+class MetricDefinition(BaseModel):
+    """One metric of the metrics spec (mocaplab.analysis.metrics_spec)."""
+
+    key: str = Field(description="name in summaries, CSV, FHIR codes and the lab index")
+    path: str = Field(description="place in metrics.json; {side} stands for each of sides")
+    sides: list[str]
+    section: str
+    label: str
+    unit: str
+    better: str = Field(description="higher, lower, symmetry, or empty (not judged)")
+    normal_range: str | None = Field(None, description="source of the normal range")
+    fhir_display: str | None = Field(None, description="FHIR display; null: not in FHIR")
+    description: str
+
+
+class MetricDefinitions(BaseModel):
+    schema_version: int = Field(description="metrics.json schema version")
+    items: list[MetricDefinition]

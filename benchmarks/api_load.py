@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = ap.parse_args(argv)
 
-    from mocaplab.api.synthetic_trial import make_lab
+    from mocaplab.synthetic.lab import make_lab
 
     with tempfile.TemporaryDirectory(prefix="mocaplab-load-") as tmp:
         lab = Path(tmp) / "lab"

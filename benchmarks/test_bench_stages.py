@@ -115,7 +115,7 @@ def test_api_metrics_request(benchmark, tmp_path):
     from fastapi.testclient import TestClient
 
     from mocaplab.api.app import create_app
-    from mocaplab.api.synthetic_trial import make_lab
+    from mocaplab.synthetic.lab import make_lab
 
     trials = make_lab(tmp_path / "lab", subjects=("S001",), trials_per_session=1)
     token = "bench-clinician-token"

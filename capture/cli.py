@@ -69,8 +69,13 @@ def _add_import(p: argparse.ArgumentParser) -> None:
                         "folder of videos")
     p.add_argument("--out", "-o", required=True, metavar="TRIAL", help="trial folder to create")
     p.add_argument("--subject", default="", help="subject identifier for meta.json")
-    p.add_argument("--calibration", default=None, metavar="TOML",
-                   help="calibration of these cameras (recorded in meta.json)")
+    p.add_argument("--calibration", default=None, metavar="CAL",
+                   help="calibration of these cameras, any format 'calibrate --import' reads "
+                        "(aniposelib/Pose2Sim TOML, Qualisys .qca.txt, caliscope); copied into "
+                        "the trial as calibration.toml with its cameras named as the videos")
+    p.add_argument("--camera-map", default=None, metavar="VIDEO=CAL,...",
+                   help="pair video names with calibration camera names where they differ, "
+                        "e.g. cam01=cam_0,cam02=cam_1 (equal names pair by themselves)")
     p.add_argument("--sync", default="none", choices=["none", "keypoints", "flash"],
                    help="synchronise the videos after import: by 2D keypoint motion (plus "
                         "epipolar geometry when --calibration is given) or by a flash; the "
@@ -85,14 +90,21 @@ def _add_import(p: argparse.ArgumentParser) -> None:
 
 
 def _run_import(args: argparse.Namespace) -> int:
+    from mocaplab.camera_names import parse_camera_map
     from mocaplab.capture.align import apply_offsets, sync_trial
     from mocaplab.capture.importer import import_videos
     from mocaplab.errors import InputError
 
     trial = import_videos(args.videos, args.out, subject=args.subject,
-                          calibration=args.calibration, overwrite=args.force)
+                          calibration=args.calibration, overwrite=args.force,
+                          camera_map=parse_camera_map(args.camera_map))
     meta = trial.meta
     print(f"imported {len(meta['cameras'])} cameras into {trial.path}")
+    if meta.get("calibration_source"):
+        src = meta["calibration_source"]
+        renamed = {v: c for v, c in src["cameras"].items() if v != c}
+        print(f"  calibration {src['file']} ({src['format']}) -> {meta['calibration']}"
+              + (f", cameras paired {renamed}" if renamed else ""))
     for cam, info in meta["camera_info"].items():
         print(f"  {cam}: {info['frames']} frames at {info['fps']:.3f} fps, "
               f"{info['size'][0]}x{info['size'][1]} ({info['imported_by']})")

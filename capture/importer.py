@@ -5,6 +5,12 @@ The videos are hard-linked into ``TRIAL/videos/<camera>.<ext>`` when the file sy
 records fps, frame count and size per camera; ``timestamps.csv`` is made from frame index / fps
 (imported videos carry no capture clock). Frame-rate and frame-count differences are reported
 as warnings (in meta.json and the log), never trimmed away.
+
+A calibration (any format ``mocaplab calibrate --import`` reads: aniposelib / Pose2Sim TOML,
+Qualisys ``.qca.txt``, caliscope) is checked before anything is written: its camera names are
+paired with the video names (:mod:`mocaplab.camera_names`, with an optional explicit map), and
+it is written into the trial as ``calibration.toml`` with the cameras renamed to the video
+names, in video order; meta.json records the source file, its format and the name pairs.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mocaplab.camera import CameraSet
 from mocaplab.capture.video_io import VideoInfo, probe_video
 from mocaplab.errors import InputError
 from mocaplab.trial import VIDEO_EXTENSIONS, Trial
@@ -54,16 +61,18 @@ def find_videos(sources: str | os.PathLike | Sequence[str | os.PathLike]) -> lis
 def import_videos(sources: str | os.PathLike | Sequence[str | os.PathLike],
                   trial_dir: str | os.PathLike, subject: str = "",
                   calibration: str | os.PathLike | None = None,
-                  overwrite: bool = False) -> Trial:
+                  overwrite: bool = False,
+                  camera_map: dict[str, str] | None = None) -> Trial:
     """Create a trial folder from existing videos.
 
     Args:
         sources: a folder of videos, or video files (one per camera; the stem is the camera).
         trial_dir: the trial folder to create.
         subject: subject identifier for meta.json.
-        calibration: calibration TOML to name in meta.json (checked to load; its camera names
-            should match the video stems).
+        calibration: calibration of these cameras in any format ``calibrate --import`` reads;
+            written into the trial as ``calibration.toml`` with its cameras named as the videos.
         overwrite: replace an existing trial folder's recording (``--force``).
+        camera_map: video name -> calibration camera name, for names that differ.
 
     Returns:
         The new :class:`Trial`; ``trial.meta["warnings"]`` lists frame-rate or frame-count
@@ -71,7 +80,7 @@ def import_videos(sources: str | os.PathLike | Sequence[str | os.PathLike],
 
     Raises:
         InputError: missing, unreadable or empty videos, duplicate camera names, a calibration
-            that does not load.
+            that does not load, camera names that cannot be paired (all listed).
         OutputExistsError: ``trial_dir`` exists, is not empty, and ``overwrite`` is off.
     """
     videos = find_videos(sources)
@@ -80,12 +89,14 @@ def import_videos(sources: str | os.PathLike | Sequence[str | os.PathLike],
     if dup:
         raise InputError(f"several videos for camera(s) {dup}: camera names come from the file "
                          "stems and must be unique")
+    cams = pairs = None
+    if calibration is not None:  # before anything is probed or written
+        cams, pairs = calibration_for_videos(calibration, names, camera_map)
+    elif camera_map:
+        raise InputError("--camera-map needs --calibration")
     infos = [probe_video(v) for v in videos]
     warnings = consistency_warnings(names, infos)
-    cal_str = None
-    if calibration is not None:
-        cal_str, cal_warn = _check_calibration(calibration, names)
-        warnings += cal_warn
+    cal_str = TRIAL_CALIBRATION if cams is not None else None
     fps_values = {round(i.fps, 6) for i in infos}
     from mocaplab.capture.recorder import _clear_previous_recording
 
@@ -94,6 +105,12 @@ def import_videos(sources: str | os.PathLike | Sequence[str | os.PathLike],
                          calibration=cal_str, overwrite=overwrite, status="importing")
     if overwrite:
         _clear_previous_recording(trial)
+    if cams is not None:
+        cams.save(trial.path / TRIAL_CALIBRATION, overwrite=True)
+        trial.update_meta(calibration_source={
+            "file": str(Path(calibration).resolve()),
+            "format": cams.metadata.get("imported_from", {}).get("format", ""),
+            "cameras": pairs})
     camera_info = {}
     for name, v, info in zip(names, videos, infos, strict=True):
         dst = trial.videos_dir / f"{name}{v.suffix.lower()}"
@@ -128,16 +145,30 @@ def consistency_warnings(names: Sequence[str], infos: Sequence[VideoInfo]) -> li
     return out
 
 
-def _check_calibration(calibration, names) -> tuple[str, list[str]]:
-    from mocaplab.camera import CameraSet
+#: The trial's own copy of its calibration (cameras named as the videos).
+TRIAL_CALIBRATION = "calibration.toml"
+
+
+def calibration_for_videos(calibration: str | os.PathLike, names: Sequence[str],
+                           camera_map: dict[str, str] | None = None
+                           ) -> tuple[CameraSet, dict[str, str]]:
+    """The calibration's cameras for the videos ``names``, renamed to them and in their order.
+
+    Returns:
+        (cameras, video name -> calibration camera name).
+    Raises:
+        InputError: unreadable calibration (any ``calibrate --import`` format is read), or
+            names that cannot be paired (every unmatched name listed).
+    """
+    from mocaplab.calibration import load_calibration
+    from mocaplab.camera_names import pair_camera_names
 
     path = Path(calibration)
-    cams = CameraSet.load(path)  # raises InputError with a clear message
-    warn = []
-    if set(cams.names) != set(names):
-        warn.append(f"calibration cameras {list(cams.names)} do not match the video names "
-                    f"{list(names)}; rename the videos or the calibration tables")
-    return str(path.resolve()), warn
+    cams = load_calibration(path)
+    pairs = pair_camera_names(names, cams.names, camera_map, source=str(path))
+    sub = cams.subset([pairs[n] for n in names])
+    renamed = tuple(c.replace(name=n) for c, n in zip(sub, names, strict=True))
+    return CameraSet(renamed, dict(cams.metadata)), pairs
 
 
 def _link_or_copy_atomic(src: Path, dst: Path) -> str:

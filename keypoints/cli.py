@@ -31,6 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="import instead of detecting: openpose:DIR (DIR/<camera>/ or "
                         "DIR/<camera>_json/ per camera, BODY_25), openpose25b:DIR (BODY_25B) "
                         "or deeplabcut:DIR (DIR/<camera>*.h5|.csv)")
+    p.add_argument("--num-poses", type=int, default=None, metavar="N",
+                   help="most people detected per view (default 2: the subject and a "
+                        "companion; all are written to poses2d.npz and associated by "
+                        "'triangulate'; 1 = single person, fastest)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -53,15 +57,18 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from mocaplab.errors import InputError
-    from mocaplab.keypoints.trial_detect import detect_trial
+    from mocaplab.keypoints.trial_detect import DEFAULT_NUM_POSES, detect_trial
     from mocaplab.pose_data import Keypoints2D
 
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
+    num_poses = DEFAULT_NUM_POSES if args.num_poses is None else args.num_poses
+    if not 1 <= num_poses <= 8:
+        raise InputError("--num-poses must be 1 to 8")
     detector = _source(args.source) if args.source else None
     out = detect_trial(args.trial, model_path=args.model, workers=args.workers, force=args.force,
                        progress=not args.no_progress, variant=args.variant, detector=detector,
-                       max_frames=args.max_frames)
+                       max_frames=args.max_frames, num_poses=num_poses)
     kp = Keypoints2D.load(out)
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     print(f"wrote {out}: {kp.shape[0]} cameras x {kp.shape[1]} frames x {kp.shape[2]} "

@@ -32,6 +32,10 @@ class VideoKeypoints:
         keypoints: the K keypoint names.
         fps: frames per second of the video the points belong to.
         source: what produced them (e.g. "mediapipe:pose_landmarker_full.task").
+        poses: None for a single-person detector; else (F, P, K, 2) every pose the detector
+            returned in each frame (P = its ``num_poses``, in the detector's order, not
+            associated between frames; unused slots NaN). ``points`` is then slot 0.
+        pose_confidence: (F, P, K) confidence of ``poses`` (0 where NaN), or None.
     """
 
     points: np.ndarray
@@ -39,6 +43,8 @@ class VideoKeypoints:
     keypoints: tuple[str, ...]
     fps: float
     source: str = ""
+    poses: np.ndarray | None = None
+    pose_confidence: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         p = np.asarray(self.points, dtype=float)
@@ -56,6 +62,20 @@ class VideoKeypoints:
         object.__setattr__(self, "confidence", c)
         object.__setattr__(self, "keypoints", tuple(str(k) for k in self.keypoints))
         object.__setattr__(self, "fps", float(self.fps))
+        if (self.poses is None) != (self.pose_confidence is None):
+            raise InputError("poses and pose_confidence go together")
+        if self.poses is not None:
+            pp = np.asarray(self.poses, dtype=float)
+            pc = np.asarray(self.pose_confidence, dtype=float)
+            if pp.ndim != 4 or pp.shape[0] != p.shape[0] or pp.shape[2:] != p.shape[1:]:
+                raise InputError(f"poses must be (F, P, K, 2) with (F, K) = {p.shape[:2]}, "
+                                 f"got {pp.shape}")
+            if pc.shape != pp.shape[:3]:
+                raise InputError(f"pose_confidence must be {pp.shape[:3]}, got {pc.shape}")
+            seen_p = np.isfinite(pp).all(-1)
+            object.__setattr__(self, "poses", np.where(seen_p[..., None], pp, np.nan))
+            object.__setattr__(self, "pose_confidence", np.where(
+                seen_p, np.clip(np.nan_to_num(pc, nan=0.0), 0.0, 1.0), 0.0))
 
     @property
     def n_frames(self) -> int:

@@ -9,6 +9,9 @@ milliseconds computed from the video's fps and kept strictly increasing. Outputs
 - confidence (F, 33): ``visibility * presence`` (both in [0, 1]: the landmark is in the frame
   and not occluded).
 - frames without a person: NaN points and confidence 0.
+- with ``num_poses`` > 1, every pose MediaPipe returns is kept in ``VideoKeypoints.poses``
+  (F, num_poses, 33, 2) in MediaPipe's order (not associated from frame to frame: that is
+  triangulation's job, see :mod:`mocaplab.triangulation.persons`); ``points`` is pose 0.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class MediaPipePoseDetector:
         decode_threads: FFmpeg decoding threads (None = one per core); see
             :meth:`for_parallel_worker`.
         decode_ahead: frames the decoding thread may run ahead of the network.
+        num_poses: most people detected per frame (MediaPipe's ``num_poses``); above 1 the
+            result carries every pose (``VideoKeypoints.poses``).
     """
 
     model_path: str
@@ -83,6 +88,11 @@ class MediaPipePoseDetector:
     keypoint_names: tuple[str, ...] = MEDIAPIPE33_NAMES
     decode_threads: int | None = None
     decode_ahead: int = 2
+    num_poses: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= int(self.num_poses) <= 8:
+            raise InputError(f"num_poses must be 1 to 8, got {self.num_poses}")
 
     def for_parallel_worker(self) -> MediaPipePoseDetector:
         """The same detector for a worker process among others that keep every core busy:
@@ -95,7 +105,8 @@ class MediaPipePoseDetector:
     def signature(self) -> str:
         return (f"mediapipe:{_model_digest(self.model_path)[:16]}:"
                 f"{self.min_detection_confidence}:{self.min_presence_confidence}:"
-                f"{self.min_tracking_confidence}")
+                f"{self.min_tracking_confidence}"
+                + (f":poses{self.num_poses}" if self.num_poses > 1 else ""))
 
     def preload(self) -> None:
         """Import OpenCV and MediaPipe (nothing else: safe in any thread of any process)."""
@@ -115,7 +126,7 @@ class MediaPipePoseDetector:
             raise InputError(f"pose model {self.model_path} does not exist")
         opts = PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
-            running_mode=RunningMode.VIDEO, num_poses=1,
+            running_mode=RunningMode.VIDEO, num_poses=int(self.num_poses),
             min_pose_detection_confidence=self.min_detection_confidence,
             min_pose_presence_confidence=self.min_presence_confidence,
             min_tracking_confidence=self.min_tracking_confidence)
@@ -144,8 +155,9 @@ class MediaPipePoseDetector:
         last_ts = -1
         pts_list: list[np.ndarray] = []
         conf_list: list[np.ndarray] = []
-        nan_pts = np.full((33, 2), np.nan)
-        zero_conf = np.zeros(33)
+        P = int(self.num_poses)
+        nan_pts = np.full((P, 33, 2), np.nan)
+        zero_conf = np.zeros((P, 33))
         frames = (FrameReader(video_path, max_frames, queue_size=self.decode_ahead,
                               decode_threads=self.decode_threads)
                   if self.overlap_decoding
@@ -156,10 +168,9 @@ class MediaPipePoseDetector:
                 h, w = rgb.shape[:2]
                 image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
                 result = landmarker.detect_for_video(image, last_ts)
-                if result.pose_landmarks:
-                    p, c = landmarks_to_arrays(result.pose_landmarks[0], w, h)
-                else:
-                    p, c = nan_pts, zero_conf
+                p, c = nan_pts.copy(), zero_conf.copy()
+                for n, landmarks in enumerate(result.pose_landmarks[:P]):
+                    p[n], c[n] = landmarks_to_arrays(landmarks, w, h)
                 pts_list.append(p)
                 conf_list.append(c)
                 if on_frame is not None:
@@ -170,8 +181,12 @@ class MediaPipePoseDetector:
         if len(pts_list) < expected - 1:  # containers may announce one frame too many
             log.warning("%s: decoded %d frames of the %d the file announces (truncated or "
                         "damaged video?)", video_path, len(pts_list), expected)
-        return VideoKeypoints(np.stack(pts_list), np.stack(conf_list), self.keypoint_names,
-                              fps, source=f"mediapipe:{Path(self.model_path).name}")
+        poses, pose_conf = np.stack(pts_list), np.stack(conf_list)
+        multi = P > 1
+        return VideoKeypoints(poses[:, 0], pose_conf[:, 0], self.keypoint_names, fps,
+                              source=f"mediapipe:{Path(self.model_path).name}",
+                              poses=poses if multi else None,
+                              pose_confidence=pose_conf if multi else None)
 
 
 class _Inline:

@@ -37,6 +37,7 @@ from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
 from mocaplab.keypoints.detector import Detector, VideoKeypoints
 from mocaplab.keypoints.native_stderr import native_stderr_to
+from mocaplab.keypoints.poses2d import Poses2D, poses_path_for
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 
@@ -69,16 +70,21 @@ def load_part(path: Path, fingerprint: str) -> VideoKeypoints | None:
         with np.load(path, allow_pickle=False) as z:
             if str(z["fingerprint"]) != fingerprint:
                 return None
+            multi = "poses" in z.files
             return VideoKeypoints(z["points"], z["confidence"], tuple(z["keypoints"].tolist()),
-                                  float(z["fps"]), str(z["source"]))
+                                  float(z["fps"]), str(z["source"]),
+                                  z["poses"] if multi else None,
+                                  z["pose_confidence"] if multi else None)
     except (OSError, ValueError, KeyError):
         return None
 
 
 def save_part(path: Path, kp: VideoKeypoints, fingerprint: str) -> None:
+    multi = {} if kp.poses is None else {"poses": kp.poses,
+                                         "pose_confidence": kp.pose_confidence}
     save_npz(path, points=kp.points, confidence=kp.confidence,
              keypoints=np.array(kp.keypoints), fps=np.float64(kp.fps),
-             source=np.array(kp.source), fingerprint=np.array(fingerprint))
+             source=np.array(kp.source), fingerprint=np.array(fingerprint), **multi)
 
 
 def _init_worker(progress_queue, log_path: str | None, detector: Detector,
@@ -159,19 +165,28 @@ def _detect_camera(detector: Detector, camera: str, video: str, part: str, finge
     return camera
 
 
-def default_detector(model_path=None, variant: str = "full", progress: bool = True):
+#: People detected per view by default: the subject and one companion (a therapist walking
+#: beside the patient); triangulation associates them and picks the subject.
+DEFAULT_NUM_POSES = 2
+
+
+def default_detector(model_path=None, variant: str = "full", progress: bool = True,
+                     num_poses: int = DEFAULT_NUM_POSES):
     """The MediaPipe detector with its model resolved (explicit path, env, cache, download)."""
     from mocaplab.keypoints.mediapipe_pose import MediaPipePoseDetector
     from mocaplab.keypoints.model_cache import resolve_model
 
-    return MediaPipePoseDetector(str(resolve_model(model_path, variant, progress=progress)))
+    return MediaPipePoseDetector(str(resolve_model(model_path, variant, progress=progress)),
+                                 num_poses=num_poses)
 
 
 def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike | None = None,
                  workers: int | None = None, force: bool = False, progress: bool = True, *,
                  variant: str = "full", detector: Detector | None = None,
-                 max_frames: int | None = None) -> Path:
-    """Detect 2D keypoints in every video of a trial and write ``keypoints2d.npz``.
+                 max_frames: int | None = None, num_poses: int = DEFAULT_NUM_POSES) -> Path:
+    """Detect 2D keypoints in every video of a trial and write ``keypoints2d.npz`` (and, when
+    the detector returns several poses per view, ``poses2d.npz``: see
+    :mod:`mocaplab.keypoints.poses2d`).
 
     Args:
         trial: the trial folder (``videos/<camera>.<ext>``).
@@ -183,6 +198,7 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
         variant: "lite", "full" or "heavy" when the model is resolved.
         detector: another 2D source (see :class:`Detector`); overrides model_path/variant.
         max_frames: only the first frames of each video (quick checks).
+        num_poses: most people detected per view (MediaPipe; ignored with ``detector``).
     Returns:
         Path of the written ``keypoints2d.npz``.
     Raises:
@@ -190,8 +206,9 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
     """
     trial = trial if isinstance(trial, Trial) else Trial(trial)
     videos = trial.video_paths()
+    check_calibration_names(trial, list(videos))
     if detector is None:
-        detector = default_detector(model_path, variant, progress)
+        detector = default_detector(model_path, variant, progress, num_poses)
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(videos)))
     parts_dir = trial.path / PARTS_DIR
     # Nothing cached (first run or --force): start the workers now, so that they import their
@@ -216,7 +233,36 @@ def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike
         if pool is not None:
             pool.close()
     kp2d = assemble(results, list(videos), timestamps=_trial_timestamps(trial))
-    return kp2d.save(trial.keypoints2d_path)
+    poses = assemble_poses(results, kp2d)
+    poses_file = poses_path_for(trial.keypoints2d_path)
+    if poses is None:
+        poses_file.unlink(missing_ok=True)  # left by a multi-person run: no longer this run's
+    out = kp2d.save(trial.keypoints2d_path)
+    if poses is not None:
+        poses.save(poses_file)
+    return out
+
+
+def check_calibration_names(trial: Trial, cameras: list[str]) -> None:
+    """Fail before any detection when the trial's calibration cannot be paired with its
+    cameras (triangulation would fail after minutes of detection). A calibration that does not
+    load is left for triangulation to report."""
+    cal = trial.calibration_path
+    if cal is None or not Path(cal).is_file():
+        return
+    from mocaplab.calibration import load_calibration
+    from mocaplab.camera_names import pair_camera_names
+
+    try:
+        names = load_calibration(cal).names
+    except InputError:
+        return
+    try:
+        pair_camera_names(cameras, names, source=str(cal))
+    except InputError as exc:
+        raise type(exc)(f"{exc}. Nothing was detected: give the trial a calibration whose "
+                        "names match (mocaplab import --calibration CAL --camera-map ...)"
+                        ) from None
 
 
 def _frame_totals(todo, max_frames) -> dict[str, int]:
@@ -486,6 +532,24 @@ def assemble(results: dict[str, VideoKeypoints], cameras: list[str],
     if timestamps and all(c in timestamps and len(timestamps[c]) >= F for c in cameras):
         ts = np.stack([np.asarray(timestamps[c][:F], dtype=float) for c in cameras])
     return Keypoints2D(points, conf, tuple(cameras), names, float(fps[0]), ts)
+
+
+def assemble_poses(results: dict[str, VideoKeypoints], kp2d: Keypoints2D) -> Poses2D | None:
+    """Every camera's poses stacked (C, F, P, K), or None when no camera has several (P is
+    the largest slot count; single-pose cameras fill slot 0)."""
+    kps = [results[c] for c in kp2d.cameras]
+    if all(k.poses is None for k in kps):
+        return None
+    C, F, K = kp2d.shape
+    P = max(1 if k.poses is None else k.poses.shape[1] for k in kps)
+    points = np.full((C, F, P, K, 2), np.nan)
+    conf = np.zeros((C, F, P, K))
+    for i, k in enumerate(kps):
+        pp = k.points[:, None] if k.poses is None else k.poses
+        pc = k.confidence[:, None] if k.poses is None else k.pose_confidence
+        points[i, :k.n_frames, :pp.shape[1]] = pp
+        conf[i, :k.n_frames, :pp.shape[1]] = pc
+    return Poses2D(points, conf, kp2d.cameras, kp2d.keypoints, kp2d.fps)
 
 
 def _warn(message: str) -> None:

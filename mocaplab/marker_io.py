@@ -118,7 +118,21 @@ def _guess_units(xyz_raw: np.ndarray) -> str:
     return "m" if extent < 20.0 else "mm"
 
 
-def check_c3d_layout(path: Path) -> None:
+@dataclasses.dataclass(frozen=True)
+class C3DLayout:
+    """What the 512-byte C3D header says about the data block. ``processor``: 1 Intel, 2 DEC;
+    ``n_analog``: analog samples per point frame; ``data_start``: 1-based 512-byte block."""
+
+    processor: int
+    n_points: int
+    n_analog: int
+    n_frames: int
+    data_start: int
+    is_float: bool
+    scale: float
+
+
+def check_c3d_layout(path: Path) -> C3DLayout:
     """Refuse what is not a C3D, or a C3D cut short, before ezc3d reads it (ezc3d can hang on a
     truncated file). Uses the 512-byte header: parameter block, point/analog counts, frame
     range, scale factor sign (float or integer storage) and data start block."""
@@ -144,13 +158,31 @@ def check_c3d_layout(path: Path) -> None:
     # scale factor (header words 7-8) negative = float storage; sign bit: IEEE byte 15, DEC 13
     is_float = bool(head[15 if processor == 1 else 13] & 0x80)
     n_frames = last - first + 1
+    scale = float(np.frombuffer(head[12:16], dtype="<f4")[0]) if processor == 1 else \
+        (-1.0 if is_float else 0.0)
+    layout = C3DLayout(processor, n_points, n_analog, n_frames, data_start, is_float, scale)
     if last == 0xFFFF or n_frames <= 0 or data_start < 2:
-        return          # long trials store the frame count elsewhere: let ezc3d check
+        return layout   # long trials store the frame count elsewhere: let ezc3d check
     need = (data_start - 1) * 512 + n_frames * (4 * n_points + n_analog) * (4 if is_float else 2)
     if size < need:
         raise InputError(f"{path} is truncated: its header announces {n_frames} frames of "
                          f"{n_points} points and {n_analog} analog samples ({need} bytes), but "
                          f"the file has {size} bytes")
+    return layout
+
+
+def _points_from_header_layout(path: Path, layout: C3DLayout) -> np.ndarray:
+    """(4, N, F) points read with the header's frame layout (Intel files): used when ezc3d
+    misreads the frame size (a header with analog samples per frame but ANALOG:USED = 0)."""
+    values = 4 * layout.n_points + layout.n_analog
+    dtype = "<f4" if layout.is_float else "<i2"
+    raw = np.fromfile(path, dtype=dtype, count=layout.n_frames * values,
+                      offset=(layout.data_start - 1) * 512).astype(float)
+    frames = raw.reshape(layout.n_frames, values)[:, : 4 * layout.n_points]
+    pts = frames.reshape(layout.n_frames, layout.n_points, 4)
+    if not layout.is_float:
+        pts[..., :3] *= abs(layout.scale)
+    return np.transpose(pts, (2, 1, 0))
 
 
 def read_c3d(path: str | os.PathLike) -> MarkerTrial:
@@ -165,7 +197,7 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"C3D file {path} does not exist")
-    check_c3d_layout(path)
+    layout = check_c3d_layout(path)
     try:
         c = ezc3d.c3d(str(path))
     except Exception as exc:  # ezc3d raises plain RuntimeError/ValueError
@@ -182,6 +214,17 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
         labels += [_strip_prefix(str(s)) for s in values(point, extra)]
     data = np.asarray(c["data"]["points"], dtype=float)  # (4, N, F)
     fps = float(c["header"]["points"]["frame_rate"] or 0.0)
+    analog_used = np.asarray(c["data"]["analogs"]).shape
+    if (layout.n_analog > 0 and (len(analog_used) < 2 or analog_used[-2] == 0)
+            and data.ndim == 3 and data.shape[1] == layout.n_points):
+        if layout.processor != 1:
+            raise InputError(f"{path}: its header announces {layout.n_analog} analog samples per "
+                             "frame but ANALOG:USED is 0, and it is a DEC file: its frames "
+                             "cannot be read reliably; re-save it with Mokka or btk")
+        data = _points_from_header_layout(path, layout)
+        warns.append(f"{path.name}: the header has {layout.n_analog} analog samples per frame "
+                     "but ANALOG:USED is 0 (ezc3d would misread every frame); points read with "
+                     "the header's frame layout")
     if data.ndim != 3 or data.shape[1] == 0 or data.shape[2] == 0:
         groups = [g for g in ("ANALOG", "FORCE_PLATFORM", "ROTATION") if g in params]
         raise InputError(f"{path} holds no marker trajectories (0 points"
@@ -224,7 +267,10 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
     ev = params.get("EVENT", {})
     ev_labels = values(ev, "LABELS")
     if ev_labels and "TIMES" in ev:
-        times = np.asarray(ev["TIMES"]["value"], dtype=float).reshape(2, -1)
+        times = np.asarray(ev["TIMES"]["value"], dtype=float)
+        # (2, n) minutes/seconds rows; ezc3d gives some files a flat (2n,) array instead,
+        # stored column by column: minutes, seconds, minutes, seconds...
+        times = times.reshape(-1, 2).T if times.ndim == 1 else times.reshape(2, -1)
         contexts = values(ev, "CONTEXTS") or [""] * times.shape[1]
         for label, context, minutes, seconds in zip(ev_labels, contexts,
                                                     times[0], times[1], strict=False):
@@ -276,7 +322,8 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
 
     Angles (label -> (F, 3) degrees, e.g. ``LPelvisAngles``) are stored as points listed in
     POINT:ANGLES, as Vicon does, so Mokka and other readers show them. NaN is written as a
-    missing sample (residual -1).
+    missing sample (residual -1). Events go to the EVENT group (all of them) and to the header
+    event block (the first 18, the format's limit), which older readers use.
     """
     import ezc3d
 
@@ -310,7 +357,34 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
                         label=e.type.replace("_", " ").title())
     with atomic_path(path, overwrite) as tmp:
         c.write(str(tmp))
+        _write_header_events(Path(tmp), events)
     return Path(path)
+
+
+def header_event_label(e: Event) -> str:
+    """The 4-character label of an event in the C3D header block: side letter + type, e.g.
+    ``LFS``, ``RFO`` (G for a general event)."""
+    side = {"left": "L", "right": "R"}.get(e.side, "G")
+    kind = {"foot_strike": "FS", "foot_off": "FO"}.get(
+        e.type, "".join(w[0] for w in e.type.split("_"))[:3].upper())
+    return f"{side}{kind}"[:4].ljust(4)
+
+
+def _write_header_events(path: Path, events: Sequence[Event]) -> None:
+    """Fill the event block of the 512-byte C3D header (the first 18 events; all of them are in
+    the EVENT group too): word 150 the 4-character-label key 0x3039, word 151 the count, then
+    18 float times (s, frame 1 = 0), 18 display flags and 18 labels (Intel byte order, as ezc3d
+    writes)."""
+    import struct
+
+    first = sorted(events, key=lambda e: e.time_s)[:18]
+    times = [float(e.time_s) for e in first] + [0.0] * (18 - len(first))
+    flags = bytes([1] * len(first) + [0] * (18 - len(first)))
+    labels = "".join(header_event_label(e) for e in first).ljust(72).encode("ascii")
+    with path.open("r+b") as f:
+        f.seek(298)
+        f.write(struct.pack("<HHH", 0x3039, len(first), 0))
+        f.write(struct.pack("<18f", *times) + flags + b"\0\0" + labels)
 
 
 _NAN_TOKENS = {"nan", "-nan", "+nan", "na", "n/a", "null", "none", "-1.#ind", "1.#qnan"}
@@ -432,7 +506,11 @@ def read_trc(path: str | os.PathLike) -> MarkerTrial:
 
 def write_trc(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str], fps: float,
               *, first_frame: int = 1, units: str = "m", overwrite: bool = True) -> Path:
-    """Write points (F, M, 3) metres as an OpenSim TRC (tab separated; NaN left blank)."""
+    """Write points (F, M, 3) metres as an OpenSim TRC (tab separated).
+
+    A missing sample is written as the token ``NaN`` (OpenSim 4.6 reads it as missing; blank
+    trailing cells make it refuse the row).
+    """
     points = np.asarray(points, dtype=float)
     if points.ndim != 3 or points.shape[2] != 3 or points.shape[1] != len(labels):
         raise InputError(f"points must be (F, {len(labels)}, 3), got {points.shape}")
@@ -450,7 +528,60 @@ def write_trc(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     ]
     for f in range(F):
         frame = first_frame + f
-        vals = "\t".join("" if not np.isfinite(v) else f"{v * scale:.6f}"
+        vals = "\t".join("NaN" if not np.isfinite(v) else f"{v * scale:.6f}"
                          for v in points[f].ravel())
         out.append(f"{frame}\t{(frame - 1) / fps:.6f}\t{vals}")
     return write_text(path, "\n".join(out) + "\n", overwrite)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ForcePlate:
+    """One force plate of a C3D.
+
+    Attributes:
+        normal_force_n: (N,) force along the plate normal, newtons, positive (ground reaction
+            magnitude along the normal), at ``rate_hz``.
+        corners_m: (4, 3) plate corners in the lab frame, metres (the C3D's point units).
+        rate_hz: analog rate.
+        start_time_s: time of the first sample on the marker time base (frame 1 is t = 0).
+    """
+
+    normal_force_n: np.ndarray
+    corners_m: np.ndarray
+    rate_hz: float
+    start_time_s: float
+
+    def times(self) -> np.ndarray:
+        return self.start_time_s + np.arange(self.normal_force_n.shape[0]) / self.rate_hz
+
+
+def read_force_plates(path: str | os.PathLike) -> list[ForcePlate]:
+    """Force plates of a C3D (ezc3d computes the forces from the FORCE_PLATFORM parameters,
+    plate types 1-4); [] when it has none or they cannot be read."""
+    import ezc3d
+
+    path = Path(path)
+    check_c3d_layout(path)
+    try:
+        c = ezc3d.c3d(str(path), extract_forceplat_data=True)
+    except Exception:  # noqa: BLE001 - no usable plates is an answer, not an error
+        return []
+    point = c["parameters"]["POINT"]
+    units = point.get("UNITS", {}).get("value", []) or []
+    unit = (_units(str(units[0])) if units and str(units[0]).strip() else None) or "mm"
+    fps = float(c["header"]["points"]["frame_rate"] or 0.0)
+    rate = float(c["header"]["analogs"].get("frame_rate", 0.0) or 0.0)
+    if not (fps > 0 and rate > 0):
+        return []
+    start = int(c["header"]["points"]["first_frame"]) / fps
+    plates = []
+    for p in c["data"].get("platform", []):
+        corners = np.asarray(p["corners"], dtype=float).T  # (4, 3) in point units
+        force = np.asarray(p["force"], dtype=float)        # (3, N) newtons, lab frame
+        normal = np.cross(corners[1] - corners[0], corners[2] - corners[0])
+        if not np.linalg.norm(normal) > 0 or force.ndim != 2:
+            continue
+        normal /= np.linalg.norm(normal)
+        plates.append(ForcePlate(np.abs(normal @ force), corners * _UNIT_SCALE[unit], rate,
+                                 start))
+    return plates

@@ -1,27 +1,37 @@
 """Run every stage on a trial folder: detect, triangulate, analyze, export, report, render.
 
-Each stage declares the files it reads and writes. A stage is skipped when all its outputs exist
-and are newer than all its inputs (so a rerun after a crash resumes where it stopped, and a
-changed calibration or keypoints file reruns what depends on it). A failing stage is reported
-with what to do; the outputs of earlier stages are kept and later stages are not run.
+Each stage declares what it reads (files and data such as the subject's), the options that change
+its result, and the files it writes. A stage is skipped only when its outputs are still the ones
+it wrote and its inputs and options are the same as then, by content (digests recorded in
+``TRIAL/.mocaplab/stages.json``, see :mod:`mocaplab.freshness`), never by file times. So a new
+calibration (``--calibration`` or meta.json), new keypoints, new subject data or another cut-off
+reruns what depends on them, and the summary says why each stage ran or was skipped.
+
+A stage that runs but produces nothing usable (no person, one camera, all-NaN points, no gait
+cycle; see :mod:`mocaplab.outcome`) ends as "failed" or "warning" with its cause in one line.
+A failing stage is reported with what to do; the outputs of earlier stages are kept and later
+stages are not run. The report is written before the replay video, which is optional.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
+import logging
+import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mocaplab import __version__
 from mocaplab.errors import InputError, MocaplabError
+from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
+from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
 from mocaplab.trial import Trial
 
+log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, str], None]
-"""progress(stage, status): status is "start", "done", "skipped" or "failed"."""
-
+"""progress(stage, status): status is "start", "done", "warning", "skipped" or "failed"."""
 
 @dataclasses.dataclass(frozen=True)
 class Options:
@@ -29,11 +39,12 @@ class Options:
 
     Attributes:
         calibration: calibration file; default: the trial's (meta.json or calibration.toml).
+            A different one given here is recorded in meta.json once triangulation used it.
         model: pose model file; default: found by mocaplab.keypoints (env var, cache, download).
         workers: worker processes for detection (default: one per core).
         cutoff_hz: low-pass cut-off of the 3D filter, Hz.
         force: rerun stages even when their outputs are up to date.
-        render_video: also render an MP4 replay (slower than key frames alone).
+        render_video: also render an MP4 replay, after the report (slower than the rest).
         normative_dir: folder of normative data for the report (pyCGM2 format).
         index_db: SQLAlchemy URL of the lab index to update after the run (None: no index).
         lab_dir: the lab folder the trial belongs to (for the index; default: three levels up,
@@ -53,48 +64,123 @@ class Options:
 
 @dataclasses.dataclass(frozen=True)
 class StageResult:
-    """What happened to one stage: status "done", "skipped" (up to date), "failed" or
-    "not run" (an earlier stage failed); wall time in seconds; files written; a message."""
+    """What happened to one stage.
+
+    Attributes:
+        stage: stage name.
+        status: "done", "warning" (ran, but the result is unusable or incomplete: see
+            ``message``), "skipped" (up to date, or not requested), "failed" or "not run"
+            (an earlier stage failed).
+        seconds: wall time.
+        outputs: files written (or, when skipped, kept).
+        message: why the stage ran or was skipped; or the cause of a failure.
+        warning: the cause of a warning (a skipped stage keeps the warning of its last run:
+            its result is still unusable or incomplete).
+        finished_s: time since the pipeline started when the stage ended, seconds.
+    """
 
     stage: str
     status: str
     seconds: float = 0.0
     outputs: tuple[Path, ...] = ()
     message: str = ""
+    warning: str = ""
+    finished_s: float = 0.0
+
+    @property
+    def has_warning(self) -> bool:
+        return self.status == WARNING or bool(self.warning)
+
+
+Inputs = Mapping[str, Any]
+"""A stage's inputs: label -> file or folder (Path; None = absent) or JSON data."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """A pipeline stage: its name, the files it reads and writes, and how to run it."""
+    """A pipeline stage.
+
+    Attributes:
+        name: stage name.
+        inputs: (trial, options) -> labelled inputs (a list of paths is labelled by file name).
+        outputs: (trial, options) -> the files it writes.
+        run: (trial, options) -> anything; raises on failure.
+        hint: what to do when it fails.
+        settings: (trial, options) -> options that change its result (JSON values).
+        check: (trial, options) -> verdict on the written result (None: "done").
+        disabled: (trial, options) -> why the stage is not wanted this run ("" = wanted).
+    """
 
     name: str
-    inputs: Callable[[Trial, Options], list[Path]]
+    inputs: Callable[[Trial, Options], Inputs | list[Path]]
     outputs: Callable[[Trial, Options], list[Path]]
     run: Callable[[Trial, Options], Any]
     hint: str = ""
+    settings: Callable[[Trial, Options], dict[str, Any]] = lambda t, o: {}
+    check: Callable[[Trial, Options], Verdict] | None = None
+    disabled: Callable[[Trial, Options], str] = lambda t, o: ""
 
-    def is_up_to_date(self, trial: Trial, options: Options) -> bool:
-        outs = self.outputs(trial, options)
-        if not outs or not all(p.exists() for p in outs):
-            return False
-        ins = [p for p in self.inputs(trial, options) if p.exists()]
-        if not ins:
-            return True
-        return min(p.stat().st_mtime for p in outs) >= max(p.stat().st_mtime for p in ins)
+    def labelled_inputs(self, trial: Trial, options: Options) -> dict[str, Any]:
+        ins = self.inputs(trial, options)
+        if isinstance(ins, Mapping):
+            return dict(ins)
+        return {Path(p).name: Path(p) for p in ins}
+
+    def all_settings(self, trial: Trial, options: Options) -> dict[str, Any]:
+        return {"software": f"mocaplab {__version__}", **self.settings(trial, options)}
 
 
-# --- stage runners (imports are lazy: each stage pulls its own heavy dependencies) -------------
+# --- stage inputs -------------------------------------------------------------------------------
 def _calibration(trial: Trial, options: Options) -> Path | None:
     return options.calibration or trial.calibration_path
 
 
-def _videos(trial: Trial, options: Options) -> list[Path]:
+def _videos(trial: Trial, options: Options) -> dict[str, Path]:
     try:
-        return list(trial.video_paths().values())
+        return {f"video {cam}": p for cam, p in trial.video_paths().items()}
     except InputError:
-        return []
+        return {}
 
 
+#: meta.json entries that do not change any result (bookkeeping, or covered by file digests).
+_META_BOOKKEEPING = ("status", "warnings", "software_version", "camera_info", "calibration",
+                     "created_by", "timestamps")
+
+
+def _meta(trial: Trial, keys: Sequence[str] | None = None) -> Any:
+    """meta.json as data: only ``keys`` (default: all but bookkeeping)."""
+    meta = trial.meta
+    if keys is not None:
+        return {k: meta.get(k) for k in keys}
+    return {k: v for k, v in meta.items() if k not in _META_BOOKKEEPING}
+
+
+def _detect_inputs(trial: Trial, options: Options) -> Inputs:
+    ins: dict[str, Any] = dict(_videos(trial, options))
+    if options.model is not None:
+        ins["pose model"] = options.model
+    return ins
+
+
+def _triangulate_inputs(trial: Trial, options: Options) -> Inputs:
+    from mocaplab.keypoints.poses2d import poses_path_for
+
+    return {"keypoints2d.npz": trial.keypoints2d_path,
+            "poses2d.npz": poses_path_for(trial.keypoints2d_path),  # several people, optional
+            "calibration": _calibration(trial, options)}
+
+
+def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
+    return {"points3d.npz": trial.points3d_path,
+            "subject data": _meta(trial, ("subject", "fps"))}
+
+
+def _report_inputs(trial: Trial, options: Options) -> Inputs:
+    return {"points3d.npz": trial.points3d_path, "metrics.json": trial.metrics_path,
+            "trial details (meta.json)": _meta(trial), "normative data": options.normative_dir}
+
+
+# --- stage runners (imports are lazy: each stage pulls its own heavy dependencies) -------------
 def _run_detect(trial: Trial, options: Options) -> Any:
     if not _videos(trial, options):
         if trial.keypoints2d_path.exists():
@@ -107,13 +193,33 @@ def _run_detect(trial: Trial, options: Options) -> Any:
 
 
 def _run_triangulate(trial: Trial, options: Options) -> Any:
+    from mocaplab.pose_data import Keypoints2D
     from mocaplab.triangulation import triangulate_trial
 
     cal = _calibration(trial, options)
     if cal is None:
         raise InputError(f"{trial.path} names no calibration: pass --calibration CAL.toml or "
                          "put calibration.toml in the trial folder")
-    return triangulate_trial(trial, calibration=cal, cutoff_hz=options.cutoff_hz, force=True)
+    cameras = Keypoints2D.load(trial.keypoints2d_path).cameras
+    if len(cameras) < 2:
+        raise InputError(f"{trial.keypoints2d_path.name} holds {len(cameras)} camera(s) "
+                         f"({', '.join(cameras) or 'none'}): 3D needs at least two calibrated "
+                         "cameras; add the other cameras' videos to videos/")
+    out = triangulate_trial(trial, calibration=cal, cutoff_hz=options.cutoff_hz, force=True)
+    if options.calibration is not None and trial.calibration_path != Path(cal).resolve():
+        _record_calibration(trial, Path(cal))
+    return out
+
+
+def _record_calibration(trial: Trial, cal: Path) -> None:
+    """meta.json names the calibration the 3D points were made with."""
+    cal = cal.resolve()
+    try:
+        name = str(cal.relative_to(trial.path.resolve()))
+    except ValueError:
+        name = str(cal)
+    trial.update_meta(calibration=name)
+    log.info("%s now names the calibration %s (used for points3d.npz)", trial.meta_path, name)
 
 
 def _run_analyze(trial: Trial, options: Options) -> Any:
@@ -122,88 +228,110 @@ def _run_analyze(trial: Trial, options: Options) -> Any:
     return analyze_file(trial.path, trial.metrics_path)
 
 
+def _detect_paths(trial: Trial) -> list[Path]:
+    from mocaplab.keypoints.poses2d import poses_path_for
+
+    poses = poses_path_for(trial.keypoints2d_path)  # only when several people were kept
+    return [trial.keypoints2d_path] + ([poses] if poses.exists() else [])
+
+
+def _triangulate_paths(trial: Trial) -> list[Path]:
+    from mocaplab.triangulation.persons3d import PERSONS3D_FILE
+
+    persons = trial.path / PERSONS3D_FILE  # only when several people were tracked
+    return [trial.points3d_path] + ([persons] if persons.exists() else [])
+
+
 def _export_paths(trial: Trial) -> list[Path]:
-    d = trial.path / "exports"
+    d = trial.exports_dir
     return [d / "points3d.trc", d / "points3d.c3d", d / "metrics.csv"]
 
 
 def _run_export(trial: Trial, options: Options) -> Any:
-    from mocaplab.api.exports import export_trial
+    from mocaplab.reporting.exports import export_trial
 
-    return export_trial(trial.path, trial.path / "exports")
+    return export_trial(trial.path, trial.exports_dir)
 
 
 def _report_paths(trial: Trial) -> list[Path]:
-    d = trial.path / "report"
+    d = trial.report_dir
     return [d / "report.pdf", d / "report.html"]
 
 
 def _run_report(trial: Trial, options: Options) -> Any:
-    from mocaplab.api import write_report
+    from mocaplab.reporting import write_report
 
-    return write_report(trial.path, trial.path / "report", normative_dir=options.normative_dir)
+    # key frames rendered for earlier 3D points would be reused by the report: drop them.
+    shutil.rmtree(trial.key_frames_dir, ignore_errors=True)
+    return write_report(trial.path, trial.report_dir, normative_dir=options.normative_dir)
 
 
 def _render_paths(trial: Trial, options: Options) -> list[Path]:
-    return [trial.path / "render" / "replay.mp4"] if options.render_video else []
+    return [trial.render_dir / "replay.mp4"]
 
 
 def _run_render(trial: Trial, options: Options) -> Any:
-    """Render the replay in a child process.
+    """Render the replay with ``mocaplab render`` in a child process (:mod:`mocaplab.child`:
+    Open3D's renderer holds process-wide state and can abort or stall; a render that takes far
+    longer than it should is stopped and tried once more)."""
+    from mocaplab.child import ChildFailed, call_in_child
 
-    Open3D's offscreen renderer (Filament) holds process-wide state: a second renderer in the same
-    process was seen to run 100x slower or to abort, so every render gets a fresh process (which
-    also keeps a renderer crash from taking the pipeline down).
-    """
-    if not options.render_video:
-        return None
-    out = trial.path / "render" / "replay.mp4"
-    cmd = [sys.executable, "-m", "mocaplab.cli", "render", str(trial.path), "--out", str(out),
-           "--force"]
-    # Safety net: Open3D on Mesa's software Vulkan used to never return from some frames (an
-    # anisotropic-filtering loop on a mesh without UVs; fixed in viewer/geometry.py, see
-    # docs/viewer.md). A render that takes far longer than it should is stopped and tried once more.
-    for attempt in (1, 2):
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True,
-                                  timeout=_RENDER_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            if attempt == 2:
-                raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
-                                   "other outputs are complete") from None
-            continue
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise RuntimeError(f"rendering failed (exit {proc.returncode}): {' | '.join(tail)}")
-        break
+    out = trial.render_dir / "replay.mp4"
+    try:
+        call_in_child("mocaplab.cli:main", ["render", str(trial.path), "--out", str(out),
+                                            "--force"], timeout_s=_RENDER_TIMEOUT_S)
+    except ChildFailed as exc:
+        if exc.returncode is None:
+            raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
+                               "other outputs are complete") from None
+        raise RuntimeError(f"rendering failed (exit {exc.returncode}): {exc.tail}") from None
     return out
 
 
 _RENDER_TIMEOUT_S = 600
 
 
+def _checked(kind: str, path_of: Callable[[Trial], Path]) -> Callable[[Trial, Options], Verdict]:
+    return lambda t, o: check_file(kind, path_of(t))
+
+
 STAGES: tuple[Stage, ...] = (
-    Stage("detect", _videos, lambda t, o: [t.keypoints2d_path], _run_detect,
-          "check the videos play (ffprobe) and that the pose model is found (--model)"),
-    Stage("triangulate",
-          lambda t, o: [t.keypoints2d_path] + ([_calibration(t, o)] if _calibration(t, o) else []),
-          lambda t, o: [t.points3d_path], _run_triangulate,
-          "check that the calibration's camera names match the video names"),
-    Stage("analyze", lambda t, o: [t.points3d_path], lambda t, o: [t.metrics_path], _run_analyze,
-          "check that the trial shows walking with both feet visible"),
-    Stage("export", lambda t, o: [t.points3d_path, t.metrics_path],
+    Stage("detect", _detect_inputs, lambda t, o: _detect_paths(t), _run_detect,
+          "check the videos play (ffprobe) and that the pose model is found (--model)",
+          settings=lambda t, o: {"model": str(o.model) if o.model else "default"},
+          check=_checked("keypoints2d", lambda t: t.keypoints2d_path)),
+    Stage("triangulate", _triangulate_inputs, lambda t, o: _triangulate_paths(t),
+          _run_triangulate,
+          "check that the calibration's camera names match the video names",
+          settings=lambda t, o: {"cutoff_hz": o.cutoff_hz},
+          check=_checked("points3d", lambda t: t.points3d_path)),
+    Stage("analyze", _analyze_inputs, lambda t, o: [t.metrics_path], _run_analyze,
+          "check that the trial shows walking with both feet visible",
+          check=_checked("metrics", lambda t: t.metrics_path)),
+    Stage("export", lambda t, o: {"points3d.npz": t.points3d_path,
+                                  "metrics.json": t.metrics_path,
+                                  "trial details (meta.json)": _meta(t)},
           lambda t, o: _export_paths(t), _run_export, "see the message above"),
-    Stage("report", lambda t, o: [t.points3d_path, t.metrics_path],
-          lambda t, o: _report_paths(t), _run_report, "see the message above"),
-    Stage("render", lambda t, o: [t.points3d_path, t.metrics_path], _render_paths, _run_render,
-          "rendering needs Mesa/Vulkan (scripts/setup.sh installs them)"),
+    Stage("report", _report_inputs, lambda t, o: _report_paths(t), _run_report,
+          "see the message above"),
+    Stage("render", lambda t, o: {"points3d.npz": t.points3d_path,
+                                  "metrics.json": t.metrics_path},
+          _render_paths, _run_render,
+          "rendering needs Mesa/Vulkan (scripts/setup.sh installs them); or pass --no-video",
+          disabled=lambda t, o: "" if o.render_video else "not requested (--no-video)"),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
 
+def _outputs(stage: Stage, trial: Trial, options: Options, state: StageState
+             ) -> dict[str, str]:
+    return {p.name: state.digests.of(p) for p in stage.outputs(trial, options)}
+
+
 def process_trial(trial_path: str | Path, options: Options | None = None,
                   stages: Sequence[str] | None = None,
-                  progress: ProgressCallback | None = None) -> list[StageResult]:
+                  progress: ProgressCallback | None = None,
+                  on_result: Callable[[StageResult], None] | None = None) -> list[StageResult]:
     """Run the pipeline stages on one trial folder; returns one result per stage.
 
     Args:
@@ -211,6 +339,7 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
         options: run options (defaults: see :class:`Options`).
         stages: names of the stages to consider (default: all, in order).
         progress: called as progress(stage, status) when a stage starts and ends.
+        on_result: called with each stage's result as soon as it is known.
     """
     options = options or Options()
     trial = Trial(trial_path)
@@ -222,45 +351,93 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
     if unknown:
         raise InputError(f"unknown stages {sorted(unknown)}; stages are {list(STAGE_NAMES)}")
     report = progress or (lambda stage, status: None)
+    state = StageState(trial.path)
     results: list[StageResult] = []
+    t_start = time.perf_counter()
+
+    def finish(result: StageResult) -> None:
+        result = dataclasses.replace(result, finished_s=time.perf_counter() - t_start)
+        results.append(result)
+        if result.status != "not run":
+            report(result.stage, result.status)
+        if on_result is not None:
+            on_result(result)
+
     failed = False
     for stage in STAGES:
         if stage.name not in wanted:
             continue
         if failed:
-            results.append(StageResult(stage.name, "not run", message="an earlier stage failed"))
+            old = [p.name for p in stage.outputs(trial, options) if p.exists()]
+            state.forget(stage.name)
+            finish(StageResult(stage.name, "not run", message="an earlier stage failed" + (
+                f"; {', '.join(old)} from an earlier run are out of date" if old else "")))
             continue
-        if not options.force and stage.is_up_to_date(trial, options):
-            results.append(StageResult(stage.name, "skipped", outputs=tuple(
-                stage.outputs(trial, options)), message="up to date"))
-            report(stage.name, "skipped")
-            continue
-        report(stage.name, "start")
-        t0 = time.perf_counter()
-        try:
-            stage.run(trial, options)
-        except (MocaplabError, ImportError, OSError, RuntimeError, ValueError) as exc:
-            failed = True
-            msg = f"{type(exc).__name__}: {exc}"
-            if stage.hint:
-                msg += f" (what to do: {stage.hint})"
-            results.append(StageResult(stage.name, "failed", time.perf_counter() - t0,
-                                       message=msg))
-            report(stage.name, "failed")
-            continue
-        outs = tuple(p for p in stage.outputs(trial, options) if p.exists())
-        results.append(StageResult(stage.name, "done", time.perf_counter() - t0, outs))
-        report(stage.name, "done")
+        result = _run_stage(stage, trial, options, state,
+                            lambda name: report(name, "start"))
+        failed = result.status == FAILED
+        finish(result)
     if options.index_db:
         results.append(_update_index(trial, options))
     return results
 
 
-def _update_index(trial: Trial, options: Options) -> StageResult:
-    """Record the trial's outputs and status in the lab index (mocaplab.api.db)."""
+def _run_stage(stage: Stage, trial: Trial, options: Options, state: StageState,
+               started: Callable[[str], None]) -> StageResult:
+    """Skip the stage if it is up to date, else run it, judge its result and stamp it."""
+    off = stage.disabled(trial, options)
+    if off:
+        return StageResult(stage.name, "skipped", message=off)
+    outs = stage.outputs(trial, options)
+    labelled = stage.labelled_inputs(trial, options)
+    names = {k: v.name for k, v in labelled.items() if isinstance(v, Path)}
+    stamp = state.stamps.get(stage.name)
+    reasons = ["--force"] if options.force else reasons_to_run(
+        stamp, digest_inputs(state.digests, labelled), stage.all_settings(trial, options),
+        _outputs(stage, trial, options, state), names)
+    if not reasons and stamp is not None:
+        return StageResult(stage.name, "skipped", outputs=tuple(outs),
+                           message="up to date: same inputs and options as at its run of "
+                                   f"{_when(stamp.finished)}",
+                           warning=stamp.message if stamp.status == WARNING else "")
+    started(stage.name)
     t0 = time.perf_counter()
     try:
-        from mocaplab.api import index_trial
+        stage.run(trial, options)
+        verdict = stage.check(trial, options) if stage.check else Verdict()
+        if verdict.status == FAILED and stage.hint:
+            verdict = Verdict(FAILED, f"{verdict.cause} (what to do: {stage.hint})")
+    except MocaplabError as exc:  # its message says what to do
+        verdict = Verdict(FAILED, str(exc))
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
+        verdict = Verdict(FAILED, f"{type(exc).__name__}: {exc}"
+                          + (f" (what to do: {stage.hint})" if stage.hint else ""))
+    seconds = time.perf_counter() - t0
+    if verdict.status == FAILED:
+        state.forget(stage.name)
+        return StageResult(stage.name, FAILED, seconds, message=verdict.cause)
+    # inputs are digested again: the stage may have recorded something in meta.json (the
+    # calibration used) that another stage reads
+    state.record(stage.name, Stamp(
+        inputs=digest_inputs(state.digests, stage.labelled_inputs(trial, options)),
+        settings=stage.all_settings(trial, options),
+        outputs=_outputs(stage, trial, options, state), finished=now_iso(),
+        status=verdict.status, message=verdict.cause))
+    return StageResult(stage.name, verdict.status, seconds,
+                       tuple(p for p in outs if p.exists()),
+                       message="ran: " + "; ".join(reasons), warning=verdict.cause)
+
+
+def _when(iso: str) -> str:
+    """'2026-12-02T06:21:04+00:00' -> '2026-12-02 06:21 UTC'."""
+    return iso[:16].replace("T", " ") + " UTC" if len(iso) >= 16 else iso
+
+
+def _update_index(trial: Trial, options: Options) -> StageResult:
+    """Record the trial's outputs and status in the lab index (mocaplab.reporting.db)."""
+    t0 = time.perf_counter()
+    try:
+        from mocaplab.reporting import index_trial
 
         key = index_trial(options.index_db, trial.path, lab_dir=options.lab_dir)
     except (MocaplabError, ImportError, OSError, ValueError, IndexError) as exc:
@@ -270,11 +447,32 @@ def _update_index(trial: Trial, options: Options) -> StageResult:
     return StageResult("index", "done", time.perf_counter() - t0, message=f"indexed as {key}")
 
 
+def exit_status(results: Sequence[StageResult]) -> int:
+    """0 all usable, 1 a stage failed, :data:`EXIT_WARNING` a result is unusable/incomplete."""
+    if any(r.status == FAILED for r in results):
+        return 1
+    return EXIT_WARNING if any(r.has_warning for r in results) else 0
+
+
+def result_line(result: StageResult) -> str:
+    """One terminal line for a stage that failed or warned ("" otherwise)."""
+    if result.status == FAILED:
+        return f"[{result.stage}] failed: {result.message}"
+    if result.has_warning:
+        still = " (still)" if result.status == "skipped" else ""
+        return f"[{result.stage}] warning{still}: {result.warning}"
+    return ""
+
+
 def format_summary(results: Sequence[StageResult]) -> str:
-    """A plain-text table of stage results."""
+    """A plain-text table of stage results, and when the report was ready."""
     rows = [("stage", "status", "time (s)", "detail")]
     for r in results:
-        detail = r.message or ", ".join(p.name for p in r.outputs)
+        detail = r.message
+        if r.warning:
+            detail = f"{r.warning}; {'still, ' if r.status == 'skipped' else ''}{detail}"
+        if r.status in (DONE, WARNING) and r.outputs:
+            detail += " -> " + ", ".join(p.name for p in r.outputs)
         rows.append((r.stage, r.status, f"{r.seconds:.1f}" if r.seconds else "-", detail))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
@@ -283,4 +481,9 @@ def format_summary(results: Sequence[StageResult]) -> str:
                      + "  " + row[3])
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
+    report = next((r for r in results if r.stage == "report" and r.status in (DONE, WARNING)),
+                  None)
+    if report is not None and report.outputs:
+        lines.append(f"report ready {report.finished_s:.1f} s after the start: "
+                     f"{report.outputs[0]}")
     return "\n".join(lines)

@@ -12,21 +12,23 @@ _STAGES = "detect,triangulate,analyze,export,report,render"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--calibration", type=Path, help="calibration file (default: the trial's)")
+    p.add_argument("--calibration", type=Path,
+                   help="calibration file (default: the trial's); one given here is recorded "
+                        "in meta.json once triangulation used it")
     p.add_argument("--model", type=Path, help="pose model file (default: found automatically)")
     p.add_argument("--cutoff", type=float, default=6.0, help="3D low-pass cut-off, Hz")
     p.add_argument("--stages", default=_STAGES, help=f"stages to run (default {_STAGES})")
-    p.add_argument("--no-video", action="store_true", help="do not render an MP4 replay")
+    p.add_argument("--no-video", action="store_true",
+                   help="do not render the MP4 replay (it is rendered last, after the report)")
     p.add_argument("--force", action="store_true", help="rerun stages that are up to date")
 
 
 def _options(args: argparse.Namespace):
-    from mocaplab.demo import _normative_dir
     from mocaplab.pipeline import Options
 
+    # normative data: MOCAPLAB_NORMATIVE_DIR (mocaplab.analysis.normative.find_normative_dir)
     return Options(calibration=args.calibration, model=args.model, cutoff_hz=args.cutoff,
-                   force=args.force, render_video=not args.no_video,
-                   normative_dir=_normative_dir())
+                   force=args.force, render_video=not args.no_video)
 
 
 def _add_process(p: argparse.ArgumentParser) -> None:
@@ -37,18 +39,34 @@ def _add_process(p: argparse.ArgumentParser) -> None:
     _common(p)
 
 
+def _print_result(result) -> None:
+    """One terminal line per finished stage; a failure or warning gives its cause."""
+    from mocaplab.pipeline import result_line
+
+    line = result_line(result)
+    if line:
+        print(line, file=sys.stderr)
+    elif result.status == "skipped":
+        print(f"[{result.stage}] skipped: {result.message}", file=sys.stderr)
+    elif result.status != "not run":
+        print(f"[{result.stage}] {result.status}", file=sys.stderr)
+    if result.stage == "report" and result.status in ("done", "warning") and result.outputs:
+        print(f"[report] ready: {result.outputs[0]}", file=sys.stderr)
+
+
 def _run_process(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from mocaplab.pipeline import format_summary, process_trial
+    from mocaplab.pipeline import exit_status, format_summary, process_trial
 
     options = dataclasses.replace(_options(args), workers=args.workers,
                                   index_db=args.index_db)
     results = process_trial(args.trial, options, args.stages.split(","),
-                            progress=lambda s, st: print(f"[{s}] {st}", file=sys.stderr))
+                            progress=lambda s, st: print(f"[{s}] {st}", file=sys.stderr)
+                            if st == "start" else None,
+                            on_result=_print_result)
     print(format_summary(results))
-    failed = [r for r in results if r.status == "failed"]
-    return 1 if failed else 0
+    return exit_status(results)
 
 
 def _add_batch(p: argparse.ArgumentParser) -> None:
@@ -64,9 +82,9 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
 def _run_batch(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from mocaplab.api.db import default_db_url
     from mocaplab.batch import find_trials, run_batch
-    from mocaplab.pipeline import format_summary
+    from mocaplab.pipeline import EXIT_WARNING, exit_status, format_summary, result_line
+    from mocaplab.reporting.db import default_db_url
 
     trials = find_trials(args.lab)
     print(f"batch: {len(trials)} trials", file=sys.stderr)
@@ -76,17 +94,20 @@ def _run_batch(args: argparse.Namespace) -> int:
                                       lab_dir=args.lab.resolve())
 
     def done(path, results):
-        status = "failed" if any(r.status == "failed" for r in results) else "ok"
-        print(f"[{status}] {path}", file=sys.stderr)
+        status = {0: "ok", 1: "failed"}.get(exit_status(results), "warning")
+        causes = [line for r in results if (line := result_line(r))]
+        print(f"[{status}] {path}" + (f": {causes[0]}" if causes else ""), file=sys.stderr)
 
     results = run_batch(trials, options, stages=args.stages.split(","),
                         scheduler=args.scheduler, workers=args.workers, on_result=done)
-    n_failed = 0
+    codes = {path: exit_status(res) for path, res in results.items()}
     for path, res in results.items():
         print(f"\n{path}\n{format_summary(res)}")
-        n_failed += any(r.status == "failed" for r in res)
-    print(f"\nbatch: {len(results) - n_failed} of {len(results)} trials processed without error")
-    return 1 if n_failed else 0
+    n_failed = sum(c == 1 for c in codes.values())
+    n_warn = sum(c == EXIT_WARNING for c in codes.values())
+    print(f"\nbatch: {len(results) - n_failed - n_warn} of {len(results)} trials processed "
+          f"without error or warning; {n_warn} with warnings, {n_failed} failed")
+    return 1 if n_failed else EXIT_WARNING if n_warn else 0
 
 
 def _add_demo(p: argparse.ArgumentParser) -> None:
@@ -102,8 +123,14 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     results = run_demo(args.out, walk_c3d=args.walk_c3d, model=args.model,
                        render_video=not args.no_video)
+    from mocaplab.pipeline import result_line
+
     failed = [(t, r.stage) for t, res in results.items() for r in res if r.status == "failed"]
     print(f"\ndemo: outputs in {args.out.resolve()}")
+    for t, res in results.items():
+        for r in res:
+            if r.has_warning and r.status != "failed":
+                print(f"demo: {t}: {result_line(r)}")
     if failed:
         print("demo: failed stages: " + ", ".join(f"{t}/{s}" for t, s in failed))
         return 1
@@ -113,7 +140,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 COMMANDS = {
     "process": Command(_add_process, _run_process,
                        "Run detect, triangulate, analyze, export, report and render on a trial. "
-                       "Stages whose outputs are newer than their inputs are skipped."),
+                       "A stage is skipped while its inputs (videos, calibration contents, "
+                       "keypoints, subject data) and result-changing options are the same as "
+                       "when it last ran; the summary says why each stage ran or was skipped. "
+                       "The report is ready before the replay video (--no-video: none). Exit "
+                       "status: 0 all results usable, 1 a stage failed, 3 a result is unusable "
+                       "or incomplete (e.g. no gait cycle found; the cause is printed)."),
     "batch": Command(_add_batch, _run_batch,
                      "Process every trial folder below LAB, in a local process pool or on a Dask "
                      "cluster."),

@@ -120,8 +120,11 @@ class Points3D:
         except ValueError:
             raise InputError(f"no keypoint {name!r} in these 3D points") from None
 
-    def save(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
-        return save_npz(path, overwrite=overwrite, points=self.points,
+    def save(self, path: str | os.PathLike, overwrite: bool = True,
+             **extra: np.ndarray) -> Path:
+        """Write ``points3d.npz``; ``extra``: optional arrays a stage adds beside the contract's
+        (triangulation's person and camera record, see mocaplab.triangulation.persons3d)."""
+        return save_npz(path, overwrite=overwrite, **extra, points=self.points,
                         keypoints=np.array(self.keypoints), fps=np.float64(self.fps),
                         reprojection_error=np.asarray(self.reprojection_error, dtype=float),
                         n_views=np.asarray(self.n_views, dtype=int))

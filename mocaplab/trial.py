@@ -9,6 +9,12 @@
       keypoints2d.npz           written by `mocaplab detect`
       points3d.npz              written by `mocaplab triangulate`
       metrics.json              written by `mocaplab analyze`
+      exports/                  written by `mocaplab export` (the pipeline's export stage)
+      report/                   report.pdf, report.html, figures; report/key_frames/*.png
+      render/                   replay.mp4
+      calibration.toml          the trial's own calibration, when meta.json names none
+
+Every path of this layout is a property of :class:`Trial`; nothing else spells a file name.
 
 A stage reads the files of the stage before it and writes its own, atomically.
 """
@@ -67,11 +73,37 @@ class Trial:
         return self.path / "metrics.json"
 
     @property
+    def exports_dir(self) -> Path:
+        return self.path / "exports"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.path / "report"
+
+    @property
+    def key_frames_dir(self) -> Path:
+        return self.report_dir / "key_frames"
+
+    @property
+    def render_dir(self) -> Path:
+        return self.path / "render"
+
+    @property
+    def local_calibration_path(self) -> Path:
+        """``calibration.toml`` in the trial folder (used when meta.json names none)."""
+        return self.path / "calibration.toml"
+
+    def stage_files(self) -> tuple[tuple[str, Path], ...]:
+        """(stage, the file or folder that marks it done), in pipeline order."""
+        return (("recorded", self.videos_dir), ("detected", self.keypoints2d_path),
+                ("triangulated", self.points3d_path), ("analyzed", self.metrics_path))
+
+    @property
     def calibration_path(self) -> Path | None:
         """The calibration named in meta.json (relative to the trial folder), if any."""
         cal = self.meta.get("calibration") if self.meta_path.exists() else None
         if not cal:
-            local = self.path / "calibration.toml"
+            local = self.local_calibration_path
             return local if local.exists() else None
         p = Path(cal)
         return p if p.is_absolute() else (self.path / p).resolve()

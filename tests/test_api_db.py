@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mocaplab.api.db import (
+from mocaplab.errors import InputError
+from mocaplab.reporting.db import (
     Calibration,
     MetricSummary,
     SessionRow,
@@ -19,8 +20,7 @@ from mocaplab.api.db import (
     index_trial,
     make_engine,
 )
-from mocaplab.api.synthetic_trial import make_lab, make_trial
-from mocaplab.errors import InputError
+from mocaplab.synthetic.lab import make_lab, make_trial
 
 
 @pytest.fixture()

@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from mocaplab.api.keyframes import render_key_frames
-from mocaplab.api.progress import write_progress_report
-from mocaplab.api.report import write_report
-from mocaplab.api.synthetic_trial import WalkerParams, make_lab, make_trial
+from mocaplab.reporting.keyframes import render_key_frames_in_child
+from mocaplab.reporting.progress import write_progress_report
+from mocaplab.reporting.report import write_report
+from mocaplab.synthetic.lab import WalkerParams, make_lab, make_trial
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
                                    reason="poppler-utils (pdftoppm) not installed")
@@ -103,13 +103,13 @@ def test_crashing_renderer_cannot_take_the_caller_down(trial, tmp_path):
         "import os\n\ndef crash(trial, out, **kw):\n    os.abort()\n\n"
         "def nothing(trial, out, **kw):\n    return []\n")
     env = {"PYTHONPATH": str(tmp_path)}
-    files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:crash",
+    files, note = render_key_frames_in_child(trial, tmp_path / "kf", target="fake_renderer:crash",
                                     env=env, use_cache=False)
     assert files == [] and "renderer failed" in note
-    files, note = render_key_frames(trial, tmp_path / "kf", target="fake_renderer:nothing",
+    files, note = render_key_frames_in_child(trial, tmp_path / "kf", target="fake_renderer:nothing",
                                     env=env, use_cache=False)
     assert files == [] and "no PNG" in note
-    files, note = render_key_frames(trial, tmp_path / "kf", target="no_such_module:f",
+    files, note = render_key_frames_in_child(trial, tmp_path / "kf", target="no_such_module:f",
                                     use_cache=False)
     assert files == [] and "not available" in note
 
@@ -138,9 +138,9 @@ def test_progress_report_patient_page(tmp_path, shared_data):
 def test_report_index_and_exports_on_real_analysis_output(tmp_path):
     """The same code on a metrics.json written by mocaplab.analysis (not by our generator)."""
     analysis = pytest.importorskip("mocaplab.analysis")
-    from mocaplab.api.db import index_trial, make_engine
-    from mocaplab.api.exports import export_trial, identity_of
-    from mocaplab.api.fhir import observation_bundle
+    from mocaplab.reporting.db import index_trial, make_engine
+    from mocaplab.reporting.exports import export_trial, identity_of
+    from mocaplab.reporting.fhir import observation_bundle
 
     t = make_trial(tmp_path / "lab" / "S001" / "pre" / "walk01",
                    WalkerParams(duration_s=5.0, asymmetry=0.6), with_metrics=False)

@@ -13,8 +13,8 @@ import pytest
 
 from mocaplab.api import create_app
 from mocaplab.api.server import LoopbackServer
-from mocaplab.api.synthetic_trial import make_lab
 from mocaplab.errors import InputError
+from mocaplab.synthetic.lab import make_lab
 
 CLIN, OPER = "clinician-token-abcdefghij", "operator-token-abcdefghij"
 T = "/v1/trials/S001/baseline/walk01"

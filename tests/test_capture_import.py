@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from mocaplab.calibration import load_calibration
+from mocaplab.camera import CameraSet
 from mocaplab.capture.importer import import_videos
 from mocaplab.capture.testvideo import write_test_video
 from mocaplab.cli import main
@@ -36,11 +38,54 @@ def test_import_pose2sim_demo(shared_data, tmp_path):
 
 
 def test_import_with_calibration(shared_data, tmp_path):
+    """Names that differ only by separators (cam_01 / cam01) pair by themselves; the trial gets
+    its own calibration.toml with the cameras named as the videos."""
     cal = (shared_data / DEMO / "reference_S00_demo_commit_a948c205cf" / "S00_Calibration"
            / "Calib_qualisys.toml")
     t = import_videos(shared_data / DEMO / "videos", tmp_path / "t", calibration=cal)
-    assert t.calibration_path == cal.resolve()
-    assert any("do not match the video names" in w for w in t.meta["warnings"])
+    assert t.calibration_path == (t.path / "calibration.toml").resolve()
+    assert CameraSet.load(t.calibration_path).names == ["cam01", "cam02", "cam03", "cam04"]
+    assert t.meta["calibration_source"]["cameras"]["cam03"] == "cam_03"
+
+
+def test_import_takes_a_qualisys_calibration(shared_data, tmp_path):
+    """Every `calibrate --import` format is accepted (a .qca.txt used to fail)."""
+    qca = shared_data / DEMO / "calibration" / "Calib.qca.txt"
+    out = tmp_path / "t"
+    assert main(["import", str(shared_data / DEMO / "videos"), "--out", str(out),
+                 "--calibration", str(qca)]) == 0
+    t = Trial(out)
+    assert t.meta["calibration_source"]["format"] == "qualisys"
+    cams = CameraSet.load(t.calibration_path)
+    ref = load_calibration(qca)
+    assert np.allclose(cams["cam02"].matrix, ref["cam02"].matrix)
+
+
+def _videos(folder, names):
+    for n in names:
+        write_test_video(folder / f"{n}.avi", 3, fps=30.0)
+    return folder
+
+
+def test_import_caliscope_names_need_a_map_and_every_mismatch_is_listed(shared_data, tmp_path,
+                                                                         capsys):
+    """caliscope's cam_0..cam_3 against videos cam01..cam04: no loose partial pairing (it
+    would pair cam01 with cam_1); the error lists every unmatched name, nothing is written;
+    --camera-map pairs them."""
+    cal = shared_data / "caliscope_charuco_4cam/charuco_calibration/camera_array.toml"
+    vids = _videos(tmp_path / "v", ["cam01", "cam02", "cam03", "cam04"])
+    assert main(["import", str(vids), "--out", str(tmp_path / "t"),
+                 "--calibration", str(cal)]) == 1
+    err = capsys.readouterr().err
+    for name in ("cam01", "cam02", "cam03", "cam04", "cam_0", "cam_1", "cam_2", "cam_3"):
+        assert name in err
+    assert "--camera-map" in err and not (tmp_path / "t").exists()
+    assert main(["import", str(vids), "--out", str(tmp_path / "t"), "--calibration", str(cal),
+                 "--camera-map", "cam01=cam_0,cam02=cam_1,cam03=cam_2,cam04=cam_3"]) == 0
+    cams = CameraSet.load(Trial(tmp_path / "t").calibration_path)
+    ref = load_calibration(cal)
+    assert cams.names == ["cam01", "cam02", "cam03", "cam04"]
+    assert np.allclose(cams["cam01"].tvec, ref["cam_0"].tvec)
 
 
 def test_import_reports_mismatches_loudly(tmp_path):

@@ -222,3 +222,32 @@ def test_every_corpus_file_is_analysed_or_refused(shared_data):
     assert rows["561xxa01_anonym.C3D"][0] == "analysed"          # empty POINT:UNITS
     assert rows["dataWithNaNsWithSpaces.trc"][0] == "analysed"
     assert rows["walk.c3d"][0] == "analysed"
+
+
+def test_c3d_event_times_stored_flat(shared_data):
+    """ezc3d returns EVENT:TIMES of some Vicon files as a flat array (minutes, seconds pairs)."""
+    t = read_c3d(shared_data / "gait_marker_corpus" / "btkdata" / "PiG_Motion-FlatFoot-Full.c3d")
+    times = sorted(e.time_s for e in t.events)
+    assert len(times) == 12 and times[0] == pytest.approx(1.53, abs=1e-3)
+    assert all((t.first_frame - 1) / t.fps <= x <= (t.first_frame + t.n_frames) / t.fps
+               for x in times)
+
+
+def test_c3d_with_analog_samples_in_the_header_but_analog_used_0(shared_data):
+    """561xxa01 (BTS): ezc3d ignores the header's 18 analog samples per frame and misreads every
+    frame (markers jumping metres between frames); read with the header layout they are smooth
+    and equal to what the `c3d` package reads."""
+    import warnings
+
+    c3d = pytest.importorskip("c3d", reason="the c3d package (dev extra) is not installed")
+    path = shared_data / "gait_marker_corpus" / "btkdata" / "561xxa01_anonym.C3D"
+    t = read_c3d(path)
+    assert any("ANALOG:USED is 0" in w for w in t.warnings)
+    with path.open("rb") as f, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = np.stack([p[:, :3] for _, p, _ in c3d.Reader(f).read_frames()]) / 1000.0
+    i = t.labels.index("r asis")
+    ok = np.isfinite(t.points[:, i]).all(1)
+    np.testing.assert_allclose(t.points[ok, i], ref[ok, i], atol=1e-6)
+    speed = np.linalg.norm(np.diff(t.points[:, i], axis=0), axis=1) * t.fps
+    assert np.nanmax(speed) < 5.0

@@ -186,7 +186,7 @@ def test_assemble_uses_trial_timestamps_when_complete():
 
 def test_real_trial_person_found_in_every_camera(shared_data, pose_model, tmp_path):
     """The Pose2Sim demo, 4 cameras, first 24 frames each, 2 workers (full 100 frames: see
-    benchmarks/keypoints_bench.py)."""
+    benchmarks/keypoints_bench.py); then triangulated with its Qualisys calibration."""
     trial = tmp_path / "demo"
     trial.mkdir()
     (trial / "videos").symlink_to(shared_data / DEMO / "videos")
@@ -198,6 +198,18 @@ def test_real_trial_person_found_in_every_camera(shared_data, pose_model, tmp_pa
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     assert (found >= 0.95).all(), found
     assert (kp.confidence[np.isnan(kp.points[..., 0])] == 0).all()
+    # one person only: associated in every frame, every camera healthy, no persons3d.npz
+    from mocaplab.calibration import load_calibration
+    from mocaplab.triangulation import triangulate_trial
+    from mocaplab.triangulation.persons3d import read_record
+
+    load_calibration(shared_data / DEMO / "calibration" / "Calib.qca.txt").save(
+        trial / "calibration.toml")
+    rec = read_record(triangulate_trial(trial))
+    assert rec["persons"] == ["P1"] and not (trial / "persons3d.npz").exists()
+    assert all(h["views_kept"] > 0.7 and h["frames_associated"] > 0.9
+               for h in rec["camera_health"]), rec["camera_health"]
+    assert rec["warnings"] == []
 
 
 def test_worker_environment_is_temporary_and_keeps_user_values(monkeypatch):
@@ -339,3 +351,54 @@ def test_a_failing_preload_does_not_break_the_lanes(trial, tmp_path):
     out = detect_trial(trial, detector=FailingPreloadDetector(str(tmp_path / "l")), workers=2,
                        progress=False)
     assert Keypoints2D.load(out).shape == (3, 6, 3)
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoPersonDetector(FakeDetector):
+    """FakeDetector's person in slot 0 and a second one, 100 px to the right, in slot 1."""
+
+    poses: int = 2
+
+    def signature(self) -> str:
+        return f"fake-poses{self.poses}"
+
+    def detect(self, video_path, *, max_frames=None, on_frame=None) -> VideoKeypoints:
+        one = super().detect(video_path, max_frames=max_frames, on_frame=on_frame)
+        if self.poses == 1:
+            return one
+        poses = np.stack([one.points, one.points + [100.0, 0.0]], axis=1)
+        conf = np.stack([one.confidence, one.confidence], axis=1)
+        return dataclasses.replace(one, poses=poses, pose_confidence=conf)
+
+
+def test_several_poses_go_to_poses2d_beside_a_single_person_keypoints2d(trial, tmp_path):
+    """keypoints2d.npz keeps its single-person shape (slot 0); poses2d.npz holds every pose and
+    is removed when a later run detects one pose per view."""
+    from mocaplab.keypoints.poses2d import Poses2D, load_poses_for, poses_path_for
+
+    log = str(tmp_path / "calls.log")
+    out = detect_trial(trial, detector=TwoPersonDetector(log), workers=1, progress=False)
+    kp = Keypoints2D.load(out)
+    assert kp.shape == (3, 6, 3)
+    poses = load_poses_for(out, kp)
+    assert poses.points.shape == (3, 6, 2, 3, 2)
+    np.testing.assert_array_equal(poses.points[:, :, 0], kp.points)
+    np.testing.assert_allclose(poses.points[0, 3, 1, 2], [102, 3])
+    detect_trial(trial, detector=TwoPersonDetector(log, poses=1), workers=1, progress=False)
+    assert not poses_path_for(out).exists()
+    # a poses2d.npz of another run is not used
+    Poses2D(poses.points + 1.0, poses.confidence, poses.cameras, poses.keypoints,
+            poses.fps).save(poses_path_for(out))
+    assert load_poses_for(out, Keypoints2D.load(out)).n_slots == 1
+
+
+def test_detection_refuses_to_start_when_calibration_names_do_not_pair(trial, tmp_path):
+    """Issue 19: the camera names are checked before any detection runs."""
+    from mocaplab.synthetic import camera_ring
+
+    cams = camera_ring(3)  # cam0..cam2 against cam1..cam3: a partial loose match
+    cams.save(trial.path / "calibration.toml", overwrite=True)
+    log = str(tmp_path / "calls.log")
+    with pytest.raises(InputError, match=r"cam3.*cam0"):
+        detect_trial(trial, detector=FakeDetector(log), workers=1, progress=False)
+    assert calls(log) == []

@@ -1,25 +1,28 @@
-"""Pipeline orchestration: resumable stages, failures reported with earlier outputs kept."""
+"""Pipeline orchestration: freshness by content, honest status, failures keep earlier outputs."""
 
-import os
-import time
+import json
 
+import numpy as np
 import pytest
 
 from mocaplab import pipeline
 from mocaplab.errors import InputError
-from mocaplab.pipeline import Options, Stage, format_summary, process_trial
+from mocaplab.outcome import EXIT_WARNING, WARNING, Verdict
+from mocaplab.pipeline import Options, Stage, exit_status, format_summary, process_trial
 from mocaplab.trial import Trial
 
 
-def _fake_stages(calls, fail=None):
+def _fake_stages(calls, fail=None, warn=None, settings=None):
     def make(name, src, dst):
         def run(trial, options):
             calls.append(name)
             if name == fail:
                 raise InputError(f"{name} broke")
-            (trial.path / dst).write_text(name)
+            (trial.path / dst).write_text((trial.path / src).read_text() + name)
+        check = (lambda t, o: Verdict(WARNING, f"{name} found nothing")) if name == warn else None
         return Stage(name, lambda t, o: [t.path / src], lambda t, o: [t.path / dst], run,
-                     hint=f"fix {name}")
+                     hint=f"fix {name}", check=check,
+                     settings=(settings or {}).get(name, lambda t, o: {}))
     return (make("a", "input.txt", "a.out"), make("b", "a.out", "b.out"),
             make("c", "b.out", "c.out"))
 
@@ -31,35 +34,152 @@ def trial(tmp_path):
     return t
 
 
-def test_stages_run_then_skip_when_up_to_date(trial, monkeypatch):
+def _use(monkeypatch, stages):
+    monkeypatch.setattr(pipeline, "STAGES", stages)
+    monkeypatch.setattr(pipeline, "STAGE_NAMES", tuple(s.name for s in stages))
+
+
+def test_stages_rerun_by_content_not_by_file_times(trial, monkeypatch):
     calls = []
-    monkeypatch.setattr(pipeline, "STAGES", _fake_stages(calls))
-    monkeypatch.setattr(pipeline, "STAGE_NAMES", ("a", "b", "c"))
+    _use(monkeypatch, _fake_stages(calls))
     res = process_trial(trial.path)
     assert [r.status for r in res] == ["done", "done", "done"] and calls == ["a", "b", "c"]
+    assert "no a.out yet" in res[0].message
     calls.clear()
     res = process_trial(trial.path)
     assert [r.status for r in res] == ["skipped"] * 3 and calls == []
-    # a newer intermediate file reruns only what depends on it
-    later = time.time() + 5
-    os.utime(trial.path / "a.out", (later, later))
+    assert "up to date" in res[0].message
+    # a touched file (newer, same contents) reruns nothing; an older, changed one reruns
+    import os
+    import time
+
+    later = time.time() + 50
+    os.utime(trial.path / "input.txt", (later, later))
+    assert [r.status for r in process_trial(trial.path)] == ["skipped"] * 3
+    (trial.path / "input.txt").write_text("y")
+    os.utime(trial.path / "input.txt", (1e9, 1e9))
     res = process_trial(trial.path)
-    assert [r.status for r in res] == ["skipped", "done", "done"] and calls == ["b", "c"]
+    assert [r.status for r in res] == ["done", "done", "done"]
+    assert res[0].message == "ran: input.txt changed" and "a.out changed" in res[1].message
+    calls.clear()
+    # an output changed by hand: that stage reruns; its result is the same, so the next does not
+    (trial.path / "b.out").write_text("edited")
+    res = process_trial(trial.path)
+    assert [r.status for r in res] == ["skipped", "done", "skipped"] and calls == ["b"]
+    assert "b.out was changed since this stage wrote it" in res[1].message
     calls.clear()
     process_trial(trial.path, Options(force=True), stages=["b"])
     assert calls == ["b"]
 
 
+def test_result_changing_options_rerun(trial, monkeypatch):
+    calls = []
+    _use(monkeypatch, _fake_stages(calls, settings={"b": lambda t, o: {"cutoff_hz": o.cutoff_hz}}))
+    process_trial(trial.path)
+    calls.clear()
+    res = process_trial(trial.path, Options(cutoff_hz=4.0))
+    assert calls == ["b"] and res[1].message == "ran: cutoff_hz 6.0 -> 4.0"
+
+
 def test_failure_keeps_earlier_outputs_and_stops(trial, monkeypatch):
     calls = []
-    monkeypatch.setattr(pipeline, "STAGES", _fake_stages(calls, fail="b"))
-    monkeypatch.setattr(pipeline, "STAGE_NAMES", ("a", "b", "c"))
+    _use(monkeypatch, _fake_stages(calls))
+    process_trial(trial.path)
+    (trial.path / "input.txt").write_text("changed")
+    _use(monkeypatch, _fake_stages(calls, fail="b"))
     res = process_trial(trial.path)
     assert [r.status for r in res] == ["done", "failed", "not run"]
-    assert "b broke" in res[1].message and "fix b" in res[1].message
-    assert (trial.path / "a.out").read_text() == "a"
+    assert res[1].message == "b broke"  # an InputError says itself what to do
+    assert "c.out from an earlier run are out of date" in res[2].message
+    assert (trial.path / "a.out").read_text() == "changeda"
     table = format_summary(res)
     assert "failed" in table and "not run" in table
+    assert exit_status(res) == 1
+    # nothing is stamped after a failure: the next run retries b and c
+    _use(monkeypatch, _fake_stages(calls))
+    assert [r.status for r in process_trial(trial.path)] == ["skipped", "done", "done"]
+
+
+def test_unusable_result_is_a_warning_that_stays(trial, monkeypatch):
+    calls = []
+    _use(monkeypatch, _fake_stages(calls, warn="b"))
+    seen = []
+    res = process_trial(trial.path, on_result=seen.append)
+    assert [r.status for r in res] == ["done", "warning", "done"]
+    assert res[1].warning == "b found nothing" and seen == res
+    assert exit_status(res) == EXIT_WARNING
+    assert pipeline.result_line(res[1]) == "[b] warning: b found nothing"
+    res = process_trial(trial.path)
+    assert [r.status for r in res] == ["skipped"] * 3 and exit_status(res) == EXIT_WARNING
+    assert pipeline.result_line(res[1]) == "[b] warning (still): b found nothing"
+    assert "b found nothing; still, up to date" in format_summary(res)
+
+
+def test_new_calibration_reruns_triangulation_and_is_recorded(trial, monkeypatch, tmp_path):
+    calls = []
+
+    def run(t, o):
+        calls.append(pipeline._calibration(t, o).read_text())
+        t.points3d_path.write_text(calls[-1])
+    stage = Stage("triangulate", pipeline._triangulate_inputs, lambda t, o: [t.points3d_path],
+                  lambda t, o: (run(t, o), pipeline._record_calibration(t, o.calibration)
+                                if o.calibration else None))
+    _use(monkeypatch, (stage,))
+    (trial.path / "calibration.toml").write_text("cal 1")
+    trial.keypoints2d_path.write_text("kp")
+    process_trial(trial.path)
+    new = tmp_path / "NEW.toml"
+    new.write_text("cal 2")
+    res = process_trial(trial.path, Options(calibration=new))
+    assert res[0].status == "done" and res[0].message == "ran: calibration changed (NEW.toml)"
+    assert Trial(trial.path).calibration_path == new.resolve()
+    # meta.json now names it: the next plain run is up to date
+    assert process_trial(trial.path)[0].status == "skipped" and calls == ["cal 1", "cal 2"]
+    # the same file rewritten in place (older time) is a change too
+    import os
+
+    new.write_text("cal 3")
+    os.utime(new, (1e9, 1e9))
+    assert process_trial(trial.path)[0].message == "ran: calibration changed (NEW.toml)"
+
+
+def test_subject_data_is_an_input_of_analysis(trial):
+    before = pipeline._analyze_inputs(trial, Options())["subject data"]
+    trial.update_meta(subject={"id": "S", "height_m": 1.7})
+    assert pipeline._analyze_inputs(trial, Options())["subject data"] != before
+    trial.update_meta(status="processed")  # bookkeeping changes no result
+    meta = pipeline._report_inputs(trial, Options())["trial details (meta.json)"]
+    assert "status" not in meta
+
+
+def test_render_disabled_is_skipped_with_the_reason(trial, monkeypatch):
+    render = next(s for s in pipeline.STAGES if s.name == "render")
+    _use(monkeypatch, (render,))
+    res = process_trial(trial.path, Options(render_video=False))
+    assert res[0].status == "skipped" and "--no-video" in res[0].message
+
+
+def test_report_comes_before_the_replay():
+    names = pipeline.STAGE_NAMES
+    assert names.index("analyze") < names.index("report") < names.index("render") == len(names) - 1
+
+
+def test_one_camera_fails_triangulation_with_the_cause(trial):
+    from mocaplab.pose_data import Keypoints2D
+
+    (trial.path / "calibration.toml").write_text("")
+    pts = np.zeros((1, 5, 33, 2))
+    Keypoints2D(pts, np.ones((1, 5, 33)), ("cam01",), tuple(f"k{i}" for i in range(33)),
+                60.0).save(trial.keypoints2d_path)
+    res = process_trial(trial.path, stages=["triangulate", "analyze"])
+    assert [r.status for r in res] == ["failed", "not run"]
+    assert "1 camera(s) (cam01): 3D needs at least two" in res[0].message
+
+
+def test_summary_says_when_the_report_was_ready(trial):
+    r = pipeline.StageResult("report", "done", 1.0, (trial.path / "report.pdf",), "ran: x",
+                             finished_s=12.34)
+    assert "report ready 12.3 s after the start" in format_summary([r])
 
 
 def test_not_a_trial_and_unknown_stage(tmp_path, trial):
@@ -67,3 +187,15 @@ def test_not_a_trial_and_unknown_stage(tmp_path, trial):
         process_trial(tmp_path)
     with pytest.raises(InputError, match="unknown stages"):
         process_trial(trial.path, stages=["nope"])
+
+
+def test_state_file_is_json_and_a_broken_one_reruns(trial, monkeypatch):
+    calls = []
+    _use(monkeypatch, _fake_stages(calls))
+    process_trial(trial.path)
+    state = trial.path / ".mocaplab" / "stages.json"
+    assert set(json.loads(state.read_text())["stages"]) == {"a", "b", "c"}
+    state.write_text("{broken")
+    calls.clear()
+    res = process_trial(trial.path)
+    assert calls == ["a", "b", "c"] and "no record" in res[0].message

@@ -42,6 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write these formats beside the output: trc,c3d")
     p.add_argument("--trc-y-up", action="store_true",
                    help="write the TRC in OpenSim's Y-up frame (default: the lab's Z-up frame)")
+    p.add_argument("--person", metavar="ID",
+                   help="the subject when several people are tracked (P1, P2, ...; default: "
+                        "the person tracked in most camera-frames, P1)")
+    p.add_argument("--camera-map", metavar="KP=CAL,...",
+                   help="pair keypoints camera names with calibration camera names where "
+                        "they differ, e.g. cam01=cam_0,cam02=cam_1")
     p.add_argument("--force", action="store_true", help="replace an existing output")
 
 
@@ -65,12 +71,14 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.keypoints).with_name("points3d.npz")
     if args.min_views < 2:
         raise InputError("--min-views must be at least 2")
+    from mocaplab.camera_names import parse_camera_map
+
     path = triangulate_trial(
         trial, calibration=args.calibration, filter=not args.no_filter, cutoff_hz=args.cutoff,
         keypoints=args.keypoints, out=out, min_views=args.min_views,
         threshold_px=args.threshold, max_gap_s=args.max_gap, bone_lengths=args.bone_lengths,
         fix_swaps=not args.no_swap_fix, export=formats, trc_y_up=args.trc_y_up,
-        force=args.force)
+        force=args.force, person=args.person, camera_map=parse_camera_map(args.camera_map))
     from mocaplab.pose_data import Points3D
 
     pts = Points3D.load(path)
@@ -81,6 +89,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path}: {pts.points.shape[0]} frames x {pts.points.shape[1]} keypoints at "
           f"{pts.fps:g} fps, {100 * done:.1f} % reconstructed, median reprojection error "
           f"{np.median(err) if err.size else float('nan'):.2f} px")
+    from mocaplab.triangulation.persons3d import PERSONS3D_FILE, read_record
+
+    rec = read_record(path) or {}
+    if len(rec.get("persons", [])) > 1:
+        others = [p for p in rec["persons"] if p != rec["person_id"]]
+        print(f"  {len(rec['persons'])} persons tracked; subject {rec['person_id']} "
+              f"({rec['subject_rule']}; --person to choose another), also present: "
+              f"{', '.join(others)}; all in {Path(path).with_name(PERSONS3D_FILE)}")
+    for h in rec.get("camera_health", []):
+        kept, err = h.get("views_kept"), h.get("median_error_px")
+        print(f"  camera {h['camera']}: {'n/a' if kept is None else f'{100 * kept:.0f} %'} of "
+              f"views kept, median error {'n/a' if err is None else f'{err:.1f} px'}")
+    for w in rec.get("warnings", []):
+        print(f"  WARNING: {w}")
     for fmt in formats:
         print(f"wrote {Path(path).with_suffix('.' + fmt)}")
     return 0

@@ -28,12 +28,14 @@ def parse_formats(text: str | Sequence[str]) -> list[str]:
 
 
 def export_points(points: Points3D, path: str | os.PathLike, fmt: str | None = None, *,
-                  y_up: bool = False, overwrite: bool = True) -> Path:
+                  y_up: bool = False, opensim_names: bool = False,
+                  overwrite: bool = True) -> Path:
     """Write 3D points to a TRC or C3D file (format from ``fmt`` or the file's extension).
 
     Points are in metres in the lab frame (Z up); TRC is written in metres, C3D in millimetres
     (as Mokka and Vicon expect). ``y_up`` rotates to OpenSim's Y-up frame first (x, z, -y).
-    NaN samples are written as gaps (empty TRC cells, C3D residual -1).
+    NaN samples are written as gaps (``NaN`` in TRC, C3D residual -1). ``opensim_names``
+    renames mediapipe33 keypoints to Pose2Sim's BlazePose marker set (OpenSim IK).
     """
     from mocaplab import marker_io
 
@@ -43,6 +45,10 @@ def export_points(points: Points3D, path: str | os.PathLike, fmt: str | None = N
         raise InputError(f"cannot export to {path.name}: choose a .trc or .c3d file")
     xyz = points.points @ Z_UP_TO_Y_UP.T if y_up else points.points
     labels = list(points.keypoints)
+    if opensim_names:
+        from mocaplab.keypoint_sets import to_opensim_names
+
+        xyz, labels = to_opensim_names(xyz, labels)
     if fmt == "trc":
         return marker_io.write_trc(path, xyz, labels, points.fps, overwrite=overwrite)
     return marker_io.write_c3d(path, xyz, labels, points.fps, overwrite=overwrite)

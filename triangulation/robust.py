@@ -9,9 +9,17 @@ The method, vectorised over all points (no Python loop per point):
    scored by its number of inlier views (reprojection error below the threshold), ties broken by
    the truncated (MSAC) reprojection cost. The best hypothesis' inliers are solved again, the
    inliers recomputed from that solution and solved once more.
-3. Left/right swaps: for every camera, frame and left/right pair (i, j), the observations of i
-   and j in that view are exchanged when that turns outliers into inliers of the current 3D points
-   (``KeypointSet.mirror`` gives the pairs); the affected points are solved again.
+3. Left/right swaps, by groups then by pairs. A detector that confuses left and right in a view
+   does it for the whole body or for one limb, including keypoints whose counterpart is so near
+   (eyes, ears, mouth corners, fingers) that a swap of theirs alone stays within the threshold.
+   So first, for every camera and swap group (:func:`swap_groups`: the whole body, then each
+   arm and each leg), the frames where the group is labelled the other way round are found
+   over the whole trial at once, from the 3D points and the group's 2D motion
+   (:func:`_group_flips`) and exchanged; everything is then solved again from the relabelled
+   views (the outlier threshold too: swaps inflate the errors it is derived from). Then, for
+   every camera, frame and left/right pair (i, j), the observations of i and j are exchanged
+   when that turns outliers into inliers (``KeypointSet.mirror`` gives the pairs); the
+   affected points are solved again.
 4. Weak points (kept from only 2 views: any two views agree with some point, so a wrong one
    cannot be seen per frame) are decided again with the motion of their neighbouring frames
    (:func:`_temporal_recheck`).
@@ -60,6 +68,10 @@ class RobustOptions:
             relative to the motion (0.1 m gate between a frame and its neighbours).
         temporal_gate_m: such a point further than this from its neighbours' prediction is
             dropped, metres.
+        switch_px: cost of a change of labelling between two frames of a view, pixels (see
+            :func:`_group_flips`).
+        continuity_weight: weight of a swap group's 2D motion between frames against its
+            reprojection cost (see :func:`_group_flips`).
         chunk_size: points processed at once by the hypothesis search (bounds memory).
     """
 
@@ -72,6 +84,8 @@ class RobustOptions:
     auto_range: tuple[float, float] = (4.0, 40.0)
     temporal: bool = True
     temporal_gate_m: float = 0.1
+    switch_px: float = 10.0
+    continuity_weight: float = 50.0
     chunk_size: int = 20000
 
     def __post_init__(self) -> None:
@@ -197,13 +211,15 @@ def _temporal_recheck(Rt, xn, w, focal, thr, iterations, X, inl, gate_m):
     outlier along the epipolar line is invisible). Among the hypotheses with the most inliers,
     the one nearest to the temporal prediction is taken; if even that one is further than
     ``gate_m`` from the prediction, the point is dropped (the filter's gap filling may restore
-    it).
+    it). The prediction is the median of the neighbours solved from any number of views (a
+    tightly framed keypoint may be seen by only two views for seconds; one bad neighbour does
+    not move a median of four).
     """
     C, F, K, _ = xn.shape
     valid = (w > 0) & np.isfinite(xn).all(-1)
     n_views = inl.sum(0)
     solved = np.isfinite(X).all(-1)
-    pred = temporal_prediction(X, solved & (n_views >= 3))
+    pred = temporal_prediction(X, solved)
     weak = solved & (n_views == 2) & np.isfinite(pred).all(-1)
     idx = np.flatnonzero(weak.ravel())
     if idx.size == 0:
@@ -282,6 +298,75 @@ def _find_swaps(Rt, xn, X, focal, thr, pairs) -> np.ndarray:
     return (outlier_now & fits_swapped & solved & (have_i | have_j)).reshape(C, F, P)
 
 
+#: Name parts (between underscores) of arm and leg keypoints (mediapipe33 and similar names),
+#: for :func:`swap_groups`; a leg part wins ("left_foot_index" is a foot).
+_LEG_PARTS = ("hip", "knee", "ankle", "heel", "foot", "toe")
+_ARM_PARTS = ("shoulder", "elbow", "wrist", "pinky", "index", "thumb", "hand")
+
+
+def swap_groups(names: tuple[str, ...] | list[str], mirror: np.ndarray) -> list[np.ndarray]:
+    """Keypoint groups a detector swaps left/right together: every lateral keypoint (the whole
+    body), then each arm and leg found by name, whole and distal (from the elbow / knee: a
+    detector may swap the legs from the hips or only from the knees down). A group holds the
+    first member of each of its pairs; their counterparts come from ``mirror``."""
+    mirror = np.asarray(mirror, dtype=int)
+    lateral = [k for k in range(len(mirror)) if mirror[k] > k]
+    groups = [np.array(lateral, dtype=int)] if lateral else []
+    parts = {k: set(str(names[k]).lower().split("_")) for k in lateral}
+    leg = [k for k in lateral if parts[k] & set(_LEG_PARTS)]
+    arm = [k for k in lateral if parts[k] & set(_ARM_PARTS) and k not in leg]
+    for limb, root in ((arm, "shoulder"), (leg, "hip")):
+        for members in (limb, [k for k in limb if root not in parts[k]]):
+            if 0 < len(members) < len(lateral):
+                groups.append(np.array(members, dtype=int))
+    return groups
+
+
+def _group_flips(Rt, xn, X, focal, thr, group, mirror, switch_px, weight) -> np.ndarray:
+    """(C, F) bool: the views whose ``group`` (first members of pairs) is labelled the other
+    way round, decided per camera over the whole trial (a two-state Viterbi path).
+
+    A state's cost in a frame is the group's truncated reprojection cost against the current
+    points X (F, K, 3) with the labels as they are or exchanged; between frames, the cost is the
+    group's truncated 2D motion with the labels of the two states (a detector's swap shows as a
+    jump of every keypoint to its counterpart's place), plus ``switch_px`` for a change of
+    state. So a swap is found even in frames where most views are swapped (the per-frame
+    consensus is wrong there): the motion carries the labelling through from the frames around.
+    """
+    C, F, K, _ = xn.shape
+    S = np.concatenate([group, mirror[group]])
+    flipS = mirror[S]
+    obs = xn[:, :, S]  # (C, F, n, 2)
+    flat = obs.reshape(C, -1, 2)
+    e_as = reprojection_errors(Rt, flat, X[:, S].reshape(-1, 3), focal).reshape(C, F, -1)
+    e_fl = reprojection_errors(Rt, flat, X[:, flipS].reshape(-1, 3), focal).reshape(C, F, -1)
+    both = np.isfinite(e_as) & np.isfinite(e_fl)
+    emit = np.stack([np.where(both, np.minimum(e_as, thr), 0.0).sum(-1),
+                     np.where(both, np.minimum(e_fl, thr), 0.0).sum(-1)], -1)  # (C, F, 2)
+    px = obs * focal[:, None, None, None]
+    # position in the list S of each member's counterpart
+    where = {int(k): i for i, k in enumerate(S)}
+    swap_pos = np.array([where[int(k)] for k in flipS])
+    d_same = np.linalg.norm(px[:, 1:] - px[:, :-1], axis=-1)  # (C, F-1, n)
+    d_cross = np.linalg.norm(px[:, 1:][:, :, swap_pos] - px[:, :-1], axis=-1)
+    ok = np.isfinite(d_same) & np.isfinite(d_cross)
+    t_same = weight * np.where(ok, np.minimum(d_same, thr), 0.0).sum(-1)  # (C, F-1)
+    t_cross = weight * np.where(ok, np.minimum(d_cross, thr), 0.0).sum(-1) + switch_px
+    cost = np.stack([emit[:, 0, 0], emit[:, 0, 1]], -1)  # (C, 2)
+    back = np.zeros((C, F, 2), dtype=np.int8)
+    for f in range(1, F):
+        stay = cost + t_same[:, f - 1, None]
+        move = cost[:, ::-1] + t_cross[:, f - 1, None]
+        back[:, f] = np.where(move < stay, 1, 0)  # 1: came from the other state
+        cost = np.minimum(stay, move) + emit[:, f]
+    state = np.argmin(cost, axis=1)
+    path = np.zeros((C, F), dtype=bool)
+    for f in range(F - 1, -1, -1):
+        path[:, f] = state == 1
+        state = np.where(back[np.arange(C), f, state] == 1, 1 - state, state)
+    return path
+
+
 def _mean_pixel_error(cameras: CameraSet, pixels: np.ndarray, X: np.ndarray,
                       inliers: np.ndarray) -> np.ndarray:
     """(F, K) mean distance in the distorted image between observations and projections."""
@@ -295,7 +380,8 @@ def _mean_pixel_error(cameras: CameraSet, pixels: np.ndarray, X: np.ndarray,
 
 def triangulate_robust(cameras: CameraSet, pixels: np.ndarray, confidence: np.ndarray | None = None,
                        mirror: np.ndarray | None = None,
-                       options: RobustOptions | None = None) -> RobustResult:
+                       options: RobustOptions | None = None,
+                       groups: list[np.ndarray] | None = None) -> RobustResult:
     """Robust 3D points from 2D keypoints of C calibrated cameras.
 
     Args:
@@ -306,6 +392,8 @@ def triangulate_robust(cameras: CameraSet, pixels: np.ndarray, confidence: np.nd
         mirror: (K,) index of each keypoint's left/right counterpart (``KeypointSet.mirror``);
             None disables swap fixing.
         options: thresholds and switches (:class:`RobustOptions`).
+        groups: swap groups (:func:`swap_groups`); default the whole body only (all lateral
+            keypoints of ``mirror``).
 
     Returns:
         :class:`RobustResult`.
@@ -341,6 +429,34 @@ def triangulate_robust(cameras: CameraSet, pixels: np.ndarray, confidence: np.nd
 
     swapped = np.zeros((C, F, K), dtype=bool)
     pairs = _mirror_pairs(mirror, K)
+    if opt.fix_swaps and len(pairs) and groups != []:
+        # swap groups, camera by camera over the whole trial; then everything again from the
+        # relabelled views (threshold included: the swaps inflated the errors it comes from)
+        mirror = np.asarray(mirror, dtype=int)
+        conf = conf.copy()
+        for group in ([pairs[:, 0]] if groups is None else groups):
+            flip = _group_flips(Rt, xn, X, focal, thr, group, mirror, opt.switch_px,
+                                opt.continuity_weight)
+            if not flip.any():
+                continue
+            c_idx, f_idx = np.nonzero(flip)
+            i, j = group[None], mirror[group][None]
+            c_idx, f_idx = c_idx[:, None], f_idx[:, None]
+            pixels = pixels.copy()
+            for arr in (pixels, xn, w, conf):
+                a_i = arr[c_idx, f_idx, i].copy()
+                arr[c_idx, f_idx, i] = arr[c_idx, f_idx, j]
+                arr[c_idx, f_idx, j] = a_i
+            swapped[c_idx, f_idx, i] ^= True
+            swapped[c_idx, f_idx, j] ^= True
+            redo = np.flatnonzero(np.repeat(np.isin(np.arange(F), f_idx), K))
+            Xr, inr = _consensus_chunked(Rt, xn.reshape(C, F * K, 2)[:, redo],
+                                         w.reshape(C, F * K)[:, redo], focal, thr,
+                                         opt.iterations, opt.chunk_size)
+            X.reshape(F * K, 3)[redo] = Xr
+        if swapped.any():
+            res = triangulate_robust(cameras, pixels, conf, mirror, opt, groups=[])
+            return dataclasses.replace(res, swapped=res.swapped ^ swapped)
     if opt.fix_swaps and len(pairs):
         swap = _find_swaps(Rt, xn, X, focal, thr, pairs)  # (C, F, P)
         if swap.any():
@@ -351,8 +467,8 @@ def triangulate_robust(cameras: CameraSet, pixels: np.ndarray, confidence: np.nd
                 a_i = arr[c_idx, f_idx, i].copy()
                 arr[c_idx, f_idx, i] = arr[c_idx, f_idx, j]
                 arr[c_idx, f_idx, j] = a_i
-            swapped[c_idx, f_idx, i] = True
-            swapped[c_idx, f_idx, j] = True
+            swapped[c_idx, f_idx, i] ^= True
+            swapped[c_idx, f_idx, j] ^= True
             redo = np.unique(np.concatenate([f_idx * K + i, f_idx * K + j]))
             xr = xn.reshape(C, F * K, 2)[:, redo]
             wr = w.reshape(C, F * K)[:, redo]

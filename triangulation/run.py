@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,31 @@ import numpy as np
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.keypoint_sets import KeypointSet, identify_keypoint_set
+from mocaplab.keypoints.poses2d import Poses2D, load_poses_for
 from mocaplab.pose_data import Keypoints2D, Points3D
 from mocaplab.trial import Trial
 from mocaplab.triangulation.filtering import FilterOptions, filter_points
-from mocaplab.triangulation.robust import RobustOptions, RobustResult, triangulate_robust
+from mocaplab.triangulation.health import (
+    CameraHealth,
+    HealthOptions,
+    camera_health,
+    health_warnings,
+    outlying_cameras,
+)
+from mocaplab.triangulation.persons import (
+    Association,
+    AssociationOptions,
+    associate,
+    attach_leftovers,
+    person_views,
+)
+from mocaplab.triangulation.persons3d import PERSONS3D_FILE, Persons3D
+from mocaplab.triangulation.robust import (
+    RobustOptions,
+    RobustResult,
+    swap_groups,
+    triangulate_robust,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +57,16 @@ class TriangulationReport:
     views_dropped: int
     swaps_fixed: int
     filled: int
+    person_id: str = ""
+    persons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        return (f"{self.n_frames} frames x {self.n_keypoints} keypoints from "
+        who = ""
+        if len(self.persons) > 1:
+            others = ", ".join(p for p in self.persons if p != self.person_id)
+            who = f"subject {self.person_id} of {len(self.persons)} persons (also: {others}); "
+        return (f"{who}{self.n_frames} frames x {self.n_keypoints} keypoints from "
                 f"{len(self.cameras)} cameras: {100 * self.completeness_raw:.1f} % triangulated, "
                 f"{100 * self.completeness_final:.1f} % after gap filling; median reprojection "
                 f"error {self.median_reprojection_error_px:.2f} px (outlier threshold "
@@ -49,43 +76,25 @@ class TriangulationReport:
 
 def load_cameras(path: str | os.PathLike) -> CameraSet:
     """Read a calibration with mocaplab.calibration.load_calibration (any format it knows)."""
-    try:
-        from mocaplab.calibration import load_calibration
-    except ImportError:  # calibration stage not installed
-        return CameraSet.load(path)
+    from mocaplab.calibration import load_calibration
+
     return load_calibration(path)
 
 
-def _norm_name(name: str) -> str:
-    """'cam_01' / 'Cam01' / 'cam1' -> 'cam1' (case, separators and leading zeros ignored)."""
-    s = re.sub(r"[^0-9a-z]", "", name.lower())
-    return re.sub(r"0+(\d)", r"\1", s)
+def match_cameras(cameras: CameraSet, names: Sequence[str],
+                  camera_map: dict[str, str] | None = None) -> CameraSet:
+    """The calibrated cameras in the order of ``names`` (e.g. a keypoints file's cameras),
+    renamed to them.
 
-
-def match_cameras(cameras: CameraSet, names: Sequence[str]) -> CameraSet:
-    """The calibrated cameras in the order of ``names`` (e.g. a keypoints file's cameras).
-
-    Exact names first (:meth:`CameraSet.subset`); if some do not match, names are compared
-    ignoring case, separators and leading zeros ('cam01' = 'cam_01'), provided that pairs them
-    one to one.
+    Names pair by :func:`mocaplab.camera_names.pair_camera_names` (explicit ``camera_map``,
+    then equal names, then loose names only when that pairs them all); otherwise
+    :class:`~mocaplab.camera_names.CameraNameError` lists every unmatched name.
     """
+    from mocaplab.camera_names import pair_camera_names
+
     names = list(names)
-    if all(n in cameras.names for n in names):
-        return cameras.subset(names)
-    lookup: dict[str, list[str]] = {}
-    for n in cameras.names:
-        lookup.setdefault(_norm_name(n), []).append(n)
-    picked = []
-    for n in names:
-        cands = lookup.get(_norm_name(n), [])
-        if len(cands) != 1:
-            raise InputError(f"keypoints camera {n!r} has no unique match in the calibration "
-                             f"(cameras {cameras.names}); rename the videos or the calibration "
-                             "cameras so that they agree")
-        picked.append(cands[0])
-    if len(set(picked)) != len(picked):
-        raise InputError(f"keypoints cameras {names} do not map one to one onto {cameras.names}")
-    sub = cameras.subset(picked)
+    pairs = pair_camera_names(names, cameras.names, camera_map)
+    sub = cameras.subset([pairs[n] for n in names])
     return CameraSet(tuple(c.replace(name=n) for c, n in zip(sub, names, strict=True)),
                      sub.metadata)
 
@@ -132,25 +141,202 @@ def triangulate_keypoints(keypoints: Keypoints2D, cameras: CameraSet,
     if len(kset) != len(keypoints.keypoints):
         raise InputError(f"keypoint set {kset.name} has {len(kset)} keypoints, the keypoints "
                          f"file {len(keypoints.keypoints)}")
-    res = triangulate_robust(cams, keypoints.points, keypoints.confidence, kset.mirror, robust)
-    pts = res.points
+    res = triangulate_robust(cams, keypoints.points, keypoints.confidence, kset.mirror, robust,
+                             swap_groups(kset.names, kset.mirror))
     fps = real_fps(keypoints)
+    out, filled = _filtered(res, keypoints.keypoints, fps, filtering, kset)
+    return out, res, _report(res, out, filled, cams, keypoints.points, keypoints.confidence)
+
+
+def _filtered(res: RobustResult, names, fps: float, filtering: FilterOptions | None,
+              kset: KeypointSet) -> tuple[Points3D, np.ndarray]:
+    pts = res.points
     filled = np.zeros(pts.shape[:2], dtype=bool)
     if filtering is not None:
         edges = kset.edge_indices if kset.edges else None
         pts, filled = filter_points(res.points, fps, filtering, edges)
-    out = Points3D(pts, keypoints.keypoints, fps, res.reprojection_error, res.n_views)
-    seen = np.isfinite(keypoints.points).all(-1) & (keypoints.confidence > 0)
+    return Points3D(pts, names, fps, res.reprojection_error, res.n_views), filled
+
+
+def _report(res: RobustResult, out: Points3D, filled: np.ndarray, cams: CameraSet,
+            pixels: np.ndarray, confidence: np.ndarray, **persons: Any) -> TriangulationReport:
+    pts = out.points
+    seen = np.isfinite(pixels).all(-1) & (confidence > 0)
     err = res.reprojection_error[np.isfinite(res.reprojection_error)]
-    report = TriangulationReport(
+    return TriangulationReport(
         n_frames=pts.shape[0], n_keypoints=pts.shape[1], cameras=tuple(cams.names),
         threshold_px=res.threshold_px,
         completeness_raw=float(np.isfinite(res.points).all(-1).mean()) if pts.size else 0.0,
         completeness_final=float(np.isfinite(pts).all(-1).mean()) if pts.size else 0.0,
         median_reprojection_error_px=float(np.median(err)) if err.size else float("nan"),
         views_dropped=int((seen & ~res.inliers).sum()), swaps_fixed=int(res.swapped.sum() // 2),
-        filled=int(filled.sum()))
-    return out, res, report
+        filled=int(filled.sum()), **persons)
+
+
+#: How the subject is chosen among the persons tracked (docs/triangulation.md).
+SUBJECT_RULE = "most camera-frames"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PersonResult:
+    """One tracked person: filtered points, the raw robust result, camera health."""
+
+    person_id: str
+    points: Points3D
+    robust: RobustResult
+    filled: np.ndarray
+    pixels: np.ndarray
+    confidence: np.ndarray
+    health: tuple[CameraHealth, ...]
+    camera_frames: int
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PersonsTriangulation:
+    """Every person of a trial, the subject among them (index), and the warnings."""
+
+    persons: tuple[PersonResult, ...]
+    association: Association
+    subject: int
+    cameras: CameraSet
+    warnings: tuple[str, ...]
+    rule: str = SUBJECT_RULE
+
+    @property
+    def subject_result(self) -> PersonResult:
+        return self.persons[self.subject]
+
+    def report(self) -> TriangulationReport:
+        s = self.subject_result
+        return _report(s.robust, s.points, s.filled, self.cameras, s.pixels, s.confidence,
+                       person_id=s.person_id, persons=tuple(p.person_id for p in self.persons),
+                       warnings=self.warnings)
+
+    def record(self) -> dict[str, np.ndarray]:
+        """The person/camera arrays added to ``points3d.npz`` (see :mod:`.persons3d`)."""
+        s = self.subject_result
+        h = s.health
+        return {"person_id": np.array(s.person_id),
+                "persons": np.array([p.person_id for p in self.persons]),
+                "person_camera_frames": np.array([p.camera_frames for p in self.persons]),
+                "subject_rule": np.array(self.rule),
+                "cameras": np.array([x.camera for x in h]),
+                "camera_frames_associated": np.array([x.frames_associated for x in h]),
+                "camera_views_kept": np.array([x.views_kept for x in h]),
+                "camera_median_error_px": np.array([x.median_error_px for x in h]),
+                "camera_disagreement": np.array([x.disagreement for x in h]),
+                "warnings": np.array(self.warnings, dtype=str)}
+
+    def persons3d(self) -> Persons3D:
+        return Persons3D(np.stack([p.points.points for p in self.persons]),
+                         tuple(p.person_id for p in self.persons), self.subject,
+                         self.subject_result.points.keypoints, self.subject_result.points.fps,
+                         np.stack([p.points.reprojection_error for p in self.persons]),
+                         np.stack([p.points.n_views for p in self.persons]),
+                         np.array([p.camera_frames for p in self.persons]), self.rule)
+
+
+def select_subject(person_ids: Sequence[str], camera_frames: Sequence[int],
+                   person: str | None = None) -> int:
+    """The subject's index: ``person`` when given (an id such as "P2"), else the person
+    tracked in most camera-frames (ids are ordered that way, so "P1").
+
+    Raises:
+        InputError: ``person`` is not among the persons tracked.
+    """
+    if person is not None:
+        if person not in person_ids:
+            raise InputError(f"--person {person}: persons tracked are {list(person_ids)}")
+        return list(person_ids).index(person)
+    return int(np.argmax(camera_frames))
+
+
+def triangulate_persons(poses: Poses2D, cameras: CameraSet,
+                        robust: RobustOptions | None = None,
+                        filtering: FilterOptions | None = None,
+                        keypoint_set: KeypointSet | None = None,
+                        association: AssociationOptions | None = None,
+                        person: str | None = None,
+                        health: HealthOptions | None = None) -> PersonsTriangulation:
+    """Associate people across views and frames, triangulate each, pick the subject.
+
+    Every tracked person is triangulated robustly and filtered like a single person
+    (:func:`triangulate_keypoints`); the subject is chosen by :func:`select_subject`. Warnings:
+    per-camera health of the subject (:mod:`.health`), and a subject chosen by a narrow margin.
+
+    Raises:
+        InputError: nobody is seen consistently by two cameras; ``person`` unknown.
+    """
+    cams = match_cameras(cameras, poses.cameras)
+    kset = keypoint_set or keypoint_set_for(poses.keypoints)
+    if len(kset) != len(poses.keypoints):
+        raise InputError(f"keypoint set {kset.name} has {len(kset)} keypoints, the keypoints "
+                         f"file {len(poses.keypoints)}")
+    fps = poses.fps
+    assoc = associate(cams, poses.points, poses.confidence, kset.mirror, fps, association)
+    if assoc.n_persons == 0:
+        raise InputError("nobody is seen consistently by two cameras in any frame: check the "
+                         "calibration (does it belong to these videos?) and the synchronisation")
+    groups = swap_groups(kset.names, kset.mirror)
+    first = [triangulate_robust(cams, *person_views(poses.points, poses.confidence,
+                                                    assoc.slots[n]), kset.mirror, robust, groups)
+             for n in range(assoc.n_persons)]
+    grown = attach_leftovers(cams, poses.points, poses.confidence, kset.mirror, assoc,
+                             np.stack([r.points for r in first]), fps, association)
+    # somebody in a view: a detection with a third of its keypoints confident (not a foot at
+    # the image edge)
+    K = len(poses.keypoints)
+    someone = ((poses.confidence >= 0.3).sum(-1) >= K / 3).any(-1)  # (C, F)
+    tracked = grown.tracked()
+
+    def solve(n: int, left_out: list[int]) -> PersonResult:
+        pix, conf = person_views(poses.points, poses.confidence, grown.slots[n])
+        if left_out:
+            conf = conf.copy()
+            conf[left_out] = 0.0
+            pix = np.where((conf > 0)[..., None], pix, np.nan)
+        res = (first[n] if np.array_equal(grown.slots[n], assoc.slots[n]) and not left_out
+               else triangulate_robust(cams, pix, conf, kset.mirror, robust, groups))
+        pts, filled = _filtered(res, poses.keypoints, fps, filtering, kset)
+        fixed = _swap_applied(pix, res.swapped, kset.mirror)
+        hl = camera_health(cams, fixed, conf, res.inliers, res.points, tracked[n], someone)
+        return PersonResult(grown.person_ids[n], pts, res, filled, pix, conf, tuple(hl),
+                            int(grown.camera_frames[n]))
+
+    people = [solve(n, []) for n in range(grown.n_persons)]
+    subject = select_subject(grown.person_ids, grown.camera_frames, person)
+    s = people[subject]
+    warns = health_warnings(list(s.health), health, person=f"the subject {s.person_id}")
+    # a persistently outlying camera is left out of everyone's 3D while three others remain
+    outlying = outlying_cameras(list(s.health), health)
+    if outlying and len(cams) - len(outlying) >= 3:
+        left_out = [cams.names.index(c) for c in outlying]
+        before = {h.camera: h for h in s.health}
+        people = [solve(n, left_out) for n in range(grown.n_persons)]
+        people = [dataclasses.replace(p, health=tuple(
+            before[h.camera] if h.camera in outlying and n == subject else h
+            for h in p.health)) for n, p in enumerate(people)]
+        s = people[subject]
+        warns.append(f"camera(s) {', '.join(outlying)} left out of the 3D (persistently "
+                     "outlying); the other cameras triangulate every person")
+    if person is None and len(people) > 1:
+        runner = max(p.camera_frames for i, p in enumerate(people) if i != subject)
+        if runner > 0.8 * s.camera_frames:
+            warns.append(f"subject choice is close: {s.person_id} is tracked in "
+                         f"{s.camera_frames} camera-frames, another person in {runner}; check "
+                         "the viewer and pass --person ID if it is the wrong one")
+    for w in warns:
+        log.warning("%s", w)
+    rule = SUBJECT_RULE if person is None else f"--person {person}"
+    return PersonsTriangulation(tuple(people), grown, subject, cams, tuple(warns), rule)
+
+
+def _swap_applied(pixels: np.ndarray, swapped: np.ndarray, mirror: np.ndarray) -> np.ndarray:
+    """The observations with the left/right exchanges the robust triangulation made."""
+    out = pixels.copy()
+    c, f, k = np.nonzero(swapped)
+    out[c, f, k] = pixels[c, f, np.asarray(mirror)[k]]
+    return out
 
 
 def triangulate_trial(trial: Trial | str | os.PathLike,
@@ -161,8 +347,13 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
                       min_views: int = 2, threshold_px: float | None = None,
                       max_gap_s: float = 0.1, bone_lengths: bool = False,
                       fix_swaps: bool = True, export: Sequence[str] | str = (),
-                      trc_y_up: bool = False, force: bool = False, **robust_options: Any) -> Path:
-    """Triangulate a trial folder's ``keypoints2d.npz`` into its ``points3d.npz``.
+                      trc_y_up: bool = False, force: bool = False, person: str | None = None,
+                      camera_map: dict[str, str] | None = None,
+                      **robust_options: Any) -> Path:
+    """Triangulate a trial folder's ``keypoints2d.npz`` (with its ``poses2d.npz`` when
+    detection kept several people) into its ``points3d.npz``: the subject's skeleton, with
+    the persons tracked and per-camera health recorded (:mod:`.persons3d`); with more than one
+    person tracked, also ``persons3d.npz`` beside it.
 
     Args:
         trial: the trial folder (or a :class:`Trial`).
@@ -180,6 +371,8 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         export: formats to export beside ``out`` ("trc", "c3d"), e.g. ``points3d.trc``.
         trc_y_up: write the TRC in OpenSim's Y-up frame instead of the lab's Z-up frame.
         force: replace an existing output.
+        person: the subject's id ("P2"); default :func:`select_subject`'s rule.
+        camera_map: keypoints camera name -> calibration camera name where they differ.
         **robust_options: other :class:`RobustOptions` fields.
 
     Returns:
@@ -208,9 +401,18 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
                            **robust_options)
     filt = FilterOptions(cutoff_hz=cutoff_hz, max_gap_s=max_gap_s,
                          bone_lengths=bone_lengths) if filter else None
-    points, _, report = triangulate_keypoints(kp, cams, robust, filt)
-    points.save(out_path, overwrite=True)
-    log.info("%s", report.summary())
+    if camera_map:
+        cams = match_cameras(cams, kp.cameras, camera_map)
+    poses = load_poses_for(kp_path, kp)
+    result = triangulate_persons(poses, cams, robust, filt, person=person)
+    points = result.subject_result.points
+    persons_path = out_path.with_name(PERSONS3D_FILE)
+    if len(result.persons) > 1:
+        result.persons3d().save(persons_path)
+    else:
+        persons_path.unlink(missing_ok=True)  # from an earlier run: no longer true
+    points.save(out_path, overwrite=True, **result.record())
+    log.info("%s", result.report().summary())
     for fmt in formats:
         export_points(points, out_path.with_suffix(f".{fmt}"), fmt,
                       y_up=trc_y_up and fmt == "trc", overwrite=True)

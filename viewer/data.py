@@ -26,8 +26,10 @@ PANEL_ANGLES = (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rota
 
 
 @dataclasses.dataclass(frozen=True)
-class GaitEvent:
-    """A foot strike or foot off: ``index`` is the 0-based frame index into the points array."""
+class FrameEvent:
+    """A foot strike or foot off as the viewer shows it: ``index`` is the 0-based frame index
+    into the points array (analysis' own :class:`mocaplab.analysis.events.GaitEvent` has a
+    fractional index and the detection method)."""
 
     side: str
     type: str
@@ -56,7 +58,7 @@ class TrialData:
     keypoints: tuple[str, ...]
     fps: float
     cameras: CameraSet | None = None
-    events: tuple[GaitEvent, ...] = ()
+    events: tuple[FrameEvent, ...] = ()
     angles: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     source: Path | None = None
 
@@ -79,7 +81,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     if not path.exists():
         raise InputError(f"{path} does not exist: give a trial folder or a points3d.npz file")
     if path.is_dir():
-        points_path, folder = path / "points3d.npz", path
+        points_path, folder = Trial(path).points3d_path, path
         if not points_path.is_file():
             raise InputError(f"{path} has no points3d.npz: run `mocaplab triangulate {path}` "
                              "first")
@@ -92,8 +94,8 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
         raise InputError(f"{points_path} holds no frame")
     if not np.isfinite(p3.points).any():
         raise InputError(f"{points_path} holds no reconstructed point (all NaN)")
-    metrics_path = folder / "metrics.json"
-    events: tuple[GaitEvent, ...] = ()
+    metrics_path = Trial(folder).metrics_path
+    events: tuple[FrameEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
     if metrics_path.is_file():
         metrics = read_metrics(metrics_path)
@@ -115,25 +117,19 @@ def read_metrics(path: Path) -> dict[str, Any]:
 
 
 def load_cameras(folder: Path) -> CameraSet | None:
-    """The calibration named by a trial folder, or None when it has none."""
-    trial = Trial(folder)
+    """The calibration of a trial folder (:attr:`Trial.calibration_path`), or None without one."""
+    from mocaplab.calibration import load_calibration
+
     try:
-        cal = trial.calibration_path
-    except InputError:
-        cal = None
-    if cal is None:
-        local = folder / "calibration.toml"
-        cal = local if local.is_file() else None
+        cal = Trial(folder).calibration_path
+    except InputError:  # unreadable meta.json: the folder's own calibration.toml, if any
+        cal = Path(folder) / "calibration.toml"
     if cal is None or not Path(cal).is_file():
         return None
-    try:  # the calibration stage's loader knows more formats when it is installed
-        from mocaplab.calibration import load_calibration  # type: ignore[attr-defined]
-    except ImportError:
-        return CameraSet.load(cal)
     return load_calibration(cal)
 
 
-def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[GaitEvent, ...]:
+def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[FrameEvent, ...]:
     """Gait events of a metrics dict as 0-based indices into an ``n_frames`` points array.
 
     Events outside the array are dropped; a malformed event raises :class:`InputError`.
@@ -153,7 +149,7 @@ def parse_events(metrics: dict[str, Any], n_frames: int, fps: float) -> tuple[Ga
             raise InputError(f"metrics.json event #{i} is malformed ({exc}): expected side, "
                              "type and frame or time_s") from None
         if 0 <= index < n_frames:
-            out.append(GaitEvent(side, typ, index, time_s))
+            out.append(FrameEvent(side, typ, index, time_s))
     return tuple(sorted(out, key=lambda e: e.index))
 
 

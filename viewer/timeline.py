@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mocaplab.errors import InputError
-from mocaplab.viewer.data import GaitEvent, TrialData
+from mocaplab.viewer.data import FrameEvent, TrialData
 from mocaplab.viewer.scene import LEFT_COLOR, RIGHT_COLOR
 
 _BG = (40, 40, 40)
@@ -16,7 +16,7 @@ _TRACK = (90, 90, 90)
 _CURSOR = (255, 255, 255)
 
 
-def timeline_image(n_frames: int, events: Sequence[GaitEvent], current: int,
+def timeline_image(n_frames: int, events: Sequence[FrameEvent], current: int,
                    width: int = 600, height: int = 36,
                    span: tuple[int, int] | None = None) -> np.ndarray:
     """The timeline strip under the 3D view: (height, width, 3) uint8 RGB.
@@ -57,7 +57,7 @@ def timeline_image(n_frames: int, events: Sequence[GaitEvent], current: int,
     return img
 
 
-def next_event(events: Sequence[GaitEvent], current: int, direction: int = 1) -> int | None:
+def next_event(events: Sequence[FrameEvent], current: int, direction: int = 1) -> int | None:
     """Index of the next (``direction`` = 1) or previous (-1) event frame, or None."""
     frames = sorted({e.index for e in events})
     if direction > 0:
@@ -67,7 +67,7 @@ def next_event(events: Sequence[GaitEvent], current: int, direction: int = 1) ->
     return earlier[-1] if earlier else None
 
 
-def first_strike(events: Sequence[GaitEvent], side: str) -> GaitEvent | None:
+def first_strike(events: Sequence[FrameEvent], side: str) -> FrameEvent | None:
     """The first foot strike of ``side`` ("left" / "right"), or None."""
     for ev in sorted(events, key=lambda e: e.index):
         if ev.side == side and ev.type == "foot_strike":

@@ -207,19 +207,21 @@ def parametric_walk(*, speed_m_s: float = 1.2, cadence_steps_per_min: float = 11
                     stance_fraction: float = 0.6, pelvis_tilt_deg: float = 10.0,
                     obliquity_amp_deg: tuple[float, float] = (4.0, 4.0),
                     rotation_amp_deg: float = 5.0,
-                    sway_m: float = 0.025, start_xy: tuple[float, float] = (0.0, 0.0)
-                    ) -> SyntheticWalk:
+                    sway_m: float = 0.025, start_xy: tuple[float, float] = (0.0, 0.0),
+                    right_strike_phase: float = 0.5) -> SyntheticWalk:
     """A straight synthetic walk; see the module docstring. Lengths m, angles deg, times s.
 
     ``obliquity_amp_deg`` (left, right): peak rise of each side's pelvis during its own single
-    support (the other side's drop). The left foot strikes first, at t = 0.2 s.
+    support (the other side's drop). The left foot strikes first, at t = 0.2 s; the right foot
+    strikes ``right_strike_phase`` of a stride later (0.5: symmetric steps; above 0.5 the left
+    steps are shorter in time and length, the right ones longer).
     """
     T = 120.0 / cadence_steps_per_min          # stride time
     L = speed_m_s * T                           # stride length
     F = int(round(duration_s * fps))
     t = np.arange(F) / fps
     p = stance_fraction
-    t0 = {"left": 0.2, "right": 0.2 + T / 2}
+    t0 = {"left": 0.2, "right": 0.2 + T * right_strike_phase}
     u_grid, s_grid = _swing_profile()
     lf, heel_h, toe_h, ank_h = 0.20, 0.035, 0.03, 0.08
 

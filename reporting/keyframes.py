@@ -1,7 +1,8 @@
 """Key-frame renders for the reports, from :func:`mocaplab.viewer.render_key_frames`.
 
 Rendering uses Open3D/Filament, which can abort the whole process (a C++ panic, not a Python
-exception) and is not safe in server threads, so it runs in a child process with a time limit.
+exception) and is not safe in server threads, so it runs in a child process with a time limit
+(:func:`mocaplab.child.call_in_child`, the same isolation as the pipeline's replay render).
 Rendering is optional: without the viewer, without an off-screen GL stack, after a crash or a
 timeout the reports omit the section and say why, instead of failing. Renders already made for
 a trial (``TRIAL/report/key_frames/*.png``, written by the pipeline's report stage) are reused.
@@ -9,43 +10,27 @@ a trial (``TRIAL/report/key_frames/*.png``, written by the pipeline's report sta
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from mocaplab.child import ChildFailed, call_in_child
+from mocaplab.trial import Trial
 
 DEFAULT_TARGET = "mocaplab.viewer:render_key_frames"
 #: keyword arguments of the default renderer: one view (a second Open3D renderer in the same
 #: process has been seen to abort or hang), report-sized images.
 DEFAULT_KWARGS = {"views": ["side"], "width": 640, "height": 480}
-_CHILD = """
-import importlib, json, sys
-mod, fn = sys.argv[1].split(":")
-try:
-    func = getattr(importlib.import_module(mod), fn)
-except (ImportError, AttributeError) as exc:
-    print(json.dumps({"error": f"{sys.argv[1]} is not available ({exc})"})); sys.exit(0)
-res = func(sys.argv[2], sys.argv[3], **json.loads(sys.argv[4]))
-if isinstance(res, dict):
-    res = list(res.values())
-elif isinstance(res, (str, bytes)) or not hasattr(res, "__iter__"):
-    res = [res]
-print(json.dumps({"files": [str(p) for p in res]}))
-"""
-
-
 def cached_key_frames(trial_dir: Path) -> list[Path]:
     """Key-frame PNGs already rendered for the trial (pipeline report stage), sorted."""
-    d = Path(trial_dir) / "report" / "key_frames"
+    d = Trial(trial_dir).key_frames_dir
     return sorted(d.glob("*.png")) if d.is_dir() else []
 
 
-def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_TARGET,
-                      kwargs: dict | None = None, timeout_s: float = 90.0,
-                      use_cache: bool = True, env: dict[str, str] | None = None
-                      ) -> tuple[list[Path], str]:
-    """(PNG files, note). The note is empty on success, else says why there are no renders.
+def render_key_frames_in_child(trial_dir: Path, out_dir: Path, *,
+                               target: str = DEFAULT_TARGET, kwargs: dict | None = None,
+                               timeout_s: float = 90.0, use_cache: bool = True,
+                               env: dict[str, str] | None = None) -> tuple[list[Path], str]:
+    """:func:`mocaplab.viewer.render_key_frames` (or ``target``) in a child process: (PNG
+    files, note). The note is empty on success, else says why there are no renders.
 
     Args:
         target: ``module:function`` called as ``function(trial_dir, out_dir)`` in a child
@@ -63,31 +48,19 @@ def render_key_frames(trial_dir: Path, out_dir: Path, *, target: str = DEFAULT_T
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     if kwargs is None:
         kwargs = DEFAULT_KWARGS if target == DEFAULT_TARGET else {}
-    cmd = [sys.executable, "-c", _CHILD, target, str(trial_dir), str(out_dir),
-           json.dumps(kwargs)]
-    proc = None
-    for _attempt in range(2):
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
-                                  env={**os.environ, **(env or {})})
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    if proc is None:
-        return [], ("Key-frame renders omitted: the renderer stalled twice "
-                    f"(> {timeout_s:.0f} s each).")
-    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     try:
-        msg = json.loads(last) if last.startswith("{") else {}
-    except json.JSONDecodeError:
-        msg = {}
-    if proc.returncode != 0 or not msg:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
+        res = call_in_child(target, str(trial_dir), str(out_dir), timeout_s=timeout_s, env=env,
+                            **kwargs)
+    except ChildFailed as exc:
+        if exc.returncode is None:
+            return [], ("Key-frame renders omitted: the renderer stalled twice "
+                        f"(> {timeout_s:.0f} s each).")
+        if exc.tail.startswith(("ModuleNotFoundError", "ImportError", "AttributeError")):
+            return [], f"Key-frame renders omitted: {target} is not available ({exc.tail})."
         return [], (f"Key-frame renders omitted: the renderer failed (exit status "
-                    f"{proc.returncode}: {tail}).")
-    if "error" in msg:
-        return [], f"Key-frame renders omitted: {msg['error']}."
-    files = [Path(p) for p in msg.get("files", []) if str(p).lower().endswith(".png")]
+                    f"{exc.returncode}: {exc.tail[:200]}).")
+    res = [res] if isinstance(res, str) else list(res or [])
+    files = [Path(p) for p in res if str(p).lower().endswith(".png")]
     files = [p for p in files if p.is_file()]
     if not files:
         return [], "Key-frame renders omitted: the renderer produced no PNG images."
@@ -103,5 +76,5 @@ def key_frames_for(trial_dir: Path, out_dir: Path, mode: bool | str = True
             "Key-frame renders omitted: none rendered yet for this trial (they are made by "
             "'mocaplab process' or 'mocaplab export --format pdf').")
     if mode:
-        return render_key_frames(trial_dir, out_dir)
+        return render_key_frames_in_child(trial_dir, out_dir)
     return [], "Key-frame renders omitted (not requested)."

@@ -6,8 +6,8 @@ curves of both sessions overlaid, and key frames side by side when the viewer ca
 
 Per session, every analysed trial of ``LAB/<subject>/<session>/`` is used: scalar metrics are
 averaged over trials and gait cycles are pooled for the curves. The comparison itself comes from
-:func:`mocaplab.analysis.compare_metrics` when that function exists (its table is added to the
-report); the key metrics and the patient page use the local difference in :func:`compare`.
+:func:`mocaplab.analysis.compare_metrics` (its table is added to the report); the key metrics
+and the patient page use the local difference in :func:`compare`.
 """
 
 from __future__ import annotations
@@ -20,47 +20,70 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab import normative
-from mocaplab.api import figures, labdata
-from mocaplab.api.auth import pseudonym
-from mocaplab.api.keyframes import key_frames_for
-from mocaplab.api.paths import safe_join
-from mocaplab.api.report import _frame_title, _pick_frames, fmt_value
+from mocaplab.analysis import normative
+from mocaplab.analysis.compare import compare_metrics
+from mocaplab.analysis.metrics_spec import METRICS, Metric
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
+from mocaplab.reporting import figures, labdata
+from mocaplab.reporting.exports import pseudonym
+from mocaplab.reporting.keyframes import key_frames_for
+from mocaplab.reporting.paths import safe_join
+from mocaplab.reporting.report import _frame_title, _pick_frames, fmt_value
+from mocaplab.trial import Trial
 
 
 @dataclasses.dataclass(frozen=True)
 class KeyMetric:
-    """A metric of the progress report.
+    """A metric of the progress report, a view of metrics of the spec.
 
-    ``better``: "lower", "higher" or "" (no direction: the change is described, not judged).
+    ``sources``: spec metric keys; the first one a trial has is used (sides averaged).
+    ``asymmetry``: the report shows |symmetry index| of the source (unit %, lower is better)
+    instead of its value. Label, unit and better direction otherwise come from the spec.
     ``threshold``: changes smaller than this are called "about the same" (a mocaplab default
     meant to stay above trial-to-trial noise, not a clinically validated minimal difference).
     """
 
     key: str
-    label: str
-    unit: str
-    better: str
+    sources: tuple[str, ...]
     threshold: float
     plain: str
+    asymmetry: bool = False
+    label_text: str = ""
+
+    @property
+    def metric(self) -> Metric:
+        return METRICS[self.sources[0]]
+
+    @property
+    def label(self) -> str:
+        return self.label_text or self.metric.label
+
+    @property
+    def unit(self) -> str:
+        return "%" if self.asymmetry else self.metric.unit
+
+    @property
+    def better(self) -> str:
+        return "lower" if self.asymmetry else self.metric.better
 
 
 KEY_METRICS = (
-    KeyMetric("step_length_asymmetry", "Step length asymmetry |SI|", "%", "lower", 3.0,
-              "how different your left and right steps are"),
-    KeyMetric("stance_asymmetry", "Stance time asymmetry |SI|", "%", "lower", 3.0,
-              "how different the time on each leg is"),
-    KeyMetric("stride_length_m", "Stride length", "m", "higher", 0.05,
-              "the length of your strides"),
-    KeyMetric("speed_m_s", "Walking speed", "m/s", "higher", 0.05,
-              "your walking speed"),
-    KeyMetric("pelvis_obliquity_range_deg", "Pelvic obliquity range", "deg", "", 2.0,
+    KeyMetric("step_length_asymmetry", ("step_length_m",), 3.0,
+              "how different your left and right steps are", asymmetry=True,
+              label_text="Step length asymmetry |SI|"),
+    KeyMetric("stance_asymmetry", ("stance_pct",), 3.0,
+              "how different the time on each leg is", asymmetry=True,
+              label_text="Stance time asymmetry |SI|"),
+    KeyMetric("stride_length_m", ("stride_length_m",), 0.05, "the length of your strides"),
+    KeyMetric("speed_m_s", ("speed_m_s",), 0.05, "your walking speed"),
+    KeyMetric("pelvis_obliquity_range_deg", ("pelvis_obliquity_range_deg",), 2.0,
               "how much your hips tilt from side to side"),
-    KeyMetric("spine_rotation_range_deg", "Spinal rotation range", "deg", "", 2.0,
+    KeyMetric("spine_rotation_range_deg", ("spine_rotation_range_deg",), 2.0,
               "how much your upper body twists against your hips"),
-    KeyMetric("weight_shift_m", "Weight shifting (pelvis side-to-side)", "m", "", 0.01,
+    # weight shifting: analysis' mediolateral excursion per stride, else the trial's hip sway
+    KeyMetric("weight_shift_m", ("weight_shift_mediolateral_excursion_m",
+                                 "pelvis_lateral_sway_m"), 0.01,
               "how far you shift your weight from side to side"),
 )
 OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),
@@ -73,7 +96,7 @@ def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
     sdir = safe_join(lab_dir, subject, session)
     if not sdir.is_dir():
         raise InputError(f"no session {subject}/{session} in the lab")
-    trials = sorted(d for d in sdir.iterdir() if (d / "metrics.json").is_file())
+    trials = sorted(d for d in sdir.iterdir() if Trial(d).metrics_path.is_file())
     if not trials:
         raise InputError(f"session {subject}/{session} has no analysed trial (metrics.json)")
     return trials
@@ -81,33 +104,19 @@ def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
 
 def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
     """The KEY_METRICS values of one trial (sides averaged; asymmetries as |SI|)."""
-    metrics = labdata.load_metrics(trial_dir)
-    pts = trial_dir / "points3d.npz"
-    vals: dict[str, list[float]] = {}
-    for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
+    vals: dict[tuple[str, str], list[float]] = {}
+    for s in labdata.flat_summaries(labdata.load_metrics(trial_dir)):
         vals.setdefault((s["name"], s["side"]), []).append(s["value"])
     out: dict[str, float] = {}
-
-    def mean_of(name: str) -> float | None:
-        v = [x for side in ("left", "right", "both") for x in vals.get((name, side), [])]
-        return float(np.mean(v)) if v else None
-
-    for name in ("stride_length_m", "speed_m_s", "pelvis_obliquity_range_deg",
-                 "spine_rotation_range_deg"):
-        v = mean_of(name)
-        if v is not None:
-            out[name] = v
-    # weight shifting: analysis' mediolateral excursion, else our hip-midpoint sway
-    for name in ("weight_shift_mediolateral_excursion_m", "pelvis_lateral_sway_m"):
-        v = mean_of(name)
-        if v is not None:
-            out["weight_shift_m"] = v
-            break
-    for name, key in (("step_length_m_si", "step_length_asymmetry"),
-                      ("stance_pct_si", "stance_asymmetry")):
-        v = vals.get((name, "symmetry"))
-        if v:
-            out[key] = abs(float(v[0]))
+    for km in KEY_METRICS:
+        for name in km.sources:
+            if km.asymmetry:
+                v = [abs(x) for x in vals.get((f"{name}_si", "symmetry"), [])[:1]]
+            else:
+                v = [x for side in ("left", "right", "both") for x in vals.get((name, side), [])]
+            if v:
+                out[km.key] = float(np.mean(v))
+                break
     return out
 
 
@@ -162,43 +171,21 @@ def compare(before: dict[str, float], after: dict[str, float]) -> list[dict[str,
     return rows
 
 
-def analysis_comparison(trials_before: list[Path], trials_after: list[Path]
-                        ) -> tuple[list[tuple[str, ...]], str]:
-    """Rows from mocaplab.analysis.compare_metrics if present, and a note saying which was used."""
-    try:
-        from mocaplab.analysis import compare_metrics
-    except ImportError:
-        return [], ("Comparison: local difference of session means (mocaplab.analysis."
-                    "compare_metrics is not available in this installation).")
-    try:
-        res = compare_metrics(labdata.load_metrics(trials_before[0]),
-                              labdata.load_metrics(trials_after[0]))
-    except Exception as exc:  # noqa: BLE001 - another stage's optional function
-        return [], (f"Comparison: local difference (mocaplab.analysis.compare_metrics failed: "
-                    f"{type(exc).__name__}: {exc}).")
+def analysis_comparison(trials_before: list[Path], trials_after: list[Path],
+                        normative_dir: Path | None = None) -> tuple[list[tuple[str, ...]], str]:
+    """Rows of :func:`mocaplab.analysis.compare_metrics` between the first trials of the two
+    sessions (table 2 of the report), and the note that says so."""
+    res = compare_metrics(labdata.load_metrics(trials_before[0]),
+                          labdata.load_metrics(trials_after[0]), normative_dir)
     rows: list[tuple[str, ...]] = [("metric", "before", "after", "change", "direction")]
 
     def f(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
 
-    table = res.get("metrics") if isinstance(res, dict) else None
-    if isinstance(table, dict):
-        for path, d in table.items():
-            if not isinstance(d, dict) or path.endswith("_sd") or ".landmarks." in path:
-                continue
-            rows.append((path, f(d.get("before")), f(d.get("after")), f(d.get("change")),
-                         str(d.get("direction", ""))))
-    else:  # an unknown shape: show its scalar leaves
-        rows = [("field", "value", "", "", "")]
-
-        def walk(prefix: str, obj: Any) -> None:
-            if isinstance(obj, dict):
-                for k, v in obj.items():
-                    walk(f"{prefix}.{k}" if prefix else str(k), v)
-            elif not isinstance(obj, list | tuple):
-                rows.append((prefix, f(obj), "", "", ""))
-
-        walk("", res)
+    for path, d in res["metrics"].items():
+        if path.endswith("_sd") or ".landmarks." in path:
+            continue
+        rows.append((path, f(d["before"]), f(d["after"]), f(d["change"]), str(d["direction"])))
     return rows[:120], ("Comparison of the first trial of each session by mocaplab.analysis."
                         "compare_metrics (table 2); key metrics above are session means.")
 
@@ -272,7 +259,7 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     norm = normative.find_normative_dir(normative_dir)
     bands = normative.angle_bands(norm) if norm else {}
     rows = compare(sb["metrics"], sa["metrics"])
-    ext_rows, cmp_note = analysis_comparison(tb, ta)
+    ext_rows, cmp_note = analysis_comparison(tb, ta, norm)
     label = subject
     if pseudonymise:
         label = pseudonym(subject, pseudonym_key or os.environ.get("MOCAPLAB_PSEUDONYM_KEY", ""))
@@ -380,7 +367,7 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
 
 
 def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Path:
-    from mocaplab.api.report import _png_data_uri
+    from mocaplab.reporting.report import _png_data_uri
 
     e = html.escape
     p = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Progress report"

@@ -37,7 +37,7 @@ def curves_figure(curves: dict[tuple[str, str], dict[str, Any]],
     """3x3 grid of curves.
 
     Args:
-        curves: (segment, side) -> output of :func:`mocaplab.api.labdata.cycle_curves`
+        curves: (segment, side) -> output of :func:`mocaplab.reporting.labdata.cycle_curves`
             (missing keys are drawn as "not available").
         bands: (segment, component) -> {"percent", "lower", "upper"} normative band.
     """

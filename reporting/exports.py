@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import hmac
 import io
 import json
 from pathlib import Path
@@ -17,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.api import labdata
-from mocaplab.api.auth import pseudonym
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError
+from mocaplab.reporting import labdata
+from mocaplab.trial import Trial
 
 #: metrics.json segment -> (C3D output name, component order X, Y, Z).
 C3D_ANGLES = {
@@ -33,6 +35,19 @@ C3D_ANGLES = {
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes"}
 FORMATS = ("csv", "json", "c3d", "trc")
+
+
+def pseudonym(subject: str, key: bytes | str, prefix: str = "P") -> str:
+    """Stable keyed pseudonym of a subject id: ``P-`` + 12 hex chars of HMAC-SHA256(key, id).
+
+    The same key always gives the same pseudonym (so exports of one subject can be linked by
+    whoever holds them), and without the key the id cannot be recovered or confirmed.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not key:
+        raise InputError("pseudonymisation needs a secret key (MOCAPLAB_PSEUDONYM_KEY)")
+    return f"{prefix}-" + hmac.new(key, subject.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +87,7 @@ def tidy_rows(trial_dir: Path, ident: ExportIdentity, kind: str = "summary") -> 
     if kind == "points":
         from mocaplab.pose_data import Points3D
 
-        p = Points3D.load(trial_dir / "points3d.npz")
+        p = Points3D.load(Trial(trial_dir).points3d_path)
         rows = []
         for f in range(p.points.shape[0]):
             for k, name in enumerate(p.keypoints):
@@ -98,10 +113,9 @@ def tidy_rows(trial_dir: Path, ident: ExportIdentity, kind: str = "summary") -> 
         return rows
     if kind != "summary":
         raise InputError(f"unknown CSV kind {kind!r}; use summary, angles or points")
-    pts = trial_dir / "points3d.npz"
     rows = [{**base, "section": "metric", "name": s["name"], "side": s["side"],
              "value": s["value"], "unit": s["unit"], "frame": None, "time_s": None}
-            for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None)]
+            for s in labdata.flat_summaries(metrics)]
     rows += [{**base, "section": "event", "name": e["type"], "side": e["side"], "value": None,
               "unit": "", "frame": e["frame"], "time_s": e["time_s"]}
              for e in labdata.events(metrics)]
@@ -126,13 +140,17 @@ def json_document(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
     """meta (filtered), full metrics.json, summaries and the spatiotemporal table."""
     trial_dir = Path(trial_dir)
     metrics = labdata.load_metrics(trial_dir)
-    pts = trial_dir / "points3d.npz"
+    if ident.pseudonymised:  # the input path names the subject's folder: keep the file name
+        prov = dict(metrics.get("provenance") or {})
+        if isinstance(prov.get("input"), str):
+            prov["input"] = Path(prov["input"]).name
+        metrics = {**metrics, "provenance": prov}
     return {"format": "mocaplab-trial-export/1", "subject": ident.subject,
             "session": ident.session, "trial": ident.trial,
             "pseudonymised": ident.pseudonymised,
             "meta": export_meta(labdata.load_meta(trial_dir), ident),
             "spatiotemporal": labdata.spatiotemporal_rows(metrics),
-            "summary": labdata.flat_summaries(metrics, pts if pts.is_file() else None),
+            "summary": labdata.flat_summaries(metrics),
             "metrics": metrics}
 
 
@@ -164,9 +182,10 @@ def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
     from mocaplab.pose_data import Points3D
 
     trial_dir = Path(trial_dir)
-    metrics = labdata.load_metrics(trial_dir) if (trial_dir / "metrics.json").is_file() else {}
-    if (trial_dir / "points3d.npz").is_file():
-        p = Points3D.load(trial_dir / "points3d.npz")
+    trial = Trial(trial_dir)
+    metrics = labdata.load_metrics(trial_dir) if trial.metrics_path.is_file() else {}
+    if trial.points3d_path.is_file():
+        p = Points3D.load(trial.points3d_path)
         points, labels, fps = p.points, list(p.keypoints), p.fps
     elif metrics:
         raise InputError(f"{trial_dir} has no points3d.npz to export as C3D")
@@ -182,7 +201,7 @@ def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
     from mocaplab.marker_io import write_trc
     from mocaplab.pose_data import Points3D
 
-    p = Points3D.load(Path(trial_dir) / "points3d.npz")
+    p = Points3D.load(Trial(trial_dir).points3d_path)
     return write_trc(out, p.points, list(p.keypoints), p.fps, units="m")
 
 
@@ -201,7 +220,7 @@ def identity_of(trial_dir: Path, key: bytes | str | None = None,
                 pseudonymise: bool = False) -> ExportIdentity:
     """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json."""
     trial_dir = Path(trial_dir).resolve()
-    meta = labdata.load_meta(trial_dir) if (trial_dir / "meta.json").is_file() else {}
+    meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
     subject = str(meta.get("subject") or trial_dir.parent.parent.name or "unknown")
     session = str(meta.get("session") or trial_dir.parent.name)
     return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)

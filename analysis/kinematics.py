@@ -1,0 +1,185 @@
+"""Lower-limb kinematics of one input, markers or video keypoints, as `mocaplab analyze` reports
+them: Plug-in Gait hip, knee, ankle and foot progression angles; for video keypoints also the
+pelvis and spine from estimated landmarks, said in ``estimated`` and in a quality note.
+
+- Markers (Plug-in Gait or any set with ASIS, PSIS/SACR, THI, KNE, TIB, ANK, TOE): the Plug-in
+  Gait lower limb (lower_limb.py) with the subject measurements of the C3D's PROCESSING group or
+  ``meta.json["subject"]`` (subject.py).
+- Video keypoints (mediapipe33): the marker augmenter (augmenter.py) estimates ASIS, PSIS,
+  epicondyles, malleoli... from the keypoints and the subject's height and mass; the same
+  Plug-in Gait definitions then give every angle. Without the augmenter model, a warning names
+  every place searched and only the angles the keypoints define alone are reported (the rest of
+  the analysis is unchanged).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from mocaplab.analysis import lower_limb as ll
+from mocaplab.analysis import subject as subj
+from mocaplab.analysis.landmarks import Landmarks, _to_z_up
+from mocaplab.analysis.progression import Progression
+
+#: the mediapipe33 keypoints the augmenter chain uses.
+KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
+    "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
+AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Kinematics:
+    """Angles of one input.
+
+    Attributes:
+        joints: "hip"/"knee"/"ankle"/"foot_progression" -> side -> {component: (F,) degrees}
+            (CONVENTIONS.md keys); empty when not computable.
+        model: "plugin_gait_markers", "plugin_gait_estimated_landmarks" or "none".
+        landmarks: for video keypoints, Landmarks with the estimated pelvis markers (ASIS,
+            PSIS, SACR), hip centres and shoulders, for the pelvis/thorax/spine angles; else None.
+        estimated: metrics.json angle path (e.g. "angles.hip.left.flexion") -> method, for every
+            angle obtained through landmark estimation.
+        warnings: what was defaulted or missing. quality: one line for the report.
+        measurements: the subject measurements used (markers) and where they came from.
+    """
+
+    joints: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]]
+    model: str
+    landmarks: Landmarks | None = None
+    estimated: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    quality: str = ""
+    measurements: Mapping[str, object] = dataclasses.field(default_factory=dict)
+
+
+def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
+    """(C3D PROCESSING group, meta.json subject) for an input; empty where there is none."""
+    path = Path(source)
+    processing = subj.read_processing(path) if source_kind == "c3d" else {}
+    subject: dict = {}
+    for meta in (path.parent / "meta.json", path / "meta.json"):
+        if meta.is_file():
+            try:
+                subject = json.loads(meta.read_text()).get("subject") or {}
+            except (OSError, ValueError, AttributeError):
+                subject = {}
+            if not isinstance(subject, dict):
+                subject = {}
+            break
+    return processing, subject
+
+
+def _named(joints: dict) -> dict:
+    return {joint: {side: {key: arr[:, i] for i, key in enumerate(ll.JOINT_KEYS[joint])}
+                    for side, arr in per_side.items()} for joint, per_side in joints.items()}
+
+
+def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
+                 processing: Mapping | None, subject: Mapping | None) -> Kinematics:
+    """Plug-in Gait lower limb from skin markers (points in metres, input frame)."""
+    markers = ll.pig_markers(points, labels, lm.up_axis)
+    need = [f"{s}{n}" for s in "LR" for n in ("THI", "KNE", "TIB", "ANK", "TOE")]
+    pelvis_ok = {"LASI", "RASI"} <= set(markers) and (
+        "SACR" in markers or {"LPSI", "RPSI"} <= set(markers))
+    missing = [n for n in need if n not in markers]
+    if not pelvis_ok or len(missing) == len(need):
+        return Kinematics({}, "none", warnings=(
+            "hip, knee, ankle and foot progression angles unavailable: they need the Plug-in "
+            "Gait lower-body markers (LASI, RASI, LPSI/RPSI or SACR, and per side THI, KNE, "
+            f"TIB, ANK, TOE); missing: {', '.join(missing) or 'pelvis markers'}",),
+            quality="lower-limb angles not available (markers missing)")
+    m, warns = subj.measurements_for(processing, subject)
+    model = ll.lower_limb(markers, m, unit_mm=1000.0)
+    joints = _named(ll.joint_angles(model, prog.rotation))
+    warns = list(warns) + list(model.notes)
+    if missing:
+        warns.append(f"markers missing for the lower limb: {', '.join(missing)}")
+    quality = ("Plug-in Gait lower limb from markers; subject measurements "
+               + ("from the file" if m.complete else "partly defaulted (see warnings)"))
+    used = {"left": dataclasses.asdict(m.left), "right": dataclasses.asdict(m.right),
+            "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
+            "sources": dict(m.sources)}
+    return Kinematics(joints, "plugin_gait_markers", warnings=tuple(warns), quality=quality,
+                      measurements=used)
+
+
+def keypoints_of(points: np.ndarray, labels, up_axis: str) -> dict[str, np.ndarray]:
+    """mediapipe33 keypoints (F, 3) Z up by name, of those the augmenter chain uses."""
+    rot = _to_z_up(up_axis)
+    names = [str(lb).split(":")[-1].strip().lower() for lb in labels]
+    return {n: np.asarray(points[:, names.index(n)], dtype=float) @ rot.T
+            for n in KEYPOINTS if n in names}
+
+
+def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
+                   subject: Mapping | None, augmenter: str | Path | None = None,
+                   smooth_hz: float = 6.0) -> Kinematics:
+    """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles."""
+    from mocaplab.analysis.augmenter import augment, pig_markers_from_augmented
+    from mocaplab.analysis.augmenter_model import resolve_augmenter
+    from mocaplab.analysis.signal import fill_gaps, lowpass
+    from mocaplab.errors import InputError
+
+    kp = keypoints_of(points, labels, lm.up_axis)
+    if smooth_hz > 0:
+        kp = {k: lowpass(fill_gaps(v, lm.fps, 0.2), lm.fps, smooth_hz) for k, v in kp.items()}
+    lower_needed = [k for k in KEYPOINTS if "elbow" not in k and "wrist" not in k]
+    absent = [k for k in lower_needed if k not in kp or not np.isfinite(kp[k]).any()]
+    if absent:
+        return Kinematics({}, "none", warnings=(
+            "landmark estimation not possible: keypoints missing: " + ", ".join(absent),),
+            quality="joint angles not available: keypoints " + ", ".join(absent) + " missing")
+    try:
+        folder = resolve_augmenter(augmenter)
+    except InputError as exc:
+        return Kinematics({}, "none", warnings=(
+            f"hip, knee, ankle angles, pelvic tilt and spine flexion not estimated: {exc}",),
+            quality="joint angles not available: marker augmenter model not found")
+    subject = subject or {}
+    height = subj._number(subject.get("height_m")) if subject.get("height_m") else None
+    mass = subj._number(subject.get("mass_kg")) if subject.get("mass_kg") else None
+    try:
+        aug = augment(kp, folder, height_m=height, mass_kg=mass)
+    except ValueError as exc:
+        return Kinematics({}, "none", warnings=(f"landmark estimation failed: {exc}",),
+                          quality="joint angles not available: landmark estimation failed")
+    pig = pig_markers_from_augmented(aug.markers, kp)
+    model = ll.lower_limb(pig, subj.Measurements(), unit_mm=1000.0, foot_axis="heel")
+    joints = _named(ll.joint_angles(model, prog.rotation))
+    pts = {k: pig[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC")}
+    pts["SACR"] = (pig["LPSI"] + pig["RPSI"]) / 2
+    pts["LSHO"], pts["RSHO"] = kp["left_shoulder"], kp["right_shoulder"]
+    pts["C7"] = aug.markers["C7"]
+    src = {k: "estimated (marker augmenter v0.3)" for k in ("LASI", "RASI", "LPSI", "RPSI",
+                                                               "C7")}
+    src.update({"SACR": "mean of estimated LPSI, RPSI", "LHJC": "left_hip keypoint",
+                "RHJC": "right_hip keypoint", "LSHO": "left_shoulder keypoint",
+                "RSHO": "right_shoulder keypoint"})
+    lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
+    estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
+                 for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+    for key in ("tilt", "obliquity", "rotation"):
+        for side in ll.SIDES:
+            estimated[f"angles.pelvis.{side}.{key}"] = AUGMENTER_METHOD
+    for key in ("flexion", "lateral_flexion", "rotation"):
+        for side in ll.SIDES:
+            estimated[f"angles.spine.{side}.{key}"] = AUGMENTER_METHOD + \
+                " (pelvis); trunk line to the shoulders"
+    ok = np.isfinite(aug.markers["LASI"]).all(axis=1)
+    quality = (f"angles from estimated landmarks (marker augmenter v0.3) on "
+               f"{ok.mean() * 100:.0f}% of frames; height {aug.height_m:.2f} m"
+               + (" (estimated from the skeleton)" if height is None else "")
+               + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
+               + "; the individual pelvic tilt is partly a learned prior of the estimator's "
+               "training population")
+    warns = list(aug.warnings) + [
+        "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
+        "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
+        "partly a learned prior"]
+    return Kinematics(joints, "plugin_gait_estimated_landmarks", lm_aug, estimated,
+                      tuple(warns), quality)

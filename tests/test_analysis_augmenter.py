@@ -1,0 +1,116 @@
+"""Marker augmenter: model resolution (every place, checksums, wheel install, the error) and the
+network on real walking keypoints."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mocaplab.analysis import augmenter as aug
+from mocaplab.analysis import augmenter_model as am
+from mocaplab.errors import InputError
+
+
+def _shared_model() -> Path:
+    """../shared/models/marker_augmenter, beside MOCAPLAB_SHARED_DATA."""
+    import os
+
+    root = os.environ.get("MOCAPLAB_SHARED_DATA")
+    if not root:
+        pytest.skip("MOCAPLAB_SHARED_DATA is unset: the shared augmenter model is not available")
+    p = Path(root).parent / "models" / "marker_augmenter"
+    if am.check_folder(p) is not None:
+        pytest.skip(f"marker augmenter not available at {p}")
+    return p
+
+
+def test_resolution_order_and_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("MOCAPLAB_AUGMENTER_MODEL", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    with pytest.raises(InputError) as exc:
+        am.resolve_augmenter()
+    msg = str(exc.value)
+    assert "explicit folder" in msg and "MOCAPLAB_AUGMENTER_MODEL=" in msg
+    assert "user cache" in msg and "package index: not tried" in msg
+    bad = tmp_path / "bad"
+    (bad / "v0.3_lower").mkdir(parents=True)
+    for rel in am.FILES:
+        (bad / rel).parent.mkdir(parents=True, exist_ok=True)
+        (bad / rel).write_bytes(b"not the model")
+    with pytest.raises(InputError, match="wrong SHA-256"):
+        am.resolve_augmenter(bad)
+
+
+def test_wheel_install_verifies_checksums(tmp_path, monkeypatch):
+    src = _shared_model()
+    wheel = tmp_path / "pose2sim-0.10.49-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for rel in am.FILES:
+            zf.write(src / rel, f"{am.WHEEL_DIR}/{rel}")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("MOCAPLAB_AUGMENTER_MODEL", raising=False)
+    monkeypatch.delenv("MOCAPLAB_OFFLINE", raising=False)
+    monkeypatch.setattr(am, "download_wheel", lambda dest: wheel)
+    got = am.resolve_augmenter()
+    assert got == am.cache_folder() and am.check_folder(got) is None
+    assert am.resolve_augmenter() == got          # now found in the cache
+    tampered = tmp_path / "tampered.whl"
+    with zipfile.ZipFile(tampered, "w") as zf:
+        for rel in am.FILES:
+            data = (src / rel).read_bytes()
+            zf.writestr(f"{am.WHEEL_DIR}/{rel}", data[:-1] + b"x" if "model" in rel else data)
+    with pytest.raises(InputError, match="wrong SHA-256"):
+        am.install_from_wheel(tampered, tmp_path / "cache2")
+    assert not (tmp_path / "cache2").exists()
+
+
+def test_toe_mapping_lateral():
+    heel = np.array([[0.0, 0.1, 0.05], [0.0, -0.1, 0.05]])
+    toe = heel + [0.25, 0, -0.03]
+    small_l, big_l = aug.toe_keypoints(heel[:1], toe[:1], "left")
+    small_r, _ = aug.toe_keypoints(heel[1:], toe[1:], "right")
+    assert np.allclose(big_l, toe[:1])
+    assert small_l[0, 1] > toe[0, 1] and small_r[0, 1] < toe[1, 1]   # lateral of the big toe
+    assert small_l[0, 0] < toe[0, 0]                                    # and behind it
+
+
+def test_augmenter_on_real_walk(shared_data):
+    """Perfect-detector keypoints of a Vicon walk: the estimated ASIS/PSIS/epicondyles lie
+    where the real markers are (within a few cm) and are NaN where a keypoint is missing."""
+    from mocaplab.analysis import lower_limb as ll
+    from mocaplab.analysis import subject as subj
+    from mocaplab.analysis.landmarks import find_landmarks
+    from mocaplab.marker_io import read_c3d
+
+    folder = _shared_model()
+    path = shared_data / "gait_marker_corpus" / "btkdata" / "PiG_Motion-FlatFoot-One.c3d"
+    mt = read_c3d(path)
+    m, _ = subj.measurements_for(subj.read_processing(path))
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
+
+    def mk(n):
+        return mt.points[:, mt.labels.index(n)]
+
+    kp = {}
+    for side, p in (("left", "L"), ("right", "R")):
+        kp.update({f"{side}_hip": model.centres[p + "HJC"],
+                   f"{side}_knee": model.centres[p + "KJC"],
+                   f"{side}_ankle": model.centres[p + "AJC"], f"{side}_heel": mk(p + "HEE"),
+                   f"{side}_foot_index": mk(p + "TOE"), f"{side}_shoulder": mk(p + "SHO"),
+                   f"{side}_elbow": mk(p + "ELB"), f"{side}_wrist": mk(p + "WRA")})
+    kp["left_knee"] = kp["left_knee"].copy()
+    kp["left_knee"][10:15] = np.nan
+    res = aug.augment(kp, folder, height_m=None, mass_kg=m.mass_kg)
+    assert abs(res.height_m - m.height_m) < 0.15          # estimated from the skeleton
+    assert any("height" in w for w in res.warnings)
+    assert np.isnan(res.markers["LASI"][10:15]).all()
+    ok = np.isfinite(res.markers["LASI"]).all(axis=1)
+    for name in ("LASI", "RASI", "LPSI", "RPSI", "LKNE", "RKNE", "LANK", "RANK"):
+        err = np.linalg.norm(res.markers[name][ok] - mk(name)[ok], axis=1)
+        assert np.nanmedian(err) < 0.06, (name, np.nanmedian(err))
+    assert set(aug.UPPER_OUTPUTS) <= set(res.markers)

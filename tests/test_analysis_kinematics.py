@@ -1,0 +1,163 @@
+"""Lower-limb kinematics of an input: markers (Plug-in Gait) and video keypoints (estimated
+landmarks), with provenance, warnings and the quality note."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mocaplab.analysis import kinematics as kin
+from mocaplab.analysis import lower_limb as ll
+from mocaplab.analysis.landmarks import find_landmarks
+from mocaplab.analysis.progression import progression
+from mocaplab.marker_io import read_c3d
+
+
+def _pig(shared_data, name="PiG_Motion-FlatFoot-One.c3d"):
+    return shared_data / "gait_marker_corpus" / "btkdata" / name
+
+
+def test_from_markers_matches_vicon(shared_data):
+    path = _pig(shared_data)
+    mt = read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    k = kin.from_markers(mt.points, mt.labels, lm, progression(lm), proc, subject)
+    assert k.model == "plugin_gait_markers" and not k.estimated
+    ref = mt.model_outputs["LKneeAngles"][:, 0]
+    assert np.nanmax(np.abs(k.joints["knee"]["left"]["flexion"] - ref)) < 1.0
+    assert k.measurements["sources"]["left.knee_width_mm"] == "c3d PROCESSING"
+
+
+def test_from_markers_without_markers_says_why():
+    pts = np.random.default_rng(0).normal(size=(50, 3, 3))
+    labels = ("LASI", "RASI", "SACR")
+    lm = find_landmarks(pts, labels, 100.0)
+    k = kin.from_markers(pts, labels, lm, progression(lm), {}, {})
+    assert k.model == "none" and not k.joints
+    assert "LTHI" in k.warnings[0] or "THI" in k.warnings[0]
+
+
+def _keypoint_input(shared_data):
+    """mediapipe33-named keypoints of a real walk (perfect detector), as (F, K, 3) + labels."""
+    path = _pig(shared_data, "PiG_Motion-FlatFoot-Hole.c3d")
+    mt = read_c3d(path)
+    from mocaplab.analysis import subject as subj
+
+    m, _ = subj.measurements_for(subj.read_processing(path))
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
+
+    def mk(n):
+        return mt.points[:, mt.labels.index(n)]
+
+    kp = {}
+    for side, p in (("left", "L"), ("right", "R")):
+        kp.update({f"{side}_hip": model.centres[p + "HJC"],
+                   f"{side}_knee": model.centres[p + "KJC"],
+                   f"{side}_ankle": model.centres[p + "AJC"], f"{side}_heel": mk(p + "HEE"),
+                   f"{side}_foot_index": mk(p + "TOE"), f"{side}_shoulder": mk(p + "SHO"),
+                   f"{side}_elbow": mk(p + "ELB"), f"{side}_wrist": mk(p + "WRA")})
+    names = tuple(kp)
+    return np.stack([kp[n] for n in names], axis=1), names, mt, m
+
+
+def _augmenter_folder(shared_data) -> Path:
+    p = shared_data.parent / "models" / "marker_augmenter"
+    if not p.is_dir():
+        pytest.skip("shared marker augmenter model not available")
+    return p
+
+
+def test_from_keypoints_estimated_and_close_to_vicon(shared_data):
+    folder = _augmenter_folder(shared_data)
+    pts, names, mt, m = _keypoint_input(shared_data)
+    lm = find_landmarks(pts, names, mt.fps)
+    assert lm.kind == "markerless"
+    prog = progression(lm)
+    k = kin.from_keypoints(pts, names, lm, prog, {"height_m": m.height_m, "mass_kg": 66.5},
+                           augmenter=folder)
+    assert k.model == "plugin_gait_estimated_landmarks"
+    for joint, keys in ll.JOINT_KEYS.items():
+        for side in ll.SIDES:
+            for key in keys:
+                assert f"angles.{joint}.{side}.{key}" in k.estimated
+    assert "angles.pelvis.left.tilt" in k.estimated and "learned prior" in k.quality
+    d = k.joints["knee"]["right"]["flexion"] - mt.model_outputs["RKneeAngles"][:, 0]
+    assert np.sqrt(np.nanmean(d ** 2)) < 4.0
+    from mocaplab.analysis.angles import pelvis_angles, spine_angles
+
+    pel = pelvis_angles(k.landmarks, prog)
+    assert pel.model == "plugin_gait_pelvis"
+    tilt = pel.left[:, 0] - mt.model_outputs["LPelvisAngles"][:, 0]
+    assert np.sqrt(np.nanmean(tilt ** 2)) < 4.0
+    assert np.isfinite(spine_angles(k.landmarks).left[:, 0]).mean() > 0.9
+
+
+def test_from_keypoints_without_model_lists_places(shared_data, tmp_path, monkeypatch):
+    pts, names, mt, _ = _keypoint_input(shared_data)
+    lm = find_landmarks(pts, names, mt.fps)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    monkeypatch.delenv("MOCAPLAB_AUGMENTER_MODEL", raising=False)
+    k = kin.from_keypoints(pts, names, lm, progression(lm), {})
+    assert k.model == "none" and not k.joints
+    assert "user cache" in k.warnings[0] and "MOCAPLAB_AUGMENTER_MODEL" in k.warnings[0]
+
+
+def test_subject_data_reads_meta_json(tmp_path):
+    (tmp_path / "meta.json").write_text(json.dumps({"subject": {"height_m": 1.7}}))
+    (tmp_path / "points3d.npz").write_bytes(b"")
+    proc, subject = kin.subject_data(str(tmp_path / "points3d.npz"), "points3d")
+    assert proc == {} and subject == {"height_m": 1.7}
+    assert os.path.exists(tmp_path / "meta.json")
+
+
+def _trunk_scene(obliquity_deg: float, lean_deg: float, n: int = 200):
+    """Estimated pelvis markers with a given obliquity and shoulders leaning sideways, walking
+    along +X at 1.2 m/s."""
+    from mocaplab.analysis.landmarks import Landmarks
+
+    t = np.arange(n) / 100.0
+    x = 1.2 * t
+    o, a = np.radians(obliquity_deg), np.radians(lean_deg)
+
+    def at(dx, dy, dz):
+        return np.stack([x + dx, np.full(n, dy), np.full(n, dz)], axis=1)
+
+    half = 0.12
+    lasi = at(0.0, half * np.cos(o), 1.0 + half * np.sin(o))
+    rasi = at(0.0, -half * np.cos(o), 1.0 - half * np.sin(o))
+    lpsi = at(-0.16, 0.05 * np.cos(o), 1.0 + 0.05 * np.sin(o))
+    rpsi = at(-0.16, -0.05 * np.cos(o), 1.0 - 0.05 * np.sin(o))
+    mid = at(-0.05, 0.0, 0.92)
+    top = mid + np.array([0.0, 0.5 * np.sin(a), 0.5 * np.cos(a)])
+    lat = np.array([0.0, np.cos(a), -np.sin(a)]) * 0.18
+    pts = {"LASI": lasi, "RASI": rasi, "LPSI": lpsi, "RPSI": rpsi, "SACR": (lpsi + rpsi) / 2,
+           "LHJC": mid + [0, 0.08, 0], "RHJC": mid - [0, 0.08, 0],
+           "LSHO": top + lat, "RSHO": top - lat}
+    return Landmarks(pts, 100.0, kind="markerless")
+
+
+@pytest.mark.parametrize(("obliquity", "lean"), [(5.0, 0.0), (0.0, 8.0), (4.0, -6.0)])
+def test_video_spine_lateral_flexion_is_trunk_relative_to_pelvis(obliquity, lean):
+    """Issue 19: from estimated landmarks, spine lateral flexion is the trunk (hips to
+    shoulders) relative to the pelvis, thorax lateral flexion the trunk's own lean; a pelvic
+    obliquity with an upright trunk shows in the spine, not in the thorax."""
+    from mocaplab.analysis.angles import pelvis_angles, spine_angles, thorax_angles
+
+    lm = _trunk_scene(obliquity, lean)
+    prog = progression(lm)
+    pel = pelvis_angles(lm, prog)
+    tho = thorax_angles(lm, prog)
+    spi = spine_angles(lm)
+    mid = slice(50, 150)
+    assert np.nanmean(pel.left[mid, 1]) == pytest.approx(obliquity, abs=0.3)
+    assert abs(np.nanmean(tho.left[mid, 1])) == pytest.approx(abs(lean), abs=0.3)
+    # a lean towards +y (left) is a negative rotation about x, obliquity left-up a positive one
+    assert abs(np.nanmean(spi.left[mid, 1])) == pytest.approx(abs(lean + obliquity), abs=0.5)
+    assert np.isfinite(spi.left[mid, 0]).all()          # flexion known with a real pelvis

@@ -1,0 +1,147 @@
+"""Several people: association across views and frames, subject selection, persons3d.npz,
+swap groups, camera health (synthetic scenes with known truth: mocaplab.synthetic.hard_views)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mocaplab.cli import main
+from mocaplab.errors import InputError
+from mocaplab.keypoint_sets import MEDIAPIPE33
+from mocaplab.keypoints.poses2d import Poses2D, poses_path_for
+from mocaplab.pose_data import Keypoints2D, Points3D
+from mocaplab.synthetic.hard_views import HardViewOptions, hard_scene
+from mocaplab.trial import Trial
+from mocaplab.triangulation import triangulate_robust
+from mocaplab.triangulation.persons import associate, person_views, swap_invariant_features
+from mocaplab.triangulation.persons3d import Persons3D, read_record
+from mocaplab.triangulation.robust import swap_groups
+from mocaplab.triangulation.run import select_subject, triangulate_persons
+
+HIPS = [MEDIAPIPE33.index("left_hip"), MEDIAPIPE33.index("right_hip")]
+
+
+def _poses(sc) -> Poses2D:
+    return Poses2D(sc.points, sc.confidence, tuple(sc.cameras.names), MEDIAPIPE33.names, sc.fps)
+
+
+def _scene(seed=11, **kw):
+    return hard_scene(seed, HardViewOptions(**kw), fps=30.0, duration_s=2.0)
+
+
+def test_features_do_not_change_when_left_and_right_are_swapped():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(4, 33, 2))
+    conf = rng.uniform(size=(4, 33))
+    m = MEDIAPIPE33.mirror
+    a, ca = swap_invariant_features(pts, conf, m)
+    b, cb = swap_invariant_features(pts[:, m], conf[:, m], m)
+    np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(ca, cb)
+
+
+def test_two_people_are_associated_across_views_and_frames():
+    """A companion walks beside the subject; slots come in random order per view and frame.
+    Each track is one true person, almost never given the other's detection."""
+    sc = _scene(companion=True)
+    a = associate(sc.cameras, sc.points, sc.confidence, MEDIAPIPE33.mirror, sc.fps)
+    assert a.n_persons == 2
+    for n in range(2):
+        given = a.slots[n] >= 0
+        match = [((a.slots[n] == sc.slot_of[t]) & given).sum() / given.sum() for t in range(2)]
+        assert max(match) > 0.98
+    truth_of = [int(np.argmax([((a.slots[n] == sc.slot_of[t]) & (a.slots[n] >= 0)).sum()
+                               for t in range(2)])) for n in range(2)]
+    assert sorted(truth_of) == [0, 1]
+    assert a.tracked().mean(1).min() > 0.8
+    assert list(a.camera_frames) == sorted(a.camera_frames, reverse=True)
+
+
+def test_subject_rule_and_person_option():
+    assert select_subject(("P1", "P2"), [300, 120]) == 0
+    assert select_subject(("P1", "P2"), [300, 120], "P2") == 1
+    with pytest.raises(InputError, match="P7"):
+        select_subject(("P1", "P2"), [300, 120], "P7")
+
+
+def test_whole_body_and_limb_swaps_are_fixed_even_where_most_views_are_swapped():
+    """Runs of whole-body and single-limb swaps: the swap groups found over the whole trial
+    (2D motion + 3D) restore the labels; the result is about as good as an oracle's."""
+    sc = _scene(seed=21, whole_body_swaps=2.0, limb_swaps=2.0, outliers=0.0)
+    pix, conf = person_views(sc.points, sc.confidence, sc.slot_of[0])
+    truth = sc.truth[0]
+    m = MEDIAPIPE33.mirror
+    plain = triangulate_robust(sc.cameras, pix, conf, m)  # pairs only, whole body group
+    grouped = triangulate_robust(sc.cameras, pix, conf, m, None,
+                                 swap_groups(MEDIAPIPE33.names, m))
+    e_plain = np.linalg.norm(plain.points - truth, axis=-1)
+    e_group = np.linalg.norm(grouped.points - truth, axis=-1)
+    far = np.nanmean(e_group > 0.05)
+    assert far < 0.01 and np.nanpercentile(e_group, 90) < np.nanpercentile(e_plain, 90)
+
+
+def test_trial_with_two_people_writes_persons3d_and_person_option(tmp_path, capsys):
+    sc = _scene(companion=True)
+    trial = Trial.create(tmp_path / "t", fps=sc.fps, cameras=list(sc.cameras.names))
+    sc.cameras.save(trial.path / "calibration.toml", overwrite=True)
+    poses = _poses(sc)
+    Keypoints2D(sc.points[:, :, 0], sc.confidence[:, :, 0], poses.cameras, poses.keypoints,
+                sc.fps).save(trial.keypoints2d_path)
+    poses.save(poses_path_for(trial.keypoints2d_path))
+    assert main(["triangulate", str(trial.path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 persons tracked; subject P1" in out and "also present: P2" in out
+    rec = read_record(trial.points3d_path)
+    assert rec["person_id"] == "P1" and rec["persons"] == ["P1", "P2"]
+    assert [h["camera"] for h in rec["camera_health"]] == list(sc.cameras.names)
+    persons = Persons3D.load(trial.path / "persons3d.npz")
+    assert persons.points.shape[:2] == (2, sc.truth.shape[1]) and persons.subject == 0
+    p1 = Points3D.load(trial.points3d_path)
+    np.testing.assert_array_equal(p1.points, persons.points[0])
+    # the subject is one of the true people, within a few centimetres
+    hip = np.nanmedian(p1.points[:, HIPS].mean(1), 0)
+    d = [np.linalg.norm(hip - np.nanmedian(sc.truth[t][:, HIPS].mean(1), 0)) for t in range(2)]
+    assert min(d) < 0.05
+    assert main(["triangulate", str(trial.path), "--person", "P2", "--force"]) == 0
+    assert read_record(trial.points3d_path)["person_id"] == "P2"
+    assert Persons3D.load(trial.path / "persons3d.npz").subject == 1
+    assert main(["triangulate", str(trial.path), "--person", "P9", "--force"]) == 1
+    assert "P9" in capsys.readouterr().err
+    # metrics.json names the choice, the others present and every camera's health
+    from mocaplab.analysis import analyze_file
+    from mocaplab.analysis.metrics_spec import read_metrics
+
+    analyze_file(trial.path, trial.metrics_path)
+    cap = read_metrics(trial.metrics_path).data["capture"]
+    assert cap["subject"] == "P2" and cap["subject_rule"] == "--person P2"
+    assert [p["id"] for p in cap["persons"]] == ["P1", "P2"] and cap["persons_tracked_n"] == 2
+    assert [c["camera"] for c in cap["cameras"]] == list(sc.cameras.names)
+    assert 0 < cap["camera_views_kept_min_pct"] <= 100
+
+
+def test_a_persistently_outlying_camera_is_named():
+    sc = _scene(seed=5, bad_camera=True, bad_camera_deg=3.0, whole_body_swaps=0.5,
+                limb_swaps=0.5)
+    res = triangulate_persons(_poses(sc), sc.cameras)
+    bad = sc.cameras.names[sc.bad_camera]
+    assert any(f"camera {bad}:" in w for w in res.warnings), res.warnings
+    others = [w for w in res.warnings if "camera cam" in w and f"camera {bad}" not in w
+              and "views disagree" not in w]
+    assert not others
+    health = {h.camera: h for h in res.subject_result.health}
+    assert health[bad].views_kept < min(h.views_kept for c, h in health.items() if c != bad)
+
+
+def test_nobody_seen_by_two_views_is_a_clear_error():
+    """Each camera sees the person in other frames than the others: nobody to triangulate."""
+    sc = _scene(seed=3)
+    pts, conf = sc.points.copy(), sc.confidence.copy()
+    C, F = pts.shape[:2]
+    for c in range(C):
+        other = np.arange(F) % C != c
+        pts[c, other] = np.nan
+        conf[c, other] = 0.0
+    with pytest.raises(InputError, match="calibration"):
+        triangulate_persons(Poses2D(pts, conf, tuple(sc.cameras.names), MEDIAPIPE33.names,
+                                    sc.fps), sc.cameras)
