@@ -37,8 +37,8 @@ PAGES = {
 
 
 def build_lab(lab: Path, n_subjects: int) -> None:
-    from mocaplab.api.synthetic_trial import make_lab
     from mocaplab.synthetic.footage import synthetic_subject
+    from mocaplab.synthetic.lab import make_lab
 
     synthetic_subject(lab, "S000")
     make_lab(lab, subjects=tuple(f"S{i:03d}" for i in range(1, n_subjects + 1)),

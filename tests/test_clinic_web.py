@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mocaplab.api import create_app
-from mocaplab.api.clinic import COOKIE, CSRF_HEADER, csrf_token, router
-from mocaplab.api.db import index_lab
+from mocaplab.api.routes.clinic import COOKIE, CSRF_HEADER, csrf_token, router
+from mocaplab.reporting.db import index_lab
 from mocaplab.synthetic.footage import synthetic_subject
 
 CLIN = "clinician-token-0123456789"

@@ -37,13 +37,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
-from mocaplab.api.db import SessionRow, Subject
-from mocaplab.api.paths import ID_PATTERN, TrialRef, safe_join, trial_path
 from mocaplab.errors import InputError
+from mocaplab.reporting.db import SessionRow, Subject
+from mocaplab.reporting.paths import ID_PATTERN, TrialRef, safe_join, trial_path
 
 COOKIE = "mocaplab_clinic"
 CSRF_HEADER = "x-mocaplab-csrf"
-STATIC_DIR = Path(__file__).with_name("clinic_static")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "clinic_static"
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; "
             "style-src 'self' 'unsafe-inline'; frame-ancestors 'self'; form-action 'self'; "
@@ -267,7 +267,7 @@ def _trial(request: Request, subject: str, session: str, trial: str) -> tuple[Tr
 
 
 def _fmt(v: Any, unit: str = "") -> str:
-    from mocaplab.api.report import fmt_value
+    from mocaplab.reporting.report import fmt_value
 
     return fmt_value(v, unit) if isinstance(v, int | float) else ("-" if v is None else str(v))
 
@@ -280,7 +280,7 @@ DOWNLOADS = (("pdf", "Clinical report (PDF)"), ("html", "Clinical report (HTML)"
 @router.get("/trials/{subject}/{session}/{trial}", response_class=HTMLResponse)
 def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPath,
                trial: IdPath) -> HTMLResponse:
-    from mocaplab.api import labdata
+    from mocaplab.reporting import labdata
 
     ref, path = _trial(request, subject, session, trial)
     meta = labdata.load_meta(path)
@@ -329,9 +329,9 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
 
 
 def _metrics_section(request: Request, path: Path) -> str:
-    from mocaplab.api import labdata
-    from mocaplab.api.exports import ExportIdentity
-    from mocaplab.api.report import build_content
+    from mocaplab.reporting import labdata
+    from mocaplab.reporting.exports import ExportIdentity
+    from mocaplab.reporting.report import build_content
 
     ref = TrialRef(path.parent.parent.name, path.parent.name, path.name)
     content = build_content(path, ExportIdentity.make(ref.subject, ref.session, ref.trial,
@@ -344,8 +344,9 @@ def _metrics_section(request: Request, path: Path) -> str:
            H.table(("Parameter", "Unit", "Left", "Right", "Symmetry index %", "Normal range",
                     "Flag"), rows, "metrics"),
            f"<p class='note'>{H.e(content['ref_note'])}</p></section>"]
-    pts = path / "points3d.npz"
-    summ = labdata.flat_summaries(labdata.load_metrics(path), pts if pts.is_file() else None)
+    summ = [x for x in labdata.flat_summaries(labdata.load_metrics(path))
+            if x["name"] not in {r["name"] for r in content["rows"]}
+            and not x["name"].endswith("_si")]
     if summ:
         out.append("<section><h2>Angles and summaries</h2>" + H.table(
             ("Measure", "Side", "Value", "Unit"),
@@ -380,7 +381,7 @@ MEDIA = {"csv": "text/csv", "json": "application/json", "c3d": "application/octe
 def _export(request: Request, subject: str, session: str, trial: str, fmt: str
             ) -> tuple[bytes, str, str]:
     """(body, file name, media type) of one download of a trial (as the API's export)."""
-    from mocaplab.api import exports
+    from mocaplab.reporting import exports
 
     ref, path = _trial(request, subject, session, trial)
     api = _api(request)
@@ -390,14 +391,14 @@ def _export(request: Request, subject: str, session: str, trial: str, fmt: str
         raise HTTPException(404, f"trial {ref.key} has no {need} yet")
     with tempfile.TemporaryDirectory(prefix="mocaplab-clinic-") as tmp:
         if fmt == "fhir":
-            from mocaplab.api.fhir import observation_bundle
+            from mocaplab.reporting.fhir import observation_bundle
 
             body = exports.dumps(observation_bundle(path, idt)).encode()
             name = exports.export_filename(idt, "json").replace(".json", ".fhir.json")
         elif fmt in ("pdf", "html"):
-            from mocaplab.api.report import write_report
+            from mocaplab.reporting.report import write_report
 
-            files = write_report(path, Path(tmp), api.normative_dir, key_frames="cached")
+            files = write_report(path, Path(tmp), api.normative_dir, key_frames=api.key_frames)
             body = files[fmt].read_bytes()
             name = exports.export_filename(idt, fmt)
         else:
@@ -410,8 +411,8 @@ def _export(request: Request, subject: str, session: str, trial: str, fmt: str
 @router.get("/trials/{subject}/{session}/{trial}/replay.json")
 def replay_points(request: Request, _: Reader, subject: IdPath, session: IdPath,
                   trial: IdPath) -> dict[str, Any]:
-    from mocaplab.api import labdata
     from mocaplab.keypoint_sets import identify_keypoint_set
+    from mocaplab.reporting import labdata
 
     ref, path = _trial(request, subject, session, trial)
     if not (path / "points3d.npz").is_file():
@@ -461,7 +462,7 @@ def _refs(a: str, b: str) -> tuple[TrialRef, TrialRef]:
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(request: Request, who: PageReader, a: KeyQuery, b: KeyQuery,
                  view: ViewQuery = "front") -> HTMLResponse:
-    from mocaplab.api.progress import compare, trial_key_metrics
+    from mocaplab.reporting.progress import compare, trial_key_metrics
 
     ra, rb = _refs(a, b)
     api = _api(request)
@@ -543,7 +544,7 @@ def progress(request: Request, _: Reader, subject: Annotated[str, Query(pattern=
              after: Annotated[str, Query(pattern=ID_PATTERN)],
              format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html"  # noqa: A002
              ) -> Response:
-    from mocaplab.api.progress import write_progress_report
+    from mocaplab.reporting.progress import write_progress_report
 
     api = _api(request)
     if not safe_join(api.lab_dir, subject).is_dir():
@@ -551,7 +552,7 @@ def progress(request: Request, _: Reader, subject: Annotated[str, Query(pattern=
     with tempfile.TemporaryDirectory(prefix="mocaplab-clinic-") as tmp:
         try:
             files = write_progress_report(api.lab_dir, subject, before, after, Path(tmp),
-                                          api.normative_dir, key_frames="cached")
+                                          api.normative_dir, key_frames=api.key_frames)
         except InputError as exc:
             raise HTTPException(404, str(exc)) from None
         body = files[format].read_bytes()
@@ -578,7 +579,7 @@ def process_again(request: Request, who: Operator, subject: IdPath, session: IdP
 
 @router.post("/actions/index")
 def reindex(request: Request, _: Operator) -> dict[str, Any]:
-    from mocaplab.api.db import index_lab
+    from mocaplab.reporting.db import index_lab
 
     api = _api(request)
     return index_lab(api.engine, api.lab_dir)
