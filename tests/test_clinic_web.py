@@ -163,6 +163,7 @@ def test_comparison_page_video_and_cache(app, lab):
     assert c.get("/clinic/compare?a=S01/pre/walk01&b=S02/post/walk01").status_code == 400
     r = c.get("/clinic/progress?subject=S01&before=pre&after=post&format=html")
     assert r.status_code == 200 and "before and after" in r.text
+    assert "Your walk on video" in r.text
 
 
 def test_a_clinician_cannot_reach_operator_actions(app):

@@ -544,15 +544,23 @@ def progress(request: Request, _: Reader, subject: Annotated[str, Query(pattern=
              after: Annotated[str, Query(pattern=ID_PATTERN)],
              format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html"  # noqa: A002
              ) -> Response:
-    from mocaplab.reporting.progress import write_progress_report
+    from mocaplab.reporting.progress import session_trials, write_progress_report
 
     api = _api(request)
     if not safe_join(api.lab_dir, subject).is_dir():
         raise HTTPException(404, f"subject {subject} not found")
+    frames = None
+    try:
+        tb, ta = (session_trials(api.lab_dir, subject, v) for v in (before, after))
+        refs = [TrialRef(subject, v, t[0].name) for v, t in ((before, tb), (after, ta))]
+        frames = comparison_dir(request, refs[0], refs[1], "front") / "key_frames.png"
+    except (InputError, HTTPException):
+        pass                       # no footage or no analysed trial: report without video
     with tempfile.TemporaryDirectory(prefix="mocaplab-clinic-") as tmp:
         try:
             files = write_progress_report(api.lab_dir, subject, before, after, Path(tmp),
-                                          api.normative_dir, key_frames=api.key_frames)
+                                          api.normative_dir, key_frames=api.key_frames,
+                                          video_frames=frames)
         except InputError as exc:
             raise HTTPException(404, str(exc)) from None
         body = files[format].read_bytes()
