@@ -145,3 +145,17 @@ def test_nobody_seen_by_two_views_is_a_clear_error():
     with pytest.raises(InputError, match="calibration"):
         triangulate_persons(Poses2D(pts, conf, tuple(sc.cameras.names), MEDIAPIPE33.names,
                                     sc.fps), sc.cameras)
+
+
+def test_a_skeleton_mirrored_in_every_view_is_recognised():
+    """Left and right exchanged in all views at once is consistent in 3D; the skeleton's
+    handedness (forward x left . up) shows it, also with the feet out of view."""
+    from mocaplab.triangulation.run import mirrored_frames
+
+    truth = _scene(seed=4).truth[0]
+    assert not mirrored_frames(truth, MEDIAPIPE33).any()
+    assert mirrored_frames(truth[:, MEDIAPIPE33.mirror], MEDIAPIPE33).all()
+    no_feet = truth[:, MEDIAPIPE33.mirror].copy()
+    no_feet[:, [MEDIAPIPE33.index(n) for n in ("left_heel", "right_heel", "left_foot_index",
+                                                "right_foot_index")]] = np.nan
+    assert mirrored_frames(no_feet, MEDIAPIPE33).all()

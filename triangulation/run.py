@@ -297,6 +297,17 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
             pix = np.where((conf > 0)[..., None], pix, np.nan)
         res = (first[n] if np.array_equal(grown.slots[n], assoc.slots[n]) and not left_out
                else triangulate_robust(cams, pix, conf, kset.mirror, robust, groups))
+        mirrored = mirrored_frames(res.points, kset)
+        if mirrored.any():  # every view labelled the other way round: relabel, solve again
+            pix, conf = pix.copy(), conf.copy()
+            lat = groups[0] if groups else np.zeros(0, dtype=int)
+            for arr in (pix, conf):
+                a = arr[:, mirrored][:, :, lat].copy()
+                sub = arr[:, mirrored]
+                sub[:, :, lat] = sub[:, :, kset.mirror[lat]]
+                sub[:, :, kset.mirror[lat]] = a
+                arr[:, mirrored] = sub
+            res = triangulate_robust(cams, pix, conf, kset.mirror, robust, groups)
         pts, filled = _filtered(res, poses.keypoints, fps, filtering, kset)
         fixed = _swap_applied(pix, res.swapped, kset.mirror)
         hl = camera_health(cams, fixed, conf, res.inliers, res.points, tracked[n], someone)
@@ -329,6 +340,42 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
         log.warning("%s", w)
     rule = SUBJECT_RULE if person is None else f"--person {person}"
     return PersonsTriangulation(tuple(people), grown, subject, cams, tuple(warns), rule)
+
+
+#: Keypoints that give a skeleton's handedness (mediapipe33 names).
+_CHIRALITY = ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "left_heel",
+              "left_foot_index", "right_heel", "right_foot_index", "nose", "left_ear",
+              "right_ear")
+
+
+def mirrored_frames(points: np.ndarray, kset: KeypointSet, min_cos: float = 0.3) -> np.ndarray:
+    """(F,) bool: frames whose skeleton is its own mirror image (left and right exchanged in
+    every view at once: consistent in 3D, so no per-view check can see it).
+
+    A person's left (hips and/or shoulders, left minus right), forward (toes minus heels and/or
+    nose minus the ears' midpoint) and up (shoulders minus hips) make a right-handed frame:
+    (forward x left) . up > 0. A frame is mirrored when that triple product, normalised, is
+    below ``-min_cos`` (parts out of view are left out of the sums). Keypoint sets without
+    these names: never.
+    """
+    F = points.shape[0]
+    if not all(n in kset.names for n in _CHIRALITY):
+        return np.zeros(F, dtype=bool)
+    P = {n: points[:, kset.index(n)] for n in _CHIRALITY}
+
+    def total(*vectors: np.ndarray) -> np.ndarray:
+        return np.nansum(np.stack(vectors), axis=0)
+
+    left = total(P["left_hip"] - P["right_hip"], P["left_shoulder"] - P["right_shoulder"])
+    fwd = total(P["left_foot_index"] - P["left_heel"], P["right_foot_index"] - P["right_heel"],
+                P["nose"] - 0.5 * (P["left_ear"] + P["right_ear"]))
+    up = 0.5 * (P["left_shoulder"] + P["right_shoulder"] - P["left_hip"] - P["right_hip"])
+    triple = np.einsum("fi,fi->f", np.cross(fwd, left), up)
+    norm = (np.linalg.norm(fwd, axis=-1) * np.linalg.norm(left, axis=-1)
+            * np.linalg.norm(up, axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = triple / norm
+    return np.nan_to_num(c, nan=0.0) < -min_cos
 
 
 def _swap_applied(pixels: np.ndarray, swapped: np.ndarray, mirror: np.ndarray) -> np.ndarray:
