@@ -27,7 +27,7 @@ from mocaplab.api import schemas
 from mocaplab.api.auth import TokenStore
 from mocaplab.api.deps import Reader, ServerState
 from mocaplab.api.jobs import JobConflict, Pipeline
-from mocaplab.api.routes import downloads, metrics, operator, subjects, trials
+from mocaplab.api.routes import clinic, downloads, metrics, operator, subjects, trials
 from mocaplab.errors import InputError, MocaplabError, OutputExistsError
 from mocaplab.reporting.db import default_db_url, index_lab
 
@@ -114,6 +114,7 @@ def create_app(lab_dir: str | os.PathLike, db_url: str | None = None,
 
     for router in ROUTERS:
         app.include_router(router)
+    clinic.install(app)          # the clinic's web pages (/clinic), same tokens and roles
     return app
 
 

@@ -14,8 +14,9 @@ For each trial (a processed trial folder: videos, calibration, ``points3d.npz``,
    (:func:`phase_timeline`). A trial with fewer than two such events falls back to real time from
    its first event (or its first frame), and the video says so.
 4. **Output**: ``compare.mp4`` (H.264 through ffmpeg when it has libx264, else OpenCV's mp4v),
-   key frames at 0/25/50/75 % of the first cycle (``keyframe_*.png`` and one sheet
-   ``key_frames.png`` for the progress report), and ``compare.json`` (what was chosen and why).
+   key frames at 0/25/50/75 % of the first cycle (``keyframe_*.png``, and ``key_frames.png``:
+   the four in a 2 x 2 grid for the progress report) and ``compare.json`` (what was chosen
+   and why).
 
 Panels are labelled with visit (session folder name, or a given label) and date (meta.json
 ``date``, else the date it was created).
@@ -23,12 +24,15 @@ Panels are labelled with visit (session folder name, or a given label) and date 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -561,11 +565,57 @@ def make_comparison(before: str | os.PathLike, after: str | os.PathLike,
     return Comparison(video_path, tuple(key_files), sheet, summary, info)
 
 
-def _sheet(images: list[np.ndarray], max_width_px: int = 1400) -> np.ndarray:
-    """Key frames stacked vertically, scaled to ``max_width_px``."""
+def _inputs_fingerprint(trial_dir: Path) -> list[Any]:
+    files = [trial_dir / n for n in ("points3d.npz", "metrics.json", "meta.json",
+                                     "calibration.toml")]
+    if (trial_dir / "videos").is_dir():
+        files += sorted((trial_dir / "videos").iterdir())
+    return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()]
+
+
+def cached_comparison(before: str | os.PathLike, after: str | os.PathLike,
+                      cache_dir: str | os.PathLike, options: Options = Options(),
+                      lock: Any = None) -> Path:
+    """The folder of the comparison of ``before`` and ``after`` inside ``cache_dir``: made on
+    first use, then reused until an input of either trial changes (the folder name hashes the
+    options, the software version and the name, size and time of each trial's inputs), so a
+    stale comparison is never returned. ``lock`` (a context manager, e.g. threading.Lock) keeps
+    concurrent callers from making the same one twice."""
+    from mocaplab import __version__
+
+    pa, pb = Path(before).resolve(), Path(after).resolve()
+    ident = [str(pa), str(pb), dataclasses.asdict(options), __version__,
+             _inputs_fingerprint(pa), _inputs_fingerprint(pb)]
+    key = hashlib.sha256(json.dumps(ident, default=str).encode()).hexdigest()[:32]
+    root = Path(cache_dir)
+    out = root / key
+    if (out / "compare.json").is_file():
+        return out
+    with lock if lock is not None else contextlib.nullcontext():
+        if (out / "compare.json").is_file():
+            return out
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
+        try:
+            make_comparison(pa, pb, tmp, options, overwrite=True)
+            os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _sheet(images: list[np.ndarray], max_width_px: int = 1600) -> np.ndarray:
+    """Key frames in a grid two wide (for a report page), scaled to ``max_width_px``."""
     if not images:
         return np.full((10, 10, 3), 32, np.uint8)
     h, w = images[0].shape[:2]
-    s = min(1.0, max_width_px / w)
-    return np.concatenate([cv2.resize(im, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
-                           for im in images])
+    cols = 2 if len(images) > 1 else 1
+    rows = -(-len(images) // cols)
+    grid = np.full((rows * h + (rows - 1) * GAP_PX, cols * w + (cols - 1) * GAP_PX, 3), 255,
+                   np.uint8)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        grid[r * (h + GAP_PX):r * (h + GAP_PX) + h, c * (w + GAP_PX):c * (w + GAP_PX) + w] = im
+    s = min(1.0, max_width_px / grid.shape[1])
+    return cv2.resize(grid, (int(grid.shape[1] * s), int(grid.shape[0] * s)),
+                      interpolation=cv2.INTER_AREA)

@@ -313,10 +313,14 @@ def plain_sentences(rows: list[dict[str, Any]], bands: dict) -> list[str]:
 def write_progress_report(lab_dir: str | Path, subject: str, before: str, after: str,
                           out_dir: str | Path, normative_dir: str | Path | None = None, *,
                           pseudonymise: bool = False, pseudonym_key: bytes | str | None = None,
-                          key_frames: bool | str = True) -> dict[str, Path]:
+                          key_frames: bool | str = True,
+                          video_frames: str | Path | None = None) -> dict[str, Path]:
     """Write ``progress.pdf`` and ``progress.html`` (and figures) comparing two sessions.
 
-    Returns {"pdf", "html", "bars", "overlay", ["key_frames"]} paths.
+    ``video_frames``: the ``key_frames.png`` of a before/after video
+    (:mod:`mocaplab.compare_video`), shown as "Your walk on video" when given.
+
+    Returns {"pdf", "html", "bars", "overlay", ["key_frames"], ["video_frames"]} paths.
     """
     lab_dir = Path(lab_dir)
     out_dir = Path(out_dir)
@@ -362,6 +366,8 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
                 out_dir / "progress_key_frames.png", exaggeration=1.0)
         except (MocaplabError, OSError, ValueError) as exc:
             notes.append(f"Key frames omitted: {exc}.")
+    if video_frames is not None and Path(video_frames).is_file():
+        out["video_frames"] = Path(video_frames)
     content = {"subject": label, "before": vb, "after": va, "sentences": sentences,
                "rows": rows, "ext_rows": ext_rows, "notes": notes,
                "trials": (sb["trials"], sa["trials"])}
@@ -432,6 +438,11 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
         story += [Paragraph("Table 2: every metric of the specification", ss["Heading3"]), et]
     story += [PageBreak(), Paragraph("Curves overlaid (dashed: before, solid: after)",
                                      ss["Heading2"]), img(figs["overlay"])]
+    if "video_frames" in figs:
+        story += [PageBreak(), Paragraph("Your walk on video, before and after", ss["Heading2"]),
+                  Paragraph("Both visits at the same moments of a step (0, 25, 50 and 75 % of "
+                            "the gait cycle); yellow: hip line, cyan: shoulder line, dashed: "
+                            "level.", big), img(figs["video_frames"])]
     if "key_frames" in figs:
         story += [PageBreak(), Paragraph("Key frames side by side", ss["Heading2"]),
                   img(figs["key_frames"])]
@@ -471,6 +482,9 @@ def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pa
                            for r in body) + "</table>")
     p.append(f"<h2>Curves overlaid</h2><img alt='curves' style='max-width:100%' "
              f"src='{_png_data_uri(figs['overlay'])}'>")
+    if "video_frames" in figs:
+        p.append(f"<h2>Your walk on video, before and after</h2><img alt='video frames' "
+                 f"style='max-width:100%' src='{_png_data_uri(figs['video_frames'])}'>")
     if "key_frames" in figs:
         p.append(f"<h2>Key frames</h2><img alt='key frames' style='max-width:100%' "
                  f"src='{_png_data_uri(figs['key_frames'])}'>")
