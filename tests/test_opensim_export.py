@@ -13,7 +13,6 @@ import pytest
 
 from mocaplab.marker_io import Event, read_c3d, write_c3d
 from mocaplab.synthetic.gait import parametric_walk
-from mocaplab.triangulation.export import export_points
 
 SETUP = ("Model_Pose2Sim_simple.osim", "Markers_BlazePose.xml", "IK_Setup_Pose2Sim_Blazepose.xml")
 
