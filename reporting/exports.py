@@ -197,12 +197,15 @@ def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
                      angles=c3d_angles(metrics, points.shape[0]))
 
 
-def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
-    from mocaplab.marker_io import write_trc
+def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity, *, y_up: bool = False,
+                     opensim_names: bool = False) -> Path:
+    """TRC in metres: the lab's Z-up frame, or OpenSim's Y-up frame with ``y_up``; markers
+    renamed to Pose2Sim's BlazePose set with ``opensim_names`` (see triangulation.export)."""
     from mocaplab.pose_data import Points3D
+    from mocaplab.triangulation.export import export_points
 
     p = Points3D.load(Trial(trial_dir).points3d_path)
-    return write_trc(out, p.points, list(p.keypoints), p.fps, units="m")
+    return export_points(p, out, "trc", y_up=y_up, opensim_names=opensim_names)
 
 
 def export_filename(ident: ExportIdentity, fmt: str, kind: str = "summary") -> str:
@@ -227,8 +230,10 @@ def identity_of(trial_dir: Path, key: bytes | str | None = None,
 
 
 def write_export(trial_dir: Path, out: Path, fmt: str, ident: ExportIdentity,
-                 kind: str = "summary") -> Path:
-    """Write one export format of ``trial_dir`` to the file ``out``."""
+                 kind: str = "summary", *, trc_y_up: bool = False,
+                 opensim_names: bool = False) -> Path:
+    """Write one export format of ``trial_dir`` to the file ``out`` (``trc_y_up`` and
+    ``opensim_names``: the TRC's frame and marker names, see :func:`write_trc_export`)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; use one of {FORMATS}")
     if fmt == "csv":
@@ -237,7 +242,7 @@ def write_export(trial_dir: Path, out: Path, fmt: str, ident: ExportIdentity,
         return write_json_export(trial_dir, out, ident)
     if fmt == "c3d":
         return write_c3d_export(trial_dir, out, ident)
-    return write_trc_export(trial_dir, out, ident)
+    return write_trc_export(trial_dir, out, ident, y_up=trc_y_up, opensim_names=opensim_names)
 
 
 def export_trial(trial_dir: str | Path, out_dir: str | Path,
