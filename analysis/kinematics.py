@@ -57,6 +57,24 @@ class Kinematics:
     measurements: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
+#: The estimated pelvis's left-right axis is the line through the hip keypoints (which the
+#: detector sees) rather than through the estimated ASIS (chosen on the tuning trial, see
+#: benchmarks/kinematics_eval.py). In Plug-in Gait the hip centres are symmetric in the pelvis
+#: frame, so that line is the pelvis's y axis; tilt still comes from the estimated ASIS/PSIS.
+PELVIS_AXIS_FROM_HIPS = True
+
+
+def asis_along_hip_line(lasi: np.ndarray, rasi: np.ndarray, lhjc: np.ndarray,
+                        rhjc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LASI, RASI (F, 3) moved to lie about their midpoint along the hip-centre line, at their
+    own half distance (the pelvis y axis becomes the hip line; the origin is kept)."""
+    mid = (lasi + rasi) / 2
+    half = np.linalg.norm(lasi - rasi, axis=-1, keepdims=True) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (lhjc - rhjc) / np.linalg.norm(lhjc - rhjc, axis=-1, keepdims=True)
+    return mid + half * y, mid - half * y
+
+
 def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
     """(C3D PROCESSING group, meta.json subject) for an input; empty where there is none."""
     path = Path(source)
@@ -87,7 +105,9 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     pelvis_ok = {"LASI", "RASI"} <= set(markers) and (
         "SACR" in markers or {"LPSI", "RPSI"} <= set(markers))
     missing = [n for n in need if n not in markers]
-    if not pelvis_ok or len(missing) == len(need):
+    # a side needs its lateral knee and ankle markers (their directions give the flexion axes)
+    usable = [p for p in "LR" if {p + "KNE", p + "ANK"} <= set(markers)]
+    if not pelvis_ok or not usable:
         return Kinematics({}, "none", warnings=(
             "hip, knee, ankle and foot progression angles unavailable: they need the Plug-in "
             "Gait lower-body markers (LASI, RASI, LPSI/RPSI or SACR, and per side THI, KNE, "
@@ -97,7 +117,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     model = ll.lower_limb(markers, m, unit_mm=1000.0)
     joints = _named(ll.joint_angles(model, prog.rotation))
     warns = list(warns) + list(model.notes)
-    if missing:
+    if missing and not model.notes:
         warns.append(f"markers missing for the lower limb: {', '.join(missing)}")
     quality = ("Plug-in Gait lower limb from markers; subject measurements "
                + ("from the file" if m.complete else "partly defaulted (see warnings)"))
@@ -149,6 +169,9 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         return Kinematics({}, "none", warnings=(f"landmark estimation failed: {exc}",),
                           quality="joint angles not available: landmark estimation failed")
     pig = pig_markers_from_augmented(aug.markers, kp)
+    if PELVIS_AXIS_FROM_HIPS:
+        pig["LASI"], pig["RASI"] = asis_along_hip_line(pig["LASI"], pig["RASI"], pig["LHJC"],
+                                                       pig["RHJC"])
     model = ll.lower_limb(pig, subj.Measurements(), unit_mm=1000.0, foot_axis="heel")
     joints = _named(ll.joint_angles(model, prog.rotation))
     pts = {k: pig[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC")}
@@ -183,3 +206,24 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         "partly a learned prior"]
     return Kinematics(joints, "plugin_gait_estimated_landmarks", lm_aug, estimated,
                       tuple(warns), quality)
+
+
+def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
+                  augmenter: str | Path | None = None) -> Kinematics:
+    """Lower-limb kinematics of an analysis input (analysis/inputs.AnalysisInput): the marker
+    chain for skin markers, the estimated-landmark chain for video keypoints."""
+    processing, subject = subject_data(data.source, data.source_kind)
+    if lm.kind == "markerless":
+        return from_keypoints(data.points, data.labels, lm, prog, subject, augmenter,
+                              smooth_hz=smooth_hz)
+    return from_markers(data.points, data.labels, lm, prog, processing, subject)
+
+
+def angle_arrays(k: Kinematics, n_frames: int) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """joint -> side -> component -> (F,) degrees for every joint of CONVENTIONS.md (NaN arrays
+    where the kinematics could not be computed)."""
+    out = {}
+    for joint, keys in ll.JOINT_KEYS.items():
+        out[joint] = {side: {key: np.asarray(k.joints.get(joint, {}).get(side, {}).get(
+            key, np.full(n_frames, np.nan)), dtype=float) for key in keys} for side in ll.SIDES}
+    return out

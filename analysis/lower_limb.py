@@ -117,7 +117,9 @@ def davis_hip_centres(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray, m: M
             asis = lasi if side == "left" else rasi
             est = np.nan
             if ankles is not None:
-                est = float(np.nanmedian(np.linalg.norm(asis - ankles[i], axis=-1))) * unit_mm
+                d = np.linalg.norm(asis - ankles[i], axis=-1)
+                d = d[np.isfinite(d)]
+                est = float(np.median(d)) * unit_mm if d.size else np.nan
             ll = est
         leg.append(ll)
     ll_mean = float(np.mean(leg))

@@ -45,7 +45,10 @@ class Options:
         cutoff_hz: low-pass cut-off of the 3D filter, Hz.
         force: rerun stages even when their outputs are up to date.
         render_video: also render an MP4 replay, after the report (slower than the rest).
-        normative_dir: folder of normative data for the report (pyCGM2 format).
+        normative_dir: folder of normative data for the Gait Profile Score and the report
+            (pyCGM2 format).
+        augmenter: marker augmenter model folder for the joint angles of video keypoints
+            (default: found by mocaplab.analysis.augmenter_model).
         index_db: SQLAlchemy URL of the lab index to update after the run (None: no index).
         lab_dir: the lab folder the trial belongs to (for the index; default: three levels up,
             LAB/<subject>/<session>/<trial>).
@@ -58,6 +61,7 @@ class Options:
     force: bool = False
     render_video: bool = True
     normative_dir: Path | None = None
+    augmenter: Path | None = None
     index_db: str | None = None
     lab_dir: Path | None = None
 
@@ -171,8 +175,12 @@ def _triangulate_inputs(trial: Trial, options: Options) -> Inputs:
 
 
 def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
-    return {"points3d.npz": trial.points3d_path,
-            "subject data": _meta(trial, ("subject", "fps"))}
+    ins: Inputs = {"points3d.npz": trial.points3d_path,
+                   "subject data": _meta(trial, ("subject", "fps")),
+                   "normative data": options.normative_dir}
+    if options.augmenter is not None:
+        ins["marker augmenter"] = options.augmenter
+    return ins
 
 
 def _report_inputs(trial: Trial, options: Options) -> Inputs:
@@ -225,7 +233,8 @@ def _record_calibration(trial: Trial, cal: Path) -> None:
 def _run_analyze(trial: Trial, options: Options) -> Any:
     from mocaplab.analysis import analyze_file
 
-    return analyze_file(trial.path, trial.metrics_path)
+    return analyze_file(trial.path, trial.metrics_path, augmenter=options.augmenter,
+                        normative_dir=options.normative_dir)
 
 
 def _detect_paths(trial: Trial) -> list[Path]:

@@ -34,3 +34,23 @@ def pose_model() -> Path:
     if not path.is_file():
         pytest.fail(f"MOCAPLAB_POSE_MODEL={path} does not exist")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _augmenter_never_downloaded():
+    """Analysis of video keypoints finds the marker augmenter model: in tests the shared copy
+    (../shared/models/marker_augmenter beside MOCAPLAB_SHARED_DATA) when there is one, and never
+    a download from the package index (MOCAPLAB_OFFLINE=1). Tests that need other behaviour
+    set the variables themselves (monkeypatch)."""
+    saved = {k: os.environ.get(k) for k in ("MOCAPLAB_AUGMENTER_MODEL", "MOCAPLAB_OFFLINE")}
+    data = _env_path("MOCAPLAB_SHARED_DATA")
+    shared = data.parent / "models" / "marker_augmenter" if data else None
+    if not saved["MOCAPLAB_AUGMENTER_MODEL"] and shared is not None and shared.is_dir():
+        os.environ["MOCAPLAB_AUGMENTER_MODEL"] = str(shared)
+    os.environ["MOCAPLAB_OFFLINE"] = "1"
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

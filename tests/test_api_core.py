@@ -110,8 +110,10 @@ def test_cycle_curves_recover_the_generated_shape(tmp_path):
     assert mean[70] == pytest.approx(-4.0, abs=0.6)
     assert np.ptp(mean) == pytest.approx(m["kinematics_summary"]["right"]
                                          ["pelvis_obliquity_range_deg"], abs=0.05)
+    knee = labdata.cycle_curves(m, "knee", "right")      # lower-limb angles are curves too
+    assert set(knee["angles"]) == {"flexion", "adduction", "rotation"}
     with pytest.raises(InputError):
-        labdata.cycle_curves(m, "knee", "right")
+        labdata.cycle_curves(m, "elbow", "right")
 
 
 def test_normalise_cycles_drops_gappy_cycles():

@@ -102,7 +102,10 @@ def test_tidy_csv_is_long_format(trial, tmp_path):
     assert strikes and all(float(r["time_s"]) == pytest.approx((int(r["frame"]) - 1) / 100)
                            for r in strikes)
     angles = tidy_rows(trial, ident, "angles")
-    assert len(angles) == 300 * 3 * 2 * 3  # frames x segments x sides x components
+    # frames x sides x components: pelvis, spine, thorax (3 each), hip, knee, ankle (3 each),
+    # foot progression (1)
+    assert len(angles) == 300 * 2 * (3 * 3 + 3 * 3 + 1)
+    assert {r["segment"] for r in angles} >= {"hip", "knee", "ankle", "foot_progression"}
     pts = tidy_rows(trial, ident, "points")
     assert len(pts) == 300 * 33 and pts[0]["keypoint"] == "nose"
 
