@@ -262,3 +262,51 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         warnings.append(f"{len(events) - len(keep)} event(s) in turns or standing excluded")
     keep.sort(key=lambda e: (e.index, e.side))
     return keep, warnings
+
+
+def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, float]],
+                        fps: float, match_s: float = 0.1) -> tuple[list[GaitEvent], list[str]]:
+    """A trial's kinematic events timed with its force-plate contacts, as a gait lab does.
+
+    ``contacts``: (side, type, index) of the clean plate contacts (fractional sample index,
+    :func:`mocaplab.analysis.force_plates.plate_contacts`). A kinematic event within
+    ``match_s`` of a contact of its side and type takes the contact's time (method
+    "force_plate"); the other events of that type are shifted by the trial's median
+    contact-minus-kinematic offset of that type (method "<method>+plates"), which adapts the
+    kinematic timing to this subject, lab and marker placement. A contact no kinematic event
+    matched is added. Returns (events sorted by time, warnings).
+    """
+    win = match_s * fps
+    out: list[GaitEvent] = []
+    notes: list[str] = []
+    for kind in ("foot_strike", "foot_off"):
+        mine = [e for e in events if e.type == kind]
+        used: dict[int, float] = {}
+        extra = []
+        for side, typ, idx in contacts:
+            if typ != kind:
+                continue
+            cands = [(abs(e.index - idx), k) for k, e in enumerate(mine)
+                     if e.side == side and k not in used]
+            best = min(cands) if cands else None
+            if best and best[0] <= win:
+                used[best[1]] = idx
+            else:
+                extra.append(GaitEvent(side, kind, float(idx), "force_plate"))
+        offsets = [used[k] - mine[k].index for k in used]
+        shift = float(np.median(offsets)) if offsets else 0.0
+        for k, e in enumerate(mine):
+            if k in used:
+                out.append(GaitEvent(e.side, kind, used[k], "force_plate"))
+            elif offsets:
+                out.append(GaitEvent(e.side, kind, e.index + shift, f"{e.method}+plates"))
+            else:
+                out.append(e)
+        out += extra
+        if offsets:
+            notes.append(f"{len(used) + len(extra)} {kind.replace('_', ' ')}(s) from the force "
+                         f"plates; the other {len(mine) - len(used)} shifted by this trial's "
+                         f"median plate offset, {1000 * shift / fps:+.0f} ms")
+    out.sort(key=lambda e: (e.index, e.side))
+    return out, notes
+
