@@ -151,8 +151,8 @@ def test_parameter_validation_is_422_with_detail(client):
     assert r.status_code == 400 and "metric" in r.json()["detail"]
     r = client.get(T + "/points", headers=H_CLIN, params={"keypoints": "nose,tail"})
     assert r.status_code == 400 and "tail" in r.json()["detail"]
-    r = client.get(T + "/curves", headers=H_CLIN, params={"segment": "knee"})
-    assert r.status_code == 404 and "knee" in r.json()["detail"]
+    r = client.get(T + "/curves", headers=H_CLIN, params={"segment": "elbow"})
+    assert r.status_code == 404 and "elbow" in r.json()["detail"]
 
 
 def test_lists_and_search(client):
