@@ -30,8 +30,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use the lab axis as progression when the walking direction is within "
                         "this angle of it, as Plug-in Gait does (0: always the measured "
                         "direction; default 15)")
-    p.add_argument("--event-method", choices=("combined", "zeni"), default="combined",
-                   help="gait event detection (default: combined Zeni + foot velocity)")
+    p.add_argument("--event-method", choices=("combined", "kinematic", "zeni"),
+                   default="combined",
+                   help="gait event detection (default: combined Zeni + foot velocity, timed "
+                        "with a C3D's force-plate contacts; kinematic: without the plates)")
     p.add_argument("--map", metavar="LABELS.toml",
                    help="map the input's labels to roles, overriding the automatic marker-set "
                         "matching: a TOML file of lines such as LASI = \"L_IAS\"")

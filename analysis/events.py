@@ -8,9 +8,14 @@ Two methods, combined:
   the Kinetics Toolkit walk trial).
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
-  before; foot off at the peak upward velocity of the toe marker (the toe leaving the ground),
-  with sub-frame (parabolic) interpolation. ``fs_fraction`` was tuned on part of the marker
-  corpus (benchmarks/events_eval.py says which part and reports on the rest).
+  before; foot off, for skin markers (``fo_toe_speed_m_s``), where the toe marker's horizontal
+  speed rises through 1.2 m/s (its speed at release on all three tuning trials, walking at
+  0.9-1.6 m/s), else at the peak upward velocity of the toe (the toe leaving the ground), with
+  sub-frame (parabolic) interpolation. ``fs_fraction`` and ``fo_toe_speed_m_s`` were tuned on
+  part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
+- Force plates (:func:`calibrate_to_plates`): where a C3D's plates give clean contacts, the
+  events they match take their time and the trial's other events are shifted by its median
+  plate offset (analysis/pipeline.py does it for the default method).
 - Without a heel marker, strikes are timed from the ankle (then the toe); without a toe marker,
   offs from the ankle (then the heel); a warning says so.
 
@@ -58,6 +63,11 @@ class EventOptions:
     fs_fraction: float = 0.15
     fs_window_s: tuple[float, float] = (-0.10, 0.15)
     fo_window_s: tuple[float, float] = (-0.06, 0.12)
+    #: foot off where the toe MARKER's horizontal speed rises through this (m/s; 0 = at the
+    #: toe's peak upward velocity instead). Skin markers only: a markerless foot_index is the
+    #: toe tip, the pivot of push-off, which moves differently.
+    fo_toe_speed_m_s: float = 0.0
+    fo_speed_window_s: tuple[float, float] = (-0.08, 0.12)
     min_step_s: float = 0.35      # same-side events closer than this are one event
     cutoff_hz: float = 8.0
 
@@ -65,7 +75,7 @@ class EventOptions:
 #: options for skin markers: ``fs_fraction`` tuned on the TUNE part of the marker corpus
 #: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
 #: analysis/pipeline.py).
-MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12)
+MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fo_toe_speed_m_s=1.2)
 
 
 def _side_roles(side: str) -> tuple[str, str]:
@@ -179,6 +189,23 @@ def _peak(x: np.ndarray, i0: int, i1: int, min_value: float) -> float:
     return j + (0.5 * (y0 - y2) / den if den < 0 else 0.0)
 
 
+def _toe_release(toe_speed: np.ndarray, k: int, fps: float, opts: EventOptions,
+                 fallback: float) -> float:
+    """Foot off of Zeni candidate ``k``: where the toe marker's horizontal speed rises through
+    ``opts.fo_toe_speed_m_s`` (capped at half the step's swing peak, for slow walkers), first
+    crossing in ``opts.fo_speed_window_s``; ``fallback`` (the toe-lift peak) if none."""
+    w0 = k + int(np.floor(opts.fo_speed_window_s[0] * fps))
+    w1 = k + int(np.ceil(opts.fo_speed_window_s[1] * fps)) + 1
+    swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
+    if not np.isfinite(swing).any():
+        return fallback
+    thr = min(opts.fo_toe_speed_m_s, 0.5 * float(np.nanmax(swing)))
+    for j in range(max(w0, 0) + 1, min(w1, len(toe_speed))):
+        if toe_speed[j - 1] <= thr < toe_speed[j]:
+            return j - 1 + (thr - toe_speed[j - 1]) / (toe_speed[j] - toe_speed[j - 1])
+    return fallback
+
+
 def _event(side: str, kind: str, k: int, t: float, signal: np.ndarray) -> GaitEvent | None:
     """The event of Zeni candidate ``k`` timed at ``t`` (NaN: the velocity method found nothing,
     keep the Zeni time), or None for a candidate on the recording's first or last sample that
@@ -246,10 +273,18 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
             lifts = [vz[int(round(t))] for k, t in zip(fo_z, times, strict=True)
                      if np.isfinite(t) and not at_trial_edge(int(k), vz)]
             typical = float(np.median(lifts)) if lifts else 0.0
+            speed_timed = method == "combined" and opts.fo_toe_speed_m_s > 0 and \
+                toe_r == s + "TOE"
+            if speed_timed:
+                tvel = derivative(toe, fps) + belt * np.nan_to_num(prog.forward)
+                toe_speed = np.linalg.norm(tvel[:, :2], axis=1)
             for k, t in zip(fo_z, times, strict=True):
                 if np.isfinite(t) and at_trial_edge(int(k), vz) and \
                         vz[int(round(t))] < 0.5 * typical:
                     t = np.nan
+                # at the recording's edges only a confirmed toe lift is timed by the speed
+                if speed_timed and (np.isfinite(t) or not at_trial_edge(int(k), vz)):
+                    t = _toe_release(toe_speed, int(k), fps, opts, fallback=t)
                 events.append(_event(side, "foot_off", k, t, vz))
     events = [e for e in events if e is not None]
     n_fallback = sum(e.method == "zeni" for e in events)
@@ -266,3 +301,51 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         warnings.append(f"{len(events) - len(keep)} event(s) in turns or standing excluded")
     keep.sort(key=lambda e: (e.index, e.side))
     return keep, warnings
+
+
+def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, float]],
+                        fps: float, match_s: float = 0.1) -> tuple[list[GaitEvent], list[str]]:
+    """A trial's kinematic events timed with its force-plate contacts, as a gait lab does.
+
+    ``contacts``: (side, type, index) of the clean plate contacts (fractional sample index,
+    :func:`mocaplab.analysis.force_plates.plate_contacts`). A kinematic event within
+    ``match_s`` of a contact of its side and type takes the contact's time (method
+    "force_plate"); the other events of that type are shifted by the trial's median
+    contact-minus-kinematic offset of that type (method "<method>+plates"), which adapts the
+    kinematic timing to this subject, lab and marker placement. A contact no kinematic event
+    matched is added. Returns (events sorted by time, warnings).
+    """
+    win = match_s * fps
+    out: list[GaitEvent] = []
+    notes: list[str] = []
+    for kind in ("foot_strike", "foot_off"):
+        mine = [e for e in events if e.type == kind]
+        used: dict[int, float] = {}
+        extra = []
+        for side, typ, idx in contacts:
+            if typ != kind:
+                continue
+            cands = [(abs(e.index - idx), k) for k, e in enumerate(mine)
+                     if e.side == side and k not in used]
+            best = min(cands) if cands else None
+            if best and best[0] <= win:
+                used[best[1]] = idx
+            else:
+                extra.append(GaitEvent(side, kind, float(idx), "force_plate"))
+        offsets = [used[k] - mine[k].index for k in used]
+        shift = float(np.median(offsets)) if offsets else 0.0
+        for k, e in enumerate(mine):
+            if k in used:
+                out.append(GaitEvent(e.side, kind, used[k], "force_plate"))
+            elif offsets:
+                out.append(GaitEvent(e.side, kind, e.index + shift, f"{e.method}+plates"))
+            else:
+                out.append(e)
+        out += extra
+        if offsets:
+            notes.append(f"{len(used) + len(extra)} {kind.replace('_', ' ')}(s) from the force "
+                         f"plates; the other {len(mine) - len(used)} shifted by this trial's "
+                         f"median plate offset, {1000 * shift / fps:+.0f} ms")
+    out.sort(key=lambda e: (e.index, e.side))
+    return out, notes
+

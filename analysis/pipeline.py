@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,6 +89,17 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
 }
 
 
+def plate_timed(events: list, data: AnalysisInput, lm) -> tuple[list, list[str]]:
+    """Events timed with the input's force-plate contacts (events.calibrate_to_plates)."""
+    from mocaplab.analysis.events import calibrate_to_plates
+    from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
+
+    feet = feet_in_file_frame(data.points, data.labels, lm.labels)
+    contacts = plate_contacts(data.force_plates, feet, lm.fps, lm.first_frame)
+    idx = [(s, ty, t * lm.fps + 1 - lm.first_frame) for s, ty, t in contacts]
+    return calibrate_to_plates(events, idx, lm.fps)
+
+
 def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
@@ -134,8 +146,11 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         warnings.extend(seg.notes)
     joints = angle_arrays(kin, lm.n_frames)
     ev_opts = EventOptions() if lm.kind == "markerless" else MARKER_EVENT_OPTIONS
-    events, ev_warn = detect_events(lm, prog, ev_opts, method=event_method)
+    events, ev_warn = detect_events(lm, prog, ev_opts, method="zeni" if event_method == "zeni"
+                                    else "combined")
     warnings.extend(ev_warn)
+    if event_method == "combined" and data.force_plates:
+        events, _ = plate_timed(events, data, lm)  # how: provenance.event_timing
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
     curves = {}
@@ -161,6 +176,8 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             normative_dir: str | os.PathLike | None = None) -> dict:
     """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
 
+    ``event_method``: "combined" (Zeni + foot velocity, timed with the C3D's force-plate
+    contacts where it has them), "kinematic" (the same without the plates) or "zeni".
     ``smooth_hz``: low-pass cutoff applied to the trajectories first. Default None = 6 Hz for
     markerless keypoints (triangulation noise), no filtering for markers (Vicon's Plug-in Gait
     outputs are computed from the stored, already filtered, markers). 0 = never filter.
@@ -208,6 +225,7 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             "kinematics": {"model": g.kin.model, "quality": g.kin.quality,
                            "measurements": dict(g.kin.measurements)},
             "event_method": event_method,
+            "event_timing": dict(Counter(e.method for e in g.events)),
             "smoothing_cutoff_hz": smooth_hz,
             "reference_events": [dict(zip(("side", "type", "time_s", "frame"), e, strict=True))
                                  for e in data.reference_events],
