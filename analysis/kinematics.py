@@ -119,13 +119,61 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     warns = list(warns) + list(model.notes)
     if missing and not model.notes:
         warns.append(f"markers missing for the lower limb: {', '.join(missing)}")
+    doubts = offset_warnings(m) + centre_check(model, points, labels, lm.up_axis)
+    warns += doubts
     quality = ("Plug-in Gait lower limb from markers; subject measurements "
                + ("from the file" if m.complete else "partly defaulted (see warnings)"))
+    if doubts:
+        quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
+                    "or its static offsets are not applied (see warnings)")
     used = {"left": dataclasses.asdict(m.left), "right": dataclasses.asdict(m.right),
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
     return Kinematics(joints, "plugin_gait_markers", warnings=tuple(warns), quality=quality,
                       measurements=used)
+
+
+#: Thigh/shank rotation offsets (static calibration, e.g. with a knee alignment device) larger
+#: than this mean the wand is far from the lateral plane; the chord centres ignore the offsets.
+MAX_ROTATION_OFFSET_DEG = 20.0
+#: Distance (mm) between our knee/ankle centres and the file's own (LKJC...) beyond which the
+#: angles are said to differ from the file's model.
+MAX_CENTRE_DIFF_MM = 20.0
+
+
+def offset_warnings(m: subj.Measurements) -> list[str]:
+    """Warnings for static thigh/shank rotation offsets the chord centres do not apply."""
+    out = []
+    for side in ll.SIDES:
+        s = m.side(side)
+        for name, value in (("thigh", s.thigh_rotation_deg), ("shank", s.shank_rotation_deg)):
+            if abs(value) > MAX_ROTATION_OFFSET_DEG:
+                out.append(f"{side} {name} rotation offset {value:.0f} deg in the file (its "
+                           f"static calibration found the {name} wand far from the lateral "
+                           "plane, e.g. a knee alignment device setup): the knee and ankle "
+                           "centres here come from the wands without it, so hip, knee and "
+                           f"ankle angles of the {side} side are not reliable")
+    return out
+
+
+def centre_check(model: ll.LowerLimb, points: np.ndarray, labels, up_axis: str) -> list[str]:
+    """Compare our knee/ankle joint centres with the file's own (LKJC, RKJC, LAJC, RAJC) when it
+    carries them: a warning per centre more than MAX_CENTRE_DIFF_MM away (median)."""
+    rot = _to_z_up(up_axis)
+    names = [str(lb).split(":")[-1].strip().upper() for lb in labels]
+    out = []
+    for name in ("LKJC", "RKJC", "LAJC", "RAJC"):
+        if name not in names or name not in model.centres:
+            continue
+        theirs = np.asarray(points[:, names.index(name)], dtype=float) @ rot.T
+        d = np.linalg.norm(model.centres[name] - theirs, axis=-1)
+        d = d[np.isfinite(d)]
+        if d.size and np.median(d) * 1000 > MAX_CENTRE_DIFF_MM:
+            out.append(f"{name}: the joint centre computed from the markers is "
+                       f"{np.median(d) * 1000:.0f} mm from the file's own {name} (median): the "
+                       "angles differ from the file's model outputs (check the marker "
+                       "placement and the subject measurements)")
+    return out
 
 
 def keypoints_of(points: np.ndarray, labels, up_axis: str) -> dict[str, np.ndarray]:
@@ -142,12 +190,13 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles."""
     from mocaplab.analysis.augmenter import augment, pig_markers_from_augmented
     from mocaplab.analysis.augmenter_model import resolve_augmenter
-    from mocaplab.analysis.signal import fill_gaps, lowpass
     from mocaplab.errors import InputError
+    from mocaplab.signal import fill_gaps, lowpass
 
     kp = keypoints_of(points, labels, lm.up_axis)
     if smooth_hz > 0:
-        kp = {k: lowpass(fill_gaps(v, lm.fps, 0.2), lm.fps, smooth_hz) for k, v in kp.items()}
+        kp = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s=0.2), lm.fps, cutoff_hz=smooth_hz,
+                          max_cutoff_nyquist=0.45) for k, v in kp.items()}
     lower_needed = [k for k in KEYPOINTS if "elbow" not in k and "wrist" not in k]
     absent = [k for k in lower_needed if k not in kp or not np.isfinite(kp[k]).any()]
     if absent:

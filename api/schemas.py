@@ -110,6 +110,13 @@ class CurveOut(BaseModel):
     sd: list[float | None]
     n_cycles: int
     cycles: list[list[float | None]] = Field(description="individual cycles if asked")
+    label: str | None = Field(None, description="what people read (metrics specification)")
+    unit: str = "deg"
+    positive: str | None = Field(None, description="meaning of positive values")
+    negative: str | None = Field(None, description="meaning of negative values")
+    vicon: str | None = Field(None, description="the Vicon output it equals, e.g. KneeAngles X")
+    estimated: str | None = Field(None, description="how it was estimated (landmark "
+                                  "estimation from video keypoints); null: measured")
 
 
 class CurvesOut(BaseModel):

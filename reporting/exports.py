@@ -24,13 +24,6 @@ from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.trial import Trial
 
-#: metrics.json segment -> (C3D output name, component order X, Y, Z).
-C3D_ANGLES = {
-    "pelvis": ("PelvisAngles", ("tilt", "obliquity", "rotation")),
-    "spine": ("SpineAngles", ("flexion", "lateral_flexion", "rotation")),
-    "thorax": ("ThoraxAngles", ("flexion", "lateral_flexion", "rotation")),
-    "hip": ("HipAngles", ("flexion", "adduction", "rotation")),
-}
 #: meta.json keys that can identify a person; dropped from pseudonymised exports.
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes"}
@@ -159,21 +152,24 @@ def write_json_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path
 
 
 def c3d_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray]:
-    """Plug-in Gait style outputs ``{L,R}<Segment>Angles`` -> (n_frames, 3) degrees."""
-    out = {}
-    for seg, (label, comps) in C3D_ANGLES.items():
-        sides = (metrics.get("angles") or {}).get(seg) or {}
+    """Plug-in Gait style outputs ``{L,R}<Segment>Angles`` -> (n_frames, 3) degrees, each
+    component in its Vicon axis (X, Y, Z) as the metrics specification declares it
+    (``metrics_spec.ANGLES``: e.g. foot progression is FootProgressAngles Z only); a component
+    without values stays NaN on its own, never blanking the others."""
+    from mocaplab.analysis.metrics_spec import ANGLES
+
+    out: dict[str, np.ndarray] = {}
+    angles = metrics.get("angles") or {}
+    for a in ANGLES:
+        output, axis = a.vicon.split()
         for side, prefix in (("left", "L"), ("right", "R")):
-            data = sides.get(side)
-            if not isinstance(data, dict):
+            data = (angles.get(a.segment) or {}).get(side)
+            if not isinstance(data, dict) or a.component not in data:
                 continue
-            order = [c for c in comps if c in data] or list(data)[:3]
-            arr = np.full((n_frames, 3), np.nan)
-            for j, c in enumerate(order[:3]):
-                a = labdata.angle_array(data.get(c))[:n_frames]
-                arr[: len(a), j] = a
-            out[f"{prefix}{label}"] = arr
-    return out
+            arr = out.setdefault(prefix + output, np.full((n_frames, 3), np.nan))
+            v = labdata.angle_array(data.get(a.component))[:n_frames]
+            arr[: len(v), "XYZ".index(axis)] = v
+    return {k: v for k, v in out.items() if np.isfinite(v).any()}
 
 
 def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:

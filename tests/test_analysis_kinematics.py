@@ -161,3 +161,23 @@ def test_video_spine_lateral_flexion_is_trunk_relative_to_pelvis(obliquity, lean
     # a lean towards +y (left) is a negative rotation about x, obliquity left-up a positive one
     assert abs(np.nanmean(spi.left[mid, 1])) == pytest.approx(abs(lean + obliquity), abs=0.5)
     assert np.isfinite(spi.left[mid, 0]).all()          # flexion known with a real pelvis
+
+
+def test_markers_disagreeing_with_the_files_own_model_are_flagged(shared_data):
+    """walk.c3d (thigh wands ~100 deg off the lateral plane, as its static calibration's
+    ThighRotation in radians says): the chord centres sit ~11 cm from the file's LKJC; the
+    warnings and the quality note say the angles are not reliable. A Plug-in Gait trial with
+    lateral wands gets no such warning."""
+    def run(path):
+        mt = read_c3d(path)
+        lm = find_landmarks(mt.points, mt.labels, mt.fps)
+        proc, subject = kin.subject_data(str(path), "c3d")
+        return kin.from_markers(mt.points, mt.labels, lm, progression(lm), proc, subject)
+
+    k = run(shared_data / "kineticstoolkit_walk" / "walk.c3d")
+    assert any("thigh rotation offset -100 deg" in w for w in k.warnings)
+    assert any("from the file's own LKJC" in w for w in k.warnings)
+    assert "NOT reliable" in k.quality
+    k = run(_pig(shared_data))
+    assert not any("rotation offset" in w or "file's own" in w for w in k.warnings)
+    assert "NOT reliable" not in k.quality

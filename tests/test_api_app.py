@@ -182,6 +182,17 @@ def test_trial_data_endpoints(client):
                            "include_cycles": True}).json()
     assert len(c["percent"]) == 51 and c["angles"]["obliquity"]["n_cycles"] >= 1
     assert len(c["angles"]["obliquity"]["cycles"]) == c["angles"]["obliquity"]["n_cycles"]
+    assert c["angles"]["obliquity"]["label"] == "Pelvic obliquity"
+    # the lower-limb angles are curves too, labelled from the metrics specification, and say
+    # whether they were estimated (markerless: through landmark estimation, when the marker
+    # augmenter was found)
+    k = client.get(T + "/curves", headers=H_CLIN, params={"segment": "knee"}).json()
+    assert set(k["angles"]) == {"flexion", "adduction", "rotation"}
+    flex = k["angles"]["flexion"]
+    assert (flex["label"], flex["unit"], flex["positive"], flex["vicon"]) == (
+        "Knee flexion", "deg", "flexion", "KneeAngles X")
+    if any(v is not None for v in flex["mean"]):
+        assert flex["estimated"]
 
 
 def test_points_paging_and_decimation(client):

@@ -125,3 +125,40 @@ def test_export_trial_pipeline_names(trial, tmp_path):
     files = export_trial(trial, tmp_path / "exports")
     assert {p.name for p in files.values()} == {"points3d.trc", "points3d.c3d", "metrics.csv"}
     assert all(p.stat().st_size > 1000 for p in files.values())
+
+
+def test_c3d_angle_components_written_each_on_its_own(tmp_path):
+    """A null component (pelvic tilt from hip centres alone) no longer blanks the sample: the
+    obliquity and rotation of those frames are in the C3D, read back by ezc3d and by our
+    reader; lower-limb angles go to their Vicon outputs and axes (foot progression: Z)."""
+    import ezc3d
+
+    from mocaplab.marker_io import read_c3d, write_c3d
+    from mocaplab.reporting.exports import c3d_angles
+
+    n = 40
+    rng = np.random.default_rng(5)
+    obl, rot, knee, prog = (rng.normal(0, 5, n) for _ in range(4))
+    metrics = {"angles": {
+        "pelvis": {"left": {"tilt": [None] * n, "obliquity": obl.tolist(),
+                            "rotation": rot.tolist()}},
+        "knee": {"right": {"flexion": knee.tolist(), "adduction": [None] * n,
+                           "rotation": [None] * n}},
+        "foot_progression": {"left": {"angle": prog.tolist()}}}}
+    angles = c3d_angles(metrics, n)
+    assert set(angles) == {"LPelvisAngles", "RKneeAngles", "LFootProgressAngles"}
+    pts = rng.normal(0, 1, (n, 2, 3))
+    out = write_c3d(tmp_path / "a.c3d", pts, ["A", "B"], 100.0, angles=angles)
+    c = ezc3d.c3d(str(out))
+    labels = list(c["parameters"]["POINT"]["LABELS"]["value"])
+    data = c["data"]["points"]
+    pel = data[:3, labels.index("LPelvisAngles")].T
+    assert np.isnan(pel[:, 0]).all()
+    np.testing.assert_allclose(pel[:, 1], obl, atol=1e-4)
+    np.testing.assert_allclose(pel[:, 2], rot, atol=1e-4)
+    assert (c["data"]["meta_points"]["residuals"][0, labels.index("LPelvisAngles")] >= 0).all()
+    np.testing.assert_allclose(data[0, labels.index("RKneeAngles")], knee, atol=1e-4)
+    np.testing.assert_allclose(data[2, labels.index("LFootProgressAngles")], prog, atol=1e-4)
+    back = read_c3d(out)
+    np.testing.assert_allclose(back.model_outputs["LPelvisAngles"][:, 1], obl, atol=1e-4)
+    assert np.isnan(back.model_outputs["LPelvisAngles"][:, 0]).all()

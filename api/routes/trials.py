@@ -105,9 +105,19 @@ def get_curves(_: Reader, t: TrialDep,
         c = labdata.cycle_curves(m, segment, side, points)
     except InputError as exc:
         raise HTTPException(404, str(exc)) from None
-    if not include_cycles:
-        for a in c["angles"].values():
+    from mocaplab.analysis.metrics_spec import angle_curve
+
+    estimated = (m.get("provenance") or {}).get("estimated") or {}
+    for name, a in c["angles"].items():
+        if not include_cycles:
             a["cycles"] = []
+        try:
+            spec = angle_curve(segment, name)
+        except KeyError:
+            continue
+        a.update(label=spec.label, unit=spec.unit, positive=spec.positive,
+                 negative=spec.negative, vicon=spec.vicon,
+                 estimated=estimated.get(spec.path_of(side)))
     return {"key": ref.key, "segment": segment, "side": side, **c}
 
 
