@@ -41,7 +41,7 @@ from scipy.signal import find_peaks
 
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.progression import Progression, pelvis_centre
-from mocaplab.analysis.signal import derivative, fill_gaps, lowpass, runs
+from mocaplab.signal import derivative, fill_gaps, lowpass, runs
 
 SIDES = ("left", "right")
 
@@ -106,7 +106,8 @@ def belt_speed(lm: Landmarks, prog: Progression) -> float:
         for role in _side_roles(side):
             if not lm.has(role):
                 continue
-            p = lowpass(fill_gaps(lm.get(role), lm.fps), lm.fps, 8.0)
+            p = lowpass(fill_gaps(lm.get(role), lm.fps, max_gap_s=0.2), lm.fps,
+                        cutoff_hz=8.0, max_cutoff_nyquist=0.45)
             v = np.einsum("fi,fi->f", derivative(p, lm.fps), prog.forward)
             low = p[:, 2] < np.nanpercentile(p[:, 2], 30)
             vals.append(-v[low & np.isfinite(v)])
@@ -118,14 +119,15 @@ def zeni_events(lm: Landmarks, prog: Progression, side: str,
                 opts: EventOptions = EventOptions()) -> tuple[np.ndarray, np.ndarray]:
     """Zeni candidates (sample indices) of (foot strikes, foot offs) for one side."""
     heel_r, toe_r = foot_roles(lm, side)
-    centre = fill_gaps(pelvis_centre(lm), lm.fps)
+    centre = fill_gaps(pelvis_centre(lm), lm.fps, max_gap_s=0.2)
     dist = max(1, int(round(opts.min_step_s * lm.fps)))
     out = []
     for role, sign in ((heel_r, 1.0), (toe_r, -1.0)):
         if role is None:
             out.append(np.array([], dtype=int))
             continue
-        rel = np.einsum("fi,fi->f", fill_gaps(lm.get(role), lm.fps) - centre, prog.forward)
+        pos = fill_gaps(lm.get(role), lm.fps, max_gap_s=0.2)
+        rel = np.einsum("fi,fi->f", pos - centre, prog.forward)
         peaks = []
         for s, e in runs(np.isfinite(rel)):
             if e - s < 3:
@@ -242,7 +244,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         missing: list[str] = []
         fs_z, fo_z = zeni_events(lm, prog, side, opts)
         if heel_r not in missing:
-            heel = lowpass(fill_gaps(lm.get(heel_r), fps), fps, opts.cutoff_hz)
+            heel = lowpass(fill_gaps(lm.get(heel_r), fps, max_gap_s=0.2), fps,
+                           cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
             vel = derivative(heel, fps) + belt * np.nan_to_num(prog.forward)
             hspeed = np.linalg.norm(vel[:, :2], axis=1)
             peaks = swing_peak_speed(hspeed, fs_z, fps)
@@ -254,7 +257,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                     t = _first_down_crossing(hspeed, w0, w1, opts.fs_fraction * peak)
                 events.append(_event(side, "foot_strike", k, t, hspeed))
         if toe_r not in missing:
-            toe = lowpass(fill_gaps(lm.get(toe_r), fps), fps, opts.cutoff_hz)
+            toe = lowpass(fill_gaps(lm.get(toe_r), fps, max_gap_s=0.2), fps,
+                          cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
             vz = derivative(toe, fps)[:, 2]
             times = []
             for k in fo_z:
