@@ -190,12 +190,13 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles."""
     from mocaplab.analysis.augmenter import augment, pig_markers_from_augmented
     from mocaplab.analysis.augmenter_model import resolve_augmenter
-    from mocaplab.analysis.signal import fill_gaps, lowpass
     from mocaplab.errors import InputError
+    from mocaplab.signal import fill_gaps, lowpass
 
     kp = keypoints_of(points, labels, lm.up_axis)
     if smooth_hz > 0:
-        kp = {k: lowpass(fill_gaps(v, lm.fps, 0.2), lm.fps, smooth_hz) for k, v in kp.items()}
+        kp = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s=0.2), lm.fps, cutoff_hz=smooth_hz,
+                          max_cutoff_nyquist=0.45) for k, v in kp.items()}
     lower_needed = [k for k in KEYPOINTS if "elbow" not in k and "wrist" not in k]
     absent = [k for k in lower_needed if k not in kp or not np.isfinite(kp[k]).any()]
     if absent:

@@ -235,7 +235,7 @@ def markerless_rows(root: Path, noise_m: float, seed: int = 0, tilt_offset: bool
                     cameras: int = 0, noise_px: float = 0.0
                     ) -> list[tuple[str, str, list]]:
     from mocaplab.analysis.augmenter_model import resolve_augmenter
-    from mocaplab.analysis.signal import lowpass
+    from mocaplab.signal import lowpass
 
     folder = resolve_augmenter()
     rows = []
@@ -244,7 +244,7 @@ def markerless_rows(root: Path, noise_m: float, seed: int = 0, tilt_offset: bool
         path = root / rel
         kp, outputs, height, mass, mt = perfect_keypoints(path)
         if noise_m > 0:
-            kp = {k: lowpass(v + rng.normal(scale=noise_m, size=v.shape), mt.fps, 6.0)
+            kp = {k: lowpass(v + rng.normal(scale=noise_m, size=v.shape), mt.fps, cutoff_hz=6.0)
                   for k, v in kp.items()}
         if cameras:
             import tempfile
