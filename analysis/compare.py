@@ -5,6 +5,8 @@ Directions:
 - symmetry metrics (``symmetry_index_pct``, ``*_left_minus_right_*``): "towards_symmetry" when
   the absolute value shrinks, "away_from_symmetry" when it grows; ``symmetry_ratio``: the same
   on |log(ratio)|.
+- Gait Profile and Gait Variable Scores (``gait_profile``: distances to the normative mean
+  curve, 0 = normal): "towards_normal" when the score falls, "away_from_normal" when it rises.
 - metrics with a normal range (:mod:`.normative`): "within_normal" (both inside),
   "entered_normal", "left_normal", "towards_normal" / "away_from_normal" (distance to the range).
 - others: "increased" / "decreased"; "unchanged" when equal; "not_comparable" when either value
@@ -21,7 +23,8 @@ import numpy as np
 
 from mocaplab.analysis.normative import load_ranges
 
-SECTIONS = ("spatiotemporal", "leg_length", "weight_shift", "kinematics_summary")
+SECTIONS = ("spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
+            "gait_profile")
 
 
 def _leaves(d: Mapping, prefix: str = "") -> dict[str, float | None]:
@@ -62,6 +65,8 @@ def direction(path: str, before: float | None, after: float | None,
         return "towards_symmetry" if b < a else "away_from_symmetry"
     if abs(after - before) <= eps:
         return "unchanged"
+    if path.startswith("gait_profile."):
+        return "towards_normal" if after < before else "away_from_normal"
     if leaf in ranges and not path.endswith("_sd"):
         lo, hi = ranges[leaf]
         d0, d1 = _distance(before, lo, hi), _distance(after, lo, hi)
