@@ -18,6 +18,7 @@ from PIL import Image
 
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.keypoint_sets import PLUGIN_GAIT_NAMES
+from mocaplab.synthetic.lab import write_synthetic_trial
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, load_trial, parse_events
 from mocaplab.viewer.geometry import SkeletonGeometry
@@ -29,7 +30,6 @@ from mocaplab.viewer.render import (
     render_key_frames,
     render_trial,
 )
-from mocaplab.viewer.walker import write_synthetic_trial
 
 W, H = 320, 240
 
