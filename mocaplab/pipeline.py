@@ -177,7 +177,7 @@ def _triangulate_inputs(trial: Trial, options: Options) -> Inputs:
 def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
     ins: Inputs = {"points3d.npz": trial.points3d_path,
                    "subject data": _meta(trial, ("subject", "fps")),
-                   "normative data": options.normative_dir}
+                   "normative data": _normative(options)}
     if options.augmenter is not None:
         ins["marker augmenter"] = options.augmenter
     return ins
@@ -185,7 +185,15 @@ def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
 
 def _report_inputs(trial: Trial, options: Options) -> Inputs:
     return {"points3d.npz": trial.points3d_path, "metrics.json": trial.metrics_path,
-            "trial details (meta.json)": _meta(trial), "normative data": options.normative_dir}
+            "trial details (meta.json)": _meta(trial), "normative data": _normative(options)}
+
+
+def _normative(options: Options) -> Path | None:
+    """The normative folder the stage will use (the one search, so installing normative data
+    in the cache later reruns analyze and report)."""
+    from mocaplab.analysis.normative import find_normative_dir
+
+    return find_normative_dir(options.normative_dir)
 
 
 # --- stage runners (imports are lazy: each stage pulls its own heavy dependencies) -------------

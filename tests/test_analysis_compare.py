@@ -31,7 +31,7 @@ def test_direction_rules():
 
 
 def test_recovery_towards_symmetry(monkeypatch):
-    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
     before = _m(obliquity_amp_deg=(7.0, 3.0), speed_m_s=0.8)
     after = _m(obliquity_amp_deg=(4.5, 4.0), speed_m_s=1.2)
     c = compare_metrics(before, after)

@@ -70,7 +70,7 @@ def test_clinical_report_pdf_renders_and_has_content(trial, tmp_path, shared_dat
 
 @needs_poppler
 def test_report_without_normative_data_says_so(trial, tmp_path, monkeypatch):
-    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
     files = write_report(trial, tmp_path / "rep", None, key_frames=False)
     assert "No normative data" in pdf_text(files["pdf"])
     assert "no normative data" in files["html"].read_text()
