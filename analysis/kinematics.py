@@ -253,8 +253,11 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
         "partly a learned prior"]
+    used = {"height_m": aug.height_m, "mass_kg": aug.mass_kg, "sources": {
+        "height_m": "estimated from the skeleton" if height is None else "meta.json subject",
+        "mass_kg": f"assumed ({aug.mass_kg:g} kg)" if mass is None else "meta.json subject"}}
     return Kinematics(joints, "plugin_gait_estimated_landmarks", lm_aug, estimated,
-                      tuple(warns), quality)
+                      tuple(warns), quality, used)
 
 
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
