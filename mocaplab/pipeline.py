@@ -241,7 +241,7 @@ def _record_calibration(trial: Trial, cal: Path) -> None:
 def _run_analyze(trial: Trial, options: Options) -> Any:
     from mocaplab.analysis import analyze_file
 
-    return analyze_file(trial.path, trial.metrics_path, augmenter=options.augmenter,
+    return analyze_file(trial, trial.metrics_path, augmenter=options.augmenter,
                         normative_dir=options.normative_dir)
 
 
@@ -267,7 +267,7 @@ def _export_paths(trial: Trial) -> list[Path]:
 def _run_export(trial: Trial, options: Options) -> Any:
     from mocaplab.reporting.exports import export_trial
 
-    return export_trial(trial.path, trial.exports_dir)
+    return export_trial(trial, trial.exports_dir)
 
 
 def _report_paths(trial: Trial) -> list[Path]:
@@ -280,7 +280,7 @@ def _run_report(trial: Trial, options: Options) -> Any:
 
     # key frames rendered for earlier 3D points would be reused by the report: drop them.
     shutil.rmtree(trial.key_frames_dir, ignore_errors=True)
-    return write_report(trial.path, trial.report_dir, normative_dir=options.normative_dir)
+    return write_report(trial, trial.report_dir, normative_dir=options.normative_dir)
 
 
 def _render_paths(trial: Trial, options: Options) -> list[Path]:
