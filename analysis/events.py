@@ -8,10 +8,11 @@ Two methods, combined:
   the Kinetics Toolkit walk trial).
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
-  before; foot off, for skin markers (``fo_toe_speed_m_s``), where the toe marker's horizontal
-  speed rises through 1.2 m/s (its speed at release on all three tuning trials, walking at
-  0.9-1.6 m/s), else at the peak upward velocity of the toe (the toe leaving the ground), with
-  sub-frame (parabolic) interpolation. ``fs_fraction`` and ``fo_toe_speed_m_s`` were tuned on
+  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s); foot off, for skin
+  markers (``fo_toe_speed_m_s``), where the toe marker's horizontal speed rises through 1.2 m/s
+  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s), else at the peak
+  upward velocity of the toe (the toe leaving the ground), with sub-frame (parabolic)
+  interpolation. ``fs_fraction``, ``fs_max_speed_m_s`` and ``fo_toe_speed_m_s`` were tuned on
   part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
 - Force plates (:func:`calibrate_to_plates`): where a C3D's plates give clean contacts, the
   events they match take their time and the trial's other events are shifted by its median
@@ -63,6 +64,9 @@ class EventOptions:
     fs_fraction: float = 0.15
     fs_window_s: tuple[float, float] = (-0.10, 0.15)
     fo_window_s: tuple[float, float] = (-0.06, 0.12)
+    #: strike threshold never above this heel speed (m/s; 0 = no cap): the heel's speed at
+    #: contact does not grow with a faster swing (tuning part: 0.35 m/s)
+    fs_max_speed_m_s: float = 0.0
     #: foot off where the toe MARKER's horizontal speed rises through this (m/s; 0 = at the
     #: toe's peak upward velocity instead). Skin markers only: a markerless foot_index is the
     #: toe tip, the pivot of push-off, which moves differently.
@@ -75,7 +79,8 @@ class EventOptions:
 #: options for skin markers: ``fs_fraction`` tuned on the TUNE part of the marker corpus
 #: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
 #: analysis/pipeline.py).
-MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fo_toe_speed_m_s=1.2)
+MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fs_max_speed_m_s=0.35,
+                                    fo_toe_speed_m_s=1.2)
 
 
 def _side_roles(side: str) -> tuple[str, str]:
@@ -254,7 +259,10 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                 if method == "combined" and np.isfinite(peak):
                     w0 = k + int(np.floor(opts.fs_window_s[0] * fps))
                     w1 = k + int(np.ceil(opts.fs_window_s[1] * fps)) + 1
-                    t = _first_down_crossing(hspeed, w0, w1, opts.fs_fraction * peak)
+                    thr = opts.fs_fraction * peak
+                    if opts.fs_max_speed_m_s > 0:
+                        thr = min(thr, opts.fs_max_speed_m_s)
+                    t = _first_down_crossing(hspeed, w0, w1, thr)
                 events.append(_event(side, "foot_strike", k, t, hspeed))
         if toe_r not in missing:
             toe = lowpass(fill_gaps(lm.get(toe_r), fps, max_gap_s=0.2), fps,

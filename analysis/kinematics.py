@@ -55,6 +55,9 @@ class Kinematics:
     warnings: tuple[str, ...] = ()
     quality: str = ""
     measurements: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    #: False when the inputs are known to give wrong lower-limb angles (centres far from the
+    #: file's own, static offsets not applied): the Gait Profile Score is then not scored.
+    reliable: bool = True
 
 
 #: The estimated pelvis's left-right axis is the line through the hip keypoints (which the
@@ -130,7 +133,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
     return Kinematics(joints, "plugin_gait_markers", warnings=tuple(warns), quality=quality,
-                      measurements=used)
+                      measurements=used, reliable=not doubts)
 
 
 #: Thigh/shank rotation offsets (static calibration, e.g. with a knee alignment device) larger

