@@ -8,9 +8,15 @@ Two methods, combined:
   the Kinetics Toolkit walk trial).
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
-  before; foot off at the peak upward velocity of the toe marker (the toe leaving the ground),
-  with sub-frame (parabolic) interpolation. ``fs_fraction`` was tuned on part of the marker
-  corpus (benchmarks/events_eval.py says which part and reports on the rest).
+  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s); foot off, for skin
+  markers (``fo_toe_speed_m_s``), where the toe marker's horizontal speed rises through 1.2 m/s
+  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s), else at the peak
+  upward velocity of the toe (the toe leaving the ground), with sub-frame (parabolic)
+  interpolation. ``fs_fraction``, ``fs_max_speed_m_s`` and ``fo_toe_speed_m_s`` were tuned on
+  part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
+- Force plates (:func:`calibrate_to_plates`): where a C3D's plates give clean contacts, the
+  events they match take their time and the trial's other events are shifted by its median
+  plate offset (analysis/pipeline.py does it for the default method).
 - Without a heel marker, strikes are timed from the ankle (then the toe); without a toe marker,
   offs from the ankle (then the heel); a warning says so.
 
@@ -36,7 +42,7 @@ from scipy.signal import find_peaks
 
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.progression import Progression, pelvis_centre
-from mocaplab.analysis.signal import derivative, fill_gaps, lowpass, runs
+from mocaplab.signal import derivative, fill_gaps, lowpass, runs
 
 SIDES = ("left", "right")
 
@@ -58,6 +64,14 @@ class EventOptions:
     fs_fraction: float = 0.15
     fs_window_s: tuple[float, float] = (-0.10, 0.15)
     fo_window_s: tuple[float, float] = (-0.06, 0.12)
+    #: strike threshold never above this heel speed (m/s; 0 = no cap): the heel's speed at
+    #: contact does not grow with a faster swing (tuning part: 0.35 m/s)
+    fs_max_speed_m_s: float = 0.0
+    #: foot off where the toe MARKER's horizontal speed rises through this (m/s; 0 = at the
+    #: toe's peak upward velocity instead). Skin markers only: a markerless foot_index is the
+    #: toe tip, the pivot of push-off, which moves differently.
+    fo_toe_speed_m_s: float = 0.0
+    fo_speed_window_s: tuple[float, float] = (-0.08, 0.12)
     min_step_s: float = 0.35      # same-side events closer than this are one event
     cutoff_hz: float = 8.0
 
@@ -65,7 +79,8 @@ class EventOptions:
 #: options for skin markers: ``fs_fraction`` tuned on the TUNE part of the marker corpus
 #: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
 #: analysis/pipeline.py).
-MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12)
+MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fs_max_speed_m_s=0.35,
+                                    fo_toe_speed_m_s=1.2)
 
 
 def _side_roles(side: str) -> tuple[str, str]:
@@ -96,7 +111,8 @@ def belt_speed(lm: Landmarks, prog: Progression) -> float:
         for role in _side_roles(side):
             if not lm.has(role):
                 continue
-            p = lowpass(fill_gaps(lm.get(role), lm.fps), lm.fps, 8.0)
+            p = lowpass(fill_gaps(lm.get(role), lm.fps, max_gap_s=0.2), lm.fps,
+                        cutoff_hz=8.0, max_cutoff_nyquist=0.45)
             v = np.einsum("fi,fi->f", derivative(p, lm.fps), prog.forward)
             low = p[:, 2] < np.nanpercentile(p[:, 2], 30)
             vals.append(-v[low & np.isfinite(v)])
@@ -108,14 +124,15 @@ def zeni_events(lm: Landmarks, prog: Progression, side: str,
                 opts: EventOptions = EventOptions()) -> tuple[np.ndarray, np.ndarray]:
     """Zeni candidates (sample indices) of (foot strikes, foot offs) for one side."""
     heel_r, toe_r = foot_roles(lm, side)
-    centre = fill_gaps(pelvis_centre(lm), lm.fps)
+    centre = fill_gaps(pelvis_centre(lm), lm.fps, max_gap_s=0.2)
     dist = max(1, int(round(opts.min_step_s * lm.fps)))
     out = []
     for role, sign in ((heel_r, 1.0), (toe_r, -1.0)):
         if role is None:
             out.append(np.array([], dtype=int))
             continue
-        rel = np.einsum("fi,fi->f", fill_gaps(lm.get(role), lm.fps) - centre, prog.forward)
+        pos = fill_gaps(lm.get(role), lm.fps, max_gap_s=0.2)
+        rel = np.einsum("fi,fi->f", pos - centre, prog.forward)
         peaks = []
         for s, e in runs(np.isfinite(rel)):
             if e - s < 3:
@@ -177,6 +194,23 @@ def _peak(x: np.ndarray, i0: int, i1: int, min_value: float) -> float:
     return j + (0.5 * (y0 - y2) / den if den < 0 else 0.0)
 
 
+def _toe_release(toe_speed: np.ndarray, k: int, fps: float, opts: EventOptions,
+                 fallback: float) -> float:
+    """Foot off of Zeni candidate ``k``: where the toe marker's horizontal speed rises through
+    ``opts.fo_toe_speed_m_s`` (capped at half the step's swing peak, for slow walkers), first
+    crossing in ``opts.fo_speed_window_s``; ``fallback`` (the toe-lift peak) if none."""
+    w0 = k + int(np.floor(opts.fo_speed_window_s[0] * fps))
+    w1 = k + int(np.ceil(opts.fo_speed_window_s[1] * fps)) + 1
+    swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
+    if not np.isfinite(swing).any():
+        return fallback
+    thr = min(opts.fo_toe_speed_m_s, 0.5 * float(np.nanmax(swing)))
+    for j in range(max(w0, 0) + 1, min(w1, len(toe_speed))):
+        if toe_speed[j - 1] <= thr < toe_speed[j]:
+            return j - 1 + (thr - toe_speed[j - 1]) / (toe_speed[j] - toe_speed[j - 1])
+    return fallback
+
+
 def _event(side: str, kind: str, k: int, t: float, signal: np.ndarray) -> GaitEvent | None:
     """The event of Zeni candidate ``k`` timed at ``t`` (NaN: the velocity method found nothing,
     keep the Zeni time), or None for a candidate on the recording's first or last sample that
@@ -215,7 +249,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         missing: list[str] = []
         fs_z, fo_z = zeni_events(lm, prog, side, opts)
         if heel_r not in missing:
-            heel = lowpass(fill_gaps(lm.get(heel_r), fps), fps, opts.cutoff_hz)
+            heel = lowpass(fill_gaps(lm.get(heel_r), fps, max_gap_s=0.2), fps,
+                           cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
             vel = derivative(heel, fps) + belt * np.nan_to_num(prog.forward)
             hspeed = np.linalg.norm(vel[:, :2], axis=1)
             peaks = swing_peak_speed(hspeed, fs_z, fps)
@@ -224,10 +259,14 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                 if method == "combined" and np.isfinite(peak):
                     w0 = k + int(np.floor(opts.fs_window_s[0] * fps))
                     w1 = k + int(np.ceil(opts.fs_window_s[1] * fps)) + 1
-                    t = _first_down_crossing(hspeed, w0, w1, opts.fs_fraction * peak)
+                    thr = opts.fs_fraction * peak
+                    if opts.fs_max_speed_m_s > 0:
+                        thr = min(thr, opts.fs_max_speed_m_s)
+                    t = _first_down_crossing(hspeed, w0, w1, thr)
                 events.append(_event(side, "foot_strike", k, t, hspeed))
         if toe_r not in missing:
-            toe = lowpass(fill_gaps(lm.get(toe_r), fps), fps, opts.cutoff_hz)
+            toe = lowpass(fill_gaps(lm.get(toe_r), fps, max_gap_s=0.2), fps,
+                          cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
             vz = derivative(toe, fps)[:, 2]
             times = []
             for k in fo_z:
@@ -242,10 +281,18 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
             lifts = [vz[int(round(t))] for k, t in zip(fo_z, times, strict=True)
                      if np.isfinite(t) and not at_trial_edge(int(k), vz)]
             typical = float(np.median(lifts)) if lifts else 0.0
+            speed_timed = method == "combined" and opts.fo_toe_speed_m_s > 0 and \
+                toe_r == s + "TOE"
+            if speed_timed:
+                tvel = derivative(toe, fps) + belt * np.nan_to_num(prog.forward)
+                toe_speed = np.linalg.norm(tvel[:, :2], axis=1)
             for k, t in zip(fo_z, times, strict=True):
                 if np.isfinite(t) and at_trial_edge(int(k), vz) and \
                         vz[int(round(t))] < 0.5 * typical:
                     t = np.nan
+                # at the recording's edges only a confirmed toe lift is timed by the speed
+                if speed_timed and (np.isfinite(t) or not at_trial_edge(int(k), vz)):
+                    t = _toe_release(toe_speed, int(k), fps, opts, fallback=t)
                 events.append(_event(side, "foot_off", k, t, vz))
     events = [e for e in events if e is not None]
     n_fallback = sum(e.method == "zeni" for e in events)

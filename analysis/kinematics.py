@@ -55,6 +55,9 @@ class Kinematics:
     warnings: tuple[str, ...] = ()
     quality: str = ""
     measurements: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    #: False when the inputs are known to give wrong lower-limb angles (centres far from the
+    #: file's own, static offsets not applied): the Gait Profile Score is then not scored.
+    reliable: bool = True
 
 
 #: The estimated pelvis's left-right axis is the line through the hip keypoints (which the
@@ -130,7 +133,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
     return Kinematics(joints, "plugin_gait_markers", warnings=tuple(warns), quality=quality,
-                      measurements=used)
+                      measurements=used, reliable=not doubts)
 
 
 #: Thigh/shank rotation offsets (static calibration, e.g. with a knee alignment device) larger
@@ -190,12 +193,13 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles."""
     from mocaplab.analysis.augmenter import augment, pig_markers_from_augmented
     from mocaplab.analysis.augmenter_model import resolve_augmenter
-    from mocaplab.analysis.signal import fill_gaps, lowpass
     from mocaplab.errors import InputError
+    from mocaplab.signal import fill_gaps, lowpass
 
     kp = keypoints_of(points, labels, lm.up_axis)
     if smooth_hz > 0:
-        kp = {k: lowpass(fill_gaps(v, lm.fps, 0.2), lm.fps, smooth_hz) for k, v in kp.items()}
+        kp = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s=0.2), lm.fps, cutoff_hz=smooth_hz,
+                          max_cutoff_nyquist=0.45) for k, v in kp.items()}
     lower_needed = [k for k in KEYPOINTS if "elbow" not in k and "wrist" not in k]
     absent = [k for k in lower_needed if k not in kp or not np.isfinite(kp[k]).any()]
     if absent:
@@ -252,8 +256,11 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
         "partly a learned prior"]
+    used = {"height_m": aug.height_m, "mass_kg": aug.mass_kg, "sources": {
+        "height_m": "estimated from the skeleton" if height is None else "meta.json subject",
+        "mass_kg": f"assumed ({aug.mass_kg:g} kg)" if mass is None else "meta.json subject"}}
     return Kinematics(joints, "plugin_gait_estimated_landmarks", lm_aug, estimated,
-                      tuple(warns), quality)
+                      tuple(warns), quality, used)
 
 
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,

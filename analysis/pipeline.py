@@ -32,7 +32,7 @@ from mocaplab.analysis.events import (
     belt_speed,
     detect_events,
 )
-from mocaplab.analysis.gait_profile import gait_profile_section
+from mocaplab.analysis.gait_profile import gait_profile_section, unscored
 from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.kinematics import Kinematics, angle_arrays, kinematics_of
 from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning, smoothed
@@ -73,7 +73,8 @@ class Gait:
 SECTIONS: dict[str, Callable[[Gait], dict]] = {
     "gait_profile": lambda g: gait_profile_section(
         {side: {k: v for k, v in g.curves[side].items() if k != "n_cycles"}
-         for side in ("left", "right")}, g.normative_dir),
+         for side in ("left", "right")}, g.normative_dir) if g.kin.reliable else unscored(
+        "not scored: the lower-limb angles are flagged not reliable (see warnings)"),
     "spatiotemporal": lambda g: spatiotemporal(g.lm, g.prog, g.events, g.cycles,
                                                belt_speed(g.lm, g.prog)),
     "leg_length": lambda g: leg_length(g.lm, g.cycles, {"left": g.pelvis.left[:, 1],

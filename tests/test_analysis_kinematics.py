@@ -177,7 +177,11 @@ def test_markers_disagreeing_with_the_files_own_model_are_flagged(shared_data):
     k = run(shared_data / "kineticstoolkit_walk" / "walk.c3d")
     assert any("thigh rotation offset -100 deg" in w for w in k.warnings)
     assert any("from the file's own LKJC" in w for w in k.warnings)
-    assert "NOT reliable" in k.quality
+    assert "NOT reliable" in k.quality and not k.reliable
+    from mocaplab.analysis.pipeline import analyze_file
+
+    gp = analyze_file(shared_data / "kineticstoolkit_walk" / "walk.c3d")["gait_profile"]
+    assert gp["gps_deg"]["overall"] is None and "not reliable" in gp["note"]
     k = run(_pig(shared_data))
     assert not any("rotation offset" in w or "file's own" in w for w in k.warnings)
     assert "NOT reliable" not in k.quality

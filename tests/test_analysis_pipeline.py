@@ -114,6 +114,16 @@ def test_trial_folder_markerless_with_augmenter(tmp_path, monkeypatch):
                 assert np.isfinite(np.array(m["angles"][joint][side][k], float)).any(), path
     assert "learned prior" in m["provenance"]["kinematics"]["quality"]
     assert any("height not given" in s for s in m["warnings"])    # estimated, said
+    used = m["provenance"]["kinematics"]["measurements"]
+    assert used["sources"]["height_m"] == "estimated from the skeleton"
+    assert 1.2 < used["height_m"] < 2.2
+    # with the subject's height in meta.json it is used, and said so
+    trial.update_meta(subject={"id": "s", "height_m": 1.81, "mass_kg": 77.0})
+    m = analyze_file(trial.path, augmenter=folder)
+    used = m["provenance"]["kinematics"]["measurements"]
+    assert (used["height_m"], used["mass_kg"]) == (1.81, 77.0)
+    assert used["sources"] == {"height_m": "meta.json subject", "mass_kg": "meta.json subject"}
+    assert not any("height not given" in s for s in m["warnings"])
 
 
 def test_c3d_without_heel_markers_gives_message_and_valid_results(tmp_path, capsys):

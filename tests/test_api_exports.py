@@ -162,3 +162,14 @@ def test_c3d_angle_components_written_each_on_its_own(tmp_path):
     back = read_c3d(out)
     np.testing.assert_allclose(back.model_outputs["LPelvisAngles"][:, 1], obl, atol=1e-4)
     assert np.isnan(back.model_outputs["LPelvisAngles"][:, 0]).all()
+
+
+def test_identity_takes_the_subject_id_of_meta_json(tmp_path):
+    """meta.json["subject"] is an object with an id (CONVENTIONS.md): exports name the id, not
+    the object's text."""
+    t = tmp_path / "lab" / "S9" / "visit1" / "walk"
+    t.mkdir(parents=True)
+    (t / "meta.json").write_text(json.dumps({"subject": {"id": "ANTO", "height_m": 1.79}}))
+    assert identity_of(t).subject == "ANTO"
+    (t / "meta.json").write_text(json.dumps({"subject": "S12"}))
+    assert identity_of(t).subject == "S12"

@@ -53,6 +53,8 @@ class TrialData:
         source: the folder or file it came from.
         date: the recording date (meta.json ``date``, else ``created``; "" when unknown).
         no_events_reason: why there are no gait events, from metrics.json ("" otherwise).
+        persons: who these points are and who else was tracked (from ``points3d.npz``'s
+            person record, :func:`mocaplab.analysis.capture.person_lines`; "" when none).
     """
 
     name: str
@@ -65,6 +67,7 @@ class TrialData:
     source: Path | None = None
     date: str = ""
     no_events_reason: str = ""
+    persons: str = ""
 
     @property
     def n_frames(self) -> int:
@@ -109,7 +112,15 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
         no_events = "" if events else no_events_reason(metrics)
     label = name or (folder.name if path.is_dir() else points_path.stem)
     return TrialData(label, p3.points, p3.keypoints, p3.fps, load_cameras(folder), events,
-                     angles, path, recording_date(folder), no_events)
+                     angles, path, recording_date(folder), no_events,
+                     _persons_text(points_path))
+
+
+def _persons_text(points_path: Path) -> str:
+    from mocaplab.analysis.capture import capture_section, person_lines
+    from mocaplab.triangulation.persons3d import read_record
+
+    return person_lines(capture_section(read_record(points_path)))
 
 
 def recording_date(folder: Path) -> str:

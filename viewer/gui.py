@@ -246,6 +246,8 @@ class ReplayWindow:
         for v in self.views:
             self.panel.add_fixed(0.6 * em)
             self.panel.add_child(v.title)
+            if v.trial.persons:
+                self.panel.add_child(gui.Label(v.trial.persons))
             self.panel.add_child(v.angles)
         self.panel.add_fixed(0.6 * em)
         if len(trials) > 1:
