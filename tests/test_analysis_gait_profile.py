@@ -124,7 +124,7 @@ def test_analyze_writes_gait_profile_equal_to_independent_computation(shared_dat
 def test_analyze_without_normative_data_says_so(shared_data, monkeypatch):
     from mocaplab.analysis.pipeline import analyze_file
 
-    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
     m = analyze_file(shared_data / "gait_marker_corpus" / "btkdata" /
                      "PiG_Motion-FlatFoot-One.c3d")
     assert m["gait_profile"]["gps_deg"] == {"left": None, "right": None, "overall": None}
