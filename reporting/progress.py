@@ -49,6 +49,7 @@ class KeyMetric:
     plain: str
     asymmetry: bool = False
     label_text: str = ""
+    sides: tuple[str, ...] = ("left", "right", "both")
 
     @property
     def metric(self) -> Metric:
@@ -84,6 +85,10 @@ KEY_METRICS = (
     KeyMetric("weight_shift_m", ("weight_shift_mediolateral_excursion_m",
                                  "pelvis_lateral_sway_m"), 0.01,
               "how far you shift your weight from side to side"),
+    # overall GPS; 1.6 deg: its minimal clinically important difference (Baker et al. 2012)
+    KeyMetric("gps_deg", ("gps_deg",), 1.6,
+              "how far your walking pattern is from a typical one (Gait Profile Score)",
+              label_text="Gait Profile Score, overall", sides=("both",)),
 )
 OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),
                   ("pelvis", "rotation", "Pelvic rotation"),
@@ -112,7 +117,7 @@ def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
             if km.asymmetry:
                 v = [abs(x) for x in vals.get((f"{name}_si", "symmetry"), [])[:1]]
             else:
-                v = [x for side in ("left", "right", "both") for x in vals.get((name, side), [])]
+                v = [x for side in km.sides for x in vals.get((name, side), [])]
             if v:
                 out[km.key] = float(np.mean(v))
                 break
@@ -412,7 +417,9 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
                                             labels=(vb, va), bands=bands)
     notes = ["Thresholds for 'about the same' are mocaplab defaults above typical "
              "trial-to-trial variation (asymmetry 3 points, lengths 5 cm, speed 0.05 m/s, angles "
-             "2 degrees, sway 1 cm); they are not clinically validated minimal differences."]
+             "2 degrees, sway 1 cm); they are not clinically validated minimal differences, "
+             "except the Gait Profile Score's 1.6 degrees (its minimal clinically important "
+             "difference, Baker et al. 2012)."]
     if not norm:
         notes.append("No normative data: typical values and bands are not shown.")
     if key_frames:

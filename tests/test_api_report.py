@@ -60,7 +60,8 @@ def test_clinical_report_pdf_renders_and_has_content(trial, tmp_path, shared_dat
     text = pdf_text(files["pdf"])
     for s in ("Clinical gait analysis report", "Spatiotemporal parameters", "Step length",
               "Symmetry index", "Leg length", "stp_Normals (female, age 45",
-              "Pelvis, hip and spine kinematics", "Key-frame renders omitted"):
+              "Kinematics (Plug-in Gait)", "Movement Analysis Profile",
+              "Spine and thorax kinematics", "Key-frame renders omitted"):
         assert s in text, s
     assert "1.282-1.549" in text  # female 40-49 normal-pace stride length range, m
     html = files["html"].read_text()
