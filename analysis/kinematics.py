@@ -126,6 +126,10 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     warns += doubts
     quality = ("Plug-in Gait lower limb from markers; subject measurements "
                + ("from the file" if m.complete else "partly defaulted (see warnings)"))
+    absent = [n for n in missing if not (n[1:] in ("THI", "KNE") and n[0] + "KJC" in markers)
+              and not (n[1:] in ("TIB", "ANK") and n[0] + "AJC" in markers)]
+    if absent:
+        quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
     if doubts:
         quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
                     "or its static offsets are not applied (see warnings)")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import logging
 import os
 import random
@@ -45,6 +44,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
+from mocaplab.cache import sha256_file
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
@@ -256,14 +256,6 @@ def write_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
     return _retried(engine, work, orm=True)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
                      meta: dict[str, Any]) -> Calibration | None:
     cal = meta.get("calibration")
@@ -280,7 +272,7 @@ def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
     path = path.resolve()
     root = lab_dir.resolve()
     stored = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    digest = _sha256(path)
+    digest = sha256_file(path)
     row = db.scalar(select(Calibration).where(Calibration.path == stored))
     if row is None:
         row = Calibration(path=stored, sha256=digest)

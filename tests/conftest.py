@@ -39,6 +39,21 @@ def pose_model() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _normative_only_when_asked():
+    """Normative data only where a test sets MOCAPLAB_NORMATIVE_DIR (or passes a folder): the
+    user cache a setup may have filled (analysis/normative.find_normative_dir) is not used, so
+    results do not depend on the machine."""
+    saved = os.environ.get("MOCAPLAB_NORMATIVE_DIR")
+    if not saved:
+        os.environ["MOCAPLAB_NORMATIVE_DIR"] = "none"
+    yield
+    if saved is None:
+        os.environ.pop("MOCAPLAB_NORMATIVE_DIR", None)
+    else:
+        os.environ["MOCAPLAB_NORMATIVE_DIR"] = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _augmenter_never_downloaded():
     """Analysis of video keypoints finds the marker augmenter model: in tests the shared copy
     (../shared/models/marker_augmenter beside MOCAPLAB_SHARED_DATA) when there is one, and never

@@ -185,3 +185,17 @@ def test_markers_disagreeing_with_the_files_own_model_are_flagged(shared_data):
     k = run(_pig(shared_data))
     assert not any("rotation offset" in w or "file's own" in w for w in k.warnings)
     assert "NOT reliable" not in k.quality
+
+
+def test_missing_marker_is_in_the_quality_note_and_only_its_angles_are_null(shared_data):
+    path = _pig(shared_data)
+    mt = read_c3d(path)
+    keep = [i for i, lb in enumerate(mt.labels) if lb != "LTOE"]
+    pts, labels = mt.points[:, keep], [mt.labels[i] for i in keep]
+    lm = find_landmarks(pts, labels, mt.fps)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    k = kin.from_markers(pts, labels, lm, progression(lm), proc, subject)
+    assert "markers missing: LTOE" in k.quality
+    assert np.isnan(k.joints["ankle"]["left"]["dorsiflexion"]).all()
+    assert np.isfinite(k.joints["ankle"]["right"]["dorsiflexion"]).mean() > 0.9
+    assert np.isfinite(k.joints["knee"]["left"]["flexion"]).mean() > 0.9

@@ -8,9 +8,11 @@ in ``points3d.npz``), ``keypoints`` (K,), ``fps``, ``reprojection_error`` (P, F,
 
 ``points3d.npz`` keeps its contract and gains optional arrays (:data:`RECORD_ARRAYS`):
 ``person_id`` str (the subject), ``persons`` (P,) str (everyone tracked, subject included),
-``person_camera_frames`` (P,), ``subject_rule`` str, ``cameras`` (C,) str,
+``person_camera_frames`` (P,), ``person_tracked_frames`` (P,) (share of the frames each person
+is tracked in, seen by two views or more), ``subject_rule`` str, ``cameras`` (C,) str,
 ``camera_frames_associated`` (C,), ``camera_views_kept`` (C,), ``camera_median_error_px`` (C,),
-``camera_disagreement`` (C,) (see :mod:`.health`), ``warnings`` (W,) str.
+``camera_median_error_mm`` (C,), ``camera_disagreement`` (C,) (see :mod:`.health`),
+``warnings`` (W,) str.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from mocaplab.errors import InputError
 
 PERSONS3D_FILE = "persons3d.npz"
 
-RECORD_ARRAYS = ("person_id", "persons", "person_camera_frames", "subject_rule", "cameras",
-                 "camera_frames_associated", "camera_views_kept", "camera_median_error_px",
-                 "camera_disagreement", "warnings")
+RECORD_ARRAYS = ("person_id", "persons", "person_camera_frames", "person_tracked_frames",
+                 "subject_rule", "cameras", "camera_frames_associated", "camera_views_kept",
+                 "camera_median_error_px", "camera_median_error_mm", "camera_disagreement",
+                 "warnings")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -93,7 +96,8 @@ def read_record(points3d_path: str | os.PathLike) -> dict | None:
     cams = rec.get("cameras", [])
     rec["camera_health"] = [
         {"camera": c, **{k: _num(rec[f"camera_{k}"][i]) for k in
-                         ("frames_associated", "views_kept", "median_error_px", "disagreement")
+                         ("frames_associated", "views_kept", "median_error_px",
+                          "median_error_mm", "disagreement")
                          if f"camera_{k}" in rec}}
         for i, c in enumerate(cams)]
     return rec

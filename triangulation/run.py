@@ -219,11 +219,13 @@ class PersonsTriangulation:
         return {"person_id": np.array(s.person_id),
                 "persons": np.array([p.person_id for p in self.persons]),
                 "person_camera_frames": np.array([p.camera_frames for p in self.persons]),
+                "person_tracked_frames": self.association.tracked().mean(1),
                 "subject_rule": np.array(self.rule),
                 "cameras": np.array([x.camera for x in h]),
                 "camera_frames_associated": np.array([x.frames_associated for x in h]),
                 "camera_views_kept": np.array([x.views_kept for x in h]),
                 "camera_median_error_px": np.array([x.median_error_px for x in h]),
+                "camera_median_error_mm": np.array([x.median_error_mm for x in h]),
                 "camera_disagreement": np.array([x.disagreement for x in h]),
                 "warnings": np.array(self.warnings, dtype=str)}
 
