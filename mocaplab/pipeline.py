@@ -177,7 +177,7 @@ def _triangulate_inputs(trial: Trial, options: Options) -> Inputs:
 def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
     ins: Inputs = {"points3d.npz": trial.points3d_path,
                    "subject data": _meta(trial, ("subject", "fps")),
-                   "normative data": options.normative_dir}
+                   "normative data": _normative(options)}
     if options.augmenter is not None:
         ins["marker augmenter"] = options.augmenter
     return ins
@@ -185,7 +185,15 @@ def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
 
 def _report_inputs(trial: Trial, options: Options) -> Inputs:
     return {"points3d.npz": trial.points3d_path, "metrics.json": trial.metrics_path,
-            "trial details (meta.json)": _meta(trial), "normative data": options.normative_dir}
+            "trial details (meta.json)": _meta(trial), "normative data": _normative(options)}
+
+
+def _normative(options: Options) -> Path | None:
+    """The normative folder the stage will use (the one search, so installing normative data
+    in the cache later reruns analyze and report)."""
+    from mocaplab.analysis.normative import find_normative_dir
+
+    return find_normative_dir(options.normative_dir)
 
 
 # --- stage runners (imports are lazy: each stage pulls its own heavy dependencies) -------------
@@ -233,7 +241,7 @@ def _record_calibration(trial: Trial, cal: Path) -> None:
 def _run_analyze(trial: Trial, options: Options) -> Any:
     from mocaplab.analysis import analyze_file
 
-    return analyze_file(trial.path, trial.metrics_path, augmenter=options.augmenter,
+    return analyze_file(trial, trial.metrics_path, augmenter=options.augmenter,
                         normative_dir=options.normative_dir)
 
 
@@ -259,7 +267,7 @@ def _export_paths(trial: Trial) -> list[Path]:
 def _run_export(trial: Trial, options: Options) -> Any:
     from mocaplab.reporting.exports import export_trial
 
-    return export_trial(trial.path, trial.exports_dir)
+    return export_trial(trial, trial.exports_dir)
 
 
 def _report_paths(trial: Trial) -> list[Path]:
@@ -272,7 +280,7 @@ def _run_report(trial: Trial, options: Options) -> Any:
 
     # key frames rendered for earlier 3D points would be reused by the report: drop them.
     shutil.rmtree(trial.key_frames_dir, ignore_errors=True)
-    return write_report(trial.path, trial.report_dir, normative_dir=options.normative_dir)
+    return write_report(trial, trial.report_dir, normative_dir=options.normative_dir)
 
 
 def _render_paths(trial: Trial, options: Options) -> list[Path]:

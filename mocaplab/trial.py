@@ -39,13 +39,21 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 
 
 class Trial:
-    """A trial folder. Creating the object touches nothing on disk."""
+    """A trial folder. Creating the object touches nothing on disk.
+
+    A Trial is path-like (``os.fspath(trial)`` is its folder), so every stage function that
+    takes a trial folder takes a Trial: ``analyze_file(trial)``, ``export_trial(trial, ...)``,
+    ``write_report(trial, ...)``, ``Trial(trial)``.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
     def __repr__(self) -> str:
         return f"Trial({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
 
     # --- paths ----------------------------------------------------------------------------------
     @property
