@@ -122,7 +122,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     warns = list(warns) + list(model.notes)
     if missing and not model.notes:
         warns.append(f"markers missing for the lower limb: {', '.join(missing)}")
-    doubts = offset_warnings(m) + centre_check(model, points, labels, lm.up_axis)
+    doubts = centre_check(model, points, labels, lm.up_axis)
     warns += doubts
     quality = ("Plug-in Gait lower limb from markers; subject measurements "
                + ("from the file" if m.complete else "partly defaulted (see warnings)"))
@@ -132,7 +132,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
     if doubts:
         quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
-                    "or its static offsets are not applied (see warnings)")
+                    "(see warnings)")
     used = {"left": dataclasses.asdict(m.left), "right": dataclasses.asdict(m.right),
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
@@ -140,27 +140,9 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                       measurements=used, reliable=not doubts)
 
 
-#: Thigh/shank rotation offsets (static calibration, e.g. with a knee alignment device) larger
-#: than this mean the wand is far from the lateral plane; the chord centres ignore the offsets.
-MAX_ROTATION_OFFSET_DEG = 20.0
 #: Distance (mm) between our knee/ankle centres and the file's own (LKJC...) beyond which the
 #: angles are said to differ from the file's model.
 MAX_CENTRE_DIFF_MM = 20.0
-
-
-def offset_warnings(m: subj.Measurements) -> list[str]:
-    """Warnings for static thigh/shank rotation offsets the chord centres do not apply."""
-    out = []
-    for side in ll.SIDES:
-        s = m.side(side)
-        for name, value in (("thigh", s.thigh_rotation_deg), ("shank", s.shank_rotation_deg)):
-            if abs(value) > MAX_ROTATION_OFFSET_DEG:
-                out.append(f"{side} {name} rotation offset {value:.0f} deg in the file (its "
-                           f"static calibration found the {name} wand far from the lateral "
-                           "plane, e.g. a knee alignment device setup): the knee and ankle "
-                           "centres here come from the wands without it, so hip, knee and "
-                           f"ankle angles of the {side} side are not reliable")
-    return out
 
 
 def centre_check(model: ll.LowerLimb, points: np.ndarray, labels, up_axis: str) -> list[str]:
