@@ -30,6 +30,9 @@ from mocaplab.analysis.progression import Progression
 KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
+#: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
+#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
+HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -224,6 +227,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
     estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
                  for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+    for side in ll.SIDES:
+        estimated[f"angles.hip.{side}.rotation"] = AUGMENTER_METHOD + HIP_ROTATION_CAVEAT
     for key in ("tilt", "obliquity", "rotation"):
         for side in ll.SIDES:
             estimated[f"angles.pelvis.{side}.{key}"] = AUGMENTER_METHOD
@@ -237,7 +242,7 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                + (" (estimated from the skeleton)" if height is None else "")
                + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
                + "; the individual pelvic tilt is partly a learned prior of the estimator's "
-               "training population")
+               "training population; hip rotation is not reliable from video")
     warns = list(aug.warnings) + [
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
