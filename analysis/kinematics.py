@@ -30,6 +30,9 @@ from mocaplab.analysis.progression import Progression
 KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
+#: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
+#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
+HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -122,7 +125,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     warns = list(warns) + list(model.notes)
     if missing and not model.notes:
         warns.append(f"markers missing for the lower limb: {', '.join(missing)}")
-    doubts = offset_warnings(m) + centre_check(model, points, labels, lm.up_axis)
+    doubts = centre_check(model, points, labels, lm.up_axis)
     warns += doubts
     quality = ("Plug-in Gait lower limb from markers; subject measurements "
                + ("from the file" if m.complete else "partly defaulted (see warnings)"))
@@ -132,7 +135,7 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
     if doubts:
         quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
-                    "or its static offsets are not applied (see warnings)")
+                    "(see warnings)")
     used = {"left": dataclasses.asdict(m.left), "right": dataclasses.asdict(m.right),
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
@@ -140,27 +143,9 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                       measurements=used, reliable=not doubts)
 
 
-#: Thigh/shank rotation offsets (static calibration, e.g. with a knee alignment device) larger
-#: than this mean the wand is far from the lateral plane; the chord centres ignore the offsets.
-MAX_ROTATION_OFFSET_DEG = 20.0
 #: Distance (mm) between our knee/ankle centres and the file's own (LKJC...) beyond which the
 #: angles are said to differ from the file's model.
 MAX_CENTRE_DIFF_MM = 20.0
-
-
-def offset_warnings(m: subj.Measurements) -> list[str]:
-    """Warnings for static thigh/shank rotation offsets the chord centres do not apply."""
-    out = []
-    for side in ll.SIDES:
-        s = m.side(side)
-        for name, value in (("thigh", s.thigh_rotation_deg), ("shank", s.shank_rotation_deg)):
-            if abs(value) > MAX_ROTATION_OFFSET_DEG:
-                out.append(f"{side} {name} rotation offset {value:.0f} deg in the file (its "
-                           f"static calibration found the {name} wand far from the lateral "
-                           "plane, e.g. a knee alignment device setup): the knee and ankle "
-                           "centres here come from the wands without it, so hip, knee and "
-                           f"ankle angles of the {side} side are not reliable")
-    return out
 
 
 def centre_check(model: ll.LowerLimb, points: np.ndarray, labels, up_axis: str) -> list[str]:
@@ -242,6 +227,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
     estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
                  for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+    for side in ll.SIDES:
+        estimated[f"angles.hip.{side}.rotation"] = AUGMENTER_METHOD + HIP_ROTATION_CAVEAT
     for key in ("tilt", "obliquity", "rotation"):
         for side in ll.SIDES:
             estimated[f"angles.pelvis.{side}.{key}"] = AUGMENTER_METHOD
@@ -255,7 +242,7 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                + (" (estimated from the skeleton)" if height is None else "")
                + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
                + "; the individual pelvic tilt is partly a learned prior of the estimator's "
-               "training population")
+               "training population; hip rotation is not reliable from video")
     warns = list(aug.warnings) + [
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "

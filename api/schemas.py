@@ -6,6 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+#: the largest ``offset`` a list accepts (larger: 422; a database integer overflows far above)
+MAX_OFFSET = 1_000_000
+#: the largest frame index a query accepts (10^8 frames = 11 days at 100 Hz)
+MAX_FRAME = 100_000_000
+
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])

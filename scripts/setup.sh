@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libusb-1.0-0 libgl1 libegl1 libgl1-mesa-dri libvulkan1 mesa-vulkan-drivers
-              libgomp1 xvfb xauth ffmpeg poppler-utils chromium chromium-driver)
+              libgomp1 xvfb xauth ffmpeg poppler-utils chromium chromium-driver
+              postgresql)  # postgresql: the test suite's second index database (scripts/postgres.sh)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,9 @@ sets (MOCAPLAB_SHARED_DATA, MOCAPLAB_POSE_MODEL); tests that need them skip when
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,47 @@ def _augmenter_never_downloaded():
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path):
+    """A fresh, empty lab index database URL: a SQLite file in ``folder``, or a new database on
+    the test PostgreSQL that scripts/test.sh starts (scripts/postgres.sh sets
+    MOCAPLAB_TEST_POSTGRES_URL; the PostgreSQL case skips when it is unset)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'index-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    base = os.environ.get("MOCAPLAB_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("MOCAPLAB_TEST_POSTGRES_URL is unset: no test PostgreSQL "
+                    "(scripts/test.sh starts one with scripts/postgres.sh)")
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+DATABASES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=DATABASES)
+def index_db_url(request, tmp_path):
+    """A fresh lab index URL, once on SQLite and once on PostgreSQL (:func:`fresh_database`)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def module_db_url(request, tmp_path_factory):
+    """:func:`index_db_url` shared by a module's tests."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url

@@ -163,28 +163,49 @@ def test_video_spine_lateral_flexion_is_trunk_relative_to_pelvis(obliquity, lean
     assert np.isfinite(spi.left[mid, 0]).all()          # flexion known with a real pelvis
 
 
-def test_markers_disagreeing_with_the_files_own_model_are_flagged(shared_data):
-    """walk.c3d (thigh wands ~100 deg off the lateral plane, as its static calibration's
-    ThighRotation in radians says): the chord centres sit ~11 cm from the file's LKJC; the
-    warnings and the quality note say the angles are not reliable. A Plug-in Gait trial with
-    lateral wands gets no such warning."""
-    def run(path):
-        mt = read_c3d(path)
-        lm = find_landmarks(mt.points, mt.labels, mt.fps)
-        proc, subject = kin.subject_data(str(path), "c3d")
-        return kin.from_markers(mt.points, mt.labels, lm, progression(lm), proc, subject)
-
-    k = run(shared_data / "kineticstoolkit_walk" / "walk.c3d")
-    assert any("thigh rotation offset -100 deg" in w for w in k.warnings)
+def test_static_thigh_rotation_offset_applied_and_disagreement_flagged(shared_data):
+    """walk.c3d: its thigh wands sit ~100 deg off the lateral plane (the static calibration's
+    ThighRotation, radians in PROCESSING). With the offset applied in the chord, the knee
+    centres land on the file's own LKJC/RKJC and the angles on Vicon's; without it (the offset
+    dropped from PROCESSING) the centres are ~11 cm away, which the warnings and the quality
+    note flag as not reliable, and the Gait Profile Score is not scored."""
+    path = shared_data / "kineticstoolkit_walk" / "walk.c3d"
+    mt = read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    prog = progression(lm)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    k = kin.from_markers(mt.points, mt.labels, lm, prog, proc, subject)
+    assert k.reliable and "NOT reliable" not in k.quality
+    assert not any("file's own" in w for w in k.warnings)
+    for side in ("left", "right"):
+        ref = mt.model_outputs[side[0].upper() + "KneeAngles"][:, 0]
+        d = k.joints["knee"][side]["flexion"] - ref
+        assert np.sqrt(np.nanmean(d ** 2)) < 1.0
+    dropped = {n: v for n, v in proc.items() if "ThighRotation" not in n}
+    k = kin.from_markers(mt.points, mt.labels, lm, prog, dropped, subject)
     assert any("from the file's own LKJC" in w for w in k.warnings)
     assert "NOT reliable" in k.quality and not k.reliable
-    from mocaplab.analysis.pipeline import analyze_file
+    import mocaplab.analysis.kinematics as kmod
 
-    gp = analyze_file(shared_data / "kineticstoolkit_walk" / "walk.c3d")["gait_profile"]
+    orig = kmod.subj.read_processing
+    try:
+        kmod.subj.read_processing = lambda p: dropped
+        from mocaplab.analysis.pipeline import analyze_file
+
+        gp = analyze_file(path)["gait_profile"]
+    finally:
+        kmod.subj.read_processing = orig
     assert gp["gps_deg"]["overall"] is None and "not reliable" in gp["note"]
-    k = run(_pig(shared_data))
-    assert not any("rotation offset" in w or "file's own" in w for w in k.warnings)
-    assert "NOT reliable" not in k.quality
+    k = run_pig(shared_data)
+    assert not any("file's own" in w for w in k.warnings) and k.reliable
+
+
+def run_pig(shared_data):
+    path = _pig(shared_data)
+    mt = read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    return kin.from_markers(mt.points, mt.labels, lm, progression(lm), proc, subject)
 
 
 def test_missing_marker_is_in_the_quality_note_and_only_its_angles_are_null(shared_data):

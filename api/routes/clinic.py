@@ -39,7 +39,7 @@ from mocaplab import sides as side_colours
 from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
 from mocaplab.errors import InputError
-from mocaplab.reporting.db import SessionRow, Subject
+from mocaplab.reporting.db import SessionRow, Subject, contains_text
 from mocaplab.reporting.paths import ID_PATTERN, TrialRef, safe_join, trial_path
 
 COOKIE = "mocaplab_clinic"
@@ -191,7 +191,7 @@ def subjects(request: Request, who: PageReader,
     with Session(_api(request).engine) as db:
         base = select(Subject).order_by(Subject.code).limit(500)
         if q:
-            base = base.where(Subject.code.contains(q, autoescape=True))
+            base = base.where(contains_text(Subject.code, q))
         rows = db.scalars(base.options(selectinload(Subject.sessions)
                                        .selectinload(SessionRow.trials))).all()
         items = [(H.link(H.url(f"/clinic/subjects/{s.code}"), s.code), s.sex, s.age,
