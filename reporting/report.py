@@ -283,13 +283,15 @@ def _png_data_uri(path: Path) -> str:
 class Section:
     """A titled block of the report after the tables: paragraphs, a figure, a table.
 
-    ``intro`` paragraphs come before the figure, ``marked`` (in the "estimated" colour) and
-    ``after`` after it; ``table`` rows (the first is the header) after those.
+    ``warning`` (bold, in the "estimated" colour) and ``intro`` paragraphs come before the
+    figure, ``marked`` (in the "estimated" colour) and ``after`` after it; ``table`` rows (the
+    first is the header) after those.
     """
 
     title: str
     image: Path | None = None
     intro: tuple[str, ...] = ()
+    warning: tuple[str, ...] = ()
     marked: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     table: tuple[tuple[str, ...], ...] = ()
@@ -317,6 +319,7 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
     ss = getSampleStyleSheet()
     small = ss["BodyText"].clone("small", fontSize=8, leading=10)
     marked = small.clone("marked", textColor=colors.HexColor(figures.ESTIMATED_HEX))
+    warn = marked.clone("warn", fontName="Helvetica-Bold", fontSize=9, leading=11)
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
                        ("FONTSIZE", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "TOP")])
@@ -351,6 +354,7 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
         if sec.new_page:
             story.append(PageBreak())
         story.append(Paragraph(html.escape(sec.title), ss["Heading2"]))
+        story += [Paragraph(html.escape(p), warn) for p in sec.warning]
         story += [Paragraph(html.escape(p), small) for p in sec.intro]
         if sec.image is not None:
             w, h = ImageReader(str(sec.image)).getSize()
@@ -408,6 +412,7 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
                      f"{e(CAMERA_NOTE)}</p>")
     for sec in sections:
         parts.append(f"<h2>{e(sec.title)}</h2>")
+        parts += [f"<p class='estimated'><b>{e(p)}</b></p>" for p in sec.warning]
         parts += [f"<p class='note'>{e(p)}</p>" for p in sec.intro]
         if sec.image is not None:
             parts.append(f"<img alt='{e(sec.title)}' style='max-width:100%' "
@@ -449,9 +454,24 @@ def kinematics_section(content: dict[str, Any], image: Path) -> Section:
                   "keypoints through landmark estimation (the marker augmenter predicts the "
                   "anatomical landmarks a marker set would give), not from markers on the "
                   "body. " + PRIOR_SENTENCE,)
-    after = (f"Kinematics quality of this trial: {content['quality']}.",) \
+    quality = (f"Kinematics quality of this trial: {content['quality']}.",) \
         if content["quality"] else ()
-    return Section("Kinematics (Plug-in Gait)", image, intro, marked, after)
+    if not_reliable(content["quality"]):  # said first, in the warning colour, before the curves
+        return Section("Kinematics (Plug-in Gait)", image, intro, warning=quality, marked=marked)
+    return Section("Kinematics (Plug-in Gait)", image, quality + intro, marked=marked)
+
+
+def trunk_drawn(curves: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    """Whether any spine or thorax curve has a cycle (else the trunk page is one sentence)."""
+    return any(a.get("n_cycles") for (seg, _), c in curves.items()
+               if seg in ("spine", "thorax") for a in (c.get("angles") or {}).values())
+
+
+def not_reliable(quality: str) -> bool:
+    """Whether analysis' kinematics quality note flags the angles as not reliable
+    (analysis/kinematics.py writes "NOT reliable" when the joint centres disagree with the
+    file's own model outputs)."""
+    return "not reliable" in quality.lower()
 
 
 def map_section(content: dict[str, Any], image: Path | None) -> Section:
@@ -476,8 +496,8 @@ def map_section(content: dict[str, Any], image: Path | None) -> Section:
         if gp["estimated"] else ()
     table = (("Variable", "Left GVS (deg)", "Right GVS (deg)", "Overall (deg)"),
              *gp["rows"])
-    return Section("Movement Analysis Profile and Gait Profile Score", image, (), marked,
-                   after, table)
+    return Section("Movement Analysis Profile and Gait Profile Score", image, marked=marked,
+                   after=after, table=table)
 
 
 def _frame_title(p: Path) -> str:
@@ -526,7 +546,9 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     out: dict[str, Path] = {}
     out["kinematics"] = figures.kinematics_figure(
         content["kinematics"], out_dir / "kinematics.png", content["foot_off_pct"],
-        row_titles=[r for r, _ in figures.KINEMATICS_ROWS])
+        row_titles=[r for r, _ in figures.KINEMATICS_ROWS],
+        warning="NOT RELIABLE for this trial: see the quality note"
+        if not_reliable(content["quality"]) else "")
     sections = [kinematics_section(content, out["kinematics"])]
     gp = content["gait_profile"]
     if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's
@@ -534,13 +556,19 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
                                         gp["reference"], gp["estimated"])
         sections.append(map_section(content, out["map"]))
     est = {tuple(k.split(".")[1::2]) for k in content["estimated"] if k.startswith("angles.")}
-    out["curves"] = figures.curves_figure(
-        content["curves"], content["bands"], out_dir / "curves.png",
-        title=f"Spine and thorax over the gait cycle ({sides.LEGEND}; no normal bands for the "
-              "trunk)", estimated={(seg, comp) for seg, comp in est})
-    sections.append(Section("Spine and thorax kinematics", out["curves"], (
-        "Spine: the thorax relative to the pelvis; thorax: relative to the progression frame "
-        "(Plug-in Gait SpineAngles and ThoraxAngles, per-side signs).",)))
+    trunk = "Spine and thorax kinematics"
+    if trunk_drawn(content["curves"]):
+        out["curves"] = figures.curves_figure(
+            content["curves"], content["bands"], out_dir / "curves.png",
+            title=f"Spine and thorax over the gait cycle ({sides.LEGEND}; no normal bands for "
+                  "the trunk)", estimated={(seg, comp) for seg, comp in est})
+        sections.append(Section(trunk, out["curves"], (
+            "Spine: the thorax relative to the pelvis; thorax: relative to the progression "
+            "frame (Plug-in Gait SpineAngles and ThoraxAngles, per-side signs).",)))
+    else:
+        sections.append(Section(trunk, None, (
+            "Spine and thorax angles not available for this input (see the analysis notes "
+            "below for the markers or keypoints they need).",), new_page=False))
     if not gp["scored"]:
         sections.append(map_section(content, None))
     notes = [] if norm else [NO_NORMATIVE]
