@@ -104,9 +104,11 @@ def _named(joints: dict) -> dict:
 
 
 def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
-                 processing: Mapping | None, subject: Mapping | None) -> Kinematics:
-    """Plug-in Gait lower limb from skin markers (points in metres, input frame)."""
-    markers = ll.pig_markers(points, labels, lm.up_axis)
+                 processing: Mapping | None, subject: Mapping | None,
+                 label_map: Mapping[str, str] | None = None) -> Kinematics:
+    """Plug-in Gait lower limb from skin markers (points in metres, input frame);
+    ``label_map``: Plug-in Gait name -> input label (``--map``)."""
+    markers = ll.pig_markers(points, labels, lm.up_axis, label_map)
     need = [f"{s}{n}" for s in "LR" for n in ("THI", "KNE", "TIB", "ANK", "TOE")]
     pelvis_ok = {"LASI", "RASI"} <= set(markers) and (
         "SACR" in markers or {"LPSI", "RPSI"} <= set(markers))
@@ -255,14 +257,15 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
 
 
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
-                  augmenter: str | Path | None = None) -> Kinematics:
+                  augmenter: str | Path | None = None,
+                  label_map: Mapping[str, str] | None = None) -> Kinematics:
     """Lower-limb kinematics of an analysis input (analysis/inputs.AnalysisInput): the marker
     chain for skin markers, the estimated-landmark chain for video keypoints."""
     processing, subject = subject_data(data.source, data.source_kind)
     if lm.kind == "markerless":
         return from_keypoints(data.points, data.labels, lm, prog, subject, augmenter,
                               smooth_hz=smooth_hz)
-    return from_markers(data.points, data.labels, lm, prog, processing, subject)
+    return from_markers(data.points, data.labels, lm, prog, processing, subject, label_map)
 
 
 def angle_arrays(k: Kinematics, n_frames: int) -> dict[str, dict[str, dict[str, np.ndarray]]]:
