@@ -30,6 +30,9 @@ from mocaplab.analysis.progression import Progression
 KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
+#: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
+#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
+HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -101,9 +104,11 @@ def _named(joints: dict) -> dict:
 
 
 def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
-                 processing: Mapping | None, subject: Mapping | None) -> Kinematics:
-    """Plug-in Gait lower limb from skin markers (points in metres, input frame)."""
-    markers = ll.pig_markers(points, labels, lm.up_axis)
+                 processing: Mapping | None, subject: Mapping | None,
+                 label_map: Mapping[str, str] | None = None) -> Kinematics:
+    """Plug-in Gait lower limb from skin markers (points in metres, input frame);
+    ``label_map``: Plug-in Gait name -> input label (``--map``)."""
+    markers = ll.pig_markers(points, labels, lm.up_axis, label_map)
     need = [f"{s}{n}" for s in "LR" for n in ("THI", "KNE", "TIB", "ANK", "TOE")]
     pelvis_ok = {"LASI", "RASI"} <= set(markers) and (
         "SACR" in markers or {"LPSI", "RPSI"} <= set(markers))
@@ -224,6 +229,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
     estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
                  for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+    for side in ll.SIDES:
+        estimated[f"angles.hip.{side}.rotation"] = AUGMENTER_METHOD + HIP_ROTATION_CAVEAT
     for key in ("tilt", "obliquity", "rotation"):
         for side in ll.SIDES:
             estimated[f"angles.pelvis.{side}.{key}"] = AUGMENTER_METHOD
@@ -237,7 +244,7 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                + (" (estimated from the skeleton)" if height is None else "")
                + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
                + "; the individual pelvic tilt is partly a learned prior of the estimator's "
-               "training population")
+               "training population; hip rotation is not reliable from video")
     warns = list(aug.warnings) + [
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
@@ -250,14 +257,15 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
 
 
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
-                  augmenter: str | Path | None = None) -> Kinematics:
+                  augmenter: str | Path | None = None,
+                  label_map: Mapping[str, str] | None = None) -> Kinematics:
     """Lower-limb kinematics of an analysis input (analysis/inputs.AnalysisInput): the marker
     chain for skin markers, the estimated-landmark chain for video keypoints."""
     processing, subject = subject_data(data.source, data.source_kind)
     if lm.kind == "markerless":
         return from_keypoints(data.points, data.labels, lm, prog, subject, augmenter,
                               smooth_hz=smooth_hz)
-    return from_markers(data.points, data.labels, lm, prog, processing, subject)
+    return from_markers(data.points, data.labels, lm, prog, processing, subject, label_map)
 
 
 def angle_arrays(k: Kinematics, n_frames: int) -> dict[str, dict[str, dict[str, np.ndarray]]]:

@@ -354,12 +354,14 @@ def _norm_label(label: str) -> str:
     return re.sub(r"[\s_\-.]", "", str(label).split(":")[-1]).lower()
 
 
-def pig_markers(points: np.ndarray, labels, up_axis: str = "z") -> dict[str, np.ndarray]:
+def pig_markers(points: np.ndarray, labels, up_axis: str = "z",
+                label_map: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:
     """Plug-in Gait markers (name -> (F, 3), input unit, Z up) found among ``labels``.
 
     LASI, RASI, LPSI, RPSI, SACR; THI, KNE, TIB, ANK, TOE, HEE per side (prefix ``l``/``r``,
     ``left``/``right``, ``l.``, ``l_``...). Joint-centre outputs (LKJC...) are not taken for
-    KNE/ANK: the chord function needs the skin markers.
+    KNE/ANK: the chord function needs the skin markers. ``label_map`` (Plug-in Gait name ->
+    input label, the ``--map`` file) wins over the name matching.
     """
     from mocaplab.analysis.landmarks import _to_z_up
 
@@ -378,4 +380,9 @@ def pig_markers(points: np.ndarray, labels, up_axis: str = "z") -> dict[str, np.
     for side, prefixes in (("L", ("l", "left")), ("R", ("r", "right"))):
         for name, aliases in PIG_ALIASES.items():
             take(side + name, [p + a for a in aliases for p in prefixes])
+    raw = [str(lb) for lb in labels]
+    for name, label in (label_map or {}).items():
+        known = name in PIG_PELVIS or (name[:1] in "LR" and name[1:] in PIG_ALIASES)
+        if known and label in raw:
+            out[name] = np.asarray(points[:, raw.index(label)], dtype=float) @ rot.T
     return out

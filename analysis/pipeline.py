@@ -135,7 +135,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     elif prog.excluded.any():
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
-    kin = kinematics_of(data, lm, prog, smooth_hz=smooth_hz, augmenter=augmenter)
+    kin = kinematics_of(data, lm, prog, smooth_hz=smooth_hz, augmenter=augmenter,
+                        label_map=label_map)
     warnings.extend(kin.warnings)
     # video keypoints with estimated landmarks: the pelvis of the estimated ASIS/PSIS, the trunk
     # (hips to shoulders) relative to it for the spine

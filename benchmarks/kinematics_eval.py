@@ -359,26 +359,7 @@ def place_keeping_axes(points: np.ndarray) -> np.ndarray:
     is still the one analysis snaps to."""
     from mocaplab.synthetic.gait import place_on_walkway
 
-    placed = place_on_walkway(points)
-    # the exact turn place_on_walkway made, rounded to the nearest quarter turn
-    pts = np.asarray(points, float)
-    with np.errstate(invalid="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            c0, c1 = np.nanmean(pts, axis=1), np.nanmean(placed, axis=1)
-    ok = np.flatnonzero(np.isfinite(c0).all(axis=1))
-    d0 = c0[ok[-1], :2] - c0[ok[0], :2]
-    d1 = c1[ok[-1], :2] - c1[ok[0], :2]
-    turn = np.arctan2(d1[1], d1[0]) - np.arctan2(d0[1], d0[0])
-    turn = np.round(turn / (np.pi / 2)) * (np.pi / 2)
-    c, s = np.cos(turn), np.sin(turn)
-    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    out = pts @ rot.T
-    mid = 0.5 * (c0[ok[0]] + c0[ok[-1]]) @ rot.T
-    out[..., :2] -= mid[:2]
-    return out
+    return place_on_walkway(points, quarter_turns=True)
 
 
 def _run(args: list[str]) -> None:

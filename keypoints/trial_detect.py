@@ -38,7 +38,7 @@ from mocaplab.errors import InputError
 from mocaplab.keypoints.detector import Detector, VideoKeypoints
 from mocaplab.keypoints.native_stderr import native_stderr_to
 from mocaplab.keypoints.poses2d import Poses2D, poses_path_for
-from mocaplab.pose_data import Keypoints2D
+from mocaplab.pose_data import NPZ_ERRORS, Keypoints2D
 from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def load_part(path: Path, fingerprint: str) -> VideoKeypoints | None:
                                   float(z["fps"]), str(z["source"]),
                                   z["poses"] if multi else None,
                                   z["pose_confidence"] if multi else None)
-    except (OSError, ValueError, KeyError):
+    except NPZ_ERRORS:
         return None
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__
-from mocaplab.errors import InputError, MocaplabError
+from mocaplab.errors import InputError, MocaplabError, storage_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
 from mocaplab.trial import Trial
@@ -427,7 +427,8 @@ def _run_stage(stage: Stage, trial: Trial, options: Options, state: StageState,
     except MocaplabError as exc:  # its message says what to do
         verdict = Verdict(FAILED, str(exc))
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        verdict = Verdict(FAILED, f"{type(exc).__name__}: {exc}"
+        full = storage_problem(exc, trial.path) if isinstance(exc, OSError) else None
+        verdict = Verdict(FAILED, str(full) if full else f"{type(exc).__name__}: {exc}"
                           + (f" (what to do: {stage.hint})" if stage.hint else ""))
     seconds = time.perf_counter() - t0
     if verdict.status == FAILED:

@@ -58,7 +58,7 @@ class KinematicsPanel:
     normative {"percent", "lower", "upper"} or None; ``estimated``: the sides whose curve came
     through landmark estimation (metrics.json ``provenance.estimated``); ``positive`` /
     ``negative``: what positive and negative values mean (metrics spec); ``note``: why nothing
-    is drawn.
+    is drawn; ``caveat``: what analysis says against the curves' use ("not reliable").
     """
 
     segment: str
@@ -70,6 +70,7 @@ class KinematicsPanel:
     band: Mapping[str, np.ndarray] | None = None
     estimated: tuple[str, ...] = ()
     note: str = ""
+    caveat: str = ""
 
 
 #: the smallest y range of a curve panel (degrees): a nearly constant angle is not magnified
@@ -92,7 +93,7 @@ def _short_direction(text: str) -> str:
 def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
                       foot_off_pct: Mapping[str, float] | None = None,
                       row_titles: Sequence[str] = (), title: str = "",
-                      dpi: int = 130) -> Path:
+                      dpi: int = 130, warning: str = "") -> Path:
     """The Plug-in Gait-style kinematics page: rows of panels (pelvis, hip, knee, ankle), columns
     the sagittal, frontal and transverse planes; each side's mean curve (left red, right blue,
     :mod:`mocaplab.sides`) with its +/-1 SD over the normative band (grey), the side's mean
@@ -100,6 +101,7 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
     through landmark estimation.
 
     ``foot_off_pct``: side -> mean foot off in % of that side's cycle (its stance).
+    ``warning``: a line over the panels in the "estimated" colour (angles not reliable).
     """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -114,7 +116,7 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
     for r, row in enumerate(panels):
         for c, p in enumerate(row):
             ax = axes[r, c]
-            if p.band is not None:
+            if p.band is not None and p.sides:  # a band alone, without a curve, says nothing
                 ax.fill_between(p.band["percent"], p.band["lower"], p.band["upper"],
                                 color="0.84", lw=0)
                 any_band = True
@@ -129,8 +131,9 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
                 fo = foot_off_pct.get(side)
                 if fo is not None and np.isfinite(fo):
                     ax.axvline(fo, color=SIDE_COLOURS[side], lw=0.9, ls=(0, (4, 2)))
-            ax.axhline(0.0, color="0.55", lw=0.5)
-            if not p.sides:
+            if p.sides:
+                ax.axhline(0.0, color="0.55", lw=0.5)
+            else:
                 ax.text(0.5, 0.5, p.note or "not available", ha="center", va="center",
                         transform=ax.transAxes, color="0.35", fontsize=7, wrap=True)
                 ax.set_yticks([])
@@ -138,7 +141,8 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
             ax.set_title(head, fontsize=8.5, loc="left")
             if p.estimated:
                 any_estimated = True
-                ax.text(0.98, 0.97, "estimated", transform=ax.transAxes, ha="right",
+                ax.text(0.98, 0.97, "estimated" + (f", {p.caveat}" if p.caveat else ""),
+                        transform=ax.transAxes, ha="right",
                         va="top", fontsize=7, color=ESTIMATED_HEX, style="italic",
                         weight="bold", zorder=5,
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
@@ -174,8 +178,10 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
                    fontsize=7, frameon=False)
-    if title:
-        fig.suptitle(title, fontsize=10)
+    if title or warning:
+        fig.suptitle(warning or title, fontsize=11 if warning else 10,
+                     color=ESTIMATED_HEX if warning else "black",
+                     weight="bold" if warning else "normal")
     return _save(fig, path, dpi)
 
 
@@ -212,7 +218,9 @@ def map_figure(gvs: Mapping[str, Mapping[str, float | None]],
         ax.bar(xs, np.nan_to_num(vals), w, color=SIDE_COLOURS[side], label=side)
         for xi, v in zip(xs, vals, strict=True):
             ax.text(xi, 0 if np.isnan(v) else v, "n/a" if np.isnan(v) else f"{v:.1f}",
-                    ha="center", va="bottom", fontsize=6.5)
+                    ha="center", va="bottom", fontsize=6.5, zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3,
+                          "alpha": 0.85})
         top = max(top, np.nanmax(vals + [0.0]))
     ov = num(gps.get("overall"))
     gx = len(names) + 1.0
@@ -291,6 +299,7 @@ def curves_figure(curves: dict[tuple[str, str], dict[str, Any]],
             if not drawn:
                 ax.text(0.5, 0.5, "not available", ha="center", va="center",
                         transform=ax.transAxes, color="0.4")
+                ax.set_yticks([])
             else:
                 _min_span(ax)
             est = drawn and (seg, comp) in estimated

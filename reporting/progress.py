@@ -87,7 +87,7 @@ KEY_METRICS = (
               "how far you shift your weight from side to side"),
     # overall GPS; 1.6 deg: its minimal clinically important difference (Baker et al. 2012)
     KeyMetric("gps_deg", ("gps_deg",), 1.6,
-              "how far your walking pattern is from a typical one (Gait Profile Score)",
+              "how far your walking pattern is from a typical one, in one score",
               label_text="Gait Profile Score, overall", sides=("both",)),
 )
 OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),

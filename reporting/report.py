@@ -129,6 +129,7 @@ def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dic
         for seg, comp in row:
             spec = angle_curve(seg, comp)
             drawn: dict[str, figures.SideCurve] = {}
+            zero = False
             for side in labdata.SIDES:
                 a = ((curves.get((seg, side)) or {}).get("angles") or {}).get(comp)
                 if not a or not a["n_cycles"]:
@@ -136,13 +137,19 @@ def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dic
                 mean = labdata.angle_array(a["mean"])
                 if not np.isfinite(mean).any():
                     continue
+                if np.nanmax(np.abs(mean)) < 1e-9:  # a definition without that degree of
+                    zero = True                     # freedom, not a measured 0
+                    continue
                 drawn[side] = figures.SideCurve(
                     np.asarray(curves[(seg, side)]["percent"], float), mean,
                     labdata.angle_array(a["sd"]), int(a["n_cycles"]))
+            est = tuple(s for s in drawn if f"angles.{seg}.{s}.{comp}" in estimated)
+            methods = [str(estimated[f"angles.{seg}.{s}.{comp}"]) for s in est]
             panels.append(figures.KinematicsPanel(
                 seg, comp, spec.label, spec.positive, spec.negative, drawn, bands.get((seg, comp)),
-                tuple(s for s in drawn if f"angles.{seg}.{s}.{comp}" in estimated),
-                "" if drawn else _not_drawn_reason(angles, metrics, seg, comp)))
+                est, "" if drawn else "not measured\n(exactly 0 throughout)" if zero
+                else _not_drawn_reason(angles, metrics, seg, comp),
+                "not reliable" if any("not reliable" in m for m in methods) else ""))
         out.append(panels)
     return out
 
@@ -283,13 +290,15 @@ def _png_data_uri(path: Path) -> str:
 class Section:
     """A titled block of the report after the tables: paragraphs, a figure, a table.
 
-    ``intro`` paragraphs come before the figure, ``marked`` (in the "estimated" colour) and
-    ``after`` after it; ``table`` rows (the first is the header) after those.
+    ``warning`` (bold, in the "estimated" colour) and ``intro`` paragraphs come before the
+    figure, ``marked`` (in the "estimated" colour) and ``after`` after it; ``table`` rows (the
+    first is the header) after those.
     """
 
     title: str
     image: Path | None = None
     intro: tuple[str, ...] = ()
+    warning: tuple[str, ...] = ()
     marked: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
     table: tuple[tuple[str, ...], ...] = ()
@@ -317,6 +326,7 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
     ss = getSampleStyleSheet()
     small = ss["BodyText"].clone("small", fontSize=8, leading=10)
     marked = small.clone("marked", textColor=colors.HexColor(figures.ESTIMATED_HEX))
+    warn = marked.clone("warn", fontName="Helvetica-Bold", fontSize=9, leading=11)
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
                        ("FONTSIZE", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "TOP")])
@@ -351,6 +361,7 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
         if sec.new_page:
             story.append(PageBreak())
         story.append(Paragraph(html.escape(sec.title), ss["Heading2"]))
+        story += [Paragraph(html.escape(p), warn) for p in sec.warning]
         story += [Paragraph(html.escape(p), small) for p in sec.intro]
         if sec.image is not None:
             w, h = ImageReader(str(sec.image)).getSize()
@@ -408,6 +419,7 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
                      f"{e(CAMERA_NOTE)}</p>")
     for sec in sections:
         parts.append(f"<h2>{e(sec.title)}</h2>")
+        parts += [f"<p class='estimated'><b>{e(p)}</b></p>" for p in sec.warning]
         parts += [f"<p class='note'>{e(p)}</p>" for p in sec.intro]
         if sec.image is not None:
             parts.append(f"<img alt='{e(sec.title)}' style='max-width:100%' "
@@ -449,9 +461,41 @@ def kinematics_section(content: dict[str, Any], image: Path) -> Section:
                   "keypoints through landmark estimation (the marker augmenter predicts the "
                   "anatomical landmarks a marker set would give), not from markers on the "
                   "body. " + PRIOR_SENTENCE,)
-    after = (f"Kinematics quality of this trial: {content['quality']}.",) \
+        caveats = [p for p in drawn if p.caveat]
+        if caveats:
+            why = _caveat_reason(content["estimated"], caveats[0])
+            marked += (f"{', '.join(p.title for p in caveats)} from video: {caveats[0].caveat}"
+                       + (f" ({why})" if why else "") + ".",)
+    quality = (f"Kinematics quality of this trial: {content['quality']}.",) \
         if content["quality"] else ()
-    return Section("Kinematics (Plug-in Gait)", image, intro, marked, after)
+    if not_reliable(content["quality"]):  # said first, in the warning colour, before the curves
+        return Section("Kinematics (Plug-in Gait)", image, intro, warning=quality, marked=marked)
+    return Section("Kinematics (Plug-in Gait)", image, quality + intro, marked=marked)
+
+
+def trunk_drawn(curves: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    """Whether any spine or thorax curve has a cycle (else the trunk page is one sentence)."""
+    return any(a.get("n_cycles") for (seg, _), c in curves.items()
+               if seg in ("spine", "thorax") for a in (c.get("angles") or {}).values())
+
+
+def _caveat_reason(estimated: dict[str, Any], panel: figures.KinematicsPanel) -> str:
+    """The reason analysis gives with a panel's caveat: "16-23 deg RMSE against Vicon in
+    evaluation" from "...; not reliable (16-23 deg RMSE against Vicon in evaluation)"."""
+    for side in panel.estimated:
+        method = str(estimated.get(f"angles.{panel.segment}.{side}.{panel.component}", ""))
+        tail = method.split(panel.caveat, 1)[1].strip() if panel.caveat in method else ""
+        if tail.startswith("(") and tail.endswith(")"):
+            return tail[1:-1]
+    return ""
+
+
+def not_reliable(quality: str) -> bool:
+    """Whether analysis' kinematics quality note flags all the angles of the trial as not
+    reliable (analysis/kinematics.py writes "NOT reliable" in capitals then, when the joint
+    centres disagree with the file's own model outputs; a caveat on one angle, e.g. "hip
+    rotation is not reliable from video", is marked on its panel instead)."""
+    return "NOT reliable" in quality
 
 
 def map_section(content: dict[str, Any], image: Path | None) -> Section:
@@ -476,8 +520,8 @@ def map_section(content: dict[str, Any], image: Path | None) -> Section:
         if gp["estimated"] else ()
     table = (("Variable", "Left GVS (deg)", "Right GVS (deg)", "Overall (deg)"),
              *gp["rows"])
-    return Section("Movement Analysis Profile and Gait Profile Score", image, (), marked,
-                   after, table)
+    return Section("Movement Analysis Profile and Gait Profile Score", image, marked=marked,
+                   after=after, table=table)
 
 
 def _frame_title(p: Path) -> str:
@@ -526,7 +570,9 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     out: dict[str, Path] = {}
     out["kinematics"] = figures.kinematics_figure(
         content["kinematics"], out_dir / "kinematics.png", content["foot_off_pct"],
-        row_titles=[r for r, _ in figures.KINEMATICS_ROWS])
+        row_titles=[r for r, _ in figures.KINEMATICS_ROWS],
+        warning="NOT RELIABLE for this trial: see the quality note"
+        if not_reliable(content["quality"]) else "")
     sections = [kinematics_section(content, out["kinematics"])]
     gp = content["gait_profile"]
     if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's
@@ -534,13 +580,19 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
                                         gp["reference"], gp["estimated"])
         sections.append(map_section(content, out["map"]))
     est = {tuple(k.split(".")[1::2]) for k in content["estimated"] if k.startswith("angles.")}
-    out["curves"] = figures.curves_figure(
-        content["curves"], content["bands"], out_dir / "curves.png",
-        title=f"Spine and thorax over the gait cycle ({sides.LEGEND}; no normal bands for the "
-              "trunk)", estimated={(seg, comp) for seg, comp in est})
-    sections.append(Section("Spine and thorax kinematics", out["curves"], (
-        "Spine: the thorax relative to the pelvis; thorax: relative to the progression frame "
-        "(Plug-in Gait SpineAngles and ThoraxAngles, per-side signs).",)))
+    trunk = "Spine and thorax kinematics"
+    if trunk_drawn(content["curves"]):
+        out["curves"] = figures.curves_figure(
+            content["curves"], content["bands"], out_dir / "curves.png",
+            title=f"Spine and thorax over the gait cycle ({sides.LEGEND}; no normal bands for "
+                  "the trunk)", estimated={(seg, comp) for seg, comp in est})
+        sections.append(Section(trunk, out["curves"], (
+            "Spine: the thorax relative to the pelvis; thorax: relative to the progression "
+            "frame (Plug-in Gait SpineAngles and ThoraxAngles, per-side signs).",)))
+    else:
+        sections.append(Section(trunk, None, (
+            "Spine and thorax angles not available for this input (see the analysis notes "
+            "below for the markers or keypoints they need).",), new_page=False))
     if not gp["scored"]:
         sections.append(map_section(content, None))
     notes = [] if norm else [NO_NORMATIVE]

@@ -113,6 +113,8 @@ def test_trial_folder_markerless_with_augmenter(tmp_path, monkeypatch):
                 assert path in est
                 assert np.isfinite(np.array(m["angles"][joint][side][k], float)).any(), path
     assert "learned prior" in m["provenance"]["kinematics"]["quality"]
+    assert "not reliable" in est["angles.hip.left.rotation"]
+    assert "not reliable" not in est["angles.hip.left.flexion"]
     assert any("height not given" in s for s in m["warnings"])    # estimated, said
     used = m["provenance"]["kinematics"]["measurements"]
     assert used["sources"]["height_m"] == "estimated from the skeleton"

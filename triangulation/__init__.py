@@ -23,7 +23,6 @@ from mocaplab.triangulation.linear import triangulate_points, triangulate_weight
 from mocaplab.triangulation.robust import RobustOptions, RobustResult, triangulate_robust
 from mocaplab.triangulation.run import (
     TriangulationReport,
-    load_cameras,
     match_cameras,
     triangulate_keypoints,
     triangulate_trial,
@@ -32,6 +31,6 @@ from mocaplab.triangulation.run import (
 __all__ = [
     "FilterOptions", "RobustOptions", "RobustResult", "TriangulationReport",
     "constrain_bone_lengths", "export_all", "export_points", "filter_points",
-    "load_cameras", "match_cameras", "triangulate_keypoints", "triangulate_points",
+    "match_cameras", "triangulate_keypoints", "triangulate_points",
     "triangulate_robust", "triangulate_trial", "triangulate_weighted",
 ]

@@ -25,6 +25,7 @@ import numpy as np
 
 from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
+from mocaplab.pose_data import NPZ_ERRORS
 
 PERSONS3D_FILE = "persons3d.npz"
 
@@ -79,7 +80,7 @@ class Persons3D:
                            z["camera_frames"] if "camera_frames" in z.files
                            else np.zeros(len(z["person_ids"]), int),
                            str(z["subject_rule"]) if "subject_rule" in z.files else "")
-        except (OSError, ValueError, KeyError) as exc:
+        except NPZ_ERRORS as exc:
             raise InputError(f"{path} is not a readable persons3d.npz ({exc})") from None
 
 
@@ -91,7 +92,7 @@ def read_record(points3d_path: str | os.PathLike) -> dict | None:
             if "person_id" not in z.files:
                 return None
             rec = {k: z[k].tolist() for k in RECORD_ARRAYS if k in z.files}
-    except (OSError, ValueError) as exc:
+    except NPZ_ERRORS as exc:
         raise InputError(f"{points3d_path} is not a readable .npz ({exc})") from None
     cams = rec.get("cameras", [])
     rec["camera_health"] = [

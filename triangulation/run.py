@@ -76,13 +76,6 @@ class TriangulationReport:
                 f"{self.swaps_fixed} left/right swaps fixed")
 
 
-def load_cameras(path: str | os.PathLike) -> CameraSet:
-    """Read a calibration with mocaplab.calibration.load_calibration (any format it knows)."""
-    from mocaplab.calibration import load_calibration
-
-    return load_calibration(path)
-
-
 def match_cameras(cameras: CameraSet, names: Sequence[str],
                   camera_map: dict[str, str] | None = None) -> CameraSet:
     """The calibrated cameras in the order of ``names`` (e.g. a keypoints file's cameras),
@@ -484,7 +477,12 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         if calibration is None:
             raise InputError(f"{trial.path} names no calibration: pass --calibration CAL.toml, "
                              "or put calibration.toml in the trial folder")
-    cams = calibration if isinstance(calibration, CameraSet) else load_cameras(calibration)
+    if isinstance(calibration, CameraSet):
+        cams = calibration
+    else:
+        from mocaplab.calibration import load_calibration
+
+        cams = load_calibration(calibration)
     if not kp_path.is_file():
         raise InputError(f"{kp_path} does not exist: run 'mocaplab detect' on the trial first, "
                          "or pass --keypoints")

@@ -120,7 +120,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
         estimated = parse_estimated(metrics, angles)
         no_events = "" if events else no_events_reason(metrics)
     label = name or (folder.name if path.is_dir() else points_path.stem)
-    return TrialData(label, p3.points, p3.keypoints, p3.fps, load_cameras(folder), events,
+    return TrialData(label, p3.points, p3.keypoints, p3.fps, trial_cameras(folder), events,
                      angles, path, recording_date(folder), no_events,
                      _persons_text(points_path), estimated)
 
@@ -160,7 +160,7 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_cameras(folder: Path) -> CameraSet | None:
+def trial_cameras(folder: Path) -> CameraSet | None:
     """The calibration of a trial folder (:attr:`Trial.calibration_path`), or None without one."""
     from mocaplab.calibration import load_calibration
 

@@ -42,6 +42,8 @@ PANEL_WIDTH = 300
 TIMELINE_HEIGHT = 36
 #: width of the panel's joint-angle curves (pixels; the panel less its margins).
 CURVES_WIDTH = 276
+#: height of one curve strip: one trial, or two stacked in the panel (before/after).
+CURVES_STRIP_HEIGHT = {1: 84, 2: 50}
 FOV_DEG = 40.0
 
 
@@ -60,9 +62,10 @@ class _TrialView:
     """One trial's 3D widget, its title over it, timeline and labels."""
 
     def __init__(self, window: gui.Window, trial: TrialData, show_cameras: bool,
-                 role: str = ""):
+                 role: str = "", strip_height: int = CURVES_STRIP_HEIGHT[1]):
         self.trial = trial
         self.role = role
+        self.strip_height = strip_height
         self.spec = sc.skeleton_spec(trial.keypoints)
         self.progression = sc.progression_direction(trial.points, trial.keypoints)
         self.builder = SkeletonGeometry(len(trial.keypoints))
@@ -89,7 +92,7 @@ class _TrialView:
         self.title = gui.Label(view_title(trial, role))
         self.angles = gui.Label(format_panel(trial, 0))
         #: hip and knee flexion over time with a cursor at the frame shown (None: not analysed)
-        first = curve_strip_image(trial, 0, CURVES_WIDTH)
+        first = curve_strip_image(trial, 0, CURVES_WIDTH, strip_height)
         self.curves = None if first is None else gui.ImageWidget(o3d.geometry.Image(first))
         self.trace = (lv.tilt_series(trial.points, trial.keypoints, self.progression)
                       if not trial.events else None)
@@ -121,7 +124,7 @@ class _TrialView:
         self.angles.text = "\n".join(text)
         if self.curves is not None:
             self.curves.update_image(o3d.geometry.Image(np.ascontiguousarray(
-                curve_strip_image(t, index, CURVES_WIDTH))))
+                curve_strip_image(t, index, CURVES_WIDTH, self.strip_height))))
         self.timeline.update_image(o3d.geometry.Image(np.ascontiguousarray(
             timeline_image(t.n_frames, t.events, index, self.timeline_width, TIMELINE_HEIGHT,
                            trace=self.trace))))
@@ -170,8 +173,9 @@ class ReplayWindow:
         w = self.window
         em = w.theme.font_size
         roles = ROLES if len(trials) == 2 else ("",)
-        self.views = [_TrialView(w, t, show_cameras, r) for t, r in zip(trials, roles,
-                                                                         strict=True)]
+        strip = CURVES_STRIP_HEIGHT.get(len(trials), CURVES_STRIP_HEIGHT[2])
+        self.views = [_TrialView(w, t, show_cameras, r, strip)
+                      for t, r in zip(trials, roles, strict=True)]
         for v in self.views:
             w.add_child(v.widget)
             w.add_child(v.timeline)

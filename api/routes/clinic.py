@@ -332,7 +332,7 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
 def _metrics_section(request: Request, path: Path) -> str:
     from mocaplab.reporting import labdata
     from mocaplab.reporting.exports import ExportIdentity
-    from mocaplab.reporting.report import build_content
+    from mocaplab.reporting.report import build_content, label_of
 
     ref = TrialRef(path.parent.parent.name, path.parent.name, path.name)
     content = build_content(path, ExportIdentity.make(ref.subject, ref.session, ref.trial,
@@ -351,7 +351,7 @@ def _metrics_section(request: Request, path: Path) -> str:
     if summ:
         out.append("<section><h2>Angles and summaries</h2>" + H.table(
             ("Measure", "Side", "Value", "Unit"),
-            [(s["name"].replace("_", " "), s["side"], _fmt(s["value"], s["unit"]), s["unit"])
+            [(label_of(s["name"]), s["side"], _fmt(s["value"], s["unit"]), s["unit"])
              for s in summ], "summary") + "</section>")
     return "".join(out)
 
