@@ -58,7 +58,7 @@ class KinematicsPanel:
     normative {"percent", "lower", "upper"} or None; ``estimated``: the sides whose curve came
     through landmark estimation (metrics.json ``provenance.estimated``); ``positive`` /
     ``negative``: what positive and negative values mean (metrics spec); ``note``: why nothing
-    is drawn.
+    is drawn; ``caveat``: what analysis says against the curves' use ("not reliable").
     """
 
     segment: str
@@ -70,6 +70,7 @@ class KinematicsPanel:
     band: Mapping[str, np.ndarray] | None = None
     estimated: tuple[str, ...] = ()
     note: str = ""
+    caveat: str = ""
 
 
 #: the smallest y range of a curve panel (degrees): a nearly constant angle is not magnified
@@ -140,7 +141,8 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
             ax.set_title(head, fontsize=8.5, loc="left")
             if p.estimated:
                 any_estimated = True
-                ax.text(0.98, 0.97, "estimated", transform=ax.transAxes, ha="right",
+                ax.text(0.98, 0.97, "estimated" + (f", {p.caveat}" if p.caveat else ""),
+                        transform=ax.transAxes, ha="right",
                         va="top", fontsize=7, color=ESTIMATED_HEX, style="italic",
                         weight="bold", zorder=5,
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,

@@ -129,6 +129,7 @@ def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dic
         for seg, comp in row:
             spec = angle_curve(seg, comp)
             drawn: dict[str, figures.SideCurve] = {}
+            zero = False
             for side in labdata.SIDES:
                 a = ((curves.get((seg, side)) or {}).get("angles") or {}).get(comp)
                 if not a or not a["n_cycles"]:
@@ -136,13 +137,19 @@ def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dic
                 mean = labdata.angle_array(a["mean"])
                 if not np.isfinite(mean).any():
                     continue
+                if np.nanmax(np.abs(mean)) < 1e-9:  # a definition without that degree of
+                    zero = True                     # freedom, not a measured 0
+                    continue
                 drawn[side] = figures.SideCurve(
                     np.asarray(curves[(seg, side)]["percent"], float), mean,
                     labdata.angle_array(a["sd"]), int(a["n_cycles"]))
+            est = tuple(s for s in drawn if f"angles.{seg}.{s}.{comp}" in estimated)
+            methods = [str(estimated[f"angles.{seg}.{s}.{comp}"]) for s in est]
             panels.append(figures.KinematicsPanel(
                 seg, comp, spec.label, spec.positive, spec.negative, drawn, bands.get((seg, comp)),
-                tuple(s for s in drawn if f"angles.{seg}.{s}.{comp}" in estimated),
-                "" if drawn else _not_drawn_reason(angles, metrics, seg, comp)))
+                est, "" if drawn else "not measured\n(exactly 0 throughout)" if zero
+                else _not_drawn_reason(angles, metrics, seg, comp),
+                "not reliable" if any("not reliable" in m for m in methods) else ""))
         out.append(panels)
     return out
 
@@ -454,6 +461,11 @@ def kinematics_section(content: dict[str, Any], image: Path) -> Section:
                   "keypoints through landmark estimation (the marker augmenter predicts the "
                   "anatomical landmarks a marker set would give), not from markers on the "
                   "body. " + PRIOR_SENTENCE,)
+        caveats = [p for p in drawn if p.caveat]
+        if caveats:
+            why = _caveat_reason(content["estimated"], caveats[0])
+            marked += (f"{', '.join(p.title for p in caveats)} from video: {caveats[0].caveat}"
+                       + (f" ({why})" if why else "") + ".",)
     quality = (f"Kinematics quality of this trial: {content['quality']}.",) \
         if content["quality"] else ()
     if not_reliable(content["quality"]):  # said first, in the warning colour, before the curves
@@ -467,11 +479,23 @@ def trunk_drawn(curves: dict[tuple[str, str], dict[str, Any]]) -> bool:
                if seg in ("spine", "thorax") for a in (c.get("angles") or {}).values())
 
 
+def _caveat_reason(estimated: dict[str, Any], panel: figures.KinematicsPanel) -> str:
+    """The reason analysis gives with a panel's caveat: "16-23 deg RMSE against Vicon in
+    evaluation" from "...; not reliable (16-23 deg RMSE against Vicon in evaluation)"."""
+    for side in panel.estimated:
+        method = str(estimated.get(f"angles.{panel.segment}.{side}.{panel.component}", ""))
+        tail = method.split(panel.caveat, 1)[1].strip() if panel.caveat in method else ""
+        if tail.startswith("(") and tail.endswith(")"):
+            return tail[1:-1]
+    return ""
+
+
 def not_reliable(quality: str) -> bool:
-    """Whether analysis' kinematics quality note flags the angles as not reliable
-    (analysis/kinematics.py writes "NOT reliable" when the joint centres disagree with the
-    file's own model outputs)."""
-    return "not reliable" in quality.lower()
+    """Whether analysis' kinematics quality note flags all the angles of the trial as not
+    reliable (analysis/kinematics.py writes "NOT reliable" in capitals then, when the joint
+    centres disagree with the file's own model outputs; a caveat on one angle, e.g. "hip
+    rotation is not reliable from video", is marked on its panel instead)."""
+    return "NOT reliable" in quality
 
 
 def map_section(content: dict[str, Any], image: Path | None) -> Section:

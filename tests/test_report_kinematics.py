@@ -61,14 +61,21 @@ def test_kinematics_panels_follow_metrics_and_provenance(trial, normative_dir):
     panels = panels_by_key(content_of(trial, normative_dir))
     assert len(panels) == sum(len(row) for _, row in figures.KINEMATICS_ROWS) == 12
     for (seg, comp), p in panels.items():
-        stored = {side for side in ("left", "right")
-                  if any(v is not None for v in m["angles"][seg][side][comp])}
+        stored = {side for side in ("left", "right")  # an exact 0 throughout is not drawn
+                  if any(v not in (None, 0) for v in m["angles"][seg][side][comp])}
         assert set(p.sides) == stored, (seg, comp)
         assert set(p.estimated) == {s for s in p.sides if f"angles.{seg}.{s}.{comp}" in est}
     for key in (("pelvis", "tilt"), ("hip", "flexion"), ("knee", "flexion"),
                 ("ankle", "dorsiflexion"), ("foot_progression", "angle")):
         assert set(panels[key].sides) == {"left", "right"} and panels[key].band is not None
         assert panels[key].estimated == ("left", "right")
+    if all(v in (None, 0) for s in ("left", "right") for v in m["angles"]["ankle"][s]
+           ["inversion"]):
+        assert panels[("ankle", "inversion")].note.startswith("not measured")
+    # analysis' caveat on one estimated angle is marked on its panel
+    assert ("not reliable" in est["angles.hip.left.rotation"]) == (
+        panels[("hip", "rotation")].caveat == "not reliable")
+    assert not panels[("knee", "flexion")].caveat
     # the mean curve is the one of the cycles analysis stored
     knee = panels[("knee", "flexion")].sides["left"]
     assert knee.n_cycles == m["cycles"]["left"]["n_cycles"]
@@ -84,6 +91,10 @@ def test_report_has_kinematics_page_estimated_and_map_values(trial, normative_di
     page = next(p for p in text.split("\f") if "Kinematics (Plug-in Gait)" in p)
     assert "Estimated: every angle on this page" in " ".join(page.split())
     assert "partly a learned prior" in " ".join(page.split())
+    if "not reliable" in metrics_of(trial)["provenance"]["estimated"]["angles.hip.left.rotation"]:
+        assert "Hip rotation from video: not reliable" in " ".join(page.split())
+    # a caveat on one angle does not flag the whole page (no bold warning before the curves)
+    assert "<b>Kinematics quality" not in files["html"].read_text()
     m = metrics_of(trial)
     quality = m["provenance"]["kinematics"]["quality"]
     assert " ".join(quality.split()[:6]) in " ".join(page.split())
