@@ -36,6 +36,7 @@ Usage (timings are wall-clock and depend on machine load):
     .venv/bin/python benchmarks/calibration_eval.py --scenes             # real data only
     .venv/bin/python benchmarks/calibration_eval.py --scenes ring4-mild --no-real
     .venv/bin/python benchmarks/calibration_eval.py --json results.json
+    .venv/bin/python benchmarks/calibration_eval.py --lab tuning --no-real   # issue 17 scenes
 """
 
 from __future__ import annotations
@@ -452,11 +453,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-real", action="store_true")
     p.add_argument("--bootstrap", type=int, default=40,
                    help="bootstrap resamples of the caliscope layout (0: skip)")
+    p.add_argument("--lab", choices=["tuning", "heldout"], default=None,
+                   help="realistic lab scenes instead (see benchmarks/calibration_lab_eval.py)")
+    p.add_argument("--seeds", type=int, nargs="*", default=None,
+                   help="with --lab: these seeds instead of the split's")
+    p.add_argument("--cache", type=Path, default=None, help="with --lab: detections cache")
+    p.add_argument("--from-cache", action="store_true",
+                   help="with --lab: solve on cached detections (no rendering, no timing)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--shared-data", type=Path,
                    default=Path(os.environ.get("MOCAPLAB_SHARED_DATA", "../shared/data")))
     args = p.parse_args(argv)
     synth, real = [], []
+    if args.lab:
+        from calibration_lab_eval import print_lab, run_lab
+
+        lab = run_lab(args.lab, args.seeds, args.cache, args.from_cache, not args.no_anipose)
+        print_lab(lab)
+        if not args.no_real:
+            real = real_data(args.shared_data, args.bootstrap)
+            print_tables([], real)
+        if args.json:
+            from mocaplab.atomic import write_json
+
+            write_json(args.json, {"lab": lab, "real": real})
+        return 0
     with tempfile.TemporaryDirectory(prefix="mocaplab_cal_eval_") as tmp:
         for name in args.scenes:
             print(f"scene {name} ...", file=sys.stderr, flush=True)
