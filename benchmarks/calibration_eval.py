@@ -315,7 +315,7 @@ def intrinsics_transfer(cal_cams, ref, other_videos: dict[str, Path], board) -> 
     return out
 
 
-def real_data(shared: Path, n_bootstrap: int = 40) -> list[dict]:
+def real_data(shared: Path, n_bootstrap: int = 40, light: bool = False) -> list[dict]:
     results = []
     base = shared / "caliscope_charuco_4cam/charuco_calibration"
     videos = {f"cam_{i}": base / f"calibration/extrinsic/cam_{i}.mp4" for i in range(4)}
@@ -347,7 +347,8 @@ def real_data(shared: Path, n_bootstrap: int = 40) -> list[dict]:
             "ours_geometry": _geometry(cal.cameras, dets, cal.board),
             "reference_geometry": _geometry(ref, dets, cal.board),
         }
-        if other_videos is not None:  # the layout disagreement, analysed (caliscope)
+        r["lenses"] = cal.cameras.metadata.get("lenses")
+        if other_videos is not None and not light:  # the layout disagreement (caliscope)
             print(f"  {name}: explaining the layout difference ...", file=sys.stderr,
                   flush=True)
             r["explain"] = explain_layout(cal, ref, names, dets, cal.board)
@@ -460,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", type=Path, default=None, help="with --lab: detections cache")
     p.add_argument("--from-cache", action="store_true",
                    help="with --lab: solve on cached detections (no rendering, no timing)")
+    p.add_argument("--real-light", action="store_true",
+                   help="real data: calibration, reprojection and board geometry only (no "
+                        "layout analysis, held-out folds, transfer or bootstrap)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--shared-data", type=Path,
                    default=Path(os.environ.get("MOCAPLAB_SHARED_DATA", "../shared/data")))
@@ -471,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         lab = run_lab(args.lab, args.seeds, args.cache, args.from_cache, not args.no_anipose)
         print_lab(lab)
         if not args.no_real:
-            real = real_data(args.shared_data, args.bootstrap)
+            real = real_data(args.shared_data, args.bootstrap, args.real_light)
             print_tables([], real)
         if args.json:
             from mocaplab.atomic import write_json
@@ -486,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
             print_tables(synth[-1:], [])
     if not args.no_real:
         print("real data ...", file=sys.stderr, flush=True)
-        real = real_data(args.shared_data, args.bootstrap)
+        real = real_data(args.shared_data, args.bootstrap, args.real_light)
     print_tables(synth, real)
     if args.json:
         from mocaplab.atomic import write_json
