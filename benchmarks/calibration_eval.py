@@ -459,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, nargs="*", default=None,
                    help="with --lab: these seeds instead of the split's")
     p.add_argument("--cache", type=Path, default=None, help="with --lab: detections cache")
+    p.add_argument("--videos", type=Path, default=None,
+                   help="with --lab: videos rendered beforehand (DIR/lab_<seed>/)")
     p.add_argument("--from-cache", action="store_true",
                    help="with --lab: solve on cached detections (no rendering, no timing)")
     p.add_argument("--real-light", action="store_true",
@@ -472,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.lab:
         from calibration_lab_eval import print_lab, run_lab
 
-        lab = run_lab(args.lab, args.seeds, args.cache, args.from_cache, not args.no_anipose)
+        lab = run_lab(args.lab, args.seeds, args.cache, args.from_cache, not args.no_anipose,
+                      args.videos)
         print_lab(lab)
         if not args.no_real:
             real = real_data(args.shared_data, args.bootstrap, args.real_light)

@@ -24,7 +24,8 @@ corners detected, px). Targets (issue 17): centre median <= 2x the limit,
 worst rotation <= 1.5x, worst focal <= 2x, true RMS <= 1.5x, wall time <= 0.5x aniposelib's.
 
 Detections are cached (``--cache DIR``): ``--from-cache`` reruns only the solve on cached
-detections (for tuning; no wall-time figure).
+detections (for tuning; no wall-time figure). ``--videos DIR`` takes videos rendered beforehand
+(``DIR/lab_<seed>/<camera>.avi`` with a ``done`` marker) instead of rendering them.
 
 Usage:
     .venv/bin/python benchmarks/calibration_eval.py --lab tuning --cache /tmp/labcache
@@ -120,7 +121,7 @@ def _load(path: Path) -> list[CameraDetections]:
 
 
 def lab_scene(seed: int, workdir: Path, cache: Path | None, from_cache: bool,
-              with_anipose: bool, **options) -> dict:
+              with_anipose: bool, videos_dir: Path | None = None, **options) -> dict:
     """Evaluate one scene (see module doc). ``options`` go to ``calibrate_detections``."""
     scene = random_lab_scene(seed)
     truth = list(scene.cameras)
@@ -133,10 +134,13 @@ def lab_scene(seed: int, workdir: Path, cache: Path | None, from_cache: bool,
         ours = calibrate_detections(dets, board, **options)
         out["ours_solve_s"] = time.perf_counter() - t
     else:
-        vdir = workdir / f"lab_{seed}"
-        t = time.perf_counter()
-        videos = render_lab_videos(scene, vdir)
-        out["render_s"] = time.perf_counter() - t
+        rendered = videos_dir / f"lab_{seed}" if videos_dir is not None else None
+        if rendered is not None and (rendered / "done").exists():  # rendered beforehand
+            videos = {c.name: rendered / f"{c.name}.avi" for c in scene.cameras}
+        else:
+            t = time.perf_counter()
+            videos = render_lab_videos(scene, workdir / f"lab_{seed}")
+            out["render_s"] = time.perf_counter() - t
         t = time.perf_counter()
         ours = calibrate(videos, board, None, max_frames=None, show_progress=False, **options)
         out["ours_s"] = time.perf_counter() - t
@@ -199,11 +203,12 @@ def print_lab(results: list[dict]) -> None:
 
 
 def run_lab(split: str, seeds: list[int] | None, cache: Path | None, from_cache: bool,
-            with_anipose: bool) -> list[dict]:
+            with_anipose: bool, videos_dir: Path | None = None) -> list[dict]:
     results = []
     with tempfile.TemporaryDirectory(prefix="mocaplab_lab_eval_") as tmp:
         for seed in seeds or SEEDS[split]:
             print(f"lab scene {seed} ...", file=sys.stderr, flush=True)
-            results.append(lab_scene(seed, Path(tmp), cache, from_cache, with_anipose))
+            results.append(lab_scene(seed, Path(tmp), cache, from_cache, with_anipose,
+                                     videos_dir))
             print_lab(results[-1:])
     return results

@@ -11,9 +11,13 @@ the camera's board views. Each candidate model, from the simplest to the richest
 is fitted on three quarters of the views and scored on the held-out quarter (each held-out view's
 board pose fitted with the trained lens held fixed; RMS of its corner residuals). The simplest
 model within 0.5 % of the best held-out error wins: a parameter is freed only when it predicts
-views it was not fitted to better. (Fisheye: ``basic`` with the principal point fixed, or
-``full``.) The bundle adjustment may free more parameters where the joint data support them
-(:mod:`mocaplab.calibration.refine`).
+views it was not fitted to better. Held-out views from the same part of the image cannot show
+extrapolation, so a freed group must also be determined: one standard deviation of it (from the
+fit's covariance) may move the projection at the image corner by at most
+:data:`DETERMINED_PX`; otherwise the next simpler model is fitted (a small board seen in a
+small part of a webcam's image determines neither k3 nor the principal point). (Fisheye:
+``basic`` with the principal point fixed, or ``full``.) The bundle adjustment may free more
+parameters where the joint data support them (:mod:`mocaplab.calibration.refine`).
 
 Bad views are rejected: views whose corners are (nearly) collinear on the board before
 calibrating, then views whose reprojection RMS is far above the others' after a first fit (motion
@@ -120,6 +124,49 @@ def cross_validate(det: CameraDetections, board: BoardSpec, views: np.ndarray,
     return scores
 
 
+#: A parameter group counts as determined when one standard deviation of it moves the
+#: projection at the image corner by at most this many pixels.
+DETERMINED_PX = 5.0
+#: Pinhole parameter groups: (name, intrinsic slots, the model that frees them).
+GROUPS = (("principal point", (2, 3), "principal"), ("tangential distortion", (6, 7), "no_k3"),
+          ("k3", (8,), "full"))
+
+
+def corner_effects(cam: Camera, std: np.ndarray) -> dict[str, float]:
+    """Pixels by which one standard deviation of each pinhole parameter group moves the
+    projection at the image corner (NaN std: the group is not free; left out).
+
+    Args:
+        cam: the camera (focal length and image size).
+        std: (9,) standard deviations of fx fy cx cy k1 k2 p1 p2 k3.
+    """
+    w, h = cam.size
+    f = float(cam.matrix[0, 0])
+    r = np.hypot(w / 2, h / 2) / f  # normalised radius of the image corner
+    out = {}
+    s = np.asarray(std, float)
+    if np.isfinite(s[2:4]).all():
+        out["principal point"] = float(max(s[2], s[3]))
+    if np.isfinite(s[6:8]).all():
+        out["tangential distortion"] = float(f * max(s[6], s[7]) * 2 * r**2)
+    if np.isfinite(s[8]):
+        out["k3"] = float(f * s[8] * r**7)
+    return out
+
+
+def determined_model(cam: Camera, std: np.ndarray | None, lens_model: str,
+                     limit_px: float = DETERMINED_PX) -> str:
+    """``lens_model`` or the richest simpler model whose freed groups are all determined."""
+    if std is None or cam.model == "fisheye":
+        return lens_model
+    effects = corner_effects(cam, std)
+    order = list(PINHOLE_MODELS)
+    for name, _, model in GROUPS:
+        if order.index(model) <= order.index(lens_model) and effects.get(name, 0.0) > limit_px:
+            return order[order.index(model) - 1]
+    return lens_model
+
+
 def choose_lens_model(scores: dict[str, float], margin: float = CV_MARGIN) -> str:
     """The simplest model whose held-out error is within ``margin`` of the best one's."""
     best = min(scores.values())
@@ -204,12 +251,19 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
         lens_model = choose_lens_model(scores)
     obj_all = board.corner_points()
     used = np.zeros(det.n_views, bool)
-    for _ in range(3):
-        cam, rms, rv, tv, per_view = _fit(det, obj_all, views, model, lens_model)
-        bad = per_view > max(reject_factor * np.median(per_view), 1.0)
-        if not bad.any() or len(views) - bad.sum() < min_views:
+    chosen_views = views
+    while True:
+        views = chosen_views
+        for _ in range(3):
+            cam, rms, rv, tv, per_view, std = _fit(det, obj_all, views, model, lens_model)
+            bad = per_view > max(reject_factor * np.median(per_view), 1.0)
+            if not bad.any() or len(views) - bad.sum() < min_views:
+                break
+            views = views[~bad]
+        simpler = determined_model(cam, std, lens_model) if scores else lens_model
+        if simpler == lens_model:
             break
-        views = views[~bad]
+        lens_model = simpler  # a freed parameter the views do not pin down: refit without it
     used[views] = True
     view_rms = np.full(det.n_views, np.nan)
     view_rms[views] = per_view
@@ -249,6 +303,7 @@ def _fit(det: CameraDetections, obj_all: np.ndarray, views: np.ndarray, model: C
         except cv2.error as exc:
             raise InputError(f"camera {det.name}: fisheye calibration failed ({exc.err}); "
                              "try the pinhole model or more varied board views") from None
+        std = None
     else:
         flags = 0
         K0 = None
@@ -261,8 +316,10 @@ def _fit(det: CameraDetections, obj_all: np.ndarray, views: np.ndarray, model: C
             K0 = np.array([[f0, 0, (w - 1) / 2], [0, f0, (h - 1) / 2], [0, 0, 1.0]])
             flags |= (cv2.CALIB_FIX_PRINCIPAL_POINT | cv2.CALIB_ZERO_TANGENT_DIST
                       | cv2.CALIB_USE_INTRINSIC_GUESS)
-        rms, K, D, rv, tv = cv2.calibrateCamera(obj, img, (w, h), K0, None, flags=flags,
-                                                criteria=crit)
+        rms, K, D, rv, tv, std_int, _, _ = cv2.calibrateCameraExtended(
+            obj, img, (w, h), K0, None, flags=flags, criteria=crit)
+        std = np.asarray(std_int, float).ravel()[:9].copy()
+        std[~free_parameters(lens_model, model)] = np.nan
     cam = Camera(det.name, (w, h), K, np.ravel(D)[: 4 if model == "fisheye" else 5],
                  np.zeros(3), np.zeros(3), model=model)
     rv = np.asarray(rv, float).reshape(-1, 3)
@@ -272,4 +329,4 @@ def _fit(det: CameraDetections, obj_all: np.ndarray, views: np.ndarray, model: C
         c = cam.replace(rvec=rv[k], tvec=tv[k])
         d = c.project(obj[k].reshape(-1, 3).astype(float)) - img[k].reshape(-1, 2)
         per_view[k] = np.sqrt(np.mean(np.sum(d**2, axis=1)))
-    return cam, rms, rv, tv, per_view
+    return cam, rms, rv, tv, per_view, std

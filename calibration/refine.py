@@ -7,12 +7,15 @@ parameter that one camera's own views could not pin down may be determined joint
 
 1. bundle adjustment with each camera's chosen model;
 2. views (one camera, one frame) whose RMS is far above the others' (``reject_factor`` x the
-   median and above ``min_reject_px``: motion blur, a mis-detected corner, the board bending)
-   are removed and the adjustment repeated;
+   median and above ``min_reject_px``: a mis-detected view, the board bending; gross outliers
+   only, since a few blurred views still carry information) are removed and the adjustment
+   repeated;
 3. the lens models are grown in the order of :data:`LEVELS` (principal point, then tangential
-   p1 p2, then k3): each camera takes the cumulative level that lowers its Bayesian information
-   criterion over its own residuals most, ``n ln(RSS_new / RSS_old) + k ln(n) < 0`` (n
-   residuals, k parameters added), RSS_new predicted by a Gauss-Newton step of the joint problem
+   p1 p2, then k3): each camera takes the cumulative level that lowers Akaike's information
+   criterion over its own residuals most, ``n ln(RSS_new / RSS_old) + 2 k < 0`` (n residuals,
+   k parameters added; AIC aims at the held-out error; BIC's ``k ln n`` held back tangential
+   terms that the truth has and biased focal lengths on the tuning scenes), RSS_new predicted
+   by a Gauss-Newton step of the joint problem
    (:func:`grow_lens_models`);
 4. a final adjustment with the chosen parameters, with the standard deviation of every intrinsic
    parameter (from the Gauss-Newton normal matrix).
@@ -30,11 +33,14 @@ import scipy.sparse.linalg
 
 from mocaplab.board import BoardSpec
 from mocaplab.calibration.bundle import BundleResult, Observations, _Problem, bundle_adjust
+from mocaplab.calibration.intrinsics import DETERMINED_PX, corner_effects
 from mocaplab.camera import Camera
 
 #: Pinhole intrinsic slots freed at each level: principal point, tangential, k3.
 LEVELS = (("principal point", (2, 3)), ("tangential distortion", (6, 7)), ("k3", (8,)))
 FISHEYE_LEVELS = (("principal point", (2, 3)),)
+#: Information criterion of the lens-model growth: "bic" (k ln n) or "aic" (2 k).
+CRITERION = "aic"
 #: Names of the intrinsic slots (pinhole; fisheye has k1..k4 in slots 4-7).
 PINHOLE_NAMES = ("fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3")
 FISHEYE_NAMES = ("fx", "fy", "cx", "cy", "k1", "k2", "k3", "k4")
@@ -66,7 +72,10 @@ def grow_lens_models(ba: BundleResult, board: BoardSpec, free: np.ndarray, fixed
     ``b^T S^-1 b`` with ``S`` the Schur complement of the parameters already free and ``b`` the
     gradient), so every camera and level is judged from one Jacobian, not one adjustment each.
     For each camera the cumulative level (principal point; + p1 p2; + k3) with the lowest
-    criterion ``n ln(1 - drop / RSS) + k ln(n)`` is taken if that is negative.
+    criterion ``n ln(1 - drop / RSS) + 2 k`` (AIC; ``k ln n`` with :data:`CRITERION` "bic") is
+    taken if that is negative, among the levels
+    whose new parameters the data determine (predicted standard deviation moving the image
+    corner by at most :data:`~mocaplab.calibration.intrinsics.DETERMINED_PX`).
     """
     C, ni = free.shape
     cand = np.zeros_like(free)
@@ -98,6 +107,7 @@ def grow_lens_models(ba: BundleResult, board: BoardSpec, free: np.ndarray, fixed
     sq = np.sum(r.reshape(-1, 2) ** 2, axis=1)
     rss = np.bincount(prob.obs.cam, sq, minlength=C)
     n = 2 * np.bincount(prob.obs.cam, minlength=C)
+    s2 = float(sq.sum()) / max(1, r.size - x.size)  # residual variance per degree of freedom
     for c in range(C):
         best, best_level = 0.0, 0
         for lev in range(1, len(levels) + 1):
@@ -106,11 +116,17 @@ def grow_lens_models(ba: BundleResult, board: BoardSpec, free: np.ndarray, fixed
             if len(sel) == 0 or rss[c] <= 0:
                 continue
             try:
-                drop = float(b[sel] @ np.linalg.solve(S[np.ix_(sel, sel)], b[sel]))
+                Sinv = np.linalg.inv(S[np.ix_(sel, sel)])
             except np.linalg.LinAlgError:
                 continue
+            drop = float(b[sel] @ Sinv @ b[sel])
+            std = np.full(ni, np.nan)
+            std[gslot[sel]] = np.sqrt(np.clip(np.diag(Sinv) * s2, 0, None))
+            if ni == 9 and max(corner_effects(ba.cameras[c], std).values()) > DETERMINED_PX:
+                break  # this level (and so the richer ones) is not determined by the data
             drop = min(max(drop, 0.0), 0.999 * rss[c])
-            bic = n[c] * np.log(1 - drop / rss[c]) + len(sel) * np.log(n[c])
+            penalty = np.log(n[c]) if CRITERION == "bic" else 2.0
+            bic = n[c] * np.log(1 - drop / rss[c]) + len(sel) * penalty
             if bic < best:
                 best, best_level = bic, lev
         for name, slots in levels[:best_level]:
@@ -161,8 +177,8 @@ def _without_views(obs: Observations, cams: np.ndarray, boards: np.ndarray) -> O
 
 def refine_jointly(cams: list[Camera], obs: Observations, board: BoardSpec,
                    board_R: np.ndarray, board_t: np.ndarray, free: np.ndarray,
-                   fixed_camera: int, grow: bool = True, reject_factor: float = 3.0,
-                   min_reject_px: float = 1.0) -> Refinement:
+                   fixed_camera: int, grow: bool = True, reject_factor: float = 5.0,
+                   min_reject_px: float = 5.0) -> Refinement:
     """Bundle adjustment with outlier views rejected and lens models grown (see module doc).
 
     Args:

@@ -41,7 +41,7 @@ def test_rendered_videos_detect_near_truth(tmp_path):
     dets = detect_all(srcs, s.board, None, None, False, require_all=False)
     obj = s.board.corner_points()
     errs = []
-    for c, cam in enumerate(s.cameras):
+    for cam in s.cameras:
         d = dets.get(cam.name)
         if d is None:
             continue

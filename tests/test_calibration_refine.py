@@ -94,7 +94,7 @@ def test_a_bad_view_is_rejected_by_its_residuals(scene):
     rng = np.random.default_rng(0)
     shared = np.isin(d.frames, np.concatenate([o.frames for o in dets if o is not d]))
     bad_view = int(np.flatnonzero(shared)[2])  # a view the board pose is known from elsewhere
-    corners[bad_view] += rng.normal(0, 4.0, corners[bad_view].shape)  # a smeared detection
+    corners[bad_view] += rng.normal(0, 8.0, corners[bad_view].shape)  # a mis-detected view
     dets[1] = dataclasses.replace(d, corners=corners)
     cal = calibrate_detections(dets, BOARD)
     assert (1, int(d.frames[bad_view])) in cal.refinement.rejected_views

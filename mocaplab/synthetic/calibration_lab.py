@@ -207,8 +207,8 @@ def random_lab_scene(seed: int, n_frames: int = 240, fps: float = 30.0,
     sx, sy, sq, mk, dic = BOARDS[int(rng.integers(len(BOARDS)))]
     board = BoardSpec(squares_x=sx, squares_y=sy, square_length=sq, marker_length=mk,
                       dictionary=dic)
-    # camera order along the arc = the operator's route
-    order = np.argsort([np.arctan2(c.center[1], c.center[0]) for c in cams])
+    # the operator's route: along the arc (cameras are numbered along it)
+    order = np.arange(n_cameras)
     n_seg = 2 * n_cameras - 1
     n_blend = max(2, n_frames // (8 * n_seg))
     per = (n_frames - n_blend * (n_seg - 1)) / n_seg
