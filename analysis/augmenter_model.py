@@ -15,7 +15,6 @@ If none works, :class:`mocaplab.errors.InputError` lists every place searched.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from mocaplab.cache import sha256_file, user_cache_dir
 from mocaplab.errors import InputError
 
 ENV_AUGMENTER = "MOCAPLAB_AUGMENTER_MODEL"
@@ -42,16 +42,7 @@ FILES = {
 
 
 def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mocaplab" / "models" / "marker_augmenter"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return user_cache_dir("models", "marker_augmenter")
 
 
 def check_folder(folder: Path) -> str | None:
@@ -62,7 +53,7 @@ def check_folder(folder: Path) -> str | None:
         p = folder / rel
         if not p.is_file():
             return f"{rel} missing"
-        if _sha256(p) != digest:
+        if sha256_file(p) != digest:
             return f"{rel} has the wrong SHA-256"
     return None
 

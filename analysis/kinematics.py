@@ -30,6 +30,9 @@ from mocaplab.analysis.progression import Progression
 KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
+#: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
+#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
+HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -55,6 +58,27 @@ class Kinematics:
     warnings: tuple[str, ...] = ()
     quality: str = ""
     measurements: Mapping[str, object] = dataclasses.field(default_factory=dict)
+    #: False when the inputs are known to give wrong lower-limb angles (centres far from the
+    #: file's own, static offsets not applied): the Gait Profile Score is then not scored.
+    reliable: bool = True
+
+
+#: The estimated pelvis's left-right axis is the line through the hip keypoints (which the
+#: detector sees) rather than through the estimated ASIS (chosen on the tuning trial, see
+#: benchmarks/kinematics_eval.py). In Plug-in Gait the hip centres are symmetric in the pelvis
+#: frame, so that line is the pelvis's y axis; tilt still comes from the estimated ASIS/PSIS.
+PELVIS_AXIS_FROM_HIPS = True
+
+
+def asis_along_hip_line(lasi: np.ndarray, rasi: np.ndarray, lhjc: np.ndarray,
+                        rhjc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LASI, RASI (F, 3) moved to lie about their midpoint along the hip-centre line, at their
+    own half distance (the pelvis y axis becomes the hip line; the origin is kept)."""
+    mid = (lasi + rasi) / 2
+    half = np.linalg.norm(lasi - rasi, axis=-1, keepdims=True) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = (lhjc - rhjc) / np.linalg.norm(lhjc - rhjc, axis=-1, keepdims=True)
+    return mid + half * y, mid - half * y
 
 
 def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
@@ -80,14 +104,18 @@ def _named(joints: dict) -> dict:
 
 
 def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
-                 processing: Mapping | None, subject: Mapping | None) -> Kinematics:
-    """Plug-in Gait lower limb from skin markers (points in metres, input frame)."""
-    markers = ll.pig_markers(points, labels, lm.up_axis)
+                 processing: Mapping | None, subject: Mapping | None,
+                 label_map: Mapping[str, str] | None = None) -> Kinematics:
+    """Plug-in Gait lower limb from skin markers (points in metres, input frame);
+    ``label_map``: Plug-in Gait name -> input label (``--map``)."""
+    markers = ll.pig_markers(points, labels, lm.up_axis, label_map)
     need = [f"{s}{n}" for s in "LR" for n in ("THI", "KNE", "TIB", "ANK", "TOE")]
     pelvis_ok = {"LASI", "RASI"} <= set(markers) and (
         "SACR" in markers or {"LPSI", "RPSI"} <= set(markers))
     missing = [n for n in need if n not in markers]
-    if not pelvis_ok or len(missing) == len(need):
+    # a side needs its lateral knee and ankle markers (their directions give the flexion axes)
+    usable = [p for p in "LR" if {p + "KNE", p + "ANK"} <= set(markers)]
+    if not pelvis_ok or not usable:
         return Kinematics({}, "none", warnings=(
             "hip, knee, ankle and foot progression angles unavailable: they need the Plug-in "
             "Gait lower-body markers (LASI, RASI, LPSI/RPSI or SACR, and per side THI, KNE, "
@@ -97,15 +125,49 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     model = ll.lower_limb(markers, m, unit_mm=1000.0)
     joints = _named(ll.joint_angles(model, prog.rotation))
     warns = list(warns) + list(model.notes)
-    if missing:
+    if missing and not model.notes:
         warns.append(f"markers missing for the lower limb: {', '.join(missing)}")
+    doubts = centre_check(model, points, labels, lm.up_axis)
+    warns += doubts
     quality = ("Plug-in Gait lower limb from markers; subject measurements "
                + ("from the file" if m.complete else "partly defaulted (see warnings)"))
+    absent = [n for n in missing if not (n[1:] in ("THI", "KNE") and n[0] + "KJC" in markers)
+              and not (n[1:] in ("TIB", "ANK") and n[0] + "AJC" in markers)]
+    if absent:
+        quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
+    if doubts:
+        quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
+                    "(see warnings)")
     used = {"left": dataclasses.asdict(m.left), "right": dataclasses.asdict(m.right),
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
     return Kinematics(joints, "plugin_gait_markers", warnings=tuple(warns), quality=quality,
-                      measurements=used)
+                      measurements=used, reliable=not doubts)
+
+
+#: Distance (mm) between our knee/ankle centres and the file's own (LKJC...) beyond which the
+#: angles are said to differ from the file's model.
+MAX_CENTRE_DIFF_MM = 20.0
+
+
+def centre_check(model: ll.LowerLimb, points: np.ndarray, labels, up_axis: str) -> list[str]:
+    """Compare our knee/ankle joint centres with the file's own (LKJC, RKJC, LAJC, RAJC) when it
+    carries them: a warning per centre more than MAX_CENTRE_DIFF_MM away (median)."""
+    rot = _to_z_up(up_axis)
+    names = [str(lb).split(":")[-1].strip().upper() for lb in labels]
+    out = []
+    for name in ("LKJC", "RKJC", "LAJC", "RAJC"):
+        if name not in names or name not in model.centres:
+            continue
+        theirs = np.asarray(points[:, names.index(name)], dtype=float) @ rot.T
+        d = np.linalg.norm(model.centres[name] - theirs, axis=-1)
+        d = d[np.isfinite(d)]
+        if d.size and np.median(d) * 1000 > MAX_CENTRE_DIFF_MM:
+            out.append(f"{name}: the joint centre computed from the markers is "
+                       f"{np.median(d) * 1000:.0f} mm from the file's own {name} (median): the "
+                       "angles differ from the file's model outputs (check the marker "
+                       "placement and the subject measurements)")
+    return out
 
 
 def keypoints_of(points: np.ndarray, labels, up_axis: str) -> dict[str, np.ndarray]:
@@ -122,12 +184,13 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles."""
     from mocaplab.analysis.augmenter import augment, pig_markers_from_augmented
     from mocaplab.analysis.augmenter_model import resolve_augmenter
-    from mocaplab.analysis.signal import fill_gaps, lowpass
     from mocaplab.errors import InputError
+    from mocaplab.signal import fill_gaps, lowpass
 
     kp = keypoints_of(points, labels, lm.up_axis)
     if smooth_hz > 0:
-        kp = {k: lowpass(fill_gaps(v, lm.fps, 0.2), lm.fps, smooth_hz) for k, v in kp.items()}
+        kp = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s=0.2), lm.fps, cutoff_hz=smooth_hz,
+                          max_cutoff_nyquist=0.45) for k, v in kp.items()}
     lower_needed = [k for k in KEYPOINTS if "elbow" not in k and "wrist" not in k]
     absent = [k for k in lower_needed if k not in kp or not np.isfinite(kp[k]).any()]
     if absent:
@@ -149,6 +212,9 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         return Kinematics({}, "none", warnings=(f"landmark estimation failed: {exc}",),
                           quality="joint angles not available: landmark estimation failed")
     pig = pig_markers_from_augmented(aug.markers, kp)
+    if PELVIS_AXIS_FROM_HIPS:
+        pig["LASI"], pig["RASI"] = asis_along_hip_line(pig["LASI"], pig["RASI"], pig["LHJC"],
+                                                       pig["RHJC"])
     model = ll.lower_limb(pig, subj.Measurements(), unit_mm=1000.0, foot_axis="heel")
     joints = _named(ll.joint_angles(model, prog.rotation))
     pts = {k: pig[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC")}
@@ -163,6 +229,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
     estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
                  for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+    for side in ll.SIDES:
+        estimated[f"angles.hip.{side}.rotation"] = AUGMENTER_METHOD + HIP_ROTATION_CAVEAT
     for key in ("tilt", "obliquity", "rotation"):
         for side in ll.SIDES:
             estimated[f"angles.pelvis.{side}.{key}"] = AUGMENTER_METHOD
@@ -176,10 +244,35 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                + (" (estimated from the skeleton)" if height is None else "")
                + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
                + "; the individual pelvic tilt is partly a learned prior of the estimator's "
-               "training population")
+               "training population; hip rotation is not reliable from video")
     warns = list(aug.warnings) + [
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
         "partly a learned prior"]
+    used = {"height_m": aug.height_m, "mass_kg": aug.mass_kg, "sources": {
+        "height_m": "estimated from the skeleton" if height is None else "meta.json subject",
+        "mass_kg": f"assumed ({aug.mass_kg:g} kg)" if mass is None else "meta.json subject"}}
     return Kinematics(joints, "plugin_gait_estimated_landmarks", lm_aug, estimated,
-                      tuple(warns), quality)
+                      tuple(warns), quality, used)
+
+
+def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
+                  augmenter: str | Path | None = None,
+                  label_map: Mapping[str, str] | None = None) -> Kinematics:
+    """Lower-limb kinematics of an analysis input (analysis/inputs.AnalysisInput): the marker
+    chain for skin markers, the estimated-landmark chain for video keypoints."""
+    processing, subject = subject_data(data.source, data.source_kind)
+    if lm.kind == "markerless":
+        return from_keypoints(data.points, data.labels, lm, prog, subject, augmenter,
+                              smooth_hz=smooth_hz)
+    return from_markers(data.points, data.labels, lm, prog, processing, subject, label_map)
+
+
+def angle_arrays(k: Kinematics, n_frames: int) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """joint -> side -> component -> (F,) degrees for every joint of CONVENTIONS.md (NaN arrays
+    where the kinematics could not be computed)."""
+    out = {}
+    for joint, keys in ll.JOINT_KEYS.items():
+        out[joint] = {side: {key: np.asarray(k.joints.get(joint, {}).get(side, {}).get(
+            key, np.full(n_frames, np.nan)), dtype=float) for key in keys} for side in ll.SIDES}
+    return out

@@ -177,9 +177,10 @@ def pelvis_frame(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray
 
 def smoothed(lm: Landmarks, cutoff_hz: float, max_gap_s: float = 0.2) -> Landmarks:
     """A copy of ``lm`` with short gaps bridged and every trajectory low-pass filtered."""
-    from mocaplab.analysis.signal import fill_gaps, lowpass
+    from mocaplab.signal import fill_gaps, lowpass
 
-    pts = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s), lm.fps, cutoff_hz)
+    pts = {k: lowpass(fill_gaps(v, lm.fps, max_gap_s=max_gap_s), lm.fps, cutoff_hz=cutoff_hz,
+                      max_cutoff_nyquist=0.45)
            for k, v in lm.points.items()}
     return dataclasses.replace(lm, points=pts)
 

@@ -23,8 +23,12 @@ Model (Davis et al. 1991; Kadaba et al. 1990; Vicon Plug-in Gait reference):
 - Foot: origin TOE, z from TOE to AJC, y from the knee tibia's y, then turned by the static
   plantar-flexion offset (about -y) and the static rotation offset (about x), as the static
   trial found them (zero unless measured).
-- Thigh/shank rotation offsets (KAD) are not applied: in a dynamic trial Plug-in Gait's femur
-  and tibia come from the wands (checked against the segment axes Vicon writes).
+- Thigh/shank rotation offsets (from a static calibration, e.g. with a knee alignment device:
+  ``ThighRotation``/``ShankRotation``) turn the chord: the centre is then found where the wand,
+  seen about the segment's long axis, lies that angle away from the lateral marker (as the
+  Conventional Gait Model's chord with an offset angle does; left side -offset, right side
+  +offset, checked on walk.c3d: knee centres within 3 mm of the file's own). Zero offsets give
+  the plain chord.
 
 Angles: intrinsic Y-X-Z Cardan angles of the distal segment relative to the proximal one (the
 foot relative to the tibia, and to the progression frame for foot progression), then the
@@ -117,7 +121,9 @@ def davis_hip_centres(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray, m: M
             asis = lasi if side == "left" else rasi
             est = np.nan
             if ankles is not None:
-                est = float(np.nanmedian(np.linalg.norm(asis - ankles[i], axis=-1))) * unit_mm
+                d = np.linalg.norm(asis - ankles[i], axis=-1)
+                d = d[np.isfinite(d)]
+                est = float(np.median(d)) * unit_mm if d.size else np.nan
             ll = est
         leg.append(ll)
     ll_mean = float(np.mean(leg))
@@ -154,6 +160,58 @@ def chord(proximal: np.ndarray, wand: np.ndarray, lateral: np.ndarray, delta: fl
     with np.errstate(invalid="ignore"):
         cos = np.clip(delta / length, -1.0, 1.0)
     return lateral + delta * (cos * u + np.sqrt(1 - cos ** 2) * v)
+
+
+def chord_offset(proximal: np.ndarray, wand: np.ndarray, lateral: np.ndarray, delta: float,
+                 offset_deg: float, chunk: int = 2000) -> np.ndarray:
+    """Joint centre (F, 3) by the chord function with a wand rotation offset: at ``delta`` from
+    ``lateral`` with the proximal centre seen at a right angle (the circle of such points), where
+    the signed angle about the long axis (centre -> proximal) from the wand's direction to the
+    lateral marker's direction equals ``offset_deg``. ``offset_deg`` 0 is :func:`chord`."""
+    if not offset_deg:
+        return chord(proximal, wand, lateral, delta)
+    out = np.full(np.shape(proximal), np.nan)
+    for s in range(0, len(proximal), chunk):
+        sl = slice(s, s + chunk)
+        out[sl] = _chord_offset(proximal[sl], wand[sl], lateral[sl], delta, offset_deg)
+    return out
+
+
+def _chord_offset(proximal, wand, lateral, delta, offset_deg):
+    d = proximal - lateral
+    length = np.linalg.norm(d, axis=-1, keepdims=True)
+    u = _unit(d)
+    with np.errstate(invalid="ignore"):
+        cos = np.clip(delta / length, -1.0, 1.0)
+    sin = np.sqrt(1 - cos ** 2)
+    helper = np.where(np.abs(u[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+    e1 = _unit(np.cross(u, helper))
+    e2 = np.cross(u, e1)
+
+    def centres(phi):                     # phi (F, K) -> (F, K, 3) points of the circle
+        ring = np.cos(phi)[..., None] * e1[:, None] + np.sin(phi)[..., None] * e2[:, None]
+        return lateral[:, None] + delta * (cos[:, None] * u[:, None] + sin[:, None] * ring)
+
+    def mismatch(phi):
+        c = centres(phi)
+        axis = _unit(proximal[:, None] - c)
+
+        def across(x):
+            v = x[:, None] - c
+            return v - np.sum(v * axis, axis=-1, keepdims=True) * axis
+
+        pw, pl = across(wand), across(lateral)
+        ang = np.degrees(np.arctan2(np.sum(np.cross(pw, pl) * axis, axis=-1),
+                                    np.sum(pw * pl, axis=-1)))
+        return np.abs((ang - offset_deg + 180.0) % 360.0 - 180.0)
+
+    n = len(proximal)
+    phi = np.broadcast_to(np.radians(np.arange(-180.0, 180.0, 1.0)), (n, 360))
+    with np.errstate(invalid="ignore"):
+        best = phi[np.arange(n), np.nanargmin(np.nan_to_num(mismatch(phi), nan=np.inf), 1)]
+        fine = best[:, None] + np.radians(np.linspace(-1.0, 1.0, 201))[None, :]
+        best = fine[np.arange(n), np.argmin(np.nan_to_num(mismatch(fine), nan=np.inf), 1)]
+        return centres(best[:, None])[:, 0]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -208,18 +266,20 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
     for side, hjc in (("left", lhjc), ("right", rhjc)):
         p = side[0].upper()
         s = m.side(side)
+        sign = _side_sign(side)
         kw = s.knee_width_mm or DEFAULTS_MM["knee_width"]
         aw = s.ankle_width_mm or DEFAULTS_MM["ankle_width"]
         kne, ank, toe = get(p + "KNE"), get(p + "ANK"), get(p + "TOE")
         if p + "KJC" in markers:
             kjc = markers[p + "KJC"]
         else:
-            kjc = chord(hjc, get(p + "THI"), kne, (kw / 2 + r) / unit_mm)
+            kjc = chord_offset(hjc, get(p + "THI"), kne, (kw / 2 + r) / unit_mm,
+                               -sign * s.thigh_rotation_deg)
         if p + "AJC" in markers:
             ajc = markers[p + "AJC"]
         else:
-            ajc = chord(kjc, get(p + "TIB"), ank, (aw / 2 + r) / unit_mm)
-        sign = _side_sign(side)
+            ajc = chord_offset(kjc, get(p + "TIB"), ank, (aw / 2 + r) / unit_mm,
+                               -sign * s.shank_rotation_deg)
         femur = frame_zy(hjc - kjc, sign * (kne - kjc))
         tibia_ankle = frame_zy(kjc - ajc, sign * (ank - ajc))
         tibia = rotate_about(tibia_ankle, 2, sign * s.tibial_torsion_deg)
@@ -294,12 +354,14 @@ def _norm_label(label: str) -> str:
     return re.sub(r"[\s_\-.]", "", str(label).split(":")[-1]).lower()
 
 
-def pig_markers(points: np.ndarray, labels, up_axis: str = "z") -> dict[str, np.ndarray]:
+def pig_markers(points: np.ndarray, labels, up_axis: str = "z",
+                label_map: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:
     """Plug-in Gait markers (name -> (F, 3), input unit, Z up) found among ``labels``.
 
     LASI, RASI, LPSI, RPSI, SACR; THI, KNE, TIB, ANK, TOE, HEE per side (prefix ``l``/``r``,
     ``left``/``right``, ``l.``, ``l_``...). Joint-centre outputs (LKJC...) are not taken for
-    KNE/ANK: the chord function needs the skin markers.
+    KNE/ANK: the chord function needs the skin markers. ``label_map`` (Plug-in Gait name ->
+    input label, the ``--map`` file) wins over the name matching.
     """
     from mocaplab.analysis.landmarks import _to_z_up
 
@@ -318,4 +380,9 @@ def pig_markers(points: np.ndarray, labels, up_axis: str = "z") -> dict[str, np.
     for side, prefixes in (("L", ("l", "left")), ("R", ("r", "right"))):
         for name, aliases in PIG_ALIASES.items():
             take(side + name, [p + a for a in aliases for p in prefixes])
+    raw = [str(lb) for lb in labels]
+    for name, label in (label_map or {}).items():
+        known = name in PIG_PELVIS or (name[:1] in "LR" and name[1:] in PIG_ALIASES)
+        if known and label in raw:
+            out[name] = np.asarray(points[:, raw.index(label)], dtype=float) @ rot.T
     return out

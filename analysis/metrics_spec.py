@@ -38,7 +38,7 @@ from mocaplab.errors import InputError
 SCHEMA_VERSION = 1
 #: Top-level keys analysis writes, in order (CONVENTIONS.md, metrics.json).
 TOP_LEVEL = ("schema_version", "fps", "first_frame", "n_frames", "events", "angles",
-             "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
+             "gait_profile", "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
              "trial_ranges", "capture", "cycles", "warnings", "provenance")
 
 Better = Literal["higher", "lower", "symmetry", ""]
@@ -280,6 +280,106 @@ per_side_metric("kinematics_summary", "pelvis_rotation_range_deg", "Pelvic rotat
                 description="max - min of the side's mean gait-cycle curve (without gait "
                             "cycles on that side: over the whole trial)")
 
+for _joint, _comp, _label, _fhir in (
+        ("hip", "flexion", "Hip flexion range", "Hip flexion range of motion"),
+        ("knee", "flexion", "Knee flexion range", "Knee flexion range of motion"),
+        ("ankle", "dorsiflexion", "Ankle dorsiflexion range",
+         "Ankle dorsiflexion range of motion")):
+    per_side_metric("kinematics_summary", f"{_joint}_{_comp}_range_deg", _label, "deg",
+                    fhir=_fhir, description="max - min of the side's mean gait-cycle curve "
+                                            "(Plug-in Gait angle)")
+per_side_metric("kinematics_summary", "knee_flexion_max_deg", "Peak knee flexion", "deg",
+                fhir="Peak knee flexion",
+                description="largest knee flexion of the side's mean gait-cycle curve (swing)")
+per_side_metric("kinematics_summary", "foot_progression_mean_deg", "Foot progression (mean)",
+                "deg", fhir="Foot progression angle",
+                description="mean of the side's mean gait-cycle foot progression curve "
+                            "(positive: toe in)")
+
+
+# --- Gait Profile Score (analysis/gait_profile.py; Baker et al. 2009) ---------------------------
+metric("gps_deg", "gait_profile.gps_deg.{side}", "Gait Profile Score", "deg", better="lower",
+       sides=("left", "right", "overall"), fhir=FhirCode("Gait Profile Score"),
+       description="RMS of the nine Gait Variable Scores of a side (overall: of all eighteen), "
+                   "against the normative mean curves")
+#: GPS variable -> label of its Gait Variable Score (analysis/gait_profile.VARIABLES order).
+GVS_LABELS = {"pelvis_tilt": "Pelvic tilt", "pelvis_obliquity": "Pelvic obliquity",
+              "pelvis_rotation": "Pelvic rotation", "hip_flexion": "Hip flexion",
+              "hip_adduction": "Hip adduction", "hip_rotation": "Hip rotation",
+              "knee_flexion": "Knee flexion", "ankle_dorsiflexion": "Ankle dorsiflexion",
+              "foot_progression": "Foot progression"}
+for _var, _label in GVS_LABELS.items():
+    metric(f"gvs_{_var}_deg", f"gait_profile.gvs_deg.{{side}}.{_var}",
+           f"Gait Variable Score: {_label.lower()}", "deg", better="lower",
+           sides=("left", "right"),
+           description=f"RMS difference of the side's mean {_label.lower()} curve to the "
+                       "normative mean curve over the gait cycle")
+
+
+# --- angle curves (analysis/pipeline.py ``angles``: one value per frame, not scalars) ----------
+@dataclasses.dataclass(frozen=True)
+class AngleCurve:
+    """One angle component of metrics.json ``angles``: ``angles.<segment>.<side>.<component>``.
+
+    ``label`` is what people read; ``positive``/``negative`` name the directions of positive
+    and negative values (Plug-in Gait signs per side, as Vicon writes them); ``vicon`` the
+    Vicon output it compares to one to one (``L``/``R`` prefix per side).
+    """
+
+    segment: str
+    component: str
+    label: str
+    positive: str
+    negative: str
+    vicon: str
+    unit: str = "deg"
+
+    def path_of(self, side: str) -> str:
+        return f"angles.{self.segment}.{side}.{self.component}"
+
+
+ANGLES: tuple[AngleCurve, ...] = (
+    AngleCurve("pelvis", "tilt", "Pelvic tilt", "anterior", "posterior", "PelvisAngles X"),
+    AngleCurve("pelvis", "obliquity", "Pelvic obliquity", "this side up", "this side down",
+               "PelvisAngles Y"),
+    AngleCurve("pelvis", "rotation", "Pelvic rotation", "this side forward (internal)",
+               "this side backward (external)", "PelvisAngles Z"),
+    AngleCurve("hip", "flexion", "Hip flexion", "flexion", "extension", "HipAngles X"),
+    AngleCurve("hip", "adduction", "Hip adduction", "adduction", "abduction", "HipAngles Y"),
+    AngleCurve("hip", "rotation", "Hip rotation", "internal", "external", "HipAngles Z"),
+    AngleCurve("knee", "flexion", "Knee flexion", "flexion", "extension", "KneeAngles X"),
+    AngleCurve("knee", "adduction", "Knee adduction", "varus (adduction)",
+               "valgus (abduction)", "KneeAngles Y"),
+    AngleCurve("knee", "rotation", "Knee rotation", "internal", "external", "KneeAngles Z"),
+    AngleCurve("ankle", "dorsiflexion", "Ankle dorsiflexion", "dorsiflexion",
+               "plantar flexion", "AnkleAngles X"),
+    AngleCurve("ankle", "inversion", "Ankle inversion", "inversion", "eversion",
+               "AnkleAngles Y"),
+    AngleCurve("ankle", "rotation", "Ankle rotation", "internal", "external", "AnkleAngles Z"),
+    AngleCurve("foot_progression", "angle", "Foot progression", "toe in", "toe out",
+               "FootProgressAngles Z"),
+    AngleCurve("spine", "flexion", "Spine flexion", "flexion", "extension", "SpineAngles X"),
+    AngleCurve("spine", "lateral_flexion", "Spine lateral flexion", "as Vicon SpineAngles Y",
+               "as Vicon SpineAngles Y", "SpineAngles Y"),
+    AngleCurve("spine", "rotation", "Spine rotation", "as Vicon SpineAngles Z",
+               "as Vicon SpineAngles Z", "SpineAngles Z"),
+    AngleCurve("thorax", "flexion", "Thorax flexion", "forward", "backward", "ThoraxAngles X"),
+    AngleCurve("thorax", "lateral_flexion", "Thorax lateral flexion",
+               "this side up (lean to the other side)", "this side down (lean to this side)",
+               "ThoraxAngles Y"),
+    AngleCurve("thorax", "rotation", "Thorax rotation", "this side forward",
+               "this side backward", "ThoraxAngles Z"),
+)
+
+
+def angle_curve(segment: str, component: str) -> AngleCurve:
+    """The declaration of ``angles.<segment>.<side>.<component>`` (KeyError if unknown)."""
+    for a in ANGLES:
+        if (a.segment, a.component) == (segment, component):
+            return a
+    raise KeyError(f"no angle {segment}.{component} in the metrics specification")
+
+
 # --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
 def trial_range_metric(key: str, label: str, fhir: str | None = None) -> Metric:
     """A spine/thorax angle range over the trial: ``spine_rotation_range_deg`` is stored at
@@ -366,7 +466,7 @@ def problems(data: Any) -> list[str]:
                           else []):
         if not isinstance(e, Mapping) or not {"side", "type", "frame"} <= set(e):
             out.append(f"events[{i}] must have side, type and frame")
-    for key in ("angles", "spatiotemporal", "leg_length", "weight_shift",
+    for key in ("angles", "gait_profile", "spatiotemporal", "leg_length", "weight_shift",
                 "kinematics_summary", "trial_ranges", "capture", "cycles", "provenance"):
         if key in data and data[key] is not None and not isinstance(data[key], Mapping):
             out.append(f"{key} must be an object")

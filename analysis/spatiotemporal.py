@@ -34,7 +34,7 @@ from mocaplab.analysis.cycles import Cycle
 from mocaplab.analysis.events import GaitEvent
 from mocaplab.analysis.landmarks import Landmarks
 from mocaplab.analysis.progression import Progression, pelvis_centre
-from mocaplab.analysis.signal import fill_gaps
+from mocaplab.signal import fill_gaps
 
 SIDES = ("left", "right")
 
@@ -79,9 +79,9 @@ def spatiotemporal(lm: Landmarks, prog: Progression, events: list[GaitEvent],
                    cycles: list[Cycle], belt_speed_m_s: float = 0.0) -> dict:
     """Spatiotemporal parameters per side, overall, and their symmetry (see module doc)."""
     fps = lm.fps
-    fwd = fill_gaps(prog.forward, fps, 1.0)
-    left_ax = fill_gaps(prog.left, fps, 1.0)
-    heels = {s: fill_gaps(lm.get(f"{s[0].upper()}HEE"), fps) for s in SIDES}
+    fwd = fill_gaps(prog.forward, fps, max_gap_s=1.0)
+    left_ax = fill_gaps(prog.left, fps, max_gap_s=1.0)
+    heels = {s: fill_gaps(lm.get(f"{s[0].upper()}HEE"), fps, max_gap_s=0.2) for s in SIDES}
     foot_flat = max(1, int(round(0.15 * fps)))
 
     def footprint(side: str, i: float) -> np.ndarray:
@@ -208,8 +208,8 @@ def leg_length(lm: Landmarks, cycles: list[Cycle], obliquity: dict[str, np.ndarr
 def weight_shift(lm: Landmarks, prog: Progression, cycles: list[Cycle]) -> dict:
     """Mediolateral excursion of the pelvis centre per stride and its left/right symmetry."""
     fps = lm.fps
-    centre = fill_gaps(pelvis_centre(lm), fps)
-    lat = np.einsum("fi,fi->f", centre, fill_gaps(prog.left, fps, 1.0))
+    centre = fill_gaps(pelvis_centre(lm), fps, max_gap_s=0.2)
+    lat = np.einsum("fi,fi->f", centre, fill_gaps(prog.left, fps, max_gap_s=1.0))
     exc, to_l, to_r = [], [], []
     for c in cycles:
         i0, i1 = int(np.ceil(c.start)), int(np.floor(c.end)) + 1

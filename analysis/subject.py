@@ -115,7 +115,7 @@ def from_processing(processing: Mapping[str, object], *, angles_in_radians: bool
             if v is None:
                 continue
             if field in _ANGLE_FIELDS:
-                v = _angle_deg(v, angles_in_radians and abs(v) <= math.pi / 2)
+                v = _angle_deg(v, angles_in_radians and abs(v) <= math.pi)
             elif v <= 0:
                 continue
             out[side][field] = v

@@ -112,6 +112,11 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--before", help="progress report: session id before treatment")
     p.add_argument("--after", help="progress report: session id after treatment")
     p.add_argument("--force", action="store_true", help="replace existing export files")
+    p.add_argument("--trc-y-up", action="store_true",
+                   help="TRC in OpenSim's Y-up frame (x, z, -y) instead of the lab's Z-up frame")
+    p.add_argument("--opensim-names", action="store_true",
+                   help="TRC markers named as Pose2Sim's BlazePose marker set (OpenSim IK with "
+                        "Pose2Sim's models); needs mediapipe33 keypoints")
 
 
 def _export_run(args: argparse.Namespace) -> int:
@@ -148,6 +153,17 @@ def _export_run(args: argparse.Namespace) -> int:
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")
+    if (args.trc_y_up or args.opensim_names) and "trc" not in formats:
+        raise InputError("--trc-y-up and --opensim-names shape the TRC export: add trc to "
+                         "--format")
+    if args.opensim_names:  # refuse before anything is written
+        from mocaplab.keypoint_sets import to_opensim_names
+        from mocaplab.pose_data import Points3D
+
+        if not Trial(trial).points3d_path.is_file():
+            raise InputError(f"{trial} has no points3d.npz to export as TRC")
+        p = Points3D.load(Trial(trial).points3d_path)
+        to_opensim_names(p.points[:1], list(p.keypoints))
     out_dir = args.out or Trial(trial).exports_dir
     ident = exports.identity_of(trial, key, args.pseudonymise)
     planned = {f: out_dir / (exports.export_filename(ident, "json").replace(".json", ".fhir.json")
@@ -167,7 +183,9 @@ def _export_run(args: argparse.Namespace) -> int:
 
             print(write_json(planned[f], observation_bundle(trial, ident)))
         else:
-            print(exports.write_export(trial, planned[f], f, ident, args.kind))
+            print(exports.write_export(trial, planned[f], f, ident, args.kind,
+                                       trc_y_up=args.trc_y_up,
+                                       opensim_names=args.opensim_names))
     if "report" in planned:
         from mocaplab.reporting.report import write_report
 

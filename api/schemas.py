@@ -6,6 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+#: the largest ``offset`` a list accepts (larger: 422; a database integer overflows far above)
+MAX_OFFSET = 1_000_000
+#: the largest frame index a query accepts (10^8 frames = 11 days at 100 Hz)
+MAX_FRAME = 100_000_000
+
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
@@ -110,6 +115,13 @@ class CurveOut(BaseModel):
     sd: list[float | None]
     n_cycles: int
     cycles: list[list[float | None]] = Field(description="individual cycles if asked")
+    label: str | None = Field(None, description="what people read (metrics specification)")
+    unit: str = "deg"
+    positive: str | None = Field(None, description="meaning of positive values")
+    negative: str | None = Field(None, description="meaning of negative values")
+    vicon: str | None = Field(None, description="the Vicon output it equals, e.g. KneeAngles X")
+    estimated: str | None = Field(None, description="how it was estimated (landmark "
+                                  "estimation from video keypoints); null: measured")
 
 
 class CurvesOut(BaseModel):
@@ -190,6 +202,21 @@ class MetricDefinition(BaseModel):
     description: str
 
 
+class AngleDefinition(BaseModel):
+    """One angle component of metrics.json ``angles`` (metrics_spec.ANGLES)."""
+
+    path: str = Field(description="angles.<segment>.{side}.<component>")
+    segment: str
+    component: str
+    label: str
+    unit: str
+    positive: str = Field(description="meaning of positive values")
+    negative: str = Field(description="meaning of negative values")
+    vicon: str = Field(description="the Vicon output it equals, e.g. KneeAngles X")
+
+
 class MetricDefinitions(BaseModel):
     schema_version: int = Field(description="metrics.json schema version")
     items: list[MetricDefinition]
+    angles: list[AngleDefinition] = Field(default_factory=list,
+                                          description="angle curves (one value per frame)")

@@ -14,7 +14,8 @@ command works on any version of the code::
 Inputs (default): the trial folders of ``mocaplab demo`` under ``--demo`` (points3d.npz and
 meta.json are copied; analysis reruns) and ``$MOCAPLAB_SHARED_DATA/kineticstoolkit_walk/walk.c3d``.
 ``compare`` prints every difference, ignoring provenance (creation times, software version),
-the report generation time and the embedded images; it exits 1 when anything else differs.
+the report generation time and the embedded images; numbers in metrics.json and CSV files are
+equal when they agree to 1e-9 relative; it exits 1 when anything else differs.
 """
 
 from __future__ import annotations
@@ -124,6 +125,23 @@ _HTML_VOLATILE = [(re.compile(r"src='data:image/png;base64,[^']*'"), "src='IMG'"
                   (re.compile(r"mocaplab \d+\.\d+\.\d+[^;<\s]*"), "mocaplab VERSION")]
 
 
+def _same_csv_line(a: str, b: str, rel: float = 1e-9) -> bool:
+    """CSV lines equal field by field, numbers to ``rel`` (as in the JSON comparison: the last
+    digits of a float may move when an equivalent formula is evaluated in another order)."""
+    fa, fb = a.split(","), b.split(",")
+    if len(fa) != len(fb):
+        return False
+    for x, y in zip(fa, fb, strict=True):
+        if x == y:
+            continue
+        try:
+            if not math.isclose(float(x), float(y), rel_tol=rel, abs_tol=1e-12):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 def _text(path: Path) -> str:
     s = path.read_text(encoding="utf-8", errors="replace")
     for rx, rep in _HTML_VOLATILE:
@@ -150,8 +168,9 @@ def compare(before: Path, after: Path) -> int:
                        _strip_json(json.loads(pa.read_text())), "", diffs)
         else:
             tb, ta = _text(pb).splitlines(), _text(pa).splitlines()
+            same = _same_csv_line if rel.suffix == ".csv" else str.__eq__
             diffs = [f"line {i + 1}: {x!r} -> {y!r}" for i, (x, y) in
-                     enumerate(zip(tb, ta, strict=False)) if x != y]
+                     enumerate(zip(tb, ta, strict=False)) if not same(x, y)]
             if len(tb) != len(ta):
                 diffs.append(f"{len(tb)} lines before, {len(ta)} after")
         status = "equal" if not diffs else f"{len(diffs)} difference(s)"

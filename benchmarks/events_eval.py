@@ -15,7 +15,14 @@ where it falls through 20 N; the side is the one foot over the plate 30 ms after
 its heel, else ankle) or 30 ms before the fall (by its toe, else ankle); when both or neither
 foot is over it, that edge is no reference. Contacts cut by the recording's ends are skipped.
 
-Per method (mocaplab's default "combined" and Zeni's coordinate method, same run): mean absolute
+Methods, same run: "kinematic" (mocaplab's Zeni + foot velocity, no plates: what a markerless
+trial or a C3D without plates gets), "zeni" (Zeni's coordinate method) and "plates" (mocaplab's
+default for a C3D with plates: the kinematic events timed with the trial's plate contacts). For
+"plates", the force-plate column is leave-one-out: each contact is scored with events timed from
+the trial's OTHER contacts only; against labels, all contacts are used (Vicon labels may
+themselves come from the plates).
+
+Per method: mean absolute
 error (ms) of matched events, events missed (a reference event whose foot markers exist within
 0.1 s but with no detection of that side and type within 0.15 s), false events (detections inside
 the labelled span matching no labelled event).
@@ -30,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mocaplab.analysis.events import GaitEvent, calibrate_to_plates
+from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
 from mocaplab.analysis.inputs import load_input
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.pipeline import analyze
@@ -43,7 +52,7 @@ HOLDOUT = ("btkdata/PiG_Motion-FlatFoot-Hole.c3d", "btkdata/PiG_Motion-FlatFoot-
            "btkdata/Gait.c3d", "btkdata/ADemo1_rewrite_c3d_pc_float.c3d",
            "btkdata/561xxa01_anonym.C3D")
 MATCH_S = 0.15
-THRESHOLD_N = 20.0
+METHODS = ("kinematic", "zeni", "plates")
 
 
 def _path(shared: Path, rel: str) -> Path:
@@ -52,57 +61,45 @@ def _path(shared: Path, rel: str) -> Path:
 
 
 def plate_events(path: Path, lm) -> list[tuple[str, str, float]]:
-    """(side, type, time_s) of clean force-plate contacts (see the module docstring)."""
-    out = []
-    for plate in read_force_plates(path):
-        f = plate.normal_force_n - np.percentile(plate.normal_force_n, 5)
-        on = f > THRESHOLD_N
-        t = plate.times()
-        edges = np.flatnonzero(np.diff(on.astype(int)))
-        starts = [i + 1 for i in edges if not on[i]]
-        for s in starts:
-            stops = [i for i in edges if i >= s and on[i]]
-            if not stops or s == 0:
-                continue
-            e = stops[0]
-            if t[e] - t[s] < 0.2:
-                continue
-            t_on = t[s - 1] + (THRESHOLD_N - f[s - 1]) / (f[s] - f[s - 1]) / plate.rate_hz
-            t_off = t[e] + (f[e] - THRESHOLD_N) / (f[e] - f[e + 1]) / plate.rate_hz
-            strike = _foot_on_plate(lm, plate.corners_m, t_on + 0.03, ("HEE", "ANK", "TOE"))
-            off = _foot_on_plate(lm, plate.corners_m, t_off - 0.03, ("TOE", "ANK", "HEE"))
-            if strike:
-                out.append((strike, "foot_strike", t_on))
-            if off:
-                out.append((off, "foot_off", t_off))
-    return out
-
-
-def _foot_on_plate(lm, corners: np.ndarray, t: float, parts: tuple[str, ...]) -> str | None:
-    """The one side whose first available marker of ``parts`` is over the plate at ``t``."""
-    i = int(round(t * lm.fps)) + 1 - lm.first_frame
-    if not 0 <= i < lm.n_frames:
-        return None
-    lo, hi = corners.min(0) - 0.03, corners.max(0) + 0.03
-    up = int(np.argmin(hi - lo))          # the plate's thin axis is the vertical one
-    horiz = [k for k in range(3) if k != up]
-    on = []
-    for side in "LR":
-        p = next((lm.raw[side + r][i] for r in parts if side + r in lm.raw
-                  and np.isfinite(lm.raw[side + r][i]).all()), None)
-        if p is not None and np.all((p[horiz] > lo[horiz]) & (p[horiz] < hi[horiz])):
-            on.append(side)
-    return {"L": "left", "R": "right"}[on[0]] if len(on) == 1 else None
+    """(side, type, time_s) of clean force-plate contacts (mocaplab.analysis.force_plates)."""
+    return plate_contacts(read_force_plates(path), lm.raw, lm.fps, lm.first_frame)
 
 
 class _Raw:
-    """Landmarks in the file's own lab frame (plates are given in it)."""
+    """Foot markers in the file's own lab frame (plates are given in it)."""
 
     def __init__(self, data):
         lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
-        idx = {lb: i for i, lb in enumerate(data.labels)}
-        self.raw = {r: data.points[:, idx[lb]] for r, lb in lm.labels.items() if lb in idx}
+        self.raw = feet_in_file_frame(data.points, data.labels, lm.labels)
         self.fps, self.first_frame, self.n_frames = lm.fps, lm.first_frame, lm.n_frames
+
+
+def _as_events(found: list[dict], fps: float, ff: int) -> list[GaitEvent]:
+    return [GaitEvent(e["side"], e["type"], e["time_subframe_s"] * fps + 1 - ff, e["method"])
+            for e in found]
+
+
+def _as_dicts(events: list[GaitEvent], fps: float, ff: int) -> list[dict]:
+    return [{"side": e.side, "type": e.type, "time_subframe_s": (ff + e.index - 1) / fps,
+             "method": e.method} for e in events]
+
+
+def plate_timed(kin: list[dict], contacts, fps: float, ff: int) -> list[dict]:
+    """The kinematic events timed with the given plate contacts (what analyze does)."""
+    idx = [(s, ty, t * fps + 1 - ff) for s, ty, t in contacts]
+    return _as_dicts(calibrate_to_plates(_as_events(kin, fps, ff), idx, fps)[0], fps, ff)
+
+
+def score_loo(kin: list[dict], ref, findable, fps: float, ff: int):
+    """Plate-timed events against each plate contact in turn, timed WITHOUT that contact
+    (leave one out: the contact scored never takes part in timing the events)."""
+    errs, missed = [], 0
+    for j, (side, typ, t) in enumerate(ref):
+        found = plate_timed(kin, ref[:j] + ref[j + 1:], fps, ff)
+        e, m, _ = score(found, [(side, typ, t)], findable, None)
+        errs += e
+        missed += m
+    return errs, missed, 0
 
 
 def score(found: list[dict], ref: list[tuple[str, str, float]], findable, span):
@@ -135,7 +132,7 @@ def evaluate(shared: Path, files) -> dict:
             labelled = [(s, ty, t) for s, ty, t, _ in data.reference_events
                         if ty in ("foot_strike", "foot_off") and s in ("left", "right")]
             plates = plate_events(path, raw)
-            runs = {m: analyze(data, event_method=m)["events"] for m in ("combined", "zeni")}
+            runs = {m: analyze(data, event_method=m)["events"] for m in ("kinematic", "zeni")}
 
         def findable(side, t, raw=raw):
             i = int(round(t * raw.fps)) + 1 - raw.first_frame
@@ -149,6 +146,11 @@ def evaluate(shared: Path, files) -> dict:
         rows[rel] = {m: {"labels": score(ev, labelled, findable, span),
                          "plates": score(ev, plates, findable, None)}
                      for m, ev in runs.items()}
+        fps, ff = raw.fps, raw.first_frame
+        rows[rel]["plates"] = {
+            "labels": score(plate_timed(runs["kinematic"], plates, fps, ff), labelled, findable,
+                            span),
+            "plates": score_loo(runs["kinematic"], plates, findable, fps, ff)}
         rows[rel]["n"] = (len(labelled), len(plates))
     return rows
 
@@ -165,10 +167,10 @@ def report(title: str, rows: dict) -> None:
     print(f"\n== {title} ==")
     print(f"{'file':42} {'method':9} {'vs labels (MAE, matched/n, missed, false)':44} "
           f"vs force plates")
-    tot = {m: {"labels": [[], 0, 0, 0], "plates": [[], 0, 0, 0]} for m in ("combined", "zeni")}
+    tot = {m: {"labels": [[], 0, 0, 0], "plates": [[], 0, 0, 0]} for m in METHODS}
     for rel, r in rows.items():
         nl, npl = r["n"]
-        for m in ("combined", "zeni"):
+        for m in METHODS:
             lab, pl = r[m]["labels"], r[m]["plates"]
             print(f"{rel:42} {m:9} {_fmt(*lab, nl):44} {_fmt(*pl, npl)}")
             for key, val, n in (("labels", lab, nl), ("plates", pl, npl)):
@@ -177,7 +179,7 @@ def report(title: str, rows: dict) -> None:
                 t[1] += val[1]
                 t[2] += val[2]
                 t[3] += n
-    for m in ("combined", "zeni"):
+    for m in METHODS:
         lab, pl = tot[m]["labels"], tot[m]["plates"]
         print(f"{'TOTAL':42} {m:9} {_fmt(*lab[:3], lab[3]):44} {_fmt(*pl[:3], pl[3])}")
 

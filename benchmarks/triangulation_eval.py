@@ -362,9 +362,10 @@ def print_speed(res: dict) -> None:
 
 # --- Pose2Sim demo with MediaPipe -----------------------------------------------------------------
 def pose2sim(cache_dir: Path) -> dict:
+    from mocaplab.calibration import load_calibration
     from mocaplab.keypoint_sets import MEDIAPIPE33
     from mocaplab.pose_data import Keypoints2D
-    from mocaplab.triangulation import load_cameras, triangulate_keypoints
+    from mocaplab.triangulation import triangulate_keypoints
 
     demo = SHARED / "pose2sim_demo_singleperson"
     cal = demo / "reference_S00_demo_commit_a948c205cf" / "S00_Calibration" / "Calib_qualisys.toml"
@@ -388,7 +389,7 @@ def pose2sim(cache_dir: Path) -> dict:
         kp = Keypoints2D(np.stack([p[:F] for p in pts]), np.stack([c[:F] for c in conf]),
                          tuple(names), MEDIAPIPE33.names, 60.0)
         kp.save(cache)
-    cams = load_cameras(cal)
+    cams = load_calibration(cal)
     out = {}
     for label, opts in (("robust", None),
                         ("robust, 15 px threshold", RobustOptions(threshold_px=15.0)),
@@ -418,8 +419,8 @@ def pose2sim(cache_dir: Path) -> dict:
         cv = np.nanstd(d, axis=0) / bone_lengths(pts, edges)
         spread[label] = float(100 * np.nanmedian(cv))
     out["bone_length_cv_pct"] = spread
-    plain = triangulate_points(load_cameras(cal).subset(["cam_01", "cam_02", "cam_03", "cam_04"]),
-                               kp.points, kp.confidence)
+    four = load_calibration(cal).subset(["cam_01", "cam_02", "cam_03", "cam_04"])
+    plain = triangulate_points(four, kp.points, kp.confidence)
     proj = cams.project(plain)
     d = np.linalg.norm(proj - kp.points, axis=-1)
     out["plain DLT (all views)"] = {"median_px": float(np.nanmedian(np.nanmean(d, axis=0)))}

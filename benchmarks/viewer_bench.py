@@ -21,9 +21,9 @@ from pathlib import Path
 
 import cv2
 
+from mocaplab.synthetic.lab import write_synthetic_trial
 from mocaplab.viewer.data import load_trial
 from mocaplab.viewer.render import RenderOptions, TrialRenderer, VideoWriter
-from mocaplab.viewer.walker import write_synthetic_trial
 
 
 def bench(trial, width: int, height: int, out: Path, overlay: bool = True) -> dict:

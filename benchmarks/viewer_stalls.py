@@ -95,7 +95,7 @@ def run_once(folder: Path, frames: int, no_uvs: bool, stall_s: float,
 
 
 def main() -> None:
-    from mocaplab.viewer.walker import write_synthetic_trial
+    from mocaplab.synthetic.lab import write_synthetic_trial
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5)

@@ -4,7 +4,8 @@ Modules (imported lazily so that ``mocaplab.capture.cli`` stays light):
 
 - :mod:`.sources`: frame sources behind one interface (devices, video files as virtual cameras,
   image folders) and :func:`open_source`.
-- :mod:`.video_io`: probing videos, and a writer that never leaves a truncated file.
+- :mod:`.video_io`: a video writer that never leaves a truncated file (probing:
+  :mod:`mocaplab.video`).
 - :mod:`.recorder`: :func:`record` N cameras into a trial folder (thread per camera).
 - :mod:`.timesync`: :func:`match_timestamps`, pairing frames on a common clock.
 - :mod:`.posthoc`: :func:`sync_keypoints` (2D keypoint motion, optional epipolar geometry),
@@ -22,7 +23,7 @@ from typing import Any
 _EXPORTS = {
     "open_source": "sources", "FrameSource": "sources", "Frame": "sources",
     "DeviceSource": "sources", "VideoFileSource": "sources", "ImageFolderSource": "sources",
-    "probe_video": "video_io", "SafeVideoWriter": "video_io", "VideoInfo": "video_io",
+    "SafeVideoWriter": "video_io",
     "record": "recorder", "RecordingResult": "recorder",
     "match_timestamps": "timesync", "TimestampMatch": "timesync",
     "sync_keypoints": "posthoc", "sync_flash": "flash", "SyncResult": "posthoc",

@@ -24,12 +24,12 @@ from mocaplab.capture.video_io import (
     CODECS,
     DEFAULT_CODEC,
     SafeVideoWriter,
-    probe_video,
     read_frames,
 )
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
+from mocaplab.video import probe_video
 
 UNSYNCED_DIR = "videos_unsynced"
 

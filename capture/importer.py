@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from mocaplab.camera import CameraSet
-from mocaplab.capture.video_io import VideoInfo, probe_video
 from mocaplab.errors import InputError
 from mocaplab.trial import VIDEO_EXTENSIONS, Trial
+from mocaplab.video import VideoInfo, probe_video
 
 log = logging.getLogger(__name__)
 

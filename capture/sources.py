@@ -29,8 +29,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mocaplab.capture.video_io import open_capture, probe_video
 from mocaplab.errors import InputError
+from mocaplab.video import open_video, probe_video
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -217,7 +217,7 @@ class VideoFileSource(FrameSource):
         self.frames_in_file = info.frames
         self.loop = loop
         self._pacer = _Pacer(self.fps, realtime)
-        self._cap = open_capture(self.path)
+        self._cap = open_video(self.path)
         self._next = 0      # index of the next frame to deliver (counts through loops)
         self._pos = 0       # position in the file
         self.dropped = 0
@@ -226,7 +226,7 @@ class VideoFileSource(FrameSource):
         ok = self._cap.grab()
         if not ok and self.loop and self._pos > 0:
             self._cap.release()
-            self._cap = open_capture(self.path)
+            self._cap = open_video(self.path)
             self._pos = 0
             ok = self._cap.grab()
         if not ok:

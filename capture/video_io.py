@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.video import VideoInfo, open_video, probe_video
 
 #: codec name -> (FourCC, file extension). MJPG is the default: fast to write on a small CPU,
 #: every frame is a key frame and the AVI frame count is exact. FFV1 is lossless but ~3x slower.
@@ -28,77 +29,12 @@ CODECS: dict[str, tuple[str, str]] = {
 DEFAULT_CODEC = "mjpg"
 
 
-@dataclasses.dataclass(frozen=True)
-class VideoInfo:
-    """What a video file says about itself.
-
-    Attributes:
-        path: the file.
-        fps: frames per second stored in the container (may be a nominal value).
-        frames: number of frames; counted by decoding when the container does not say.
-        size: (width, height) in pixels of the decoded frames.
-        fourcc: the codec's four-character code as the backend reports it.
-    """
-
-    path: Path
-    fps: float
-    frames: int
-    size: tuple[int, int]
-    fourcc: str
-
-
 def codec_for(name: str) -> tuple[str, str]:
     """(FourCC, extension) of a codec name (``mjpg``, ``mp4v``, ``ffv1``)."""
     try:
         return CODECS[name.lower()]
     except KeyError:
         raise InputError(f"unknown codec {name!r}; choose one of {', '.join(CODECS)}") from None
-
-
-def open_capture(path: str | os.PathLike) -> cv2.VideoCapture:
-    """Open a video file for reading; raise :class:`InputError` if it is missing or unreadable."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"video {path} does not exist")
-    if not path.is_file():
-        raise InputError(f"{path} is not a file")
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise InputError(f"video {path} cannot be opened: it is not a video file OpenCV can "
-                         "decode, or it is truncated or corrupt")
-    return cap
-
-
-def probe_video(path: str | os.PathLike, count_frames: bool = False) -> VideoInfo:
-    """Report fps, frame count and size of a video; raise :class:`InputError` if unusable.
-
-    Args:
-        count_frames: decode the whole file to count frames instead of trusting the container
-            (slower; done anyway when the container gives no count).
-
-    Raises:
-        InputError: missing file, not decodable, no frames, or no usable fps.
-    """
-    path = Path(path)
-    cap = open_capture(path)
-    try:
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        n = int(round(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
-        fourcc = int(cap.get(cv2.CAP_PROP_FOURCC) or 0).to_bytes(4, "little").decode(
-            "ascii", "replace").strip("\x00")
-        ok, frame = cap.read()
-        if not ok or frame is None:
-            raise InputError(f"video {path} has no decodable frames (empty or corrupt file)")
-        size = (int(frame.shape[1]), int(frame.shape[0]))
-        if count_frames or n <= 0:
-            n = 1
-            while cap.grab():
-                n += 1
-    finally:
-        cap.release()
-    if not (np.isfinite(fps) and fps > 0):
-        raise InputError(f"video {path} does not state its frame rate; re-encode it with one")
-    return VideoInfo(path, fps, n, size, fourcc)
 
 
 class SafeVideoWriter:
@@ -202,7 +138,7 @@ class SafeVideoWriter:
 
 def read_frames(path: str | os.PathLike, start: int = 0, stop: int | None = None):
     """Yield (index, BGR frame) of a video from ``start`` up to ``stop`` (exclusive)."""
-    cap = open_capture(path)
+    cap = open_video(path)
     try:
         i = 0
         while stop is None or i < stop:

@@ -257,7 +257,7 @@ def _tree_stamp(root: str | os.PathLike) -> str:
 def _video_fps(video_path, fps: float | None) -> float:
     if fps:
         return float(fps)
-    from mocaplab.keypoints.video import probe_video
+    from mocaplab.video import probe_video
 
     return probe_video(video_path).fps
 

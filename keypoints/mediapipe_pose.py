@@ -28,7 +28,8 @@ from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
 from mocaplab.keypoints.detector import FrameCallback, VideoKeypoints
 from mocaplab.keypoints.mp_import import import_mediapipe_light
-from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
+from mocaplab.keypoints.video import FrameReader, iter_frames
+from mocaplab.video import probe_video
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class MediaPipePoseDetector:
                     on_frame(i + 1)
         if not pts_list:
             raise InputError(f"video {video_path} has no decodable frames")
-        expected = info.frame_count if max_frames is None else min(info.frame_count, max_frames)
+        expected = info.frames if max_frames is None else min(info.frames, max_frames)
         if len(pts_list) < expected - 1:  # containers may announce one frame too many
             log.warning("%s: decoded %d frames of the %d the file announces (truncated or "
                         "damaged video?)", video_path, len(pts_list), expected)

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mocaplab.atomic import atomic_path
+from mocaplab.cache import sha256_file, user_cache_dir
 from mocaplab.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -92,17 +93,7 @@ def get_variant(name: str) -> ModelVariant:
 
 def cache_dir() -> Path:
     """The user model cache: ``$XDG_CACHE_HOME/mocaplab/models`` or ``~/.cache/mocaplab/models``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mocaplab" / "models"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return user_cache_dir("models")
 
 
 def identify_model(path: str | os.PathLike) -> ModelVariant | None:

@@ -27,7 +27,7 @@ import numpy as np
 
 from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
-from mocaplab.pose_data import Keypoints2D
+from mocaplab.pose_data import NPZ_ERRORS, Keypoints2D
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Poses2D:
             with np.load(path, allow_pickle=False) as z:
                 return cls(z["points"], z["confidence"], tuple(z["cameras"].tolist()),
                            tuple(z["keypoints"].tolist()), float(z["fps"]))
-        except (OSError, ValueError, KeyError) as exc:
+        except NPZ_ERRORS as exc:
             raise InputError(f"{path} is not a readable poses2d.npz ({exc})") from None
 
 

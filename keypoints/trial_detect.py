@@ -38,7 +38,7 @@ from mocaplab.errors import InputError
 from mocaplab.keypoints.detector import Detector, VideoKeypoints
 from mocaplab.keypoints.native_stderr import native_stderr_to
 from mocaplab.keypoints.poses2d import Poses2D, poses_path_for
-from mocaplab.pose_data import Keypoints2D
+from mocaplab.pose_data import NPZ_ERRORS, Keypoints2D
 from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def load_part(path: Path, fingerprint: str) -> VideoKeypoints | None:
                                   float(z["fps"]), str(z["source"]),
                                   z["poses"] if multi else None,
                                   z["pose_confidence"] if multi else None)
-    except (OSError, ValueError, KeyError):
+    except NPZ_ERRORS:
         return None
 
 
@@ -266,13 +266,13 @@ def check_calibration_names(trial: Trial, cameras: list[str]) -> None:
 
 
 def _frame_totals(todo, max_frames) -> dict[str, int]:
-    from mocaplab.keypoints.video import probe_video
+    from mocaplab.video import probe_video
 
     totals = {}
     for cam, (video, _, _) in todo.items():
         # The header only (fails early on a missing, corrupt or empty file): decoding a frame
         # here would cost ~35 ms of CPU per camera while the workers start; they decode anyway.
-        n = probe_video(video, decode_first=False).frame_count
+        n = probe_video(video, decode_first=False).frames
         totals[cam] = n if max_frames is None else min(n, max_frames)
     return totals
 

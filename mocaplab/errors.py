@@ -14,5 +14,24 @@ class InputError(MocaplabError, ValueError):
     """Input data is missing, unreadable or inconsistent."""
 
 
+class StorageError(MocaplabError, OSError):
+    """The disk is full (or the user's quota reached) while writing a result; nothing that was
+    there before was replaced."""
+
+
+def storage_problem(exc: OSError, path: object) -> StorageError | None:
+    """A :class:`StorageError` naming ``path`` when ``exc`` is a full disk or quota, else None."""
+    import errno
+
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return None
+    what = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is reached",
+            errno.EFBIG: "the file is larger than the file system allows"}[exc.errno]
+    err = StorageError(f"{what} while writing {path}: free space there and run again (the "
+                       "previous file, if any, is unchanged)")
+    err.errno = exc.errno
+    return err
+
+
 class OutputExistsError(MocaplabError, FileExistsError):
     """Refusing to overwrite a recording, calibration or other result without being asked."""

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab.atomic import write_json
+from mocaplab.cache import sha256_file
 
 STATE_FILE = Path(".mocaplab") / "stages.json"
 MISSING = "missing"
-_CHUNK = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,12 +68,9 @@ class DigestCache:
         hit = self.known.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                h.update(chunk)
-        self.known[key] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
-        return h.hexdigest()
+        digest = sha256_file(path)
+        self.known[key] = [st.st_size, st.st_mtime_ns, digest]
+        return digest
 
 
 class StageState:

@@ -237,7 +237,10 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
     labels = labels[: data.shape[1]]
     xyz = np.transpose(data[:3], (2, 1, 0))  # (F, N, 3)
     residual = np.transpose(data[3], (1, 0)) if data.shape[0] > 3 else np.zeros(xyz.shape[:2])
-    missing = (residual < 0) | np.all(xyz == 0, axis=-1) | ~np.isfinite(xyz).all(-1)
+    invalid = (residual < 0) | np.all(xyz == 0, axis=-1)
+    # model outputs (angles) keep each component on its own: one NaN component is not a gap
+    outputs_xyz = np.where(invalid[..., None], np.nan, xyz)
+    missing = invalid | ~np.isfinite(xyz).all(-1)
     xyz = np.where(missing[..., None], np.nan, xyz)
 
     output_labels: set[str] = set()
@@ -257,7 +260,7 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
         said = f"{raw_units[0].strip()!r}" if raw_units and raw_units[0].strip() else "empty"
         warns.append(f"{path.name}: POINT:UNITS is {said}; assumed {unit} from the size of the "
                      "marker cloud")
-    model_outputs = {lb: xyz[:, i].copy() for i, lb in enumerate(labels)
+    model_outputs = {lb: outputs_xyz[:, i].copy() for i, lb in enumerate(labels)
                      if is_output[i]}
     points = xyz[:, marker_idx] * _UNIT_SCALE[unit]
     marker_labels = _unique_labels([labels[i] for i in marker_idx], path.name, warns)
@@ -338,11 +341,16 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     all_labels = list(labels) + list(angles)
     columns = [points * 1000.0] + [np.asarray(a, float)[:, None] for a in angles.values()]
     xyz = np.concatenate(columns, axis=1)
-    # A missing sample is written as NaN: ezc3d stores it as invalid (negative residual), and
-    # readers (Mokka, ezc3d, btk) show a gap rather than a point at the origin.
-    missing = ~np.isfinite(xyz).all(-1)
+    # A missing sample is written as NaN with a negative residual (invalid): readers (Mokka,
+    # ezc3d, btk) show a gap rather than a point at the origin. A marker is missing when any
+    # coordinate is; an angle output only when all three components are (a component without
+    # a value, e.g. pelvic tilt from hip centres alone, stays NaN on its own).
+    is_angle = np.arange(xyz.shape[1]) >= len(labels)
+    finite = np.isfinite(xyz)
+    missing = np.where(is_angle[None, :], ~finite.any(-1), ~finite.all(-1))
     data = np.zeros((4, len(all_labels), F))
     data[:3] = np.transpose(np.where(missing[..., None], np.nan, xyz), (2, 1, 0))
+    data[3] = np.where(missing, -1.0, 0.0).T
     c = ezc3d.c3d()
     c["parameters"]["POINT"]["RATE"]["value"] = [float(fps)]
     c["parameters"]["POINT"]["LABELS"]["value"] = all_labels

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mocaplab.errors import InputError
+from mocaplab.pose_data import NPZ_ERRORS
 
 DONE, WARNING, FAILED = "done", "warning", "failed"
 #: exit status of a CLI verb whose result was written but is unusable or incomplete (a
@@ -111,6 +112,6 @@ def check_file(kind: str, path: Path) -> Verdict:
             import json
 
             return check_metrics(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, InputError) as exc:
+    except (*NPZ_ERRORS, InputError) as exc:
         return Verdict(FAILED, f"{path.name} cannot be read: {exc}")
     raise ValueError(f"unknown result kind {kind!r}")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__
-from mocaplab.errors import InputError, MocaplabError
+from mocaplab.errors import InputError, MocaplabError, storage_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
 from mocaplab.trial import Trial
@@ -45,7 +45,10 @@ class Options:
         cutoff_hz: low-pass cut-off of the 3D filter, Hz.
         force: rerun stages even when their outputs are up to date.
         render_video: also render an MP4 replay, after the report (slower than the rest).
-        normative_dir: folder of normative data for the report (pyCGM2 format).
+        normative_dir: folder of normative data for the Gait Profile Score and the report
+            (pyCGM2 format).
+        augmenter: marker augmenter model folder for the joint angles of video keypoints
+            (default: found by mocaplab.analysis.augmenter_model).
         index_db: SQLAlchemy URL of the lab index to update after the run (None: no index).
         lab_dir: the lab folder the trial belongs to (for the index; default: three levels up,
             LAB/<subject>/<session>/<trial>).
@@ -58,6 +61,7 @@ class Options:
     force: bool = False
     render_video: bool = True
     normative_dir: Path | None = None
+    augmenter: Path | None = None
     index_db: str | None = None
     lab_dir: Path | None = None
 
@@ -171,13 +175,25 @@ def _triangulate_inputs(trial: Trial, options: Options) -> Inputs:
 
 
 def _analyze_inputs(trial: Trial, options: Options) -> Inputs:
-    return {"points3d.npz": trial.points3d_path,
-            "subject data": _meta(trial, ("subject", "fps"))}
+    ins: Inputs = {"points3d.npz": trial.points3d_path,
+                   "subject data": _meta(trial, ("subject", "fps")),
+                   "normative data": _normative(options)}
+    if options.augmenter is not None:
+        ins["marker augmenter"] = options.augmenter
+    return ins
 
 
 def _report_inputs(trial: Trial, options: Options) -> Inputs:
     return {"points3d.npz": trial.points3d_path, "metrics.json": trial.metrics_path,
-            "trial details (meta.json)": _meta(trial), "normative data": options.normative_dir}
+            "trial details (meta.json)": _meta(trial), "normative data": _normative(options)}
+
+
+def _normative(options: Options) -> Path | None:
+    """The normative folder the stage will use (the one search, so installing normative data
+    in the cache later reruns analyze and report)."""
+    from mocaplab.analysis.normative import find_normative_dir
+
+    return find_normative_dir(options.normative_dir)
 
 
 # --- stage runners (imports are lazy: each stage pulls its own heavy dependencies) -------------
@@ -225,7 +241,8 @@ def _record_calibration(trial: Trial, cal: Path) -> None:
 def _run_analyze(trial: Trial, options: Options) -> Any:
     from mocaplab.analysis import analyze_file
 
-    return analyze_file(trial.path, trial.metrics_path)
+    return analyze_file(trial, trial.metrics_path, augmenter=options.augmenter,
+                        normative_dir=options.normative_dir)
 
 
 def _detect_paths(trial: Trial) -> list[Path]:
@@ -250,7 +267,7 @@ def _export_paths(trial: Trial) -> list[Path]:
 def _run_export(trial: Trial, options: Options) -> Any:
     from mocaplab.reporting.exports import export_trial
 
-    return export_trial(trial.path, trial.exports_dir)
+    return export_trial(trial, trial.exports_dir)
 
 
 def _report_paths(trial: Trial) -> list[Path]:
@@ -263,7 +280,7 @@ def _run_report(trial: Trial, options: Options) -> Any:
 
     # key frames rendered for earlier 3D points would be reused by the report: drop them.
     shutil.rmtree(trial.key_frames_dir, ignore_errors=True)
-    return write_report(trial.path, trial.report_dir, normative_dir=options.normative_dir)
+    return write_report(trial, trial.report_dir, normative_dir=options.normative_dir)
 
 
 def _render_paths(trial: Trial, options: Options) -> list[Path]:
@@ -410,7 +427,8 @@ def _run_stage(stage: Stage, trial: Trial, options: Options, state: StageState,
     except MocaplabError as exc:  # its message says what to do
         verdict = Verdict(FAILED, str(exc))
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        verdict = Verdict(FAILED, f"{type(exc).__name__}: {exc}"
+        full = storage_problem(exc, trial.path) if isinstance(exc, OSError) else None
+        verdict = Verdict(FAILED, str(full) if full else f"{type(exc).__name__}: {exc}"
                           + (f" (what to do: {stage.hint})" if stage.hint else ""))
     seconds = time.perf_counter() - t0
     if verdict.status == FAILED:

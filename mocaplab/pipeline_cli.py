@@ -17,6 +17,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "in meta.json once triangulation used it")
     p.add_argument("--model", type=Path, help="pose model file (default: found automatically)")
     p.add_argument("--cutoff", type=float, default=6.0, help="3D low-pass cut-off, Hz")
+    p.add_argument("--augmenter", type=Path, metavar="FOLDER",
+                   help="marker augmenter model for the joint angles of video keypoints "
+                        "(default: $MOCAPLAB_AUGMENTER_MODEL, the user cache, else the pose2sim "
+                        "wheel from the package index)")
     p.add_argument("--stages", default=_STAGES, help=f"stages to run (default {_STAGES})")
     p.add_argument("--no-video", action="store_true",
                    help="do not render the MP4 replay (it is rendered last, after the report)")
@@ -28,7 +32,8 @@ def _options(args: argparse.Namespace):
 
     # normative data: MOCAPLAB_NORMATIVE_DIR (mocaplab.analysis.normative.find_normative_dir)
     return Options(calibration=args.calibration, model=args.model, cutoff_hz=args.cutoff,
-                   force=args.force, render_video=not args.no_video)
+                   force=args.force, render_video=not args.no_video,
+                   augmenter=getattr(args, "augmenter", None))
 
 
 def _add_process(p: argparse.ArgumentParser) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +141,17 @@ class Points3D:
                        n_views=z["n_views"] if "n_views" in z.files else None)
 
 
+#: what reading a damaged .npz raises (a truncated zip, a bad deflate stream, a missing array)
+NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
 class _open_npz:
-    """Open an npz with clear errors for a missing file, a corrupt file or missing arrays."""
+    """Open an npz with clear errors for a missing file, a corrupt file or missing arrays.
+
+    Arrays are read lazily, inside the ``with`` block: a damaged member found there (a truncated
+    file, a bad checksum, an array of the wrong shape or type) also becomes an InputError that
+    names the file.
+    """
 
     def __init__(self, path: str | os.PathLike, required: tuple[str, ...]):
         self.path = Path(path)
@@ -151,14 +162,27 @@ class _open_npz:
             raise InputError(f"{self.path} does not exist")
         try:
             self.z = np.load(self.path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{self.path} is not a readable .npz file: {exc}") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise InputError(f"{self.path} is not a readable .npz file ({exc}); it may be "
+                             "truncated: run the stage that writes it again") from None
+        if not hasattr(self.z, "files"):
+            raise InputError(f"{self.path} holds a single array, not the arrays of an .npz file")
         missing = [k for k in self.required if k not in self.z.files]
         if missing:
             self.z.close()
             raise InputError(f"{self.path} lacks arrays {missing}")
         return self.z
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.z.close()
+        if exc is None or isinstance(exc, KeyboardInterrupt | SystemExit):
+            return False
+        if isinstance(exc, InputError):
+            if str(self.path) in str(exc):
+                return False
+            raise InputError(f"{self.path}: {exc}") from None
+        if isinstance(exc, OSError | ValueError | EOFError | TypeError | KeyError | IndexError
+                      | zipfile.BadZipFile | zlib.error):
+            raise InputError(f"{self.path} is damaged ({type(exc).__name__}: {exc}); run the "
+                             "stage that writes it again") from None
         return False

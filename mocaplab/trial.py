@@ -38,14 +38,46 @@ from mocaplab.errors import InputError, OutputExistsError
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 
 
+def check_meta(meta: Any, path: Path) -> dict[str, Any]:
+    """``meta`` (parsed meta.json) if it has the shape of CONVENTIONS.md: a JSON object whose
+    ``fps`` is a positive number or null, ``cameras`` a list of names, ``subject``, ``session``,
+    ``trial`` and ``calibration`` text; InputError naming ``path`` and the field otherwise."""
+    if not isinstance(meta, dict):
+        raise InputError(f"{path} must hold a JSON object ({{\"subject\": ..., \"fps\": ...}}), "
+                         f"not a JSON {type(meta).__name__}")
+    fps = meta.get("fps")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, int | float)
+                            or not np.isfinite(fps) or fps <= 0):
+        raise InputError(f"{path}: fps must be a positive number of frames per second "
+                         f"(or null), not {fps!r}")
+    cams = meta.get("cameras")
+    if cams is not None and (not isinstance(cams, list)
+                             or not all(isinstance(c, str) for c in cams)):
+        raise InputError(f"{path}: cameras must be a list of camera names, not {cams!r}")
+    for key in ("subject", "session", "trial", "calibration"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            if key == "subject" and isinstance(meta[key], dict):
+                continue  # subject data given inline (mocaplab.analysis.subject)
+            raise InputError(f"{path}: {key} must be text, not {meta[key]!r}")
+    return meta
+
+
 class Trial:
-    """A trial folder. Creating the object touches nothing on disk."""
+    """A trial folder. Creating the object touches nothing on disk.
+
+    A Trial is path-like (``os.fspath(trial)`` is its folder), so every stage function that
+    takes a trial folder takes a Trial: ``analyze_file(trial)``, ``export_trial(trial, ...)``,
+    ``write_report(trial, ...)``, ``Trial(trial)``.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
     def __repr__(self) -> str:
         return f"Trial({str(self.path)!r})"
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
 
     # --- paths ----------------------------------------------------------------------------------
     @property
@@ -128,9 +160,10 @@ class Trial:
         if not self.meta_path.is_file():
             raise InputError(f"{self.path} is not a trial folder (no meta.json)")
         try:
-            return json.loads(self.meta_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{self.meta_path} is not valid JSON: {exc}") from None
+        return check_meta(meta, self.meta_path)
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         meta = dict(meta)

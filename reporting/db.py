@@ -5,16 +5,24 @@ Only portable SQLAlchemy Core/ORM constructs are used (no dialect-specific SQL),
 runs on ``sqlite:///lab.db`` and ``postgresql+psycopg://user@host/db``. The trial folders stay the
 source of truth: :func:`index_lab` / :func:`index_trial` (re)build rows from them and can be rerun
 at any time.
+
+Concurrent writers (a batch on a process pool or a Dask cluster, the API's jobs) are safe: every
+write transaction and the table creation run under the lab's writer lock (an advisory
+transaction lock on PostgreSQL, a lock file beside a SQLite file) and are retried on a
+conflict. Searches are case-insensitive and the same on both databases (:func:`contains_text`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-import hashlib
 import logging
 import os
+import random
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -27,18 +35,27 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
+from mocaplab.cache import sha256_file
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
 from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+#: attempts of a write transaction that conflicts with another writer
+WRITE_ATTEMPTS = 8
+#: the PostgreSQL advisory lock key of the lab index's writers ("moca")
+PG_WRITER_LOCK = 0x6D6F6361
 
 
 def utcnow() -> _dt.datetime:
@@ -132,34 +149,111 @@ def default_db_url(lab_dir: Path) -> str:
 
 
 def make_engine(db_url: str) -> Engine:
-    """An engine for ``db_url`` with the tables created; SQLite gets WAL and a busy timeout."""
-    if db_url.startswith("sqlite"):
-        memory = db_url in ("sqlite://", "sqlite:///:memory:")
-        if not memory:
-            path = db_url.split("///", 1)[-1]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30},
-                               poolclass=StaticPool if memory else None)
+    """An engine for ``db_url`` with the tables created; SQLite gets WAL and a busy timeout.
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(conn, _record):  # pragma: no cover - trivial
-            cur = conn.cursor()
-            if not memory:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-    else:
-        engine = create_engine(db_url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    Safe when many processes open a fresh index at once (the tables are created under the
+    writer lock). InputError when the URL's database driver is not installed.
+    """
+    try:
+        engine = _new_engine(db_url)
+    except ModuleNotFoundError as exc:
+        extra = " (pip install 'mocaplab[postgres]')" if db_url.startswith("postgres") else ""
+        raise InputError(f"the database driver for {db_url.split(':', 1)[0]} is not installed: "
+                         f"{exc}{extra}") from exc
+    _retried(engine, lambda conn: Base.metadata.create_all(conn))
     return engine
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _new_engine(db_url: str) -> Engine:
+    if not db_url.startswith("sqlite"):
+        return create_engine(db_url, pool_pre_ping=True)
+    memory = db_url in ("sqlite://", "sqlite:///:memory:")
+    if not memory:
+        path = db_url.split("///", 1)[-1]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(db_url, connect_args={"check_same_thread": False, "timeout": 30},
+                           poolclass=StaticPool if memory else None)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_setup(conn, _record):  # pragma: no cover - trivial
+        # lower() as Python's str.lower (SQLite's own folds ASCII only), like PostgreSQL's
+        conn.create_function("lower", 1, _lower, deterministic=True)
+        cur = conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+    return engine
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def contains_text(column: Any, needle: str) -> Any:
+    """``column`` contains ``needle`` literally (``%`` and ``_`` are not wildcards), ignoring
+    case, with the same result on SQLite and PostgreSQL."""
+    return func.lower(column).contains(needle.lower(), autoescape=True)
+
+
+@contextlib.contextmanager
+def _writer_lock(engine: Engine) -> Iterator[None]:
+    """Between processes: the lock file beside a SQLite index (PostgreSQL locks in the
+    transaction, see :func:`_lock_transaction`)."""
+    db_file = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not db_file or db_file == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{db_file}.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _lock_transaction(conn: Any) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITER_LOCK})
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """A conflict with another writer (worth another try), not a bug or a bad database."""
+    msg = str(exc.orig).lower()
+    return (isinstance(exc, IntegrityError) or "locked" in msg or "already exists" in msg
+            or "deadlock" in msg or "could not serialize" in msg or "duplicate key" in msg)
+
+
+def _retried(engine: Engine, work: Callable[[Any], T], *, orm: bool = False) -> T:
+    """``work(conn)`` (or ``work(session)`` when ``orm``) in one write transaction under the
+    writer lock, tried again (up to :data:`WRITE_ATTEMPTS`, with a random back-off) when it
+    conflicts with another writer."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with _writer_lock(engine):
+                if orm:
+                    with Session(engine) as db, db.begin():
+                        _lock_transaction(db.connection())
+                        return work(db)
+                with engine.begin() as conn:
+                    _lock_transaction(conn)
+                    return work(conn)
+        except (OperationalError, IntegrityError, DBAPIError) as exc:
+            if attempt == WRITE_ATTEMPTS or not _retryable(exc):
+                raise
+            log.info("index write conflicted (%s); try %d of %d", exc.orig, attempt + 1,
+                     WRITE_ATTEMPTS)
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    raise AssertionError("unreachable")
+
+
+def write_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in one write transaction of the lab index, serialised with the other
+    writers (processes, threads, cluster workers) and retried on a conflict; the session
+    commits when ``work`` returns. ``work`` must be safe to run again."""
+    return _retried(engine, work, orm=True)
 
 
 def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
@@ -178,7 +272,7 @@ def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
     path = path.resolve()
     root = lab_dir.resolve()
     stored = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    digest = _sha256(path)
+    digest = sha256_file(path)
     row = db.scalar(select(Calibration).where(Calibration.path == stored))
     if row is None:
         row = Calibration(path=stored, sha256=digest)
@@ -253,8 +347,7 @@ def index_trial(db_url: str | Engine, trial_path: str | os.PathLike,
     lab = Path(lab_dir).resolve() if lab_dir else trial_dir.parents[2]
     engine = make_engine(db_url) if isinstance(db_url, str) else db_url
     try:
-        with Session(engine) as db, db.begin():
-            return _upsert_trial(db, lab, trial_dir).key
+        return write_transaction(engine, lambda db: _upsert_trial(db, lab, trial_dir).key)
     finally:
         if isinstance(db_url, str):
             engine.dispose()
@@ -277,16 +370,17 @@ def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
     try:
         for d in progress(dirs) if progress else dirs:
             try:
-                with Session(engine) as db, db.begin():
-                    seen.add(_upsert_trial(db, lab, d).key)
+                seen.add(write_transaction(engine, lambda db, d=d: _upsert_trial(db, lab, d).key))
             except InputError as exc:
                 errors.append(f"{d}: {exc}")
-        removed = 0
-        with Session(engine) as db, db.begin():
-            for row in db.scalars(select(TrialRow)).all():
-                if row.key not in seen:
-                    db.delete(row)
-                    removed += 1
+
+        def remove_gone(db: Session) -> int:
+            gone = [row for row in db.scalars(select(TrialRow)).all() if row.key not in seen]
+            for row in gone:
+                db.delete(row)
+            return len(gone)
+
+        removed = write_transaction(engine, remove_gone)
     finally:
         if isinstance(db_url, str):
             engine.dispose()

@@ -24,13 +24,6 @@ from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
 from mocaplab.trial import Trial
 
-#: metrics.json segment -> (C3D output name, component order X, Y, Z).
-C3D_ANGLES = {
-    "pelvis": ("PelvisAngles", ("tilt", "obliquity", "rotation")),
-    "spine": ("SpineAngles", ("flexion", "lateral_flexion", "rotation")),
-    "thorax": ("ThoraxAngles", ("flexion", "lateral_flexion", "rotation")),
-    "hip": ("HipAngles", ("flexion", "adduction", "rotation")),
-}
 #: meta.json keys that can identify a person; dropped from pseudonymised exports.
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes"}
@@ -159,21 +152,24 @@ def write_json_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path
 
 
 def c3d_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray]:
-    """Plug-in Gait style outputs ``{L,R}<Segment>Angles`` -> (n_frames, 3) degrees."""
-    out = {}
-    for seg, (label, comps) in C3D_ANGLES.items():
-        sides = (metrics.get("angles") or {}).get(seg) or {}
+    """Plug-in Gait style outputs ``{L,R}<Segment>Angles`` -> (n_frames, 3) degrees, each
+    component in its Vicon axis (X, Y, Z) as the metrics specification declares it
+    (``metrics_spec.ANGLES``: e.g. foot progression is FootProgressAngles Z only); a component
+    without values stays NaN on its own, never blanking the others."""
+    from mocaplab.analysis.metrics_spec import ANGLES
+
+    out: dict[str, np.ndarray] = {}
+    angles = metrics.get("angles") or {}
+    for a in ANGLES:
+        output, axis = a.vicon.split()
         for side, prefix in (("left", "L"), ("right", "R")):
-            data = sides.get(side)
-            if not isinstance(data, dict):
+            data = (angles.get(a.segment) or {}).get(side)
+            if not isinstance(data, dict) or a.component not in data:
                 continue
-            order = [c for c in comps if c in data] or list(data)[:3]
-            arr = np.full((n_frames, 3), np.nan)
-            for j, c in enumerate(order[:3]):
-                a = labdata.angle_array(data.get(c))[:n_frames]
-                arr[: len(a), j] = a
-            out[f"{prefix}{label}"] = arr
-    return out
+            arr = out.setdefault(prefix + output, np.full((n_frames, 3), np.nan))
+            v = labdata.angle_array(data.get(a.component))[:n_frames]
+            arr[: len(v), "XYZ".index(axis)] = v
+    return {k: v for k, v in out.items() if np.isfinite(v).any()}
 
 
 def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
@@ -197,12 +193,15 @@ def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
                      angles=c3d_angles(metrics, points.shape[0]))
 
 
-def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
-    from mocaplab.marker_io import write_trc
+def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity, *, y_up: bool = False,
+                     opensim_names: bool = False) -> Path:
+    """TRC in metres: the lab's Z-up frame, or OpenSim's Y-up frame with ``y_up``; markers
+    renamed to Pose2Sim's BlazePose set with ``opensim_names`` (see triangulation.export)."""
     from mocaplab.pose_data import Points3D
+    from mocaplab.triangulation.export import export_points
 
     p = Points3D.load(Trial(trial_dir).points3d_path)
-    return write_trc(out, p.points, list(p.keypoints), p.fps, units="m")
+    return export_points(p, out, "trc", y_up=y_up, opensim_names=opensim_names)
 
 
 def export_filename(ident: ExportIdentity, fmt: str, kind: str = "summary") -> str:
@@ -221,14 +220,19 @@ def identity_of(trial_dir: Path, key: bytes | str | None = None,
     """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json."""
     trial_dir = Path(trial_dir).resolve()
     meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
-    subject = str(meta.get("subject") or trial_dir.parent.parent.name or "unknown")
+    subject = meta.get("subject")
+    if isinstance(subject, dict):       # CONVENTIONS.md: meta.json["subject"] = {"id", ...}
+        subject = subject.get("id")
+    subject = str(subject or trial_dir.parent.parent.name or "unknown")
     session = str(meta.get("session") or trial_dir.parent.name)
     return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)
 
 
 def write_export(trial_dir: Path, out: Path, fmt: str, ident: ExportIdentity,
-                 kind: str = "summary") -> Path:
-    """Write one export format of ``trial_dir`` to the file ``out``."""
+                 kind: str = "summary", *, trc_y_up: bool = False,
+                 opensim_names: bool = False) -> Path:
+    """Write one export format of ``trial_dir`` to the file ``out`` (``trc_y_up`` and
+    ``opensim_names``: the TRC's frame and marker names, see :func:`write_trc_export`)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}; use one of {FORMATS}")
     if fmt == "csv":
@@ -237,7 +241,7 @@ def write_export(trial_dir: Path, out: Path, fmt: str, ident: ExportIdentity,
         return write_json_export(trial_dir, out, ident)
     if fmt == "c3d":
         return write_c3d_export(trial_dir, out, ident)
-    return write_trc_export(trial_dir, out, ident)
+    return write_trc_export(trial_dir, out, ident, y_up=trc_y_up, opensim_names=opensim_names)
 
 
 def export_trial(trial_dir: str | Path, out_dir: str | Path,

@@ -63,6 +63,23 @@ def _effective(meta: dict[str, Any]) -> str | None:
     return None
 
 
+def estimated_from(metric, estimated: dict[str, str]) -> str | None:
+    """How a metric was estimated when it derives from angles obtained through landmark
+    estimation (metrics.json ``provenance.estimated``), else None: the Gait Profile Score and
+    the kinematics summary of an estimated joint."""
+    if not estimated:
+        return None
+    if metric.section == "gait_profile":
+        return estimated.get("gait_profile")
+    if metric.section == "kinematics_summary":
+        joint = next((j for j in ("foot_progression", "pelvis", "hip", "knee", "ankle")
+                      if metric.key.startswith(j + "_")), None)
+        if joint is not None:
+            return next((v for k, v in estimated.items()
+                         if k.startswith(f"angles.{joint}.")), None)
+    return None
+
+
 def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
     """The FHIR R4 Bundle of Observations of one analysed trial."""
     trial_dir = Path(trial_dir)
@@ -111,15 +128,21 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
         m = METRICS.get(s["name"])
         if m is not None and m.fhir is not None and m.section != "spatiotemporal":
             ranges.setdefault(s["name"], {})[s["side"]] = s["value"]
+    estimated = (metrics.get("provenance") or {}).get("estimated") or {}
     for name, sides in ranges.items():
         m = METRICS[name]
-        vals = list(sides.values())
+        per_side = [v for side, v in sides.items() if side in ("left", "right")]
+        # a value stored for both sides (the overall Gait Profile Score) is the value itself
+        value = sides["both"] if "both" in sides else sum(per_side) / len(per_side)
         obs = {**base, "id": _uuid(key, name), "code": _code(name, m.fhir),
-               "valueQuantity": _quantity(sum(vals) / len(vals), m.unit),
+               "valueQuantity": _quantity(value, m.unit),
                "component": [{"code": _code(f"{name}.{side}",
                                             FhirCode(f"{m.fhir.display}, {side} side")),
                               "valueQuantity": _quantity(v, m.unit)}
                              for side, v in sides.items() if side in ("left", "right")]}
+        how = estimated_from(m, estimated)
+        if how:
+            obs["note"] = [{"text": f"estimated: {how}"}]
         entries.append(obs)
     for e in entries:
         if not e.get("component"):

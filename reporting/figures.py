@@ -1,11 +1,13 @@
 """Matplotlib figures of the reports, drawn with the object API (thread-safe, no pyplot, no
-display): cycle-normalised curves against normative bands, before/after overlays, key frames.
+display): the Plug-in Gait-style kinematics page, the Movement Analysis Profile, cycle-normalised
+trunk curves against normative bands, before/after overlays, key frames.
 Every function writes a PNG atomically and returns its path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +17,238 @@ from mocaplab import sides
 from mocaplab.atomic import atomic_path
 
 SIDE_COLOURS = {"left": sides.LEFT_HEX, "right": sides.RIGHT_HEX}  # the one convention
-#: rows of the curve figure: (segment, [(component, label)]).
+#: rows of the trunk curve figure: (segment, [(component, label)]) (the pelvis and the lower
+#: limb are on the kinematics page, :data:`KINEMATICS_ROWS`).
 CURVE_ROWS = (
-    ("pelvis", (("tilt", "Pelvic tilt"), ("obliquity", "Pelvic obliquity"),
-                ("rotation", "Pelvic rotation"))),
-    ("hip", (("flexion", "Hip flexion"), ("adduction", "Hip adduction"),
-             ("rotation", "Hip rotation"))),
     ("spine", (("flexion", "Spine flexion"), ("lateral_flexion", "Spine lateral flexion"),
                ("rotation", "Spine rotation"))),
+    ("thorax", (("flexion", "Thorax flexion"), ("lateral_flexion", "Thorax lateral flexion"),
+                ("rotation", "Thorax rotation"))),
 )
+#: the Plug-in Gait kinematics page: (row title, [(segment, component)] sagittal, frontal,
+#: transverse), as Vicon's report lays them out (the ankle row ends with foot progression).
+KINEMATICS_ROWS = (
+    ("Pelvis", (("pelvis", "tilt"), ("pelvis", "obliquity"), ("pelvis", "rotation"))),
+    ("Hip", (("hip", "flexion"), ("hip", "adduction"), ("hip", "rotation"))),
+    ("Knee", (("knee", "flexion"), ("knee", "adduction"), ("knee", "rotation"))),
+    ("Ankle / foot", (("ankle", "dorsiflexion"), ("ankle", "inversion"),
+                      ("foot_progression", "angle"))),
+)
+PLANES = ("Sagittal", "Frontal", "Transverse")
+#: colour of the "estimated" marking (neither side's colour).
+ESTIMATED_HEX = "#a04000"
+
+
+@dataclasses.dataclass(frozen=True)
+class SideCurve:
+    """One side's mean gait-cycle curve of a panel: ``mean``/``sd`` (P,) degrees at
+    ``percent`` (P,) 0..100 % of the side's own cycle (NaN: missing), over ``n_cycles``."""
+
+    percent: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    n_cycles: int
+
+
+@dataclasses.dataclass(frozen=True)
+class KinematicsPanel:
+    """What one panel of the kinematics page shows.
+
+    ``sides``: side -> its curve (only the sides with at least one cycle); ``band``: the
+    normative {"percent", "lower", "upper"} or None; ``estimated``: the sides whose curve came
+    through landmark estimation (metrics.json ``provenance.estimated``); ``positive`` /
+    ``negative``: what positive and negative values mean (metrics spec); ``note``: why nothing
+    is drawn; ``caveat``: what analysis says against the curves' use ("not reliable").
+    """
+
+    segment: str
+    component: str
+    title: str
+    positive: str
+    negative: str
+    sides: Mapping[str, SideCurve]
+    band: Mapping[str, np.ndarray] | None = None
+    estimated: tuple[str, ...] = ()
+    note: str = ""
+    caveat: str = ""
+
+
+#: the smallest y range of a curve panel (degrees): a nearly constant angle is not magnified
+#: into what looks like motion.
+MIN_SPAN_DEG = 10.0
+
+
+def _min_span(ax, span: float = MIN_SPAN_DEG) -> None:
+    lo, hi = ax.get_ylim()
+    if hi - lo < span:
+        mid = 0.5 * (lo + hi)
+        ax.set_ylim(mid - span / 2, mid + span / 2)
+
+
+def _short_direction(text: str) -> str:
+    """"this side forward (internal)" -> "forward": the word that fits a panel's corner."""
+    return text.split(" (")[0].removeprefix("this side ").removeprefix("as Vicon ")
+
+
+def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
+                      foot_off_pct: Mapping[str, float] | None = None,
+                      row_titles: Sequence[str] = (), title: str = "",
+                      dpi: int = 130, warning: str = "") -> Path:
+    """The Plug-in Gait-style kinematics page: rows of panels (pelvis, hip, knee, ankle), columns
+    the sagittal, frontal and transverse planes; each side's mean curve (left red, right blue,
+    :mod:`mocaplab.sides`) with its +/-1 SD over the normative band (grey), the side's mean
+    foot off as a vertical line in its colour, "estimated" marked on panels whose curves came
+    through landmark estimation.
+
+    ``foot_off_pct``: side -> mean foot off in % of that side's cycle (its stance).
+    ``warning``: a line over the panels in the "estimated" colour (angles not reliable).
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    nrows, ncols = len(panels), max(len(r) for r in panels)
+    fig = Figure(figsize=(8.0, 2.15 * nrows + 0.7), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(nrows, ncols, squeeze=False))
+    foot_off_pct = foot_off_pct or {}
+    seen: dict[str, int] = {}
+    any_band = any_estimated = False
+    for r, row in enumerate(panels):
+        for c, p in enumerate(row):
+            ax = axes[r, c]
+            if p.band is not None and p.sides:  # a band alone, without a curve, says nothing
+                ax.fill_between(p.band["percent"], p.band["lower"], p.band["upper"],
+                                color="0.84", lw=0)
+                any_band = True
+            for side, cur in p.sides.items():
+                col = SIDE_COLOURS[side]
+                ax.plot(cur.percent, cur.mean, color=col, lw=1.5)
+                if np.isfinite(cur.sd).any():
+                    ax.fill_between(cur.percent, cur.mean - cur.sd, cur.mean + cur.sd,
+                                    color=col, alpha=0.13, lw=0)
+                seen[side] = max(seen.get(side, 0), cur.n_cycles)
+            for side in p.sides:
+                fo = foot_off_pct.get(side)
+                if fo is not None and np.isfinite(fo):
+                    ax.axvline(fo, color=SIDE_COLOURS[side], lw=0.9, ls=(0, (4, 2)))
+            if p.sides:
+                ax.axhline(0.0, color="0.55", lw=0.5)
+            else:
+                ax.text(0.5, 0.5, p.note or "not available", ha="center", va="center",
+                        transform=ax.transAxes, color="0.35", fontsize=7, wrap=True)
+                ax.set_yticks([])
+            head = f"{PLANES[c]}: {p.title}" if r == 0 and c < len(PLANES) else p.title
+            ax.set_title(head, fontsize=8.5, loc="left")
+            if p.estimated:
+                any_estimated = True
+                ax.text(0.98, 0.97, "estimated" + (f", {p.caveat}" if p.caveat else ""),
+                        transform=ax.transAxes, ha="right",
+                        va="top", fontsize=7, color=ESTIMATED_HEX, style="italic",
+                        weight="bold", zorder=5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8,
+                              "pad": 1.0})
+                for spine in ax.spines.values():
+                    spine.set_edgecolor(ESTIMATED_HEX)
+                    spine.set_linestyle((0, (3, 2)))
+            if p.sides:
+                _min_span(ax)
+                kw = {"transform": ax.transAxes, "fontsize": 6, "color": "0.3", "ha": "left"}
+                ax.text(0.02, 0.97, f"+ {_short_direction(p.positive)}", va="top", **kw)
+                ax.text(0.02, 0.03, f"− {_short_direction(p.negative)}", va="bottom", **kw)
+            ax.set_xlim(0, 100)
+            ax.set_xticks([0, 20, 40, 60, 80, 100])
+            ax.tick_params(labelsize=7)
+            if r == nrows - 1:
+                ax.set_xlabel("gait cycle (%)", fontsize=7.5)
+            if c == 0:
+                rt = row_titles[r] if r < len(row_titles) else ""
+                ax.set_ylabel(f"{rt}\ndegrees" if rt else "degrees", fontsize=8)
+        for c in range(len(row), ncols):
+            axes[r, c].set_axis_off()
+    handles = [Line2D([], [], color=SIDE_COLOURS[s], lw=1.8, label=f"{s} (n={n} cycles)")
+               for s, n in seen.items()]
+    if any_band:
+        handles.append(Patch(color="0.84", label="normal (mean ±1 SD)"))
+    if foot_off_pct:
+        handles.append(Line2D([], [], color="0.3", lw=0.9, ls=(0, (4, 2)),
+                              label="foot off (side's colour)"))
+    if any_estimated:
+        handles.append(Patch(facecolor="white", edgecolor=ESTIMATED_HEX, ls="--",
+                             label="estimated (landmark estimation)"))
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
+                   fontsize=7, frameon=False)
+    if title or warning:
+        fig.suptitle(warning or title, fontsize=11 if warning else 10,
+                     color=ESTIMATED_HEX if warning else "black",
+                     weight="bold" if warning else "normal")
+    return _save(fig, path, dpi)
+
+
+def map_figure(gvs: Mapping[str, Mapping[str, float | None]],
+               gps: Mapping[str, float | None], labels: Mapping[str, str], path: Path,
+               reference: Mapping[str, float] | None = None, estimated: bool = False,
+               dpi: int = 130) -> Path:
+    """The Movement Analysis Profile (Baker et al. 2009): one pair of bars (left red, right
+    blue) per Gait Variable Score, then the Gait Profile Score per side and overall (grey),
+    each bar labelled with its value (degrees).
+
+    Args:
+        gvs: side -> variable -> GVS (deg; None/NaN: not scored, drawn as "n/a").
+        gps: "left", "right", "overall" -> GPS (deg).
+        labels: variable -> label, in the order to draw.
+        reference: variable (and "gps") -> the score of a curve one normative SD from the
+            mean everywhere, drawn as a short black dash.
+        estimated: the scores come from estimated angles (said in the title).
+    """
+    from matplotlib.figure import Figure
+
+    def num(v):
+        return float(v) if isinstance(v, int | float) and np.isfinite(v) else np.nan
+
+    names = list(labels)
+    fig = Figure(figsize=(8.0, 3.4), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(names) + 1, dtype=float)
+    w = 0.38
+    top = 0.0
+    for k, side in enumerate(("left", "right")):
+        vals = [num((gvs.get(side) or {}).get(v)) for v in names] + [num(gps.get(side))]
+        xs = x + (k - 0.5) * w
+        ax.bar(xs, np.nan_to_num(vals), w, color=SIDE_COLOURS[side], label=side)
+        for xi, v in zip(xs, vals, strict=True):
+            ax.text(xi, 0 if np.isnan(v) else v, "n/a" if np.isnan(v) else f"{v:.1f}",
+                    ha="center", va="bottom", fontsize=6.5, zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3,
+                          "alpha": 0.85})
+        top = max(top, np.nanmax(vals + [0.0]))
+    ov = num(gps.get("overall"))
+    gx = len(names) + 1.0
+    ax.bar([gx], [np.nan_to_num(ov)], w * 1.4, color="0.55", label="overall")
+    ax.text(gx, 0 if np.isnan(ov) else ov, "n/a" if np.isnan(ov) else f"{ov:.1f}",
+            ha="center", va="bottom", fontsize=6.5)
+    top = max(top, 0 if np.isnan(ov) else ov)
+    if reference:
+        first = True
+        for xi, v in enumerate([*names, "gps"]):
+            ref = reference.get(v)
+            if ref is None:
+                continue
+            span = (xi - w, xi + w) if v != "gps" else (xi - w, gx + w)
+            ax.plot(span, [ref, ref], color="black", lw=1.1,
+                    label="1 SD from the normal mean" if first else None)
+            top, first = max(top, ref), False
+    ticks = [*(labels[v] for v in names), "GPS", "GPS\noverall"]
+    ax.set_xticks([*x, gx], [t.replace(" ", "\n", 1) for t in ticks], fontsize=7)
+    ax.axvline(len(names) - 0.5, color="0.6", lw=0.6)
+    ax.set_ylabel("degrees (0 = normal mean curve)", fontsize=7.5)
+    ax.set_ylim(0, max(top * 1.15, 1.0))
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(fontsize=7, ncols=4, loc="upper left", frameon=False)
+    ax.set_title("Movement Analysis Profile: Gait Variable Scores and Gait Profile Score"
+                 + (" (from estimated angles)" if estimated else ""), fontsize=9,
+                 color=ESTIMATED_HEX if estimated else "black")
+    return _save(fig, path, dpi)
 
 
 def _save(fig, path: Path, dpi: int) -> Path:
@@ -34,18 +259,20 @@ def _save(fig, path: Path, dpi: int) -> Path:
 
 def curves_figure(curves: dict[tuple[str, str], dict[str, Any]],
                   bands: dict[tuple[str, str], dict[str, np.ndarray]], path: Path,
-                  title: str = "", dpi: int = 110) -> Path:
-    """3x3 grid of curves.
+                  title: str = "", dpi: int = 110,
+                  estimated: set[tuple[str, str]] | frozenset = frozenset()) -> Path:
+    """Grid of curves, one row per :data:`CURVE_ROWS` segment.
 
     Args:
         curves: (segment, side) -> output of :func:`mocaplab.reporting.labdata.cycle_curves`
             (missing keys are drawn as "not available").
         bands: (segment, component) -> {"percent", "lower", "upper"} normative band.
+        estimated: (segment, component) of curves from landmark estimation (titles say so).
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8.0, 8.2), layout="constrained")
-    axes = fig.subplots(3, 3)
+    fig = Figure(figsize=(8.0, 2.7 * len(CURVE_ROWS) + 0.5), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(CURVE_ROWS), 3))
     legend_done = False
     for r, (seg, comps) in enumerate(CURVE_ROWS):
         for c, (comp, label) in enumerate(comps):
@@ -72,10 +299,15 @@ def curves_figure(curves: dict[tuple[str, str], dict[str, Any]],
             if not drawn:
                 ax.text(0.5, 0.5, "not available", ha="center", va="center",
                         transform=ax.transAxes, color="0.4")
-            ax.set_title(label, fontsize=9)
+                ax.set_yticks([])
+            else:
+                _min_span(ax)
+            est = drawn and (seg, comp) in estimated
+            ax.set_title(f"{label} (estimated)" if est else label, fontsize=9,
+                         color=ESTIMATED_HEX if est else "black")
             ax.set_xlim(0, 100)
             ax.tick_params(labelsize=7)
-            if r == 2:
+            if r == len(CURVE_ROWS) - 1:
                 ax.set_xlabel("gait cycle (%)", fontsize=8)
             if c == 0:
                 ax.set_ylabel("degrees", fontsize=8)

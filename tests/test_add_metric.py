@@ -72,6 +72,8 @@ def test_a_new_metric_reaches_csv_fhir_api_and_report(toe_clearance, tmp_path):
     d = next(i for i in spec["items"] if i["key"] == "toe_clearance_m")
     assert (d["label"], d["unit"], d["better"]) == ("Toe clearance", "m", "higher")
     assert d["path"] == "spatiotemporal.{side}.toe_clearance_m"
+    knee = next(a for a in spec["angles"] if a["path"] == "angles.knee.{side}.flexion")
+    assert (knee["label"], knee["unit"], knee["vicon"]) == ("Knee flexion", "deg", "KneeAngles X")
     row = next(r for r in m["spatiotemporal"] if r["name"] == "toe_clearance_m")
     assert (row["left"], row["right"], row["unit"]) == (0.021, 0.023, "m")
     assert {"name": "toe_clearance_m", "side": "both", "value": 0.022,

@@ -18,20 +18,35 @@ def _m(**kw):
 
 
 def test_direction_rules():
-    assert direction("a.symmetry_index_pct", 10.0, -4.0, {}) == "towards_symmetry"
-    assert direction("a.symmetry_ratio", 1.1, 0.8, {}) == "away_from_symmetry"
-    assert direction("x.leg_length_left_minus_right_m", -0.02, -0.01, {}) == "towards_symmetry"
-    r = {"speed_m_s": (1.1, 1.65)}
-    assert direction("s.overall.speed_m_s", 0.8, 1.0, r) == "towards_normal"
-    assert direction("s.overall.speed_m_s", 1.0, 1.2, r) == "entered_normal"
-    assert direction("s.overall.speed_m_s", 1.2, 1.3, r) == "within_normal"
-    assert direction("s.overall.speed_m_s", 1.2, 0.9, r) == "left_normal"
-    assert direction("s.overall.speed_m_s", None, 0.9, r) == "not_comparable"
-    assert direction("s.overall.foo_m", 1.0, 1.0, r) == "unchanged"
+    assert direction(10.0, -4.0, symmetry=True) == "towards_symmetry"
+    assert direction(-0.01, -0.02, symmetry=True) == "away_from_symmetry"
+    r = (1.1, 1.65)
+    assert direction(0.8, 1.0, normal_range=r) == "towards_normal"
+    assert direction(1.0, 1.2, normal_range=r) == "entered_normal"
+    assert direction(1.2, 1.3, normal_range=r) == "within_normal"
+    assert direction(1.2, 0.9, normal_range=r) == "left_normal"
+    assert direction(None, 0.9, normal_range=r) == "not_comparable"
+    assert direction(1.0, 1.0) == "unchanged"
+    assert direction(1.0, 1.1) == "increased"
+
+
+def test_only_the_metrics_of_the_spec_in_spec_order():
+    from mocaplab.analysis.compare import compared_values
+
+    before = _m(speed_m_s=0.9)
+    c = compare_metrics(before, _m(speed_m_s=1.1))
+    paths = list(c["metrics"])
+    order = [p for _, _, p in compared_values()]
+    assert paths == [p for p in order if p in c["metrics"]]
+    assert not any(p.endswith("_sd") or "symmetry_ratio" in p for p in paths)
+    row = c["metrics"]["spatiotemporal.symmetry.step_length_m.symmetry_index_pct"]
+    assert (row["label"], row["unit"], row["better"]) == (
+        "Step length, symmetry index", "%", "symmetry")
+    assert c["metrics"]["spatiotemporal.overall.speed_m_s"]["better"] == "higher"
 
 
 def test_recovery_towards_symmetry(monkeypatch):
-    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
     before = _m(obliquity_amp_deg=(7.0, 3.0), speed_m_s=0.8)
     after = _m(obliquity_amp_deg=(4.5, 4.0), speed_m_s=1.2)
     c = compare_metrics(before, after)

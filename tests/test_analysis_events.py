@@ -68,3 +68,32 @@ def test_walk_c3d_every_labelled_event_found_within_tolerance(shared_data):
     zeni, _ = detect_events(lm, prog, method="zeni")
     err_z = _errors(zeni, truth, t.first_frame, t.fps)
     assert np.mean(np.abs(err_z)) > np.mean(np.abs(err))   # the combination does better
+
+
+@pytest.mark.parametrize("marker_options", [False, True])
+@pytest.mark.parametrize("margin", [2, 3, 5])
+def test_events_in_the_first_and_last_frames_are_found(margin, marker_options):
+    """A recording that starts `margin` frames before a foot strike and ends `margin` frames
+    after a foot off: both edge events are found, and no event is invented at the edges (a
+    foot still in stance or swing at the last sample). Timed as the synthetic truth is defined
+    (relative heel speed, toe-lift peak: within 10 ms) or with the marker options' heel-speed
+    cap and toe speed (the synthetic foot does not model contact and push-off: within 20 ms)."""
+    import dataclasses
+
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS
+
+    opts = MARKER_EVENT_OPTIONS if marker_options else \
+        dataclasses.replace(MARKER_EVENT_OPTIONS, fo_toe_speed_m_s=0.0, fs_max_speed_m_s=0.0)
+
+    w = parametric_walk(duration_s=5.0)
+    ev = sorted(w.events, key=lambda e: e[2])
+    strike = next(t for _, typ, t in ev if typ == "foot_strike" and t > 1.0)
+    off = next(t for _, typ, t in reversed(ev) if typ == "foot_off" and t < 4.0)
+    a = int(round(strike * w.fps)) - margin
+    b = int(round(off * w.fps)) + margin + 1
+    lm = find_landmarks(w.markers[a:b], w.marker_labels, w.fps)
+    found, _ = detect_events(lm, progression(lm), opts)
+    truth = [(s, typ, t - a / w.fps) for s, typ, t in ev if a / w.fps <= t < (b - 1) / w.fps]
+    assert len(found) == len(truth), [(e.side, e.type, e.index) for e in found]
+    err = _errors(found, truth, 1, w.fps)
+    assert np.max(np.abs(err)) <= (0.020 if marker_options else 0.010), err

@@ -161,3 +161,83 @@ def test_video_spine_lateral_flexion_is_trunk_relative_to_pelvis(obliquity, lean
     # a lean towards +y (left) is a negative rotation about x, obliquity left-up a positive one
     assert abs(np.nanmean(spi.left[mid, 1])) == pytest.approx(abs(lean + obliquity), abs=0.5)
     assert np.isfinite(spi.left[mid, 0]).all()          # flexion known with a real pelvis
+
+
+def test_static_thigh_rotation_offset_applied_and_disagreement_flagged(shared_data):
+    """walk.c3d: its thigh wands sit ~100 deg off the lateral plane (the static calibration's
+    ThighRotation, radians in PROCESSING). With the offset applied in the chord, the knee
+    centres land on the file's own LKJC/RKJC and the angles on Vicon's; without it (the offset
+    dropped from PROCESSING) the centres are ~11 cm away, which the warnings and the quality
+    note flag as not reliable, and the Gait Profile Score is not scored."""
+    path = shared_data / "kineticstoolkit_walk" / "walk.c3d"
+    mt = read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    prog = progression(lm)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    k = kin.from_markers(mt.points, mt.labels, lm, prog, proc, subject)
+    assert k.reliable and "NOT reliable" not in k.quality
+    assert not any("file's own" in w for w in k.warnings)
+    for side in ("left", "right"):
+        ref = mt.model_outputs[side[0].upper() + "KneeAngles"][:, 0]
+        d = k.joints["knee"][side]["flexion"] - ref
+        assert np.sqrt(np.nanmean(d ** 2)) < 1.0
+    dropped = {n: v for n, v in proc.items() if "ThighRotation" not in n}
+    k = kin.from_markers(mt.points, mt.labels, lm, prog, dropped, subject)
+    assert any("from the file's own LKJC" in w for w in k.warnings)
+    assert "NOT reliable" in k.quality and not k.reliable
+    import mocaplab.analysis.kinematics as kmod
+
+    orig = kmod.subj.read_processing
+    try:
+        kmod.subj.read_processing = lambda p: dropped
+        from mocaplab.analysis.pipeline import analyze_file
+
+        gp = analyze_file(path)["gait_profile"]
+    finally:
+        kmod.subj.read_processing = orig
+    assert gp["gps_deg"]["overall"] is None and "not reliable" in gp["note"]
+    k = run_pig(shared_data)
+    assert not any("file's own" in w for w in k.warnings) and k.reliable
+
+
+def run_pig(shared_data):
+    path = _pig(shared_data)
+    mt = read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    return kin.from_markers(mt.points, mt.labels, lm, progression(lm), proc, subject)
+
+
+def test_missing_marker_is_in_the_quality_note_and_only_its_angles_are_null(shared_data):
+    path = _pig(shared_data)
+    mt = read_c3d(path)
+    keep = [i for i, lb in enumerate(mt.labels) if lb != "LTOE"]
+    pts, labels = mt.points[:, keep], [mt.labels[i] for i in keep]
+    lm = find_landmarks(pts, labels, mt.fps)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    k = kin.from_markers(pts, labels, lm, progression(lm), proc, subject)
+    assert "markers missing: LTOE" in k.quality
+    assert np.isnan(k.joints["ankle"]["left"]["dorsiflexion"]).all()
+    assert np.isfinite(k.joints["ankle"]["right"]["dorsiflexion"]).mean() > 0.9
+    assert np.isfinite(k.joints["knee"]["left"]["flexion"]).mean() > 0.9
+
+
+def test_label_map_names_the_lateral_markers(shared_data):
+    """--map (role -> label) reaches the lower limb: a knee marker under a name the matching
+    does not know gives the left knee only through the map, equal to the original."""
+    from mocaplab.analysis.inputs import AnalysisInput
+    from mocaplab.analysis.pipeline import analyze
+
+    path = _pig(shared_data)
+    mt = read_c3d(path)
+    labels = ["L_epicondyle" if lb == "LKNE" else lb for lb in mt.labels]
+
+    def run(label_map):
+        data = AnalysisInput(mt.points, tuple(labels), mt.fps, mt.first_frame, str(path), "c3d")
+        return np.array(analyze(data, label_map=label_map)["angles"]["knee"]["left"]["flexion"],
+                        dtype=float)
+
+    assert np.isnan(run(None)).all()
+    mapped = run({"LKNE": "L_epicondyle"})
+    ref = mt.model_outputs["LKneeAngles"][:, 0]
+    assert np.sqrt(np.nanmean((mapped - ref) ** 2)) < 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,11 +46,18 @@ def test_metrics_json_written_atomically_with_contract(tmp_path):
     first = next(e for e in loaded["events"] if e["side"] == "left"
                  and e["type"] == "foot_strike")
     assert abs(first["frame"] - 30) <= 1
-    assert m["warnings"] == []
+    # the walker carries joint centres, not the lateral knee/ankle markers of Plug-in Gait
+    assert [w for w in m["warnings"] if not w.startswith("hip, knee, ankle and foot")] == []
+    assert all(v is None for v in loaded["angles"]["knee"]["left"]["flexion"])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
-def test_trial_folder_markerless(tmp_path):
+def test_trial_folder_markerless_without_augmenter(tmp_path, monkeypatch):
+    """No augmenter model anywhere: the warning names every place searched, tilt and the joint
+    angles are null, the rest of the analysis is done."""
+    monkeypatch.delenv("MOCAPLAB_AUGMENTER_MODEL", raising=False)
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     w = parametric_walk(duration_s=4.0)
     trial = Trial.create(tmp_path / "t1", subject="s", fps=w.fps)
     w.keypoints.save(trial.points3d_path)
@@ -59,8 +67,65 @@ def test_trial_folder_markerless(tmp_path):
     _check_contract(loaded, w.markers.shape[0])
     assert loaded["first_frame"] == 1
     assert all(v is None for v in loaded["angles"]["pelvis"]["left"]["tilt"])
+    assert all(v is None for v in loaded["angles"]["hip"]["right"]["flexion"])
     assert any("tilt is NaN" in s for s in m["warnings"])
+    missing = next(s for s in m["warnings"] if "marker augmenter (v0.3) not found" in s)
+    for place in ("explicit folder", "MOCAPLAB_AUGMENTER_MODEL", "user cache", "package index"):
+        assert place in missing
     assert m["provenance"]["landmark_kind"] == "markerless"
+    assert m["provenance"]["estimated"] == {}
+    assert "not available" in m["provenance"]["kinematics"]["quality"]
+    assert m["spatiotemporal"]["overall"]["n_strides"] > 0      # the rest is still analysed
+
+
+def _shared_augmenter() -> Path:
+    import os
+
+    data = os.environ.get("MOCAPLAB_SHARED_DATA")
+    folder = Path(data).parent / "models" / "marker_augmenter" if data else None
+    if folder is None or not folder.is_dir():
+        pytest.skip("the shared marker augmenter model is not available")
+    return folder
+
+
+def test_trial_folder_markerless_with_augmenter(tmp_path, monkeypatch):
+    """With the augmenter (given by --augmenter): pelvic tilt, spine flexion and the joint angles
+    exist and every one is named in provenance.estimated."""
+    folder = _shared_augmenter()
+    monkeypatch.delenv("MOCAPLAB_AUGMENTER_MODEL", raising=False)
+    w = parametric_walk(duration_s=4.0)
+    trial = Trial.create(tmp_path / "t1", subject="s", fps=w.fps)
+    w.keypoints.save(trial.points3d_path)
+    m = analyze_file(trial.path, augmenter=folder)
+    tilt = np.array(m["angles"]["pelvis"]["left"]["tilt"], dtype=float)
+    assert np.isfinite(tilt).mean() > 0.9
+    assert np.isfinite(np.array(m["angles"]["spine"]["left"]["flexion"], float)).mean() > 0.9
+    est = m["provenance"]["estimated"]
+    for joint, keys in (("pelvis", ("tilt", "obliquity", "rotation")),
+                        ("spine", ("flexion", "lateral_flexion", "rotation")),
+                        ("hip", ("flexion", "adduction", "rotation")),
+                        ("knee", ("flexion", "adduction", "rotation")),
+                        ("ankle", ("dorsiflexion", "inversion", "rotation")),
+                        ("foot_progression", ("angle",))):
+        for side in ("left", "right"):
+            for k in keys:
+                path = f"angles.{joint}.{side}.{k}"
+                assert path in est
+                assert np.isfinite(np.array(m["angles"][joint][side][k], float)).any(), path
+    assert "learned prior" in m["provenance"]["kinematics"]["quality"]
+    assert "not reliable" in est["angles.hip.left.rotation"]
+    assert "not reliable" not in est["angles.hip.left.flexion"]
+    assert any("height not given" in s for s in m["warnings"])    # estimated, said
+    used = m["provenance"]["kinematics"]["measurements"]
+    assert used["sources"]["height_m"] == "estimated from the skeleton"
+    assert 1.2 < used["height_m"] < 2.2
+    # with the subject's height in meta.json it is used, and said so
+    trial.update_meta(subject={"id": "s", "height_m": 1.81, "mass_kg": 77.0})
+    m = analyze_file(trial.path, augmenter=folder)
+    used = m["provenance"]["kinematics"]["measurements"]
+    assert (used["height_m"], used["mass_kg"]) == (1.81, 77.0)
+    assert used["sources"] == {"height_m": "meta.json subject", "mass_kg": "meta.json subject"}
+    assert not any("height not given" in s for s in m["warnings"])
 
 
 def test_c3d_without_heel_markers_gives_message_and_valid_results(tmp_path, capsys):

@@ -57,9 +57,8 @@ def pipeline():
 
 
 @pytest.fixture(scope="module")
-def client(lab, pipeline):
-    db = f"sqlite:///{lab.parent / 'index.db'}"
-    app = create_app(lab, db, {CLIN: "clinician", OPER: "operator"},
+def client(lab, pipeline, module_db_url):
+    app = create_app(lab, module_db_url, {CLIN: "clinician", OPER: "operator"},
                      pipeline=pipeline, pseudonym_key="test-key", normative_dir=None)
     with TestClient(app) as c:
         yield c
@@ -144,15 +143,24 @@ def test_compare_validates_refs(client):
 
 
 def test_parameter_validation_is_422_with_detail(client):
-    for params in ({"limit": 0}, {"limit": 10_000}, {"offset": -1}, {"status": "DROP TABLE"}):
+    for params in ({"limit": 0}, {"limit": 10_000}, {"offset": -1}, {"status": "DROP TABLE"},
+                   {"offset": 9223372036854775808}, {"offset": 2**63 - 1}, {"min": "nan"},
+                   {"metric": "speed_m_s", "max": "1e999"}):
         r = client.get("/v1/trials", headers=H_CLIN, params=params)
-        assert r.status_code == 422 and r.json()["detail"][0]["loc"][0] == "query"
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"][0] == "query", params
+    for big in (9223372036854775808, 10**30):
+        r = client.get("/v1/subjects", headers=H_CLIN, params={"offset": big})
+        assert r.status_code == 422, r.text
+        r = client.get(T + "/points", headers=H_CLIN, params={"start": big})
+        assert r.status_code == 422, r.text
+    r = client.get("/v1/subjects", headers=H_CLIN, params={"offset": 1_000_000})
+    assert r.status_code == 200 and r.json()["items"] == []
     r = client.get("/v1/trials", headers=H_CLIN, params={"min": 1})
     assert r.status_code == 400 and "metric" in r.json()["detail"]
     r = client.get(T + "/points", headers=H_CLIN, params={"keypoints": "nose,tail"})
     assert r.status_code == 400 and "tail" in r.json()["detail"]
-    r = client.get(T + "/curves", headers=H_CLIN, params={"segment": "knee"})
-    assert r.status_code == 404 and "knee" in r.json()["detail"]
+    r = client.get(T + "/curves", headers=H_CLIN, params={"segment": "elbow"})
+    assert r.status_code == 404 and "elbow" in r.json()["detail"]
 
 
 def test_lists_and_search(client):
@@ -160,6 +168,11 @@ def test_lists_and_search(client):
     assert subs["total"] == 2 and subs["items"][0]["n_trials"] == 4
     assert client.get("/v1/subjects", headers=H_CLIN, params={"q": "002"}).json()["total"] == 1
     assert client.get("/v1/subjects", headers=H_CLIN, params={"q": "%"}).json()["total"] == 0
+    # literal and case-insensitive, the same on SQLite and PostgreSQL
+    for q, n in (("s00", 2), ("S00", 2), ("s001", 1), ("_", 0), ("É", 0)):
+        assert client.get("/v1/subjects", headers=H_CLIN, params={"q": q}).json()["total"] == n
+    assert client.get("/v1/trials", headers=H_CLIN,
+                      params={"q": "s002/BASELINE"}).json()["total"] == 2
     d = client.get("/v1/subjects/S001", headers=H_CLIN).json()
     assert [s["code"] for s in d["sessions"]] == ["baseline", "followup"]
     tr = client.get("/v1/trials", headers=H_CLIN, params={"subject": "S002", "limit": 3}).json()
@@ -182,6 +195,17 @@ def test_trial_data_endpoints(client):
                            "include_cycles": True}).json()
     assert len(c["percent"]) == 51 and c["angles"]["obliquity"]["n_cycles"] >= 1
     assert len(c["angles"]["obliquity"]["cycles"]) == c["angles"]["obliquity"]["n_cycles"]
+    assert c["angles"]["obliquity"]["label"] == "Pelvic obliquity"
+    # the lower-limb angles are curves too, labelled from the metrics specification, and say
+    # whether they were estimated (markerless: through landmark estimation, when the marker
+    # augmenter was found)
+    k = client.get(T + "/curves", headers=H_CLIN, params={"segment": "knee"}).json()
+    assert set(k["angles"]) == {"flexion", "adduction", "rotation"}
+    flex = k["angles"]["flexion"]
+    assert (flex["label"], flex["unit"], flex["positive"], flex["vicon"]) == (
+        "Knee flexion", "deg", "flexion", "KneeAngles X")
+    if any(v is not None for v in flex["mean"]):
+        assert flex["estimated"]
 
 
 def test_points_paging_and_decimation(client):

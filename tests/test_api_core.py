@@ -110,8 +110,10 @@ def test_cycle_curves_recover_the_generated_shape(tmp_path):
     assert mean[70] == pytest.approx(-4.0, abs=0.6)
     assert np.ptp(mean) == pytest.approx(m["kinematics_summary"]["right"]
                                          ["pelvis_obliquity_range_deg"], abs=0.05)
+    knee = labdata.cycle_curves(m, "knee", "right")      # lower-limb angles are curves too
+    assert set(knee["angles"]) == {"flexion", "adduction", "rotation"}
     with pytest.raises(InputError):
-        labdata.cycle_curves(m, "knee", "right")
+        labdata.cycle_curves(m, "elbow", "right")
 
 
 def test_normalise_cycles_drops_gappy_cycles():
@@ -156,3 +158,33 @@ def test_fhir_bundle_is_r4_shaped(trial):
     assert comps["step_length_m.symmetry_index"] < 0
     assert "pelvis_obliquity_range_deg" in codes and "leg_length_left_minus_right_m" in codes
     assert speed["effectiveDateTime"] == "2026-03-01"
+
+
+def test_fhir_gait_profile_score_and_estimated_angles(trial, tmp_path):
+    """GPS goes to FHIR with its overall value (not the mean of left, right and overall), per
+    side as components; metrics from estimated angles carry an 'estimated' note."""
+    import shutil
+
+    from mocaplab.analysis.metrics_spec import write_metrics
+
+    t = tmp_path / "S001" / "baseline" / "walk01"
+    shutil.copytree(trial, t)
+    m = json.loads((t / "metrics.json").read_text())
+    m["gait_profile"]["gps_deg"] = {"left": 6.0, "right": 8.0, "overall": 7.1}
+    m["kinematics_summary"]["left"]["knee_flexion_range_deg"] = 55.0
+    m["kinematics_summary"]["right"]["knee_flexion_range_deg"] = 57.0
+    m["provenance"]["estimated"] = {"angles.knee.left.flexion": "marker augmenter",
+                                    "gait_profile": "scored from estimated angles"}
+    write_metrics(t / "metrics.json", m)
+    b = observation_bundle(t, ExportIdentity("P-abc", "baseline", "walk01", True))
+    codes = {e["resource"]["code"]["coding"][0]["code"]: e["resource"] for e in b["entry"]}
+    gps = codes["gps_deg"]
+    assert gps["valueQuantity"]["value"] == pytest.approx(7.1)
+    assert {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"]
+            for c in gps["component"]} == {"gps_deg.left": 6.0, "gps_deg.right": 8.0}
+    assert "estimated" in gps["note"][0]["text"]
+    knee = codes["knee_flexion_range_deg"]
+    assert knee["valueQuantity"]["value"] == pytest.approx(56.0)
+    assert "marker augmenter" in knee["note"][0]["text"]
+    assert "note" not in codes["pelvis_obliquity_range_deg"] or \
+        m["provenance"]["estimated"].get("angles.pelvis.left.obliquity")

@@ -4,6 +4,7 @@ calibrations, status and metric summaries; re-indexing follows the folders."""
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 from sqlalchemy import select
@@ -29,8 +30,8 @@ def lab(tmp_path):
     return tmp_path / "lab"
 
 
-def test_index_lab_fills_every_table(lab, tmp_path):
-    url = f"sqlite:///{tmp_path / 'index.db'}"
+def test_index_lab_fills_every_table(lab, index_db_url):
+    url = index_db_url
     res = index_lab(url, lab)
     assert res == {"trials": 4, "errors": [], "removed": 0}
     engine = make_engine(url)
@@ -56,8 +57,8 @@ def test_index_lab_fills_every_table(lab, tmp_path):
     engine.dispose()
 
 
-def test_reindex_follows_changes(lab):
-    engine = make_engine("sqlite://")
+def test_reindex_follows_changes(lab, index_db_url):
+    engine = make_engine(index_db_url)
     index_lab(engine, lab)
     shutil.rmtree(lab / "S002" / "followup")
     new = make_trial(lab / "S003" / "pre" / "t1", with_metrics=False)
@@ -89,3 +90,27 @@ def test_index_refuses_trials_outside_the_layout(tmp_path, lab):
         index_trial("sqlite://", flat, lab_dir=lab)
     with pytest.raises(InputError, match="does not exist"):
         index_lab("sqlite://", tmp_path / "nope")
+
+
+def test_missing_database_driver_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if mocaplab[postgres] were not installed
+    with pytest.raises(InputError, match=r"driver for postgresql\+psycopg is not installed.*"
+                                         r"mocaplab\[postgres\]"):
+        make_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+
+
+def test_search_is_literal_and_case_insensitive_on_every_database(index_db_url):
+    from mocaplab.reporting.db import contains_text
+
+    engine = make_engine(index_db_url)
+    codes = ["P01_a", "p01Xa", "Q%2", "Émile", "straße", "x.y-z"]
+    with Session(engine) as db, db.begin():
+        db.add_all(Subject(code=c) for c in codes)
+    queries = {"p01": ["P01_a", "p01Xa"], "01_": ["P01_a"], "%": ["Q%2"], "_": ["P01_a"],
+               "émi": ["Émile"], "ÉMILE": ["Émile"], "STRASSE": [], "Straße": ["straße"],
+               ".": ["x.y-z"], "Y-Z": ["x.y-z"], "\\": []}
+    with Session(engine) as db:
+        got = {q: sorted(db.scalars(select(Subject.code).where(contains_text(Subject.code, q))))
+               for q in queries}
+    assert got == {q: sorted(v) for q, v in queries.items()}
+    engine.dispose()

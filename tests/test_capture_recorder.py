@@ -19,9 +19,10 @@ from mocaplab.capture.recorder import record
 from mocaplab.capture.sources import Frame, FrameSource, open_source
 from mocaplab.capture.testvideo import read_frame_number, write_test_video
 from mocaplab.capture.timesync import match_timestamps
-from mocaplab.capture.video_io import probe_video, read_frames
+from mocaplab.capture.video_io import read_frames
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.trial import Trial
+from mocaplab.video import probe_video
 
 
 @pytest.fixture(scope="module")

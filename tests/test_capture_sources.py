@@ -15,8 +15,9 @@ from mocaplab.capture.sources import (
     open_source,
 )
 from mocaplab.capture.testvideo import make_frame, read_frame_number, write_test_video
-from mocaplab.capture.video_io import SafeVideoWriter, probe_video
+from mocaplab.capture.video_io import SafeVideoWriter
 from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.video import probe_video
 
 
 @pytest.fixture(scope="module")

@@ -41,10 +41,14 @@ def _cache_key(videos: list[Path], model: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo_keypoints(shared_data, pose_model, pytestconfig):
+def demo_keypoints(shared_data, pose_model, pytestconfig, tmp_path_factory):
     videos = sorted((shared_data / DEMO / "videos").glob("*.mp4"))
-    cache = (pytestconfig.cache.mkdir("mocaplab_capture")
-             / f"demo_keypoints_{_cache_key(videos, pose_model)}.npz")
+    # pytest's cache keeps the detection between runs; with `-p no:cacheprovider` it is absent
+    # and a session temp folder serves (detection runs once per session).
+    cache_dir = (pytestconfig.cache.mkdir("mocaplab_capture")
+                 if getattr(pytestconfig, "cache", None) is not None
+                 else tmp_path_factory.mktemp("mocaplab_capture"))
+    cache = cache_dir / f"demo_keypoints_{_cache_key(videos, pose_model)}.npz"
     if cache.exists():
         with np.load(cache) as z:
             pts, conf = z["points"], z["confidence"]

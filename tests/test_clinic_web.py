@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from mocaplab import sides
 from mocaplab.api import create_app
 from mocaplab.api.routes.clinic import COOKIE, CSRF_HEADER, csrf_token, router
 from mocaplab.reporting.db import index_lab
@@ -122,6 +123,9 @@ def test_pages_for_a_clinician(app):
     d = r.json()
     assert d["fps"] <= 30 and len(d["points"]) <= 600 and len(d["points"][0]) == 33 * 3
     assert [0, 1] in d["edges"] or len(d["edges"]) > 20
+    # the one side-colour convention (mocaplab.sides), said on the page
+    assert d["colours"]["left"] == sides.LEFT_HEX and d["colours"]["right"] == sides.RIGHT_HEX
+    assert sides.LEGEND in c.get(f"/clinic/trials/{PRE}").text
     assert c.get("/clinic/subjects/S99").status_code == 404
     assert c.get("/clinic/trials/S01/pre/nope").status_code == 404
     assert c.get("/clinic/static/clinic.js").headers["content-type"].startswith("text/javascript")

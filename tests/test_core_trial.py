@@ -107,3 +107,16 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     target.chmod(0o640)
     write_json(target, {"b": 2})
     assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_trial_is_path_like_so_every_stage_takes_one(tmp_path):
+    import os
+
+    from mocaplab.analysis import analyze_file
+    from mocaplab.synthetic.lab import WalkerParams, make_trial
+
+    folder = make_trial(tmp_path / "t", WalkerParams(duration_s=3.0), with_metrics=False)
+    t = Trial(folder)
+    assert os.fspath(t) == str(folder) and Trial(t).path == folder
+    m = analyze_file(t)  # a Trial where a folder was taken
+    assert t.metrics_path.is_file() and m["fps"] == 100.0

@@ -15,9 +15,9 @@ from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
 from mocaplab.keypoints import Detector, VideoKeypoints, detect_trial
 from mocaplab.keypoints.trial_detect import PARTS_DIR, assemble
-from mocaplab.keypoints.video import probe_video
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
+from mocaplab.video import probe_video
 
 DEMO = "pose2sim_demo_singleperson"
 
@@ -52,7 +52,7 @@ class FakeDetector:
         if Path(video_path).stem == self.slow_on:
             time.sleep(1.5)
         info = probe_video(video_path)
-        F = info.frame_count if max_frames is None else min(info.frame_count, max_frames)
+        F = info.frames if max_frames is None else min(info.frames, max_frames)
         K = len(self.keypoint_names)
         pts = np.stack(np.meshgrid(np.arange(K), np.arange(F))[::-1], -1).astype(float)
         pts = pts[..., ::-1]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mocaplab.errors import InputError
-from mocaplab.keypoints.video import FrameReader, iter_frames, probe_video
+from mocaplab.keypoints.video import FrameReader, iter_frames
+from mocaplab.video import probe_video
 
 
 def write_video(path, n_frames, fps=25.0, size=(64, 48)):
@@ -20,7 +21,7 @@ def write_video(path, n_frames, fps=25.0, size=(64, 48)):
 
 def test_probe(tmp_path):
     info = probe_video(write_video(tmp_path / "a.avi", 7, fps=30))
-    assert (info.fps, info.frame_count, info.width, info.height) == (30.0, 7, 64, 48)
+    assert (info.fps, info.frames, info.width, info.height) == (30.0, 7, 64, 48)
 
 
 @pytest.mark.parametrize("kind, message", [

@@ -13,7 +13,6 @@ import pytest
 
 from mocaplab.marker_io import Event, read_c3d, write_c3d
 from mocaplab.synthetic.gait import parametric_walk
-from mocaplab.triangulation.export import export_points
 
 SETUP = ("Model_Pose2Sim_simple.osim", "Markers_BlazePose.xml", "IK_Setup_Pose2Sim_Blazepose.xml")
 
@@ -41,20 +40,33 @@ def _pose2sim_wheel() -> Path:
         pytest.skip(f"pose2sim wheel not available (set MOCAPLAB_POSE2SIM_WHEEL): {exc}")
 
 
-def test_opensim_reads_the_trc_and_runs_ik(tmp_path):
-    import opensim as osim  # test dependency (pyproject dev extra)
-    with zipfile.ZipFile(_pose2sim_wheel()) as z:
-        for name in SETUP:
-            (tmp_path / name).write_bytes(z.read(f"Pose2Sim/OpenSim_Setup/{name}"))
+def _walk_trial(root: Path, nan_last_marker: bool = True) -> Path:
+    """A trial folder (meta.json + points3d.npz) with a synthetic walk's mediapipe33 keypoints
+    in the lab's Z-up frame; the last exported marker missing in frame 5."""
+    import json
+
+    from mocaplab.pose_data import Points3D
+
     w = parametric_walk(duration_s=1.0, fps=30.0)
     kp = w.keypoints
     pts = kp.points.copy()
-    right_toe = list(kp.keypoints).index("right_foot_index")  # the last exported marker
-    pts[5, right_toe] = np.nan
-    from mocaplab.pose_data import Points3D
+    if nan_last_marker:
+        pts[5, list(kp.keypoints).index("right_foot_index")] = np.nan
+    trial = root / "S001" / "baseline" / "walk01"
+    trial.mkdir(parents=True)
+    (trial / "meta.json").write_text(json.dumps({"subject": "S001", "fps": kp.fps}))
+    Points3D(pts, kp.keypoints, kp.fps).save(trial / "points3d.npz")
+    return trial
 
-    trc = export_points(Points3D(pts, kp.keypoints, kp.fps), tmp_path / "walk.trc",
-                        y_up=True, opensim_names=True)
+
+def _run_ik(tmp_path: Path, trc: Path):
+    """OpenSim 4.6 reads ``trc`` and runs IK with Pose2Sim's generic model and BlazePose
+    marker set; returns (the motion table, the per-frame RMS marker error in m)."""
+    import opensim as osim  # test dependency (pyproject dev extra)
+
+    with zipfile.ZipFile(_pose2sim_wheel()) as z:
+        for name in SETUP:
+            (tmp_path / name).write_bytes(z.read(f"Pose2Sim/OpenSim_Setup/{name}"))
     osim.Logger.setLevelString("error")
     table = osim.TimeSeriesTableVec3(str(trc))
     assert table.getNumRows() == 30 and table.getNumColumns() == 25
@@ -75,11 +87,48 @@ def test_opensim_reads_the_trc_and_runs_ik(tmp_path):
     mot = osim.TimeSeriesTable(str(tmp_path / "walk.mot"))
     assert mot.getNumRows() == 30 and "pelvis_tilt" in list(mot.getColumnLabels())
     err = osim.TimeSeriesTable(str(tmp_path / "_ik_marker_errors.sto"))
-    rms = err.getDependentColumn("marker_error_RMS").to_numpy()
+    return mot, err.getDependentColumn("marker_error_RMS").to_numpy()
+
+
+def test_cli_export_y_up_opensim_names_runs_opensim_ik(tmp_path, capsys):
+    """`mocaplab export --format trc --trc-y-up --opensim-names`: OpenSim 4.6 reads the TRC
+    (a missing last marker included) and its IK puts the generic model upright."""
+    from mocaplab.cli import main
+
+    trial = _walk_trial(tmp_path / "lab")
+    out = tmp_path / "out"
+    assert main(["export", str(trial), "--format", "trc", "--trc-y-up", "--opensim-names",
+                 "--out", str(out)]) == 0
+    trc = out / "S001_baseline_walk01.trc"
+    assert capsys.readouterr().out.strip() == str(trc)
+    mot, rms = _run_ik(tmp_path, trc)
     assert np.all(rms < 0.08), rms            # generic, unscaled model: a few cm
     # upright: the pelvis is about 1 m above the floor in OpenSim's Y-up frame
     ty = mot.getDependentColumn("pelvis_ty").to_numpy()
     assert np.all((ty > 0.7) & (ty < 1.3)), ty
+
+
+def test_cli_export_trc_options_refused_clearly(tmp_path, capsys):
+    """--opensim-names on points that are not mediapipe33 keypoints, or TRC options without a
+    TRC: exit 1 with the reason, nothing written."""
+    from mocaplab.cli import main
+    from mocaplab.pose_data import Points3D
+
+    trial = _walk_trial(tmp_path / "lab")
+    out = tmp_path / "out"
+    assert main(["export", str(trial), "--format", "csv", "--trc-y-up", "--out", str(out)]) == 1
+    assert "add trc to --format" in capsys.readouterr().err
+    p = Points3D.load(trial / "points3d.npz")
+    Points3D(p.points[:, :3], ["LASI", "RASI", "SACR"], p.fps).save(trial / "points3d.npz",
+                                                                    overwrite=True)
+    assert main(["export", str(trial), "--format", "csv,trc", "--opensim-names",
+                 "--out", str(out)]) == 1
+    assert "mediapipe33" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+    # without --opensim-names these markers export, named as they are, in Z-up metres
+    assert main(["export", str(trial), "--format", "trc", "--out", str(out)]) == 0
+    text = (out / "S001_baseline_walk01.trc").read_text().splitlines()
+    assert text[3].split("\t")[2:] == ["LASI", "", "", "RASI", "", "", "SACR", "", ""]
 
 
 def test_trc_missing_last_marker_is_an_explicit_nan(tmp_path):

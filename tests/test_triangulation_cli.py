@@ -84,10 +84,11 @@ def test_camera_matching_by_name():
 def test_pose2sim_reference_reprojects_and_triangulates_back(shared_data):
     """Real Qualisys calibration of the Pose2Sim demo: its markerless 3D reference, projected into
     the four cameras and triangulated back, is recovered exactly."""
-    from mocaplab.triangulation import load_cameras, triangulate_points
+    from mocaplab.calibration import load_calibration
+    from mocaplab.triangulation import triangulate_points
 
     ref = shared_data / "pose2sim_demo_singleperson" / "reference_S00_demo_commit_a948c205cf"
-    cams = load_cameras(ref / "S00_Calibration" / "Calib_qualisys.toml")
+    cams = load_calibration(ref / "S00_Calibration" / "Calib_qualisys.toml")
     cams = match_cameras(cams, ["cam01", "cam02", "cam03", "cam04"])
     trc = marker_io.read_trc(next((ref / "S00_P00_SingleParticipant" / "S00_P00_T01_BalancingTrial"
                                    / "pose-3d").glob("*_0-100.trc")))
@@ -105,15 +106,16 @@ def test_pose2sim_reference_reprojects_and_triangulates_back(shared_data):
 def test_pose2sim_demo_mediapipe_keypoints_triangulate(shared_data, pose_model):
     """Real videos and calibration: MediaPipe keypoints of the first frames of the Pose2Sim demo
     triangulate with a small reprojection error, from (nearly) every camera."""
+    from mocaplab.calibration import load_calibration
     from mocaplab.keypoints import detect_video
-    from mocaplab.triangulation import load_cameras, triangulate_keypoints
+    from mocaplab.triangulation import triangulate_keypoints
 
     demo = shared_data / "pose2sim_demo_singleperson"
     names = ("cam01", "cam02", "cam03", "cam04")
     pts, conf = zip(*(detect_video(demo / "videos" / f"{n}.mp4", pose_model, max_frames=8)
                       for n in names), strict=True)
     kp = Keypoints2D(np.stack(pts), np.stack(conf), names, MEDIAPIPE33.names, 60.0)
-    cams = load_cameras(demo / "reference_S00_demo_commit_a948c205cf" / "S00_Calibration"
+    cams = load_calibration(demo / "reference_S00_demo_commit_a948c205cf" / "S00_Calibration"
                         / "Calib_qualisys.toml")
     points, res, report = triangulate_keypoints(kp, cams)
     body = [MEDIAPIPE33.index(n) for n in ("left_hip", "right_hip", "left_knee", "right_knee",

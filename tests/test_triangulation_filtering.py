@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 
 from mocaplab.errors import InputError
-from mocaplab.triangulation import (
-    FilterOptions,
-    constrain_bone_lengths,
-    fill_gaps,
-    filter_points,
-    lowpass,
-)
+from mocaplab.signal import fill_gaps, gap_mask, lowpass
+from mocaplab.triangulation import FilterOptions, constrain_bone_lengths, filter_points
 
 
 def _signal(fps, seconds=3.0, f_slow=1.5, f_fast=25.0, fast_amp=0.01):
@@ -27,7 +22,8 @@ def test_fill_gaps_short_interior_only():
     pts[50:55] = np.nan  # 5-frame gap: filled
     pts[100:130] = np.nan  # 30-frame gap: kept
     pts[:3] = np.nan  # leading gap: kept
-    out, filled = fill_gaps(pts, max_gap=10)
+    out = fill_gaps(pts, 100.0, max_gap_s=0.1, method="cubic")
+    filled = gap_mask(pts, 100.0, max_gap_s=0.1).any(-1)
     assert filled[50:55, 0].all() and not filled[100:130].any() and not filled[:3].any()
     assert np.abs(out[50:55, 0, 0] - slow[50:55]).max() < 1e-4
     assert np.isnan(out[100:130]).all() and np.isnan(out[:3]).all()
@@ -48,7 +44,7 @@ def test_lowpass_removes_fast_component_without_lag_at_any_fps(fps):
 def test_lowpass_keeps_nan_segments_apart():
     _, _, pts = _signal(100.0)
     pts[100:140] = np.nan
-    out = lowpass(pts, 100.0, 6.0)
+    out = lowpass(pts, 100.0, cutoff_hz=6.0)
     assert np.isnan(out[100:140]).all()
     assert np.isfinite(out[:100]).all() and np.isfinite(out[140:]).all()
 

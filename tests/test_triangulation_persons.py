@@ -118,6 +118,21 @@ def test_trial_with_two_people_writes_persons3d_and_person_option(tmp_path, caps
     assert [p["id"] for p in cap["persons"]] == ["P1", "P2"] and cap["persons_tracked_n"] == 2
     assert [c["camera"] for c in cap["cameras"]] == list(sc.cameras.names)
     assert 0 < cap["camera_views_kept_min_pct"] <= 100
+    assert all(p["tracked_frames_pct"] > 80 for p in cap["persons"])
+    assert all(c["median_error_mm"] > 0 for c in cap["cameras"])
+    # ... and so do the report (header line, camera table) and the viewer's panel
+    from mocaplab.reporting.exports import identity_of
+    from mocaplab.reporting.report import build_content
+    from mocaplab.viewer.data import load_trial
+
+    content = build_content(trial.path, identity_of(trial.path, None, False), None)
+    who = dict(content["header"])["Person analysed"]
+    assert who.startswith("P2 (--person P2), tracked in") and "also present: P1" in who
+    assert [r[0] for r in content["cameras"]] == list(sc.cameras.names)
+    assert "mm" in content["cameras"][0][3]
+    assert load_trial(trial.path).persons.splitlines() == [
+        f"person analysed: P2, tracked in {cap['persons'][1]['tracked_frames_pct']:.0f} % of "
+        "frames", "also present: P1"]
 
 
 def test_a_persistently_outlying_camera_is_named():

@@ -16,8 +16,8 @@ import sys
 import numpy as np
 import pytest
 
+from mocaplab.synthetic.lab import write_synthetic_trial
 from mocaplab.viewer.data import load_trial
-from mocaplab.viewer.walker import write_synthetic_trial
 
 CHILD = r"""
 import faulthandler, json, sys

@@ -4,9 +4,9 @@ import numpy as np
 from PIL import Image
 
 from mocaplab import sides
+from mocaplab.synthetic.lab import write_synthetic_trial
 from mocaplab.viewer.data import load_trial
 from mocaplab.viewer.keyframe_figure import key_frame_figure
-from mocaplab.viewer.walker import write_synthetic_trial
 
 
 def _mask(img, side, tol=30):

@@ -18,6 +18,7 @@ from PIL import Image
 
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.keypoint_sets import PLUGIN_GAIT_NAMES
+from mocaplab.synthetic.lab import write_synthetic_trial
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, load_trial, parse_events
 from mocaplab.viewer.geometry import SkeletonGeometry
@@ -29,7 +30,6 @@ from mocaplab.viewer.render import (
     render_key_frames,
     render_trial,
 )
-from mocaplab.viewer.walker import write_synthetic_trial
 
 W, H = 320, 240
 
@@ -70,13 +70,20 @@ def check_joints_drawn(img: np.ndarray, renderer: TrialRenderer, index: int) -> 
     inside = np.isfinite(uv).all(1) & (uv[:, 0] >= 3) & (uv[:, 0] < W - 3) & \
         (uv[:, 1] >= 3) & (uv[:, 1] < H - 3)
     assert inside.sum() >= 5, "the subject is not in view"
-    own = 0
+    depth = pts @ E[:3, :3].T[:, 2] + E[2, 3]
+    colours = np.asarray(spec.joint_colors)
+    own = visible = 0
     for k in np.flatnonzero(inside):
         u, v = np.round(uv[k]).astype(int)
         win = (slice(v - 2, v + 3), slice(u - 2, u + 3))
         assert skeleton[win].any(), f"no skeleton pixel at {spec.keypoints[k]} ({u}, {v})"
-        own += _colour_mask(img[win], spec.joint_colors[k]).any()
-    assert own >= 0.8 * inside.sum()
+        # a joint right behind a nearer joint of another colour may be hidden by it
+        hidden = (np.linalg.norm(uv - uv[k], axis=1) < 6) & (depth < depth[k] - 0.02) & \
+            (np.abs(colours - colours[k]).max(axis=1) > 0.01)
+        if not hidden.any():
+            visible += 1
+            own += _colour_mask(img[win], spec.joint_colors[k]).any()
+    assert visible >= 5 and own >= 0.8 * visible
     # nothing skeleton-coloured far from the joints: not a stray or shifted drawing
     lo, hi = uv[inside].min(0) - 12, uv[inside].max(0) + 12
     vv, uu = np.nonzero(skeleton)

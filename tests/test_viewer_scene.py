@@ -11,13 +11,19 @@ from mocaplab.errors import InputError
 from mocaplab.keypoint_sets import MEDIAPIPE33, PLUGIN_GAIT
 from mocaplab.pose_data import Points3D
 from mocaplab.synthetic import walkway_cameras
+from mocaplab.synthetic.gait import parametric_walk
+from mocaplab.synthetic.lab import WalkerParams, walker_points, write_synthetic_trial
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.cli import parse_frames
 from mocaplab.viewer.data import load_trial, parse_angles, parse_events
 from mocaplab.viewer.render import key_frames
 from mocaplab.viewer.timeline import align_by_gait_cycle, next_event, timeline_image
-from mocaplab.viewer.walker import synthetic_walk, write_synthetic_trial
 
+
+def synthetic_walk(duration_s: float, fps: float, heading_deg: float = 0.0):
+    """The one synthetic walker, noise-free, centred on the origin."""
+    return walker_points(WalkerParams(fps=fps, duration_s=duration_s, heading_deg=heading_deg,
+                                      noise_m=0.0, dropout=0.0))
 
 def test_skeleton_spec_sides_and_colours_mediapipe():
     spec = sc.skeleton_spec(MEDIAPIPE33.names)
@@ -65,7 +71,7 @@ def test_progression_direction_follows_the_walk(heading):
 
 
 def test_progression_direction_on_the_spot_uses_facing():
-    walk = synthetic_walk(3, 60, heading_deg=90.0, speed_m_s=0.0)
+    walk = parametric_walk(speed_m_s=0.0, heading_deg=90.0, duration_s=3, fps=60).keypoints
     d = sc.progression_direction(walk.points, walk.keypoints)
     assert np.allclose(d, [0.0, 1.0, 0.0], atol=0.05)
 

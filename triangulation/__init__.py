@@ -6,7 +6,8 @@ Public API:
 - :func:`triangulate_keypoints`: the same on in-memory :class:`~mocaplab.pose_data.Keypoints2D`.
 - :func:`triangulate_points`: plain confidence-weighted DLT, vectorised over all points.
 - :func:`triangulate_robust`: outlier views dropped, left/right swaps fixed, minimum views.
-- :func:`filter_points`, :func:`fill_gaps`, :func:`lowpass`, :func:`constrain_bone_lengths`.
+- :func:`filter_points` (gap filling and low-pass from :mod:`mocaplab.signal`),
+  :func:`constrain_bone_lengths`.
 - :func:`export_points`: TRC / C3D.
 
 See docs/triangulation.md.
@@ -16,15 +17,12 @@ from mocaplab.triangulation.export import export_all, export_points
 from mocaplab.triangulation.filtering import (
     FilterOptions,
     constrain_bone_lengths,
-    fill_gaps,
     filter_points,
-    lowpass,
 )
 from mocaplab.triangulation.linear import triangulate_points, triangulate_weighted
 from mocaplab.triangulation.robust import RobustOptions, RobustResult, triangulate_robust
 from mocaplab.triangulation.run import (
     TriangulationReport,
-    load_cameras,
     match_cameras,
     triangulate_keypoints,
     triangulate_trial,
@@ -32,7 +30,7 @@ from mocaplab.triangulation.run import (
 
 __all__ = [
     "FilterOptions", "RobustOptions", "RobustResult", "TriangulationReport",
-    "constrain_bone_lengths", "export_all", "export_points", "fill_gaps", "filter_points",
-    "load_cameras", "lowpass", "match_cameras", "triangulate_keypoints", "triangulate_points",
+    "constrain_bone_lengths", "export_all", "export_points", "filter_points",
+    "match_cameras", "triangulate_keypoints", "triangulate_points",
     "triangulate_robust", "triangulate_trial", "triangulate_weighted",
 ]

@@ -1,8 +1,8 @@
 """Filtering of 3D trajectories at the trial's real frame rate.
 
-- :func:`fill_gaps`: cubic-spline interpolation across short interior gaps (configurable maximum).
-- :func:`lowpass`: zero-phase Butterworth low-pass (forward-backward, ``scipy.signal.sosfiltfilt``),
-  each contiguous run of samples filtered separately so that NaN never spreads.
+- :func:`filter_points`: short interior gaps bridged by a cubic spline, then a zero-phase
+  Butterworth low-pass (both from :mod:`mocaplab.signal`, the one owner of the signal filter and
+  of gap filling), then optional bone-length smoothing.
 - :func:`constrain_bone_lengths`: moves the two ends of every bone along it so that bone lengths
   stay constant over the trial (each bone's median length), by iterated projection.
 
@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from mocaplab.errors import InputError
+from mocaplab.signal import fill_gaps, gap_mask, lowpass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +29,8 @@ class FilterOptions:
         cutoff_hz: low-pass cutoff frequency, Hz (each pass; Winter-style 2nd order x 2 passes by
             default). None disables the low-pass.
         order: order of the zero-phase filter as a whole (forward + backward), even, >= 2.
-        max_gap_s: longest interior gap filled by interpolation, seconds (0 disables).
+        max_gap_s: longest interior gap filled by cubic-spline interpolation, seconds (rounded to
+            the nearest frame; 0 disables).
         bone_lengths: keep bone lengths constant (needs ``edges``).
         bone_iterations: iterations of the bone-length projection.
     """
@@ -46,88 +48,6 @@ class FilterOptions:
             raise InputError(f"filter order must be even and >= 2, got {self.order}")
         if self.max_gap_s < 0:
             raise InputError(f"max gap must be >= 0 s, got {self.max_gap_s}")
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) of the runs of True in a 1D bool array."""
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
-
-
-def fill_gaps(points: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fill interior gaps of at most ``max_gap`` frames by cubic-spline interpolation.
-
-    Args:
-        points: (F, K, D) trajectories, NaN where missing (any NaN coordinate).
-        max_gap: longest gap filled, frames. Gaps at the start or end are never filled.
-
-    Returns:
-        (filled copy (F, K, D), filled (F, K) bool marking the samples that were interpolated).
-    """
-    from scipy.interpolate import CubicSpline
-
-    pts = np.array(points, dtype=float, copy=True)
-    F, K = pts.shape[:2]
-    filled = np.zeros((F, K), dtype=bool)
-    if max_gap <= 0:
-        return pts, filled
-    t = np.arange(F)
-    for k in range(K):
-        ok = np.isfinite(pts[:, k]).all(-1)
-        n_ok = int(ok.sum())
-        if n_ok < 2 or n_ok == F:
-            continue
-        gap = np.zeros(F, dtype=bool)
-        first, last = np.flatnonzero(ok)[[0, -1]]
-        for a, b in _runs(~ok):
-            if a > first and b <= last and b - a <= max_gap:
-                gap[a:b] = True
-        if not gap.any():
-            continue
-        if n_ok >= 4:
-            spline = CubicSpline(t[ok], pts[ok, k], axis=0)
-            pts[gap, k] = spline(t[gap])
-        else:
-            for d in range(pts.shape[2]):
-                pts[gap, k, d] = np.interp(t[gap], t[ok], pts[ok, k, d])
-        filled[gap, k] = True
-    return pts, filled
-
-
-def lowpass(points: np.ndarray, fps: float, cutoff_hz: float = 6.0, order: int = 4) -> np.ndarray:
-    """Zero-phase Butterworth low-pass of trajectories (F, ...) sampled at ``fps``.
-
-    A Butterworth of order ``order // 2`` is run forward and backward (so ``order`` is the order of
-    the whole zero-phase filter, 4 = Winter's classic gait filter). Each run of finite samples is
-    filtered on its own; runs too short to be padded are filtered with a shorter padding, runs of
-    fewer than 3 samples are left as they are.
-    """
-    from scipy.signal import butter, sosfiltfilt
-
-    if not fps > 0:
-        raise InputError(f"fps must be positive, got {fps}")
-    if not 0 < cutoff_hz < fps / 2:
-        raise InputError(f"cutoff {cutoff_hz} Hz must lie between 0 and half the frame rate "
-                         f"({fps / 2:g} Hz)")
-    sos = butter(order // 2, cutoff_hz, btype="low", fs=fps, output="sos")
-    pts = np.array(points, dtype=float, copy=True)
-    F = pts.shape[0]
-    flat = pts.reshape(F, -1)
-    default_pad = 3 * (2 * len(sos) + 1)
-    # columns with the same missing pattern are filtered together
-    finite = np.isfinite(flat)
-    patterns: dict[bytes, list[int]] = {}
-    for j in range(flat.shape[1]):
-        patterns.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
-    for cols in patterns.values():
-        ok = finite[:, cols[0]]
-        for a, b in _runs(ok):
-            n = b - a
-            if n < 3:
-                continue
-            pad = min(default_pad, n - 1)
-            flat[a:b, cols] = sosfiltfilt(sos, flat[a:b, cols], axis=0, padlen=pad)
-    return flat.reshape(pts.shape)
 
 
 def bone_lengths(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -189,10 +109,11 @@ def filter_points(points: np.ndarray, fps: float, options: FilterOptions | None 
     opt = options or FilterOptions()
     if not fps > 0:
         raise InputError(f"fps must be positive, got {fps}")
-    max_gap = int(np.floor(opt.max_gap_s * fps + 1e-9))
-    pts, filled = fill_gaps(points, max_gap)
+    points = np.asarray(points, dtype=float)
+    filled = gap_mask(points, fps, opt.max_gap_s).any(axis=-1)
+    pts = fill_gaps(points, fps, opt.max_gap_s, method="cubic")
     if opt.cutoff_hz is not None:
-        pts = lowpass(pts, fps, opt.cutoff_hz, opt.order)
+        pts = lowpass(pts, fps, opt.cutoff_hz, order=opt.order)
     if opt.bone_lengths:
         if edges is None or len(edges) == 0:
             raise InputError("bone-length smoothing needs the skeleton's edges; these keypoints "

@@ -8,9 +8,11 @@ in ``points3d.npz``), ``keypoints`` (K,), ``fps``, ``reprojection_error`` (P, F,
 
 ``points3d.npz`` keeps its contract and gains optional arrays (:data:`RECORD_ARRAYS`):
 ``person_id`` str (the subject), ``persons`` (P,) str (everyone tracked, subject included),
-``person_camera_frames`` (P,), ``subject_rule`` str, ``cameras`` (C,) str,
+``person_camera_frames`` (P,), ``person_tracked_frames`` (P,) (share of the frames each person
+is tracked in, seen by two views or more), ``subject_rule`` str, ``cameras`` (C,) str,
 ``camera_frames_associated`` (C,), ``camera_views_kept`` (C,), ``camera_median_error_px`` (C,),
-``camera_disagreement`` (C,) (see :mod:`.health`), ``warnings`` (W,) str.
+``camera_median_error_mm`` (C,), ``camera_disagreement`` (C,) (see :mod:`.health`),
+``warnings`` (W,) str.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import numpy as np
 
 from mocaplab.atomic import save_npz
 from mocaplab.errors import InputError
+from mocaplab.pose_data import NPZ_ERRORS
 
 PERSONS3D_FILE = "persons3d.npz"
 
-RECORD_ARRAYS = ("person_id", "persons", "person_camera_frames", "subject_rule", "cameras",
-                 "camera_frames_associated", "camera_views_kept", "camera_median_error_px",
-                 "camera_disagreement", "warnings")
+RECORD_ARRAYS = ("person_id", "persons", "person_camera_frames", "person_tracked_frames",
+                 "subject_rule", "cameras", "camera_frames_associated", "camera_views_kept",
+                 "camera_median_error_px", "camera_median_error_mm", "camera_disagreement",
+                 "warnings")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -76,7 +80,7 @@ class Persons3D:
                            z["camera_frames"] if "camera_frames" in z.files
                            else np.zeros(len(z["person_ids"]), int),
                            str(z["subject_rule"]) if "subject_rule" in z.files else "")
-        except (OSError, ValueError, KeyError) as exc:
+        except NPZ_ERRORS as exc:
             raise InputError(f"{path} is not a readable persons3d.npz ({exc})") from None
 
 
@@ -88,12 +92,13 @@ def read_record(points3d_path: str | os.PathLike) -> dict | None:
             if "person_id" not in z.files:
                 return None
             rec = {k: z[k].tolist() for k in RECORD_ARRAYS if k in z.files}
-    except (OSError, ValueError) as exc:
+    except NPZ_ERRORS as exc:
         raise InputError(f"{points3d_path} is not a readable .npz ({exc})") from None
     cams = rec.get("cameras", [])
     rec["camera_health"] = [
         {"camera": c, **{k: _num(rec[f"camera_{k}"][i]) for k in
-                         ("frames_associated", "views_kept", "median_error_px", "disagreement")
+                         ("frames_associated", "views_kept", "median_error_px",
+                          "median_error_mm", "disagreement")
                          if f"camera_{k}" in rec}}
         for i, c in enumerate(cams)]
     return rec

@@ -25,6 +25,7 @@ from mocaplab.triangulation.health import (
     health_warnings,
     outlying_cameras,
 )
+from mocaplab.triangulation.linear import extrinsics, focal_lengths
 from mocaplab.triangulation.persons import (
     Association,
     AssociationOptions,
@@ -72,13 +73,6 @@ class TriangulationReport:
                 f"error {self.median_reprojection_error_px:.2f} px (outlier threshold "
                 f"{self.threshold_px:.1f} px); {self.views_dropped} views dropped, "
                 f"{self.swaps_fixed} left/right swaps fixed")
-
-
-def load_cameras(path: str | os.PathLike) -> CameraSet:
-    """Read a calibration with mocaplab.calibration.load_calibration (any format it knows)."""
-    from mocaplab.calibration import load_calibration
-
-    return load_calibration(path)
 
 
 def match_cameras(cameras: CameraSet, names: Sequence[str],
@@ -144,7 +138,8 @@ def triangulate_keypoints(keypoints: Keypoints2D, cameras: CameraSet,
     res = triangulate_robust(cams, keypoints.points, keypoints.confidence, kset.mirror, robust,
                              swap_groups(kset.names, kset.mirror))
     fps = real_fps(keypoints)
-    out, filled = _filtered(res, keypoints.keypoints, fps, filtering, kset)
+    out, filled = _smoothed(cams, keypoints.points, keypoints.confidence, res,
+                            keypoints.keypoints, fps, filtering, kset)
     return out, res, _report(res, out, filled, cams, keypoints.points, keypoints.confidence)
 
 
@@ -156,6 +151,33 @@ def _filtered(res: RobustResult, names, fps: float, filtering: FilterOptions | N
         edges = kset.edge_indices if kset.edges else None
         pts, filled = filter_points(res.points, fps, filtering, edges)
     return Points3D(pts, names, fps, res.reprojection_error, res.n_views), filled
+
+
+def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: RobustResult,
+              names, fps: float, filtering: FilterOptions | None, kset: KeypointSet
+              ) -> tuple[Points3D, np.ndarray]:
+    """The saved points: with ``filtering`` (and a cutoff), each keypoint's trajectory smoothed
+    with its own views' geometry (:mod:`.smoothing`: the robust triangulation's views, chosen
+    again against the smooth trajectory; the same low-pass where every frame is seen alike;
+    gaps up to ``max_gap_s`` bridged), then the optional bone-length constraint; without,
+    :func:`_filtered`'s."""
+    if filtering is None or filtering.cutoff_hz is None:
+        return _filtered(res, names, fps, filtering, kset)
+    from mocaplab.triangulation.filtering import constrain_bone_lengths
+    from mocaplab.triangulation.linear import normalized_observations
+    from mocaplab.triangulation.smoothing import smooth_points
+
+    pix = _swap_applied(pixels, res.swapped, kset.mirror)
+    conf = np.nan_to_num(_swap_applied(confidence, res.swapped, kset.mirror), nan=0.0)
+    w = np.where(np.isfinite(pix).all(-1), np.maximum(conf, 1e-3), 0.0)
+    Rt, focal = extrinsics(cams), focal_lengths(cams)
+    X, _ = smooth_points(Rt, normalized_observations(cams, pix), w, focal, res.inliers,
+                         res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
+                         res.threshold_px)
+    filled = np.isfinite(X).all(-1) & ~np.isfinite(res.points).all(-1)
+    if filtering.bone_lengths and kset.edges:
+        X = constrain_bone_lengths(X, kset.edge_indices, iterations=filtering.bone_iterations)
+    return Points3D(X, names, fps, res.reprojection_error, res.n_views), filled
 
 
 def _report(res: RobustResult, out: Points3D, filled: np.ndarray, cams: CameraSet,
@@ -219,11 +241,13 @@ class PersonsTriangulation:
         return {"person_id": np.array(s.person_id),
                 "persons": np.array([p.person_id for p in self.persons]),
                 "person_camera_frames": np.array([p.camera_frames for p in self.persons]),
+                "person_tracked_frames": self.association.tracked().mean(1),
                 "subject_rule": np.array(self.rule),
                 "cameras": np.array([x.camera for x in h]),
                 "camera_frames_associated": np.array([x.frames_associated for x in h]),
                 "camera_views_kept": np.array([x.views_kept for x in h]),
                 "camera_median_error_px": np.array([x.median_error_px for x in h]),
+                "camera_median_error_mm": np.array([x.median_error_mm for x in h]),
                 "camera_disagreement": np.array([x.disagreement for x in h]),
                 "warnings": np.array(self.warnings, dtype=str)}
 
@@ -308,7 +332,7 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
                 sub[:, :, kset.mirror[lat]] = a
                 arr[:, mirrored] = sub
             res = triangulate_robust(cams, pix, conf, kset.mirror, robust, groups)
-        pts, filled = _filtered(res, poses.keypoints, fps, filtering, kset)
+        pts, filled = _smoothed(cams, pix, conf, res, poses.keypoints, fps, filtering, kset)
         fixed = _swap_applied(pix, res.swapped, kset.mirror)
         hl = camera_health(cams, fixed, conf, res.inliers, res.points, tracked[n], someone)
         return PersonResult(grown.person_ids[n], pts, res, filled, pix, conf, tuple(hl),
@@ -439,7 +463,12 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         if calibration is None:
             raise InputError(f"{trial.path} names no calibration: pass --calibration CAL.toml, "
                              "or put calibration.toml in the trial folder")
-    cams = calibration if isinstance(calibration, CameraSet) else load_cameras(calibration)
+    if isinstance(calibration, CameraSet):
+        cams = calibration
+    else:
+        from mocaplab.calibration import load_calibration
+
+        cams = load_calibration(calibration)
     if not kp_path.is_file():
         raise InputError(f"{kp_path} does not exist: run 'mocaplab detect' on the trial first, "
                          "or pass --keypoints")

@@ -22,7 +22,11 @@ from mocaplab.pose_data import Points3D
 from mocaplab.trial import Trial
 
 #: (segment, angle) pairs shown in the side panel, as stored in metrics.json ``angles``.
-PANEL_ANGLES = (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rotation"))
+PANEL_ANGLES = (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rotation"),
+                ("hip", "flexion"), ("knee", "flexion"))
+#: the joint angles the panel draws as curves with a time cursor (:mod:`.curves`) and words
+#: per side.
+CURVE_ANGLES = (("hip", "flexion"), ("knee", "flexion"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +57,10 @@ class TrialData:
         source: the folder or file it came from.
         date: the recording date (meta.json ``date``, else ``created``; "" when unknown).
         no_events_reason: why there are no gait events, from metrics.json ("" otherwise).
+        persons: who these points are and who else was tracked (from ``points3d.npz``'s
+            person record, :func:`mocaplab.analysis.capture.person_lines`; "" when none).
+        estimated: the "segment.angle.side" keys of ``angles`` obtained through landmark
+            estimation (metrics.json ``provenance.estimated``).
     """
 
     name: str
@@ -65,6 +73,8 @@ class TrialData:
     source: Path | None = None
     date: str = ""
     no_events_reason: str = ""
+    persons: str = ""
+    estimated: frozenset[str] = frozenset()
 
     @property
     def n_frames(self) -> int:
@@ -101,15 +111,25 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     metrics_path = Trial(folder).metrics_path
     events: tuple[FrameEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
+    estimated: frozenset[str] = frozenset()
     no_events = "no metrics.json (run `mocaplab analyze`)"
     if metrics_path.is_file():
         metrics = read_metrics(metrics_path)
         events = parse_events(metrics, p3.points.shape[0], p3.fps)
         angles = parse_angles(metrics, p3.points.shape[0])
+        estimated = parse_estimated(metrics, angles)
         no_events = "" if events else no_events_reason(metrics)
     label = name or (folder.name if path.is_dir() else points_path.stem)
-    return TrialData(label, p3.points, p3.keypoints, p3.fps, load_cameras(folder), events,
-                     angles, path, recording_date(folder), no_events)
+    return TrialData(label, p3.points, p3.keypoints, p3.fps, trial_cameras(folder), events,
+                     angles, path, recording_date(folder), no_events,
+                     _persons_text(points_path), estimated)
+
+
+def _persons_text(points_path: Path) -> str:
+    from mocaplab.analysis.capture import capture_section, person_lines
+    from mocaplab.triangulation.persons3d import read_record
+
+    return person_lines(capture_section(read_record(points_path)))
 
 
 def recording_date(folder: Path) -> str:
@@ -140,7 +160,7 @@ def read_metrics(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_cameras(folder: Path) -> CameraSet | None:
+def trial_cameras(folder: Path) -> CameraSet | None:
     """The calibration of a trial folder (:attr:`Trial.calibration_path`), or None without one."""
     from mocaplab.calibration import load_calibration
 
@@ -196,6 +216,18 @@ def parse_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray
     return out
 
 
+def parse_estimated(metrics: dict[str, Any], angles: dict[str, np.ndarray]) -> frozenset[str]:
+    """The keys of ``angles`` ("segment.angle.side") that metrics.json's
+    ``provenance.estimated`` names (its paths are "angles.<segment>.<side>.<angle>")."""
+    est = (metrics.get("provenance") or {}).get("estimated") or {}
+    out = set()
+    for key in angles:
+        seg, ang, side = key.split(".")
+        if f"angles.{seg}.{side}.{ang}" in est:
+            out.add(key)
+    return frozenset(out)
+
+
 def panel_values(trial: TrialData, index: int) -> list[tuple[str, float | None, float | None]]:
     """Rows of the angle panel at frame ``index``: (label, left value, right value), degrees,
     with the per-side signs of metrics.json (Plug-in Gait: each side's own direction)."""
@@ -218,9 +250,11 @@ def _left_minus_right(left: float | None, right: float | None) -> float | None:
 
 
 def format_panel(trial: TrialData, index: int) -> str:
-    """The pelvis angles of metrics.json at a frame in clinical wording, one line each:
+    """The angles of metrics.json at a frame in clinical wording, one line each:
     "Pelvic obliquity: left side 3.1° higher", "Pelvic rotation: 4.0° (left side forward)"
-    (the spine's per-side values are not worded: see the drawn trunk rotation instead)."""
+    (the spine's per-side values are not worded: see the drawn trunk rotation instead), then
+    the joint angles per side when the trial has them: "Hip flexion: L 23.1°, R -4.0°
+    (estimated)"."""
     from mocaplab import sides
 
     lines = []
@@ -230,4 +264,15 @@ def format_panel(trial: TrialData, index: int) -> str:
             lines.append(f"Pelvic obliquity: {sides.higher_side(v)}")
         elif label == "Pelvis rotation":
             lines.append(f"Pelvic rotation: {sides.forward_side(v)}")
+    for seg, ang in CURVE_ANGLES:
+        keys = [f"{seg}.{ang}.{side}" for side in ("left", "right")]
+        if not any(k in trial.angles for k in keys):
+            continue
+        vals = []
+        for k in keys:
+            arr = trial.angles.get(k)
+            vals.append("-" if arr is None or not np.isfinite(arr[index])
+                        else f"{arr[index]:.1f}°")
+        est = " (estimated)" if any(k in trial.estimated for k in keys) else ""
+        lines.append(f"{seg.capitalize()} {ang}: L {vals[0]}, R {vals[1]}{est}")
     return "\n".join(lines)

@@ -27,6 +27,7 @@ from mocaplab.atomic import atomic_path
 from mocaplab.errors import InputError
 from mocaplab.viewer import levels as lv
 from mocaplab.viewer import scene as sc
+from mocaplab.viewer.curves import curve_strip_image
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
 from mocaplab.viewer.display import require_display
 from mocaplab.viewer.geometry import SkeletonGeometry, add_static, set_frame
@@ -39,6 +40,10 @@ EXAGGERATIONS = (1.0, 2.0, 3.0, 5.0)
 ROLES = ("before", "after")
 PANEL_WIDTH = 300
 TIMELINE_HEIGHT = 36
+#: width of the panel's joint-angle curves (pixels; the panel less its margins).
+CURVES_WIDTH = 276
+#: height of one curve strip: one trial, or two stacked in the panel (before/after).
+CURVES_STRIP_HEIGHT = {1: 84, 2: 50}
 FOV_DEG = 40.0
 
 
@@ -57,9 +62,10 @@ class _TrialView:
     """One trial's 3D widget, its title over it, timeline and labels."""
 
     def __init__(self, window: gui.Window, trial: TrialData, show_cameras: bool,
-                 role: str = ""):
+                 role: str = "", strip_height: int = CURVES_STRIP_HEIGHT[1]):
         self.trial = trial
         self.role = role
+        self.strip_height = strip_height
         self.spec = sc.skeleton_spec(trial.keypoints)
         self.progression = sc.progression_direction(trial.points, trial.keypoints)
         self.builder = SkeletonGeometry(len(trial.keypoints))
@@ -85,6 +91,9 @@ class _TrialView:
         self.header.text_color = gui.Color(1.0, 1.0, 1.0)
         self.title = gui.Label(view_title(trial, role))
         self.angles = gui.Label(format_panel(trial, 0))
+        #: hip and knee flexion over time with a cursor at the frame shown (None: not analysed)
+        first = curve_strip_image(trial, 0, CURVES_WIDTH, strip_height)
+        self.curves = None if first is None else gui.ImageWidget(o3d.geometry.Image(first))
         self.trace = (lv.tilt_series(trial.points, trial.keypoints, self.progression)
                       if not trial.events else None)
         self.labels: list = []
@@ -113,6 +122,9 @@ class _TrialView:
         if not t.events and t.no_events_reason:
             text.append(t.no_events_reason + ";\ntimeline: pelvis line tilt")
         self.angles.text = "\n".join(text)
+        if self.curves is not None:
+            self.curves.update_image(o3d.geometry.Image(np.ascontiguousarray(
+                curve_strip_image(t, index, CURVES_WIDTH, self.strip_height))))
         self.timeline.update_image(o3d.geometry.Image(np.ascontiguousarray(
             timeline_image(t.n_frames, t.events, index, self.timeline_width, TIMELINE_HEIGHT,
                            trace=self.trace))))
@@ -161,8 +173,9 @@ class ReplayWindow:
         w = self.window
         em = w.theme.font_size
         roles = ROLES if len(trials) == 2 else ("",)
-        self.views = [_TrialView(w, t, show_cameras, r) for t, r in zip(trials, roles,
-                                                                         strict=True)]
+        strip = CURVES_STRIP_HEIGHT.get(len(trials), CURVES_STRIP_HEIGHT[2])
+        self.views = [_TrialView(w, t, show_cameras, r, strip)
+                      for t, r in zip(trials, roles, strict=True)]
         for v in self.views:
             w.add_child(v.widget)
             w.add_child(v.timeline)
@@ -246,7 +259,11 @@ class ReplayWindow:
         for v in self.views:
             self.panel.add_fixed(0.6 * em)
             self.panel.add_child(v.title)
+            if v.trial.persons:
+                self.panel.add_child(gui.Label(v.trial.persons))
             self.panel.add_child(v.angles)
+            if v.curves is not None:
+                self.panel.add_child(v.curves)
         self.panel.add_fixed(0.6 * em)
         if len(trials) > 1:
             self.panel.add_child(gui.Label(f"aligned on: {self.alignment.side} foot strike"))
@@ -254,7 +271,11 @@ class ReplayWindow:
                                        "Pelvis and shoulder lines drawn\n"
                                        "against a level reference.\n"
                                        "Timeline: tall tick = foot strike,\n"
-                                       "short = foot off."))
+                                       "short = foot off."
+                                       + ("\nCurves: the trial's hip and knee\n"
+                                          "flexion; dark line = this frame."
+                                          if any(v.curves is not None for v in self.views)
+                                          else "")))
         w.add_child(self.panel)
         w.set_on_layout(self._on_layout)
         w.set_on_tick_event(self._on_tick)

@@ -20,7 +20,9 @@ for (const button of document.querySelectorAll("button[data-action]")) {
   });
 }
 
-const COLOURS = {left: "#1f66f2", right: "#eb291f", center: "#4d4d4d"};
+// side colours: replay.json's "colours" (mocaplab.sides: left red, right blue); these defaults
+// are the same values
+const COLOURS = {left: "#c0392b", right: "#1f6fb2", center: "#4d4d4d"};
 
 function setupReplay(root) {
   const canvas = root.querySelector("canvas");
@@ -69,7 +71,7 @@ function setupReplay(root) {
     for (const [a, b] of data.edges) {
       if (pts[3 * a] === null || pts[3 * b] === null) continue;
       const sa = data.sides[a], sb = data.sides[b];
-      ctx.strokeStyle = COLOURS[sa === sb ? sa : "center"];
+      ctx.strokeStyle = (data.colours || COLOURS)[sa === sb ? sa : "center"];
       const pa = project(pts.slice(3 * a, 3 * a + 3), c, s);
       const pb = project(pts.slice(3 * b, 3 * b + 3), c, s);
       ctx.beginPath(); ctx.moveTo(...pa); ctx.lineTo(...pb); ctx.stroke();

@@ -35,10 +35,11 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mocaplab import sides as side_colours
 from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
 from mocaplab.errors import InputError
-from mocaplab.reporting.db import SessionRow, Subject
+from mocaplab.reporting.db import SessionRow, Subject, contains_text
 from mocaplab.reporting.paths import ID_PATTERN, TrialRef, safe_join, trial_path
 
 COOKIE = "mocaplab_clinic"
@@ -190,7 +191,7 @@ def subjects(request: Request, who: PageReader,
     with Session(_api(request).engine) as db:
         base = select(Subject).order_by(Subject.code).limit(500)
         if q:
-            base = base.where(Subject.code.contains(q, autoescape=True))
+            base = base.where(contains_text(Subject.code, q))
         rows = db.scalars(base.options(selectinload(Subject.sessions)
                                        .selectinload(SessionRow.trials))).all()
         items = [(H.link(H.url(f"/clinic/subjects/{s.code}"), s.code), s.sex, s.age,
@@ -318,7 +319,7 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
                     "<button type='button' class='play'>Play</button>"
                     "<input type='range' class='scrub' min='0' value='0' aria-label='frame'>"
                     "<span class='time'></span></div></div>"
-                    "<p class='note'>Drag to turn the view; left side blue, right red.</p>"
+                    f"<p class='note'>Drag to turn the view; {side_colours.LEGEND}.</p>"
                     "</section>")
     if who.may("operator"):
         body.append(f"<section class='operator'><h2>Operator</h2><button type='button' "
@@ -331,7 +332,7 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
 def _metrics_section(request: Request, path: Path) -> str:
     from mocaplab.reporting import labdata
     from mocaplab.reporting.exports import ExportIdentity
-    from mocaplab.reporting.report import build_content
+    from mocaplab.reporting.report import build_content, label_of
 
     ref = TrialRef(path.parent.parent.name, path.parent.name, path.name)
     content = build_content(path, ExportIdentity.make(ref.subject, ref.session, ref.trial,
@@ -350,7 +351,7 @@ def _metrics_section(request: Request, path: Path) -> str:
     if summ:
         out.append("<section><h2>Angles and summaries</h2>" + H.table(
             ("Measure", "Side", "Value", "Unit"),
-            [(s["name"].replace("_", " "), s["side"], _fmt(s["value"], s["unit"]), s["unit"])
+            [(label_of(s["name"]), s["side"], _fmt(s["value"], s["unit"]), s["unit"])
              for s in summ], "summary") + "</section>")
     return "".join(out)
 
@@ -426,6 +427,7 @@ def replay_points(request: Request, _: Reader, subject: IdPath, session: IdPath,
     return {"key": ref.key, "fps": float(p.fps) / step, "keypoints": names,
             "edges": kset.edge_indices.tolist() if kset else [],
             "sides": [kset.side(n) if kset else "center" for n in names],
+            "colours": dict(side_colours.SIDE_HEX),  # mocaplab.sides: left red, right blue
             "points": [[None if not np.isfinite(v) else float(v) for v in fr.ravel()]
                        for fr in block]}
 

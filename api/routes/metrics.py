@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from mocaplab.analysis.metrics_spec import METRICS, SCHEMA_VERSION
+from mocaplab.analysis.metrics_spec import ANGLES, METRICS, SCHEMA_VERSION
 from mocaplab.api import schemas
 from mocaplab.api.deps import ERRORS, Reader
 
@@ -20,4 +20,7 @@ def metric_definitions(_: Reader) -> dict[str, Any]:
          "normal_range": (f"{m.normal_range.source}: {m.normal_range.column}"
                           if m.normal_range else None),
          "fhir_display": m.fhir.display if m.fhir else None, "description": m.description}
-        for m in METRICS]}
+        for m in METRICS], "angles": [
+        {"path": f"angles.{a.segment}.{{side}}.{a.component}", "segment": a.segment,
+         "component": a.component, "label": a.label, "unit": a.unit, "positive": a.positive,
+         "negative": a.negative, "vicon": a.vicon} for a in ANGLES]}

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mocaplab.api import schemas
 from mocaplab.api.deps import ERRORS, IdPath, Reader, State
-from mocaplab.reporting.db import SessionRow, Subject
+from mocaplab.reporting.db import SessionRow, Subject, contains_text
 
 router = APIRouter()
 
@@ -17,11 +17,11 @@ router = APIRouter()
             summary="List or search subjects")
 def list_subjects(_: Reader, state: State, q: Annotated[str | None, Query(max_length=64)] = None,
                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                  offset: Annotated[int, Query(ge=0, le=schemas.MAX_OFFSET)] = 0) -> dict[str, Any]:
     with Session(state.engine) as db:
         base = select(Subject)
         if q:
-            base = base.where(Subject.code.contains(q, autoescape=True))
+            base = base.where(contains_text(Subject.code, q))
         total = db.scalar(select(func.count()).select_from(base.subquery()))
         rows = db.scalars(base.order_by(Subject.code).offset(offset).limit(limit)
                           .options(selectinload(Subject.sessions)

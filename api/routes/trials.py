@@ -11,7 +11,14 @@ from mocaplab.api import schemas
 from mocaplab.api.deps import ERRORS, Reader, State, TrialDep, needs_metrics
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
-from mocaplab.reporting.db import MetricSummary, SessionRow, Subject, TrialRow, trial_summary
+from mocaplab.reporting.db import (
+    MetricSummary,
+    SessionRow,
+    Subject,
+    TrialRow,
+    contains_text,
+    trial_summary,
+)
 from mocaplab.reporting.paths import ID_PATTERN
 from mocaplab.trial import Trial
 
@@ -31,10 +38,10 @@ def list_trials(_: Reader, state: State,
                 status: Annotated[str | None, Query(pattern=r"^[a-z]{1,20}$")] = None,
                 q: Annotated[str | None, Query(max_length=64)] = None,
                 metric: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,100}$")] = None,
-                min: Annotated[float | None, Query()] = None,  # noqa: A002
-                max: Annotated[float | None, Query()] = None,  # noqa: A002
+                min: Annotated[float | None, Query(allow_inf_nan=False)] = None,  # noqa: A002
+                max: Annotated[float | None, Query(allow_inf_nan=False)] = None,  # noqa: A002
                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                offset: Annotated[int, Query(ge=0, le=schemas.MAX_OFFSET)] = 0) -> dict[str, Any]:
     if (min is not None or max is not None) and not metric:
         raise HTTPException(400, "min/max need a metric name (metric=...)")
     with Session(state.engine) as db:
@@ -46,7 +53,7 @@ def list_trials(_: Reader, state: State,
         if status:
             base = base.where(TrialRow.status == status)
         if q:
-            base = base.where(TrialRow.key.contains(q, autoescape=True))
+            base = base.where(contains_text(TrialRow.key, q))
         if metric:
             ms = select(MetricSummary.trial_id).where(MetricSummary.name == metric)
             if min is not None:
@@ -105,9 +112,19 @@ def get_curves(_: Reader, t: TrialDep,
         c = labdata.cycle_curves(m, segment, side, points)
     except InputError as exc:
         raise HTTPException(404, str(exc)) from None
-    if not include_cycles:
-        for a in c["angles"].values():
+    from mocaplab.analysis.metrics_spec import angle_curve
+
+    estimated = (m.get("provenance") or {}).get("estimated") or {}
+    for name, a in c["angles"].items():
+        if not include_cycles:
             a["cycles"] = []
+        try:
+            spec = angle_curve(segment, name)
+        except KeyError:
+            continue
+        a.update(label=spec.label, unit=spec.unit, positive=spec.positive,
+                 negative=spec.negative, vicon=spec.vicon,
+                 estimated=estimated.get(spec.path_of(side)))
     return {"key": ref.key, "segment": segment, "side": side, **c}
 
 
@@ -116,7 +133,7 @@ def get_curves(_: Reader, t: TrialDep,
             description=f"Frames start, start+step, ... (at most {MAX_PAGE_FRAMES} per page); "
                         "follow next_start for the next page. Metres, lab frame, null = "
                         "not reconstructed.")
-def get_points(_: Reader, t: TrialDep, start: Annotated[int, Query(ge=0)] = 0,
+def get_points(_: Reader, t: TrialDep, start: Annotated[int, Query(ge=0, le=schemas.MAX_FRAME)] = 0,
                step: Annotated[int, Query(ge=1, le=1000)] = 1,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE_FRAMES)] = 500,
                keypoints: Annotated[str | None, Query(max_length=2000,

@@ -317,12 +317,15 @@ def parametric_walk(*, speed_m_s: float = 1.2, cadence_steps_per_min: float = 11
     return SyntheticWalk(markers, labels, kp, fps, tuple(events), pelvis_angles, params)
 
 
-def place_on_walkway(points: np.ndarray, heading_deg: float = 0.0) -> np.ndarray:
+def place_on_walkway(points: np.ndarray, heading_deg: float = 0.0,
+                     quarter_turns: bool = False) -> np.ndarray:
     """Rotate (about Z) and shift trajectories (F, K, 3) so the walk goes along ``heading_deg``
     (0 = +X, the walkway of :func:`mocaplab.synthetic.walkway_cameras`) centred on the origin.
 
     The walking direction is the horizontal displacement of the centroid of the points between
-    the first and last frames where it is defined.
+    the first and last frames where it is defined. ``quarter_turns``: turn by the multiple of
+    90 deg nearest that (the input's lab axes stay lab axes, e.g. to compare with angles a lab
+    computed relative to its own axes).
     """
     pts = np.asarray(points, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -336,6 +339,8 @@ def place_on_walkway(points: np.ndarray, heading_deg: float = 0.0) -> np.ndarray
         raise ValueError("not enough frames with points to find the walking direction")
     d = centroid[ok[-1], :2] - centroid[ok[0], :2]
     angle = np.radians(heading_deg) - np.arctan2(d[1], d[0])
+    if quarter_turns:
+        angle = np.round(angle / (np.pi / 2)) * (np.pi / 2)
     c, s = np.cos(angle), np.sin(angle)
     rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
     out = pts @ rot.T

@@ -1,4 +1,5 @@
-"""Synthetic analysed trials and labs: meta.json + points3d.npz + metrics.json, for tests.
+"""Synthetic analysed trials and labs: meta.json + points3d.npz + metrics.json, for tests,
+benchmarks and viewer/report demos.
 
 The motion is the one synthetic walker, :func:`mocaplab.synthetic.gait.parametric_walk` (33
 MediaPipe keypoints, metres, Z up, walking along ``heading_deg``), with detector-like noise and
@@ -8,7 +9,8 @@ metric added to analysis and the metrics spec reaches every test that uses these
 ``asymmetry`` (0 = symmetric) makes the left steps shorter (the right foot strikes later in the
 stride) and the left pelvis rise higher, so a "before" and an "after" session differ in the
 ways a progress report should show; ``leg_length_difference_m`` shortens the right thigh and
-shank.
+shank. :func:`write_synthetic_trial` adds the walkway cameras (calibration.toml) the viewer, the
+renders and the key frames draw.
 """
 
 from __future__ import annotations
@@ -83,6 +85,43 @@ def make_trial(trial_dir: Path, params: WalkerParams | None = None, *, subject: 
     if not with_points:
         (trial_dir / "points3d.npz").unlink()
     return trial_dir
+
+
+def write_synthetic_trial(folder: str | Path, duration_s: float = 10.0, fps: float = 60.0,
+                          heading_deg: float = 0.0, n_cameras: int = 6,
+                          stride_s: float = 1.1) -> Path:
+    """A noise-free analysed trial of the synthetic walker (1.2 m/s, ``stride_s`` per stride)
+    seen by ``n_cameras`` walkway cameras: meta.json, points3d.npz, metrics.json (by
+    ``mocaplab analyze``) and calibration.toml."""
+    from mocaplab.synthetic import walkway_cameras
+
+    folder = Path(folder)
+    params = WalkerParams(fps=fps, duration_s=duration_s, cadence_steps_per_min=120.0 / stride_s,
+                          stride_length_m=1.2 * stride_s, heading_deg=heading_deg, noise_m=0.0,
+                          dropout=0.0)
+    folder.mkdir(parents=True, exist_ok=True)
+    cams = walkway_cameras(n_cameras, walkway_length=8.0)
+    if heading_deg:
+        cams = _rotate_cameras(cams, heading_deg)
+    cams.save(folder / "calibration.toml", overwrite=True)
+    return make_trial(folder, params, subject="synthetic", session="synthetic",
+                      meta_extra={"calibration": "calibration.toml",
+                                  "cameras": [c.name for c in cams]})
+
+
+def _rotate_cameras(cams, heading_deg: float):
+    """The cameras turned about the lab's vertical axis by ``heading_deg``."""
+    import cv2
+
+    from mocaplab.camera import CameraSet
+
+    a = np.radians(heading_deg)
+    Rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
+    out = []
+    for c in cams:
+        R = c.rotation @ Rz.T  # world' = Rz world; x_cam = R Rz^T world'
+        out.append(c.replace(rvec=cv2.Rodrigues(R)[0].ravel()))
+    return CameraSet(tuple(out), dict(cams.metadata))
 
 
 CALIBRATION_TOML = """[cam0]

@@ -1,0 +1,156 @@
+"""Issue 21's tries with bad input, repeated through the CLI: each prints its exit status and the
+last line the user sees (a traceback is a failure of this check).
+
+    python benchmarks/bad_inputs.py [--keep DIR]
+
+Every try starts from a fresh synthetic trial (4 cameras, 2D keypoints with 1 px noise); the
+trial's points3d.npz from a good run is kept to check that a refused input does not replace it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def make_trial(path: Path) -> Path:
+    from mocaplab.keypoint_sets import MEDIAPIPE33
+    from mocaplab.pose_data import Keypoints2D
+    from mocaplab.synthetic import project_motion, walkway_cameras
+    from mocaplab.synthetic.gait import parametric_walk
+    from mocaplab.trial import Trial
+
+    cams = walkway_cameras(4)
+    walk = parametric_walk(speed_m_s=1.1, duration_s=4.0, fps=60.0, start_xy=(-2.0, 0.0))
+    obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=3)
+    trial = Trial.create(path, subject="S01", fps=60.0, cameras=cams.names,
+                         calibration="calibration.toml")
+    cams.save(trial.path / "calibration.toml")
+    Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
+                60.0).save(trial.keypoints2d_path)
+    return path
+
+
+def _edit_calibration(trial: Path, camera: int, matrix) -> None:
+    import tomllib
+
+    import tomli_w
+
+    p = trial / "calibration.toml"
+    data = tomllib.loads(p.read_text())
+    data[f"cam_{camera}"]["matrix"] = matrix
+    p.write_text(tomli_w.dumps(data))
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _meta(trial: Path, meta) -> None:
+    (trial / "meta.json").write_text(json.dumps(meta))
+
+
+def _fps_fast(trial: Path) -> None:
+    m = json.loads((trial / "meta.json").read_text())
+    m["fps"] = "fast"
+    _meta(trial, m)
+
+
+NAN = float("nan")
+TRIES = [
+    ("calibration: NaN in cam_1's matrix", "triangulate",
+     lambda t: _edit_calibration(t, 1, [[NAN, 0, 640], [0, 900, 360], [0, 0, 1]])),
+    ("calibration: all-zero matrix", "triangulate",
+     lambda t: _edit_calibration(t, 1, [[0, 0, 0], [0, 0, 0], [0, 0, 0]])),
+    ("calibration: negative focal", "triangulate",
+     lambda t: _edit_calibration(t, 1, [[-900, 0, 640], [0, 900, 360], [0, 0, 1]])),
+    ("keypoints2d.npz truncated", "triangulate", lambda t: _truncate(t / "keypoints2d.npz")),
+    ("meta.json is a JSON list", "triangulate", lambda t: _meta(t, [1, 2])),
+    ('meta.json {"fps": "fast"}', "triangulate", _fps_fast),
+    ("points3d.npz truncated", "analyze", lambda t: _truncate(t / "points3d.npz")),
+]
+
+
+def _full_disk_try(base: Path, work: Path, exe: list[str]) -> bool | None:
+    """triangulate --force on a full disk (a small tmpfs filled up; needs root): exit 1, the
+    message says the disk is full and names the file, points3d.npz unchanged."""
+    mnt = work / "full"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        print("--  full disk: skipped (cannot mount a tmpfs here; needs root)")
+        return None
+    try:
+        t = Path(shutil.copytree(base, mnt / "trial"))
+        before = (t / "points3d.npz").read_bytes()
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        r = subprocess.run([*exe, "triangulate", str(t), "--force"], capture_output=True,
+                           text=True)
+        last = (r.stderr.strip().splitlines() or [""])[-1]
+        kept = (t / "points3d.npz").read_bytes() == before
+        leftovers = [p.name for p in t.iterdir() if p.name.startswith(".")
+                     and p.name != ".mocaplab"]
+        ok = (r.returncode == 1 and "Traceback" not in r.stderr and "disk is full" in last
+              and "points3d.npz" in last and kept and not leftovers)
+        print(f"{'ok ' if ok else 'BAD'} full disk: mocaplab triangulate -> exit {r.returncode}"
+              f"{' TRACEBACK' if 'Traceback' in r.stderr else ''}; points3d.npz "
+              f"{'kept' if kept else 'changed'}; temporary files left: {leftovers}\n      {last}")
+        return ok
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    args = ap.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="mocaplab-bad-"))
+    base = make_trial(work / "base")
+    exe = [sys.executable, "-m", "mocaplab.cli"]
+    subprocess.run([*exe, "triangulate", str(base)], check=True, capture_output=True)
+    bad = 0
+    for label, verb, spoil in TRIES:
+        t = work / f"try{TRIES.index((label, verb, spoil))}"
+        shutil.rmtree(t, ignore_errors=True)
+        shutil.copytree(base, t)
+        before = (t / "points3d.npz").read_bytes()
+        spoil(t)
+        force = ["--force"] if verb == "triangulate" else []
+        r = subprocess.run([*exe, verb, str(t), *force], capture_output=True, text=True)
+        err = r.stderr.strip().splitlines()
+        last = err[-1] if err else r.stdout.strip().splitlines()[-1:]
+        traceback = "Traceback" in r.stderr
+        kept = (t / "points3d.npz").exists() and (t / "points3d.npz").read_bytes() == before
+        ok = r.returncode == 1 and not traceback and (kept or verb != "triangulate")
+        bad += not ok
+        print(f"{'ok ' if ok else 'BAD'} {label}: mocaplab {verb} -> exit {r.returncode}"
+              f"{' TRACEBACK' if traceback else ''}; points3d.npz "
+              f"{'kept' if kept else 'changed'}\n      {last}")
+    n = len(TRIES)
+    full = _full_disk_try(base, work, exe)
+    if full is not None:
+        n += 1
+        bad += not full
+    print(f"{n - bad} of {n} tries refused clearly (exit 1, no traceback, "
+          "nothing replaced)")
+    if not args.keep:
+        shutil.rmtree(work)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Force-plate contacts as gait events: the 20 N crossings, the foot over the plate, and a
+trial's kinematic events timed with its contacts (matched ones take the plate time, the others
+are shifted by the trial's median offset)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from mocaplab.analysis.events import GaitEvent, calibrate_to_plates
+from mocaplab.analysis.force_plates import plate_contacts
+
+
+def _plate(t_on: float, t_off: float, rate: float = 1000.0, duration: float = 2.0):
+    t = np.arange(int(duration * rate)) / rate
+    force = np.clip(np.minimum(t - t_on, t_off - t) * 7000.0, 0, 700.0) + 3.0  # 3 N offset
+    corners = np.array([[0, 0, 0], [0.6, 0, 0], [0.6, 0.4, 0], [0, 0.4, 0]], float)
+    return SimpleNamespace(normal_force_n=force, corners_m=corners, rate_hz=rate,
+                           start_time_s=0.0, times=lambda: t)
+
+
+def _feet(fps: float, n: int, left_xy, right_xy):
+    feet = {}
+    for side, xy in (("L", left_xy), ("R", right_xy)):
+        p = np.zeros((n, 3))
+        p[:, :2] = xy
+        feet[side + "HEE"] = p
+        feet[side + "TOE"] = p.copy()
+    return feet
+
+
+def test_contact_gives_strike_and_off_of_the_foot_on_the_plate():
+    plate = _plate(0.5, 1.1)
+    feet = _feet(100.0, 200, (0.3, 0.2), (1.5, 0.2))
+    got = plate_contacts([plate], feet, 100.0)
+    # the force minus its offset crosses 20 N 20/7000 s after the ramp starts
+    assert [(s, t) for s, t, _ in got] == [("left", "foot_strike"), ("left", "foot_off")]
+    np.testing.assert_allclose([x for *_, x in got], [0.5 + 20 / 7000, 1.1 - 20 / 7000],
+                               atol=1e-6)
+    both = _feet(100.0, 200, (0.3, 0.2), (0.2, 0.1))
+    assert plate_contacts([plate], both, 100.0) == []       # which foot: unknown
+    cut = _plate(-0.1, 1.1)                                   # loaded from the first sample
+    assert [t for _, t, _ in plate_contacts([cut], feet, 100.0)] == []
+
+
+def test_calibrate_to_plates_times_every_event_of_the_type():
+    fps = 100.0
+    ev = [GaitEvent("left", "foot_off", 50.0, "combined"),
+          GaitEvent("right", "foot_off", 105.0, "combined"),
+          GaitEvent("left", "foot_strike", 80.0, "combined")]
+    # the plate says the left off came 2.5 frames earlier; a right strike the kinematics missed
+    contacts = [("left", "foot_off", 47.5), ("right", "foot_strike", 130.0)]
+    out, notes = calibrate_to_plates(ev, contacts, fps)
+    got = {(e.side, e.type): (e.index, e.method) for e in out}
+    assert got[("left", "foot_off")] == (47.5, "force_plate")
+    assert got[("right", "foot_off")] == (102.5, "combined+plates")
+    assert got[("left", "foot_strike")] == (80.0, "combined")     # no strike matched: as is
+    assert got[("right", "foot_strike")] == (130.0, "force_plate")
+    assert [e.index for e in out] == sorted(e.index for e in out)
+    assert any("-25 ms" in n for n in notes)
+
+
+def test_c3d_with_plates_events_timed_by_them(shared_data):
+    from mocaplab.analysis.inputs import load_input
+    from mocaplab.analysis.pipeline import analyze
+
+    data = load_input(shared_data / "kineticstoolkit_walk" / "walk.c3d")
+    assert len(data.force_plates) == 4
+    labels = [(s, ty, t) for s, ty, t, _ in data.reference_events]
+
+    def mae(m):
+        errs = []
+        for side, typ, t in labels:
+            c = [e["time_subframe_s"] for e in m["events"] if (e["side"], e["type"]) ==
+                 (side, typ)]
+            errs.append(min(abs(x - t) for x in c))
+        return float(np.mean(errs))
+
+    plates, kin = analyze(data), analyze(data, event_method="kinematic")
+    assert plates["provenance"]["event_timing"]["force_plate"] == 4
+    assert "force_plate" not in kin["provenance"]["event_timing"]
+    assert len(plates["events"]) == len(kin["events"]) == 8
+    assert mae(plates) < mae(kin) <= 0.015

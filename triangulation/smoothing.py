@@ -1,0 +1,186 @@
+"""Trajectories smoothed with each point's own geometry: the views' rays and a motion prior.
+
+The low-pass of :mod:`mocaplab.signal` treats every frame alike. A triangulated point is not
+alike from frame to frame: from two views at a narrow angle its depth along their rays is
+poorly known (a few pixels of noise become centimetres), from five views it is known well.
+Here every keypoint's trajectory X (F, 3) minimises, per run of frames,
+
+    sum_f sum_c  w_cf^2 f_c^2 / z_cf^2 * |DLT residual of view c|^2     (pixels^2)
+      + lambda * sum_f |X_{f-1} - 2 X_f + X_{f+1}|^2
+
+over the views kept by the robust triangulation (:mod:`.robust`). The first term is each view's
+reprojection error in pixels (the weighted DLT's equations, depths from the robust points); the
+second is a smoothness prior on acceleration. For a point seen alike in every frame it is a
+zero-phase low-pass (a Whittaker-Henderson smoother, amplitude ``1 / (1 + lambda_0 (2 sin(w /
+2))^4)``, the same as a 2nd-order Butterworth run forward and backward), with ``lambda`` scaled
+by the keypoint's typical information per direction so that the cutoff is ``cutoff_hz`` there.
+Where a frame's geometry is weak in one direction, the prior takes over in that direction only;
+frames without two views (up to ``max_gap_s``) are bridged by the prior, longer gaps stay NaN.
+
+Then views are chosen again against the smooth trajectory (per joint and frame, the views that
+reproject within the robust threshold: a view along the epipolar line of a two-view outlier is
+off the trajectory; a good view rejected by a wrong per-frame consensus is back on it) and the
+trajectory is solved once more.
+
+Pure functions; a loop over keypoints and runs of frames, one banded solve each
+(``scipy.linalg.solveh_banded``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import solveh_banded
+
+from mocaplab.errors import InputError
+from mocaplab.triangulation.linear import (
+    DLTSystem,
+    depths,
+    reprojection_errors,
+    unpack,
+)
+
+
+def prior_weight(fps: float, cutoff_hz: float) -> float:
+    """lambda_0 of the acceleration prior whose smoother has amplitude 1/2 at ``cutoff_hz`` (as
+    the zero-phase Butterworth of :func:`mocaplab.signal.lowpass`).
+
+    Raises:
+        InputError: the cutoff is not between 0 and half the frame rate.
+    """
+    if not 0 < cutoff_hz < fps / 2:
+        raise InputError(f"cutoff {cutoff_hz} Hz must lie between 0 and half the frame rate "
+                         f"({fps / 2:g} Hz)")
+    omega = 2.0 * np.sin(np.pi * cutoff_hz / fps)
+    return float(1.0 / omega**4)
+
+
+def _second_difference_band(n: int) -> np.ndarray:
+    """(3, n) D2^T D2 (D2: the (n - 2, n) second differences) in upper band form: row 2 - d
+    holds the entries (j - d, j) at column j."""
+    c = (1.0, -2.0, 1.0)
+    band = np.zeros((3, n))
+    r = np.arange(max(n - 2, 0))
+    for i in range(3):
+        for j in range(i, 3):
+            np.add.at(band[2 - (j - i)], r + j, c[i] * c[j])
+    return band
+
+
+def _solve_run(N: np.ndarray, lam: float) -> np.ndarray:
+    """X (n, 3) minimising sum_f [X_f, 1]^T N_f [X_f, 1] + lam |D2 X|^2; N (n, 4, 4)."""
+    n = len(N)
+    m = 3 * n
+    u = 8  # upper bandwidth of the interleaved system (frames x 3 coordinates)
+    ab = np.zeros((u + 1, m))
+    # data blocks: entry (3f + i, 3f + j), j >= i, at row u - (j - i), column 3f + j
+    for i in range(3):
+        for j in range(i, 3):
+            ab[u - (j - i), 3 * np.arange(n) + j] += N[:, i, j]
+    # the prior couples the same coordinate of frames f and f + d (d = 0, 1, 2)
+    band = _second_difference_band(n)  # rows: d = 2, 1, 0
+    for d in range(3):
+        for c in range(3):
+            ab[u - 3 * d, 3 * np.arange(n) + c] += lam * band[2 - d]
+    rhs = -N[:, :3, 3].reshape(-1)
+    return solveh_banded(ab, rhs, lower=False, check_finite=False).reshape(n, 3)
+
+
+def _runs(mask: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """[a, b) runs from the first to the last True, split where more than ``max_gap``
+    consecutive frames are False."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(idx) > max_gap + 1)
+    starts = np.concatenate([[idx[0]], idx[cuts + 1]])
+    ends = np.concatenate([idx[cuts], [idx[-1]]]) + 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _interpolated(X: np.ndarray) -> np.ndarray:
+    """(F, 3) with NaN rows filled linearly (ends held), for depths only."""
+    ok = np.isfinite(X).all(-1)
+    if ok.all() or not ok.any():
+        return X
+    t = np.arange(len(X))
+    return np.stack([np.interp(t, t[ok], X[ok, d]) for d in range(3)], -1)
+
+
+def smooth_keypoint(Rt: np.ndarray, system: DLTSystem, w: np.ndarray, focal: np.ndarray,
+                    use: np.ndarray, X0: np.ndarray, lam0: float, max_gap: int,
+                    min_views: int = 2) -> np.ndarray:
+    """One keypoint's smooth trajectory (module doc).
+
+    Args:
+        Rt: (C, 3, 4); system: the DLT system of its F observations (C, F); w: (C, F)
+            confidences; focal: (C,) pixels; use: (C, F) views to use; X0: (F, 3) robust points
+            (depths; NaN where not solved); lam0: :func:`prior_weight`; max_gap: longest run of
+            frames without ``min_views`` views that is bridged.
+
+    Returns:
+        (F, 3) metres, NaN outside the runs.
+    """
+    F = X0.shape[0]
+    out = np.full((F, 3), np.nan)
+    solved = use.sum(0) >= min_views
+    if solved.sum() < 2:
+        return out
+    z = depths(Rt, _interpolated(np.where(solved[:, None], X0, np.nan)))  # (C, F)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv_z2 = np.where(z > 1e-6, 1.0 / z**2, 0.0)
+    w2 = np.where(use, (w * focal[:, None]) ** 2 * inv_z2, 0.0)
+    N = unpack(system.per_observation(w2).sum(0))  # (F, 4, 4)
+    info = np.trace(N[:, :3, :3], axis1=1, axis2=2) / 3.0
+    scale = float(np.median(info[solved]))
+    if not scale > 0:
+        return out
+    for a, b in _runs(solved, max_gap):
+        if b - a < 3:
+            if b - a >= 1:
+                out[a:b] = np.where(solved[a:b, None], X0[a:b], np.nan)
+            continue
+        out[a:b] = _solve_run(N[a:b], lam0 * scale)
+    return out
+
+
+def smooth_points(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarray,
+                  inliers: np.ndarray, X0: np.ndarray, fps: float, cutoff_hz: float,
+                  max_gap_s: float, threshold_px: float, reselect: bool = True,
+                  min_views: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Every keypoint's smooth trajectory, views chosen again against it (module doc).
+
+    Args:
+        Rt: (C, 3, 4) extrinsics; xn: (C, F, K, 2) normalized observations (after the robust
+            triangulation's left/right fixes); w: (C, F, K) confidences; focal: (C,) pixels.
+        inliers: (C, F, K) the views the robust triangulation kept; X0: (F, K, 3) its points.
+        fps, cutoff_hz: the frame rate and the cutoff of the equivalent low-pass, Hz.
+        max_gap_s: longest gap (frames without ``min_views`` views) bridged, seconds.
+        threshold_px: the robust outlier threshold (pixels), for the new choice of views.
+        reselect: choose the views again against the smooth trajectory and solve again.
+
+    Returns:
+        (points (F, K, 3) metres, views used (C, F, K) bool).
+    """
+    C, F, K, _ = xn.shape
+    lam0 = prior_weight(fps, cutoff_hz)
+    max_gap = int(round(max_gap_s * fps))
+    valid = (w > 0) & np.isfinite(xn).all(-1)
+    X = np.full((F, K, 3), np.nan)
+    used = inliers & valid
+    for k in range(K):
+        system = DLTSystem.build(Rt, xn[:, :, k])
+        Xk = smooth_keypoint(Rt, system, w[:, :, k], focal, used[:, :, k], X0[:, k], lam0,
+                             max_gap, min_views)
+        if reselect and np.isfinite(Xk).any():
+            err = reprojection_errors(Rt, xn[:, :, k], Xk, focal)  # (C, F)
+            again = valid[:, :, k] & (err < threshold_px)
+            # frames that keep fewer than min_views keep their old views (nothing better known)
+            enough = again.sum(0) >= min_views
+            again = np.where(enough[None], again, used[:, :, k])
+            if not np.array_equal(again, used[:, :, k]):
+                X0k = np.where(np.isfinite(Xk), Xk, X0[:, k])
+                used[:, :, k] = again
+                Xk = smooth_keypoint(Rt, system, w[:, :, k], focal, again, X0k, lam0, max_gap,
+                                     min_views)
+        X[:, k] = Xk
+    return X, used
