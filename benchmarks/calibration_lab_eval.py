@@ -204,11 +204,20 @@ def print_lab(results: list[dict]) -> None:
 
 def run_lab(split: str, seeds: list[int] | None, cache: Path | None, from_cache: bool,
             with_anipose: bool, videos_dir: Path | None = None) -> list[dict]:
-    results = []
+    results: list[dict] = []
+    failed: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="mocaplab_lab_eval_") as tmp:
         for seed in seeds or SEEDS[split]:
             print(f"lab scene {seed} ...", file=sys.stderr, flush=True)
-            results.append(lab_scene(seed, Path(tmp), cache, from_cache, with_anipose,
-                                     videos_dir))
+            try:
+                results.append(lab_scene(seed, Path(tmp), cache, from_cache, with_anipose,
+                                         videos_dir))
+            except Exception as exc:  # a scene mocaplab cannot calibrate: a result, not a crash
+                failed.append({"seed": seed, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                print(f"| {seed} | FAILED: {failed[-1]['error']} |")
+                continue
             print_lab(results[-1:])
+    if failed:
+        print(f"\n{len(failed)} scene(s) failed: " + "; ".join(
+            f"{f['seed']}: {f['error']}" for f in failed))
     return results

@@ -15,8 +15,9 @@ views it was not fitted to better. Held-out views from the same part of the imag
 extrapolation, so a freed group must also be determined: one standard deviation of it (from the
 fit's covariance) may move the projection at the image corner by at most
 :data:`DETERMINED_PX`; otherwise the next simpler model is fitted (a small board seen in a
-small part of a webcam's image determines neither k3 nor the principal point). (Fisheye:
-``basic`` with the principal point fixed, or ``full``.) The bundle adjustment may free more
+small part of a webcam's image determines neither k3 nor the principal point). (Fisheye, whose
+fit gives no covariance: ``basic`` with the principal point fixed when the corners cover less
+than 35 % of the image, else ``full``.) The bundle adjustment may free more
 parameters where the joint data support them (:mod:`mocaplab.calibration.refine`).
 
 Bad views are rejected: views whose corners are (nearly) collinear on the board before
@@ -32,7 +33,7 @@ import cv2
 import numpy as np
 
 from mocaplab.board import BoardSpec
-from mocaplab.calibration.detect import CameraDetections
+from mocaplab.calibration.detect import CameraDetections, coverage
 from mocaplab.camera import Camera, CameraModel
 from mocaplab.errors import InputError
 
@@ -246,7 +247,9 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
                          f"(need {min_views}); film the board closer and at more angles")
     views = choose_views(det, spread, max_views)
     scores: dict[str, float] = {}
-    if lens_model == "auto":
+    if lens_model == "auto" and model == "fisheye":  # no covariance to judge it: by coverage
+        lens_model = "basic" if coverage(det.corners[spread], det.size)[0] < 0.35 else "full"
+    elif lens_model == "auto":
         scores = cross_validate(det, board, views, model, min_views=min_views)
         lens_model = choose_lens_model(scores)
     obj_all = board.corner_points()
