@@ -174,3 +174,20 @@ def test_a_skeleton_mirrored_in_every_view_is_recognised():
     no_feet[:, [MEDIAPIPE33.index(n) for n in ("left_heel", "right_heel", "left_foot_index",
                                                 "right_foot_index")]] = np.nan
     assert mirrored_frames(no_feet, MEDIAPIPE33).all()
+
+
+def test_a_camera_whose_calibration_disagrees_is_found_where_its_errors_look_normal():
+    """A camera off by 1.5 degrees: its median error is not outlying (old rule: nothing), but
+    resected against the others' 3D it needs a pose correction the others do not."""
+    from mocaplab.triangulation.health import outlying_cameras
+
+    sc = _scene(seed=30, bad_camera=True)
+    res = triangulate_persons(_poses(sc), sc.cameras)
+    bad = sc.cameras.names[sc.bad_camera]
+    first = [h for h in res.subject_result.health]
+    assert not outlying_cameras(first)  # the median-error rule alone misses it
+    named = [w for w in res.warnings if "calibration disagrees" in w]
+    assert len(named) == 1 and named[0].startswith(f"camera {bad}:"), res.warnings
+    assert any("left out of the 3D" in w for w in res.warnings)
+    clean = triangulate_persons(_poses(_scene(seed=30)), _scene(seed=30).cameras)
+    assert not [w for w in clean.warnings if "calibration disagrees" in w], clean.warnings

@@ -19,11 +19,18 @@ median error at the subject is more than ``error_factor`` times the median of th
 of the 3D when at least three others remain, see :func:`outlying_cameras`), or when it saw
 somebody in more than ``max_disagreement`` of the subject's tracked frames without that detection
 being associated with the subject.
+
+A camera whose calibration disagrees with the others while its errors look ordinary (a pose
+off by a degree: the robust triangulation keeps many of its views, so its error spreads into
+the 3D) is found by resection (:func:`miscalibrated_camera`): each camera's pose correction
+against the other cameras' points, and again with each camera left out too; it is then left out
+of the 3D like an outlying one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
@@ -137,3 +144,108 @@ def health_warnings(health: list[CameraHealth], options: HealthOptions | None = 
                        f"in {100 * h.disagreement:.0f} % of the frames where the other cameras "
                        f"see {person}")
     return out
+
+
+def _pose_correction_mm(Rt: np.ndarray, xn: np.ndarray, X: np.ndarray) -> float:
+    """How far (median, mm at the points) the small change of one camera's pose (rotation and
+    translation, linearised, Huber-weighted least squares) that best fits its normalized
+    observations xn (N, 2) to points X (N, 3) moves its view: ~0 for a camera that agrees with
+    the points, the calibration error of one that does not."""
+    Xc = X @ Rt[:3, :3].T + Rt[:3, 3]
+    z = Xc[:, 2]
+    ok = z > 0.1
+    Xc, z, obs = Xc[ok], z[ok], xn[ok]
+    if len(z) < 50:
+        return float("nan")
+    u, v = Xc[:, 0] / z, Xc[:, 1] / z
+    r = (obs - np.stack([u, v], -1)).reshape(-1)
+    x, y, w = Xc.T
+    zero = np.zeros_like(x)
+    # d Xc / d (rotation delta, translation delta): delta x Xc and the identity
+    dX = np.concatenate([np.stack([np.stack([zero, w, -y], -1), np.stack([-w, zero, x], -1),
+                                   np.stack([y, -x, zero], -1)], 1),
+                         np.broadcast_to(np.eye(3), (len(z), 3, 3))], -1)  # (N, 3, 6)
+    J = np.stack([(dX[:, 0] - u[:, None] * dX[:, 2]) / z[:, None],
+                  (dX[:, 1] - v[:, None] * dX[:, 2]) / z[:, None]], 1).reshape(-1, 6)
+    wt = np.ones(len(r))
+    d = np.zeros(6)
+    for _ in range(5):
+        d = np.linalg.lstsq(J * wt[:, None], r * wt, rcond=None)[0]
+        res = np.abs(r - J @ d)
+        s = max(1.5 * float(np.median(res)), 1e-9)
+        wt = np.where(res < s, 1.0, np.sqrt(s / np.maximum(res, 1e-12)))
+    shift = np.linalg.norm((J @ d).reshape(-1, 2), axis=-1) * z
+    return float(1000 * np.median(shift))
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationCheck:
+    """Which camera's calibration disagrees with the others' (:func:`miscalibrated_camera`).
+
+    Attributes:
+        camera: its index, or -1 (none found).
+        correction_mm: (C,) per camera, how far the pose correction that fits it to the other
+            cameras' points moves its view of the person, mm (median).
+        agreement_mm: (C,) per camera b, the median of the others' corrections once b is left
+            out too (small for the one bad camera: without it everybody agrees).
+    """
+
+    camera: int
+    correction_mm: np.ndarray
+    agreement_mm: np.ndarray
+
+
+def miscalibrated_camera(cameras: CameraSet, pixels: np.ndarray, inliers: np.ndarray,
+                         min_correction_mm: float = 3.0, factor: float = 2.0,
+                         min_gap_mm: float = 1.0) -> CalibrationCheck:
+    """A camera whose calibration disagrees with the others (a pose off by a degree or so, a
+    camera moved after calibration): the robust triangulation keeps many of its views (their
+    error is a few pixels), so its error spreads into the 3D instead of being outvoted.
+
+    Each camera c is resected against the points triangulated from the others' kept views
+    (:func:`_pose_correction_mm`); then again with each camera b left out as well. When one
+    camera is off, every correction is large except once that camera is left out: camera b is
+    named when the others' median correction without it is ``factor`` times (and
+    ``min_gap_mm`` below) the next smallest such median, and its own correction exceeds
+    ``min_correction_mm``. Needs 4 cameras.
+
+    Args:
+        pixels: (C, F, K, 2) the person's observations after left/right fixes; inliers:
+            (C, F, K) the views the robust triangulation kept.
+    """
+    from mocaplab.triangulation.linear import (
+        extrinsics,
+        focal_lengths,
+        normalized_observations,
+        triangulate_weighted,
+    )
+
+    C = len(cameras)
+    none = CalibrationCheck(-1, np.full(C, np.nan), np.full(C, np.nan))
+    if C < 4:
+        return none
+    xn = normalized_observations(cameras, pixels).reshape(C, -1, 2)
+    Rt, f = extrinsics(cameras), focal_lengths(cameras)
+    inl = inliers.reshape(C, -1).astype(float)
+
+    def correction(c: int, also: int | None = None) -> float:
+        w = inl.copy()
+        w[c] = 0.0
+        if also is not None:
+            w[also] = 0.0
+        X = triangulate_weighted(Rt, xn, w, f, 1)
+        ok = np.isfinite(X).all(-1) & np.isfinite(xn[c]).all(-1)
+        return _pose_correction_mm(Rt[c], xn[c][ok], X[ok])
+
+    corr = np.array([correction(c) for c in range(C)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        agree = np.array([np.nanmedian([correction(c, b) for c in range(C) if c != b])
+                          for b in range(C)])
+    if np.isfinite(agree).sum() < 2:
+        return dataclasses.replace(none, correction_mm=corr, agreement_mm=agree)
+    order = np.argsort(np.where(np.isfinite(agree), agree, np.inf))
+    b, nxt = int(order[0]), float(agree[order[1]])
+    bad = (nxt > factor * agree[b] and nxt - agree[b] > min_gap_mm
+           and corr[b] > min_correction_mm)
+    return CalibrationCheck(b if bad else -1, corr, agree)

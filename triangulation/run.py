@@ -23,6 +23,7 @@ from mocaplab.triangulation.health import (
     HealthOptions,
     camera_health,
     health_warnings,
+    miscalibrated_camera,
     outlying_cameras,
 )
 from mocaplab.triangulation.linear import extrinsics, focal_lengths
@@ -344,6 +345,19 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
     warns = health_warnings(list(s.health), health, person=f"the subject {s.person_id}")
     # a persistently outlying camera is left out of everyone's 3D while three others remain
     outlying = outlying_cameras(list(s.health), health)
+    if not outlying:
+        # a camera whose calibration disagrees with the others (health.miscalibrated_camera)
+        check = miscalibrated_camera(cams, _swap_applied(s.pixels, s.robust.swapped,
+                                                         kset.mirror), s.robust.inliers)
+        if check.camera >= 0:
+            name = cams.names[check.camera]
+            others = float(np.nanmedian(np.delete(check.correction_mm, check.camera)))
+            warns.append(f"camera {name}: its calibration disagrees with the other cameras "
+                         f"(the pose that fits it to their 3D moves its view of the subject "
+                         f"{s.person_id} by {check.correction_mm[check.camera]:.0f} mm, the "
+                         f"other cameras' by {others:.0f} mm): check its calibration and "
+                         "whether it moved")
+            outlying = [name]
     if outlying and len(cams) - len(outlying) >= 3:
         left_out = [cams.names.index(c) for c in outlying]
         before = {h.camera: h for h in s.health}
