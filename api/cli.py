@@ -89,7 +89,10 @@ def _serve_run(args: argparse.Namespace) -> int:
     app = create_app(args.lab_dir, args.db, tokens_file=args.tokens,
                      normative_dir=args.normative_dir, workers=args.workers,
                      key_frames=True if args.render_key_frames else "cached")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    # no access log: it would record query strings (subject ids, a token put in a URL); the
+    # API's audit log (mocaplab.api.audit) records who, method, path and status only
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False,
+                access_log=False)
     return 0
 
 

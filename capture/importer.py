@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mocaplab.atomic import replace_into
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
 from mocaplab.trial import VIDEO_EXTENSIONS, Trial
@@ -184,7 +185,7 @@ def _link_or_copy_atomic(src: Path, dst: Path) -> str:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        replace_into(tmp, dst)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mocaplab.atomic import replace_into
 from mocaplab.errors import InputError, OutputExistsError
 from mocaplab.video import VideoInfo, open_video, probe_video
 
@@ -115,7 +116,7 @@ class SafeVideoWriter:
         if self.path.exists() and not self.overwrite:
             self.abort()
             raise OutputExistsError(f"{self.path} appeared while recording; not replacing it")
-        os.replace(self.tmp_path, self.path)
+        replace_into(self.tmp_path, self.path)  # 0644 like every other result
         return dataclasses.replace(info, path=self.path)
 
     def abort(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,13 +57,39 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
             raise full from None
         if not overwrite and path.exists():  # appeared while we were writing
             raise OutputExistsError(f"{path} appeared while writing; not replacing it")
-        # mkstemp makes owner-only files; give the result the usual permissions (or the mode of
-        # the file it replaces).
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _DEFAULT_MODE)
-        os.replace(tmp, path)
+        replace_into(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def replace_into(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Rename a finished temporary file onto ``path`` with the usual permissions: mkstemp makes
+    owner-only (0600) files; the result gets 0644, or the mode of the file it replaces."""
+    path = Path(path)
+    os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else _DEFAULT_MODE)
+    os.replace(tmp, path)
+
+
+#: names of the temporary files of :func:`atomic_path` (and the video writer):
+#: ``.<stem>.<8 random characters>.tmp<suffix>``
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.[^./]+)?$")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike,
+                             skip: tuple[str, ...] = ()) -> list[Path]:
+    """Delete the temporary files a killed run left below ``folder`` (not in sub-folders named
+    in ``skip``); returns them. Only call it when no other process writes there."""
+    removed = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in skip]
+        for name in files:
+            if _TEMPORARY.match(name):
+                p = Path(root) / name
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+                    removed.append(p)
+    return removed
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__
+from mocaplab.atomic import remove_stale_temporaries
 from mocaplab.errors import InputError, MocaplabError, storage_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
@@ -368,6 +369,10 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
     if unknown:
         raise InputError(f"unknown stages {sorted(unknown)}; stages are {list(STAGE_NAMES)}")
     report = progress or (lambda stage, status: None)
+    # temporary files a killed run left (never the videos/ folder: a recorder keeps its partial
+    # file there for inspection)
+    for p in remove_stale_temporaries(trial.path, skip=(trial.videos_dir.name,)):
+        log.info("removed %s, left by an interrupted run", p)
     state = StageState(trial.path)
     results: list[StageResult] = []
     t_start = time.perf_counter()
