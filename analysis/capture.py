@@ -61,9 +61,9 @@ def _tracked(p: Mapping[str, Any]) -> str:
 
 
 def person_summary(section: Mapping[str, Any] | None) -> str:
-    """One line on who was analysed: "P1 (most camera-frames), tracked in 100 % of frames; 2
-    persons tracked, also present: P2 (313 camera-frames, tracked in 92 % of frames)"; "" for
-    inputs without a capture section (marker files)."""
+    """Who was analysed, on two lines: "P1 (most camera-frames), tracked in 100 % of frames" /
+    "2 persons tracked; also present: P2 (313 camera-frames, 92 % of frames)"; "" for inputs
+    without a capture section (marker files)."""
     if not section or not section.get("subject"):
         return ""
     persons = list(section.get("persons") or [])
@@ -73,8 +73,12 @@ def person_summary(section: Mapping[str, Any] | None) -> str:
     others = [p for p in persons if not p.get("subject")]
     if not others:
         return f"{line}; nobody else tracked"
-    return (f"{line}; {len(persons)} persons tracked, also present: "
-            + ", ".join(f"{p['id']} ({p['camera_frames']} camera-frames, {_tracked(p)})"
+    def frames(p: Mapping[str, Any]) -> str:
+        t = p.get("tracked_frames_pct")
+        return f", {t:.0f} % of frames" if isinstance(t, int | float) else ""
+
+    return (f"{line}\n{len(persons)} persons tracked; also present: "
+            + ", ".join(f"{p['id']} ({p['camera_frames']} camera-frames{frames(p)})"
                         for p in others))
 
 

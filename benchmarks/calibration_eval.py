@@ -36,6 +36,7 @@ Usage (timings are wall-clock and depend on machine load):
     .venv/bin/python benchmarks/calibration_eval.py --scenes             # real data only
     .venv/bin/python benchmarks/calibration_eval.py --scenes ring4-mild --no-real
     .venv/bin/python benchmarks/calibration_eval.py --json results.json
+    .venv/bin/python benchmarks/calibration_eval.py --lab tuning --no-real   # issue 17 scenes
 """
 
 from __future__ import annotations
@@ -314,7 +315,7 @@ def intrinsics_transfer(cal_cams, ref, other_videos: dict[str, Path], board) -> 
     return out
 
 
-def real_data(shared: Path, n_bootstrap: int = 40) -> list[dict]:
+def real_data(shared: Path, n_bootstrap: int = 40, light: bool = False) -> list[dict]:
     results = []
     base = shared / "caliscope_charuco_4cam/charuco_calibration"
     videos = {f"cam_{i}": base / f"calibration/extrinsic/cam_{i}.mp4" for i in range(4)}
@@ -346,7 +347,8 @@ def real_data(shared: Path, n_bootstrap: int = 40) -> list[dict]:
             "ours_geometry": _geometry(cal.cameras, dets, cal.board),
             "reference_geometry": _geometry(ref, dets, cal.board),
         }
-        if other_videos is not None:  # the layout disagreement, analysed (caliscope)
+        r["lenses"] = cal.cameras.metadata.get("lenses")
+        if other_videos is not None and not light:  # the layout disagreement (caliscope)
             print(f"  {name}: explaining the layout difference ...", file=sys.stderr,
                   flush=True)
             r["explain"] = explain_layout(cal, ref, names, dets, cal.board)
@@ -452,11 +454,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-real", action="store_true")
     p.add_argument("--bootstrap", type=int, default=40,
                    help="bootstrap resamples of the caliscope layout (0: skip)")
+    p.add_argument("--lab", choices=["tuning", "heldout"], default=None,
+                   help="realistic lab scenes instead (see benchmarks/calibration_lab_eval.py)")
+    p.add_argument("--seeds", type=int, nargs="*", default=None,
+                   help="with --lab: these seeds instead of the split's")
+    p.add_argument("--cache", type=Path, default=None, help="with --lab: detections cache")
+    p.add_argument("--videos", type=Path, default=None,
+                   help="with --lab: videos rendered beforehand (DIR/lab_<seed>/)")
+    p.add_argument("--from-cache", action="store_true",
+                   help="with --lab: solve on cached detections (no rendering, no timing)")
+    p.add_argument("--real-light", action="store_true",
+                   help="real data: calibration, reprojection and board geometry only (no "
+                        "layout analysis, held-out folds, transfer or bootstrap)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--shared-data", type=Path,
                    default=Path(os.environ.get("MOCAPLAB_SHARED_DATA", "../shared/data")))
     args = p.parse_args(argv)
     synth, real = [], []
+    if args.lab:
+        from calibration_lab_eval import print_lab, run_lab
+
+        lab = run_lab(args.lab, args.seeds, args.cache, args.from_cache, not args.no_anipose,
+                      args.videos)
+        print_lab(lab)
+        if not args.no_real:
+            real = real_data(args.shared_data, args.bootstrap, args.real_light)
+            print_tables([], real)
+        if args.json:
+            from mocaplab.atomic import write_json
+
+            write_json(args.json, {"lab": lab, "real": real})
+        return 0
     with tempfile.TemporaryDirectory(prefix="mocaplab_cal_eval_") as tmp:
         for name in args.scenes:
             print(f"scene {name} ...", file=sys.stderr, flush=True)
@@ -465,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             print_tables(synth[-1:], [])
     if not args.no_real:
         print("real data ...", file=sys.stderr, flush=True)
-        real = real_data(args.shared_data, args.bootstrap)
+        real = real_data(args.shared_data, args.bootstrap, args.real_light)
     print_tables(synth, real)
     if args.json:
         from mocaplab.atomic import write_json

@@ -96,6 +96,11 @@ class BundleResult:
         residuals: (M, 2) final pixel residuals of the kept observations.
         n_outliers: observations dropped as gross outliers.
         cost_evals: Levenberg-Marquardt iterations used.
+        intrinsic_std: (C, 9) (fisheye (C, 8)) standard deviation of each intrinsic parameter
+            (fx fy cx cy in px, distortion unitless) from the inverse of the Gauss-Newton
+            normal matrix scaled by the residual variance; NaN where the parameter was held
+            fixed (None when not computed).
+        free_intrinsics: (C, 9) (fisheye (C, 8)) the intrinsics that were refined.
     """
 
     cameras: list[Camera]
@@ -105,6 +110,8 @@ class BundleResult:
     residuals: np.ndarray
     n_outliers: int
     cost_evals: int
+    intrinsic_std: np.ndarray | None = None
+    free_intrinsics: np.ndarray | None = None
 
     @property
     def rms(self) -> float:
@@ -161,19 +168,39 @@ class _Problem:
         boards = x[self.n_ext + self.n_int:].reshape(self.B, 6)
         return rv, tv, intr, boards
 
-    def project(self, x: np.ndarray) -> np.ndarray:
-        """(M, 2) predicted pixels of all observations."""
+    def project(self, x: np.ndarray, Xw: np.ndarray | None = None,
+                xn: np.ndarray | None = None) -> np.ndarray:
+        """(M, 2) predicted pixels of all observations.
+
+        ``Xw`` (M, 3) world points or ``xn`` (M, 2) normalised image points already computed
+        at ``x`` may be passed when only later stages' parameters changed (the Jacobian's
+        camera and intrinsic columns).
+        """
         rv, tv, intr, boards = self.unpack(x)
         o = self.obs
-        Rc = rodrigues(rv)
-        Rb = rodrigues(boards[:, :3])
-        Xw = np.einsum("mij,mj->mi", Rb[o.board], self.obj) + boards[o.board, 3:]
-        Xc = np.einsum("mij,mj->mi", Rc[o.cam], Xw) + tv[o.cam]
-        z = np.maximum(Xc[:, 2], 1e-6)
-        xn = Xc[:, :2] / z[:, None]
+        if xn is None:
+            if Xw is None:
+                Xw = self.world_points(boards)
+            Xc = np.einsum("mij,mj->mi", rodrigues(rv)[o.cam], Xw) + tv[o.cam]
+            z = np.maximum(Xc[:, 2], 1e-6)
+            xn = Xc[:, :2] / z[:, None]
         k = intr[o.cam]
         xd = distort_fisheye(xn, k[:, 4:8]) if self.fisheye else distort(xn, k[:, 4:9])
         return np.stack([k[:, 0] * xd[:, 0] + k[:, 2], k[:, 1] * xd[:, 1] + k[:, 3]], -1)
+
+    def world_points(self, boards: np.ndarray) -> np.ndarray:
+        """(M, 3) world position of every observed corner for board poses (B, 6)."""
+        o = self.obs
+        Rb = rodrigues(boards[:, :3])
+        return np.einsum("mij,mj->mi", Rb[o.board], self.obj) + boards[o.board, 3:]
+
+    def normalised_points(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(M, 3) world points and (M, 2) normalised image points at ``x``."""
+        rv, tv, _, boards = self.unpack(x)
+        o = self.obs
+        Xw = self.world_points(boards)
+        Xc = np.einsum("mij,mj->mi", rodrigues(rv)[o.cam], Xw) + tv[o.cam]
+        return Xw, Xc[:, :2] / np.maximum(Xc[:, 2], 1e-6)[:, None]
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
         return (self.project(x) - self.obs.uv).ravel()
@@ -202,20 +229,20 @@ class _Problem:
         return scipy.sparse.csr_matrix((np.ones(len(rows_a)), (rows_a, cols_a)),
                                        shape=(2 * M, n_par))
 
-    def column_groups(self) -> list[np.ndarray]:
-        """For each group of columns sharing no row: (M,) column touched per observation
-        (-1: none)."""
+    def column_groups(self) -> list[tuple[str, np.ndarray]]:
+        """For each group of columns sharing no row: its kind ("camera", "intrinsic",
+        "board") and (M,) the column touched per observation (-1: none)."""
         o = self.obs
         groups = []
         ext_col = np.array([self.ext_col.get(c, -1) for c in range(self.C)])
         base = ext_col[o.cam]
         for i in range(6):
-            groups.append(np.where(base >= 0, base + i, -1))
+            groups.append(("camera", np.where(base >= 0, base + i, -1)))
         for i in range(self.ni):
             if self.free_int[:, i].any():
-                groups.append(self.int_col[o.cam, i])
+                groups.append(("intrinsic", self.int_col[o.cam, i]))
         for j in range(6):
-            groups.append(self.n_ext + self.n_int + 6 * o.board + j)
+            groups.append(("board", self.n_ext + self.n_int + 6 * o.board + j))
         return groups
 
     def jacobian(self, x: np.ndarray, r0: np.ndarray) -> scipy.sparse.csr_matrix:
@@ -224,12 +251,15 @@ class _Problem:
         h = 1e-6 * np.maximum(np.abs(x), 1e-2)
         rows, cols, vals = [], [], []
         r_idx = np.arange(M)
-        for col in self.column_groups():
+        Xw, xn = self.normalised_points(x)
+        for kind, col in self.column_groups():
             ok = col >= 0
             cset = np.unique(col[ok])
             xp = x.copy()
             xp[cset] += h[cset]
-            d = (self.residuals(xp) - r0).reshape(M, 2)
+            cached = {"camera": {"Xw": Xw}, "intrinsic": {"xn": xn}}.get(kind, {})
+            d = (self.project(xp, **cached) - self.obs.uv).ravel() - r0
+            d = d.reshape(M, 2)
             m = r_idx[ok]
             c = col[ok]
             for k in (0, 1):
@@ -249,12 +279,76 @@ class _Problem:
         return out
 
 
+def intrinsic_std(prob: _Problem, x: np.ndarray) -> np.ndarray:
+    """(C, ni) standard deviations of the free intrinsics at the solution ``x`` (NaN if fixed).
+
+    Covariance = s^2 (J^T J)^-1 with s^2 the residual variance per degree of freedom; only the
+    intrinsic columns of the inverse are formed (one sparse factorisation, ``n_int`` solves).
+    """
+    out = np.full((prob.C, prob.ni), np.nan)
+    if prob.n_int == 0:
+        return out
+    r = prob.residuals(x)
+    J = prob.jacobian(x, r)
+    dof = max(1, r.size - x.size)
+    s2 = float(r @ r) / dof
+    A = (J.T @ J).tocsc()
+    cols = prob.n_ext + np.arange(prob.n_int)
+    E = np.zeros((x.size, prob.n_int))
+    E[cols, np.arange(prob.n_int)] = 1.0
+    try:
+        lu = scipy.sparse.linalg.splu(A + scipy.sparse.identity(x.size, format="csc") * 1e-12
+                                      * float(A.diagonal().max()))
+        inv = lu.solve(E)
+    except RuntimeError:  # singular: some parameter is not determined at all
+        return out
+    var = np.clip(inv[cols, np.arange(prob.n_int)], 0, None) * s2
+    out[prob.free_int] = np.sqrt(var)
+    return out
+
+
 def _huber(err: np.ndarray, delta: float) -> tuple[float, np.ndarray]:
     """Huber cost of per-observation pixel errors and the IRLS weights (M,)."""
     big = err > delta
     cost = float(np.sum(np.where(big, delta * err - 0.5 * delta**2, 0.5 * err**2)))
     w = np.where(big, delta / np.maximum(err, 1e-12), 1.0)
     return cost, w
+
+
+class _NormalBlocks:
+    """The normal matrix split into camera/intrinsic parameters (first ``nc``) and board poses
+    (6 each, block diagonal): damped systems are solved by the Schur complement on the camera
+    block (a small dense system), the board blocks inverted 6 x 6 at a time."""
+
+    def __init__(self, A: scipy.sparse.csr_matrix, nc: int, n_boards: int):
+        self.nc, self.B = nc, n_boards
+        self.U = A[:nc, :nc].toarray()
+        self.W = A[:nc, nc:].tocsr()
+        Vc = A[nc:, nc:].tocoo()
+        same = (Vc.row // 6) == (Vc.col // 6)
+        self.V = np.zeros((n_boards, 6, 6))
+        self.V[Vc.row[same] // 6, Vc.row[same] % 6, Vc.col[same] % 6] = Vc.data[same]
+
+    def solve(self, damping: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """Solve (A + diag(damping)) x = rhs."""
+        nc, B = self.nc, self.B
+        V = self.V.copy()
+        idx = np.arange(6)
+        V[:, idx, idx] += damping[nc:].reshape(B, 6)
+        Vinv = np.linalg.inv(V)
+        rb = rhs[nc:].reshape(B, 6)
+        Vinv_rb = np.einsum("bij,bj->bi", Vinv, rb).ravel()
+        if nc == 0:
+            return Vinv_rb
+        rows = np.repeat(np.arange(6 * B), 6)
+        cols = (np.arange(6 * B).reshape(B, 6)[:, None, :].repeat(6, 1)).ravel()
+        Vinv_sp = scipy.sparse.csr_matrix((Vinv.ravel(), (rows, cols)), shape=(6 * B, 6 * B))
+        WV = self.W @ Vinv_sp
+        S = self.U + np.diag(damping[:nc]) - (WV @ self.W.T).toarray()
+        rc = rhs[:nc] - WV @ rb.ravel()
+        xc = np.linalg.solve(S, rc)
+        xb = Vinv_rb - Vinv_sp @ (self.W.T @ xc)
+        return np.concatenate([xc, xb])
 
 
 def levenberg_marquardt(prob: _Problem, x0: np.ndarray, delta: float, max_iter: int = 50,
@@ -264,31 +358,38 @@ def levenberg_marquardt(prob: _Problem, x0: np.ndarray, delta: float, max_iter: 
     r = prob.residuals(x)
     cost, w = _huber(np.linalg.norm(r.reshape(-1, 2), axis=1), delta)
     lam = 1e-4
+    nu = 2.0
     it = 0
+    nc = prob.n_ext + prob.n_int
     for it in range(1, max_iter + 1):  # noqa: B007 (iteration count returned)
         J = prob.jacobian(x, r)
         w2 = np.repeat(w, 2)
         JtW = (J.T.multiply(w2)).tocsr()
-        A = (JtW @ J).tocsc()
+        A = (JtW @ J).tocsr()
         g = JtW @ r
         diag = np.maximum(A.diagonal(), 1e-12)
+        blocks = _NormalBlocks(A, nc, prob.B)
         improved = False
         for _ in range(12):
-            step = scipy.sparse.linalg.spsolve(A + scipy.sparse.diags(lam * diag, format="csc"),
-                                               -g)
+            step = blocks.solve(lam * diag, -g)
             x_new = x + step
             r_new = prob.residuals(x_new)
             cost_new, w_new = _huber(np.linalg.norm(r_new.reshape(-1, 2), axis=1), delta)
             if np.isfinite(cost_new) and cost_new < cost:
                 improved = True
                 break
-            lam *= 8.0
+            lam *= nu
+            nu *= 2.0
         if not improved:
             break
+        # Nielsen's damping update from the gain ratio (actual / predicted decrease)
+        predicted = -(g @ step + 0.5 * step @ (A @ step))
+        rho = (cost - cost_new) / predicted if predicted > 0 else 0.0
+        lam = max(lam * max(1 / 3, 1 - (2 * rho - 1) ** 3), 1e-12)
+        nu = 2.0
         small_step = np.linalg.norm(step) <= xtol * (np.linalg.norm(x) + xtol)
         small_gain = cost - cost_new <= ftol * cost
         x, r, cost, w = x_new, r_new, cost_new, w_new
-        lam = max(lam / 4.0, 1e-9)
         if small_step or small_gain:
             break
     return x, it
@@ -297,9 +398,10 @@ def levenberg_marquardt(prob: _Problem, x0: np.ndarray, delta: float, max_iter: 
 def bundle_adjust(cams: list[Camera], obs: Observations, board: BoardSpec,
                   board_R: np.ndarray, board_t: np.ndarray, refine_intrinsics: bool = True,
                   fixed_camera: int = 0, f_scale: float = 1.5, outlier_px: float = 6.0,
-                  max_iter: int = 60, ftol: float = 1e-10,
+                  max_iter: int = 60, ftol: float = 1e-8,
                   refine_extrinsics: bool = True,
-                  free_intrinsics: np.ndarray | None = None) -> BundleResult:
+                  free_intrinsics: np.ndarray | None = None,
+                  with_std: bool = False) -> BundleResult:
     """Refine cameras (and optionally intrinsics) and board poses jointly.
 
     Args:
@@ -318,6 +420,7 @@ def bundle_adjust(cams: list[Camera], obs: Observations, board: BoardSpec,
         refine_extrinsics: False holds every camera fixed (only board poses are fitted: the
             reprojection error of a given calibration on these detections).
         ftol: stop when an iteration lowers the cost by less than this fraction.
+        with_std: also compute the intrinsics' standard deviations (``intrinsic_std``).
     """
     valid = np.isfinite(board_t).all(1)
     if not valid.all():  # frames without an initial pose: drop their observations
@@ -346,4 +449,6 @@ def bundle_adjust(cams: list[Camera], obs: Observations, board: BoardSpec,
             break
         obs = obs.subset(keep)
     res = prob.project(x) - prob.obs.uv
-    return BundleResult(cams, board_R, board_t, prob.obs, res, n_total - prob.obs.n, nfev)
+    std = intrinsic_std(prob, x) if with_std else None
+    return BundleResult(cams, board_R, board_t, prob.obs, res, n_total - prob.obs.n, nfev,
+                        std, prob.free_int.copy())

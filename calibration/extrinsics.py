@@ -57,6 +57,8 @@ def board_poses(cam: Camera, det: CameraDetections, board: BoardSpec) -> ViewPos
             rv, tv = cv2.solvePnPRefineLM(o, p, eye, None, rv, tv)
         except cv2.error:
             continue
+        if not (np.isfinite(rv).all() and np.isfinite(tv).all()):
+            continue
         Rv = cv2.Rodrigues(rv)[0]
         tv = tv.ravel()
         if not (np.isfinite(rv).all() and np.isfinite(tv).all()) or tv[2] <= 0:

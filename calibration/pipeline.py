@@ -38,6 +38,7 @@ from mocaplab.calibration.floor import (
 )
 from mocaplab.calibration.frames import FrameSource, check_same_length
 from mocaplab.calibration.intrinsics import IntrinsicsResult, calibrate_intrinsics
+from mocaplab.calibration.refine import Refinement, refine_jointly
 from mocaplab.camera import Camera, CameraModel, CameraSet
 from mocaplab.errors import InputError
 
@@ -57,6 +58,8 @@ class Calibration:
             before floor alignment).
         floor: the floor board pose, or None when not floor-aligned.
         board: the board.
+        refinement: the joint refinement (lens models grown, outlier views), or None when the
+            intrinsics were not refined with it (given lenses, initial cameras).
     """
 
     cameras: CameraSet
@@ -65,6 +68,7 @@ class Calibration:
     bundle: BundleResult
     floor: FloorPose | None
     board: BoardSpec
+    refinement: Refinement | None = None
 
 
 def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpec,
@@ -76,7 +80,10 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
                          lens_model: str = "auto",
                          given_lenses: Sequence[Camera] | None = None,
                          refine_given: bool = False,
-                         lenses_origin: str | None = None) -> Calibration:
+                         lenses_origin: str | None = None,
+                         grow_lenses: bool = True,
+                         check_distances: Sequence[tuple[str, str, float]] = ()
+                         ) -> Calibration:
     """Calibrate from board detections (one entry per camera, frames synchronised).
 
     Args:
@@ -92,14 +99,20 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
             (all used; frames that disagree with the others are refused).
         initial_cameras: start from these cameras instead of estimating intrinsics and initial
             poses (used to compute the accuracy limit in the evaluation).
-        lens_model: "auto" (from image coverage), "full", "no_k3" or "basic" (see
-            :mod:`mocaplab.calibration.intrinsics`).
+        lens_model: "auto" (per camera by cross-validation), "full", "no_k3", "principal"
+            or "basic" (see :mod:`mocaplab.calibration.intrinsics`).
         given_lenses: (C,) lenses calibrated beforehand, in the order of ``detections`` (see
             :func:`mocaplab.calibration.lenses.given_lenses`): no intrinsic estimation, and
             the lenses are held fixed in the bundle adjustment unless ``refine_given``.
         refine_given: with ``given_lenses``, refine them jointly in the bundle adjustment
             (every parameter free; needs ``refine_intrinsics``).
         lenses_origin: where ``given_lenses`` came from (recorded in the metadata).
+        grow_lenses: let the joint refinement free the principal point, p1 p2 and k3 of a
+            camera where the information criterion supports it
+            (:mod:`mocaplab.calibration.refine`); only with ``lens_model="auto"``.
+        check_distances: (camera a, camera b, metres) distances measured in the lab; each is
+            compared with the calibration (``metadata["scale_checks"]``, see
+            :func:`scale_checks`).
     """
     dets = list(detections)
     if given_lenses is not None and initial_cameras is None:
@@ -133,8 +146,14 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
     bR, bt = initial_board_poses(cams, dets, poses, frames)
     obs = collect_observations(dets, frames, view_ok)
     free = np.stack([r.free for r in intr]) if intr else None
-    ba = bundle_adjust(cams, obs, board, bR, bt, refine_intrinsics=refine_intrinsics,
-                       fixed_camera=fixed, free_intrinsics=free)
+    refinement = None
+    if refine_intrinsics and free is not None and given_lenses is None:
+        refinement = refine_jointly(cams, obs, board, bR, bt, free, fixed,
+                                    grow=grow_lenses and lens_model == "auto")
+        ba = refinement.bundle
+    else:
+        ba = bundle_adjust(cams, obs, board, bR, bt, refine_intrinsics=refine_intrinsics,
+                           fixed_camera=fixed, free_intrinsics=free, with_std=True)
     cams = ba.cameras
     floor = None
     if floor_detections is not None:
@@ -144,14 +163,17 @@ def calibrate_detections(detections: Sequence[CameraDetections], board: BoardSpe
     if floor is not None:
         A, b = lab_transform(floor, cams)
         cams = transform_cameras(cams, A, b)
-    metadata = _metadata(board, ba, floor, dets)
+    metadata = _metadata(board, ba, floor, dets, refinement, intr)
+    if check_distances:
+        metadata["scale_checks"] = scale_checks(cams, board, check_distances)
     if given_lenses is not None and initial_cameras is None:
         metadata["intrinsics_from"] = {
             "source": lenses_origin or "given lenses",
             "cameras": [d.name for d in dets],
             "refined_in_bundle_adjustment": bool(refine_intrinsics),
         }
-    return Calibration(CameraSet(tuple(cams), metadata), dets, intr, ba, floor, board)
+    return Calibration(CameraSet(tuple(cams), metadata), dets, intr, ba, floor, board,
+                       refinement)
 
 
 def _choose_frames(dets: list[CameraDetections], poses: list[ViewPoses],
@@ -202,10 +224,45 @@ def per_camera_errors(ba: BundleResult, n_cameras: int) -> tuple[np.ndarray, np.
     return rms, views
 
 
+#: A measured distance and the calibration's may differ by this fraction (tape accuracy and
+#: the calibration's own scale uncertainty; a board printed "fit to page" is 3-6 % off).
+SCALE_TOLERANCE = 0.02
+
+
+def check_camera_names(checks: Sequence[tuple[str, str, float]], names: Sequence[str]) -> None:
+    """Refuse scale checks naming cameras that are not calibrated (before any detection)."""
+    for a, b, _ in checks:
+        unknown = [n for n in (a, b) if n not in names]
+        if unknown:
+            raise InputError(f"--check-distance names camera(s) {unknown}; the cameras are "
+                             f"{list(names)}")
+
+
+def scale_checks(cams: Sequence[Camera], board: BoardSpec,
+                 checks: Sequence[tuple[str, str, float]]) -> list[dict[str, Any]]:
+    """Each measured camera-to-camera distance against the calibration.
+
+    Returns one dict per check: cameras, measured_m, calibrated_m, error_pct, ok (within
+    :data:`SCALE_TOLERANCE`), and implied_square_length_m: the square length that would make
+    the calibration agree with the measurement (the scale of a calibration is the board's).
+    """
+    by_name = {c.name: c for c in cams}
+    out = []
+    for a, b, measured in checks:
+        calc = float(np.linalg.norm(by_name[a].center - by_name[b].center))
+        err = calc / measured - 1
+        out.append({"cameras": [a, b], "measured_m": float(measured), "calibrated_m": calc,
+                    "error_pct": 100 * err, "ok": abs(err) <= SCALE_TOLERANCE,
+                    "implied_square_length_m": board.square_length * measured / calc})
+    return out
+
+
 def _metadata(board: BoardSpec, ba: BundleResult, floor: FloorPose | None,
-              dets: list[CameraDetections]) -> dict[str, Any]:
+              dets: list[CameraDetections], refinement: Refinement | None = None,
+              intr: Sequence[IntrinsicsResult] = ()) -> dict[str, Any]:
     rms, views = per_camera_errors(ba, len(dets))
     return {
+        **_lens_metadata(ba, dets, refinement, intr),
         "software": f"mocaplab {__version__}",
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "board": dataclasses.asdict(board),
@@ -220,6 +277,38 @@ def _metadata(board: BoardSpec, ba: BundleResult, floor: FloorPose | None,
     }
 
 
+def _lens_metadata(ba: BundleResult, dets: list[CameraDetections],
+                   refinement: Refinement | None, intr: Sequence[IntrinsicsResult]
+                   ) -> dict[str, Any]:
+    """Per camera: the lens parameters estimated, those held fixed (not determined by the
+    data), their standard deviations, the cross-validation scores and outlier views."""
+    if ba.free_intrinsics is None:
+        return {}
+    from mocaplab.calibration.refine import FISHEYE_NAMES, PINHOLE_NAMES
+
+    lenses = {}
+    for c, d in enumerate(dets):
+        names = FISHEYE_NAMES if ba.free_intrinsics.shape[1] == 8 else PINHOLE_NAMES
+        free = ba.free_intrinsics[c]
+        std = ba.intrinsic_std[c] if ba.intrinsic_std is not None else np.full(len(names),
+                                                                                np.nan)
+        entry: dict[str, Any] = {
+            "estimated": [n for n, f in zip(names, free, strict=True) if f],
+            "held_fixed": [n for n, f in zip(names, free, strict=True) if not f],
+            "std": {n: float(v) for n, v, f in zip(names, std, free, strict=True)
+                    if f and np.isfinite(v)},
+        }
+        if intr and intr[c].lens_model != "given":
+            entry["lens_model"] = intr[c].lens_model
+            entry["chosen_by"] = "cross-validation" if intr[c].cv_rms else "option"
+            entry["cv_rms_px"] = {k: round(v, 4) for k, v in intr[c].cv_rms.items()}
+        if refinement is not None:
+            entry["freed_in_bundle_adjustment"] = refinement.grown[c]
+            entry["outlier_views"] = [f for cc, f in refinement.rejected_views if cc == c]
+        lenses[d.name] = entry
+    return {"lenses": lenses}
+
+
 def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str | os.PathLike,
               out: str | os.PathLike | None = None, *, floor: Mapping[str, str | os.PathLike]
               | None = None, floor_frames: Sequence[int] | None = None,
@@ -227,7 +316,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
               max_frames: int | None = 300, report: bool = True, force: bool = False,
               workers: int | None = None, show_progress: bool = True,
               lens_model: str = "auto", intrinsics: str | os.PathLike | Sequence[Camera]
-              | None = None, refine_given: bool = False) -> Calibration:
+              | None = None, refine_given: bool = False,
+              check_distances: Sequence[tuple[str, str, float]] = ()) -> Calibration:
     """Calibrate cameras from board recordings; optionally write the TOML and the report.
 
     Args:
@@ -248,7 +338,7 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
         force: replace existing output files.
         workers: parallel detection threads (default: one per camera, up to the CPU count).
         show_progress: progress bar on stderr.
-        lens_model: "auto", "full", "no_k3" or "basic" (see
+        lens_model: "auto", "full", "no_k3", "principal" or "basic" (see
             :mod:`mocaplab.calibration.intrinsics`).
         intrinsics: a calibration file (any format :func:`load_calibration` reads) or cameras
             whose lenses (matrix, distortion, image size, fisheye flag) are used as they are,
@@ -256,6 +346,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
             ``refine_given``. A camera missing from it or an image size differing from the
             recording's is an error (checked before detection).
         refine_given: with ``intrinsics``, refine those lenses jointly in the bundle adjustment.
+        check_distances: (camera a, camera b, metres) tape-measured distances between camera
+            centres: the scale check of the report (names checked before detection).
     """
     from mocaplab.calibration.boards import load_board
     from mocaplab.calibration.importers import load_calibration
@@ -274,6 +366,7 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
                       out.with_name(out.stem + "_report.png")]
         for p in paths:
             check_writable(p, force)  # fail before the long work, not after
+    check_camera_names(check_distances, list(sources))
     srcs = {name: FrameSource.open(name, p) for name, p in sources.items()}
     n_frames = check_same_length(list(srcs.values()))
     lenses = origin = None
@@ -307,7 +400,8 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
     result = calibrate_detections(list(dets.values()), board, model, refine_intrinsics,
                                   floor_detections=floor_dets, floor_frames=floor_frames,
                                   lens_model=lens_model, given_lenses=lenses,
-                                  refine_given=refine_given, lenses_origin=origin)
+                                  refine_given=refine_given, lenses_origin=origin,
+                                  check_distances=check_distances)
     if out is not None:
         result.cameras.save(out, overwrite=force)
         if report:

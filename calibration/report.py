@@ -82,6 +82,21 @@ def build_report(cal: Calibration) -> dict[str, Any]:
                             "with any other camera; show the board to it together with a "
                             "neighbouring camera")
     notes = []
+    undetermined = _undetermined(cal)
+    scale = cal.cameras.metadata.get("scale_checks")
+    for chk in scale or []:
+        if not chk["ok"]:
+            a, b = chk["cameras"]
+            problems.append(
+                f"check the scale: {a}-{b} is {chk['calibrated_m']:.3f} m in the calibration "
+                f"but {chk['measured_m']:.3f} m measured ({chk['error_pct']:+.1f} %); the "
+                f"board's square length is probably "
+                f"{chk['implied_square_length_m'] * 1000:.1f} mm, not "
+                f"{cal.board.square_length * 1000:.1f} mm (measure a printed square and pass "
+                "--square-length, or check the measurement)")
+    if scale is None:
+        notes.append("scale not checked: pass --check-distance CAM_A CAM_B METRES (the "
+                     "tape-measured distance between two cameras) to catch a wrong board size")
     given_from = cal.cameras.metadata.get("intrinsics_from")
     if given_from:
         how = ("refined in the bundle adjustment" if given_from["refined_in_bundle_adjustment"]
@@ -97,7 +112,10 @@ def build_report(cal: Calibration) -> dict[str, Any]:
                      f"elsewhere in them; floor from frames {list(cal.floor.frames)}")
     return {
         "verdict": "good" if not problems else "; ".join(problems),
+        "verdict_lines": verdict_lines(problems, undetermined, scale),
         "problems": problems,
+        "undetermined": undetermined,
+        "scale_checks": scale or [],
         "notes": notes,
         "reprojection_rms_px": ba.rms,
         "n_observations": int(ba.observations.n),
@@ -107,6 +125,56 @@ def build_report(cal: Calibration) -> dict[str, Any]:
         "board": cal.cameras.metadata.get("board"),
         "cameras": cams_out,
     }
+
+
+#: How a parameter is held when the data do not determine it.
+_HELD = {"cx": "principal point (held at the image centre)",
+         "p1": "tangential distortion p1 p2 (held at 0)", "k3": "k3 (held at 0)",
+         "k4": "k4 (held at 0)"}
+#: A free parameter is "poorly determined" above these standard deviations.
+MAX_PRINCIPAL_STD_PX = 5.0
+MAX_FOCAL_STD_REL = 0.01
+
+
+def _undetermined(cal: Calibration) -> dict[str, list[str]]:
+    """Per camera: the lens parameters the data could not determine (held fixed by the lens
+    model choice) or determined only poorly (standard deviation above the limits)."""
+    lenses = cal.cameras.metadata.get("lenses") or {}
+    out: dict[str, list[str]] = {}
+    for cam in cal.cameras:
+        entry = lenses.get(cam.name)
+        if entry is None or entry.get("lens_model") is None:
+            continue  # given lenses or start cameras: nothing was chosen from the data
+        items = ([_HELD[n] for n in entry["held_fixed"] if n in _HELD]
+                 if entry.get("chosen_by") == "cross-validation" else [])
+        std = entry.get("std", {})
+        pp = max(std.get("cx", 0.0), std.get("cy", 0.0))
+        if pp > MAX_PRINCIPAL_STD_PX:
+            items.append(f"principal point poorly determined (+/- {pp:.1f} px)")
+        f = std.get("fx", 0.0) / cam.matrix[0, 0]
+        if f > MAX_FOCAL_STD_REL:
+            items.append(f"focal length poorly determined (+/- {100 * f:.1f} %)")
+        if items:
+            out[cam.name] = items
+    return out
+
+
+def verdict_lines(problems: list[str], undetermined: dict[str, list[str]],
+                  scale: list[dict] | None) -> list[str]:
+    """The verdict as short lines for the terminal and the report image."""
+    lines = ["verdict: good" if not problems else
+             f"verdict: {len(problems)} thing(s) to check"]
+    lines += [f"  - {p}" for p in problems]
+    if undetermined:
+        lines.append("not determined by the data (add board views near the image corners and "
+                     "tilted towards the camera to determine them):")
+        lines += [f"  - {cam}: {', '.join(items)}" for cam, items in undetermined.items()]
+    for chk in scale or []:
+        if chk["ok"]:
+            a, b = chk["cameras"]
+            lines.append(f"scale check {a}-{b}: {chk['calibrated_m']:.3f} m calibrated, "
+                         f"{chk['measured_m']:.3f} m measured ({chk['error_pct']:+.1f} %): ok")
+    return lines
 
 
 def _reference(cal: Calibration) -> int:
@@ -167,10 +235,17 @@ def plot_report(cal: Calibration, report: dict[str, Any]):
         axc.set_yticks([])
         cov = report["cameras"][det.name]["image_coverage"]
         axc.set_title(f"{det.name}: {cov:.0%} covered", fontsize=9)
-    verdict = report["verdict"]
-    fig.suptitle("Calibration verdict: " + (verdict if len(verdict) < 110 else
-                                            verdict[:107] + "..."), fontsize=10)
-    fig.tight_layout()
+    import textwrap
+
+    width = int(fig.get_figwidth() * 12)
+    lines = [w for line in report["verdict_lines"]
+             for w in textwrap.wrap(line, width, subsequent_indent="      ")]
+    band = 0.22 * len(lines) + 0.3  # inches of text at the top
+    fig.set_figheight(fig.get_figheight() + band)
+    fig.tight_layout(rect=(0, 0, 1, 1 - band / fig.get_figheight()))
+    fig.text(0.01, 1 - 0.1 / fig.get_figheight(), "\n".join(lines), va="top", ha="left",
+             fontsize=10, family="monospace",
+             color="black" if not report["problems"] else "darkred")
     return fig
 
 

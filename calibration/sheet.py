@@ -22,7 +22,9 @@ from mocaplab.errors import InputError
 PAPER_SIZES = {"A4": (0.210, 0.297), "A3": (0.297, 0.420), "A2": (0.420, 0.594),
                "A1": (0.594, 0.841), "A0": (0.841, 1.189)}
 _MARGIN_M = 0.012
-_TEXT_BAND_M = 0.022
+#: Type size of the parameters printed under the board (readable at arm's length).
+SHEET_FONT_PT = 13
+_TEXT_BAND_M = 0.040
 
 
 def board_description(board: BoardSpec) -> str:
@@ -91,10 +93,15 @@ def write_board_sheet(board: BoardSpec, out: str | os.PathLike, dpi: int = 300,
     ax.imshow(image, cmap="gray", vmin=0, vmax=255, interpolation="nearest",
               extent=(0, bw, bh, 0))
     ax.set_axis_off()
-    text = (f"mocaplab calibration board: {board_description(board)}\n"
-            f"Print at 100 % (actual size, no scaling) on {label} paper; mount flat and rigid. "
-            "Measure one square and write it as square_length (metres) in the board TOML.")
-    fig.text(0.5, (bottom - 0.004) / ph, text, ha="center", va="top", fontsize=7, wrap=True)
+    import textwrap
+
+    chars = max(30, int(pw / 0.0254 * 72 / (0.55 * SHEET_FONT_PT)) - 4)  # characters per line
+    lines = textwrap.wrap(f"mocaplab calibration board: {board_description(board)}", chars)
+    lines += textwrap.wrap(f"Print at 100 % (actual size, no scaling) on {label} paper; mount "
+                           "flat and rigid. Measure one square and give it to calibrate as "
+                           "--square-length (metres) or in the board TOML.", chars)
+    fig.text(0.5, (bottom - 0.004) / ph, "\n".join(lines), ha="center", va="top",
+             fontsize=SHEET_FONT_PT)
     with atomic_path(out, overwrite) as tmp:
         fig.savefig(tmp, dpi=dpi, format=out.suffix.lower()[1:])
     plt.close(fig)

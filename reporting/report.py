@@ -355,8 +355,10 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
     if content.get("cameras"):
         ct = Table([list(CAMERA_COLUMNS)] + [list(r) for r in content["cameras"]], repeatRows=1)
         ct.setStyle(grid)
-        story += [Paragraph("Cameras (the person analysed)", ss["Heading2"]), ct,
-                  Paragraph(html.escape(CAMERA_NOTE), small)]
+        from reportlab.platypus import KeepTogether
+
+        story.append(KeepTogether([Paragraph("Cameras (the person analysed)", ss["Heading2"]),
+                                   ct, Paragraph(html.escape(CAMERA_NOTE), small)]))
     for sec in sections:
         if sec.new_page:
             story.append(PageBreak())

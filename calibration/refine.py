@@ -1,0 +1,220 @@
+"""Joint refinement: intrinsics and extrinsics in one bundle adjustment over every view, with
+the lens model grown where the joint data support it and outlier views rejected.
+
+The per-camera lens model chosen from single-camera views (:mod:`.intrinsics`) is a start: the
+bundle adjustment sees many more views (every view of every camera, shared views included), so a
+parameter that one camera's own views could not pin down may be determined jointly. Steps:
+
+1. bundle adjustment with each camera's chosen model;
+2. views (one camera, one frame) whose RMS is far above the others' (``reject_factor`` x the
+   median and above ``min_reject_px``: a mis-detected view, the board bending; gross outliers
+   only, since a few blurred views still carry information) are removed and the adjustment
+   repeated;
+3. the lens models are grown in the order of :data:`LEVELS` (principal point, then tangential
+   p1 p2, then k3): each camera takes the cumulative level that lowers Akaike's information
+   criterion over its own residuals most, ``n ln(RSS_new / RSS_old) + 2 k < 0`` (n residuals,
+   k parameters added; AIC aims at the held-out error; BIC's ``k ln n`` held back tangential
+   terms that the truth has and biased focal lengths on the tuning scenes), RSS_new predicted
+   by a Gauss-Newton step of the joint problem
+   (:func:`grow_lens_models`);
+4. a final adjustment with the chosen parameters, with the standard deviation of every intrinsic
+   parameter (from the Gauss-Newton normal matrix).
+
+The parameters a camera keeps fixed are those the data could not determine; the report says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+
+from mocaplab.board import BoardSpec
+from mocaplab.calibration.bundle import BundleResult, Observations, _Problem, bundle_adjust
+from mocaplab.calibration.intrinsics import DETERMINED_PX, corner_effects
+from mocaplab.camera import Camera
+
+#: Pinhole intrinsic slots freed at each level: principal point, tangential, k3.
+LEVELS = (("principal point", (2, 3)), ("tangential distortion", (6, 7)), ("k3", (8,)))
+FISHEYE_LEVELS = (("principal point", (2, 3)),)
+#: Information criterion of the lens-model growth: "bic" (k ln n) or "aic" (2 k).
+CRITERION = "aic"
+#: Names of the intrinsic slots (pinhole; fisheye has k1..k4 in slots 4-7).
+PINHOLE_NAMES = ("fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3")
+FISHEYE_NAMES = ("fx", "fy", "cx", "cy", "k1", "k2", "k3", "k4")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Refinement:
+    """Result of :func:`refine_jointly`.
+
+    Attributes:
+        bundle: the final bundle adjustment (``intrinsic_std`` filled).
+        free: (C, ni) the intrinsics refined in the end.
+        grown: per camera, the parameter groups freed by the information criterion.
+        rejected_views: (camera index, frame) of the views removed as outliers.
+    """
+
+    bundle: BundleResult
+    free: np.ndarray
+    grown: list[list[str]]
+    rejected_views: list[tuple[int, int]]
+
+
+def grow_lens_models(ba: BundleResult, board: BoardSpec, free: np.ndarray, fixed_camera: int,
+                     levels) -> tuple[np.ndarray, list[list[str]]]:
+    """Which cameras gain which levels, by the information criterion (see module doc).
+
+    The drop in the sum of squared residuals from freeing a set of parameters at the current
+    solution is predicted by one Gauss-Newton step on the full problem (the score test:
+    ``b^T S^-1 b`` with ``S`` the Schur complement of the parameters already free and ``b`` the
+    gradient), so every camera and level is judged from one Jacobian, not one adjustment each.
+    For each camera the cumulative level (principal point; + p1 p2; + k3) with the lowest
+    criterion ``n ln(1 - drop / RSS) + 2 k`` (AIC; ``k ln n`` with :data:`CRITERION` "bic") is
+    taken if that is negative, among the levels
+    whose new parameters the data determine (predicted standard deviation moving the image
+    corner by at most :data:`~mocaplab.calibration.intrinsics.DETERMINED_PX`).
+    """
+    C, ni = free.shape
+    cand = np.zeros_like(free)
+    for _, slots in levels:
+        cand[:, list(slots)] = True
+    cand &= ~free
+    grown: list[list[str]] = [[] for _ in range(C)]
+    if not cand.any():
+        return free, grown
+    prob = _Problem(ba.cameras, ba.observations, board, True, fixed_camera, True, free | cand)
+    x = prob.pack(ba.cameras, ba.board_R, ba.board_t)
+    r = prob.residuals(x)
+    J = prob.jacobian(x, r).tocsc()
+    gcols = prob.int_col[cand]  # candidate columns, camera-major
+    gcam = np.nonzero(cand)[0]
+    gslot = np.nonzero(cand)[1]
+    fmask = np.ones(x.size, bool)
+    fmask[gcols] = False
+    Jf, Jg = J[:, fmask], J[:, gcols]
+    Aff = (Jf.T @ Jf).tocsc()
+    Afg = (Jf.T @ Jg).toarray()
+    Agg = (Jg.T @ Jg).toarray()
+    bf, bg = Jf.T @ r, Jg.T @ r
+    lu = scipy.sparse.linalg.splu(Aff + scipy.sparse.identity(Aff.shape[0], format="csc")
+                                  * 1e-12 * float(Aff.diagonal().max()))
+    Y = lu.solve(np.column_stack([Afg, bf]))
+    S = Agg - Afg.T @ Y[:, :-1]
+    b = bg - Afg.T @ Y[:, -1]
+    sq = np.sum(r.reshape(-1, 2) ** 2, axis=1)
+    rss = np.bincount(prob.obs.cam, sq, minlength=C)
+    n = 2 * np.bincount(prob.obs.cam, minlength=C)
+    s2 = float(sq.sum()) / max(1, r.size - x.size)  # residual variance per degree of freedom
+    for c in range(C):
+        best, best_level = 0.0, 0
+        for lev in range(1, len(levels) + 1):
+            slots = [i for _, sl in levels[:lev] for i in sl]
+            sel = np.flatnonzero((gcam == c) & np.isin(gslot, slots))
+            if len(sel) == 0 or rss[c] <= 0:
+                continue
+            try:
+                Sinv = np.linalg.inv(S[np.ix_(sel, sel)])
+            except np.linalg.LinAlgError:
+                continue
+            drop = float(b[sel] @ Sinv @ b[sel])
+            std = np.full(ni, np.nan)
+            std[gslot[sel]] = np.sqrt(np.clip(np.diag(Sinv) * s2, 0, None))
+            if ni == 9 and max(corner_effects(ba.cameras[c], std).values()) > DETERMINED_PX:
+                break  # this level (and so the richer ones) is not determined by the data
+            drop = min(max(drop, 0.0), 0.999 * rss[c])
+            penalty = np.log(n[c]) if CRITERION == "bic" else 2.0
+            bic = n[c] * np.log(1 - drop / rss[c]) + len(sel) * penalty
+            if bic < best:
+                best, best_level = bic, lev
+        for name, slots in levels[:best_level]:
+            if not free[c, list(slots)].all():
+                free[c, list(slots)] = True
+                grown[c].append(name)
+    return free, grown
+
+
+def _camera_rss(ba: BundleResult, n_cameras: int) -> tuple[np.ndarray, np.ndarray]:
+    """(C,) sum of squared residuals and (C,) number of residual scalars per camera."""
+    sq = np.sum(ba.residuals**2, axis=1)
+    rss = np.bincount(ba.observations.cam, sq, minlength=n_cameras)
+    n = 2 * np.bincount(ba.observations.cam, minlength=n_cameras)
+    return rss, n
+
+
+def view_rms(ba: BundleResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per view (camera, board pose) of the adjustment: camera index, board-pose index, RMS px."""
+    o = ba.observations
+    key = o.cam * (int(o.board.max()) + 1 if o.n else 1) + o.board
+    uniq, inv = np.unique(key, return_inverse=True)
+    sq = np.bincount(inv, np.sum(ba.residuals**2, axis=1))
+    cnt = np.bincount(inv)
+    first = np.zeros(len(uniq), int)
+    first[inv[::-1]] = np.arange(o.n)[::-1]
+    return o.cam[first], o.board[first], np.sqrt(sq / cnt)
+
+
+def _all_residuals(ba: BundleResult, obs: Observations, board: BoardSpec) -> BundleResult:
+    """``ba`` with the residuals of every observation of ``obs`` (the gross outliers the
+    adjustment dropped included) at its solution, board indices as in ``ba``."""
+    pos = {int(f): k for k, f in enumerate(ba.observations.frames)}
+    k = np.array([pos.get(int(f), -1) for f in obs.frames])[obs.board]
+    sub = dataclasses.replace(obs.subset(k >= 0), board=k[k >= 0],
+                              frames=ba.observations.frames)
+    prob = _Problem(ba.cameras, sub, board, False, 0, False)
+    res = prob.project(prob.pack(ba.cameras, ba.board_R, ba.board_t)) - sub.uv
+    return dataclasses.replace(ba, observations=sub, residuals=res)
+
+
+def _without_views(obs: Observations, cams: np.ndarray, boards: np.ndarray) -> Observations:
+    bad = set(zip(cams.tolist(), boards.tolist(), strict=True))
+    keep = np.array([(c, b) not in bad for c, b in zip(obs.cam.tolist(), obs.board.tolist(),
+                                                       strict=True)], bool)
+    return obs.subset(keep)
+
+
+def refine_jointly(cams: list[Camera], obs: Observations, board: BoardSpec,
+                   board_R: np.ndarray, board_t: np.ndarray, free: np.ndarray,
+                   fixed_camera: int, grow: bool = True, reject_factor: float = 5.0,
+                   min_reject_px: float = 5.0) -> Refinement:
+    """Bundle adjustment with outlier views rejected and lens models grown (see module doc).
+
+    Args:
+        cams: initial cameras.
+        obs: all corner observations (``obs.frames`` indexes ``board_R``/``board_t``).
+        board: the board.
+        board_R, board_t: (B, 3, 3), (B, 3) initial board poses.
+        free: (C, ni) intrinsics free from the start (the chosen lens models).
+        fixed_camera: the camera whose pose fixes the gauge.
+        grow: offer the next parameter levels (principal point, p1 p2, k3) to each camera.
+        reject_factor, min_reject_px: a view is an outlier when its RMS exceeds both
+            ``reject_factor`` x the median view RMS and ``min_reject_px``.
+    """
+    free = np.asarray(free, bool).copy()
+    C = len(cams)
+    ba = bundle_adjust(cams, obs, board, board_R, board_t, fixed_camera=fixed_camera,
+                       free_intrinsics=free)
+    rejected: list[tuple[int, int]] = []
+    vc, vb, vr = view_rms(_all_residuals(ba, obs, board))
+    bad = vr > max(reject_factor * float(np.median(vr)), min_reject_px)
+    # never leave a camera without views
+    for c in np.unique(vc[bad]):
+        if np.sum((vc == c) & ~bad) < 4:
+            bad[vc == c] = False
+    if bad.any():
+        frames = ba.observations.frames
+        rejected = [(int(c), int(frames[b])) for c, b in zip(vc[bad], vb[bad], strict=True)]
+        obs2 = _without_views(ba.observations, vc[bad], vb[bad])  # board indices of ba
+        ba = bundle_adjust(ba.cameras, dataclasses.replace(obs2, frames=frames), board,
+                           ba.board_R, ba.board_t, fixed_camera=fixed_camera,
+                           free_intrinsics=free)
+    grown: list[list[str]] = [[] for _ in range(C)]
+    if grow:
+        levels = FISHEYE_LEVELS if cams[0].model == "fisheye" else LEVELS
+        free, grown = grow_lens_models(ba, board, free, fixed_camera, levels)
+    final = bundle_adjust(ba.cameras, ba.observations, board, ba.board_R, ba.board_t,
+                          fixed_camera=fixed_camera, free_intrinsics=free, with_std=True)
+    final = dataclasses.replace(final, n_outliers=final.n_outliers + obs.n - ba.observations.n)
+    return Refinement(final, free, grown, rejected)

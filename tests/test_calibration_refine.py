@@ -1,0 +1,123 @@
+"""Lens models chosen by what the data support (issue 17): cross-validated per-camera models,
+the joint refinement freeing the principal point where the joint views determine it, intrinsic
+standard deviations, outlier views rejected, and the report naming what was not determined."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from mocaplab.board import BoardSpec
+from mocaplab.calibration.bundle import collect_observations
+from mocaplab.calibration.extrinsics import board_poses, initial_board_poses, initial_extrinsics
+from mocaplab.calibration.intrinsics import (
+    calibrate_intrinsics,
+    choose_lens_model,
+    cross_validate,
+    free_parameters,
+)
+from mocaplab.calibration.pipeline import calibrate_detections
+from mocaplab.calibration.refine import refine_jointly
+from mocaplab.calibration.report import build_report
+from mocaplab.calibration.simulate import make_sweep, render_sweep
+from mocaplab.synthetic import camera_ring
+
+BOARD = BoardSpec(squares_x=7, squares_y=5, square_length=0.1, marker_length=0.075)
+OFFSETS = [(13, -7), (-12, 6), (0, 0), (9, 7)]  # up to 2 % of 640 x 360
+
+
+@pytest.fixture(scope="module")
+def scene():
+    cams = camera_ring(4, radius=2.2, height=1.8, target=(0, 0, 0.6), image_size=(640, 360),
+                       focal_px=500, distortion=(-0.1, 0.03, 0.0, 0.0, 0.0),
+                       principal_offsets=OFFSETS)
+    frames = make_sweep(cams, BOARD, n_pair=8, n_single=12, target=(0, 0, 0.6),
+                        spread=(0.4, 0.4, 0.3), seed=3)
+    return cams, render_sweep(cams, BOARD, frames, seed=3)
+
+
+def _pp_error(cam, truth) -> float:
+    return float(np.linalg.norm(cam.matrix[:2, 2] - truth.matrix[:2, 2]))
+
+
+def test_cross_validation_frees_the_principal_point_only_where_it_predicts_better(scene):
+    cams, data = scene
+    det = data.detections[0]  # principal point 15 px off centre
+    views = np.arange(det.n_views)
+    scores = cross_validate(det, BOARD, views, "pinhole")
+    assert list(scores) == ["basic", "principal", "no_k3", "full"]
+    assert scores["principal"] < 0.9 * scores["basic"]
+    assert choose_lens_model(scores) != "basic"
+    # the simplest model within the margin of the best one wins
+    assert choose_lens_model({"basic": 1.0, "principal": 0.999, "no_k3": 0.99,
+                              "full": 0.9899}) == "no_k3"
+    r = calibrate_intrinsics(det, BOARD)
+    assert r.cv_rms == scores and r.lens_model == choose_lens_model(scores)
+
+
+def test_joint_refinement_frees_the_principal_point_that_the_views_determine(scene):
+    """Started with every principal point held at the image centre, the information criterion
+    frees it where the joint views determine it, and the estimate moves to the truth."""
+    cams, data = scene
+    dets = data.detections
+    intr = [calibrate_intrinsics(d, BOARD, lens_model="basic") for d in dets]
+    lenses = [r.camera for r in intr]
+    poses = [board_poses(c, d, BOARD) for c, d in zip(lenses, dets, strict=True)]
+    start = initial_extrinsics(lenses, dets, poses)
+    frames = np.unique(np.concatenate([d.frames for d in dets]))
+    bR, bt = initial_board_poses(start, dets, poses, frames)
+    obs = collect_observations(dets, frames, [np.isfinite(p.rms) for p in poses])
+    free = np.stack([free_parameters("basic", "pinhole")] * len(dets))
+    held = refine_jointly(start, obs, BOARD, bR, bt, free, 0, grow=False)
+    grown = refine_jointly(start, obs, BOARD, bR, bt, free, 0, grow=True)
+    for c in (0, 1, 3):  # the cameras whose principal point is off centre
+        assert "principal point" in grown.grown[c]
+        assert grown.free[c, 2:4].all()
+        assert _pp_error(held.bundle.cameras[c], cams[c]) > 8
+        assert _pp_error(grown.bundle.cameras[c], cams[c]) < 4
+    # standard deviations for the free parameters only, and consistent with the errors
+    std = grown.bundle.intrinsic_std
+    assert np.isnan(std[~grown.free]).all() and np.isfinite(std[grown.free]).all()
+    for c in (0, 1, 3):
+        err = np.abs(grown.bundle.cameras[c].matrix[:2, 2] - cams[c].matrix[:2, 2])
+        assert (err < 5 * std[c, 2:4] + 0.5).all()
+        assert (std[c, 2:4] < 3).all()
+
+
+def test_a_bad_view_is_rejected_by_its_residuals(scene):
+    cams, data = scene
+    dets = list(data.detections)
+    d = dets[1]
+    corners = d.corners.copy()
+    rng = np.random.default_rng(0)
+    shared = np.isin(d.frames, np.concatenate([o.frames for o in dets if o is not d]))
+    bad_view = int(np.flatnonzero(shared)[2])  # a view the board pose is known from elsewhere
+    corners[bad_view] += rng.normal(0, 8.0, corners[bad_view].shape)  # a mis-detected view
+    dets[1] = dataclasses.replace(d, corners=corners)
+    cal = calibrate_detections(dets, BOARD)
+    assert (1, int(d.frames[bad_view])) in cal.refinement.rejected_views
+    assert cal.cameras.metadata["lenses"]["cam1"]["outlier_views"] == [int(d.frames[bad_view])]
+
+
+def test_report_says_which_parameters_the_data_could_not_determine(scene):
+    cams, data = scene
+    cal = calibrate_detections(data.detections, BOARD)
+    lenses = cal.cameras.metadata["lenses"]
+    assert set(lenses) == set(cams.names)
+    for entry in lenses.values():
+        assert entry["chosen_by"] == "cross-validation"
+        assert set(entry["estimated"]) | set(entry["held_fixed"]) == {
+            "fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2", "k3"}
+        assert set(entry["std"]) == set(entry["estimated"])
+    report = build_report(cal)
+    held = {n for n, e in lenses.items() if "k3" in e["held_fixed"]}
+    assert held, "k3 (0 in the truth) should not be supported for every camera"
+    assert set(report["undetermined"]) >= held
+    text = "\n".join(report["verdict_lines"])
+    assert text.startswith("verdict: ")
+    assert "not determined by the data" in text and "k3 (held at 0)" in text
+    # explicitly chosen models are the operator's choice, not a finding about the data
+    basic = calibrate_detections(data.detections, BOARD, lens_model="basic")
+    assert build_report(basic)["undetermined"] == {}
