@@ -92,3 +92,25 @@ def test_npz_readers_take_any_damage_as_input_error(tmp_path_factory, kind, cut,
         load(path)
     except InputError as exc:
         assert str(path) in str(exc)
+
+
+FINITE = {"allow_nan": False, "allow_infinity": False}
+
+
+@SETTINGS
+@given(fx=st.floats(200, 5000), fy=st.floats(200, 5000), cx=st.floats(100, 1800),
+       cy=st.floats(100, 1000),
+       dist=st.lists(st.floats(-0.5, 0.5, **FINITE), min_size=5, max_size=5),
+       rvec=st.lists(st.floats(-3, 3), min_size=3, max_size=3),
+       tvec=st.lists(st.floats(-10, 10), min_size=3, max_size=3))
+def test_calibration_toml_round_trip_keeps_every_number(tmp_path_factory, fx, fy, cx, cy, dist,
+                                                        rvec, tvec):
+    from mocaplab.camera import CameraSet
+
+    cam = Camera("cam0", (1920, 1080), [[fx, 0, cx], [0, fy, cy], [0, 0, 1]], dist, rvec, tvec)
+    path = tmp_path_factory.mktemp("c") / "calibration.toml"
+    CameraSet((cam, cam.replace(name="cam1"))).save(path)
+    back = CameraSet.load(path, units="m")[0]
+    for field in ("matrix", "distortion", "rvec", "tvec"):
+        np.testing.assert_array_equal(getattr(back, field), getattr(cam, field), err_msg=field)
+    assert back.size == cam.size
