@@ -61,8 +61,8 @@ def board_poses(cam: Camera, det: CameraDetections, board: BoardSpec) -> ViewPos
             continue
         Rv = cv2.Rodrigues(rv)[0]
         tv = tv.ravel()
-        if tv[2] <= 0:
-            continue
+        if not (np.isfinite(rv).all() and np.isfinite(tv).all()) or tv[2] <= 0:
+            continue  # a failed pose (PnP can return NaN) or a board behind the camera
         proj = cam.replace(rvec=rv.ravel(), tvec=tv).project(o)
         R[v], t[v] = Rv, tv
         rms[v] = np.sqrt(np.mean(np.sum((proj - det.corners[v, m]) ** 2, axis=1)))

@@ -153,6 +153,8 @@ def test_full_disk_is_a_storage_error_and_keeps_the_old_file(tmp_path, monkeypat
     with pytest.raises(StorageError, match="disk is full while writing .*points3d.npz"):
         atomic.save_npz(target, a=np.ones(3))
     assert target.read_bytes() == before
+    with np.load(target) as z:  # the old contents, whole
+        np.testing.assert_array_equal(z["a"], np.zeros(3))
     assert [p.name for p in tmp_path.iterdir()] == ["points3d.npz"]  # no temporary file left
 
 
