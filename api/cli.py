@@ -99,11 +99,15 @@ def _serve_run(args: argparse.Namespace) -> int:
 # --- export --------------------------------------------------------------------------------------
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", type=Path,
-                   help="trial folder; with --before/--after: the subject folder LAB/<subject>")
-    p.add_argument("--format", default="csv,json,c3d,trc",
+                   help="trial folder, or a marker file (.c3d/.trc) from another lab; with "
+                        "--before/--after: the subject folder LAB/<subject>")
+    p.add_argument("--format", default=None,
                    help=f"comma-separated formats among {','.join(EXPORT_FORMATS)} "
-                        "(default csv,json,c3d,trc; pdf/html = clinical report)")
-    p.add_argument("--out", type=Path, help="output folder (default: TRIAL/exports)")
+                        "(default csv,json,c3d,trc for a trial, csv,json,pdf for a marker "
+                        "file; pdf/html = clinical report)")
+    p.add_argument("--out", type=Path,
+                   help="output folder (default: TRIAL/exports; for a marker file "
+                        "FILE_mocaplab/exports beside it)")
     p.add_argument("--kind", choices=("summary", "angles", "points"), default="summary",
                    help="content of the tidy CSV (default summary)")
     p.add_argument("--pseudonymise", action="store_true",
@@ -120,6 +124,28 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opensim-names", action="store_true",
                    help="TRC markers named as Pose2Sim's BlazePose marker set (OpenSim IK with "
                         "Pose2Sim's models); needs mediapipe33 keypoints")
+
+
+#: Marker files `mocaplab export` analyses itself (into a trial folder beside the file).
+MARKER_FILE_SUFFIXES = (".c3d", ".trc")
+
+
+def _marker_file_trial(path: Path, force: bool) -> Path:
+    """A trial folder ``FILE_mocaplab/`` beside a marker file, with its meta.json and a fresh
+    metrics.json from `analyze` (so a report never shows an older analysis of another file)."""
+    from mocaplab.analysis.pipeline import analyze_file
+    from mocaplab.atomic import write_json
+    from mocaplab.trial import Trial
+
+    trial = Trial(path.with_name(f"{path.stem}_mocaplab"))
+    if trial.metrics_path.exists() and not force:
+        raise OutputExistsError(f"{trial.metrics_path} exists (an earlier export of {path.name});"
+                                " pass --force to analyse again and replace it")
+    trial.path.mkdir(exist_ok=True)
+    metrics = analyze_file(path, trial.metrics_path)
+    write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
+                                 "source_file": str(path.resolve())})
+    return trial.path
 
 
 def _export_run(args: argparse.Namespace) -> int:
@@ -150,9 +176,16 @@ def _export_run(args: argparse.Namespace) -> int:
             print(files[k])
         return 0
     trial = args.path
-    if not Trial(trial).meta_path.is_file():
-        raise InputError(f"{trial} is not a trial folder (no meta.json)")
-    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    marker_file = trial.suffix.lower() in MARKER_FILE_SUFFIXES and trial.is_file()
+    fmt_text = args.format or ("csv,json,pdf" if marker_file else "csv,json,c3d,trc")
+    formats = [f.strip() for f in fmt_text.split(",") if f.strip()]
+    if marker_file:
+        if {"c3d", "trc"} & set(formats):
+            raise InputError(f"{trial} is already a marker file: export its analysis as "
+                             "csv, json, fhir, pdf or html")
+        trial = _marker_file_trial(trial, args.force)
+    elif not Trial(trial).meta_path.is_file():
+        raise InputError(f"{trial} is not a trial folder (no meta.json) nor a .c3d/.trc file")
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from mocaplab.api.auth import TokenStore
 from mocaplab.cli import main
 from mocaplab.synthetic.lab import make_lab
@@ -52,3 +54,33 @@ def test_new_token_prints_a_usable_entry(tmp_path, capsys):
     store = TokenStore.from_file(tmp_path / "tokens.toml")
     assert store.authenticate(token).role == "clinician"
     assert token not in entry
+
+
+def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys):
+    """`mocaplab export FILE.c3d` (marker data from another lab): analysed into FILE_mocaplab/
+    beside it, then exported (CSV, JSON, PDF report) with the hip/knee angles of that file;
+    a second export refuses to replace the analysis without --force; C3D/TRC of a marker
+    file are refused before anything is written."""
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    phase = np.linspace(0, 2 * np.pi, 101)
+    w = prescribed_walk({"knee_flexion": 30 - 30 * np.cos(phase),
+                         "hip_flexion": 10 + 20 * np.cos(phase)})
+    src = tmp_path / "gait.c3d"
+    write_c3d(src, w.markers, w.labels, w.fps)
+    assert main(["export", str(src), "--format", "c3d"]) == 1
+    assert "already a marker file" in capsys.readouterr().err
+    assert not (tmp_path / "gait_mocaplab").exists()
+
+    assert main(["export", str(src)]) == 0
+    trial = tmp_path / "gait_mocaplab"
+    names = sorted(p.suffix for p in (trial / "exports").iterdir())
+    assert {".csv", ".json", ".pdf"} <= set(names)
+    m = json.loads((trial / "metrics.json").read_text())
+    knee = np.array([np.nan if v is None else v for v in m["angles"]["knee"]["left"]["flexion"]])
+    assert np.nanmax(knee) - np.nanmin(knee) > 40  # the file's own knee motion (0..60 deg)
+    assert json.loads((trial / "meta.json").read_text())["source_file"] == str(src.resolve())
+    assert main(["export", str(src)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["export", str(src), "--force"]) == 0
