@@ -3,6 +3,7 @@ the before/after comparison; and a real browser (headless Chromium driven by Sel
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -204,7 +205,7 @@ def browser(tmp_path_factory):
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("chromium and chromium-driver are not installed (scripts/setup.sh "
                     "installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    webdriver = importlib.import_module("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import cv2
@@ -137,7 +138,7 @@ def test_deeplabcut_single_animal(tmp_path, fmt):
     if fmt == "csv":
         df.to_csv(path)
     else:
-        pytest.importorskip("tables")
+        importlib.import_module("tables")
         df.to_hdf(path, key="df_with_missing")
     kp = read_deeplabcut(path, fps=100, min_likelihood=0.3)
     assert kp.points.shape == (5, 33, 2)
