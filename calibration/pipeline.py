@@ -405,9 +405,9 @@ def calibrate(sources: Mapping[str, str | os.PathLike], board: BoardSpec | str |
     if out is not None:
         result.cameras.save(out, overwrite=force)
         if report:
-            from mocaplab.calibration.report import write_report
+            from mocaplab.calibration.report import write_calibration_report
 
-            write_report(result, paths[1], paths[2], overwrite=force)
+            write_calibration_report(result, paths[1], paths[2], overwrite=force)
     return result
 
 

@@ -264,8 +264,9 @@ def _top_view_basis(cal: Calibration) -> np.ndarray:
     return np.stack([x, np.cross(up, x), up])
 
 
-def write_report(cal: Calibration, json_path: str | os.PathLike, png_path: str | os.PathLike,
-                 overwrite: bool = False) -> dict[str, Any]:
+def write_calibration_report(cal: Calibration, json_path: str | os.PathLike,
+                             png_path: str | os.PathLike,
+                             overwrite: bool = False) -> dict[str, Any]:
     """Write the report JSON and PNG atomically; returns the report."""
     import matplotlib.pyplot as plt
 
