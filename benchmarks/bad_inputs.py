@@ -20,20 +20,9 @@ from pathlib import Path
 
 
 def make_trial(path: Path) -> Path:
-    from mocaplab.keypoint_sets import MEDIAPIPE33
-    from mocaplab.pose_data import Keypoints2D
-    from mocaplab.synthetic import project_motion, walkway_cameras
-    from mocaplab.synthetic.gait import parametric_walk
-    from mocaplab.trial import Trial
+    from mocaplab.synthetic.lab import write_keypoints_trial
 
-    cams = walkway_cameras(4)
-    walk = parametric_walk(speed_m_s=1.1, duration_s=4.0, fps=60.0, start_xy=(-2.0, 0.0))
-    obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=3)
-    trial = Trial.create(path, subject="S01", fps=60.0, cameras=cams.names,
-                         calibration="calibration.toml")
-    cams.save(trial.path / "calibration.toml")
-    Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
-                60.0).save(trial.keypoints2d_path)
+    write_keypoints_trial(path, speed_m_s=1.1, duration_s=4.0, start_xy=(-2.0, 0.0), seed=3)
     return path
 
 

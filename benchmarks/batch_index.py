@@ -26,23 +26,13 @@ from pathlib import Path
 
 
 def make_lab(root: Path, n_trials: int, seed: int) -> Path:
-    from mocaplab.keypoint_sets import MEDIAPIPE33
-    from mocaplab.pose_data import Keypoints2D
-    from mocaplab.synthetic import project_motion, walkway_cameras
-    from mocaplab.synthetic.gait import parametric_walk
-    from mocaplab.trial import Trial
+    from mocaplab.synthetic.lab import write_keypoints_trial
 
-    cams = walkway_cameras(4)
     for i in range(n_trials):
         subject, session = f"S{i % 2 + 1:02d}", f"visit{i % 4 // 2 + 1}"
-        walk = parametric_walk(speed_m_s=1.0 + 0.05 * i, duration_s=3.0, fps=60.0,
-                               start_xy=(-1.5, 0.0))
-        obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=seed * 100 + i)
-        trial = Trial.create(root / subject / session / f"walk{i}", subject=subject, fps=60.0,
-                             cameras=cams.names, calibration="calibration.toml")
-        cams.save(trial.path / "calibration.toml")
-        Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
-                    60.0).save(trial.keypoints2d_path)
+        write_keypoints_trial(root / subject / session / f"walk{i}", speed_m_s=1.0 + 0.05 * i,
+                              duration_s=3.0, start_xy=(-1.5, 0.0), seed=seed * 100 + i,
+                              subject=subject)
     return root
 
 

@@ -8,27 +8,16 @@ import pytest
 
 from mocaplab.batch import find_trials, run_batch
 from mocaplab.errors import InputError
-from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.pipeline import Options
-from mocaplab.pose_data import Keypoints2D
-from mocaplab.synthetic import project_motion, walkway_cameras
-from mocaplab.synthetic.gait import parametric_walk
-from mocaplab.trial import Trial
+from mocaplab.synthetic.lab import write_keypoints_trial
 
 STAGES = ["triangulate", "analyze"]
 
 
 def _make_lab(root, n_trials=4):
-    cams = walkway_cameras(4)
     for i in range(n_trials):
-        walk = parametric_walk(speed_m_s=1.0 + 0.1 * i, duration_s=4.0, fps=60.0,
-                               start_xy=(-2.0, 0.0))
-        obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=i)
-        trial = Trial.create(root / "S01" / "session1" / f"walk{i}", subject="S01", fps=60.0,
-                             cameras=cams.names, calibration="calibration.toml")
-        cams.save(trial.path / "calibration.toml")
-        Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
-                    60.0).save(trial.keypoints2d_path)
+        write_keypoints_trial(root / "S01" / "session1" / f"walk{i}", speed_m_s=1.0 + 0.1 * i,
+                              duration_s=4.0, start_xy=(-2.0, 0.0), seed=i)
     return root
 
 

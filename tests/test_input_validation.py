@@ -17,10 +17,8 @@ from mocaplab import atomic
 from mocaplab.camera import CameraSet
 from mocaplab.cli import main
 from mocaplab.errors import InputError, StorageError
-from mocaplab.keypoint_sets import MEDIAPIPE33
 from mocaplab.pose_data import Keypoints2D, Points3D
-from mocaplab.synthetic import project_motion, walkway_cameras
-from mocaplab.synthetic.gait import parametric_walk
+from mocaplab.synthetic.lab import write_keypoints_trial
 from mocaplab.trial import Trial
 
 
@@ -28,14 +26,7 @@ from mocaplab.trial import Trial
 def good_trial(tmp_path_factory) -> Path:
     """A synthetic trial (4 cameras, 2D keypoints) triangulated once."""
     path = tmp_path_factory.mktemp("good") / "trial"
-    cams = walkway_cameras(4)
-    walk = parametric_walk(speed_m_s=1.1, duration_s=3.0, fps=60.0, start_xy=(-1.5, 0.0))
-    obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=5)
-    trial = Trial.create(path, subject="S01", fps=60.0, cameras=cams.names,
-                         calibration="calibration.toml")
-    cams.save(trial.path / "calibration.toml")
-    Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
-                60.0).save(trial.keypoints2d_path)
+    write_keypoints_trial(path, speed_m_s=1.1, duration_s=3.0, start_xy=(-1.5, 0.0), seed=5)
     assert main(["triangulate", str(path)]) == 0
     return path
 

@@ -11,27 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mocaplab.cli import build_parser, main
-from mocaplab.keypoint_sets import MEDIAPIPE33
-from mocaplab.pose_data import Keypoints2D
 from mocaplab.reporting.db import TrialRow, make_engine
-from mocaplab.synthetic import project_motion, walkway_cameras
-from mocaplab.synthetic.gait import parametric_walk
-from mocaplab.trial import Trial
+from mocaplab.synthetic.lab import write_keypoints_trial
 
 SPEED_M_S = 1.15
 
 
 @pytest.fixture()
 def trial(tmp_path):
-    cams = walkway_cameras(4)
-    walk = parametric_walk(speed_m_s=SPEED_M_S, duration_s=4.0, fps=60.0, start_xy=(-2.0, 0.0))
-    obs = project_motion(cams, walk.keypoints.points, noise_px=1.0, seed=11)
-    t = Trial.create(tmp_path / "lab" / "S01" / "visit1" / "walk1", subject="S01", fps=60.0,
-                     cameras=cams.names, calibration="calibration.toml")
-    cams.save(t.path / "calibration.toml")
-    Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
-                60.0).save(t.keypoints2d_path)
-    return t
+    return write_keypoints_trial(tmp_path / "lab" / "S01" / "visit1" / "walk1",
+                                 speed_m_s=SPEED_M_S, duration_s=4.0, start_xy=(-2.0, 0.0),
+                                 seed=11)
 
 
 def test_process_runs_the_real_stages_end_to_end(trial, tmp_path, capsys):

@@ -166,3 +166,30 @@ def make_lab(lab_dir: Path, subjects: tuple[str, ...] = ("S001", "S002"),
                                                   "sex": "female" if si % 2 else "male",
                                                   "age": 34 + si}))
     return out
+
+
+def write_keypoints_trial(trial_dir: str | Path, *, speed_m_s: float, duration_s: float,
+                          start_xy: tuple[float, float], seed: int, subject: str = "S01",
+                          fps: float = 60.0, n_cameras: int = 4, noise_px: float = 1.0):
+    """A trial folder ready for `mocaplab triangulate`: meta.json, the walkway cameras'
+    calibration.toml and keypoints2d.npz of the synthetic walker (walking at ``speed_m_s`` from
+    ``start_xy`` metres), projected with ``noise_px`` pixels of noise (``seed``).
+
+    Returns the :class:`~mocaplab.trial.Trial`; no video, no 3D (the real stages make those).
+    """
+    from mocaplab.keypoint_sets import MEDIAPIPE33
+    from mocaplab.pose_data import Keypoints2D
+    from mocaplab.synthetic.cameras import walkway_cameras
+    from mocaplab.synthetic.observations import project_motion
+    from mocaplab.trial import Trial
+
+    cams = walkway_cameras(n_cameras)
+    walk = parametric_walk(speed_m_s=speed_m_s, duration_s=duration_s, fps=fps,
+                           start_xy=start_xy)
+    obs = project_motion(cams, walk.keypoints.points, noise_px=noise_px, seed=seed)
+    trial = Trial.create(trial_dir, subject=subject, fps=fps, cameras=cams.names,
+                         calibration="calibration.toml")
+    cams.save(trial.path / "calibration.toml")
+    Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
+                fps).save(trial.keypoints2d_path)
+    return trial
