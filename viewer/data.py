@@ -32,8 +32,9 @@ CURVE_ANGLES = (("hip", "flexion"), ("knee", "flexion"))
 @dataclasses.dataclass(frozen=True)
 class FrameEvent:
     """A foot strike or foot off as the viewer shows it: ``index`` is the 0-based frame index
-    into the points array (analysis' own :class:`mocaplab.analysis.events.GaitEvent` has a
-    fractional index and the detection method)."""
+    into the points array, read from metrics.json ``events`` (analysis' own
+    :class:`mocaplab.analysis.events.GaitEvent` has a fractional index and the detection method;
+    a file's :class:`mocaplab.marker_io.LabelledEvent` a 1-based frame)."""
 
     side: str
     type: str
