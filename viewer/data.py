@@ -168,7 +168,7 @@ def trial_cameras(folder: Path) -> CameraSet | None:
     try:
         cal = Trial(folder).calibration_path
     except InputError:  # unreadable meta.json: the folder's own calibration.toml, if any
-        cal = Path(folder) / "calibration.toml"
+        cal = Trial(folder).local_calibration_path
     if cal is None or not Path(cal).is_file():
         return None
     return load_calibration(cal)
