@@ -25,6 +25,7 @@ from mocaplab.analysis import lower_limb as ll
 from mocaplab.analysis import subject as subj
 from mocaplab.analysis.landmarks import Landmarks, _to_z_up
 from mocaplab.analysis.progression import Progression
+from mocaplab.trial import Trial
 
 #: the mediapipe33 keypoints the augmenter chain uses.
 KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
@@ -86,7 +87,7 @@ def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
     path = Path(source)
     processing = subj.read_processing(path) if source_kind == "c3d" else {}
     subject: dict = {}
-    for meta in (path.parent / "meta.json", path / "meta.json"):
+    for meta in (Trial(path.parent).meta_path, Trial(path).meta_path):
         if meta.is_file():
             try:
                 subject = json.loads(meta.read_text()).get("subject") or {}
