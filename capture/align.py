@@ -177,7 +177,7 @@ def _link_or_copy(src, dst) -> None:
 
 
 def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsynced) -> None:
-    kept = unsynced / "timestamps.csv"
+    kept = Trial(unsynced).timestamps_path
     if trial.timestamps_path.is_file() and not kept.exists():
         _link_or_copy(trial.timestamps_path, kept)
     if not kept.exists():
@@ -192,7 +192,7 @@ def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsync
 
 
 def _cut_keypoints(trial: Trial, frames: np.ndarray, cameras: list[str], unsynced) -> None:
-    kept = unsynced / "keypoints2d.npz"
+    kept = Trial(unsynced).keypoints2d_path
     if trial.keypoints2d_path.is_file() and not kept.exists():
         _link_or_copy(trial.keypoints2d_path, kept)
     if not kept.exists():

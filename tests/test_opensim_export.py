@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mocaplab.marker_io import Event, read_c3d, write_c3d
+from mocaplab.marker_io import LabelledEvent, read_c3d, write_c3d
 from mocaplab.synthetic.gait import parametric_walk
 
 SETUP = ("Model_Pose2Sim_simple.osim", "Markers_BlazePose.xml", "IK_Setup_Pose2Sim_Blazepose.xml")
@@ -154,7 +154,7 @@ def test_three_c3d_readers_agree_on_the_export(tmp_path):
     w = parametric_walk(duration_s=2.0)
     pts = w.markers.copy()
     pts[10:14, 2] = np.nan
-    events = [Event(s, t, round(x, 2), int(round(round(x, 2) * w.fps)) + 11)
+    events = [LabelledEvent(s, t, round(x, 2), int(round(round(x, 2) * w.fps)) + 11)
               for s, t, x in w.events]
     path = write_c3d(tmp_path / "w.c3d", pts, w.marker_labels, w.fps, first_frame=11,
                      events=events)

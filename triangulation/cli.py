@@ -71,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     trial = args.trial if args.trial is not None else Path(args.keypoints).parent
     out = args.out
     if out is None and args.trial is None:
-        out = Path(args.keypoints).with_name("points3d.npz")
+        from mocaplab.trial import Trial
+
+        out = Trial(Path(args.keypoints).parent).points3d_path
     if args.min_views < 2:
         raise InputError("--min-views must be at least 2")
     from mocaplab.camera_names import parse_camera_map

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mocaplab.analysis.metrics_spec import angle_curve
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
 from mocaplab.pose_data import Points3D
@@ -32,8 +33,9 @@ CURVE_ANGLES = (("hip", "flexion"), ("knee", "flexion"))
 @dataclasses.dataclass(frozen=True)
 class FrameEvent:
     """A foot strike or foot off as the viewer shows it: ``index`` is the 0-based frame index
-    into the points array (analysis' own :class:`mocaplab.analysis.events.GaitEvent` has a
-    fractional index and the detection method)."""
+    into the points array, read from metrics.json ``events`` (analysis' own
+    :class:`mocaplab.analysis.events.GaitEvent` has a fractional index and the detection method;
+    a file's :class:`mocaplab.marker_io.LabelledEvent` a 1-based frame)."""
 
     side: str
     type: str
@@ -167,7 +169,7 @@ def trial_cameras(folder: Path) -> CameraSet | None:
     try:
         cal = Trial(folder).calibration_path
     except InputError:  # unreadable meta.json: the folder's own calibration.toml, if any
-        cal = Path(folder) / "calibration.toml"
+        cal = Trial(folder).local_calibration_path
     if cal is None or not Path(cal).is_file():
         return None
     return load_calibration(cal)
@@ -238,7 +240,7 @@ def panel_values(trial: TrialData, index: int) -> list[tuple[str, float | None, 
             arr = trial.angles.get(f"{seg}.{ang}.{side}")
             v = None if arr is None or not np.isfinite(arr[index]) else float(arr[index])
             vals.append(v)
-        rows.append((f"{seg.capitalize()} {ang}", vals[0], vals[1]))
+        rows.append((angle_curve(seg, ang).label, vals[0], vals[1]))
     return rows
 
 
@@ -258,12 +260,11 @@ def format_panel(trial: TrialData, index: int) -> str:
     from mocaplab import sides
 
     lines = []
+    worded = {angle_curve("pelvis", "obliquity").label: sides.higher_side,
+              angle_curve("pelvis", "rotation").label: sides.forward_side}
     for label, left, right in panel_values(trial, index):
-        v = _left_minus_right(left, right)
-        if label == "Pelvis obliquity":
-            lines.append(f"Pelvic obliquity: {sides.higher_side(v)}")
-        elif label == "Pelvis rotation":
-            lines.append(f"Pelvic rotation: {sides.forward_side(v)}")
+        if label in worded:
+            lines.append(f"{label}: {worded[label](_left_minus_right(left, right))}")
     for seg, ang in CURVE_ANGLES:
         keys = [f"{seg}.{ang}.{side}" for side in ("left", "right")]
         if not any(k in trial.angles for k in keys):
@@ -274,5 +275,5 @@ def format_panel(trial: TrialData, index: int) -> str:
             vals.append("-" if arr is None or not np.isfinite(arr[index])
                         else f"{arr[index]:.1f}°")
         est = " (estimated)" if any(k in trial.estimated for k in keys) else ""
-        lines.append(f"{seg.capitalize()} {ang}: L {vals[0]}, R {vals[1]}{est}")
+        lines.append(f"{angle_curve(seg, ang).label}: L {vals[0]}, R {vals[1]}{est}")
     return "\n".join(lines)
