@@ -49,7 +49,9 @@ SIDES = ("left", "right")
 
 @dataclasses.dataclass(frozen=True)
 class GaitEvent:
-    """One event. ``index`` is the fractional sample index (0 = first stored frame)."""
+    """One event detected here. ``index`` is the fractional sample index (0 = first stored
+    frame). An event labelled in a C3D/TRC file is a :class:`mocaplab.marker_io.LabelledEvent`
+    (time and 1-based frame, no method)."""
 
     side: str
     type: str          # "foot_strike" or "foot_off"

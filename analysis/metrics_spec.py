@@ -23,7 +23,6 @@ How to add a metric (see docs/analysis.md, "How to add a metric"):
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mocaplab.errors import InputError
+from mocaplab.reading import read_json
 
 #: Version of the metrics.json layout. Files written before versioning (no ``schema_version``)
 #: have the layout of version 1. Raise it when a key changes meaning or place, and say how to
@@ -527,15 +527,7 @@ def parse_metrics(data: Any, source: str = "metrics.json") -> MetricsFile:
 
 def read_metrics(path: str | os.PathLike) -> MetricsFile:
     """Read and validate a metrics.json file (InputError if missing, not JSON or invalid)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path} does not exist (run 'mocaplab analyze')")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text: {exc}") from None
+    data = read_json(path, hint="run 'mocaplab analyze'")
     return parse_metrics(data, str(path))
 
 

@@ -12,7 +12,7 @@ centres by a few millimetres), knee width 100 mm and ankle width 70 mm (adult me
 from the markers (ASIS to medial malleolus, approximated as ASIS to ankle marker), inter-ASIS
 distance from the markers, ASIS-trochanter distance from the leg length by Davis's regression
 (0.1288 LL - 48.56 mm), static offsets (plantar flexion, foot rotation, tibial torsion, thigh and
-shank rotation) zero.
+shank rotation, ankle abduction/adduction ``AnkleAbAdd``) zero.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class SideMeasurements:
     tibial_torsion_deg: float = 0.0
     thigh_rotation_deg: float = 0.0
     shank_rotation_deg: float = 0.0
+    ankle_abadd_deg: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,10 +75,10 @@ _SIDE_PARAMS = {
     "AsisTrocanterDistance": "asis_trochanter_mm",
     "StaticPlantFlex": "static_plantar_flexion_deg", "StaticRotOff": "static_rotation_offset_deg",
     "TibialTorsion": "tibial_torsion_deg", "ThighRotation": "thigh_rotation_deg",
-    "ShankRotation": "shank_rotation_deg",
+    "ShankRotation": "shank_rotation_deg", "AnkleAbAdd": "ankle_abadd_deg",
 }
 _ANGLE_FIELDS = ("static_plantar_flexion_deg", "static_rotation_offset_deg", "tibial_torsion_deg",
-                 "thigh_rotation_deg", "shank_rotation_deg")
+                 "thigh_rotation_deg", "shank_rotation_deg", "ankle_abadd_deg")
 _META_SIDE = {"leg_length_m": "leg_length_mm", "knee_width_m": "knee_width_mm",
               "ankle_width_m": "ankle_width_mm"}
 

@@ -79,8 +79,9 @@ def from_markers(path: Path, marker_diameter_mm: float | None = None,
         for name in ("LKJC", "RKJC", "LAJC", "RAJC"):
             if name in mt.labels:
                 markers[name] = mt.points[:, mt.labels.index(name)]
-    model = ll.lower_limb(markers, m, unit_mm=1000.0)
     prog = progression(lm)
+    model = ll.lower_limb(markers, m, unit_mm=1000.0,
+                          foot_axis="ajc" if prog.passes else "static")
     rot = prog.rotation
     if not prog.passes:  # a static trial: Plug-in Gait uses the lab axis the pelvis faces
         rot = static_progression(model.frames["pelvis"])
@@ -324,31 +325,70 @@ def compare_metrics(metrics: dict, outputs: dict, pairs) -> dict:
     return out
 
 
-def print_analyze_markers_table(root: Path) -> None:
-    """``mocaplab analyze`` (analyze_file) on every marker trial vs the file's Vicon outputs."""
+#: Extra rows of the analyze table, with what the user would add (not in the files):
+#: (label, trial, split, meta.json subject written next to a copy of the file, analyze options).
+#: walk.c3d's marker diameter is not in the file; 9.5 mm is what its own KJC/AJC points show
+#: (lateral marker at width/2 + 4.75 mm from them: a diagnosis, the angles still come from the
+#: markers). PiG_Motion3_FF's outputs were computed with the static offsets of its session's
+#: static trial PiG_Calibration3_FF, not with those stored in its PROCESSING group: ``--static``
+#: recomputes them from that trial's markers (flat-foot option, as its name and its stored
+#: offsets say).
+EXTRA_ROWS = (
+    ("walk.c3d, 9.5 mm markers in meta.json", "kineticstoolkit_walk/walk.c3d", "tune",
+     {"marker_diameter_m": 0.0095}, {}),
+    ("PiG_Motion3_FF.c3d --static PiG_Calibration3_FF.c3d --flat-foot",
+     "gait_marker_corpus/btkdata/PiG_Motion3_FF.c3d", "held-out", None,
+     {"static_trial": "gait_marker_corpus/btkdata/PiG_Calibration3_FF.c3d", "flat_foot": True}),
+)
+
+
+def _analyze_row(root: Path, rel: str, subject: dict | None, options: dict) -> dict:
+    import json
+    import shutil
+    import tempfile
+
     from mocaplab.analysis.pipeline import analyze_file
 
+    options = dict(options)
+    if "static_trial" in options:
+        options["static_trial"] = root / options["static_trial"]
+    if subject is None:
+        return analyze_file(root / rel, **options)
+    with tempfile.TemporaryDirectory(prefix="kin-eval-") as tmp:
+        copy = Path(tmp) / Path(rel).name
+        shutil.copy(root / rel, copy)
+        (Path(tmp) / "meta.json").write_text(json.dumps({"subject": subject}))
+        return analyze_file(copy, **options)
+
+
+def print_analyze_markers_table(root: Path) -> None:
+    """``mocaplab analyze`` (analyze_file) on every marker trial vs the file's Vicon outputs."""
     pairs = _spec_pairs(LOWER)
     print("\n## From markers through `mocaplab analyze` (metrics.json angles vs Vicon), RMSE deg")
     print("trial | split | meas. | " + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs)
           + " | max | analyze says")
+    rows = [(Path(rel).name, rel, sp, None, {}) for rel, sp in TRIALS.items()]
+    rows += list(EXTRA_ROWS)
     for split in ("tune", "held-out"):
-        for rel, sp in TRIALS.items():
+        for label, rel, sp, subject, options in rows:
             if sp != split:
                 continue
             path = root / rel
             if not path.is_file():
                 print(f"{rel} | {split} | missing")
                 continue
-            m = analyze_file(path)
+            m = _analyze_row(root, rel, subject, options)
             mt = read_c3d(path)
             res = compare_metrics(m, dict(mt.model_outputs), pairs)
             vals = [res[(s, c)] for s, c, _, _ in pairs]
             worst = np.nanmax(vals) if np.isfinite(vals).any() else np.nan
             q = m["provenance"]["kinematics"]["quality"]
+            src = m["provenance"]["kinematics"]["measurements"].get("sources", {})
             meas = "defaulted" if "defaulted" in q else "file"
+            if "marker_diameter_mm" not in src:
+                meas += ", marker diam. 14 mm default"
             note = "NOT reliable (flagged)" if "NOT reliable" in q else ""
-            print(f"{Path(rel).name} | {split} | {meas} | "
+            print(f"{label} | {split} | {meas} | "
                   + " | ".join("-" if not np.isfinite(v) else f"{v:.2f}" for v in vals)
                   + f" | {worst:.2f} | {note}")
 

@@ -50,6 +50,7 @@ from mocaplab.overlay import (
     project_frame,
     put_text,
 )
+from mocaplab.trial import Trial
 
 VIEWS = ("front", "side")
 EVENTS = ("right_foot_strike", "left_foot_strike", "right_foot_off", "left_foot_off")
@@ -234,7 +235,6 @@ def load_side(trial_dir: str | os.PathLike, options: Options, which: int) -> Sid
     """Load trial ``which`` (0 before, 1 after) of the comparison and choose its camera."""
     from mocaplab.calibration import load_calibration
     from mocaplab.pose_data import Points3D
-    from mocaplab.trial import Trial
 
     trial = Trial(trial_dir)
     meta = trial.meta
@@ -566,10 +566,10 @@ def make_comparison(before: str | os.PathLike, after: str | os.PathLike,
 
 
 def _inputs_fingerprint(trial_dir: Path) -> list[Any]:
-    files = [trial_dir / n for n in ("points3d.npz", "metrics.json", "meta.json",
-                                     "calibration.toml")]
-    if (trial_dir / "videos").is_dir():
-        files += sorted((trial_dir / "videos").iterdir())
+    t = Trial(trial_dir)
+    files = [t.points3d_path, t.metrics_path, t.meta_path, t.local_calibration_path]
+    if t.videos_dir.is_dir():
+        files += sorted(t.videos_dir.iterdir())
     return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()]
 
 

@@ -84,9 +84,12 @@ class Trial:
     def videos_dir(self) -> Path:
         return self.path / "videos"
 
+    #: the file that makes a folder a trial (for finding trials below a folder)
+    META_NAME = "meta.json"
+
     @property
     def meta_path(self) -> Path:
-        return self.path / "meta.json"
+        return self.path / self.META_NAME
 
     @property
     def timestamps_path(self) -> Path:
@@ -124,6 +127,13 @@ class Trial:
     def local_calibration_path(self) -> Path:
         """``calibration.toml`` in the trial folder (used when meta.json names none)."""
         return self.path / "calibration.toml"
+
+    def save_calibration(self, cameras: Any, overwrite: bool = True) -> Path:
+        """Write ``cameras`` (a :class:`mocaplab.camera.CameraSet`) as the trial's own
+        calibration (:attr:`local_calibration_path`) and name it in meta.json."""
+        path = cameras.save(self.local_calibration_path, overwrite=overwrite)
+        self.update_meta(calibration=path.name)
+        return path
 
     def stage_files(self) -> tuple[tuple[str, Path], ...]:
         """(stage, the file or folder that marks it done), in pipeline order."""

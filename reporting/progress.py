@@ -22,7 +22,7 @@ import numpy as np
 
 from mocaplab.analysis import normative
 from mocaplab.analysis.compare import compare_metrics
-from mocaplab.analysis.metrics_spec import METRICS, Metric
+from mocaplab.analysis.metrics_spec import METRICS, Metric, angle_curve
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
@@ -90,9 +90,9 @@ KEY_METRICS = (
               "how far your walking pattern is from a typical one, in one score",
               label_text="Gait Profile Score, overall", sides=("both",)),
 )
-OVERLAY_PANELS = (("pelvis", "obliquity", "Pelvic obliquity"),
-                  ("pelvis", "rotation", "Pelvic rotation"),
-                  ("spine", "rotation", "Spine rotation"), ("hip", "flexion", "Hip flexion"))
+OVERLAY_PANELS = tuple((s, c, angle_curve(s, c).label) for s, c in
+                       (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rotation"),
+                        ("hip", "flexion")))
 
 
 def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.linalg import solveh_banded
 
 from mocaplab.errors import InputError
+from mocaplab.signal import max_gap_frames
 from mocaplab.triangulation.linear import (
     DLTSystem,
     depths,
@@ -163,7 +164,7 @@ def smooth_points(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarr
     """
     C, F, K, _ = xn.shape
     lam0 = prior_weight(fps, cutoff_hz)
-    max_gap = int(round(max_gap_s * fps))
+    max_gap = max_gap_frames(fps, max_gap_s)  # the one seconds -> frames rule of gap filling
     valid = (w > 0) & np.isfinite(xn).all(-1)
     X = np.full((F, K, 3), np.nan)
     used = inliers & valid
