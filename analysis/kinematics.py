@@ -32,8 +32,8 @@ KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
 #: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
-#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
-HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
+#: 10-27 deg RMSE against Vicon on every trial, tuned or held out, seven trials of four subjects).
+HIP_ROTATION_CAVEAT = "; not reliable (10-27 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
