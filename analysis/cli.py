@@ -53,16 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _load_json(path: str) -> dict:
-    import json
-    from pathlib import Path
+    from mocaplab.reading import read_json
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p} does not exist")
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p} is not valid JSON: {exc}") from None
+    return read_json(path)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -432,7 +432,8 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
                       min_views: int = 2, threshold_px: float | None = None,
                       max_gap_s: float = 0.1, bone_lengths: bool = False,
                       fix_swaps: bool = True, export: Sequence[str] | str = (),
-                      trc_y_up: bool = False, force: bool = False, person: str | None = None,
+                      trc_y_up: bool = False, opensim_names: bool = False,
+                      force: bool = False, person: str | None = None,
                       camera_map: dict[str, str] | None = None,
                       **robust_options: Any) -> Path:
     """Triangulate a trial folder's ``keypoints2d.npz`` (with its ``poses2d.npz`` when
@@ -455,6 +456,9 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         fix_swaps: detect and fix left/right swaps.
         export: formats to export beside ``out`` ("trc", "c3d"), e.g. ``points3d.trc``.
         trc_y_up: write the TRC in OpenSim's Y-up frame instead of the lab's Z-up frame.
+        opensim_names: name the TRC's markers as Pose2Sim's BlazePose set
+            (:func:`mocaplab.triangulation.export.export_points`); needs "trc" in ``export``
+            and mediapipe33 keypoints, checked before anything is written.
         force: replace an existing output.
         person: the subject's id ("P2"); default :func:`select_subject`'s rule.
         camera_map: keypoints camera name -> calibration camera name where they differ.
@@ -487,6 +491,13 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         raise InputError(f"{kp_path} does not exist: run 'mocaplab detect' on the trial first, "
                          "or pass --keypoints")
     kp = Keypoints2D.load(kp_path)
+    if opensim_names:  # refuse before anything is written
+        if "trc" not in formats:
+            raise InputError("--opensim-names names the TRC export's markers: add trc to "
+                             "--export")
+        from mocaplab.keypoint_sets import to_opensim_names
+
+        to_opensim_names(np.zeros((1, len(kp.keypoints), 3)), list(kp.keypoints))
     robust = RobustOptions(min_views=min_views, threshold_px=threshold_px, fix_swaps=fix_swaps,
                            **robust_options)
     filt = FilterOptions(cutoff_hz=cutoff_hz, max_gap_s=max_gap_s,
@@ -505,5 +516,6 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
     log.info("%s", result.report().summary())
     for fmt in formats:
         export_points(points, out_path.with_suffix(f".{fmt}"), fmt,
-                      y_up=trc_y_up and fmt == "trc", overwrite=True)
+                      y_up=trc_y_up and fmt == "trc",
+                      opensim_names=opensim_names and fmt == "trc", overwrite=True)
     return out_path

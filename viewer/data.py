@@ -9,14 +9,13 @@ trial folder), so the array index of an event is ``frame - first_frame``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mocaplab.analysis.metrics_spec import angle_curve
+from mocaplab.analysis.metrics_spec import angle_curve, read_metrics
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
 from mocaplab.pose_data import Points3D
@@ -116,7 +115,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     estimated: frozenset[str] = frozenset()
     no_events = "no metrics.json (run `mocaplab analyze`)"
     if metrics_path.is_file():
-        metrics = read_metrics(metrics_path)
+        metrics = dict(read_metrics(metrics_path).data)
         events = parse_events(metrics, p3.points.shape[0], p3.fps)
         angles = parse_angles(metrics, p3.points.shape[0])
         estimated = parse_estimated(metrics, angles)
@@ -150,16 +149,6 @@ def no_events_reason(metrics: dict[str, Any]) -> str:
         if isinstance(w, str) and (w.startswith("no walking") or "foot strike" in w):
             return "no gait events: " + w.split(" (")[0]
     return "no gait events found"
-
-
-def read_metrics(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a JSON object (see CONVENTIONS.md, metrics.json)")
-    return data
 
 
 def trial_cameras(folder: Path) -> CameraSet | None:
