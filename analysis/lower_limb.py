@@ -49,6 +49,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from mocaplab.analysis.frames import cardan_yxz, relative
+from mocaplab.analysis.frames import unit as _unit
+from mocaplab.analysis.landmarks import pelvis_frame
 from mocaplab.analysis.subject import DEFAULTS_MM, Measurements
 
 SIDES = ("left", "right")
@@ -75,11 +77,6 @@ CONVENTIONS: dict[tuple[str, str], tuple[tuple[int, float, float], ...]] = {
 }
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
 def frame_zy(z_approx: np.ndarray, y_approx: np.ndarray) -> np.ndarray:
     """Right-handed frames (F, 3, 3), columns x, y, z: z exact, y in the plane of z and y_approx."""
     z = _unit(z_approx)
@@ -98,16 +95,6 @@ def rotate_about(rot: np.ndarray, axis: int, angle_deg: float) -> np.ndarray:
     r = np.eye(3)
     r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
     return rot @ r
-
-
-def pelvis_frame(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Plug-in Gait pelvis: origin (F, 3) mid-ASIS, frames (F, 3, 3) x forward, y left, z up."""
-    origin = (lasi + rasi) / 2
-    y = _unit(lasi - rasi)
-    z = _unit(np.cross(origin - sacr, y))
-    x = np.cross(y, z)
-    return origin, np.stack([x, y, z], axis=-1)
 
 
 def davis_hip_centres(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray, m: Measurements,
