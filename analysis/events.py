@@ -199,15 +199,20 @@ def _peak(x: np.ndarray, i0: int, i1: int, min_value: float) -> float:
 def _toe_release(toe_speed: np.ndarray, k: int, fps: float, opts: EventOptions,
                  fallback: float) -> float:
     """Foot off of Zeni candidate ``k``: where the toe marker's horizontal speed rises through
-    ``opts.fo_toe_speed_m_s`` (capped at half the step's swing peak, for slow walkers), first
-    crossing in ``opts.fo_speed_window_s``; ``fallback`` (the toe-lift peak) if none."""
+    ``opts.fo_toe_speed_m_s`` (capped at half the step's swing peak, for slow walkers) on its
+    way to this step's swing peak (within 0.3 s after ``k``): the last such crossing before
+    the peak (searched back from it over 0.3 s, or to the start of
+    ``opts.fo_speed_window_s``), so that a Zeni candidate
+    late by more than the window still gets its own step's release, and a brief rise of the
+    toe's speed in stance does not; ``fallback`` (the toe-lift peak) if none."""
     w0 = k + int(np.floor(opts.fo_speed_window_s[0] * fps))
-    w1 = k + int(np.ceil(opts.fo_speed_window_s[1] * fps)) + 1
     swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
     if not np.isfinite(swing).any():
         return fallback
     thr = min(opts.fo_toe_speed_m_s, 0.5 * float(np.nanmax(swing)))
-    for j in range(max(w0, 0) + 1, min(w1, len(toe_speed))):
+    peak = max(k, 0) + int(np.nanargmax(swing))
+    first = max(min(w0, peak - int(0.3 * fps)), 0)
+    for j in range(min(peak, len(toe_speed) - 1), first, -1):
         if toe_speed[j - 1] <= thr < toe_speed[j]:
             return j - 1 + (thr - toe_speed[j - 1]) / (toe_speed[j] - toe_speed[j - 1])
     return fallback

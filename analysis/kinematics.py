@@ -32,8 +32,8 @@ KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
 #: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
-#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
-HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
+#: 10-27 deg RMSE against Vicon on every trial, tuned or held out, seven trials of four subjects).
+HIP_ROTATION_CAVEAT = "; not reliable (10-27 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -62,6 +62,10 @@ class Kinematics:
     #: False when the inputs are known to give wrong lower-limb angles (centres far from the
     #: file's own, static offsets not applied): the Gait Profile Score is then not scored.
     reliable: bool = True
+
+
+#: Components the estimated-landmark chain reports as null (see from_keypoints).
+NOT_ESTIMATED = {("ankle", "inversion")}
 
 
 #: The estimated pelvis's left-right axis is the line through the hip keypoints (which the
@@ -271,6 +275,12 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                                                        pig["RHJC"])
     model = ll.lower_limb(pig, subj.Measurements(), unit_mm=1000.0, foot_axis="heel")
     joints = _named(ll.joint_angles(model, prog.rotation))
+    # Plug-in Gait's foot takes its lateral axis from the tibia's, so the ankle has no
+    # inversion of its own: with no static rotation offset (estimated landmarks have no static
+    # trial) it is exactly 0 by construction, not a measurement. Reported as null.
+    for side in ll.SIDES:
+        joints["ankle"][side]["inversion"] = np.full_like(joints["ankle"][side]["inversion"],
+                                                          np.nan)
     pts = {k: pig[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC")}
     pts["SACR"] = (pig["LPSI"] + pig["RPSI"]) / 2
     pts["LSHO"], pts["RSHO"] = kp["left_shoulder"], kp["right_shoulder"]
@@ -282,7 +292,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                 "RSHO": "right_shoulder keypoint"})
     lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
     estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
-                 for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+                 for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys
+                 if (joint, key) not in NOT_ESTIMATED}
     for side in ll.SIDES:
         estimated[f"angles.hip.{side}.rotation"] = AUGMENTER_METHOD + HIP_ROTATION_CAVEAT
     for key in ("tilt", "obliquity", "rotation"):
@@ -298,7 +309,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                + (" (estimated from the skeleton)" if height is None else "")
                + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
                + "; the individual pelvic tilt is partly a learned prior of the estimator's "
-               "training population; hip rotation is not reliable from video")
+               "training population; hip rotation is not reliable from video; ankle "
+               "inversion not estimated (null: the Plug-in Gait foot has none of its own)")
     warns = list(aug.warnings) + [
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "

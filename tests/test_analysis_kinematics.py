@@ -85,7 +85,13 @@ def test_from_keypoints_estimated_and_close_to_vicon(shared_data):
     for joint, keys in ll.JOINT_KEYS.items():
         for side in ll.SIDES:
             for key in keys:
-                assert f"angles.{joint}.{side}.{key}" in k.estimated
+                assert (f"angles.{joint}.{side}.{key}" in k.estimated) == (
+                    (joint, key) != ("ankle", "inversion"))
+    # the estimated foot has no inversion of its own (0 by construction): null, said
+    for side in ll.SIDES:
+        assert np.isnan(k.joints["ankle"][side]["inversion"]).all()
+        assert np.isfinite(k.joints["ankle"][side]["rotation"]).mean() > 0.9
+    assert "ankle inversion not estimated" in k.quality
     assert "angles.pelvis.left.tilt" in k.estimated and "learned prior" in k.quality
     d = k.joints["knee"]["right"]["flexion"] - mt.model_outputs["RKneeAngles"][:, 0]
     assert np.sqrt(np.nanmean(d ** 2)) < 4.0
