@@ -172,13 +172,17 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
     conf = np.nan_to_num(_swap_applied(confidence, res.swapped, kset.mirror), nan=0.0)
     w = np.where(np.isfinite(pix).all(-1), np.maximum(conf, 1e-3), 0.0)
     Rt, focal = extrinsics(cams), focal_lengths(cams)
-    X, _ = smooth_points(Rt, normalized_observations(cams, pix), w, focal, res.inliers,
-                         res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
-                         res.threshold_px)
-    filled = np.isfinite(X).all(-1) & ~np.isfinite(res.points).all(-1)
+    X, used = smooth_points(Rt, normalized_observations(cams, pix), w, focal, res.inliers,
+                            res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
+                            res.threshold_px)
+    # points the smoothing left out (weak runs that jump against strong ones) are gaps now
+    dropped = (used.sum(0) < 2) & (res.n_views >= 2)
+    n_views = np.where(dropped, 0, res.n_views)
+    error = np.where(dropped, np.nan, res.reprojection_error)
+    filled = np.isfinite(X).all(-1) & (n_views == 0)
     if filtering.bone_lengths and kset.edges:
         X = constrain_bone_lengths(X, kset.edge_indices, iterations=filtering.bone_iterations)
-    return Points3D(X, names, fps, res.reprojection_error, res.n_views), filled
+    return Points3D(X, names, fps, error, n_views), filled
 
 
 def _report(res: RobustResult, out: Points3D, filled: np.ndarray, cams: CameraSet,
