@@ -8,9 +8,12 @@ Two methods, combined:
   the Kinetics Toolkit walk trial).
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
-  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s); foot off, for skin
+  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s; or earlier where the
+  toe marker comes to rest within ``forefoot_contact_m`` of its stance level: a forefoot
+  landing); foot off, for skin
   markers (``fo_toe_speed_m_s``), where the toe marker's horizontal speed rises through 1.2 m/s
-  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s), else at the peak
+  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s; the crossing
+  that leads into the step's own swing peak), else at the peak
   upward velocity of the toe (the toe leaving the ground), with sub-frame (parabolic)
   interpolation. ``fs_fraction``, ``fs_max_speed_m_s`` and ``fo_toe_speed_m_s`` were tuned on
   part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
@@ -80,6 +83,13 @@ class EventOptions:
     #: a trial's own strike threshold (m/s; 0 = ``fs_fraction``/``fs_max_speed_m_s``): the
     #: heel speed at its force-plate strikes (:func:`calibrated_to_plates`)
     fs_speed_m_s: float = 0.0
+    #: forefoot landings (skin markers; 0 = off): a strike is also found where the toe marker
+    #: comes to rest first (horizontal speed below the strike threshold) within this height
+    #: of its stance level, the toe marker's median height while nearly still in this trial;
+    #: the earlier of heel and toe contact is the strike. In a heel strike the toe is still
+    #: 10-50 mm up and moving at 0.5-0.9 m/s when the heel lands (tuning trials), so the heel
+    #: is earlier there and nothing changes.
+    forefoot_contact_m: float = 0.0
     min_step_s: float = 0.35      # same-side events closer than this are one event
     cutoff_hz: float = 8.0
 
@@ -88,7 +98,7 @@ class EventOptions:
 #: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
 #: analysis/pipeline.py).
 MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fs_max_speed_m_s=0.35,
-                                    fo_toe_speed_m_s=1.2)
+                                    fo_toe_speed_m_s=1.2, forefoot_contact_m=0.015)
 
 
 def _side_roles(side: str) -> tuple[str, str]:
@@ -136,6 +146,41 @@ def ground_speed(lm: Landmarks, prog: Progression, role: str, opts: EventOptions
                 cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
     vel = derivative(p, lm.fps) + belt * np.nan_to_num(prog.forward)
     return np.linalg.norm(vel[:, :2], axis=1)
+
+
+#: a marker is "nearly still" below this 3D speed (m/s): mid-stance, for its stance level
+STILL_M_S = 0.1
+
+
+def _forefoot(lm: Landmarks, prog: Progression, s: str, opts: EventOptions,
+              belt: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(horizontal ground speed m/s, height above its stance level m), both (F,), of the toe
+    marker; its stance level is its median height over this trial's frames where it is nearly
+    still. None without a toe marker or without such frames."""
+    if not lm.has(s + "TOE"):
+        return None
+    p = lowpass(fill_gaps(lm.get(s + "TOE"), lm.fps, max_gap_s=0.2), lm.fps,
+                cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
+    v = derivative(p, lm.fps) + belt * np.nan_to_num(prog.forward)
+    still = np.isfinite(p[:, 2]) & (np.linalg.norm(v, axis=1) < STILL_M_S)
+    if not still.any():
+        return None
+    return np.linalg.norm(v[:, :2], axis=1), p[:, 2] - np.median(p[still, 2])
+
+
+def contact_onset(speed: np.ndarray, height: np.ndarray, i0: int, i1: int, thr: float,
+                  gate_m: float) -> float:
+    """First fractional index in (i0, i1) where a marker is at rest on the floor: ``speed``
+    below ``thr`` and ``height`` (above its stance level) below ``gate_m``, interpolated on
+    the condition met last; NaN if none."""
+    ok = (speed < thr) & (height < gate_m)
+    for j in range(max(i0, 0) + 1, min(i1, len(ok))):
+        if ok[j] and not ok[j - 1]:
+            for x, lim in ((speed, thr), (height, gate_m)):
+                if x[j - 1] >= lim > x[j]:
+                    return j - 1 + (x[j - 1] - lim) / (x[j - 1] - x[j])
+            return float(j)
+    return np.nan
 
 
 def zeni_events(lm: Landmarks, prog: Progression, side: str,
@@ -274,6 +319,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         if heel_r not in missing:
             hspeed = ground_speed(lm, prog, heel_r, opts, belt)
             peaks = swing_peak_speed(hspeed, fs_z, fps)
+            forefoot = _forefoot(lm, prog, s, opts, belt) \
+                if opts.forefoot_contact_m > 0 and heel_r == s + "HEE" else None
             for k, peak in zip(fs_z, peaks, strict=True):
                 t = np.nan
                 if method == "combined" and np.isfinite(peak):
@@ -286,6 +333,9 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                         t = _first_down_crossing(hspeed, w0, w1, opts.fs_speed_m_s)
                     if not np.isfinite(t):
                         t = _first_down_crossing(hspeed, w0, w1, thr)
+                    if forefoot is not None:  # the toe landed first
+                        t = np.fmin(t, contact_onset(*forefoot, w0, w1, thr,
+                                                     opts.forefoot_contact_m))
                 events.append(_event(side, "foot_strike", k, t, hspeed))
         if toe_r not in missing:
             toe = lowpass(fill_gaps(lm.get(toe_r), fps, max_gap_s=0.2), fps,
