@@ -184,7 +184,11 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     if absent:
         quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
     if static:
-        quality += "; static trial: " + "; ".join(model.info or ("static foot",))
+        flat = [side for side in ll.SIDES if f"{side} static foot flat" in model.info]
+        quality += ("; static trial: the feet of Plug-in Gait's static calibration (TOE to HEE"
+                    + (f"; flat-foot option on the {' and '.join(flat)} side"
+                       + ("s" if len(flat) > 1 else "") + ", as the stored offsets show"
+                       if flat else "") + ")")
     if doubts:
         quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
                     "(see warnings)")
