@@ -13,19 +13,10 @@ foot velocity), ``cycles``, ``spatiotemporal`` (incl. leg length and weight shif
 
 from __future__ import annotations
 
-from typing import Any
+from mocaplab.lazy import lazy_getattr
 
-__all__ = ["analyze", "analyze_file", "compare_metrics"]
-
-
-def __getattr__(name: str) -> Any:
-    # lazy: the CLI imports mocaplab.analysis.cli and must not pay for scipy at start-up
-    if name == "compare_metrics":
-        from mocaplab.analysis.compare import compare_metrics
-
-        return compare_metrics
-    if name in ("analyze", "analyze_file"):
-        from mocaplab.analysis import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module 'mocaplab.analysis' has no attribute {name!r}")
+# lazy: the CLI imports mocaplab.analysis.cli and must not pay for scipy at start-up
+_EXPORTS = {"analyze": "mocaplab.analysis.pipeline", "analyze_file": "mocaplab.analysis.pipeline",
+            "compare_metrics": "mocaplab.analysis.compare"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -175,7 +175,7 @@ AUGMENTED_TILT_OFFSET_DEG = -11.0
 def tilt_pelvis(markers: Mapping[str, np.ndarray], offset_deg: float) -> dict[str, np.ndarray]:
     """ASIS and PSIS markers turned by ``offset_deg`` about the pelvis's lateral axis through
     the mid-ASIS point (positive = more anterior tilt); other markers unchanged."""
-    from mocaplab.analysis.lower_limb import pelvis_frame
+    from mocaplab.analysis.landmarks import pelvis_frame
 
     out = dict(markers)
     sacr = (markers["LPSI"] + markers["RPSI"]) / 2

@@ -43,19 +43,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="marker augmenter model (v0.3_lower/, v0.3_upper/) for the joint angles "
                         "of video keypoints (default: $MOCAPLAB_AUGMENTER_MODEL, the user "
                         "cache, else the pose2sim wheel from the package index)")
+    p.add_argument("--static", metavar="STATIC.c3d",
+                   help="static calibration trial of the same subject (C3D/TRC with HEE): the "
+                        "static foot offsets are computed from its markers instead of taken "
+                        "from the input's PROCESSING group")
+    p.add_argument("--flat-foot", action="store_true",
+                   help="with --static: Plug-in Gait's flat-foot option (the foot taken "
+                        "parallel to the floor in the static trial)")
 
 
 def _load_json(path: str) -> dict:
-    import json
-    from pathlib import Path
+    from mocaplab.reading import read_json
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p} does not exist")
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p} is not valid JSON: {exc}") from None
+    return read_json(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
         out = str(Trial(args.input).metrics_path)
+    if args.flat_foot and not args.static:
+        raise InputError("--flat-foot is an option of the static calibration: give --static "
+                         "STATIC.c3d too")
     label_map = None
     if args.map:
         from mocaplab.analysis.marker_sets import load_label_map
@@ -93,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         label_map = load_label_map(args.map)
     metrics = analyze_file(args.input, out, snap_deg=args.snap_deg,
                            event_method=args.event_method, label_map=label_map,
-                           augmenter=args.augmenter, normative_dir=args.normative)
+                           augmenter=args.augmenter, normative_dir=args.normative,
+                           static_trial=args.static, flat_foot=args.flat_foot)
     for w in metrics["warnings"]:
         print(f"mocaplab analyze: warning: {w}", file=sys.stderr)
     for line in summary_lines(metrics):

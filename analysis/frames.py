@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def unit(v: np.ndarray) -> np.ndarray:
+    """``v`` (..., 3) scaled to unit length along the last axis (NaN where its length is 0)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
@@ -21,20 +22,20 @@ def frame_from_xy(x_approx: np.ndarray, y_approx: np.ndarray, primary: str = "y"
     builds the pelvis; "x": x is exact).
     """
     if primary == "y":
-        y = _unit(y_approx)
-        z = _unit(np.cross(x_approx, y))
+        y = unit(y_approx)
+        z = unit(np.cross(x_approx, y))
         x = np.cross(y, z)
     else:
-        x = _unit(x_approx)
-        z = _unit(np.cross(x, y_approx))
+        x = unit(x_approx)
+        z = unit(np.cross(x, y_approx))
         y = np.cross(z, x)
     return np.stack([x, y, z], axis=-1)
 
 
 def frame_from_zx(z_approx: np.ndarray, x_approx: np.ndarray) -> np.ndarray:
     """Right-handed frames (..., 3, 3) with z exact and x in the plane of z and ``x_approx``."""
-    z = _unit(z_approx)
-    y = _unit(np.cross(z, x_approx))
+    z = unit(z_approx)
+    y = unit(np.cross(z, x_approx))
     x = np.cross(y, z)
     return np.stack([x, y, z], axis=-1)
 

@@ -14,24 +14,17 @@ the SD its half width).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-#: GVS variable -> (metrics.json angle path (joint, component), Schwartz2008 output, axis).
-VARIABLES = {
-    "pelvis_tilt": (("pelvis", "tilt"), "PelvisAngles", "X"),
-    "pelvis_obliquity": (("pelvis", "obliquity"), "PelvisAngles", "Y"),
-    "pelvis_rotation": (("pelvis", "rotation"), "PelvisAngles", "Z"),
-    "hip_flexion": (("hip", "flexion"), "HipAngles", "X"),
-    "hip_adduction": (("hip", "adduction"), "HipAngles", "Y"),
-    "hip_rotation": (("hip", "rotation"), "HipAngles", "Z"),
-    "knee_flexion": (("knee", "flexion"), "KneeAngles", "X"),
-    "ankle_dorsiflexion": (("ankle", "dorsiflexion"), "AnkleAngles", "X"),
-    "foot_progression": (("foot_progression", "angle"), "FootProgressAngles", "Z"),
-}
+from mocaplab.analysis.metrics_spec import GVS_ANGLES, angle_curve
+from mocaplab.analysis.normative import angle_bands
+
+#: GVS variable -> (metrics.json angle path (joint, component), Schwartz2008 output, axis), from
+#: the metrics spec (``GVS_ANGLES`` and each angle's Vicon output).
+VARIABLES = {var: (sc, *angle_curve(*sc).vicon.split()) for var, sc in GVS_ANGLES.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,14 +38,13 @@ class Normative:
 
 def load_normative(folder: str | Path, speed_class: str = "Free") -> Normative:
     """Schwartz2008 normative curves of the nine GPS variables."""
-    data = json.loads((Path(folder) / "Schwartz2008.json").read_text())["Schwartz2008"]
-    data = data[speed_class]
+    bands = angle_bands(Path(folder), speed_class)
     mean, sd, percent = {}, {}, None
-    for var, (_, output, axis) in VARIABLES.items():
-        rows = np.asarray(data[output][axis], dtype=float)
-        percent = rows[:, 0]
-        mean[var] = (rows[:, 1] + rows[:, 2]) / 2
-        sd[var] = (rows[:, 2] - rows[:, 1]) / 2
+    for var, (sc, _, _) in VARIABLES.items():
+        band = bands[sc]
+        percent = band["percent"]
+        mean[var] = (band["lower"] + band["upper"]) / 2
+        sd[var] = (band["upper"] - band["lower"]) / 2
     return Normative(np.asarray(percent), mean, sd)
 
 

@@ -25,14 +25,15 @@ from mocaplab.analysis import lower_limb as ll
 from mocaplab.analysis import subject as subj
 from mocaplab.analysis.landmarks import Landmarks, _to_z_up
 from mocaplab.analysis.progression import Progression
+from mocaplab.trial import Trial
 
 #: the mediapipe33 keypoints the augmenter chain uses.
 KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
     "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index"))
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
 #: said of hip rotation from estimated landmarks (benchmarks/kinematics_eval.py --markerless:
-#: 16-23 deg RMSE against Vicon on every trial, tuned or held out).
-HIP_ROTATION_CAVEAT = "; not reliable (16-23 deg RMSE against Vicon in evaluation)"
+#: 10-27 deg RMSE against Vicon on every trial, tuned or held out, seven trials of four subjects).
+HIP_ROTATION_CAVEAT = "; not reliable (10-27 deg RMSE against Vicon in evaluation)"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -63,6 +64,10 @@ class Kinematics:
     reliable: bool = True
 
 
+#: Components the estimated-landmark chain reports as null (see from_keypoints).
+NOT_ESTIMATED = {("ankle", "inversion")}
+
+
 #: The estimated pelvis's left-right axis is the line through the hip keypoints (which the
 #: detector sees) rather than through the estimated ASIS (chosen on the tuning trial, see
 #: benchmarks/kinematics_eval.py). In Plug-in Gait the hip centres are symmetric in the pelvis
@@ -86,7 +91,7 @@ def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
     path = Path(source)
     processing = subj.read_processing(path) if source_kind == "c3d" else {}
     subject: dict = {}
-    for meta in (path.parent / "meta.json", path / "meta.json"):
+    for meta in (Trial(path.parent).meta_path, Trial(path).meta_path):
         if meta.is_file():
             try:
                 subject = json.loads(meta.read_text()).get("subject") or {}
@@ -98,6 +103,40 @@ def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
     return processing, subject
 
 
+def static_offsets(static_path: str | Path, m: subj.Measurements, flat_foot: bool = False,
+                   label_map: Mapping[str, str] | None = None) -> dict:
+    """Static foot offsets computed from a static calibration trial's markers (C3D or TRC) by
+    Plug-in Gait's static calibration (lower_limb.static_calibration) with the dynamic trial's
+    other measurements ``m``, as a ``subject.measurements_for`` overrides part. Raises InputError
+    naming the file when it cannot be read or lacks the foot markers."""
+    from mocaplab.analysis.landmarks import find_landmarks
+    from mocaplab.errors import InputError
+    from mocaplab.marker_io import read_c3d, read_trc
+
+    path = Path(static_path)
+    if not path.is_file():
+        raise InputError(f"static trial {path} does not exist")
+    try:
+        mt = read_trc(path) if path.suffix.lower() == ".trc" else read_c3d(path)
+    except Exception as exc:  # the readers' own errors name the problem
+        raise InputError(f"static trial {path} could not be read: {exc}") from None
+    lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame, label_map=label_map)
+    markers = ll.pig_markers(mt.points, mt.labels, lm.up_axis, label_map)
+    need = [f"{p}{n}" for p in "LR" for n in ("KNE", "ANK", "TOE", "HEE")]
+    lacking = [n for n in need if n not in markers or not np.isfinite(markers[n]).any()]
+    if lacking or not {"LASI", "RASI"} <= set(markers):
+        raise InputError(f"static trial {path}: the static calibration needs the Plug-in Gait "
+                         f"lower-body markers with HEE; missing: {', '.join(lacking) or 'ASIS'}")
+    offsets = ll.static_calibration(markers, m, unit_mm=1000.0, flat_foot=flat_foot)
+    src = f"static trial {path.name}" + (" (flat foot)" if flat_foot else "")
+    out: dict = {"left": {}, "right": {}, "sources": {}}
+    for side, (plantar, rot) in offsets.items():
+        out[side] = {"static_plantar_flexion_deg": plantar, "static_rotation_offset_deg": rot}
+        for field in out[side]:
+            out["sources"][f"{side}.{field}"] = src
+    return out
+
+
 def _named(joints: dict) -> dict:
     return {joint: {side: {key: arr[:, i] for i, key in enumerate(ll.JOINT_KEYS[joint])}
                     for side, arr in per_side.items()} for joint, per_side in joints.items()}
@@ -105,9 +144,13 @@ def _named(joints: dict) -> dict:
 
 def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                  processing: Mapping | None, subject: Mapping | None,
-                 label_map: Mapping[str, str] | None = None) -> Kinematics:
+                 label_map: Mapping[str, str] | None = None,
+                 static_trial: str | Path | None = None, flat_foot: bool = False
+                 ) -> Kinematics:
     """Plug-in Gait lower limb from skin markers (points in metres, input frame);
-    ``label_map``: Plug-in Gait name -> input label (``--map``)."""
+    ``label_map``: Plug-in Gait name -> input label (``--map``). ``static_trial``: a static
+    calibration trial whose markers give the static foot offsets (:func:`static_offsets`,
+    ``flat_foot`` its option), instead of those stored in the file."""
     markers = ll.pig_markers(points, labels, lm.up_axis, label_map)
     need = [f"{s}{n}" for s in "LR" for n in ("THI", "KNE", "TIB", "ANK", "TOE")]
     pelvis_ok = {"LASI", "RASI"} <= set(markers) and (
@@ -122,7 +165,12 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
             f"TIB, ANK, TOE); missing: {', '.join(missing) or 'pelvis markers'}",),
             quality="lower-limb angles not available (markers missing)")
     m, warns = subj.measurements_for(processing, subject)
-    model = ll.lower_limb(markers, m, unit_mm=1000.0)
+    if static_trial is not None:
+        m, warns = subj.measurements_for(processing, subject,
+                                         static_offsets(static_trial, m, flat_foot, label_map))
+    # a static trial (no walking): Plug-in Gait reports the static calibration's foot
+    static = not prog.passes
+    model = ll.lower_limb(markers, m, unit_mm=1000.0, foot_axis="static" if static else "ajc")
     joints = _named(ll.joint_angles(model, prog.rotation))
     warns = list(warns) + list(model.notes)
     if missing and not model.notes:
@@ -135,6 +183,8 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
               and not (n[1:] in ("TIB", "ANK") and n[0] + "AJC" in markers)]
     if absent:
         quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
+    if static:
+        quality += "; static trial: " + "; ".join(model.info or ("static foot",))
     if doubts:
         quality += ("; NOT reliable: the knee/ankle centres disagree with the file's own model "
                     "(see warnings)")
@@ -157,17 +207,25 @@ def centre_check(model: ll.LowerLimb, points: np.ndarray, labels, up_axis: str) 
     names = [str(lb).split(":")[-1].strip().upper() for lb in labels]
     out = []
     for name in ("LKJC", "RKJC", "LAJC", "RAJC"):
-        if name not in names or name not in model.centres:
+        theirs_name = name if name in names else SEGMENT_ORIGINS[name]
+        if theirs_name not in names or name not in model.centres:
             continue
-        theirs = np.asarray(points[:, names.index(name)], dtype=float) @ rot.T
+        theirs = np.asarray(points[:, names.index(theirs_name)], dtype=float) @ rot.T
         d = np.linalg.norm(model.centres[name] - theirs, axis=-1)
         d = d[np.isfinite(d)]
         if d.size and np.median(d) * 1000 > MAX_CENTRE_DIFF_MM:
+            own = name if theirs_name == name else f"{name} (its {theirs_name})"
             out.append(f"{name}: the joint centre computed from the markers is "
-                       f"{np.median(d) * 1000:.0f} mm from the file's own {name} (median): the "
+                       f"{np.median(d) * 1000:.0f} mm from the file's own {own} (median): the "
                        "angles differ from the file's model outputs (check the marker "
                        "placement and the subject measurements)")
     return out
+
+
+#: Plug-in Gait's segment origin outputs that are the knee/ankle joint centres (the femur's
+#: origin is the KJC, the tibia's the AJC; equal to LKJC... on walk.c3d, which has both), for
+#: files without LKJC/LAJC points.
+SEGMENT_ORIGINS = {"LKJC": "LFEO", "RKJC": "RFEO", "LAJC": "LTIO", "RAJC": "RTIO"}
 
 
 def keypoints_of(points: np.ndarray, labels, up_axis: str) -> dict[str, np.ndarray]:
@@ -217,6 +275,12 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                                                        pig["RHJC"])
     model = ll.lower_limb(pig, subj.Measurements(), unit_mm=1000.0, foot_axis="heel")
     joints = _named(ll.joint_angles(model, prog.rotation))
+    # Plug-in Gait's foot takes its lateral axis from the tibia's, so the ankle has no
+    # inversion of its own: with no static rotation offset (estimated landmarks have no static
+    # trial) it is exactly 0 by construction, not a measurement. Reported as null.
+    for side in ll.SIDES:
+        joints["ankle"][side]["inversion"] = np.full_like(joints["ankle"][side]["inversion"],
+                                                          np.nan)
     pts = {k: pig[k] for k in ("LASI", "RASI", "LPSI", "RPSI", "LHJC", "RHJC")}
     pts["SACR"] = (pig["LPSI"] + pig["RPSI"]) / 2
     pts["LSHO"], pts["RSHO"] = kp["left_shoulder"], kp["right_shoulder"]
@@ -228,7 +292,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                 "RSHO": "right_shoulder keypoint"})
     lm_aug = dataclasses.replace(lm, points=pts, labels=src, kind="markerless")
     estimated = {f"angles.{joint}.{side}.{key}": AUGMENTER_METHOD
-                 for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys}
+                 for joint, keys in ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys
+                 if (joint, key) not in NOT_ESTIMATED}
     for side in ll.SIDES:
         estimated[f"angles.hip.{side}.rotation"] = AUGMENTER_METHOD + HIP_ROTATION_CAVEAT
     for key in ("tilt", "obliquity", "rotation"):
@@ -244,7 +309,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                + (" (estimated from the skeleton)" if height is None else "")
                + f", mass {aug.mass_kg:.0f} kg" + (" (assumed)" if mass is None else "")
                + "; the individual pelvic tilt is partly a learned prior of the estimator's "
-               "training population; hip rotation is not reliable from video")
+               "training population; hip rotation is not reliable from video; ankle "
+               "inversion not estimated (null: the Plug-in Gait foot has none of its own)")
     warns = list(aug.warnings) + [
         "pelvis, hip, knee, ankle and spine angles are estimated from video keypoints through "
         "landmark estimation (see provenance.estimated); the individual static pelvic tilt is "
@@ -258,14 +324,17 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
 
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
                   augmenter: str | Path | None = None,
-                  label_map: Mapping[str, str] | None = None) -> Kinematics:
+                  label_map: Mapping[str, str] | None = None,
+                  static_trial: str | Path | None = None, flat_foot: bool = False
+                  ) -> Kinematics:
     """Lower-limb kinematics of an analysis input (analysis/inputs.AnalysisInput): the marker
     chain for skin markers, the estimated-landmark chain for video keypoints."""
     processing, subject = subject_data(data.source, data.source_kind)
     if lm.kind == "markerless":
         return from_keypoints(data.points, data.labels, lm, prog, subject, augmenter,
                               smooth_hz=smooth_hz)
-    return from_markers(data.points, data.labels, lm, prog, processing, subject, label_map)
+    return from_markers(data.points, data.labels, lm, prog, processing, subject, label_map,
+                        static_trial, flat_foot)
 
 
 def angle_arrays(k: Kinematics, n_frames: int) -> dict[str, dict[str, dict[str, np.ndarray]]]:

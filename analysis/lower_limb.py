@@ -29,6 +29,11 @@ Model (Davis et al. 1991; Kadaba et al. 1990; Vicon Plug-in Gait reference):
   Conventional Gait Model's chord with an offset angle does; left side -offset, right side
   +offset, checked on walk.c3d: knee centres within 3 mm of the file's own). Zero offsets give
   the plain chord.
+- Ankle abduction/adduction offset (``AnkleAbAdd``, from a static trial with medial malleolus
+  markers): the chord's ankle centre is then turned about the lateral ankle marker, in the plane
+  of the knee centre, the marker and the centre, by that angle towards the knee (the malleoli are
+  not level; pyCGM2's "chord+AbAdRot"). Checked on walk.c3d: with its 9.5 mm markers both ankle
+  centres within 0.01 mm of the file's own (8.6 mm before).
 
 Angles: intrinsic Y-X-Z Cardan angles of the distal segment relative to the proximal one (the
 foot relative to the tibia, and to the progression frame for foot progression), then the
@@ -44,6 +49,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from mocaplab.analysis.frames import cardan_yxz, relative
+from mocaplab.analysis.frames import unit as _unit
+from mocaplab.analysis.landmarks import pelvis_frame
 from mocaplab.analysis.subject import DEFAULTS_MM, Measurements
 
 SIDES = ("left", "right")
@@ -70,11 +77,6 @@ CONVENTIONS: dict[tuple[str, str], tuple[tuple[int, float, float], ...]] = {
 }
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
 def frame_zy(z_approx: np.ndarray, y_approx: np.ndarray) -> np.ndarray:
     """Right-handed frames (F, 3, 3), columns x, y, z: z exact, y in the plane of z and y_approx."""
     z = _unit(z_approx)
@@ -93,16 +95,6 @@ def rotate_about(rot: np.ndarray, axis: int, angle_deg: float) -> np.ndarray:
     r = np.eye(3)
     r[i, i], r[i, j], r[j, i], r[j, j] = c, -s, s, c
     return rot @ r
-
-
-def pelvis_frame(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Plug-in Gait pelvis: origin (F, 3) mid-ASIS, frames (F, 3, 3) x forward, y left, z up."""
-    origin = (lasi + rasi) / 2
-    y = _unit(lasi - rasi)
-    z = _unit(np.cross(origin - sacr, y))
-    x = np.cross(y, z)
-    return origin, np.stack([x, y, z], axis=-1)
 
 
 def davis_hip_centres(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray, m: Measurements,
@@ -162,6 +154,20 @@ def chord(proximal: np.ndarray, wand: np.ndarray, lateral: np.ndarray, delta: fl
     return lateral + delta * (cos * u + np.sqrt(1 - cos ** 2) * v)
 
 
+def turn_about_marker(centre: np.ndarray, proximal: np.ndarray, lateral: np.ndarray,
+                      angle_deg: float) -> np.ndarray:
+    """``centre`` (F, 3) turned by ``angle_deg`` about the axis through ``lateral`` normal to the
+    plane (proximal, lateral, centre), positive moving it towards ``proximal``."""
+    if not angle_deg:
+        return centre
+    axis = _unit(np.cross(proximal - centre, lateral - centre))
+    v = centre - lateral
+    a = np.radians(angle_deg)
+    cross = np.cross(axis, v)
+    dot = np.sum(axis * v, axis=-1, keepdims=True)
+    return lateral + v * np.cos(a) + cross * np.sin(a) + axis * dot * (1 - np.cos(a))
+
+
 def chord_offset(proximal: np.ndarray, wand: np.ndarray, lateral: np.ndarray, delta: float,
                  offset_deg: float, chunk: int = 2000) -> np.ndarray:
     """Joint centre (F, 3) by the chord function with a wand rotation offset: at ``delta`` from
@@ -214,6 +220,37 @@ def _chord_offset(proximal, wand, lateral, delta, offset_deg):
         return centres(best[:, None])[:, 0]
 
 
+def static_foot(toe: np.ndarray, hee: np.ndarray, tibia_y: np.ndarray,
+                dynamic: np.ndarray | None = None, flat: bool | None = None
+                ) -> tuple[np.ndarray, bool]:
+    """The foot Plug-in Gait reports in a static calibration trial, (F, 3, 3), and whether the
+    flat-foot option was taken.
+
+    The static foot runs from TOE to HEE (y from the knee tibia's y), or, with the flat-foot
+    option, to HEE moved to TOE's height (Z up). The static offsets are the plantar-flexion and
+    rotation angles between the dynamic foot (TOE to AJC) and this foot, but the third angle
+    (about the long axis, the inversion) is not kept; so in the static trial itself Vicon's
+    ankle inversion is that of the static foot. The file does not say whether the flat-foot
+    option was used: the variant whose long axis is nearer (mean angle) to that of ``dynamic``
+    (the dynamic foot turned by the stored offsets) is taken; plain TOE to HEE when they tie
+    (no offsets stored). ``flat`` given: that variant.
+    """
+    flat_hee = hee.copy()
+    flat_hee[:, 2] = toe[:, 2]
+    if flat is not None:
+        return frame_zy((flat_hee if flat else hee) - toe, tibia_y), flat
+    best = None
+    for flat, heel in ((False, hee), (True, flat_hee)):
+        foot = frame_zy(heel - toe, tibia_y)
+        with np.errstate(invalid="ignore"):
+            cos = np.clip(np.sum(foot[:, :, 2] * dynamic[:, :, 2], axis=-1), -1.0, 1.0)
+            miss = float(np.nanmean(np.degrees(np.arccos(cos)))) if np.isfinite(cos).any() \
+                else np.inf
+        if best is None or miss < best[0] - 0.05:
+            best = (miss, foot, flat)
+    return best[1], best[2]
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class LowerLimb:
     """Plug-in Gait lower-limb model of a trial.
@@ -221,12 +258,14 @@ class LowerLimb:
     ``centres``: "LHJC", "RKJC", "LAJC"... -> (F, 3) in the input unit.
     ``frames``: "pelvis", "left_femur", "left_tibia" (knee flexion axis), "left_tibia_ankle"
     (ankle flexion axis), "left_foot"... -> (F, 3, 3) columns x, y, z in the lab.
-    ``notes``: what was defaulted or could not be computed.
+    ``notes``: what was defaulted or could not be computed. ``info``: choices the model made
+    (e.g. the static-trial foot).
     """
 
     centres: Mapping[str, np.ndarray]
     frames: Mapping[str, np.ndarray]
     notes: tuple[str, ...] = ()
+    info: tuple[str, ...] = ()
 
 
 def _side_sign(side: str) -> float:
@@ -237,9 +276,11 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
                foot_axis: str = "ajc") -> LowerLimb:
     """Joint centres and segment frames from Plug-in Gait markers (see the module docstring).
 
-    ``foot_axis``: "ajc" (Plug-in Gait's dynamic foot, TOE to AJC, then the static offsets) or
-    "heel" (TOE to HEE, the axis Plug-in Gait's static offsets align the foot with; used for
-    estimated landmarks, which have no static trial).
+    ``foot_axis``: "ajc" (Plug-in Gait's dynamic foot, TOE to AJC, then the static offsets),
+    "static" (a static calibration trial: Plug-in Gait reports the foot of the static
+    calibration, TOE to HEE, see :func:`static_foot`) or "heel" (TOE to HEE, the axis Plug-in
+    Gait's static offsets align the foot with; used for estimated landmarks, which have no
+    static trial).
 
     ``markers`` may also carry ``LHJC``/``RHJC`` (e.g. estimated landmarks): they are used
     instead of the Davis regression. Missing markers give NaN frames and a note.
@@ -251,6 +292,7 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
         return markers.get(name, nan3)
 
     notes: list[str] = []
+    info: list[str] = []
     # PSIS midpoint where both PSIS are seen, else the SACR marker (Plug-in Gait takes either)
     sacr = (get("LPSI") + get("RPSI")) / 2
     sacr = np.where(np.isfinite(sacr), sacr, get("SACR"))
@@ -280,15 +322,22 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
         else:
             ajc = chord_offset(kjc, get(p + "TIB"), ank, (aw / 2 + r) / unit_mm,
                                -sign * s.shank_rotation_deg)
+            ajc = turn_about_marker(ajc, kjc, ank, s.ankle_abadd_deg)
         femur = frame_zy(hjc - kjc, sign * (kne - kjc))
         tibia_ankle = frame_zy(kjc - ajc, sign * (ank - ajc))
         tibia = rotate_about(tibia_ankle, 2, sign * s.tibial_torsion_deg)
+        dynamic = frame_zy(ajc - toe, tibia[:, :, 1])
+        dynamic = rotate_about(dynamic, 1, -s.static_plantar_flexion_deg)
+        dynamic = rotate_about(dynamic, 0, -sign * s.static_rotation_offset_deg)
         if foot_axis == "heel":
             foot = frame_zy(get(p + "HEE") - toe, tibia[:, :, 1])
+        elif foot_axis == "static":
+            foot, flat = static_foot(toe, get(p + "HEE"), tibia[:, :, 1], dynamic)
+            info.append(f"{side} foot: static trial, Plug-in Gait's static foot (TOE to HEE"
+                         + (", HEE at TOE height: flat-foot option" if flat else "")
+                         + ", chosen as the one the stored static offsets match)")
         else:
-            foot = frame_zy(ajc - toe, tibia[:, :, 1])
-            foot = rotate_about(foot, 1, -s.static_plantar_flexion_deg)
-            foot = rotate_about(foot, 0, -sign * s.static_rotation_offset_deg)
+            foot = dynamic
         centres.update({p + "KJC": kjc, p + "AJC": ajc})
         frames.update({f"{side}_femur": femur, f"{side}_tibia": tibia,
                        f"{side}_tibia_ankle": tibia_ankle, f"{side}_foot": foot})
@@ -298,7 +347,32 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
                     name in ("TIB", "ANK") and p + "AJC" in markers):
                 notes.append(f"{side} {name} marker missing: {side} lower-limb angles "
                              "unavailable where they need it")
-    return LowerLimb(centres, frames, tuple(notes))
+    return LowerLimb(centres, frames, tuple(notes), tuple(info))
+
+
+def static_calibration(markers: Mapping[str, np.ndarray], m: Measurements,
+                       unit_mm: float = 1.0, flat_foot: bool = False
+                       ) -> dict[str, tuple[float, float]]:
+    """Plug-in Gait's static foot offsets from a static trial's markers: side -> (static
+    plantar flexion, static rotation offset) in degrees, as PROCESSING's ``StaticPlantFlex`` /
+    ``StaticRotOff`` (the Y and X angles, mean over the frames, of the static foot of
+    :func:`static_foot` relative to the dynamic foot TOE to AJC). ``flat_foot``: Plug-in Gait's
+    flat-foot option (HEE taken at TOE's height). The other measurements (widths, leg lengths,
+    thigh/shank offsets) are ``m``'s."""
+    zero = {"static_plantar_flexion_deg": 0.0, "static_rotation_offset_deg": 0.0}
+    bare = dataclasses.replace(m, left=dataclasses.replace(m.left, **zero),
+                               right=dataclasses.replace(m.right, **zero))
+    model = lower_limb(markers, bare, unit_mm)
+    nan3 = np.full_like(next(iter(markers.values())), np.nan)
+    out = {}
+    for side in SIDES:
+        p = side[0].upper()
+        tibia_y = model.frames[f"{side}_tibia"][:, :, 1]
+        foot, _ = static_foot(markers.get(p + "TOE", nan3), markers.get(p + "HEE", nan3),
+                              tibia_y, flat=flat_foot)
+        a, b, _ = np.nanmean(cardan_yxz(relative(model.frames[f"{side}_foot"], foot)), axis=0)
+        out[side] = (float(-a), float(-_side_sign(side) * b))
+    return out
 
 
 def pelvis_angles(model: LowerLimb, progression_rotation: np.ndarray) -> dict[str, np.ndarray]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from mocaplab.errors import InputError
+from mocaplab.reading import read_toml
 
 #: sided body part -> aliases (normalised: lower case, no separators), best first.
 BODY: dict[str, tuple[str, ...]] = {
@@ -207,12 +207,7 @@ def load_label_map(path: str | Path) -> dict[str, str]:
     ``[roles]`` table. Roles: LASI, RASI, LPSI, RPSI, SACR, L/RHJC, L/RKNE, L/RANK, L/RHEE,
     L/RTOE, C7, T10, CLAV, STRN, L/RSHO."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"label map {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"label map {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "label map")
     data = data.get("roles", data)
     bad = {k: v for k, v in data.items() if not isinstance(v, str) or k not in ALL_ROLES}
     if bad:

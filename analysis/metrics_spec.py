@@ -23,7 +23,6 @@ How to add a metric (see docs/analysis.md, "How to add a metric"):
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mocaplab.errors import InputError
+from mocaplab.reading import read_json
 
 #: Version of the metrics.json layout. Files written before versioning (no ``schema_version``)
 #: have the layout of version 1. Raise it when a key changes meaning or place, and say how to
@@ -297,25 +297,6 @@ per_side_metric("kinematics_summary", "foot_progression_mean_deg", "Foot progres
                             "(positive: toe in)")
 
 
-# --- Gait Profile Score (analysis/gait_profile.py; Baker et al. 2009) ---------------------------
-metric("gps_deg", "gait_profile.gps_deg.{side}", "Gait Profile Score", "deg", better="lower",
-       sides=("left", "right", "overall"), fhir=FhirCode("Gait Profile Score"),
-       description="RMS of the nine Gait Variable Scores of a side (overall: of all eighteen), "
-                   "against the normative mean curves")
-#: GPS variable -> label of its Gait Variable Score (analysis/gait_profile.VARIABLES order).
-GVS_LABELS = {"pelvis_tilt": "Pelvic tilt", "pelvis_obliquity": "Pelvic obliquity",
-              "pelvis_rotation": "Pelvic rotation", "hip_flexion": "Hip flexion",
-              "hip_adduction": "Hip adduction", "hip_rotation": "Hip rotation",
-              "knee_flexion": "Knee flexion", "ankle_dorsiflexion": "Ankle dorsiflexion",
-              "foot_progression": "Foot progression"}
-for _var, _label in GVS_LABELS.items():
-    metric(f"gvs_{_var}_deg", f"gait_profile.gvs_deg.{{side}}.{_var}",
-           f"Gait Variable Score: {_label.lower()}", "deg", better="lower",
-           sides=("left", "right"),
-           description=f"RMS difference of the side's mean {_label.lower()} curve to the "
-                       "normative mean curve over the gait cycle")
-
-
 # --- angle curves (analysis/pipeline.py ``angles``: one value per frame, not scalars) ----------
 @dataclasses.dataclass(frozen=True)
 class AngleCurve:
@@ -378,6 +359,29 @@ def angle_curve(segment: str, component: str) -> AngleCurve:
         if (a.segment, a.component) == (segment, component):
             return a
     raise KeyError(f"no angle {segment}.{component} in the metrics specification")
+
+
+# --- Gait Profile Score (analysis/gait_profile.py; Baker et al. 2009) ---------------------------
+metric("gps_deg", "gait_profile.gps_deg.{side}", "Gait Profile Score", "deg", better="lower",
+       sides=("left", "right", "overall"), fhir=FhirCode("Gait Profile Score"),
+       description="RMS of the nine Gait Variable Scores of a side (overall: of all eighteen), "
+                   "against the normative mean curves")
+#: GPS variable -> the angle curve its Gait Variable Score compares (Baker et al. 2009's nine;
+#: analysis/gait_profile.VARIABLES takes them, with their Vicon outputs, from here).
+GVS_ANGLES = {"pelvis_tilt": ("pelvis", "tilt"), "pelvis_obliquity": ("pelvis", "obliquity"),
+              "pelvis_rotation": ("pelvis", "rotation"), "hip_flexion": ("hip", "flexion"),
+              "hip_adduction": ("hip", "adduction"), "hip_rotation": ("hip", "rotation"),
+              "knee_flexion": ("knee", "flexion"),
+              "ankle_dorsiflexion": ("ankle", "dorsiflexion"),
+              "foot_progression": ("foot_progression", "angle")}
+#: GPS variable -> label of its Gait Variable Score (the angle's label).
+GVS_LABELS = {var: angle_curve(*sc).label for var, sc in GVS_ANGLES.items()}
+for _var, _label in GVS_LABELS.items():
+    metric(f"gvs_{_var}_deg", f"gait_profile.gvs_deg.{{side}}.{_var}",
+           f"Gait Variable Score: {_label.lower()}", "deg", better="lower",
+           sides=("left", "right"),
+           description=f"RMS difference of the side's mean {_label.lower()} curve to the "
+                       "normative mean curve over the gait cycle")
 
 
 # --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
@@ -527,15 +531,7 @@ def parse_metrics(data: Any, source: str = "metrics.json") -> MetricsFile:
 
 def read_metrics(path: str | os.PathLike) -> MetricsFile:
     """Read and validate a metrics.json file (InputError if missing, not JSON or invalid)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path} does not exist (run 'mocaplab analyze')")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text: {exc}") from None
+    data = read_json(path, hint="run 'mocaplab analyze'")
     return parse_metrics(data, str(path))
 
 

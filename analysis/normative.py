@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.analysis.metrics_spec import METRICS
+from mocaplab.analysis.metrics_spec import ANGLES, METRICS
 from mocaplab.atomic import atomic_path
 from mocaplab.cache import sha256_file, user_cache_dir
 from mocaplab.errors import InputError
@@ -72,15 +72,10 @@ def stp_columns() -> dict[str, tuple[str, float]]:
 
 
 #: (segment, component) -> (Schwartz2008 model output, axis).
-BAND_AXES = {
-    ("pelvis", "tilt"): ("PelvisAngles", "X"), ("pelvis", "obliquity"): ("PelvisAngles", "Y"),
-    ("pelvis", "rotation"): ("PelvisAngles", "Z"),
-    ("hip", "flexion"): ("HipAngles", "X"), ("hip", "adduction"): ("HipAngles", "Y"),
-    ("hip", "abduction"): ("HipAngles", "Y"), ("hip", "rotation"): ("HipAngles", "Z"),
-    ("knee", "flexion"): ("KneeAngles", "X"), ("knee", "adduction"): ("KneeAngles", "Y"),
-    ("knee", "rotation"): ("KneeAngles", "Z"), ("ankle", "dorsiflexion"): ("AnkleAngles", "X"),
-    ("foot_progression", "angle"): ("FootProgressAngles", "Z"),
-}
+#: (segment, component) -> Schwartz2008 (output, axis): each angle's Vicon output in the metrics
+#: spec (``AngleCurve.vicon``); the file has no spine or thorax bands.
+BAND_AXES = {(a.segment, a.component): tuple(a.vicon.split()) for a in ANGLES
+             if a.segment not in ("spine", "thorax")}
 SPEED_CLASSES = ("VerySlow", "Slow", "Free", "Fast", "VeryFast")
 
 
@@ -268,14 +263,13 @@ def load_ranges(folder: str | os.PathLike | None = None, age_min: int = 18, age_
     if folder is None or not (folder / "stp_Normals.txt").is_file():
         return {}
     out = dict(stp_table_ranges(folder / "stp_Normals.txt", pace.lower(), age_min, age_max))
-    sch = folder / "Schwartz2008.json"
-    if sch.is_file():
+    if (folder / "Schwartz2008.json").is_file():
         try:
-            pel = json.loads(sch.read_text())["Schwartz2008"]["Free"]["PelvisAngles"]
-            for axis, key in (("X", "tilt"), ("Y", "obliquity"), ("Z", "rotation")):
-                rows = pel[axis]
-                mid = [0.5 * (r[1] + r[2]) for r in rows]
-                half = [0.5 * (r[2] - r[1]) for r in rows]
+            bands = angle_bands(folder, "Free")
+            for key in ("tilt", "obliquity", "rotation"):
+                band = bands[("pelvis", key)]
+                mid = (0.5 * (band["lower"] + band["upper"])).tolist()
+                half = (0.5 * (band["upper"] - band["lower"])).tolist()
                 rom = max(mid) - min(mid)
                 sd = sum(half) / len(half)
                 out[f"pelvis_{key}_range_deg"] = (max(rom - sd, 0.0), rom + sd)

@@ -90,21 +90,20 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
 }
 
 
-def plate_timed(events: list, data: AnalysisInput, lm) -> tuple[list, list[str]]:
-    """Events timed with the input's force-plate contacts (events.calibrate_to_plates)."""
-    from mocaplab.analysis.events import calibrate_to_plates
+def plate_contact_indices(data: AnalysisInput, lm) -> list[tuple[str, str, float]]:
+    """(side, type, fractional sample index) of the input's clean force-plate contacts."""
     from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
 
     feet = feet_in_file_frame(data.points, data.labels, lm.labels)
     contacts = plate_contacts(data.force_plates, feet, lm.fps, lm.first_frame)
-    idx = [(s, ty, t * lm.fps + 1 - lm.first_frame) for s, ty, t in contacts]
-    return calibrate_to_plates(events, idx, lm.fps)
+    return [(s, ty, t * lm.fps + 1 - lm.first_frame) for s, ty, t in contacts]
 
 
 def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
-            normative_dir: str | os.PathLike | None = None
+            normative_dir: str | os.PathLike | None = None,
+            static_trial: str | os.PathLike | None = None, flat_foot: bool = False
             ) -> tuple[Gait, list[str], float]:
     """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
     smoothing cut-off used in Hz). See :func:`analyze` for the options."""
@@ -136,7 +135,7 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
     kin = kinematics_of(data, lm, prog, smooth_hz=smooth_hz, augmenter=augmenter,
-                        label_map=label_map)
+                        label_map=label_map, static_trial=static_trial, flat_foot=flat_foot)
     warnings.extend(kin.warnings)
     # video keypoints with estimated landmarks: the pelvis of the estimated ASIS/PSIS, the trunk
     # (hips to shoulders) relative to it for the spine
@@ -152,7 +151,11 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
                                     else "combined")
     warnings.extend(ev_warn)
     if event_method == "combined" and data.force_plates:
-        events, _ = plate_timed(events, data, lm)  # how: provenance.event_timing
+        from mocaplab.analysis.events import plate_timed_events
+
+        contacts = plate_contact_indices(data, lm)
+        if contacts:  # how: provenance.event_timing
+            events, _ = plate_timed_events(lm, prog, ev_opts, contacts)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
     curves = {}
@@ -175,7 +178,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
 def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
-            normative_dir: str | os.PathLike | None = None) -> dict:
+            normative_dir: str | os.PathLike | None = None,
+            static_trial: str | os.PathLike | None = None, flat_foot: bool = False) -> dict:
     """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
 
     ``event_method``: "combined" (Zeni + foot velocity, timed with the C3D's force-plate
@@ -186,11 +190,14 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     ``label_map``: role -> input label, overriding the marker-set matching (``--map``).
     ``augmenter``: folder of the marker augmenter model for video keypoints (default: found by
     analysis/augmenter_model.resolve_augmenter). ``normative_dir``: normative data for the Gait
-    Profile Score (default: analysis/normative.find_normative_dir).
+    Profile Score (default: analysis/normative.find_normative_dir). ``static_trial``: a static
+    calibration C3D/TRC of the same subject whose markers give the static foot offsets, instead
+    of those stored in the input (``flat_foot``: Plug-in Gait's flat-foot option).
     """
     g, warnings, smooth_hz = gait_of(data, snap_deg=snap_deg, event_method=event_method,
                                      smooth_hz=smooth_hz, label_map=label_map,
-                                     augmenter=augmenter, normative_dir=normative_dir)
+                                     augmenter=augmenter, normative_dir=normative_dir,
+                                     static_trial=static_trial, flat_foot=flat_foot)
     lm, prog, cycles = g.lm, g.prog, g.cycles
     fps, ff = lm.fps, lm.first_frame
     ev_out = []

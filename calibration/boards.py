@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from mocaplab.board import BoardSpec
 from mocaplab.errors import InputError
+from mocaplab.reading import read_toml
 
 _INCH_M = 0.0254
 
@@ -24,12 +24,7 @@ _INCH_M = 0.0254
 def load_board(path: str | os.PathLike) -> BoardSpec:
     """Read a board definition in any supported format (see module doc)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"board file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"board file {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "board file")
     if "board" in data or "squares_x" in data:
         return BoardSpec.load(path)
     if "board_x" in data:

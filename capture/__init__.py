@@ -17,8 +17,7 @@ Modules (imported lazily so that ``mocaplab.capture.cli`` stays light):
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mocaplab.lazy import lazy_getattr
 
 _EXPORTS = {
     "open_source": "sources", "FrameSource": "sources", "Frame": "sources",
@@ -33,10 +32,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"mocaplab.capture.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'mocaplab.capture' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {k: f"{__name__}.{m}" for k, m in _EXPORTS.items()})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -176,11 +177,17 @@ def _link_or_copy(src, dst) -> None:
         shutil.copy2(src, dst)
 
 
+def _keep_original(current: Path, kept: Path) -> bool:
+    """Keep the uncut ``current`` file as ``kept`` the first time (later cuts start from it);
+    False when there is neither."""
+    if current.is_file() and not kept.exists():
+        _link_or_copy(current, kept)
+    return kept.exists()
+
+
 def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsynced) -> None:
-    kept = unsynced / "timestamps.csv"
-    if trial.timestamps_path.is_file() and not kept.exists():
-        _link_or_copy(trial.timestamps_path, kept)
-    if not kept.exists():
+    kept = Trial(unsynced).timestamps_path
+    if not _keep_original(trial.timestamps_path, kept):
         return
     ts = Trial(kept.parent).read_timestamps()  # reads videos_unsynced/timestamps.csv
     out = {}
@@ -192,10 +199,8 @@ def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsync
 
 
 def _cut_keypoints(trial: Trial, frames: np.ndarray, cameras: list[str], unsynced) -> None:
-    kept = unsynced / "keypoints2d.npz"
-    if trial.keypoints2d_path.is_file() and not kept.exists():
-        _link_or_copy(trial.keypoints2d_path, kept)
-    if not kept.exists():
+    kept = Trial(unsynced).keypoints2d_path
+    if not _keep_original(trial.keypoints2d_path, kept):
         return
     kp = Keypoints2D.load(kept)
     idx = [kp.cameras.index(c) for c in cameras if c in kp.cameras]

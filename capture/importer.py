@@ -97,17 +97,16 @@ def import_videos(sources: str | os.PathLike | Sequence[str | os.PathLike],
         raise InputError("--camera-map needs --calibration")
     infos = [probe_video(v) for v in videos]
     warnings = consistency_warnings(names, infos)
-    cal_str = TRIAL_CALIBRATION if cams is not None else None
     fps_values = {round(i.fps, 6) for i in infos}
     from mocaplab.capture.recorder import _clear_previous_recording
 
     trial = Trial.create(trial_dir, subject=subject,
                          fps=infos[0].fps if len(fps_values) == 1 else None, cameras=names,
-                         calibration=cal_str, overwrite=overwrite, status="importing")
+                         overwrite=overwrite, status="importing")
     if overwrite:
         _clear_previous_recording(trial)
     if cams is not None:
-        cams.save(trial.path / TRIAL_CALIBRATION, overwrite=True)
+        trial.save_calibration(cams)
         trial.update_meta(calibration_source={
             "file": str(Path(calibration).resolve()),
             "format": cams.metadata.get("imported_from", {}).get("format", ""),
@@ -144,10 +143,6 @@ def consistency_warnings(names: Sequence[str], infos: Sequence[VideoInfo]) -> li
         out.append(f"image sizes differ between cameras: {sizes} (fine if the calibration "
                    "matches each camera)")
     return out
-
-
-#: The trial's own copy of its calibration (cameras named as the videos).
-TRIAL_CALIBRATION = "calibration.toml"
 
 
 def calibration_for_videos(calibration: str | os.PathLike, names: Sequence[str],

@@ -21,16 +21,12 @@ from mocaplab.keypoints.importers import (
 )
 from mocaplab.keypoints.mediapipe_pose import MediaPipePoseDetector, detect_video
 from mocaplab.keypoints.trial_detect import detect_trial
+from mocaplab.lazy import lazy_getattr
 
-
-def __getattr__(name: str):
-    # model_cache is also run as ``python -m mocaplab.keypoints.model_cache``: importing it
-    # here eagerly would make runpy warn, so its functions are looked up on first use.
-    if name in ("resolve_model", "install_model"):
-        from mocaplab.keypoints import model_cache
-
-        return getattr(model_cache, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# model_cache is also run as ``python -m mocaplab.keypoints.model_cache``: importing it
+# here eagerly would make runpy warn, so its functions are looked up on first use.
+__getattr__ = lazy_getattr(__name__, {"resolve_model": "mocaplab.keypoints.model_cache",
+                                      "install_model": "mocaplab.keypoints.model_cache"})
 
 
 __all__ = [

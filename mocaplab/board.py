@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ import tomli_w
 
 from mocaplab.atomic import write_text
 from mocaplab.errors import InputError
+from mocaplab.reading import read_toml
 
 BoardType = Literal["charuco", "checkerboard"]
 
@@ -123,12 +123,7 @@ class BoardSpec:
     @classmethod
     def load(cls, path: str | os.PathLike) -> BoardSpec:
         path = Path(path)
-        if not path.is_file():
-            raise InputError(f"board file {path} does not exist")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"board file {path} is not valid TOML: {exc}") from None
+        data = read_toml(path, "board file")
         table = data.get("board", data)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(table) - known

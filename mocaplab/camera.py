@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ import tomli_w
 
 from mocaplab.atomic import atomic_path
 from mocaplab.errors import InputError
+from mocaplab.reading import read_toml
 
 CameraModel = Literal["pinhole", "fisheye"]
 
@@ -331,12 +331,7 @@ class CameraSet:
                 metres; the conversion is recorded in ``metadata["converted_from"]``.
         """
         path = Path(path)
-        if not path.is_file():
-            raise InputError(f"calibration file {path} does not exist")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"calibration file {path} is not valid TOML: {exc}") from None
+        data = read_toml(path, "calibration file")
         metadata = dict(data.get("metadata", {}))
         tables = [(k, v) for k, v in data.items()
                   if k != "metadata" and isinstance(v, dict) and "matrix" in v]

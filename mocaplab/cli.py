@@ -1,8 +1,8 @@
 """The ``mocaplab`` command: one verb per pipeline stage.
 
 Each stage subpackage provides a light ``cli`` module (no heavy imports at module level) with a
-``COMMANDS`` dict mapping verb -> :class:`mocaplab.cli_support.Command`. A verb whose stage is not
-built yet says so and exits with status 2.
+``COMMANDS`` dict mapping verb -> :class:`mocaplab.cli_support.Command`; every verb of
+:data:`VERBS` is in its module's dict (tests/test_core_cli.py).
 """
 
 from __future__ import annotations
@@ -37,15 +37,9 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 
-def _load_command(verb: str) -> Command | None:
+def _load_command(verb: str) -> Command:
     module_name, _ = VERBS[verb]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, "COMMANDS", {}).get(verb)
+    return importlib.import_module(module_name).COMMANDS[verb]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,9 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, (_, help_text) in VERBS.items():
         cmd = _load_command(verb)
-        p = sub.add_parser(verb, help=help_text, description=cmd.description if cmd else help_text)
-        if cmd is not None:
-            cmd.add_arguments(p)
+        p = sub.add_parser(verb, help=help_text, description=cmd.description)
+        cmd.add_arguments(p)
     return parser
 
 
@@ -73,10 +66,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     cmd = _load_command(args.verb)
-    if cmd is None:
-        print(f"mocaplab {args.verb}: this stage is not built yet in mocaplab {__version__}.",
-              file=sys.stderr)
-        return 2
     try:
         return int(cmd.run(args) or 0)
     except MocaplabError as exc:

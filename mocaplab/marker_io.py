@@ -28,9 +28,16 @@ _MODEL_OUTPUT_GROUPS = ("ANGLES", "FORCES", "MOMENTS", "POWERS", "SCALARS", "REA
 
 
 @dataclasses.dataclass(frozen=True)
-class Event:
-    """A gait event. ``side``: "left"/"right"/"general"; ``type``: "foot_strike", "foot_off" or
-    another label in snake case; ``time_s`` on the C3D time base (frame 1 is t = 0)."""
+class LabelledEvent:
+    """An event as a file labels it (C3D EVENT group or header, written by a person or the lab's
+    software), read or written here. ``side``: "left"/"right"/"general"; ``type``:
+    "foot_strike", "foot_off" or another label in snake case; ``time_s`` on the C3D time base
+    (frame 1 is t = 0); ``frame``: its 1-based frame.
+
+    Not :class:`mocaplab.analysis.events.GaitEvent`, an event *detected* from the trajectories
+    (a fractional sample index and the detection method). analyze stores its detected events in
+    metrics.json ``events`` with both (``frame``/``time_s`` as here, ``time_subframe_s`` and
+    ``method``); docs/conventions.md "Owners" lists the event types."""
 
     side: str
     type: str
@@ -59,7 +66,7 @@ class MarkerTrial:
     labels: tuple[str, ...]
     fps: float
     first_frame: int = 1
-    events: tuple[Event, ...] = ()
+    events: tuple[LabelledEvent, ...] = ()
     model_outputs: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
     analog: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     analog_labels: tuple[str, ...] = ()
@@ -279,7 +286,7 @@ def read_c3d(path: str | os.PathLike) -> MarkerTrial:
                                                     times[0], times[1], strict=False):
             t = 60.0 * minutes + seconds
             side = str(context).strip().lower() or "general"
-            events.append(Event(side, _event_type(str(label)), float(t),
+            events.append(LabelledEvent(side, _event_type(str(label)), float(t),
                                 int(round(t * fps)) + 1))
     events.sort(key=lambda e: (e.time_s, e.side))
 
@@ -319,7 +326,7 @@ def _unique_labels(labels: Sequence[str], name: str, warns: list[str]) -> tuple[
 
 
 def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str], fps: float,
-              *, first_frame: int = 1, events: Sequence[Event] = (),
+              *, first_frame: int = 1, events: Sequence[LabelledEvent] = (),
               angles: Mapping[str, np.ndarray] | None = None, overwrite: bool = True) -> Path:
     """Write points (F, M, 3) metres as a C3D in millimetres, with events and angles.
 
@@ -369,7 +376,7 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     return Path(path)
 
 
-def header_event_label(e: Event) -> str:
+def header_event_label(e: LabelledEvent) -> str:
     """The 4-character label of an event in the C3D header block: side letter + type, e.g.
     ``LFS``, ``RFO`` (G for a general event)."""
     side = {"left": "L", "right": "R"}.get(e.side, "G")
@@ -378,7 +385,7 @@ def header_event_label(e: Event) -> str:
     return f"{side}{kind}"[:4].ljust(4)
 
 
-def _write_header_events(path: Path, events: Sequence[Event]) -> None:
+def _write_header_events(path: Path, events: Sequence[LabelledEvent]) -> None:
     """Fill the event block of the 512-byte C3D header (the first 18 events; all of them are in
     the EVENT group too): word 150 the 4-character-label key 0x3039, word 151 the count, then
     18 float times (s, frame 1 = 0), 18 display flags and 18 labels (Intel byte order, as ezc3d

@@ -13,6 +13,7 @@
       report/                   report.pdf, report.html, figures; report/key_frames/*.png
       render/                   replay.mp4
       calibration.toml          the trial's own calibration, when meta.json names none
+      .mocaplab/stages.json     what each stage last wrote, from what (mocaplab.freshness)
 
 Every path of this layout is a property of :class:`Trial`; nothing else spells a file name.
 
@@ -84,9 +85,14 @@ class Trial:
     def videos_dir(self) -> Path:
         return self.path / "videos"
 
+    #: the file that makes a folder a trial (for finding trials below a folder)
+    META_NAME = "meta.json"
+    #: mocaplab's own state below a trial (and a lab) folder: never a trial itself
+    STATE_DIR = ".mocaplab"
+
     @property
     def meta_path(self) -> Path:
-        return self.path / "meta.json"
+        return self.path / self.META_NAME
 
     @property
     def timestamps_path(self) -> Path:
@@ -124,6 +130,19 @@ class Trial:
     def local_calibration_path(self) -> Path:
         """``calibration.toml`` in the trial folder (used when meta.json names none)."""
         return self.path / "calibration.toml"
+
+    def save_calibration(self, cameras: Any, overwrite: bool = True) -> Path:
+        """Write ``cameras`` (a :class:`mocaplab.camera.CameraSet`) as the trial's own
+        calibration (:attr:`local_calibration_path`) and name it in meta.json."""
+        path = cameras.save(self.local_calibration_path, overwrite=overwrite)
+        self.update_meta(calibration=path.name)
+        return path
+
+    @property
+    def stages_path(self) -> Path:
+        """``.mocaplab/stages.json``: what each stage last wrote and from what
+        (:mod:`mocaplab.freshness`)."""
+        return self.path / self.STATE_DIR / "stages.json"
 
     def stage_files(self) -> tuple[tuple[str, Path], ...]:
         """(stage, the file or folder that marks it done), in pipeline order."""

@@ -1,14 +1,20 @@
-"""Opening and probing a video file: the one :class:`VideoInfo` and :func:`probe_video`.
+"""Opening and probing a video file: the one :class:`VideoInfo` and :func:`probe_video`; and
+the one MP4 writer of pictures we make (:class:`Mp4Writer`).
 
 Capture (import, alignment, safe writing, video sources) and detection (frame reading) both ask
 the same questions of a video; the answers and the errors (missing, empty, corrupt, zero-frame,
-fps-less file) live here.
+fps-less file) live here. The replay render (viewer) and the before/after comparison video
+write their MP4s with :class:`Mp4Writer` (recording keeps its own lossless-codec writer,
+``capture/video_io.SafeVideoWriter``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +114,84 @@ def probe_video(path: str | os.PathLike, decode_first: bool = True,
         raise InputError(f"video {path} does not state a usable frame rate ({fps}); "
                          "re-export it with a frame rate or pass fps explicitly")
     return VideoInfo(path, fps, max(n, 1), size, fourcc)
+
+
+@functools.cache
+def ffmpeg_h264() -> str | None:
+    """Path of an ffmpeg with the libx264 encoder, or None."""
+    exe = shutil.which("ffmpeg")
+    if not exe:
+        return None
+    try:
+        res = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True,
+                             timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return exe if "libx264" in res.stdout else None
+
+
+class Mp4Writer:
+    """MP4 frames written to ``path`` (write under :func:`mocaplab.atomic.atomic_path`): H.264
+    (yuv420p, even size, faststart: plays in browsers) through ffmpeg when it has libx264, else
+    OpenCV's mp4v (this OpenCV cannot write H.264).
+
+    Args:
+        size: (width, height) of every frame, pixels.
+        codec: "auto" (H.264 if possible, else mp4v), "h264" (InputError without ffmpeg) or
+            "mp4v".
+        pixel_format: "bgr24" (OpenCV images) or "rgb24" (rendered images).
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int],
+                 codec: str = "auto", pixel_format: str = "bgr24"):
+        import cv2
+
+        self.path, self.fps, self.size, self.pixel_format = Path(path), fps, size, pixel_format
+        self.frames = 0
+        exe = ffmpeg_h264() if codec in ("auto", "h264") else None
+        if codec == "h264" and exe is None:
+            raise InputError("H.264 needs ffmpeg with libx264 (apt install ffmpeg); use "
+                             "--codec mp4v")
+        self.codec = "h264" if exe else "mp4v"
+        self._proc: subprocess.Popen | None = None
+        self._cv = None
+        if exe:
+            w, h = size
+            self._proc = subprocess.Popen(
+                [exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo",
+                 "-pix_fmt", pixel_format, "-s", f"{w}x{h}", "-r", f"{fps}", "-i", "-",
+                 "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset",
+                 "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                 "-f", "mp4", str(self.path)],
+                stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        else:
+            self._cv = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                       size)
+            if not self._cv.isOpened():
+                raise InputError(f"cannot write mp4v video {self.path}")
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._proc is not None:
+            try:
+                self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())  # type: ignore[union-attr]
+            except BrokenPipeError:
+                self.close(ok=False)
+                raise InputError(f"ffmpeg stopped while writing {self.path}") from None
+        else:
+            import cv2
+
+            self._cv.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+                           if self.pixel_format == "rgb24" else frame)
+        self.frames += 1
+
+    def close(self, ok: bool = True) -> None:
+        """Finish the file; ``ok`` False (after a failure) raises nothing more."""
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            proc.stdin.close()  # type: ignore[union-attr]
+            err = proc.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
+            if proc.wait() != 0 and ok:
+                raise InputError(f"ffmpeg failed writing {self.path}: {err.strip()[-300:]}")
+        if self._cv is not None:
+            self._cv.release()
+            self._cv = None

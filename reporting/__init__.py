@@ -15,8 +15,7 @@ Public entry points (imported lazily, so ``import mocaplab.reporting`` stays lig
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mocaplab.lazy import lazy_getattr
 
 _EXPORTS = {
     "index_trial": "mocaplab.reporting.db",
@@ -27,9 +26,4 @@ _EXPORTS = {
     "observation_bundle": "mocaplab.reporting.fhir",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'mocaplab.reporting' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

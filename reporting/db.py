@@ -47,7 +47,13 @@ from sqlalchemy.pool import StaticPool
 from mocaplab.cache import sha256_file
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
-from mocaplab.reporting.paths import TrialRef, iter_trial_dirs, ref_from_path
+from mocaplab.reporting.paths import (
+    TrialRef,
+    iter_trial_dirs,
+    lab_state_dir,
+    ref_from_path,
+    session_calibration_path,
+)
 from mocaplab.trial import Trial
 
 log = logging.getLogger(__name__)
@@ -145,7 +151,7 @@ class Job(Base):
 
 def default_db_url(lab_dir: Path) -> str:
     """``sqlite:///LAB/.mocaplab/index.db`` (the embedded default)."""
-    return f"sqlite:///{Path(lab_dir).resolve() / '.mocaplab' / 'index.db'}"
+    return f"sqlite:///{lab_state_dir(Path(lab_dir).resolve()) / 'index.db'}"
 
 
 def make_engine(db_url: str) -> Engine:
@@ -258,15 +264,9 @@ def write_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
 
 def _calibration_row(db: Session, lab_dir: Path, trial_dir: Path,
                      meta: dict[str, Any]) -> Calibration | None:
-    cal = meta.get("calibration")
-    path = None
-    if cal:
-        p = Path(cal)
-        path = p if p.is_absolute() else (trial_dir / p)
-    elif Trial(trial_dir).local_calibration_path.is_file():
-        path = Trial(trial_dir).local_calibration_path
-    elif (trial_dir.parent / "calibration.toml").is_file():
-        path = trial_dir.parent / "calibration.toml"
+    path = Trial(trial_dir).calibration_path  # meta.json's, else the trial's own
+    if path is None and not meta.get("calibration"):
+        path = session_calibration_path(trial_dir.parent)
     if path is None or not path.is_file():
         return None
     path = path.resolve()

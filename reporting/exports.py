@@ -174,7 +174,7 @@ def c3d_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray]:
 
 def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
     """C3D with the 3D points (mm), gait events and angle outputs. Needs points3d.npz."""
-    from mocaplab.marker_io import Event, write_c3d
+    from mocaplab.marker_io import LabelledEvent, write_c3d
     from mocaplab.pose_data import Points3D
 
     trial_dir = Path(trial_dir)
@@ -187,7 +187,8 @@ def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
         raise InputError(f"{trial_dir} has no points3d.npz to export as C3D")
     else:
         raise InputError(f"{trial_dir} has neither points3d.npz nor metrics.json")
-    ev = [Event(e["side"], e["type"], e["time_s"], e["frame"]) for e in labdata.events(metrics)]
+    ev = [LabelledEvent(e["side"], e["type"], e["time_s"], e["frame"])
+          for e in labdata.events(metrics)]
     first = int(metrics.get("first_frame") or 1)
     return write_c3d(out, points, labels, fps, first_frame=first, events=ev,
                      angles=c3d_angles(metrics, points.shape[0]))

@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 
 from mocaplab.errors import InputError
+from mocaplab.trial import Trial
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 _ID_RE = re.compile(ID_PATTERN)
@@ -76,6 +77,17 @@ def safe_join(lab_dir: Path, *ids: str) -> Path:
     return path
 
 
+def lab_state_dir(lab_dir: Path) -> Path:
+    """``LAB/.mocaplab/``: the lab index (``index.db``) and cached comparisons (``compare/``)."""
+    return Path(lab_dir) / Trial.STATE_DIR
+
+
+def session_calibration_path(session_dir: Path) -> Path:
+    """The calibration shared by a session's trials (may not exist): a trial's own
+    (:attr:`mocaplab.trial.Trial.calibration_path`) comes first."""
+    return Path(session_dir) / "calibration.toml"
+
+
 def trial_path(lab_dir: Path, ref: TrialRef) -> Path:
     """The folder of trial ``ref`` inside ``lab_dir`` (it may not exist)."""
     return safe_join(lab_dir, ref.subject, ref.session, ref.trial)
@@ -97,7 +109,7 @@ def ref_from_path(lab_dir: Path, path: Path) -> TrialRef:
 def iter_trial_dirs(lab_dir: Path):
     """Yield every trial folder (one holding meta.json) at LAB/<subject>/<session>/<trial>."""
     root = Path(lab_dir)
-    for meta in sorted(root.glob("*/*/*/meta.json")):
+    for meta in sorted(root.glob(f"*/*/*/{Trial.META_NAME}")):
         d = meta.parent
         if all(_ID_RE.fullmatch(p) for p in d.relative_to(root).parts):
             yield d

@@ -97,3 +97,20 @@ def test_events_in_the_first_and_last_frames_are_found(margin, marker_options):
     assert len(found) == len(truth), [(e.side, e.type, e.index) for e in found]
     err = _errors(found, truth, 1, w.fps)
     assert np.max(np.abs(err)) <= (0.020 if marker_options else 0.010), err
+
+
+def test_toe_release_is_the_rise_into_its_own_swing():
+    """Skin-marker foot off: the toe speed's rise through 1.2 m/s that leads into the step's
+    swing, whether the Zeni candidate comes late (its window starts after the release) or
+    early (a brief slide of the toe in stance crosses the speed first)."""
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS, _toe_release
+
+    fps = 100.0
+    t = np.arange(120, dtype=float)
+    speed = np.where(t < 60, np.clip((t - 30) * 0.15 + 0.05, 0.0, None), 4.55 - (t - 60) * 0.1)
+    speed[t < 30] = 0.0
+    speed[20:23] = 1.3                      # the toe slides briefly in stance
+    release = 30 + (1.2 - 0.05) / 0.15      # 37.67
+    for k in (55, 22, 38):                  # Zeni late by 170 ms, early by 160 ms, on time
+        got = _toe_release(speed, k, fps, MARKER_EVENT_OPTIONS, fallback=np.nan)
+        assert got == pytest.approx(release, abs=1e-6), k

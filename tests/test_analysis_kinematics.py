@@ -85,7 +85,13 @@ def test_from_keypoints_estimated_and_close_to_vicon(shared_data):
     for joint, keys in ll.JOINT_KEYS.items():
         for side in ll.SIDES:
             for key in keys:
-                assert f"angles.{joint}.{side}.{key}" in k.estimated
+                assert (f"angles.{joint}.{side}.{key}" in k.estimated) == (
+                    (joint, key) != ("ankle", "inversion"))
+    # the estimated foot has no inversion of its own (0 by construction): null, said
+    for side in ll.SIDES:
+        assert np.isnan(k.joints["ankle"][side]["inversion"]).all()
+        assert np.isfinite(k.joints["ankle"][side]["rotation"]).mean() > 0.9
+    assert "ankle inversion not estimated" in k.quality
     assert "angles.pelvis.left.tilt" in k.estimated and "learned prior" in k.quality
     d = k.joints["knee"]["right"]["flexion"] - mt.model_outputs["RKneeAngles"][:, 0]
     assert np.sqrt(np.nanmean(d ** 2)) < 4.0
@@ -241,3 +247,57 @@ def test_label_map_names_the_lateral_markers(shared_data):
     mapped = run({"LKNE": "L_epicondyle"})
     ref = mt.model_outputs["LKneeAngles"][:, 0]
     assert np.sqrt(np.nanmean((mapped - ref) ** 2)) < 1.0
+
+
+def _marker_kinematics(path, **options):
+    mt = read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    proc, subject = kin.subject_data(str(path), "c3d")
+    return mt, kin.from_markers(mt.points, mt.labels, lm, progression(lm), proc, subject,
+                                **options)
+
+
+def _worst_ankle(mt, k, comp, key):
+    out = 0.0
+    for side in ll.SIDES:
+        ref = mt.model_outputs[side[0].upper() + "AnkleAnglesV"][:, comp]
+        d = k.joints["ankle"][side][key] - ref
+        out = max(out, float(np.sqrt(np.nanmean(d ** 2))))
+    return out
+
+
+def test_static_trial_reports_the_static_foot(shared_data):
+    """A static calibration trial: Vicon reports the static foot (TOE to HEE at TOE height,
+    flat-foot option), whose inversion the dynamic foot's offsets do not carry (3.8 deg off
+    with the dynamic foot)."""
+    mt, k = _marker_kinematics(_pig(shared_data, "PiG_Calibration3_FF.c3d"))
+    assert _worst_ankle(mt, k, 1, "inversion") < 0.05
+    assert _worst_ankle(mt, k, 0, "dorsiflexion") < 0.05
+    assert "static trial" in k.quality and "flat-foot" in k.quality
+
+
+def test_static_option_takes_the_offsets_from_the_static_trial(shared_data, tmp_path):
+    """PiG_Motion3_FF's outputs were computed with its session's static trial's offsets, not
+    with those stored in its PROCESSING group: with --static they match."""
+    motion = _pig(shared_data, "PiG_Motion3_FF.c3d")
+    static = _pig(shared_data, "PiG_Calibration3_FF.c3d")
+    mt, stored = _marker_kinematics(motion)
+    assert _worst_ankle(mt, stored, 0, "dorsiflexion") > 2.0
+    mt, k = _marker_kinematics(motion, static_trial=static, flat_foot=True)
+    assert _worst_ankle(mt, k, 0, "dorsiflexion") < 0.05
+    assert _worst_ankle(mt, k, 2, "rotation") < 0.05
+    src = k.measurements["sources"]["right.static_plantar_flexion_deg"]
+    assert src == "static trial PiG_Calibration3_FF.c3d (flat foot)"
+    from mocaplab.errors import InputError
+
+    with pytest.raises(InputError, match="does not exist"):
+        _marker_kinematics(motion, static_trial=tmp_path / "none.c3d")
+
+
+def test_segment_origins_serve_as_the_files_own_centres(shared_data):
+    """c3d.org sample04 has no LKJC/LAJC points but Plug-in Gait's segment origins (LFEO = KJC,
+    LTIO = AJC); with no subject measurements or static offsets in the file our left knee
+    centre is ~45 mm from its own: flagged, not reliable."""
+    mt, k = _marker_kinematics(_pig(shared_data, "c3dorg_sample04_sub_labels.c3d"))
+    assert any("LKJC (its LFEO)" in w for w in k.warnings)
+    assert not k.reliable and "NOT reliable" in k.quality

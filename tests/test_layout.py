@@ -70,3 +70,41 @@ def test_no_import_cycle_between_stages_pipeline_and_server():
                     if a < b and _reaches(graph, b, a)
                     and a not in ("mocaplab.cli",) and b not in ("mocaplab.cli",))
     assert cycles == []
+
+
+#: the trial layout's file names (mocaplab/trial.py) and where else one may be spelled: the
+#: session's shared calibration of the lab layout (reporting/paths.py). Folder names (videos,
+#: report, ...) are left out: other tools' folders (Pose2Sim's videos/) share them.
+LAYOUT_NAMES = {"meta.json", "points3d.npz", "metrics.json", "keypoints2d.npz", "timestamps.csv",
+                "calibration.toml"}
+LAYOUT_OWNERS = {"mocaplab/trial.py", "reporting/paths.py"}
+
+
+def _layout_joins(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, name) of every path built from a layout name: ``x / "name"``,
+    ``x.with_name("name")``, ``x.glob("name")`` / ``rglob`` / ``joinpath``."""
+    found = []
+    for node in ast.walk(tree):
+        parts = []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            parts = [node.right]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("with_name", "glob", "rglob", "joinpath"):
+            parts = list(node.args)
+        for p in parts:
+            if isinstance(p, ast.Constant) and isinstance(p.value, str) and \
+                    p.value.rsplit("/", 1)[-1] in LAYOUT_NAMES:
+                found.append((node.lineno, p.value))
+    return found
+
+
+def test_only_trial_spells_the_trial_layout():
+    """No product module joins a trial-layout file name itself: it asks :class:`Trial`."""
+    files = {py for folder in _package_dirs().values() for py in folder.rglob("*.py")}
+    joins = []
+    for py in sorted(files):
+        rel = py.relative_to(ROOT).as_posix()
+        if rel not in LAYOUT_OWNERS:
+            joins += [f"{rel}:{line} {name}" for line, name in
+                      _layout_joins(ast.parse(py.read_text(encoding="utf-8")))]
+    assert joins == []

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mocaplab.marker_io import Event, read_c3d, write_c3d
+from mocaplab.marker_io import LabelledEvent, read_c3d, write_c3d
 from mocaplab.synthetic.gait import parametric_walk
 
 SETUP = ("Model_Pose2Sim_simple.osim", "Markers_BlazePose.xml", "IK_Setup_Pose2Sim_Blazepose.xml")
@@ -154,7 +154,7 @@ def test_three_c3d_readers_agree_on_the_export(tmp_path):
     w = parametric_walk(duration_s=2.0)
     pts = w.markers.copy()
     pts[10:14, 2] = np.nan
-    events = [Event(s, t, round(x, 2), int(round(round(x, 2) * w.fps)) + 11)
+    events = [LabelledEvent(s, t, round(x, 2), int(round(round(x, 2) * w.fps)) + 11)
               for s, t, x in w.events]
     path = write_c3d(tmp_path / "w.c3d", pts, w.marker_labels, w.fps, first_frame=11,
                      events=events)
@@ -193,3 +193,32 @@ def test_three_c3d_readers_agree_on_the_export(tmp_path):
     np.testing.assert_allclose(k.data["LASI"][:, :3], pts[:, lasi], atol=1e-6)
     assert np.isnan(k.data[w.marker_labels[2]][10:14, :3]).all()
     np.testing.assert_allclose(sorted(ev.time for ev in k.events), want_times, atol=1e-6)
+
+
+def test_cli_triangulate_exports_opensim_named_y_up_trc(tmp_path, capsys):
+    """`mocaplab triangulate --export trc --trc-y-up --opensim-names`: the TRC beside
+    points3d.npz has Pose2Sim's BlazePose names in OpenSim's Y-up frame, the same file as
+    `mocaplab export` writes from those points; without trc in --export it is refused first."""
+    from mocaplab.cli import main
+    from mocaplab.keypoint_sets import POSE2SIM_BLAZEPOSE
+    from mocaplab.marker_io import read_trc
+    from mocaplab.pose_data import Points3D
+    from mocaplab.synthetic.lab import write_keypoints_trial
+    from mocaplab.triangulation.export import export_points
+
+    trial = tmp_path / "trial"
+    write_keypoints_trial(trial, speed_m_s=1.1, duration_s=1.5, start_xy=(-0.8, 0.0), seed=5)
+    assert main(["triangulate", str(trial), "--opensim-names"]) == 1
+    assert "add trc to --export" in capsys.readouterr().err
+    assert not (trial / "points3d.npz").exists()
+    assert main(["triangulate", str(trial), "--export", "trc", "--trc-y-up",
+                 "--opensim-names"]) == 0
+    got = read_trc(trial / "points3d.trc")
+    assert set(got.labels) <= set(POSE2SIM_BLAZEPOSE.values()) and "LHeel" in got.labels
+    pelvis = got.points[:, [got.labels.index("LHip"), got.labels.index("RHip")]]
+    assert 0.6 < np.nanmedian(pelvis[..., 1]) < 1.3          # Y up: hips about 1 m high
+    ref = export_points(Points3D.load(trial / "points3d.npz"), tmp_path / "ref.trc",
+                        y_up=True, opensim_names=True)
+    want = read_trc(ref)
+    assert got.labels == want.labels
+    np.testing.assert_allclose(got.points, want.points, equal_nan=True)

@@ -69,8 +69,10 @@ def test_kinematics_panels_follow_metrics_and_provenance(trial, normative_dir):
                 ("ankle", "dorsiflexion"), ("foot_progression", "angle")):
         assert set(panels[key].sides) == {"left", "right"} and panels[key].band is not None
         assert panels[key].estimated == ("left", "right")
-    if all(v in (None, 0) for s in ("left", "right") for v in m["angles"]["ankle"][s]
-           ["inversion"]):
+    inversion = [v for s in ("left", "right") for v in m["angles"]["ankle"][s]["inversion"]]
+    if all(v is None for v in inversion):    # null from video: not computed
+        assert panels[("ankle", "inversion")].note.startswith("not available")
+    elif all(v in (None, 0) for v in inversion):
         assert panels[("ankle", "inversion")].note.startswith("not measured")
     # analysis' caveat on one estimated angle is marked on its panel
     assert ("not reliable" in est["angles.hip.left.rotation"]) == (

@@ -16,6 +16,7 @@ def test_gap_length_is_seconds_rounded_to_the_nearest_frame():
     assert max_gap_frames(59.9988, 0.1) == 6  # not 5: the demo's camera rate means 60 Hz
     assert max_gap_frames(100.0, 0.2) == 20
     assert max_gap_frames(30.0, 0.0) == 0
+    assert max_gap_frames(25.0, 0.1) == 3  # half a frame rounds up (Python's round() gives 2)
     with pytest.raises(InputError, match="max gap"):
         max_gap_frames(30.0, -1.0)
 
@@ -60,7 +61,8 @@ def test_lowpass_order_and_cutoff_cap():
 
 
 def test_one_owner_of_filtering_and_gap_filling():
-    """No other module defines a low-pass or a gap filler, nor calls scipy's filters itself."""
+    """No other module defines a low-pass or a gap filler, calls scipy's filters itself or turns a
+    gap's seconds into frames itself."""
     owners = {}
     for py in ROOT.rglob("*.py"):
         if ".venv" in py.parts or py.parent.name == "tests":
@@ -70,6 +72,10 @@ def test_one_owner_of_filtering_and_gap_filling():
             name = None
             if isinstance(node, ast.FunctionDef) and node.name in ("lowpass", "fill_gaps"):
                 name = node.name
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and any(
+                    "max_gap" in (getattr(side, "attr", None) or getattr(side, "id", ""))
+                    for side in (node.left, node.right)):
+                name = "max_gap_s * fps"  # seconds -> frames of a gap: max_gap_frames' rule
             elif isinstance(node, ast.Attribute | ast.Name):
                 ident = node.attr if isinstance(node, ast.Attribute) else node.id
                 if ident in ("butter", "filtfilt", "sosfiltfilt", "CubicSpline"):

@@ -191,3 +191,23 @@ def test_a_camera_whose_calibration_disagrees_is_found_where_its_errors_look_nor
     assert any("left out of the 3D" in w for w in res.warnings)
     clean = triangulate_persons(_poses(_scene(seed=30)), _scene(seed=30).cameras)
     assert not [w for w in clean.warnings if "calibration disagrees" in w], clean.warnings
+
+
+def test_views_the_triangulation_rejected_are_no_evidence_against_a_calibration():
+    """A well calibrated camera whose detections are mostly wrong in a coherent way (here 60 %
+    of its frames shifted by 40 px, all rejected by the triangulation, as swaps or somebody
+    else would be) is not a miscalibrated camera: its resection uses only the views kept."""
+    from mocaplab.triangulation.health import miscalibrated_camera
+
+    sc = _scene(seed=12, outliers=0.0, whole_body_swaps=0.0, limb_swaps=0.0)
+    pix, _ = person_views(sc.points, sc.confidence, sc.slot_of[0])
+    inliers = np.isfinite(pix).all(-1)
+    rng = np.random.default_rng(0)
+    wrong = rng.random(pix.shape[1]) < 0.6
+    pix = pix.copy()
+    pix[1, wrong, :, 0] += 40.0
+    inliers[1, wrong] = False
+    check = miscalibrated_camera(sc.cameras, pix, inliers)
+    assert check.camera == -1, check
+    # its pose needs no correction (before: 33 mm, fitted to the rejected views)
+    assert check.correction_mm[1] < 3.0, check

@@ -102,3 +102,34 @@ def test_a_view_off_the_trajectory_is_dropped_when_views_are_chosen_again():
                              res.threshold_px)
     assert used[2, 120, 0]  # the good view is back
     assert _err(sm, X).max() < 0.005
+
+
+def test_a_two_view_run_that_jumps_against_well_seen_points_is_left_out():
+    """Frames 100-119 of a keypoint are seen by two cameras, one of them wrong (a swapped
+    limb: a consistent 2-view point 0.3 m off). Per frame nothing shows it; the jump against
+    the three-view points around it does: those frames become a gap (a wrong point is worse
+    than a gap), while a two-view run that follows the motion is kept."""
+    from mocaplab.triangulation.smoothing import unsupported_runs
+
+    X = _motion(K=1)[:, 0]
+    n_views = np.full(len(X), 3)
+    n_views[100:120] = 2
+    n_views[160:180] = 2
+    wrong = X.copy()
+    wrong[100:120] += (0.3, 0.0, 0.0)
+    drop = unsupported_runs(wrong, n_views, FPS, max_gap=6)
+    assert drop[100:120].all() and drop.sum() == 20  # the good 2-view run 160-179 stays
+    assert not unsupported_runs(X, n_views, FPS, max_gap=6).any()
+    # end to end: the wrong run's views are not used, the frames are left out, not bridged
+    cams = _cameras([0, 90, 180])
+    pix = cams.project(_motion(K=1))
+    pix[2, 100:120, 0] = np.nan
+    pix[1, 100:120, 0] = cams.project(wrong[100:120, None])[1, :, 0]  # camera 1 lies
+    res = triangulate_robust(cams, pix, None, None, None)
+    w = np.isfinite(pix).all(-1).astype(float)
+    sm, used = smooth_points(extrinsics(cams), normalized_observations(cams, pix), w,
+                             focal_lengths(cams), res.inliers, res.points, FPS, 6.0, 0.1,
+                             res.threshold_px)
+    err = np.linalg.norm(sm[:, 0] - X, axis=-1)
+    assert not (err > 0.05).any()
+    assert np.isnan(sm[105:115, 0]).all()

@@ -42,6 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write these formats beside the output: trc,c3d")
     p.add_argument("--trc-y-up", action="store_true",
                    help="write the TRC in OpenSim's Y-up frame (default: the lab's Z-up frame)")
+    p.add_argument("--opensim-names", action="store_true",
+                   help="name the TRC's markers as Pose2Sim's BlazePose marker set (OpenSim "
+                        "IK; mediapipe33 keypoints only), as `mocaplab export` does")
     p.add_argument("--person", metavar="ID",
                    help="the subject when several people are tracked (P1, P2, ...; default: "
                         "the person tracked in most camera-frames, P1)")
@@ -68,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     trial = args.trial if args.trial is not None else Path(args.keypoints).parent
     out = args.out
     if out is None and args.trial is None:
-        out = Path(args.keypoints).with_name("points3d.npz")
+        from mocaplab.trial import Trial
+
+        out = Trial(Path(args.keypoints).parent).points3d_path
     if args.min_views < 2:
         raise InputError("--min-views must be at least 2")
     from mocaplab.camera_names import parse_camera_map
@@ -78,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         keypoints=args.keypoints, out=out, min_views=args.min_views,
         threshold_px=args.threshold, max_gap_s=args.max_gap, bone_lengths=args.bone_lengths,
         fix_swaps=not args.no_swap_fix, export=formats, trc_y_up=args.trc_y_up,
-        force=args.force, person=args.person, camera_map=parse_camera_map(args.camera_map))
+        opensim_names=args.opensim_names, force=args.force, person=args.person,
+        camera_map=parse_camera_map(args.camera_map))
     from mocaplab.pose_data import Points3D
 
     pts = Points3D.load(path)

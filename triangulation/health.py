@@ -234,7 +234,9 @@ def miscalibrated_camera(cameras: CameraSet, pixels: np.ndarray, inliers: np.nda
         if also is not None:
             w[also] = 0.0
         X = triangulate_weighted(Rt, xn, w, f, 1)
-        ok = np.isfinite(X).all(-1) & np.isfinite(xn[c]).all(-1)
+        # only c's kept views: a rejected view (a swap, an outlier, somebody else) is no
+        # evidence about its calibration, and many of them bias the fit
+        ok = np.isfinite(X).all(-1) & np.isfinite(xn[c]).all(-1) & (inl[c] > 0)
         return _pose_correction_mm(Rt[c], xn[c][ok], X[ok])
 
     corr = np.array([correction(c) for c in range(C)])

@@ -44,6 +44,7 @@ from scipy.optimize import linear_sum_assignment
 
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
+from mocaplab.signal import max_gap_frames
 from mocaplab.triangulation.linear import (
     extrinsics,
     focal_lengths,
@@ -360,7 +361,7 @@ def track_people(frames: list[list[tuple[np.ndarray, np.ndarray]]], n_cameras: i
     opt = options or AssociationOptions()
     F = len(frames)
     tracks: list[dict] = []  # {"frames": {f: (members, centre)}, "last": f}
-    max_gap = max(1, int(round(opt.max_gap_s * fps)))
+    max_gap = max(1, max_gap_frames(fps, opt.max_gap_s))
     for f, people in enumerate(frames):
         active = [t for t in tracks if f - t["last"] <= max_gap]
         if people and active:
@@ -461,7 +462,7 @@ def attach_leftovers(cameras: CameraSet, points: np.ndarray, confidence: np.ndar
     todo = ok_kp.any(-1) & ~used  # (C, F, P)
     if not todo.any():
         return assoc
-    gap = max(1, int(round(opt.max_gap_s * fps)))
+    gap = max(1, max_gap_frames(fps, opt.max_gap_s))
     mirror = np.asarray(mirror, dtype=int)
     err = np.full((N, C, F, P), np.inf)
     for n in range(N):

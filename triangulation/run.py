@@ -172,13 +172,17 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
     conf = np.nan_to_num(_swap_applied(confidence, res.swapped, kset.mirror), nan=0.0)
     w = np.where(np.isfinite(pix).all(-1), np.maximum(conf, 1e-3), 0.0)
     Rt, focal = extrinsics(cams), focal_lengths(cams)
-    X, _ = smooth_points(Rt, normalized_observations(cams, pix), w, focal, res.inliers,
-                         res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
-                         res.threshold_px)
-    filled = np.isfinite(X).all(-1) & ~np.isfinite(res.points).all(-1)
+    X, used = smooth_points(Rt, normalized_observations(cams, pix), w, focal, res.inliers,
+                            res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
+                            res.threshold_px)
+    # points the smoothing left out (weak runs that jump against strong ones) are gaps now
+    dropped = (used.sum(0) < 2) & (res.n_views >= 2)
+    n_views = np.where(dropped, 0, res.n_views)
+    error = np.where(dropped, np.nan, res.reprojection_error)
+    filled = np.isfinite(X).all(-1) & (n_views == 0)
     if filtering.bone_lengths and kset.edges:
         X = constrain_bone_lengths(X, kset.edge_indices, iterations=filtering.bone_iterations)
-    return Points3D(X, names, fps, res.reprojection_error, res.n_views), filled
+    return Points3D(X, names, fps, error, n_views), filled
 
 
 def _report(res: RobustResult, out: Points3D, filled: np.ndarray, cams: CameraSet,
@@ -432,7 +436,8 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
                       min_views: int = 2, threshold_px: float | None = None,
                       max_gap_s: float = 0.1, bone_lengths: bool = False,
                       fix_swaps: bool = True, export: Sequence[str] | str = (),
-                      trc_y_up: bool = False, force: bool = False, person: str | None = None,
+                      trc_y_up: bool = False, opensim_names: bool = False,
+                      force: bool = False, person: str | None = None,
                       camera_map: dict[str, str] | None = None,
                       **robust_options: Any) -> Path:
     """Triangulate a trial folder's ``keypoints2d.npz`` (with its ``poses2d.npz`` when
@@ -455,6 +460,9 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         fix_swaps: detect and fix left/right swaps.
         export: formats to export beside ``out`` ("trc", "c3d"), e.g. ``points3d.trc``.
         trc_y_up: write the TRC in OpenSim's Y-up frame instead of the lab's Z-up frame.
+        opensim_names: name the TRC's markers as Pose2Sim's BlazePose set
+            (:func:`mocaplab.triangulation.export.export_points`); needs "trc" in ``export``
+            and mediapipe33 keypoints, checked before anything is written.
         force: replace an existing output.
         person: the subject's id ("P2"); default :func:`select_subject`'s rule.
         camera_map: keypoints camera name -> calibration camera name where they differ.
@@ -487,6 +495,13 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         raise InputError(f"{kp_path} does not exist: run 'mocaplab detect' on the trial first, "
                          "or pass --keypoints")
     kp = Keypoints2D.load(kp_path)
+    if opensim_names:  # refuse before anything is written
+        if "trc" not in formats:
+            raise InputError("--opensim-names names the TRC export's markers: add trc to "
+                             "--export")
+        from mocaplab.keypoint_sets import to_opensim_names
+
+        to_opensim_names(np.zeros((1, len(kp.keypoints), 3)), list(kp.keypoints))
     robust = RobustOptions(min_views=min_views, threshold_px=threshold_px, fix_swaps=fix_swaps,
                            **robust_options)
     filt = FilterOptions(cutoff_hz=cutoff_hz, max_gap_s=max_gap_s,
@@ -505,5 +520,6 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
     log.info("%s", result.report().summary())
     for fmt in formats:
         export_points(points, out_path.with_suffix(f".{fmt}"), fmt,
-                      y_up=trc_y_up and fmt == "trc", overwrite=True)
+                      y_up=trc_y_up and fmt == "trc",
+                      opensim_names=opensim_names and fmt == "trc", overwrite=True)
     return out_path

@@ -17,6 +17,12 @@ by the keypoint's typical information per direction so that the cutoff is ``cuto
 Where a frame's geometry is weak in one direction, the prior takes over in that direction only;
 frames without two views (up to ``max_gap_s``) are bridged by the prior, longer gaps stay NaN.
 
+Before that, runs of weak points that jump against strong ones are dropped
+(:func:`unsupported_runs`): a point kept from only two views cannot show a wrong view (any two
+views agree with some point), but a run of such points that starts or ends with a jump no
+body part makes, next to points seen by three views or more, is a wrong choice of views. Their
+frames become gaps (bridged up to ``max_gap_s``, else NaN): a wrong point is worse than a gap.
+
 Then views are chosen again against the smooth trajectory (per joint and frame, the views that
 reproject within the robust threshold: a view along the epipolar line of a two-view outlier is
 off the trajectory; a good view rejected by a wrong per-frame consensus is back on it) and the
@@ -32,6 +38,7 @@ import numpy as np
 from scipy.linalg import solveh_banded
 
 from mocaplab.errors import InputError
+from mocaplab.signal import max_gap_frames
 from mocaplab.triangulation.linear import (
     DLTSystem,
     depths,
@@ -106,6 +113,41 @@ def _interpolated(X: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(t, t[ok], X[ok, d]) for d in range(3)], -1)
 
 
+def unsupported_runs(X: np.ndarray, n_views: np.ndarray, fps: float, max_gap: int,
+                     max_speed_m_s: float = 3.0, jump_m: float = 0.03,
+                     strong_views: int = 3) -> np.ndarray:
+    """(F,) bool: frames of one keypoint's weak runs that jump against strong ones.
+
+    The frames with a point (``X`` finite, (F, 3) metres) are cut into runs wherever the point
+    moves more than ``max_speed_m_s`` x the time since the last point + ``jump_m`` (noise), or
+    where more than ``max_gap`` frames have no point. A run is strong when it has a frame with
+    ``strong_views`` views or more (``n_views`` (F,)); a run without one that borders a strong
+    run through a jump (not a long gap) is returned: there, the two-view points went somewhere
+    the body could not go from (or to) the well-seen points beside them.
+    """
+    F = len(X)
+    out = np.zeros(F, dtype=bool)
+    idx = np.flatnonzero(np.isfinite(X).all(-1))
+    if idx.size < 2:
+        return out
+    gap = np.diff(idx)
+    step = np.linalg.norm(np.diff(X[idx], axis=0), axis=-1)
+    cut_gap = gap > max_gap + 1
+    cut = cut_gap | (step > max_speed_m_s * gap / fps + jump_m)
+    run = np.concatenate([[0], np.cumsum(cut)])  # run number of each frame in idx
+    n_runs = int(run[-1]) + 1
+    strong = np.zeros(n_runs, dtype=bool)
+    np.logical_or.at(strong, run, n_views[idx] >= strong_views)
+    # runs bordering through a jump: (run r, run r + 1) where the cut is not a long gap
+    jump = np.flatnonzero(cut & ~cut_gap)
+    left, right = run[jump], run[jump + 1]
+    bad = np.zeros(n_runs, dtype=bool)
+    bad[left[strong[right] & ~strong[left]]] = True
+    bad[right[strong[left] & ~strong[right]]] = True
+    out[idx[bad[run]]] = True
+    return out
+
+
 def smooth_keypoint(Rt: np.ndarray, system: DLTSystem, w: np.ndarray, focal: np.ndarray,
                     use: np.ndarray, X0: np.ndarray, lam0: float, max_gap: int,
                     min_views: int = 2) -> np.ndarray:
@@ -146,7 +188,8 @@ def smooth_keypoint(Rt: np.ndarray, system: DLTSystem, w: np.ndarray, focal: np.
 def smooth_points(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarray,
                   inliers: np.ndarray, X0: np.ndarray, fps: float, cutoff_hz: float,
                   max_gap_s: float, threshold_px: float, reselect: bool = True,
-                  min_views: int = 2) -> tuple[np.ndarray, np.ndarray]:
+                  min_views: int = 2, drop_unsupported: bool = True
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Every keypoint's smooth trajectory, views chosen again against it (module doc).
 
     Args:
@@ -157,17 +200,22 @@ def smooth_points(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarr
         max_gap_s: longest gap (frames without ``min_views`` views) bridged, seconds.
         threshold_px: the robust outlier threshold (pixels), for the new choice of views.
         reselect: choose the views again against the smooth trajectory and solve again.
+        drop_unsupported: leave out the weak runs of :func:`unsupported_runs` (their frames
+            then use fewer than ``min_views`` views: a gap).
 
     Returns:
         (points (F, K, 3) metres, views used (C, F, K) bool).
     """
     C, F, K, _ = xn.shape
     lam0 = prior_weight(fps, cutoff_hz)
-    max_gap = int(round(max_gap_s * fps))
+    max_gap = max_gap_frames(fps, max_gap_s)  # the one seconds -> frames rule of gap filling
     valid = (w > 0) & np.isfinite(xn).all(-1)
     X = np.full((F, K, 3), np.nan)
     used = inliers & valid
     for k in range(K):
+        if drop_unsupported:
+            drop = unsupported_runs(X0[:, k], used[:, :, k].sum(0), fps, max_gap)
+            used[:, drop, k] = False
         system = DLTSystem.build(Rt, xn[:, :, k])
         Xk = smooth_keypoint(Rt, system, w[:, :, k], focal, used[:, :, k], X0[:, k], lam0,
                              max_gap, min_views)

@@ -13,7 +13,7 @@ See docs/viewer.md.
 
 from __future__ import annotations
 
-from typing import Any
+from mocaplab.lazy import lazy_getattr
 
 _EXPORTS = {
     "render_trial": "mocaplab.viewer.render",
@@ -27,11 +27,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'mocaplab.viewer' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

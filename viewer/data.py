@@ -9,13 +9,13 @@ trial folder), so the array index of an event is ``frame - first_frame``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mocaplab.analysis.metrics_spec import angle_curve, read_metrics
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
 from mocaplab.pose_data import Points3D
@@ -32,8 +32,9 @@ CURVE_ANGLES = (("hip", "flexion"), ("knee", "flexion"))
 @dataclasses.dataclass(frozen=True)
 class FrameEvent:
     """A foot strike or foot off as the viewer shows it: ``index`` is the 0-based frame index
-    into the points array (analysis' own :class:`mocaplab.analysis.events.GaitEvent` has a
-    fractional index and the detection method)."""
+    into the points array, read from metrics.json ``events`` (analysis' own
+    :class:`mocaplab.analysis.events.GaitEvent` has a fractional index and the detection method;
+    a file's :class:`mocaplab.marker_io.LabelledEvent` a 1-based frame)."""
 
     side: str
     type: str
@@ -114,7 +115,7 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     estimated: frozenset[str] = frozenset()
     no_events = "no metrics.json (run `mocaplab analyze`)"
     if metrics_path.is_file():
-        metrics = read_metrics(metrics_path)
+        metrics = dict(read_metrics(metrics_path).data)
         events = parse_events(metrics, p3.points.shape[0], p3.fps)
         angles = parse_angles(metrics, p3.points.shape[0])
         estimated = parse_estimated(metrics, angles)
@@ -150,16 +151,6 @@ def no_events_reason(metrics: dict[str, Any]) -> str:
     return "no gait events found"
 
 
-def read_metrics(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} must hold a JSON object (see CONVENTIONS.md, metrics.json)")
-    return data
-
-
 def trial_cameras(folder: Path) -> CameraSet | None:
     """The calibration of a trial folder (:attr:`Trial.calibration_path`), or None without one."""
     from mocaplab.calibration import load_calibration
@@ -167,7 +158,7 @@ def trial_cameras(folder: Path) -> CameraSet | None:
     try:
         cal = Trial(folder).calibration_path
     except InputError:  # unreadable meta.json: the folder's own calibration.toml, if any
-        cal = Path(folder) / "calibration.toml"
+        cal = Trial(folder).local_calibration_path
     if cal is None or not Path(cal).is_file():
         return None
     return load_calibration(cal)
@@ -238,7 +229,7 @@ def panel_values(trial: TrialData, index: int) -> list[tuple[str, float | None, 
             arr = trial.angles.get(f"{seg}.{ang}.{side}")
             v = None if arr is None or not np.isfinite(arr[index]) else float(arr[index])
             vals.append(v)
-        rows.append((f"{seg.capitalize()} {ang}", vals[0], vals[1]))
+        rows.append((angle_curve(seg, ang).label, vals[0], vals[1]))
     return rows
 
 
@@ -258,12 +249,11 @@ def format_panel(trial: TrialData, index: int) -> str:
     from mocaplab import sides
 
     lines = []
+    worded = {angle_curve("pelvis", "obliquity").label: sides.higher_side,
+              angle_curve("pelvis", "rotation").label: sides.forward_side}
     for label, left, right in panel_values(trial, index):
-        v = _left_minus_right(left, right)
-        if label == "Pelvis obliquity":
-            lines.append(f"Pelvic obliquity: {sides.higher_side(v)}")
-        elif label == "Pelvis rotation":
-            lines.append(f"Pelvic rotation: {sides.forward_side(v)}")
+        if label in worded:
+            lines.append(f"{label}: {worded[label](_left_minus_right(left, right))}")
     for seg, ang in CURVE_ANGLES:
         keys = [f"{seg}.{ang}.{side}" for side in ("left", "right")]
         if not any(k in trial.angles for k in keys):
@@ -274,5 +264,5 @@ def format_panel(trial: TrialData, index: int) -> str:
             vals.append("-" if arr is None or not np.isfinite(arr[index])
                         else f"{arr[index]:.1f}°")
         est = " (estimated)" if any(k in trial.estimated for k in keys) else ""
-        lines.append(f"{seg.capitalize()} {ang}: L {vals[0]}, R {vals[1]}{est}")
+        lines.append(f"{angle_curve(seg, ang).label}: L {vals[0]}, R {vals[1]}{est}")
     return "\n".join(lines)

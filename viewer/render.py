@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import numpy as np
 from mocaplab import sides
 from mocaplab.atomic import atomic_path, check_writable
 from mocaplab.errors import InputError, MocaplabError
+from mocaplab.video import Mp4Writer
 from mocaplab.viewer import levels as lv
 from mocaplab.viewer import scene as sc
 from mocaplab.viewer.data import TrialData, format_panel, load_trial
@@ -331,55 +330,6 @@ def draw_overlay(img: np.ndarray, trial: TrialData, index: int,
 
 
 # --- writers -------------------------------------------------------------------------------------
-class VideoWriter:
-    """MP4 writer: H.264 through ffmpeg when it is installed, else OpenCV's mp4v."""
-
-    def __init__(self, path: Path, fps: float, width: int, height: int):
-        self.path, self.fps, self.size = path, fps, (width, height)
-        self._proc: subprocess.Popen | None = None
-        self._cv = None
-        ffmpeg = shutil.which("ffmpeg")
-        if ffmpeg:
-            self.codec = "h264 (ffmpeg libx264)"
-            self._proc = subprocess.Popen(
-                [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                 "-s", f"{width}x{height}", "-r", f"{fps}", "-i", "-",
-                 "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast",
-                 "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)],
-                stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        else:
-            import cv2
-
-            self.codec = "mp4v (OpenCV)"
-            self._cv = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
-                                       (width, height))
-            if not self._cv.isOpened():
-                raise RenderError(f"OpenCV cannot write {path} (mp4v); install ffmpeg")
-
-    def write(self, rgb: np.ndarray) -> None:
-        if self._proc is not None:
-            try:
-                self._proc.stdin.write(np.ascontiguousarray(rgb).tobytes())  # type: ignore[union-attr]
-            except BrokenPipeError:
-                self.close()
-                raise RenderError(f"ffmpeg stopped while writing {self.path}") from None
-        else:
-            import cv2
-
-            self._cv.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-
-    def close(self) -> None:
-        if self._proc is not None:
-            proc, self._proc = self._proc, None
-            proc.stdin.close()  # type: ignore[union-attr]
-            err = proc.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
-            if proc.wait() != 0:
-                raise RenderError(f"ffmpeg failed writing {self.path}: {err.strip()}")
-        if self._cv is not None:
-            self._cv.release()
-            self._cv = None
-
-
 def write_png(path: Path, rgb: np.ndarray, overwrite: bool = True) -> Path:
     """Atomic PNG write with Pillow."""
     from PIL import Image
@@ -452,14 +402,17 @@ def render_trial(trial: TrialData | str | os.PathLike, out_path: str | os.PathLi
                     progress(n + 1, len(idx))
             return written
         with atomic_path(out, overwrite) as tmp:
-            writer = VideoWriter(tmp, fps or t.fps, options.width, options.height)
+            writer = Mp4Writer(tmp, fps or t.fps, (options.width, options.height),
+                               pixel_format="rgb24")
+            ok = False
             try:
                 for n, i in enumerate(idx):
                     writer.write(renderer.render(i))
                     if progress:
                         progress(n + 1, len(idx))
+                ok = True
             finally:
-                writer.close()
+                writer.close(ok)
     return [out]
 
 
@@ -548,14 +501,17 @@ def render_comparison(trials: Sequence[TrialData | str | os.PathLike],
             t0 = 0.0 if align.t_start <= 0 <= align.t_end else align.t_start
             return [write_png(out, frame_at(t0), overwrite)]
         with atomic_path(out, overwrite) as tmp:
-            writer = VideoWriter(tmp, fps, options.width * len(ts), options.height)
+            writer = Mp4Writer(tmp, fps, (options.width * len(ts), options.height),
+                               pixel_format="rgb24")
+            ok = False
             try:
                 for n, t in enumerate(times):
                     writer.write(frame_at(t))
                     if progress:
                         progress(n + 1, len(times))
+                ok = True
             finally:
-                writer.close()
+                writer.close(ok)
     finally:
         for r in renderers:
             r.close()

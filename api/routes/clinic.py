@@ -40,7 +40,8 @@ from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
 from mocaplab.errors import InputError
 from mocaplab.reporting.db import SessionRow, Subject, contains_text
-from mocaplab.reporting.paths import ID_PATTERN, TrialRef, safe_join, trial_path
+from mocaplab.reporting.paths import ID_PATTERN, TrialRef, lab_state_dir, safe_join, trial_path
+from mocaplab.trial import Trial
 
 COOKIE = "mocaplab_clinic"
 CSRF_HEADER = "x-mocaplab-csrf"
@@ -262,7 +263,7 @@ def subject_page(request: Request, who: PageReader, subject: IdPath) -> HTMLResp
 def _trial(request: Request, subject: str, session: str, trial: str) -> tuple[TrialRef, Path]:
     ref = TrialRef(subject, session, trial)
     path = trial_path(_api(request).lab_dir, ref)
-    if not (path / "meta.json").is_file():
+    if not Trial(path).meta_path.is_file():
         raise HTTPException(404, f"trial {ref.key} not found")
     return ref, path
 
@@ -295,7 +296,7 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
              ("Source", H.e(str(meta.get("source") or meta.get("footage") or "camera footage")))]
     body = ["<dl class='facts'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
             + "</dl>"]
-    if (path / "metrics.json").is_file():
+    if Trial(path).metrics_path.is_file():
         body.append(_metrics_section(request, path))
         dl = "".join(f"<li>{H.link(H.url(f'{base}/download/{f}'), t)}</li>"
                      for f, t in DOWNLOADS)
@@ -313,7 +314,7 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
                         "<button type='submit'>Compare</button></form></section>")
     else:
         body.append("<p class='note'>Not analysed yet: no metrics.</p>")
-    if (path / "points3d.npz").is_file():
+    if Trial(path).points3d_path.is_file():
         body.append(f"<section><h2>3D replay</h2><div id='replay' data-src="
                     f"'{H.url(f'{base}/replay.json')}'><canvas></canvas><div class='controls'>"
                     "<button type='button' class='play'>Play</button>"
@@ -387,9 +388,9 @@ def _export(request: Request, subject: str, session: str, trial: str, fmt: str
     ref, path = _trial(request, subject, session, trial)
     api = _api(request)
     idt = exports.ExportIdentity.make(ref.subject, ref.session, ref.trial, None, False)
-    need = "points3d.npz" if fmt in ("c3d", "trc") else "metrics.json"
-    if not (path / need).is_file():
-        raise HTTPException(404, f"trial {ref.key} has no {need} yet")
+    need = Trial(path).points3d_path if fmt in ("c3d", "trc") else Trial(path).metrics_path
+    if not need.is_file():
+        raise HTTPException(404, f"trial {ref.key} has no {need.name} yet")
     with tempfile.TemporaryDirectory(prefix="mocaplab-clinic-") as tmp:
         if fmt == "fhir":
             from mocaplab.reporting.fhir import observation_bundle
@@ -416,9 +417,9 @@ def replay_points(request: Request, _: Reader, subject: IdPath, session: IdPath,
     from mocaplab.reporting import labdata
 
     ref, path = _trial(request, subject, session, trial)
-    if not (path / "points3d.npz").is_file():
+    if not Trial(path).points3d_path.is_file():
         raise HTTPException(404, f"trial {ref.key} has no points3d.npz yet")
-    p = labdata.load_points(path / "points3d.npz")
+    p = labdata.load_points(Trial(path).points3d_path)
     names = list(p.keypoints)
     kset = identify_keypoint_set(names)
     step = max(1, int(round(float(p.fps) / 30.0)),
@@ -441,11 +442,11 @@ def comparison_dir(request: Request, a: TrialRef, b: TrialRef, view: str) -> Pat
     api = _api(request)
     pa, pb = trial_path(api.lab_dir, a), trial_path(api.lab_dir, b)
     for r, p in ((a, pa), (b, pb)):
-        if not (p / "meta.json").is_file():
+        if not Trial(p).meta_path.is_file():
             raise HTTPException(404, f"trial {r.key} not found")
     opts = Options(view=view, labels=(a.session, b.session))
     try:
-        return cached_comparison(pa, pb, api.lab_dir / ".mocaplab" / "compare", opts,
+        return cached_comparison(pa, pb, lab_state_dir(api.lab_dir) / "compare", opts,
                                  request.app.state.clinic.lock(f"{a.key}|{b.key}|{view}"))
     except InputError as exc:
         raise HTTPException(409, f"no comparison video: {exc}") from None
@@ -470,7 +471,7 @@ def compare_page(request: Request, who: PageReader, a: KeyQuery, b: KeyQuery,
     api = _api(request)
     pa, pb = trial_path(api.lab_dir, ra), trial_path(api.lab_dir, rb)
     for r, p in ((ra, pa), (rb, pb)):
-        if not (p / "metrics.json").is_file():
+        if not Trial(p).metrics_path.is_file():
             raise HTTPException(404, f"trial {r.key} is not analysed (no metrics.json)")
     q = {"a": ra.key, "b": rb.key, "view": view}
     body = [f"<p>{H.link(H.url(f'/clinic/subjects/{ra.subject}'), 'Subject ' + ra.subject)}"

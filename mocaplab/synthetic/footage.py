@@ -139,10 +139,10 @@ def synthetic_visit(trial_dir: str | os.PathLike, points: np.ndarray, fps: float
     from mocaplab.triangulation import triangulate_trial
 
     trial = Trial.create(trial_dir, subject=subject, fps=fps, cameras=cameras.names,
-                         calibration="calibration.toml", overwrite=True, date=date,
+                         overwrite=True, date=date,
                          footage="synthetic render of the ground-truth motion "
                                  "(mocaplab.synthetic.footage)")
-    cameras.save(trial.path / "calibration.toml", overwrite=True)
+    calibration = trial.save_calibration(cameras)
     for name in footage_cameras or cameras.names:
         render_footage(cameras[name], points, trial.videos_dir / f"{name}.mp4", fps,
                        overwrite=True)
@@ -150,7 +150,7 @@ def synthetic_visit(trial_dir: str | os.PathLike, points: np.ndarray, fps: float
                          swaps=0.0, mirror=MEDIAPIPE33.mirror, seed=seed)
     Keypoints2D(obs.points, obs.confidence, tuple(cameras.names), MEDIAPIPE33.names,
                 fps).save(trial.keypoints2d_path)
-    triangulate_trial(trial, calibration=trial.path / "calibration.toml", force=True)
+    triangulate_trial(trial, calibration=calibration, force=True)
     analyze_file(trial.path, trial.metrics_path)
     return trial.path
 

@@ -38,28 +38,12 @@ import dataclasses
 
 import numpy as np
 
+from mocaplab.analysis.frames import unit as _unit
+from mocaplab.analysis.landmarks import hip_joint_centres
 from mocaplab.keypoint_sets import MEDIAPIPE33_NAMES
 from mocaplab.pose_data import Points3D
 
 UP = np.array([0.0, 0.0, 1.0])
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def harrington_hjc(lasi: np.ndarray, rasi: np.ndarray, sacr: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Left and right hip joint centres (F, 3), metres (Harrington et al. 2007 regression)."""
-    origin = (lasi + rasi) / 2
-    y = _unit(lasi - rasi)
-    z = _unit(np.cross(origin - sacr, y))
-    x = np.cross(y, z)
-    pw = np.linalg.norm(lasi - rasi, axis=-1, keepdims=True) * 1000
-    pd = np.linalg.norm(origin - sacr, axis=-1, keepdims=True) * 1000
-    px, pz, py = -0.24 * pd - 9.9, -0.30 * pw - 10.9, 0.33 * pw + 7.3
-    return tuple(origin + (px * x + s * py * y + pz * z) / 1000 for s in (1.0, -1.0))
 
 
 def _pick(markers: dict[str, np.ndarray], *names: str) -> np.ndarray | None:
@@ -91,7 +75,7 @@ def mediapipe_from_markers(points: np.ndarray, labels, fps: float) -> Points3D:
     def put(name: str, value: np.ndarray) -> None:
         out[:, MEDIAPIPE33_NAMES.index(name)] = value
 
-    lh, rh = harrington_hjc(m["LASI"], m["RASI"], m["SACR"])
+    lh, rh = hip_joint_centres(m["LASI"], m["RASI"], m["SACR"])
     put("left_hip", lh)
     put("right_hip", rh)
     for side, s in (("left", "L"), ("right", "R")):
@@ -277,7 +261,7 @@ def parametric_walk(*, speed_m_s: float = 1.2, cadence_steps_per_min: float = 11
              "RPSI": (-pd, -0.045, 0)}
     pel = {n: centre + np.einsum("fij,j->fi", R, np.array(v)) for n, v in local.items()}
     pel["SACR"] = (pel["LPSI"] + pel["RPSI"]) / 2
-    lhjc, rhjc = harrington_hjc(pel["LASI"], pel["RASI"], pel["SACR"])
+    lhjc, rhjc = hip_joint_centres(pel["LASI"], pel["RASI"], pel["SACR"])
     fwd = np.tile([1.0, 0, 0], (F, 1))
     mk: dict[str, np.ndarray] = dict(pel)
     for side, hjc, i in (("left", lhjc, 0), ("right", rhjc, 1)):

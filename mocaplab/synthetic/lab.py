@@ -22,7 +22,9 @@ import numpy as np
 
 from mocaplab.atomic import write_json
 from mocaplab.pose_data import Points3D
+from mocaplab.reporting.paths import session_calibration_path
 from mocaplab.synthetic.gait import parametric_walk, place_on_walkway
+from mocaplab.trial import Trial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,13 +79,14 @@ def make_trial(trial_dir: Path, params: WalkerParams | None = None, *, subject: 
             "fps": p.fps, "cameras": ["cam0", "cam1", "cam2", "cam3"],
             "calibration": "../calibration.toml", "date": "2026-03-01",
             "software_version": "mocaplab synthetic", **(meta_extra or {})}
-    write_json(trial_dir / "meta.json", meta)
+    t = Trial(trial_dir)
+    write_json(t.meta_path, meta)
     if with_points or with_metrics:
-        walker_points(p).save(trial_dir / "points3d.npz")
+        walker_points(p).save(t.points3d_path)
     if with_metrics:
         analyze_file(trial_dir)
     if not with_points:
-        (trial_dir / "points3d.npz").unlink()
+        t.points3d_path.unlink()
     return trial_dir
 
 
@@ -103,9 +106,9 @@ def write_synthetic_trial(folder: str | Path, duration_s: float = 10.0, fps: flo
     cams = walkway_cameras(n_cameras, walkway_length=8.0)
     if heading_deg:
         cams = _rotate_cameras(cams, heading_deg)
-    cams.save(folder / "calibration.toml", overwrite=True)
+    calibration = cams.save(Trial(folder).local_calibration_path, overwrite=True)
     return make_trial(folder, params, subject="synthetic", session="synthetic",
-                      meta_extra={"calibration": "calibration.toml",
+                      meta_extra={"calibration": calibration.name,
                                   "cameras": [c.name for c in cams]})
 
 
@@ -152,7 +155,7 @@ def make_lab(lab_dir: Path, subjects: tuple[str, ...] = ("S001", "S002"),
         for se, (sess, asym) in enumerate(sessions):
             sdir = lab_dir / subj / sess
             sdir.mkdir(parents=True, exist_ok=True)
-            (sdir / "calibration.toml").write_text(CALIBRATION_TOML, encoding="utf-8")
+            session_calibration_path(sdir).write_text(CALIBRATION_TOML, encoding="utf-8")
             for k in range(trials_per_session):
                 seed = 100 * si + 10 * se + k
                 params = WalkerParams(asymmetry=asym, seed=seed, duration_s=duration_s,
@@ -181,15 +184,13 @@ def write_keypoints_trial(trial_dir: str | Path, *, speed_m_s: float, duration_s
     from mocaplab.pose_data import Keypoints2D
     from mocaplab.synthetic.cameras import walkway_cameras
     from mocaplab.synthetic.observations import project_motion
-    from mocaplab.trial import Trial
 
     cams = walkway_cameras(n_cameras)
     walk = parametric_walk(speed_m_s=speed_m_s, duration_s=duration_s, fps=fps,
                            start_xy=start_xy)
     obs = project_motion(cams, walk.keypoints.points, noise_px=noise_px, seed=seed)
-    trial = Trial.create(trial_dir, subject=subject, fps=fps, cameras=cams.names,
-                         calibration="calibration.toml")
-    cams.save(trial.path / "calibration.toml")
+    trial = Trial.create(trial_dir, subject=subject, fps=fps, cameras=cams.names)
+    trial.save_calibration(cams, overwrite=False)
     Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
                 fps).save(trial.keypoints2d_path)
     return trial

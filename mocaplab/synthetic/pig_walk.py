@@ -27,6 +27,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mocaplab.analysis.frames import unit as _unit
+
 #: The subject of the walk (mm), written by callers into meta.json["subject"] as a lab would.
 MEASUREMENTS_MM = {"leg_length": 900.0, "knee_width": 105.0, "ankle_width": 70.0,
                    "marker_diameter": 14.0}
@@ -71,10 +73,6 @@ def _at(curve: np.ndarray, phase: np.ndarray) -> np.ndarray:
     curve = np.asarray(curve, dtype=float)
     grid = np.linspace(0.0, 1.0, len(curve))
     return np.interp(np.mod(phase, 1.0), grid, curve)
-
-
-def _unit(v):
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
 def _heading(d: np.ndarray, s: float) -> np.ndarray:
