@@ -415,13 +415,15 @@ def calibrated_to_plates(lm: Landmarks, prog: Progression, opts: EventOptions,
 
 def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, float]],
                         fps: float, recalibrated: tuple[str, ...] = (),
-                        match_s: float = 0.1) -> tuple[list[GaitEvent], list[str]]:
+                        match_s: float = 0.5 * EventOptions.min_step_s
+                        ) -> tuple[list[GaitEvent], list[str]]:
     """A trial's kinematic events with the times of its force-plate contacts, as a gait lab
     does.
 
     ``contacts``: (side, type, index) of the clean plate contacts (fractional sample index,
     :func:`mocaplab.analysis.force_plates.plate_contacts`). A kinematic event within
-    ``match_s`` of a contact of its side and type takes the contact's time (method
+    ``match_s`` (half the shortest step, so one step never gives two events) of a contact of
+    its side and type takes the contact's time (method
     "force_plate"); a contact no kinematic event matched is added. The other events keep
     their time; those of a type in ``recalibrated`` (detected with thresholds measured at
     these contacts, :func:`plate_timed_events`) are marked "<method>+plates". Returns (events

@@ -117,3 +117,12 @@ def test_c3d_with_plates_events_timed_by_them(shared_data):
     assert "force_plate" not in kin["provenance"]["event_timing"]
     assert len(plates["events"]) == len(kin["events"]) == 8
     assert mae(plates) < mae(kin) <= 0.015
+
+
+def test_a_step_on_a_plate_gives_one_event_even_when_the_kinematics_are_far_off():
+    """A kinematic strike 150 ms from its plate contact (the same step: same-side strikes are
+    at least 0.35 s apart) takes the plate time instead of leaving a second strike."""
+    ev = [GaitEvent("left", "foot_strike", 100.0, "combined"),
+          GaitEvent("left", "foot_strike", 210.0, "combined")]
+    out, _ = calibrate_to_plates(ev, [("left", "foot_strike", 115.0)], 100.0)
+    assert [(e.index, e.method) for e in out] == [(115.0, "force_plate"), (210.0, "combined")]
