@@ -9,7 +9,7 @@ the recording's start or end, or one where both feet or neither are over the pla
 event. Positions and plate corners are in the file's own lab frame (any up axis).
 
 Pure functions: plates (``mocaplab.marker_io.ForcePlate``) and foot trajectories in, events out.
-``analysis.events.calibrate_to_plates`` uses them to time a trial's kinematic events.
+``analysis.events.plate_timed_events`` uses them to time a trial's kinematic events.
 """
 
 from __future__ import annotations

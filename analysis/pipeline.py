@@ -90,15 +90,13 @@ SECTIONS: dict[str, Callable[[Gait], dict]] = {
 }
 
 
-def plate_timed(events: list, data: AnalysisInput, lm) -> tuple[list, list[str]]:
-    """Events timed with the input's force-plate contacts (events.calibrate_to_plates)."""
-    from mocaplab.analysis.events import calibrate_to_plates
+def plate_contact_indices(data: AnalysisInput, lm) -> list[tuple[str, str, float]]:
+    """(side, type, fractional sample index) of the input's clean force-plate contacts."""
     from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
 
     feet = feet_in_file_frame(data.points, data.labels, lm.labels)
     contacts = plate_contacts(data.force_plates, feet, lm.fps, lm.first_frame)
-    idx = [(s, ty, t * lm.fps + 1 - lm.first_frame) for s, ty, t in contacts]
-    return calibrate_to_plates(events, idx, lm.fps)
+    return [(s, ty, t * lm.fps + 1 - lm.first_frame) for s, ty, t in contacts]
 
 
 def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
@@ -153,7 +151,11 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
                                     else "combined")
     warnings.extend(ev_warn)
     if event_method == "combined" and data.force_plates:
-        events, _ = plate_timed(events, data, lm)  # how: provenance.event_timing
+        from mocaplab.analysis.events import plate_timed_events
+
+        contacts = plate_contact_indices(data, lm)
+        if contacts:  # how: provenance.event_timing
+            events, _ = plate_timed_events(lm, prog, ev_opts, contacts)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
     curves = {}

@@ -2,7 +2,9 @@
 
 Sources, first found wins per value: explicit overrides, the C3D's ``PROCESSING`` group (as Vicon
 Nexus/Workstation and pyCGM2 write it: ``LLegLength``, ``RKneeWidth``, ``InterAsisDistance``,
-``Marker Diameter``... in millimetres), ``meta.json["subject"]`` (metres: ``leg_length_m``,
+``Marker Diameter``... in millimetres; the marker diameter else from the ``SEG`` group's
+``MARKER_DIAMETER``, Workstation's reconstruction marker size, 14 mm on FunctionalWalk as its
+PROCESSING says), ``meta.json["subject"]`` (metres: ``leg_length_m``,
 ``knee_width_m``, ``ankle_width_m``, each a number or ``{"left": .., "right": ..}``), then the
 documented defaults below, each said in a warning.
 
@@ -127,6 +129,10 @@ def from_processing(processing: Mapping[str, object], *, angles_in_radians: bool
         if v is not None and v > 0:
             out[field] = v
             out["sources"][field] = "c3d PROCESSING"
+    seg = p.get(SEG_MARKER_DIAMETER.lower())
+    if "marker_diameter_mm" not in out and seg is not None and seg > 0:
+        out["marker_diameter_mm"] = seg
+        out["sources"]["marker_diameter_mm"] = "c3d SEG:MARKER_DIAMETER"
     if p.get("height") and p["height"] > 0:
         out["height_m"] = p["height"] / 1000.0
     if p.get("bodymass") and p["bodymass"] > 0:
@@ -195,8 +201,14 @@ def missing_warnings(m: Measurements) -> list[str]:
     return out
 
 
+#: Key under which read_processing adds the SEG group's MARKER_DIAMETER (Vicon Workstation's
+#: reconstruction marker size), used for the marker diameter when PROCESSING has none.
+SEG_MARKER_DIAMETER = "SEG:MARKER_DIAMETER"
+
+
 def read_processing(path) -> dict[str, object]:
-    """The PROCESSING group of a C3D file (name -> value list), {} if it has none."""
+    """The PROCESSING group of a C3D file (name -> value list), {} if it has none; plus the
+    SEG group's MARKER_DIAMETER under :data:`SEG_MARKER_DIAMETER` when the file has one."""
     import ezc3d
 
     try:
@@ -204,7 +216,11 @@ def read_processing(path) -> dict[str, object]:
     except Exception:  # unreadable files are reported by the marker reader
         return {}
     group = params.get("PROCESSING", {})
-    return {k: v["value"] for k, v in group.items() if isinstance(v, dict) and "value" in v}
+    out = {k: v["value"] for k, v in group.items() if isinstance(v, dict) and "value" in v}
+    seg = params.get("SEG", {}).get("MARKER_DIAMETER")
+    if isinstance(seg, dict) and "value" in seg:
+        out[SEG_MARKER_DIAMETER] = seg["value"]
+    return out
 
 
 def measurements_for(processing: Mapping[str, object] | None = None,

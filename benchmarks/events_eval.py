@@ -17,7 +17,9 @@ foot is over it, that edge is no reference. Contacts cut by the recording's ends
 
 Methods, same run: "kinematic" (mocaplab's Zeni + foot velocity, no plates: what a markerless
 trial or a C3D without plates gets), "zeni" (Zeni's coordinate method) and "plates" (mocaplab's
-default for a C3D with plates: the kinematic events timed with the trial's plate contacts). For
+default for a C3D with plates: the kinematic detection re-run with the heel and toe speeds
+measured at the trial's plate contacts as its thresholds, and the events on the plates given the
+plate times; ``analysis.events.plate_timed_events``). For
 "plates", the force-plate column is leave-one-out: each contact is scored with events timed from
 the trial's OTHER contacts only; against labels, all contacts are used (Vicon labels may
 themselves come from the plates).
@@ -40,11 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mocaplab.analysis.events import GaitEvent, calibrate_to_plates
+from mocaplab.analysis.events import MARKER_EVENT_OPTIONS, GaitEvent, plate_timed_events
 from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
 from mocaplab.analysis.inputs import load_input
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.pipeline import analyze
+from mocaplab.analysis.progression import progression
 from mocaplab.marker_io import read_force_plates
 
 TUNE = ("kineticstoolkit_walk/walk.c3d", "btkdata/PiG_Motion-FlatFoot-Full.c3d",
@@ -77,29 +80,23 @@ class _Raw:
         self.fps, self.first_frame, self.n_frames = lm.fps, lm.first_frame, lm.n_frames
 
 
-def _as_events(found: list[dict], fps: float, ff: int) -> list[GaitEvent]:
-    return [GaitEvent(e["side"], e["type"], e["time_subframe_s"] * fps + 1 - ff, e["method"])
-            for e in found]
-
-
 def _as_dicts(events: list[GaitEvent], fps: float, ff: int) -> list[dict]:
     return [{"side": e.side, "type": e.type, "time_subframe_s": (ff + e.index - 1) / fps,
              "method": e.method} for e in events]
 
 
-def plate_timed(kin: list[dict], contacts, fps: float, ff: int) -> list[dict]:
-    """The kinematic events timed with the given plate contacts (what analyze does)."""
-    idx = [(s, ty, t * fps + 1 - ff) for s, ty, t in contacts]
-    return _as_dicts(calibrate_to_plates(_as_events(kin, fps, ff), idx, fps)[0], fps, ff)
-
-
-def score_loo(kin: list[dict], ref, findable, fps: float, ff: int):
+def score_loo(data, ref, findable):
     """Plate-timed events against each plate contact in turn, timed WITHOUT that contact
-    (leave one out: the contact scored never takes part in timing the events)."""
+    (leave one out: the contact scored never takes part in timing the events, neither in
+    the thresholds measured at the plates nor as a plate time)."""
+    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
+    prog = progression(lm)      # as analyze does for skin markers (no smoothing, snap 15 deg)
+    fps, ff = lm.fps, lm.first_frame
+    idx = [(s, ty, t * fps + 1 - ff) for s, ty, t in ref]
     errs, missed = [], 0
     for j, (side, typ, t) in enumerate(ref):
-        found = plate_timed(kin, ref[:j] + ref[j + 1:], fps, ff)
-        e, m, _ = score(found, [(side, typ, t)], findable, None)
+        found, _ = plate_timed_events(lm, prog, MARKER_EVENT_OPTIONS, idx[:j] + idx[j + 1:])
+        e, m, _ = score(_as_dicts(found, fps, ff), [(side, typ, t)], findable, None)
         errs += e
         missed += m
     return errs, missed, 0
@@ -135,7 +132,8 @@ def evaluate(shared: Path, files) -> dict:
             labelled = [(s, ty, t) for s, ty, t, _ in data.reference_events
                         if ty in ("foot_strike", "foot_off") and s in ("left", "right")]
             plates = plate_events(path, raw)
-            runs = {m: analyze(data, event_method=m)["events"] for m in ("kinematic", "zeni")}
+            runs = {m: analyze(data, event_method=m)["events"]
+                    for m in ("kinematic", "zeni", "combined")}
 
         def findable(side, t, raw=raw):
             i = int(round(t * raw.fps)) + 1 - raw.first_frame
@@ -148,12 +146,11 @@ def evaluate(shared: Path, files) -> dict:
         span = (min(t for *_, t in labelled), max(t for *_, t in labelled)) if labelled else None
         rows[rel] = {m: {"labels": score(ev, labelled, findable, span),
                          "plates": score(ev, plates, findable, None)}
-                     for m, ev in runs.items()}
-        fps, ff = raw.fps, raw.first_frame
-        rows[rel]["plates"] = {
-            "labels": score(plate_timed(runs["kinematic"], plates, fps, ff), labelled, findable,
-                            span),
-            "plates": score_loo(runs["kinematic"], plates, findable, fps, ff)}
+                     for m, ev in runs.items() if m != "combined"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rows[rel]["plates"] = {"labels": score(runs["combined"], labelled, findable, span),
+                                   "plates": score_loo(data, plates, findable)}
         rows[rel]["n"] = (len(labelled), len(plates))
     return rows
 

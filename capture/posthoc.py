@@ -161,6 +161,15 @@ def _smooth_nan(x: np.ndarray, sigma: float, filt) -> np.ndarray:
     return np.where(ok, out, np.nan)
 
 
+def _lagged_windows(a: np.ndarray, b: np.ndarray, lags: np.ndarray, min_overlap: int):
+    """Yield (index of the lag, a[t + lag], b[t]) over the samples t where both exist, for
+    every lag whose overlap has at least ``min_overlap`` samples."""
+    for i, lag in enumerate(lags):
+        lo, hi = max(0, -lag), min(len(b), len(a) - lag)
+        if hi - lo >= min_overlap:
+            yield i, a[lo + lag:hi + lag], b[lo:hi]
+
+
 def _lagged_correlation(a: np.ndarray, b: np.ndarray, lags: np.ndarray,
                         min_overlap: int) -> np.ndarray:
     """Mean Pearson correlation over signals of a[t + lag] with b[t], for every lag.
@@ -174,11 +183,7 @@ def _lagged_correlation(a: np.ndarray, b: np.ndarray, lags: np.ndarray,
         (L,) correlation, NaN where no signal had enough overlap.
     """
     scores = np.full(len(lags), np.nan)
-    for i, lag in enumerate(lags):
-        lo, hi = max(0, -lag), min(len(b), len(a) - lag)
-        if hi - lo < min_overlap:
-            continue
-        x, y = a[lo + lag:hi + lag], b[lo:hi]
+    for i, x, y in _lagged_windows(a, b, lags, min_overlap):
         ok = np.isfinite(x) & np.isfinite(y)
         n = ok.sum(0)
         good = n >= min_overlap
@@ -218,11 +223,7 @@ def _epipolar_cost(cam_i, cam_j, ui: np.ndarray, uj: np.ndarray, pairs, centre,
                           + num / np.hypot(fty[..., 0], fty[..., 1]))
 
     costs = np.full(len(lags), np.nan)
-    for n, lag in enumerate(lags):
-        lo, hi = max(0, -lag), min(len(uj), len(ui) - lag)
-        if hi - lo < min_overlap:
-            continue
-        x, y = ui[lo + lag:hi + lag], uj[lo:hi]
+    for n, x, y in _lagged_windows(ui, uj, lags, min_overlap):
         same = dist(x, y)  # (T, K): each keypoint with itself
         d = [same[:, centre].ravel()] if centre else []
         if pairs:

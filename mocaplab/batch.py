@@ -27,7 +27,7 @@ def find_trials(lab_dir: str | Path) -> list[Path]:
     lab = Path(lab_dir)
     if not lab.is_dir():
         raise InputError(f"lab folder {lab} does not exist")
-    trials = sorted(p.parent for p in lab.rglob(Trial.META_NAME) if ".mocaplab" not in p.parts)
+    trials = sorted(p.parent for p in lab.rglob(Trial.META_NAME) if Trial.STATE_DIR not in p.parts)
     if not trials:
         raise InputError(f"no trial folders (with meta.json) found below {lab}")
     return trials

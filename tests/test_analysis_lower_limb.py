@@ -209,3 +209,14 @@ def test_static_calibration_reproduces_the_stored_offsets(shared_data):
                                              abs=0.01)
     plain = ll.static_calibration(markers, m, unit_mm=1000.0, flat_foot=False)
     assert abs(plain["right"][0] - got["right"][0]) > 2.0   # the option matters here
+
+
+def test_marker_diameter_from_the_seg_group_when_processing_has_none(shared_data):
+    btk = shared_data / "gait_marker_corpus" / "btkdata"
+    m, warns = subj.measurements_for(subj.read_processing(btk / "c3dorg_sample04_sub_labels.c3d"))
+    assert m.marker_diameter_mm == 25.0
+    assert m.sources["marker_diameter_mm"] == "c3d SEG:MARKER_DIAMETER"
+    assert not any("marker diameter" in w for w in warns)
+    m, _ = subj.measurements_for(subj.read_processing(btk / "FunctionalWalk.c3d"))
+    assert m.marker_diameter_mm == 14.0 and m.sources["marker_diameter_mm"] == "c3d PROCESSING"
+    assert m.left.static_plantar_flexion_deg == pytest.approx(12.7087, abs=1e-3)  # degrees kept

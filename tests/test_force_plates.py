@@ -44,21 +44,56 @@ def test_contact_gives_strike_and_off_of_the_foot_on_the_plate():
     assert [t for _, t, _ in plate_contacts([cut], feet, 100.0)] == []
 
 
-def test_calibrate_to_plates_times_every_event_of_the_type():
+def test_calibrate_to_plates_gives_the_plate_times():
     fps = 100.0
     ev = [GaitEvent("left", "foot_off", 50.0, "combined"),
           GaitEvent("right", "foot_off", 105.0, "combined"),
           GaitEvent("left", "foot_strike", 80.0, "combined")]
     # the plate says the left off came 2.5 frames earlier; a right strike the kinematics missed
     contacts = [("left", "foot_off", 47.5), ("right", "foot_strike", 130.0)]
-    out, notes = calibrate_to_plates(ev, contacts, fps)
+    out, notes = calibrate_to_plates(ev, contacts, fps, recalibrated=("foot_off",))
     got = {(e.side, e.type): (e.index, e.method) for e in out}
     assert got[("left", "foot_off")] == (47.5, "force_plate")
-    assert got[("right", "foot_off")] == (102.5, "combined+plates")
+    assert got[("right", "foot_off")] == (105.0, "combined+plates")  # timed at plate speeds
     assert got[("left", "foot_strike")] == (80.0, "combined")     # no strike matched: as is
     assert got[("right", "foot_strike")] == (130.0, "force_plate")
     assert [e.index for e in out] == sorted(e.index for e in out)
-    assert any("-25 ms" in n for n in notes)
+    assert any("plate-measured" in n for n in notes)
+
+
+def test_plate_timed_events_time_the_other_steps_at_the_plates_speeds():
+    """A trial's thresholds measured at its plate contacts: on a synthetic walk whose steps
+    are all alike, the two strikes and two offs given as plate contacts put every other step
+    on its true time (the marker options alone are 10-17 ms late on this synthetic foot)."""
+    from mocaplab.analysis.events import (
+        MARKER_EVENT_OPTIONS,
+        calibrated_to_plates,
+        detect_events,
+        plate_timed_events,
+    )
+    from mocaplab.analysis.landmarks import find_landmarks
+    from mocaplab.analysis.progression import progression
+    from mocaplab.synthetic.gait import parametric_walk
+
+    w = parametric_walk(duration_s=5.0)
+    lm = find_landmarks(w.markers, w.marker_labels, w.fps)
+    prog = progression(lm)
+    truth = sorted(w.events, key=lambda e: e[2])
+    contacts = [(s, ty, t * w.fps) for s, ty, t in truth if 1.5 < t < 2.6]
+    assert sorted(ty for _, ty, _ in contacts) == ["foot_off"] * 2 + ["foot_strike"] * 2
+
+    def errors(events):
+        return np.array([min(abs(e.index / w.fps - t) for e in events
+                             if (e.side, e.type) == (s, ty)) for s, ty, t in truth])
+
+    alone, _ = detect_events(lm, prog, MARKER_EVENT_OPTIONS)
+    assert errors(alone).min() > 0.008
+    cal = calibrated_to_plates(lm, prog, MARKER_EVENT_OPTIONS, contacts)
+    assert cal.fs_speed_m_s > 0 and cal.fo_toe_speed_m_s != MARKER_EVENT_OPTIONS.fo_toe_speed_m_s
+    timed, _ = plate_timed_events(lm, prog, MARKER_EVENT_OPTIONS, contacts)
+    assert len(timed) == len(alone)
+    assert errors(timed).max() < 0.001, errors(timed)
+    assert sorted({e.method for e in timed}) == ["combined+plates", "force_plate"]
 
 
 def test_c3d_with_plates_events_timed_by_them(shared_data):

@@ -40,7 +40,7 @@ from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
 from mocaplab.errors import InputError
 from mocaplab.reporting.db import SessionRow, Subject, contains_text
-from mocaplab.reporting.paths import ID_PATTERN, TrialRef, safe_join, trial_path
+from mocaplab.reporting.paths import ID_PATTERN, TrialRef, lab_state_dir, safe_join, trial_path
 from mocaplab.trial import Trial
 
 COOKIE = "mocaplab_clinic"
@@ -446,7 +446,7 @@ def comparison_dir(request: Request, a: TrialRef, b: TrialRef, view: str) -> Pat
             raise HTTPException(404, f"trial {r.key} not found")
     opts = Options(view=view, labels=(a.session, b.session))
     try:
-        return cached_comparison(pa, pb, api.lab_dir / ".mocaplab" / "compare", opts,
+        return cached_comparison(pa, pb, lab_state_dir(api.lab_dir) / "compare", opts,
                                  request.app.state.clinic.lock(f"{a.key}|{b.key}|{view}"))
     except InputError as exc:
         raise HTTPException(409, f"no comparison video: {exc}") from None
