@@ -18,11 +18,8 @@ Two methods, combined:
   interpolation. ``fs_fraction``, ``fs_max_speed_m_s`` and ``fo_toe_speed_m_s`` were tuned on
   part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
 - Force plates (:func:`plate_timed_events`): where a C3D's plates give clean contacts, the
-  detection is re-run with the trial's own thresholds, the heel speed at its plate strikes and
-  the toe speed at its plate foot offs (:func:`calibrated_to_plates`: a property of this
-  subject, shoe and marker placement, so each step off the plates is timed at the same point
-  of its own speed curve), and the events on the plates take the plate times
-  (:func:`calibrate_to_plates`); analysis/pipeline.py does it for the default method.
+  events they match take their time and the trial's other events are shifted by its median
+  plate offset (analysis/pipeline.py does it for the default method).
 - Without a heel marker, strikes are timed from the ankle (then the toe); without a toe marker,
   offs from the ankle (then the heel); a warning says so.
 
@@ -80,9 +77,6 @@ class EventOptions:
     #: toe tip, the pivot of push-off, which moves differently.
     fo_toe_speed_m_s: float = 0.0
     fo_speed_window_s: tuple[float, float] = (-0.08, 0.12)
-    #: a trial's own strike threshold (m/s; 0 = ``fs_fraction``/``fs_max_speed_m_s``): the
-    #: heel speed at its force-plate strikes (:func:`calibrated_to_plates`)
-    fs_speed_m_s: float = 0.0
     #: forefoot landings (skin markers; 0 = off): a strike is also found where the toe marker
     #: comes to rest first (horizontal speed below the strike threshold) within this height
     #: of its stance level, the toe marker's median height while nearly still in this trial;
@@ -329,10 +323,7 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                     thr = opts.fs_fraction * peak
                     if opts.fs_max_speed_m_s > 0:
                         thr = min(thr, opts.fs_max_speed_m_s)
-                    if opts.fs_speed_m_s > 0:  # the trial's own (plates), else the rule above
-                        t = _first_down_crossing(hspeed, w0, w1, opts.fs_speed_m_s)
-                    if not np.isfinite(t):
-                        t = _first_down_crossing(hspeed, w0, w1, thr)
+                    t = _first_down_crossing(hspeed, w0, w1, thr)
                     if forefoot is not None:  # the toe landed first
                         t = np.fmin(t, contact_onset(*forefoot, w0, w1, thr,
                                                      opts.forefoot_contact_m))
@@ -383,51 +374,19 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
     return keep, warnings
 
 
-def calibrated_to_plates(lm: Landmarks, prog: Progression, opts: EventOptions,
-                         contacts: list[tuple[str, str, float]]) -> EventOptions:
-    """``opts`` with this trial's own thresholds, measured at its force-plate contacts
-    ((side, type, fractional index), :func:`mocaplab.analysis.force_plates.plate_contacts`):
-    the strike threshold becomes the median horizontal heel speed at the plate strikes, the
-    toe-release speed the median toe speed at the plate foot offs (skin markers with toe
-    markers only). What a plate measures here is the subject's, shoe's and marker
-    placement's own speed at contact, so the trial's steps off the plates are timed at the
-    same physical point of their own speed curves. A type without contacts keeps its option.
-    """
-    belt = belt_speed(lm, prog)
-    got: dict[str, list[float]] = {"foot_strike": [], "foot_off": []}
-    for side, typ, idx in contacts:
-        heel_r, toe_r = foot_roles(lm, side)
-        role = heel_r if typ == "foot_strike" else toe_r
-        if role is None or (typ == "foot_off" and
-                            (role != side[0].upper() + "TOE" or opts.fo_toe_speed_m_s <= 0)):
-            continue
-        speed = ground_speed(lm, prog, role, opts, belt)
-        v = np.interp(idx, np.arange(len(speed)), speed)
-        if np.isfinite(v):
-            got[typ].append(float(v))
-    out = opts
-    if got["foot_strike"]:
-        out = dataclasses.replace(out, fs_speed_m_s=float(np.median(got["foot_strike"])))
-    if got["foot_off"]:
-        out = dataclasses.replace(out, fo_toe_speed_m_s=float(np.median(got["foot_off"])))
-    return out
-
-
 def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, float]],
-                        fps: float, recalibrated: tuple[str, ...] = (),
-                        match_s: float = 0.5 * EventOptions.min_step_s
+                        fps: float, match_s: float = 0.5 * EventOptions.min_step_s
                         ) -> tuple[list[GaitEvent], list[str]]:
-    """A trial's kinematic events with the times of its force-plate contacts, as a gait lab
-    does.
+    """A trial's kinematic events timed with its force-plate contacts, as a gait lab does.
 
     ``contacts``: (side, type, index) of the clean plate contacts (fractional sample index,
     :func:`mocaplab.analysis.force_plates.plate_contacts`). A kinematic event within
     ``match_s`` (half the shortest step, so one step never gives two events) of a contact of
-    its side and type takes the contact's time (method
-    "force_plate"); a contact no kinematic event matched is added. The other events keep
-    their time; those of a type in ``recalibrated`` (detected with thresholds measured at
-    these contacts, :func:`plate_timed_events`) are marked "<method>+plates". Returns (events
-    sorted by time, notes).
+    its side and type takes the contact's time (method "force_plate"); the other events of
+    that type are shifted by the trial's median contact-minus-kinematic offset of that type
+    (method "<method>+plates"), which adapts the kinematic timing to this subject, lab and
+    marker placement. A contact no kinematic event matched is added. Returns (events sorted
+    by time, notes).
     """
     win = match_s * fps
     out: list[GaitEvent] = []
@@ -446,19 +405,20 @@ def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, 
                 used[best[1]] = idx
             else:
                 extra.append(GaitEvent(side, kind, float(idx), "force_plate"))
+        offsets = [used[k] - mine[k].index for k in used]
+        shift = float(np.median(offsets)) if offsets else 0.0
         for k, e in enumerate(mine):
             if k in used:
                 out.append(GaitEvent(e.side, kind, used[k], "force_plate"))
-            elif kind in recalibrated:
-                out.append(GaitEvent(e.side, kind, e.index, f"{e.method}+plates"))
+            elif offsets:
+                out.append(GaitEvent(e.side, kind, e.index + shift, f"{e.method}+plates"))
             else:
                 out.append(e)
         out += extra
-        if used or extra:
+        if offsets:
             notes.append(f"{len(used) + len(extra)} {kind.replace('_', ' ')}(s) from the force "
-                         f"plates; the other {len(mine) - len(used)} timed by the kinematics"
-                         + (" at this trial's plate-measured speed" if kind in recalibrated
-                            else ""))
+                         f"plates; the other {len(mine) - len(used)} shifted by this trial's "
+                         f"median plate offset, {1000 * shift / fps:+.0f} ms")
     out.sort(key=lambda e: (e.index, e.side))
     return out, notes
 
@@ -466,12 +426,7 @@ def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, 
 def plate_timed_events(lm: Landmarks, prog: Progression, opts: EventOptions,
                        contacts: list[tuple[str, str, float]]
                        ) -> tuple[list[GaitEvent], list[str]]:
-    """Events of a trial with force plates: detected with the thresholds measured at its
-    plate contacts (:func:`calibrated_to_plates`), then the events on the plates take the
-    plate times (:func:`calibrate_to_plates`). Returns (events, notes)."""
-    cal = calibrated_to_plates(lm, prog, opts, contacts)
-    events, _ = detect_events(lm, prog, cal)
-    recal = tuple(k for k, changed in (("foot_strike", cal.fs_speed_m_s != opts.fs_speed_m_s),
-                                       ("foot_off", cal.fo_toe_speed_m_s != opts.fo_toe_speed_m_s))
-                  if changed)
-    return calibrate_to_plates(events, contacts, lm.fps, recal)
+    """Events of a trial with force plates: the kinematic events (:func:`detect_events`)
+    timed with its plate contacts (:func:`calibrate_to_plates`). Returns (events, notes)."""
+    events, _ = detect_events(lm, prog, opts)
+    return calibrate_to_plates(events, contacts, lm.fps)
