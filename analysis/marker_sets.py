@@ -7,7 +7,12 @@ names: ``EIASG``, ``TALON D``) and a body part, and the body part is looked up i
 body, Helen Hayes/Davis, Cleveland, CAST/ISB (Qualisys: ``L_IAS``, ``L_FCC``, ``CV7``, ``SXS``),
 OpenSim/Motion Analysis dotted names (``R.ASIS``, ``V.Sacral``, ``R.Toe.Tip``), BTS (``r asis``,
 ``r mall``, ``sacrum``), Codamotion (``L.ASIS``, ``L.Ankle``), Biogesta (French: ``EIAS``,
-``EIPS``, ``TALON``, ``MALLEOLE``), mediapipe33 and OpenPose/BlazePose keypoint names.
+``EIPS``, ``TALON``, ``MALLEOLE``), OpenCap's augmented markers (``r.ASIS_study``,
+``r_mknee_study``, ``r_mankle_study``, ``r_5meta_study``, ``C7_study``: they win their role over
+the OpenPose keypoints OpenCap writes in the same file), mediapipe33 and OpenPose/BlazePose
+keypoint names. Medial knee/ankle (KNM, ANM), fifth metatarsal head (5MH) and elbow/wrist
+(ELB, ELM, WRA, WRB) roles take the names the marker augmenter writes; cluster markers
+(``r_thigh1_study``, ``r_sh1_study``) play no role.
 
 Where a name has no side (``Heel``, ``Toe``), the side is taken from geometry: which side of the
 pelvis (or of the marker cloud) the marker stays on. Among several labels for one role, the
@@ -41,10 +46,24 @@ BODY: dict[str, tuple[str, ...]] = {
             "malleole", "malext", "ankle1", "anklelat"),
     "HEE": ("hee", "heel", "cal", "calc", "calca", "fcc", "calcaneus", "talon"),
     "TOE": ("toe", "toetip", "bigtoe", "footindex", "mt2", "fm2", "met", "meta", "met2",
-            "mh2", "orteil", "m2", "tm2", "fm1", "mt1", "met1", "toe1", "m1", "5meta", "mt5",
+            "mh2", "orteil", "m2", "tm2", "fm1", "mt1", "met1", "toe1", "m1", "mt5",
             "fm5", "met5", "m5", "smalltoe", "footmed", "footlat"),
     "SHO": ("sho", "should", "shoulder", "acr", "sae", "acromion", "acromium"),
+    # medial markers and the upper limb (OpenCap's augmented set, CGM2/ISB names); the roles
+    # the marker augmenter writes (analysis/augmenter.LOWER_OUTPUTS, UPPER_OUTPUTS)
+    "KNM": ("knm", "mknee", "kneemed", "medknee", "kneemedial", "mfe", "fme", "condint"),
+    "ANM": ("anm", "mankle", "mmal", "medmal", "malmed", "mma", "tam", "anklemed",
+            "malleoleint"),
+    "5MH": ("5mh", "5meta", "vmh", "mh5"),  # mt5, fm5...: TOE where a set has no toe marker
+    "ELB": ("elb", "elbow", "lelbow", "latelbow", "elbowlat", "epl"),
+    "ELM": ("elm", "melbow", "medelbow", "elbowmed", "epm"),
+    "WRA": ("wra", "lwrist", "wrist", "wristlat", "rsp"),
+    "WRB": ("wrb", "mwrist", "wristmed", "usp"),
 }
+#: the suffix of OpenCap's augmented anatomical markers (``r_knee_study``): in a file that also
+#: holds the video keypoints they came from (``RKnee``, OpenPose names), these markers win the
+#: role (they are the markers OpenCap's own inverse kinematics uses).
+OPENCAP_SUFFIX = "_study"
 #: body parts whose French side letters (G gauche, D droite) are accepted as a suffix.
 FRENCH = ("eias", "eips", "talon", "malleole", "genou", "orteil", "acromion", "condext")
 #: midline role -> aliases, best first.
@@ -59,6 +78,8 @@ CENTRAL: dict[str, tuple[str, ...]] = {
 }
 #: marker-set name -> a test on the normalised labels (first match names the set).
 SET_SIGNATURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("OpenCap (augmented _study markers)", ("r.asis_study", "l.asis_study", "r_knee_study",
+                                            "l_knee_study", "c7_study", "r_calc_study")),
     ("CAST/ISB (Qualisys)", ("l_ias", "r_ias", "l_fcc", "r_fcc", "cv7", "sxs", "sjn")),
     ("Codamotion", ("l.sac.wand", "r.sac.wand")),
     ("Biogesta", ("eiasg", "eiasd", "eias g", "eias d", "talon g", "talon d")),
@@ -118,7 +139,7 @@ class MarkerSetMatch:
 def _strip(label: str) -> str:
     label = label.split(":")[-1].strip().lower()
     label = re.sub(r"#\d+$", "", label)            # repeated labels (marker_io)
-    return re.sub(r"_study$", "", label)           # OpenCap augmented markers
+    return re.sub(r"_study$", "", label)           # OpenCap augmented markers (see below)
 
 
 def _norm(s: str) -> str:
@@ -134,8 +155,14 @@ def _lookup_body(body: str) -> str | None:
 
 def parse_label(label: str) -> tuple[str | None, str | None, int]:
     """(side "L"/"R"/None, body part or central role, alias rank) of one label; (None, None,
-    99) if it is no known landmark."""
-    raw = _strip(label)
+    99) if it is no known landmark. OpenCap's ``_study`` markers rank before every other label
+    of their role (negative rank)."""
+    side, part, rank = _parse_stripped(_strip(label))
+    opencap = label.split(":")[-1].strip().lower().endswith(OPENCAP_SUFFIX)
+    return side, part, rank - 100 if part is not None and opencap else rank
+
+
+def _parse_stripped(raw: str) -> tuple[str | None, str | None, int]:
     tokens = [t for t in re.split(r"[\s_\-.]+", raw) if t]
     if not tokens:
         return None, None, 99

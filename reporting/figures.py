@@ -331,7 +331,9 @@ def overlay_figure(before: dict[tuple[str, str], dict[str, Any]],
     """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8.0, 2.2 * len(panels) + 0.6), layout="constrained")
+    # rows shrink so that six (trunk and the three sagittal joint angles) fit an A4 page
+    fig = Figure(figsize=(8.0, min(2.2, 9.6 / max(len(panels), 1)) * len(panels) + 0.6),
+                 layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(panels), 2))
     for r, (seg, comp, title) in enumerate(panels):
         for c, side in enumerate(("left", "right")):

@@ -22,7 +22,7 @@ import numpy as np
 
 from mocaplab.analysis import normative
 from mocaplab.analysis.compare import compare_metrics
-from mocaplab.analysis.metrics_spec import METRICS, Metric, angle_curve
+from mocaplab.analysis.metrics_spec import ANGLES, METRICS, Metric
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
@@ -90,9 +90,15 @@ KEY_METRICS = (
               "how far your walking pattern is from a typical one, in one score",
               label_text="Gait Profile Score, overall", sides=("both",)),
 )
-OVERLAY_PANELS = tuple((s, c, angle_curve(s, c).label) for s, c in
-                       (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rotation"),
-                        ("hip", "flexion")))
+#: The trunk angles the clinic asks about (hip pain from the lower back) beside the sagittal
+#: joint angles.
+OVERLAY_TRUNK = (("pelvis", "obliquity"), ("pelvis", "rotation"), ("spine", "rotation"))
+#: The overlay's (segment, component, title) rows, in the order and with the labels of the
+#: metrics specification's ANGLES: the trunk angles above, then every lower-limb joint's
+#: sagittal component (Vicon's X: hip and knee flexion, ankle dorsiflexion).
+OVERLAY_PANELS = tuple((a.segment, a.component, a.label) for a in ANGLES
+                       if (a.segment, a.component) in OVERLAY_TRUNK
+                       or (a.segment in ("hip", "knee", "ankle") and a.vicon.endswith(" X")))
 
 
 def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
@@ -130,7 +136,7 @@ def session_summary(trials: list[Path]) -> dict[str, Any]:
     keys = sorted({k for m in per_trial for k in m})
     means = {k: float(np.mean([m[k] for m in per_trial if k in m])) for k in keys}
     curves: dict[tuple[str, str], dict[str, Any]] = {}
-    for seg in ("pelvis", "spine", "hip", "thorax"):
+    for seg in dict.fromkeys(a.segment for a in ANGLES):  # every segment of metrics.json
         for side in labdata.SIDES:
             pooled: dict[str, list[list[float | None]]] = {}
             for t in trials:

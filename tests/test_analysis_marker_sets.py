@@ -114,3 +114,67 @@ def test_user_map_and_the_missing_message(tmp_path, capsys):
     toml.write_text('LASY = "m0"\n')
     with pytest.raises(InputError, match="unknown roles"):
         load_label_map(toml)
+
+
+#: Plug-in Gait name -> OpenCap's augmented marker (as in its walk.trc)
+OPENCAP = {"LASI": "L.ASIS_study", "RASI": "r.ASIS_study", "LPSI": "L.PSIS_study",
+           "RPSI": "r.PSIS_study", "LHJC": "LHJC_study", "RHJC": "RHJC_study",
+           "LKJC": "L_knee_study", "RKJC": "r_knee_study", "LAJC": "L_ankle_study",
+           "RAJC": "r_ankle_study", "LHEE": "L_calc_study", "RHEE": "r_calc_study",
+           "LTOE": "L_toe_study", "RTOE": "r_toe_study", "C7": "C7_study",
+           "LSHO": "L_shoulder_study", "RSHO": "r_shoulder_study"}
+#: the OpenPose keypoints OpenCap writes in the same file, beside the markers
+OPENPOSE = {"LHEE": "LHeel", "RHEE": "RHeel", "LKJC": "LKnee", "RKJC": "RKnee",
+            "LAJC": "LAnkle", "RAJC": "RAnkle", "LTOE": "LBigToe", "RTOE": "RBigToe",
+            "LSHO": "LShoulder", "RSHO": "RShoulder"}
+
+
+def test_opencap_markers_win_over_its_video_keypoints(tmp_path):
+    """A synthetic TRC with OpenCap's names: the _study markers play the roles (the OpenPose
+    keypoints of the same file, 4 cm off and listed first, do not), medial markers get their
+    own roles, and the analysis equals the Plug-in Gait-named file's."""
+    from mocaplab.analysis.pipeline import analyze_file
+    from mocaplab.marker_io import write_trc
+
+    w = parametric_walk(duration_s=4.0)
+    idx = {lb: i for i, lb in enumerate(w.marker_labels)}
+    kp = [w.markers[:, idx[k]] + [0.04, 0.0, 0.02] for k in OPENPOSE]
+    med = [w.markers[:, idx[k]] + [0.0, 0.1 if k[0] == "R" else -0.1, 0.0]
+           for k in ("LKJC", "RKJC", "LAJC", "RAJC")]
+    pts = np.concatenate([np.stack(kp, 1), w.markers, np.stack(med, 1)], axis=1)
+    labels = (list(OPENPOSE.values()) + [OPENCAP.get(lb, lb.lower() + "_x")
+                                         for lb in w.marker_labels]
+              + ["L_mknee_study", "r_mknee_study", "L_mankle_study", "r_mankle_study"])
+    m = match_labels(pts, labels)
+    assert m.marker_set == "OpenCap (augmented _study markers)"
+    for role, label in OPENCAP.items():
+        role = {"LKJC": "LKNE", "RKJC": "RKNE", "LAJC": "LANK", "RAJC": "RANK"}.get(role, role)
+        assert m.roles[role].label == label, role
+    assert m.roles["LKNM"].label == "L_mknee_study" and m.roles["RANM"].label == "r_mankle_study"
+    ref, other = tmp_path / "ref.trc", tmp_path / "opencap.trc"
+    write_trc(ref, w.markers, w.marker_labels, w.fps)
+    write_trc(other, pts, labels, w.fps)
+    a, b = analyze_file(ref), analyze_file(other)
+    assert len(b["events"]) == len(a["events"]) > 0
+    for key in ("tilt", "obliquity"):
+        np.testing.assert_allclose(np.array(b["angles"]["pelvis"]["left"][key], float),
+                                   np.array(a["angles"]["pelvis"]["left"][key], float),
+                                   atol=1e-3)
+
+
+def test_opencap_walk_trc_labels_are_mapped(shared_data):
+    """OpenCap's own walk.trc (gait_marker_corpus): every anatomical _study marker plays its
+    role; only the thigh/shank clusters and OpenPose keypoints are left."""
+    from mocaplab.analysis.inputs import load_input
+
+    d = load_input(shared_data / "gait_marker_corpus" / "opencap" / "walk.trc")
+    m = match_labels(d.points, d.labels)
+    assert m.marker_set == "OpenCap (augmented _study markers)"
+    study = [lb for lb in d.labels if lb.endswith("_study")]
+    left = {lb for lb in study if lb in m.unmatched}
+    assert left == {f"{s}_{c}{i}_study" for s in ("r", "L") for c in ("thigh", "sh")
+                    for i in (1, 2, 3)}
+    for role in ("LASI", "RPSI", "LKNE", "RKNM", "LANK", "RANM", "LHEE", "RTOE", "L5MH",
+                 "C7", "LSHO", "RHJC", "LELB", "RWRB"):
+        assert m.roles[role].label.endswith("_study"), role
+    assert len(study) - len(left) == 31  # 43 _study markers, 12 cluster markers

@@ -185,3 +185,21 @@ def test_report_index_and_exports_on_real_analysis_output(tmp_path):
             "weight_shift_mediolateral_excursion_m"} <= codes
     out = export_trial(t, tmp_path / "exp")
     assert out["c3d"].stat().st_size > 10_000
+
+
+def test_progress_overlay_has_the_sagittal_joint_curves(tmp_path, shared_data):
+    """The before/after overlay draws hip and knee flexion and ankle dorsiflexion (from the
+    spec's ANGLES) and the session summary pools their cycles (knee curves were missing)."""
+    from mocaplab.analysis.metrics_spec import angle_curve
+    from mocaplab.reporting.progress import OVERLAY_PANELS, session_summary, session_trials
+
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=1, duration_s=4.0)
+    shown = {(seg, comp): title for seg, comp, title in OVERLAY_PANELS}
+    for seg, comp in (("hip", "flexion"), ("knee", "flexion"), ("ankle", "dorsiflexion")):
+        assert shown[(seg, comp)] == angle_curve(seg, comp).label
+    summary = session_summary(session_trials(lab, "S001", "baseline"))
+    for seg, comp, _ in OVERLAY_PANELS:
+        for side in ("left", "right"):
+            a = summary["curves"][(seg, side)]["angles"][comp]
+            assert a["n_cycles"] > 0 and any(v is not None for v in a["mean"]), (seg, side, comp)
