@@ -26,7 +26,13 @@ import numpy as np
 from mocaplab import __version__, sides
 from mocaplab.analysis import normative
 from mocaplab.analysis.capture import camera_rows, person_summary
-from mocaplab.analysis.metrics_spec import GVS_LABELS, METRICS, MetricsFile, angle_curve
+from mocaplab.analysis.metrics_spec import (
+    GVS_LABELS,
+    METRICS,
+    MetricsFile,
+    angle_curve,
+    json_number,
+)
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
@@ -186,9 +192,7 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
     gvs = gp.get("gvs_deg") if isinstance(gp.get("gvs_deg"), dict) else {}
     gps = gp.get("gps_deg") if isinstance(gp.get("gps_deg"), dict) else {}
 
-    def num(v: Any) -> float | None:
-        return labdata._num(v)
-
+    num = json_number
     rows = [(label, fmt_value(num((gvs.get("left") or {}).get(var)), "deg"),
              fmt_value(num((gvs.get("right") or {}).get(var)), "deg"), "")
             for var, label in GVS_LABELS.items()]
