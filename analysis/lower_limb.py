@@ -259,7 +259,7 @@ class LowerLimb:
     ``frames``: "pelvis", "left_femur", "left_tibia" (knee flexion axis), "left_tibia_ankle"
     (ankle flexion axis), "left_foot"... -> (F, 3, 3) columns x, y, z in the lab.
     ``notes``: what was defaulted or could not be computed. ``info``: choices the model made
-    (e.g. the static-trial foot).
+    ("left static foot flat": the static-trial foot with the flat-foot option).
     """
 
     centres: Mapping[str, np.ndarray]
@@ -333,9 +333,7 @@ def lower_limb(markers: Mapping[str, np.ndarray], m: Measurements, unit_mm: floa
             foot = frame_zy(get(p + "HEE") - toe, tibia[:, :, 1])
         elif foot_axis == "static":
             foot, flat = static_foot(toe, get(p + "HEE"), tibia[:, :, 1], dynamic)
-            info.append(f"{side} foot: static trial, Plug-in Gait's static foot (TOE to HEE"
-                         + (", HEE at TOE height: flat-foot option" if flat else "")
-                         + ", chosen as the one the stored static offsets match)")
+            info.append(f"{side} static foot" + (" flat" if flat else ""))
         else:
             foot = dynamic
         centres.update({p + "KJC": kjc, p + "AJC": ajc})

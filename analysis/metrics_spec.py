@@ -500,7 +500,8 @@ def get_path(obj: Any, path: str) -> tuple[bool, Any]:
     return True, obj
 
 
-def _number(v: Any) -> float | None:
+def json_number(v: Any) -> float | None:
+    """A metrics.json value as a float if it is a finite number (not a bool), else None."""
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         return None
     return float(v)
@@ -531,7 +532,7 @@ def problems(data: Any) -> list[str]:
     elif version > SCHEMA_VERSION:
         out.append(f"schema_version {version} is newer than this mocaplab reads "
                    f"({SCHEMA_VERSION}); update mocaplab")
-    if data.get("fps") is not None and (_number(data["fps"]) is None or data["fps"] <= 0):
+    if data.get("fps") is not None and (json_number(data["fps"]) is None or data["fps"] <= 0):
         out.append(f"fps must be a positive number, not {data['fps']!r}")
     ff = data.get("first_frame")
     if ff is not None and (isinstance(ff, bool) or not isinstance(ff, int)):
@@ -571,7 +572,7 @@ class MetricsFile:
 
     @property
     def fps(self) -> float | None:
-        return _number(self.data.get("fps"))
+        return json_number(self.data.get("fps"))
 
     @property
     def first_frame(self) -> int:
@@ -589,7 +590,7 @@ class MetricsFile:
     def value(self, key: str | Metric, side: str = "") -> float | None:
         """The stored value of a registered metric at ``side`` (None if missing or null)."""
         m = key if isinstance(key, Metric) else METRICS[key]
-        return _number(get_path(self.data, m.path_of(side))[1])
+        return json_number(get_path(self.data, m.path_of(side))[1])
 
     def values(self, section: str | None = None) -> Iterator[MetricValue]:
         """Every registered metric value present in the file (in registration order)."""
@@ -599,7 +600,7 @@ class MetricsFile:
             for side in m.sides:
                 found, v = get_path(self.data, m.path_of(side))
                 if found:
-                    yield MetricValue(m, side, _number(v))
+                    yield MetricValue(m, side, json_number(v))
 
 
 def parse_metrics(data: Any, source: str = "metrics.json") -> MetricsFile:

@@ -32,6 +32,7 @@ from mocaplab.analysis.metrics_spec import (
     MetricsFile,
     Reliability,
     angle_curve,
+    json_number,
     reliability_of,
 )
 from mocaplab.atomic import atomic_path, write_text
@@ -196,9 +197,7 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
     gvs = gp.get("gvs_deg") if isinstance(gp.get("gvs_deg"), dict) else {}
     gps = gp.get("gps_deg") if isinstance(gp.get("gps_deg"), dict) else {}
 
-    def num(v: Any) -> float | None:
-        return labdata._num(v)
-
+    num = json_number
     rows = [(label, fmt_value(num((gvs.get("left") or {}).get(var)), "deg"),
              fmt_value(num((gvs.get("right") or {}).get(var)), "deg"), "")
             for var, label in GVS_LABELS.items()]
@@ -488,14 +487,15 @@ def kinematics_section(content: dict[str, Any], image: Path) -> Section:
 
 def flag_sentences(rows: list[list[figures.KinematicsPanel]], rel: Reliability
                    ) -> tuple[str, ...]:
-    """"Hip rotation from video: not reliable (10-27 deg RMSE against Vicon in evaluation)."
-    for each panel analysis flags, with the reason it stores (one sentence per reason)."""
-    by_reason: dict[str, list[str]] = {}
+    """"Hip rotation, Knee rotation from video: not reliable (3-40 deg RMSE against Vicon in
+    evaluation)." for the panels analysis flags, with the reason it stores (one sentence per
+    reason)."""
+    by_reason: dict[tuple[str, bool], list[str]] = {}
     for p in (p for row in rows for p in row if p.caveat):
         why = next(r for s in p.sides if (r := rel.reason(p.segment, s, p.component)))
-        by_reason.setdefault(why, []).append(p.title + (" from video" if p.estimated else ""))
-    return tuple(f"{', '.join(titles)}: not reliable ({why})." for why, titles in
-                 by_reason.items())
+        by_reason.setdefault((why, bool(p.estimated)), []).append(p.title)
+    return tuple(f"{', '.join(titles)}{' from video' if video else ''}: not reliable ({why})."
+                 for (why, video), titles in by_reason.items())
 
 
 def null_sentences(rows: list[list[figures.KinematicsPanel]], rel: Reliability

@@ -83,7 +83,9 @@ def test_analysis_writes_the_flags(markerless, shared_data):
     _, m, _ = markerless
     rel = reliability_of(m)
     assert rel.trial_reliable and not rel.trial_reason
-    assert set(rel.not_reliable) == {"angles.hip.left.rotation", "angles.hip.right.rotation"}
+    assert set(rel.not_reliable) == {f"angles.{j}.{s}.{c}" for s in ("left", "right") for j, c
+                                     in (("hip", "rotation"), ("knee", "adduction"),
+                                         ("knee", "rotation"), ("ankle", "rotation"))}
     assert "RMSE against Vicon" in rel.reason("hip", "left", "rotation")
     bad = analyze_file(shared_data / "gait_marker_corpus" / "btkdata"
                        / "c3dorg_sample04_sub_labels.c3d")
