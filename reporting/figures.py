@@ -14,17 +14,15 @@ from typing import Any
 import numpy as np
 
 from mocaplab import sides
+from mocaplab.analysis.metrics_spec import angle_curve
 from mocaplab.atomic import atomic_path
 
 SIDE_COLOURS = {"left": sides.LEFT_HEX, "right": sides.RIGHT_HEX}  # the one convention
 #: rows of the trunk curve figure: (segment, [(component, label)]) (the pelvis and the lower
 #: limb are on the kinematics page, :data:`KINEMATICS_ROWS`).
-CURVE_ROWS = (
-    ("spine", (("flexion", "Spine flexion"), ("lateral_flexion", "Spine lateral flexion"),
-               ("rotation", "Spine rotation"))),
-    ("thorax", (("flexion", "Thorax flexion"), ("lateral_flexion", "Thorax lateral flexion"),
-                ("rotation", "Thorax rotation"))),
-)
+CURVE_ROWS = tuple((seg, tuple((comp, angle_curve(seg, comp).label)
+                               for comp in ("flexion", "lateral_flexion", "rotation")))
+                   for seg in ("spine", "thorax"))
 #: the Plug-in Gait kinematics page: (row title, [(segment, component)] sagittal, frontal,
 #: transverse), as Vicon's report lays them out (the ankle row ends with foot progression).
 KINEMATICS_ROWS = (

@@ -120,3 +120,28 @@ def test_values_iterates_in_registration_order(walk_metrics):
     assert list(dict.fromkeys(keys)) == order
     assert all(np.isfinite(v.value) for v in spec.parse_metrics(walk_metrics).values()
                if v.value is not None)
+
+
+#: section headings that happen to read like a metric's label
+HEADINGS = {"Leg length", "Gait Profile Score"}
+
+
+def test_labels_are_spelled_only_in_the_spec():
+    """No product module spells a metric's or an angle's label itself: it asks the spec (a
+    relabelled metric then changes everywhere at once)."""
+    import ast
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    dirs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-dir"].values()
+    labels = {m.label for m in spec.METRICS} | {a.label for a in spec.ANGLES}
+    found = set()
+    for py in {p for d in dirs for p in (root / d).rglob("*.py")}:
+        if py.name == "metrics_spec.py" and py.parent.name == "analysis":
+            continue
+        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in labels - HEADINGS:
+                found.add(f"{py.relative_to(root)}:{node.lineno} {node.value!r}")
+    assert sorted(found) == []
