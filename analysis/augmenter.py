@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mocaplab.signal import runs
+
 LOWER_INPUTS = ("neck", "right_shoulder", "left_shoulder", "right_hip", "left_hip",
                 "right_knee", "left_knee", "right_ankle", "left_ankle", "right_heel",
                 "left_heel", "right_small_toe", "left_small_toe", "right_big_toe",
@@ -94,11 +96,6 @@ def estimate_height(points: Mapping[str, np.ndarray]) -> float:
     return float(np.median(d) / SHOULDER_TO_ANKLE_OVER_HEIGHT) if d.size else float("nan")
 
 
-def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.diff(np.concatenate([[0], ok.astype(int), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
-
-
 def _run_network(folder: Path, part: str, kp: np.ndarray, mid_hip: np.ndarray, height: float,
                  mass: float) -> np.ndarray:
     """kp (F, K, 3) Z-up -> markers (F, M, 3) Z-up, NaN where any input was missing."""
@@ -120,7 +117,7 @@ def _run_network(folder: Path, part: str, kp: np.ndarray, mid_hip: np.ndarray, h
     ok = np.isfinite(x).all(axis=1)
     n_out = sess.get_outputs()[0].shape[-1]
     y = np.full((n_frames, n_out), np.nan)
-    for s, e in _runs(ok):
+    for s, e in runs(ok):
         y[s:e] = sess.run(None, {sess.get_inputs()[0].name: x[None, s:e].astype(np.float32)}
                           )[0][0]
     markers = y.reshape(n_frames, -1, 3) * height

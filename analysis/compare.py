@@ -20,11 +20,10 @@ Directions:
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator, Mapping
 
-from mocaplab.analysis.metrics_spec import METRICS, Metric, get_path
+from mocaplab.analysis.metrics_spec import METRICS, Metric, get_path, json_number
 from mocaplab.analysis.normative import load_ranges
 
 #: how a side is named in a row's label ("" for a value without side words).
@@ -40,12 +39,6 @@ def compared_values() -> Iterator[tuple[Metric, str, str]]:
             yield m, side, m.path_of(side)
         if m.symmetry_path:
             yield m, "symmetry", m.symmetry_path
-
-
-def _number(v) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    return float(v) if math.isfinite(float(v)) else None
 
 
 def _distance(x: float, lo: float, hi: float) -> float:
@@ -94,7 +87,7 @@ def compare_metrics(before: Mapping, after: Mapping,
     ranges = load_ranges(normative)
     out: dict = {}
     for m, side, path in compared_values():
-        vb, va = (_number(get_path(d, path)[1]) for d in (before, after))
+        vb, va = (json_number(get_path(d, path)[1]) for d in (before, after))
         if vb is None and va is None:
             continue  # measured in neither session
         sym = side in ("symmetry", "asymmetry") or m.better == "symmetry"

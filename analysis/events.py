@@ -8,18 +8,18 @@ Two methods, combined:
   the Kinetics Toolkit walk trial).
 - Foot-velocity method: foot strike when the horizontal heel speed relative to the ground (the
   belt on a treadmill) falls below ``fs_fraction`` (15 %) of its peak in the late swing just
-  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s); foot off, for skin
+  before (for skin markers never above ``fs_max_speed_m_s``, 0.35 m/s; or earlier where the
+  toe marker comes to rest within ``forefoot_contact_m`` of its stance level: a forefoot
+  landing); foot off, for skin
   markers (``fo_toe_speed_m_s``), where the toe marker's horizontal speed rises through 1.2 m/s
-  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s), else at the peak
+  (its speed at release on all three tuning trials, walking at 0.9-1.6 m/s; the crossing
+  that leads into the step's own swing peak), else at the peak
   upward velocity of the toe (the toe leaving the ground), with sub-frame (parabolic)
   interpolation. ``fs_fraction``, ``fs_max_speed_m_s`` and ``fo_toe_speed_m_s`` were tuned on
   part of the marker corpus (benchmarks/events_eval.py says which part and reports on the rest).
 - Force plates (:func:`plate_timed_events`): where a C3D's plates give clean contacts, the
-  detection is re-run with the trial's own thresholds, the heel speed at its plate strikes and
-  the toe speed at its plate foot offs (:func:`calibrated_to_plates`: a property of this
-  subject, shoe and marker placement, so each step off the plates is timed at the same point
-  of its own speed curve), and the events on the plates take the plate times
-  (:func:`calibrate_to_plates`); analysis/pipeline.py does it for the default method.
+  events they match take their time and the trial's other events are shifted by its median
+  plate offset (analysis/pipeline.py does it for the default method).
 - Without a heel marker, strikes are timed from the ankle (then the toe); without a toe marker,
   offs from the ankle (then the heel); a warning says so.
 
@@ -77,9 +77,13 @@ class EventOptions:
     #: toe tip, the pivot of push-off, which moves differently.
     fo_toe_speed_m_s: float = 0.0
     fo_speed_window_s: tuple[float, float] = (-0.08, 0.12)
-    #: a trial's own strike threshold (m/s; 0 = ``fs_fraction``/``fs_max_speed_m_s``): the
-    #: heel speed at its force-plate strikes (:func:`calibrated_to_plates`)
-    fs_speed_m_s: float = 0.0
+    #: forefoot landings (skin markers; 0 = off): a strike is also found where the toe marker
+    #: comes to rest first (horizontal speed below the strike threshold) within this height
+    #: of its stance level, the toe marker's median height while nearly still in this trial;
+    #: the earlier of heel and toe contact is the strike. In a heel strike the toe is still
+    #: 10-50 mm up and moving at 0.5-0.9 m/s when the heel lands (tuning trials), so the heel
+    #: is earlier there and nothing changes.
+    forefoot_contact_m: float = 0.0
     min_step_s: float = 0.35      # same-side events closer than this are one event
     cutoff_hz: float = 8.0
 
@@ -88,7 +92,7 @@ class EventOptions:
 #: (benchmarks/events_eval.py); markerless keypoints keep the defaults (smoothed more, see
 #: analysis/pipeline.py).
 MARKER_EVENT_OPTIONS = EventOptions(fs_fraction=0.12, fs_max_speed_m_s=0.35,
-                                    fo_toe_speed_m_s=1.2)
+                                    fo_toe_speed_m_s=1.2, forefoot_contact_m=0.015)
 
 
 def _side_roles(side: str) -> tuple[str, str]:
@@ -136,6 +140,41 @@ def ground_speed(lm: Landmarks, prog: Progression, role: str, opts: EventOptions
                 cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
     vel = derivative(p, lm.fps) + belt * np.nan_to_num(prog.forward)
     return np.linalg.norm(vel[:, :2], axis=1)
+
+
+#: a marker is "nearly still" below this 3D speed (m/s): mid-stance, for its stance level
+STILL_M_S = 0.1
+
+
+def _forefoot(lm: Landmarks, prog: Progression, s: str, opts: EventOptions,
+              belt: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(horizontal ground speed m/s, height above its stance level m), both (F,), of the toe
+    marker; its stance level is its median height over this trial's frames where it is nearly
+    still. None without a toe marker or without such frames."""
+    if not lm.has(s + "TOE"):
+        return None
+    p = lowpass(fill_gaps(lm.get(s + "TOE"), lm.fps, max_gap_s=0.2), lm.fps,
+                cutoff_hz=opts.cutoff_hz, max_cutoff_nyquist=0.45)
+    v = derivative(p, lm.fps) + belt * np.nan_to_num(prog.forward)
+    still = np.isfinite(p[:, 2]) & (np.linalg.norm(v, axis=1) < STILL_M_S)
+    if not still.any():
+        return None
+    return np.linalg.norm(v[:, :2], axis=1), p[:, 2] - np.median(p[still, 2])
+
+
+def contact_onset(speed: np.ndarray, height: np.ndarray, i0: int, i1: int, thr: float,
+                  gate_m: float) -> float:
+    """First fractional index in (i0, i1) where a marker is at rest on the floor: ``speed``
+    below ``thr`` and ``height`` (above its stance level) below ``gate_m``, interpolated on
+    the condition met last; NaN if none."""
+    ok = (speed < thr) & (height < gate_m)
+    for j in range(max(i0, 0) + 1, min(i1, len(ok))):
+        if ok[j] and not ok[j - 1]:
+            for x, lim in ((speed, thr), (height, gate_m)):
+                if x[j - 1] >= lim > x[j]:
+                    return j - 1 + (x[j - 1] - lim) / (x[j - 1] - x[j])
+            return float(j)
+    return np.nan
 
 
 def zeni_events(lm: Landmarks, prog: Progression, side: str,
@@ -274,6 +313,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         if heel_r not in missing:
             hspeed = ground_speed(lm, prog, heel_r, opts, belt)
             peaks = swing_peak_speed(hspeed, fs_z, fps)
+            forefoot = _forefoot(lm, prog, s, opts, belt) \
+                if opts.forefoot_contact_m > 0 and heel_r == s + "HEE" else None
             for k, peak in zip(fs_z, peaks, strict=True):
                 t = np.nan
                 if method == "combined" and np.isfinite(peak):
@@ -282,10 +323,10 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                     thr = opts.fs_fraction * peak
                     if opts.fs_max_speed_m_s > 0:
                         thr = min(thr, opts.fs_max_speed_m_s)
-                    if opts.fs_speed_m_s > 0:  # the trial's own (plates), else the rule above
-                        t = _first_down_crossing(hspeed, w0, w1, opts.fs_speed_m_s)
-                    if not np.isfinite(t):
-                        t = _first_down_crossing(hspeed, w0, w1, thr)
+                    t = _first_down_crossing(hspeed, w0, w1, thr)
+                    if forefoot is not None:  # the toe landed first
+                        t = np.fmin(t, contact_onset(*forefoot, w0, w1, thr,
+                                                     opts.forefoot_contact_m))
                 events.append(_event(side, "foot_strike", k, t, hspeed))
         if toe_r not in missing:
             toe = lowpass(fill_gaps(lm.get(toe_r), fps, max_gap_s=0.2), fps,
@@ -333,49 +374,19 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
     return keep, warnings
 
 
-def calibrated_to_plates(lm: Landmarks, prog: Progression, opts: EventOptions,
-                         contacts: list[tuple[str, str, float]]) -> EventOptions:
-    """``opts`` with this trial's own thresholds, measured at its force-plate contacts
-    ((side, type, fractional index), :func:`mocaplab.analysis.force_plates.plate_contacts`):
-    the strike threshold becomes the median horizontal heel speed at the plate strikes, the
-    toe-release speed the median toe speed at the plate foot offs (skin markers with toe
-    markers only). What a plate measures here is the subject's, shoe's and marker
-    placement's own speed at contact, so the trial's steps off the plates are timed at the
-    same physical point of their own speed curves. A type without contacts keeps its option.
-    """
-    belt = belt_speed(lm, prog)
-    got: dict[str, list[float]] = {"foot_strike": [], "foot_off": []}
-    for side, typ, idx in contacts:
-        heel_r, toe_r = foot_roles(lm, side)
-        role = heel_r if typ == "foot_strike" else toe_r
-        if role is None or (typ == "foot_off" and
-                            (role != side[0].upper() + "TOE" or opts.fo_toe_speed_m_s <= 0)):
-            continue
-        speed = ground_speed(lm, prog, role, opts, belt)
-        v = np.interp(idx, np.arange(len(speed)), speed)
-        if np.isfinite(v):
-            got[typ].append(float(v))
-    out = opts
-    if got["foot_strike"]:
-        out = dataclasses.replace(out, fs_speed_m_s=float(np.median(got["foot_strike"])))
-    if got["foot_off"]:
-        out = dataclasses.replace(out, fo_toe_speed_m_s=float(np.median(got["foot_off"])))
-    return out
-
-
 def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, float]],
-                        fps: float, recalibrated: tuple[str, ...] = (),
-                        match_s: float = 0.1) -> tuple[list[GaitEvent], list[str]]:
-    """A trial's kinematic events with the times of its force-plate contacts, as a gait lab
-    does.
+                        fps: float, match_s: float = 0.5 * EventOptions.min_step_s
+                        ) -> tuple[list[GaitEvent], list[str]]:
+    """A trial's kinematic events timed with its force-plate contacts, as a gait lab does.
 
     ``contacts``: (side, type, index) of the clean plate contacts (fractional sample index,
     :func:`mocaplab.analysis.force_plates.plate_contacts`). A kinematic event within
-    ``match_s`` of a contact of its side and type takes the contact's time (method
-    "force_plate"); a contact no kinematic event matched is added. The other events keep
-    their time; those of a type in ``recalibrated`` (detected with thresholds measured at
-    these contacts, :func:`plate_timed_events`) are marked "<method>+plates". Returns (events
-    sorted by time, notes).
+    ``match_s`` (half the shortest step, so one step never gives two events) of a contact of
+    its side and type takes the contact's time (method "force_plate"); the other events of
+    that type are shifted by the trial's median contact-minus-kinematic offset of that type
+    (method "<method>+plates"), which adapts the kinematic timing to this subject, lab and
+    marker placement. A contact no kinematic event matched is added. Returns (events sorted
+    by time, notes).
     """
     win = match_s * fps
     out: list[GaitEvent] = []
@@ -394,19 +405,20 @@ def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, 
                 used[best[1]] = idx
             else:
                 extra.append(GaitEvent(side, kind, float(idx), "force_plate"))
+        offsets = [used[k] - mine[k].index for k in used]
+        shift = float(np.median(offsets)) if offsets else 0.0
         for k, e in enumerate(mine):
             if k in used:
                 out.append(GaitEvent(e.side, kind, used[k], "force_plate"))
-            elif kind in recalibrated:
-                out.append(GaitEvent(e.side, kind, e.index, f"{e.method}+plates"))
+            elif offsets:
+                out.append(GaitEvent(e.side, kind, e.index + shift, f"{e.method}+plates"))
             else:
                 out.append(e)
         out += extra
-        if used or extra:
+        if offsets:
             notes.append(f"{len(used) + len(extra)} {kind.replace('_', ' ')}(s) from the force "
-                         f"plates; the other {len(mine) - len(used)} timed by the kinematics"
-                         + (" at this trial's plate-measured speed" if kind in recalibrated
-                            else ""))
+                         f"plates; the other {len(mine) - len(used)} shifted by this trial's "
+                         f"median plate offset, {1000 * shift / fps:+.0f} ms")
     out.sort(key=lambda e: (e.index, e.side))
     return out, notes
 
@@ -414,12 +426,7 @@ def calibrate_to_plates(events: list[GaitEvent], contacts: list[tuple[str, str, 
 def plate_timed_events(lm: Landmarks, prog: Progression, opts: EventOptions,
                        contacts: list[tuple[str, str, float]]
                        ) -> tuple[list[GaitEvent], list[str]]:
-    """Events of a trial with force plates: detected with the thresholds measured at its
-    plate contacts (:func:`calibrated_to_plates`), then the events on the plates take the
-    plate times (:func:`calibrate_to_plates`). Returns (events, notes)."""
-    cal = calibrated_to_plates(lm, prog, opts, contacts)
-    events, _ = detect_events(lm, prog, cal)
-    recal = tuple(k for k, changed in (("foot_strike", cal.fs_speed_m_s != opts.fs_speed_m_s),
-                                       ("foot_off", cal.fo_toe_speed_m_s != opts.fo_toe_speed_m_s))
-                  if changed)
-    return calibrate_to_plates(events, contacts, lm.fps, recal)
+    """Events of a trial with force plates: the kinematic events (:func:`detect_events`)
+    timed with its plate contacts (:func:`calibrate_to_plates`). Returns (events, notes)."""
+    events, _ = detect_events(lm, prog, opts)
+    return calibrate_to_plates(events, contacts, lm.fps)

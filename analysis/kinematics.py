@@ -41,13 +41,22 @@ AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definiti
 UNRELIABLE_FROM_VIDEO = {("hip", "rotation"), ("knee", "adduction"), ("knee", "rotation"),
                          ("ankle", "rotation")}
 UNRELIABLE_RMSE_DEG = "3-40"
+#: why those are flagged (provenance.kinematics.reliability.not_reliable).
+UNRELIABLE_FROM_VIDEO_REASON = f"{UNRELIABLE_RMSE_DEG} deg RMSE against Vicon in evaluation"
+#: why estimated ankle inversion is null (provenance.kinematics.reliability.not_computed).
+ANKLE_INVERSION_NULL = ("not estimated: Plug-in Gait's foot takes its lateral axis from the "
+                        "tibia, so without a static trial's offset it would be exactly 0 by "
+                        "construction, not a measurement")
+#: why a trial's marker lower-limb angles are all flagged (see centre_check).
+CENTRES_DISAGREE = ("the knee/ankle joint centres computed from the markers are more than "
+                    "20 mm from the file's own model outputs (see warnings)")
 
 
 def video_caveat(joint: str, key: str) -> str:
     """The caveat appended to an estimated component's method, "" for the reliable ones."""
     if (joint, key) not in UNRELIABLE_FROM_VIDEO:
         return ""
-    return f"; not reliable ({UNRELIABLE_RMSE_DEG} deg RMSE against Vicon in evaluation)"
+    return f"; not reliable ({UNRELIABLE_FROM_VIDEO_REASON})"
 
 
 HIP_ROTATION_CAVEAT = video_caveat("hip", "rotation")
@@ -79,6 +88,12 @@ class Kinematics:
     #: False when the inputs are known to give wrong lower-limb angles (centres far from the
     #: file's own, static offsets not applied): the Gait Profile Score is then not scored.
     reliable: bool = True
+    #: why the trial is not reliable ("" when it is); angle path -> why that angle is not
+    #: reliable; angle path -> why it is null on purpose (metrics.json
+    #: provenance.kinematics.reliability, analysis/metrics_spec.Reliability).
+    unreliable_reason: str = ""
+    not_reliable: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    not_computed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 #: Components the estimated-landmark chain reports as null (see from_keypoints).
@@ -212,8 +227,11 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     used = {"left": dataclasses.asdict(m.left), "right": dataclasses.asdict(m.right),
             "marker_diameter_mm": m.marker_diameter_mm, "inter_asis_mm": m.inter_asis_mm,
             "sources": dict(m.sources)}
+    flagged = {f"angles.{joint}.{side}.{key}": CENTRES_DISAGREE for joint, keys in
+               ll.JOINT_KEYS.items() for side in ll.SIDES for key in keys} if doubts else {}
     return Kinematics(joints, "plugin_gait_markers", warnings=tuple(warns), quality=quality,
-                      measurements=used, reliable=not doubts)
+                      measurements=used, reliable=not doubts,
+                      unreliable_reason=CENTRES_DISAGREE if doubts else "", not_reliable=flagged)
 
 
 #: Distance (mm) between our knee/ankle centres and the file's own (LKJC...) beyond which the
@@ -339,7 +357,13 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
         "height_m": "estimated from the skeleton" if height is None else "meta.json subject",
         "mass_kg": f"assumed ({aug.mass_kg:g} kg)" if mass is None else "meta.json subject"}}
     return Kinematics(joints, "plugin_gait_estimated_landmarks", lm_aug, estimated,
-                      tuple(warns), quality, used)
+                      tuple(warns), quality, used,
+                      not_reliable={f"angles.{joint}.{side}.{key}": UNRELIABLE_FROM_VIDEO_REASON
+                                    for joint, key in sorted(UNRELIABLE_FROM_VIDEO)
+                                    for side in ll.SIDES},
+                      not_computed={f"angles.{joint}.{side}.{key}": ANKLE_INVERSION_NULL
+                                    for joint, key in sorted(NOT_ESTIMATED)
+                                    for side in ll.SIDES})
 
 
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,

@@ -384,6 +384,79 @@ for _var, _label in GVS_LABELS.items():
                        "normative mean curve over the gait cycle")
 
 
+# --- what analysis says against the angles (provenance.kinematics.reliability) ------------------
+#: Where metrics.json stores the reliability flags (written by analysis/pipeline.py from
+#: analysis/kinematics.Kinematics; read by the report, viewer, API and FHIR through
+#: :func:`reliability_of`, never from the text of the quality note).
+RELIABILITY_PATH = "provenance.kinematics.reliability"
+
+
+@dataclasses.dataclass(frozen=True)
+class Reliability:
+    """The reliability flags of one trial's angles (``provenance.kinematics.reliability``).
+
+    Attributes:
+        trial_reliable: False when every lower-limb angle of the trial is flagged (markers whose
+            knee/ankle centres disagree with the file's own model outputs); the Gait Profile
+            Score is then not scored.
+        trial_reason: why the trial is flagged ("" when it is reliable).
+        not_reliable: angle path (``angles.hip.left.rotation``) -> why that angle is not
+            reliable: every flagged angle, those of a flagged trial included.
+        not_computed: angle path -> why it is null on purpose (its key is kept in ``angles``).
+    """
+
+    trial_reliable: bool = True
+    trial_reason: str = ""
+    not_reliable: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    not_computed: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"trial_reliable": self.trial_reliable, "trial_reason": self.trial_reason,
+                "not_reliable": dict(self.not_reliable), "not_computed": dict(self.not_computed)}
+
+    def reason(self, segment: str, side: str, component: str) -> str:
+        """Why ``angles.<segment>.<side>.<component>`` is not reliable ("" when it is)."""
+        return self.not_reliable.get(f"angles.{segment}.{side}.{component}", "")
+
+    def null_reason(self, segment: str, side: str, component: str) -> str:
+        """Why that angle is null on purpose ("" when it is not)."""
+        return self.not_computed.get(f"angles.{segment}.{side}.{component}", "")
+
+
+def reliability_problems(value: Any) -> list[str]:
+    """What is wrong with a ``provenance.kinematics.reliability`` object (empty when valid)."""
+    if not isinstance(value, Mapping):
+        return [f"{RELIABILITY_PATH} must be an object"]
+    out = []
+    if not isinstance(value.get("trial_reliable", True), bool):
+        out.append(f"{RELIABILITY_PATH}.trial_reliable must be true or false")
+    if not isinstance(value.get("trial_reason", ""), str):
+        out.append(f"{RELIABILITY_PATH}.trial_reason must be text")
+    known = {a.path_of(side) for a in ANGLES for side in ("left", "right")}
+    for key in ("not_reliable", "not_computed"):
+        flags = value.get(key, {})
+        if not isinstance(flags, Mapping) or not all(isinstance(v, str) for v in flags.values()):
+            out.append(f"{RELIABILITY_PATH}.{key} must map angle paths to reasons (text)")
+            continue
+        unknown = sorted(set(flags) - known)
+        if unknown:
+            out.append(f"{RELIABILITY_PATH}.{key} names angles the specification does not "
+                       f"declare: {', '.join(unknown[:5])}")
+    return out
+
+
+def reliability_of(data: Mapping[str, Any]) -> Reliability:
+    """The reliability flags of a metrics.json object; a file without them (written before
+    they existed) reads as reliable with nothing flagged: re-run ``mocaplab analyze``."""
+    found, value = get_path(data, RELIABILITY_PATH)
+    if not found or reliability_problems(value):
+        return Reliability()
+    return Reliability(bool(value.get("trial_reliable", True)),
+                       str(value.get("trial_reason") or ""),
+                       dict(value.get("not_reliable") or {}),
+                       dict(value.get("not_computed") or {}))
+
+
 # --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
 def trial_range_metric(key: str, label: str, fhir: str | None = None) -> Metric:
     """A spine/thorax angle range over the trial: ``spine_rotation_range_deg`` is stored at
@@ -427,7 +500,8 @@ def get_path(obj: Any, path: str) -> tuple[bool, Any]:
     return True, obj
 
 
-def _number(v: Any) -> float | None:
+def json_number(v: Any) -> float | None:
+    """A metrics.json value as a float if it is a finite number (not a bool), else None."""
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         return None
     return float(v)
@@ -458,7 +532,7 @@ def problems(data: Any) -> list[str]:
     elif version > SCHEMA_VERSION:
         out.append(f"schema_version {version} is newer than this mocaplab reads "
                    f"({SCHEMA_VERSION}); update mocaplab")
-    if data.get("fps") is not None and (_number(data["fps"]) is None or data["fps"] <= 0):
+    if data.get("fps") is not None and (json_number(data["fps"]) is None or data["fps"] <= 0):
         out.append(f"fps must be a positive number, not {data['fps']!r}")
     ff = data.get("first_frame")
     if ff is not None and (isinstance(ff, bool) or not isinstance(ff, int)):
@@ -479,6 +553,9 @@ def problems(data: Any) -> list[str]:
             found, v = get_path(data, m.path_of(side))
             if found and v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
                 out.append(f"{m.path_of(side)} must be a number or null, not {v!r}")
+    found, rel = get_path(data, RELIABILITY_PATH)
+    if found:
+        out += reliability_problems(rel)
     return out
 
 
@@ -495,7 +572,7 @@ class MetricsFile:
 
     @property
     def fps(self) -> float | None:
-        return _number(self.data.get("fps"))
+        return json_number(self.data.get("fps"))
 
     @property
     def first_frame(self) -> int:
@@ -505,10 +582,15 @@ class MetricsFile:
     def warnings(self) -> list[str]:
         return [w for w in self.data.get("warnings") or [] if isinstance(w, str)]
 
+    @property
+    def reliability(self) -> Reliability:
+        """The reliability flags of the angles (:data:`RELIABILITY_PATH`)."""
+        return reliability_of(self.data)
+
     def value(self, key: str | Metric, side: str = "") -> float | None:
         """The stored value of a registered metric at ``side`` (None if missing or null)."""
         m = key if isinstance(key, Metric) else METRICS[key]
-        return _number(get_path(self.data, m.path_of(side))[1])
+        return json_number(get_path(self.data, m.path_of(side))[1])
 
     def values(self, section: str | None = None) -> Iterator[MetricValue]:
         """Every registered metric value present in the file (in registration order)."""
@@ -518,7 +600,7 @@ class MetricsFile:
             for side in m.sides:
                 found, v = get_path(self.data, m.path_of(side))
                 if found:
-                    yield MetricValue(m, side, _number(v))
+                    yield MetricValue(m, side, json_number(v))
 
 
 def parse_metrics(data: Any, source: str = "metrics.json") -> MetricsFile:

@@ -36,7 +36,7 @@ from mocaplab.analysis.gait_profile import gait_profile_section, unscored
 from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.kinematics import Kinematics, angle_arrays, kinematics_of
 from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning, smoothed
-from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, write_metrics
+from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, Reliability, write_metrics
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
@@ -232,7 +232,10 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
                        "spine": g.spine.model, "lower_limb": g.kin.model},
             "estimated": estimated_paths(g),
             "kinematics": {"model": g.kin.model, "quality": g.kin.quality,
-                           "measurements": dict(g.kin.measurements)},
+                           "measurements": dict(g.kin.measurements),
+                           "reliability": Reliability(
+                               g.kin.reliable, g.kin.unreliable_reason, dict(g.kin.not_reliable),
+                               dict(g.kin.not_computed)).as_dict()},
             "event_method": event_method,
             "event_timing": dict(Counter(e.method for e in g.events)),
             "smoothing_cutoff_hz": smooth_hz,

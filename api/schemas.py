@@ -122,6 +122,11 @@ class CurveOut(BaseModel):
     vicon: str | None = Field(None, description="the Vicon output it equals, e.g. KneeAngles X")
     estimated: str | None = Field(None, description="how it was estimated (landmark "
                                   "estimation from video keypoints); null: measured")
+    not_reliable: str | None = Field(None, description="why analysis flags it as not reliable "
+                                     "(metrics.json provenance.kinematics.reliability); null: "
+                                     "not flagged")
+    not_computed: str | None = Field(None, description="why it is null on purpose; null: it "
+                                     "is computed")
 
 
 class CurvesOut(BaseModel):

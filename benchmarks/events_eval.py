@@ -17,9 +17,8 @@ foot is over it, that edge is no reference. Contacts cut by the recording's ends
 
 Methods, same run: "kinematic" (mocaplab's Zeni + foot velocity, no plates: what a markerless
 trial or a C3D without plates gets), "zeni" (Zeni's coordinate method) and "plates" (mocaplab's
-default for a C3D with plates: the kinematic detection re-run with the heel and toe speeds
-measured at the trial's plate contacts as its thresholds, and the events on the plates given the
-plate times; ``analysis.events.plate_timed_events``). For
+default for a C3D with plates: the kinematic events timed with the trial's plate contacts,
+``analysis.events.plate_timed_events``). For
 "plates", the force-plate column is leave-one-out: each contact is scored with events timed from
 the trial's OTHER contacts only; against labels, all contacts are used (Vicon labels may
 themselves come from the plates).
@@ -87,8 +86,7 @@ def _as_dicts(events: list[GaitEvent], fps: float, ff: int) -> list[dict]:
 
 def score_loo(data, ref, findable):
     """Plate-timed events against each plate contact in turn, timed WITHOUT that contact
-    (leave one out: the contact scored never takes part in timing the events, neither in
-    the thresholds measured at the plates nor as a plate time)."""
+    (leave one out: the contact scored never takes part in timing the events)."""
     lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
     prog = progression(lm)      # as analyze does for skin markers (no smoothing, snap 15 deg)
     fps, ff = lm.fps, lm.first_frame

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from mocaplab import __version__
-from mocaplab.analysis.metrics_spec import METRICS, FhirCode
+from mocaplab.analysis.metrics_spec import (
+    ANGLES,
+    GVS_LABELS,
+    METRICS,
+    FhirCode,
+    Reliability,
+    angle_curve,
+    reliability_of,
+)
 from mocaplab.reporting import labdata
 from mocaplab.reporting.exports import ExportIdentity
 
@@ -80,6 +88,33 @@ def estimated_from(metric, estimated: dict[str, str]) -> str | None:
     return None
 
 
+def _angles_of(metric) -> list[tuple[str, str]]:
+    """The (segment, component) angles a metric derives from: a kinematics summary's own angle
+    (``knee_flexion_range_deg`` -> knee flexion), every Gait Variable of the Gait Profile
+    Score, none otherwise."""
+    if metric.section == "gait_profile":
+        return [("foot_progression", "angle") if v == "foot_progression" else
+                tuple(v.split("_", 1)) for v in GVS_LABELS]
+    if metric.section == "kinematics_summary":
+        return [(a.segment, a.component) for a in ANGLES
+                if metric.key.startswith(f"{a.segment}_{a.component}_")
+                or (a.segment == "foot_progression" and metric.key.startswith(a.segment))][:1]
+    return []
+
+
+def unreliable_from(metric, rel: Reliability) -> str | None:
+    """Why a metric is not reliable when it derives from angles analysis flags (metrics.json
+    ``provenance.kinematics.reliability``), else None: "knee flexion: REASON"."""
+    flagged = {}
+    for seg, comp in _angles_of(metric):
+        why = rel.reason(seg, "left", comp) or rel.reason(seg, "right", comp)
+        if why:
+            flagged.setdefault(why, []).append(angle_curve(seg, comp).label.lower())
+    if not flagged:
+        return None
+    return "; ".join(f"{', '.join(names)}: {why}" for why, names in flagged.items())
+
+
 def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
     """The FHIR R4 Bundle of Observations of one analysed trial."""
     trial_dir = Path(trial_dir)
@@ -129,6 +164,7 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
         if m is not None and m.fhir is not None and m.section != "spatiotemporal":
             ranges.setdefault(s["name"], {})[s["side"]] = s["value"]
     estimated = (metrics.get("provenance") or {}).get("estimated") or {}
+    rel = reliability_of(metrics)
     for name, sides in ranges.items():
         m = METRICS[name]
         per_side = [v for side, v in sides.items() if side in ("left", "right")]
@@ -141,8 +177,11 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
                               "valueQuantity": _quantity(v, m.unit)}
                              for side, v in sides.items() if side in ("left", "right")]}
         how = estimated_from(m, estimated)
-        if how:
-            obs["note"] = [{"text": f"estimated: {how}"}]
+        why = unreliable_from(m, rel)
+        notes = ([{"text": f"estimated: {how}"}] if how else []) + (
+            [{"text": f"from angles flagged not reliable: {why}"}] if why else [])
+        if notes:
+            obs["note"] = notes
         entries.append(obs)
     for e in entries:
         if not e.get("component"):

@@ -139,9 +139,11 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
                 ax.set_yticks([])
             head = f"{PLANES[c]}: {p.title}" if r == 0 and c < len(PLANES) else p.title
             ax.set_title(head, fontsize=8.5, loc="left")
-            if p.estimated:
-                any_estimated = True
-                ax.text(0.98, 0.97, "estimated" + (f", {p.caveat}" if p.caveat else ""),
+            if p.estimated or (p.caveat and p.sides):  # the flag of analysis, also on markers
+                any_estimated = any_estimated or bool(p.estimated)
+                tag = ", ".join([w for w in ("estimated" if p.estimated else "", p.caveat)
+                                 if w])
+                ax.text(0.98, 0.97, tag,
                         transform=ax.transAxes, ha="right",
                         va="top", fontsize=7, color=ESTIMATED_HEX, style="italic",
                         weight="bold", zorder=5,

@@ -9,7 +9,6 @@ store. The only I/O is :func:`load_metrics`, :func:`load_points`, :func:`load_me
 from __future__ import annotations
 
 import functools
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from mocaplab.analysis.metrics_spec import (
     SIDE_NAMES,
     MetricsFile,
     get_path,
+    json_number,
     read_metrics,
 )
 from mocaplab.errors import InputError
@@ -82,12 +82,6 @@ def trial_status(trial_dir: Path) -> dict[str, Any]:
     return {"status": last, **{f"has_{s}": v for s, v in done.items()}}
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    return float(v) if math.isfinite(v) else None
-
-
 def symmetry_index(left: float | None, right: float | None) -> float | None:
     """Robinson symmetry index, percent: 100 (L - R) / (0.5 (L + R)); None if undefined."""
     if left is None or right is None or abs(left + right) < 1e-12:
@@ -105,11 +99,11 @@ def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
         lv, rv, ov = (mf.value(m, side) for side in ("left", "right", "overall"))
         if lv is None and rv is None and ov is None:
             continue
-        si = _num(get_path(metrics, m.symmetry_path)[1]) if m.symmetry_path else None
+        si = json_number(get_path(metrics, m.symmetry_path)[1]) if m.symmetry_path else None
         si_source = "analysis" if si is not None else "computed"
         if si is None:
             si = symmetry_index(lv, rv)
-        sd = {side: _num(get_path(metrics, f"{m.path_of(side)}_sd")[1])
+        sd = {side: json_number(get_path(metrics, f"{m.path_of(side)}_sd")[1])
               for side in ("left", "right")}
         rows.append({"name": m.key, "unit": m.unit, "left": lv, "right": rv, "overall": ov,
                      "left_sd": sd["left"], "right_sd": sd["right"],
@@ -128,9 +122,9 @@ def _stored_values(metrics: dict[str, Any], section: str) -> list[dict[str, Any]
         if isinstance(obj, dict):
             for k, v in obj.items():
                 walk(f"{prefix}.{k}", v)
-        elif prefix in where and _num(obj) is not None:
+        elif prefix in where and json_number(obj) is not None:
             m, side = where[prefix]
-            out.append({"name": m.key, "side": SIDE_NAMES[side], "value": _num(obj),
+            out.append({"name": m.key, "side": SIDE_NAMES[side], "value": json_number(obj),
                         "unit": m.unit})
 
     walk(section, metrics.get(section) or {})

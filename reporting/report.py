@@ -26,7 +26,15 @@ import numpy as np
 from mocaplab import __version__, sides
 from mocaplab.analysis import normative
 from mocaplab.analysis.capture import camera_rows, person_summary
-from mocaplab.analysis.metrics_spec import GVS_LABELS, METRICS, MetricsFile, angle_curve
+from mocaplab.analysis.metrics_spec import (
+    GVS_LABELS,
+    METRICS,
+    MetricsFile,
+    Reliability,
+    angle_curve,
+    json_number,
+    reliability_of,
+)
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
@@ -112,7 +120,7 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             "bands": bands, "ref_note": ref_note, "has_normative": normative_dir is not None,
             "kinematics": kinematics_panels(metrics, curves, bands),
             "foot_off_pct": foot_off_pct(metrics), "estimated": dict(estimated),
-            "quality": str(kin.get("quality") or ""),
+            "quality": str(kin.get("quality") or ""), "reliability": reliability_of(metrics),
             "gait_profile": gait_profile_content(metrics, normative_dir)}
 
 
@@ -120,8 +128,10 @@ def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dic
                       bands: dict) -> list[list[figures.KinematicsPanel]]:
     """The panels of the kinematics page (rows of :data:`figures.KINEMATICS_ROWS`): each side
     with at least one cycle of the component, the normative band, the sides named in
-    ``provenance.estimated``, and why a panel is empty."""
+    ``provenance.estimated``, "not reliable" where ``provenance.kinematics.reliability`` flags a
+    drawn side, and why a panel is empty (a null on purpose: "not computed")."""
     estimated = (metrics.get("provenance") or {}).get("estimated") or {}
+    rel = reliability_of(metrics)
     angles = metrics.get("angles") or {}
     out = []
     for _, row in figures.KINEMATICS_ROWS:
@@ -144,12 +154,13 @@ def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dic
                     np.asarray(curves[(seg, side)]["percent"], float), mean,
                     labdata.angle_array(a["sd"]), int(a["n_cycles"]))
             est = tuple(s for s in drawn if f"angles.{seg}.{s}.{comp}" in estimated)
-            methods = [str(estimated[f"angles.{seg}.{s}.{comp}"]) for s in est]
+            null = any(rel.null_reason(seg, s, comp) for s in labdata.SIDES)
             panels.append(figures.KinematicsPanel(
                 seg, comp, spec.label, spec.positive, spec.negative, drawn, bands.get((seg, comp)),
-                est, "" if drawn else "not measured\n(exactly 0 throughout)" if zero
+                est, "" if drawn else "not computed\n(see the note below)" if null
+                else "not measured\n(exactly 0 throughout)" if zero
                 else _not_drawn_reason(angles, metrics, seg, comp),
-                "not reliable" if any("not reliable" in m for m in methods) else ""))
+                "not reliable" if any(rel.reason(seg, s, comp) for s in drawn) else ""))
         out.append(panels)
     return out
 
@@ -186,9 +197,7 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
     gvs = gp.get("gvs_deg") if isinstance(gp.get("gvs_deg"), dict) else {}
     gps = gp.get("gps_deg") if isinstance(gp.get("gps_deg"), dict) else {}
 
-    def num(v: Any) -> float | None:
-        return labdata._num(v)
-
+    num = json_number
     rows = [(label, fmt_value(num((gvs.get("left") or {}).get(var)), "deg"),
              fmt_value(num((gvs.get("right") or {}).get(var)), "deg"), "")
             for var, label in GVS_LABELS.items()]
@@ -463,41 +472,48 @@ def kinematics_section(content: dict[str, Any], image: Path) -> Section:
                   "keypoints through landmark estimation (the marker augmenter predicts the "
                   "anatomical landmarks a marker set would give), not from markers on the "
                   "body. " + PRIOR_SENTENCE,)
-        caveats = [p for p in drawn if p.caveat]
-        if caveats:
-            why = _caveat_reason(content["estimated"], caveats[0])
-            marked += (f"{', '.join(p.title for p in caveats)} from video: {caveats[0].caveat}"
-                       + (f" ({why})" if why else "") + ".",)
+    rel: Reliability = content["reliability"]
+    if rel.trial_reliable:  # a flagged trial says it once, before the curves, not per panel
+        marked += flag_sentences(content["kinematics"], rel)
+    marked += null_sentences(content["kinematics"], rel)
     quality = (f"Kinematics quality of this trial: {content['quality']}.",) \
         if content["quality"] else ()
-    if not_reliable(content["quality"]):  # said first, in the warning colour, before the curves
-        return Section("Kinematics (Plug-in Gait)", image, intro, warning=quality, marked=marked)
+    if not rel.trial_reliable:  # said first, in the warning colour, before the curves
+        warning = (f"NOT reliable for this trial: {rel.trial_reason or 'see the warnings'}.",)
+        return Section("Kinematics (Plug-in Gait)", image, intro, warning=warning + quality,
+                       marked=marked)
     return Section("Kinematics (Plug-in Gait)", image, quality + intro, marked=marked)
+
+
+def flag_sentences(rows: list[list[figures.KinematicsPanel]], rel: Reliability
+                   ) -> tuple[str, ...]:
+    """"Hip rotation, Knee rotation from video: not reliable (3-40 deg RMSE against Vicon in
+    evaluation)." for the panels analysis flags, with the reason it stores (one sentence per
+    reason)."""
+    by_reason: dict[tuple[str, bool], list[str]] = {}
+    for p in (p for row in rows for p in row if p.caveat):
+        why = next(r for s in p.sides if (r := rel.reason(p.segment, s, p.component)))
+        by_reason.setdefault((why, bool(p.estimated)), []).append(p.title)
+    return tuple(f"{', '.join(titles)}{' from video' if video else ''}: not reliable ({why})."
+                 for (why, video), titles in by_reason.items())
+
+
+def null_sentences(rows: list[list[figures.KinematicsPanel]], rel: Reliability
+                   ) -> tuple[str, ...]:
+    """"Ankle inversion: not computed (REASON)." for each panel analysis left null on purpose."""
+    out = []
+    for p in (p for row in rows for p in row if not p.sides):
+        why = next((r for s in ("left", "right")
+                    if (r := rel.null_reason(p.segment, s, p.component))), "")
+        if why:
+            out.append(f"{p.title}: not computed ({why}).")
+    return tuple(out)
 
 
 def trunk_drawn(curves: dict[tuple[str, str], dict[str, Any]]) -> bool:
     """Whether any spine or thorax curve has a cycle (else the trunk page is one sentence)."""
     return any(a.get("n_cycles") for (seg, _), c in curves.items()
                if seg in ("spine", "thorax") for a in (c.get("angles") or {}).values())
-
-
-def _caveat_reason(estimated: dict[str, Any], panel: figures.KinematicsPanel) -> str:
-    """The reason analysis gives with a panel's caveat: "16-23 deg RMSE against Vicon in
-    evaluation" from "...; not reliable (16-23 deg RMSE against Vicon in evaluation)"."""
-    for side in panel.estimated:
-        method = str(estimated.get(f"angles.{panel.segment}.{side}.{panel.component}", ""))
-        tail = method.split(panel.caveat, 1)[1].strip() if panel.caveat in method else ""
-        if tail.startswith("(") and tail.endswith(")"):
-            return tail[1:-1]
-    return ""
-
-
-def not_reliable(quality: str) -> bool:
-    """Whether analysis' kinematics quality note flags all the angles of the trial as not
-    reliable (analysis/kinematics.py writes "NOT reliable" in capitals then, when the joint
-    centres disagree with the file's own model outputs; a caveat on one angle, e.g. "hip
-    rotation is not reliable from video", is marked on its panel instead)."""
-    return "NOT reliable" in quality
 
 
 def map_section(content: dict[str, Any], image: Path | None) -> Section:
@@ -573,8 +589,8 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     out["kinematics"] = figures.kinematics_figure(
         content["kinematics"], out_dir / "kinematics.png", content["foot_off_pct"],
         row_titles=[r for r, _ in figures.KINEMATICS_ROWS],
-        warning="NOT RELIABLE for this trial: see the quality note"
-        if not_reliable(content["quality"]) else "")
+        warning="" if content["reliability"].trial_reliable else
+        "NOT RELIABLE for this trial: see the note above the page")
     sections = [kinematics_section(content, out["kinematics"])]
     gp = content["gait_profile"]
     if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's

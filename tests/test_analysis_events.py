@@ -114,3 +114,35 @@ def test_toe_release_is_the_rise_into_its_own_swing():
     for k in (55, 22, 38):                  # Zeni late by 170 ms, early by 160 ms, on time
         got = _toe_release(speed, k, fps, MARKER_EVENT_OPTIONS, fallback=np.nan)
         assert got == pytest.approx(release, abs=1e-6), k
+
+
+def test_forefoot_landing_is_timed_at_the_toe():
+    """A left foot that lands forefoot first (its toe marker 30 ms earlier than on the
+    synthetic walk, its heel 60 ms later): the strike is where the toe comes to rest on the
+    floor, not where the heel does; heel strikes (the right foot) are unchanged."""
+    import dataclasses
+
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS
+
+    w = parametric_walk(duration_s=5.0)
+    fps, labels = w.fps, list(w.marker_labels)
+    m = w.markers.copy()
+    strikes = {s: [t for side, ty, t in w.events if side == s and ty == "foot_strike"]
+               for s in ("left", "right")}
+    for lab, shift_s in (("LHEE", -0.06), ("LTOE", 0.03)):
+        i, d = labels.index(lab), int(round(shift_s * fps))
+        for ts in strikes["left"][1:-1]:
+            k = int(round(ts * fps))
+            a, b = k - int(0.25 * fps), k + int(0.1 * fps)
+            m[a:b, i] = w.markers[a + d:b + d, i]
+    lm = find_landmarks(m, labels, fps)
+    prog = progression(lm)
+    heel_only = dataclasses.replace(MARKER_EVENT_OPTIONS, forefoot_contact_m=0.0)
+    got = {}
+    for name, opts in (("contact", MARKER_EVENT_OPTIONS), ("heel", heel_only)):
+        ev, _ = detect_events(lm, prog, opts)
+        got[name] = {s: _errors(ev, [(s, "foot_strike", t) for t in strikes[s]], 1, fps)
+                     for s in strikes}
+    assert np.all(got["heel"]["left"][1:-1] > 0.06)          # the heel lands 70 ms late
+    assert np.all(np.abs(got["contact"]["left"][1:-1]) < 0.02), got["contact"]["left"]
+    np.testing.assert_array_equal(got["contact"]["right"], got["heel"]["right"])

@@ -206,6 +206,12 @@ def test_trial_data_endpoints(client):
         "Knee flexion", "deg", "flexion", "KneeAngles X")
     if any(v is not None for v in flex["mean"]):
         assert flex["estimated"]
+        # analysis' reliability flags (provenance.kinematics.reliability), per angle
+        hip = client.get(T + "/curves", headers=H_CLIN, params={"segment": "hip"}).json()
+        assert "RMSE" in hip["angles"]["rotation"]["not_reliable"]
+        assert hip["angles"]["flexion"]["not_reliable"] is None
+        ankle = client.get(T + "/curves", headers=H_CLIN, params={"segment": "ankle"}).json()
+        assert ankle["angles"]["inversion"]["not_computed"]
 
 
 def test_points_paging_and_decimation(client):

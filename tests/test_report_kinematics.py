@@ -70,12 +70,13 @@ def test_kinematics_panels_follow_metrics_and_provenance(trial, normative_dir):
         assert set(panels[key].sides) == {"left", "right"} and panels[key].band is not None
         assert panels[key].estimated == ("left", "right")
     inversion = [v for s in ("left", "right") for v in m["angles"]["ankle"][s]["inversion"]]
-    if all(v is None for v in inversion):    # null from video: not computed
-        assert panels[("ankle", "inversion")].note.startswith("not available")
+    if all(v is None for v in inversion):    # null from video: not computed, said why
+        assert panels[("ankle", "inversion")].note.startswith("not computed")
     elif all(v in (None, 0) for v in inversion):
         assert panels[("ankle", "inversion")].note.startswith("not measured")
-    # analysis' caveat on one estimated angle is marked on its panel
-    assert ("not reliable" in est["angles.hip.left.rotation"]) == (
+    # analysis' flag on one estimated angle is marked on its panel
+    flags = m["provenance"]["kinematics"]["reliability"]["not_reliable"]
+    assert ("angles.hip.left.rotation" in flags) == (
         panels[("hip", "rotation")].caveat == "not reliable")
     assert not panels[("knee", "flexion")].caveat
     # the mean curve is the one of the cycles analysis stored
@@ -93,7 +94,8 @@ def test_report_has_kinematics_page_estimated_and_map_values(trial, normative_di
     page = next(p for p in text.split("\f") if "Kinematics (Plug-in Gait)" in p)
     assert "Estimated: every angle on this page" in " ".join(page.split())
     assert "partly a learned prior" in " ".join(page.split())
-    if "not reliable" in metrics_of(trial)["provenance"]["estimated"]["angles.hip.left.rotation"]:
+    flags = metrics_of(trial)["provenance"]["kinematics"]["reliability"]["not_reliable"]
+    if "angles.hip.left.rotation" in flags:
         caveats = " ".join(page.split()).split("from video: not reliable")[0]
         assert "Hip rotation" in caveats.rsplit(".", 1)[-1]
     # a caveat on one angle does not flag the whole page (no bold warning before the curves)
@@ -162,8 +164,8 @@ def test_markers_are_not_marked_estimated(shared_data, normative_dir, tmp_path, 
     html = write_report(t, tmp_path / "rep", normative_dir, key_frames=False)["html"].read_text()
     assert "Kinematics (Plug-in Gait)" in html and "Estimated:" not in html
     # walk.c3d's own knee/ankle centres disagree with the chord ones: said before the curves
-    if "NOT reliable" in m["provenance"]["kinematics"]["quality"]:
-        assert html.index("<b>Kinematics quality of this trial") < html.index(
+    if not m["provenance"]["kinematics"]["reliability"]["trial_reliable"]:
+        assert html.index("<b>NOT reliable for this trial") < html.index(
             "<img alt='Kinematics (Plug-in Gait)'")
     # no trunk markers: one sentence, not a page of empty panels
     assert "Spine and thorax angles not available for this input" in html

@@ -133,3 +133,24 @@ def test_a_two_view_run_that_jumps_against_well_seen_points_is_left_out():
     err = np.linalg.norm(sm[:, 0] - X, axis=-1)
     assert not (err > 0.05).any()
     assert np.isnan(sm[105:115, 0]).all()
+
+
+def test_frames_whose_skeleton_breaks_its_bone_lengths_are_found():
+    """A chain of 6 keypoints with constant bones; in frames 50-59 a ghost of two people:
+    every point shifted by 15 cm in its own random direction. With 3 mm noise every ghost frame
+    is found; with 15 mm most are, and still no other frame (the threshold follows the
+    trial's own deviations)."""
+    from mocaplab.triangulation.smoothing import skeleton_outlier_frames
+
+    rng = np.random.default_rng(3)
+    F, K = 200, 6
+    edges = np.array([(k, k + 1) for k in range(K - 1)])
+    for noise, found in ((0.003, 10), (0.015, 6)):
+        X = _motion(F, 1) + np.arange(K)[None, :, None] * np.array([0.0, 0.0, 0.3])
+        X = X + rng.normal(0, noise, X.shape)
+        n_views = np.full((F, K), 3)
+        ghost = rng.normal(size=(10, K, 3))
+        X[50:60] += ghost / np.linalg.norm(ghost, axis=-1, keepdims=True) * 0.15
+        n_views[50:60] = 2
+        odd = skeleton_outlier_frames(X, n_views, edges)
+        assert odd[50:60].sum() >= found and odd.sum() == odd[50:60].sum(), np.nonzero(odd)

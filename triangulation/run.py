@@ -166,13 +166,17 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
         return _filtered(res, names, fps, filtering, kset)
     from mocaplab.triangulation.filtering import constrain_bone_lengths
     from mocaplab.triangulation.linear import normalized_observations
-    from mocaplab.triangulation.smoothing import smooth_points
+    from mocaplab.triangulation.smoothing import skeleton_outlier_frames, smooth_points
 
     pix = _swap_applied(pixels, res.swapped, kset.mirror)
     conf = np.nan_to_num(_swap_applied(confidence, res.swapped, kset.mirror), nan=0.0)
     w = np.where(np.isfinite(pix).all(-1), np.maximum(conf, 1e-3), 0.0)
     Rt, focal = extrinsics(cams), focal_lengths(cams)
-    X, used = smooth_points(Rt, normalized_observations(cams, pix), w, focal, res.inliers,
+    inliers = res.inliers
+    if kset.edges:  # two-view points of frames whose skeleton breaks its bone lengths: gaps
+        odd = skeleton_outlier_frames(res.points, res.n_views, kset.edge_indices)
+        inliers = inliers & ~(odd[:, None] & (res.n_views == 2))[None]
+    X, used = smooth_points(Rt, normalized_observations(cams, pix), w, focal, inliers,
                             res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
                             res.threshold_px)
     # points the smoothing left out (weak runs that jump against strong ones) are gaps now

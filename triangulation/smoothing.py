@@ -23,6 +23,10 @@ views agree with some point), but a run of such points that starts or ends with 
 body part makes, next to points seen by three views or more, is a wrong choice of views. Their
 frames become gaps (bridged up to ``max_gap_s``, else NaN): a wrong point is worse than a gap.
 
+The caller may also leave out, beforehand, the two-view points of frames whose whole
+skeleton breaks the trial's bone lengths (:func:`skeleton_outlier_frames`: a ghost of two
+people, somebody else in one view).
+
 Then views are chosen again against the smooth trajectory (per joint and frame, the views that
 reproject within the robust threshold: a view along the epipolar line of a two-view outlier is
 off the trajectory; a good view rejected by a wrong per-frame consensus is back on it) and the
@@ -33,6 +37,8 @@ Pure functions; a loop over keypoints and runs of frames, one banded solve each
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from scipy.linalg import solveh_banded
@@ -146,6 +152,41 @@ def unsupported_runs(X: np.ndarray, n_views: np.ndarray, fps: float, max_gap: in
     bad[right[strong[left] & ~strong[right]]] = True
     out[idx[bad[run]]] = True
     return out
+
+
+def skeleton_outlier_frames(points: np.ndarray, n_views: np.ndarray, edges: np.ndarray,
+                            factor: float = 3.0, min_deviation_m: float = 0.01,
+                            min_bones: int = 4, strong_views: int = 3) -> np.ndarray:
+    """(F,) bool: frames whose skeleton breaks the subject's bone lengths.
+
+    Each bone's length over the trial is the median over the frames where both its ends are
+    seen by ``strong_views`` views or more. A frame's deviation is the median over its bones
+    (at least ``min_bones``) of | length - that length |; the frame is returned when this is
+    more than ``factor`` x the median deviation of all frames (the trial's own noise: a few mm
+    for clean synthetic views, more for a real detector) and more than ``min_deviation_m``.
+    A whole skeleton off its bone lengths is not noise: in such a frame a view holds somebody
+    else, or the person in two views is a ghost of two people.
+
+    Args:
+        points: (F, K, 3) metres; n_views: (F, K) views kept; edges: (E, 2) keypoint indices.
+    """
+    F = points.shape[0]
+    edges = np.asarray(edges, dtype=int).reshape(-1, 2)
+    if not len(edges):
+        return np.zeros(F, dtype=bool)
+    a, b = edges[:, 0], edges[:, 1]
+    length = np.linalg.norm(points[:, a] - points[:, b], axis=-1)  # (F, E)
+    strong = (n_views[:, a] >= strong_views) & (n_views[:, b] >= strong_views)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # bones or frames never seen well
+        ref = np.nanmedian(np.where(strong, length, np.nan), axis=0)
+        dev = np.abs(length - ref)
+        enough = np.isfinite(dev).sum(1) >= min_bones
+        frame_dev = np.where(enough, np.nanmedian(dev, axis=1), np.nan)
+        typical = np.nanmedian(frame_dev) if np.isfinite(frame_dev).any() else np.nan
+    if not np.isfinite(typical):
+        return np.zeros(F, dtype=bool)
+    return np.nan_to_num(frame_dev, nan=0.0) > max(factor * typical, min_deviation_m)
 
 
 def smooth_keypoint(Rt: np.ndarray, system: DLTSystem, w: np.ndarray, focal: np.ndarray,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.analysis.metrics_spec import angle_curve, read_metrics
+from mocaplab.analysis.metrics_spec import angle_curve, read_metrics, reliability_of
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError
 from mocaplab.pose_data import Points3D
@@ -62,6 +62,9 @@ class TrialData:
             person record, :func:`mocaplab.analysis.capture.person_lines`; "" when none).
         estimated: the "segment.angle.side" keys of ``angles`` obtained through landmark
             estimation (metrics.json ``provenance.estimated``).
+        not_reliable: the keys of ``angles`` analysis flags as not reliable (metrics.json
+            ``provenance.kinematics.reliability``); unreliable_trial: why the whole trial's
+            lower-limb angles are flagged ("" when they are not).
     """
 
     name: str
@@ -76,6 +79,8 @@ class TrialData:
     no_events_reason: str = ""
     persons: str = ""
     estimated: frozenset[str] = frozenset()
+    not_reliable: frozenset[str] = frozenset()
+    unreliable_trial: str = ""
 
     @property
     def n_frames(self) -> int:
@@ -113,17 +118,28 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
     events: tuple[FrameEvent, ...] = ()
     angles: dict[str, np.ndarray] = {}
     estimated: frozenset[str] = frozenset()
+    flagged: frozenset[str] = frozenset()
+    unreliable = ""
     no_events = "no metrics.json (run `mocaplab analyze`)"
     if metrics_path.is_file():
         metrics = dict(read_metrics(metrics_path).data)
         events = parse_events(metrics, p3.points.shape[0], p3.fps)
         angles = parse_angles(metrics, p3.points.shape[0])
         estimated = parse_estimated(metrics, angles)
+        rel = reliability_of(metrics)
+        flagged = frozenset(k for k in angles if rel.reason(*_seg_side_angle(k)))
+        unreliable = "" if rel.trial_reliable else (rel.trial_reason or "see the warnings")
         no_events = "" if events else no_events_reason(metrics)
     label = name or (folder.name if path.is_dir() else points_path.stem)
     return TrialData(label, p3.points, p3.keypoints, p3.fps, trial_cameras(folder), events,
                      angles, path, recording_date(folder), no_events,
-                     _persons_text(points_path), estimated)
+                     _persons_text(points_path), estimated, flagged, unreliable)
+
+
+def _seg_side_angle(key: str) -> tuple[str, str, str]:
+    """"hip.flexion.left" (a key of TrialData.angles) -> ("hip", "left", "flexion")."""
+    seg, ang, side = key.split(".")
+    return seg, side, ang
 
 
 def _persons_text(points_path: Path) -> str:
@@ -245,7 +261,8 @@ def format_panel(trial: TrialData, index: int) -> str:
     "Pelvic obliquity: left side 3.1° higher", "Pelvic rotation: 4.0° (left side forward)"
     (the spine's per-side values are not worded: see the drawn trunk rotation instead), then
     the joint angles per side when the trial has them: "Hip flexion: L 23.1°, R -4.0°
-    (estimated)"."""
+    (estimated)", "(estimated, not reliable)" where analysis flags the angle, and a last line
+    when it flags the whole trial."""
     from mocaplab import sides
 
     lines = []
@@ -263,6 +280,11 @@ def format_panel(trial: TrialData, index: int) -> str:
             arr = trial.angles.get(k)
             vals.append("-" if arr is None or not np.isfinite(arr[index])
                         else f"{arr[index]:.1f}°")
-        est = " (estimated)" if any(k in trial.estimated for k in keys) else ""
-        lines.append(f"{angle_curve(seg, ang).label}: L {vals[0]}, R {vals[1]}{est}")
+        tags = [w for w, names in (("estimated", trial.estimated),
+                                   ("not reliable", trial.not_reliable))
+                if any(k in names for k in keys)]
+        lines.append(f"{angle_curve(seg, ang).label}: L {vals[0]}, R {vals[1]}"
+                     + (f" ({', '.join(tags)})" if tags else ""))
+    if trial.unreliable_trial:  # the reason is long: it is in the report and metrics.json
+        lines.append("Joint angles: NOT reliable for this trial (see the report)")
     return "\n".join(lines)

@@ -112,9 +112,10 @@ def get_curves(_: Reader, t: TrialDep,
         c = labdata.cycle_curves(m, segment, side, points)
     except InputError as exc:
         raise HTTPException(404, str(exc)) from None
-    from mocaplab.analysis.metrics_spec import angle_curve
+    from mocaplab.analysis.metrics_spec import angle_curve, reliability_of
 
     estimated = (m.get("provenance") or {}).get("estimated") or {}
+    rel = reliability_of(m)
     for name, a in c["angles"].items():
         if not include_cycles:
             a["cycles"] = []
@@ -124,7 +125,9 @@ def get_curves(_: Reader, t: TrialDep,
             continue
         a.update(label=spec.label, unit=spec.unit, positive=spec.positive,
                  negative=spec.negative, vicon=spec.vicon,
-                 estimated=estimated.get(spec.path_of(side)))
+                 estimated=estimated.get(spec.path_of(side)),
+                 not_reliable=rel.reason(segment, side, name) or None,
+                 not_computed=rel.null_reason(segment, side, name) or None)
     return {"key": ref.key, "segment": segment, "side": side, **c}
 
 
