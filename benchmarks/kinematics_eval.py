@@ -517,6 +517,18 @@ MARKERLESS_INPUTS = (("exact keypoints", 0, 0.0, 0.0),
                      ("4 cameras, 2 px + 10 mm 3D noise, triangulate", 4, 2.0, 0.010))
 
 
+def tilt_bias(metrics: dict, outputs: dict) -> float:
+    """Mean signed difference (deg) of metrics.json's pelvic tilt minus Vicon's, both sides:
+    the constant part of the tilt error (the individual static tilt)."""
+    d = []
+    for side in ll.SIDES:
+        ref = _output(outputs, side[0].upper() + "PelvisAngles")
+        if ref is not None:
+            d.append(np.array(metrics["angles"]["pelvis"][side]["tilt"], float)
+                     - np.asarray(ref, float)[:, 0])
+    return float(np.nanmean(np.concatenate(d))) if d else float("nan")
+
+
 def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = True,
                                    shoulders: str = "auto", inputs=MARKERLESS_INPUTS,
                                    trials=None) -> None:
@@ -534,7 +546,7 @@ def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = Tr
     print(f"\n## Markerless through `mocaplab triangulate` + `mocaplab analyze` (perfect "
           f"detector, seed {seed}, {subj_note}, {sho_note}): RMSE deg vs Vicon")
     print("input | trial | split | shoulders | "
-          + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs) + " | GPS")
+          + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs) + " | tilt bias | GPS")
     trials = trials or MARKERLESS_TRIALS
     with tempfile.TemporaryDirectory(prefix="kin-analyze-") as tmp:
         for label, cams, px, noise in inputs:
@@ -554,6 +566,7 @@ def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = Tr
                     name = Path(rel).stem.replace("PiG_Motion-", "")
                     print(f"{label} | {name} | {split} | {sho} | "
                           + " | ".join(f"{res[(s, c)]:.2f}" for s, c, _, _ in pairs)
+                          + f" | {tilt_bias(m, outputs):+.1f}"
                           + f" | {'-' if gps is None else f'{gps:.1f}'}", flush=True)
 
 
