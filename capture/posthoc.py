@@ -371,32 +371,11 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
         InputError: fewer than 2 views, a view with too few detections, or calibration
             cameras that do not match.
     """
-    if isinstance(keypoints, Keypoints2D):
-        pts, conf, names = keypoints.points, keypoints.confidence, keypoints.cameras
-    else:
-        pts = np.asarray(keypoints, float)
-        if pts.ndim != 4 or pts.shape[-1] != 2:
-            raise InputError(f"2D keypoints must be (C, F, K, 2), got {pts.shape}")
-        conf = None if confidence is None else np.asarray(confidence, float)
-        names = tuple(cameras) if cameras is not None else tuple(f"cam{i}"
-                                                                 for i in range(len(pts)))
+    pts, conf, names = _views(keypoints, confidence, cameras)
     C = len(pts)
-    if C < 2:
-        raise InputError("synchronisation needs at least 2 cameras")
-    if len(names) != C:
-        raise InputError(f"{len(names)} camera names for {C} views")
     if max_lag < 1:
         raise InputError(f"max_lag must be at least 1, got {max_lag}")
-    feats, lengths = [], []
-    for c in range(C):
-        f = motion_features(pts[c], None if conf is None else conf[c], mirror, min_confidence)
-        valid = np.isfinite(f).any(1)
-        if valid.sum() < min_overlap:
-            raise InputError(f"camera {names[c]}: keypoints in only {int(valid.sum())} frames; "
-                             f"at least {min_overlap} are needed to synchronise by motion")
-        last = int(np.nonzero(valid)[0][-1])
-        feats.append(f[:last + 1])
-        lengths.append(last + 2)
+    feats, lengths = _view_features(pts, conf, names, mirror, min_confidence, min_overlap)
     warnings = []
     counts = list(frame_counts) if frame_counts is not None else lengths
     if len(set(counts)) > 1:
@@ -430,29 +409,9 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
         if by_order:
             warnings.append(f"calibration cameras {list(calibration.names)} matched to "
                             f"{list(names)} by order (names differ)")
-        und = []
-        for c in range(C):
-            u = cams[c].undistort_pixels(pts[c])
-            if conf is not None:
-                u[conf[c] < min_confidence] = np.nan
-            und.append(u)
-        mir = np.asarray(mirror if mirror is not None else (
-            MEDIAPIPE33.mirror if pts.shape[2] == len(MEDIAPIPE33) else np.arange(pts.shape[2])),
-            int)
-        pairs = [(i, int(m)) for i, m in enumerate(mir) if m > i]
-        centre = [i for i, m in enumerate(mir) if m == i]
-
-        def solve_epi(window: slice):
-            cost = {(i, j): _epipolar_cost(cams[i], cams[j], und[i][window], und[j][window],
-                                           pairs, centre, lags, min_overlap)
-                    for i, j in pairs_ij}
-            # score = -cost relative to the pair's worst lag, so that pairs weigh alike
-            score = {k: -(v / np.nanmax(v)) if np.isfinite(v).any() else v
-                     for k, v in cost.items()}
-            return _joint_search(C, score, max_lag), score, cost
-
-        solve = solve_epi
-        offsets, score, cost = solve_epi(slice(None))
+        solve = _epipolar_solver(cams, pts, conf, mirror, min_confidence, lags, min_overlap,
+                                 max_lag)
+        offsets, score, cost = solve(slice(None))
         profiles = _camera_profiles(C, score, offsets, max_lag)
         ceiling, method = 0.0, "keypoints+epipolar"
         details["epipolar_median_px"] = {
@@ -494,21 +453,98 @@ def sync_keypoints(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray |
     confid[0] = 1.0
     details["contrast"] = {n: round(float(k), 3) for n, k in zip(names, contrast, strict=True)}
     details["halves_offsets_subframe"] = [np.round(h, 2).tolist() for h in halves]
-    for c in range(1, C):
-        if confid[c] < LOW_CONFIDENCE:
-            warnings.append(f"camera {names[c]}: offset {offsets[c]:+d} ({sub[c]:+.2f} "
-                            f"+/- {spread[c]:.2f}) has low confidence {confid[c]:.2f}; check it "
-                            "(too little motion, or another person?)")
-        frac = abs(sub[c] - np.floor(sub[c]) - 0.5)
-        if frac < 0.15 and spread[c] < 0.5 and confid[c] >= LOW_CONFIDENCE:
-            warnings.append(f"camera {names[c]}: lies between two frames ({sub[c]:+.2f}); "
-                            f"whole-frame alignment ({offsets[c]:+d}) leaves about half a frame "
-                            "either way")
-        if abs(offsets[c]) >= max_lag:
-            warnings.append(f"camera {names[c]}: offset at the search limit {max_lag}; "
-                            "raise max_lag")
+    warnings += _offset_warnings(names, offsets, sub, spread, confid, max_lag)
     return SyncResult(tuple(names), offsets.astype(int), sub, confid, method, details,
                       tuple(warnings), spread)
+
+
+def _views(keypoints: Keypoints2D | np.ndarray, confidence: np.ndarray | None,
+           cameras: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray | None, tuple]:
+    """(points (C, F, K, 2), confidence (C, F, K) or None, camera names) of the input."""
+    if isinstance(keypoints, Keypoints2D):
+        pts, conf, names = keypoints.points, keypoints.confidence, keypoints.cameras
+    else:
+        pts = np.asarray(keypoints, float)
+        if pts.ndim != 4 or pts.shape[-1] != 2:
+            raise InputError(f"2D keypoints must be (C, F, K, 2), got {pts.shape}")
+        conf = None if confidence is None else np.asarray(confidence, float)
+        names = tuple(cameras) if cameras is not None else tuple(f"cam{i}"
+                                                                 for i in range(len(pts)))
+    if len(pts) < 2:
+        raise InputError("synchronisation needs at least 2 cameras")
+    if len(names) != len(pts):
+        raise InputError(f"{len(names)} camera names for {len(pts)} views")
+    return pts, conf, names
+
+
+def _view_features(pts: np.ndarray, conf: np.ndarray | None, names: Sequence[str],
+                   mirror: np.ndarray | None, min_confidence: float, min_overlap: int
+                   ) -> tuple[list[np.ndarray], list[int]]:
+    """Each view's :func:`motion_features` up to its last frame with keypoints, and the view's
+    length (frames up to that one, plus one)."""
+    feats, lengths = [], []
+    for c in range(len(pts)):
+        f = motion_features(pts[c], None if conf is None else conf[c], mirror, min_confidence)
+        valid = np.isfinite(f).any(1)
+        if valid.sum() < min_overlap:
+            raise InputError(f"camera {names[c]}: keypoints in only {int(valid.sum())} frames; "
+                             f"at least {min_overlap} are needed to synchronise by motion")
+        last = int(np.nonzero(valid)[0][-1])
+        feats.append(f[:last + 1])
+        lengths.append(last + 2)
+    return feats, lengths
+
+
+def _epipolar_solver(cams: list, pts: np.ndarray, conf: np.ndarray | None,
+                     mirror: np.ndarray | None, min_confidence: float, lags: np.ndarray,
+                     min_overlap: int, max_lag: int):
+    """``solve(window) -> (offsets, score, cost)``: the joint search on the views' median
+    epipolar distances (``cost`` per camera pair and lag, px; ``score`` = -cost relative to
+    the pair's worst lag, so that pairs weigh alike)."""
+    C = len(pts)
+    und = []
+    for c in range(C):
+        u = cams[c].undistort_pixels(pts[c])
+        if conf is not None:
+            u[conf[c] < min_confidence] = np.nan
+        und.append(u)
+    mir = np.asarray(mirror if mirror is not None else (
+        MEDIAPIPE33.mirror if pts.shape[2] == len(MEDIAPIPE33) else np.arange(pts.shape[2])),
+        int)
+    pairs = [(i, int(m)) for i, m in enumerate(mir) if m > i]
+    centre = [i for i, m in enumerate(mir) if m == i]
+    pairs_ij = [(i, j) for i in range(C) for j in range(i + 1, C)]
+
+    def solve(window: slice):
+        cost = {(i, j): _epipolar_cost(cams[i], cams[j], und[i][window], und[j][window],
+                                       pairs, centre, lags, min_overlap)
+                for i, j in pairs_ij}
+        score = {k: -(v / np.nanmax(v)) if np.isfinite(v).any() else v
+                 for k, v in cost.items()}
+        return _joint_search(C, score, max_lag), score, cost
+
+    return solve
+
+
+def _offset_warnings(names: Sequence[str], offsets: np.ndarray, sub: np.ndarray,
+                     spread: np.ndarray, confid: np.ndarray, max_lag: int) -> list[str]:
+    """What the user should check about each camera's offset (the first camera is the
+    reference)."""
+    out = []
+    for c in range(1, len(names)):
+        if confid[c] < LOW_CONFIDENCE:
+            out.append(f"camera {names[c]}: offset {offsets[c]:+d} ({sub[c]:+.2f} "
+                       f"+/- {spread[c]:.2f}) has low confidence {confid[c]:.2f}; check it "
+                       "(too little motion, or another person?)")
+        frac = abs(sub[c] - np.floor(sub[c]) - 0.5)
+        if frac < 0.15 and spread[c] < 0.5 and confid[c] >= LOW_CONFIDENCE:
+            out.append(f"camera {names[c]}: lies between two frames ({sub[c]:+.2f}); "
+                       f"whole-frame alignment ({offsets[c]:+d}) leaves about half a frame "
+                       "either way")
+        if abs(offsets[c]) >= max_lag:
+            out.append(f"camera {names[c]}: offset at the search limit {max_lag}; "
+                       "raise max_lag")
+    return out
 
 
 def _match_calibration(calibration: CameraSet, names: Sequence[str]) -> tuple[list, bool]:
