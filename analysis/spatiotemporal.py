@@ -33,6 +33,7 @@ import numpy as np
 from mocaplab.analysis.cycles import Cycle
 from mocaplab.analysis.events import GaitEvent
 from mocaplab.analysis.landmarks import Landmarks
+from mocaplab.analysis.metrics_spec import METRICS
 from mocaplab.analysis.progression import Progression, pelvis_centre
 from mocaplab.signal import fill_gaps
 
@@ -154,10 +155,11 @@ def spatiotemporal(lm: Landmarks, prog: Progression, events: list[GaitEvent],
     if prog.treadmill:
         overall["belt_speed_m_s"] = belt_speed_m_s
     result["overall"] = overall
-    result["symmetry"] = {k: symmetry(result["left"][k], result["right"][k]) for k in (
-        "stride_time_s", "step_time_s", "stride_length_m", "step_length_m", "stance_pct",
-        "swing_pct", "double_support_pct", "single_support_pct", "cadence_steps_per_min",
-        "speed_m_s")}
+    # every parameter computed here that the spec declares with a symmetry index (step width
+    # too; tests/test_metrics_spec.py checks that none is left to be computed at read time)
+    result["symmetry"] = {m.key: symmetry(result["left"][m.key], result["right"][m.key])
+                          for m in METRICS.in_section("spatiotemporal")
+                          if m.symmetry and m.key in result["left"] and m.key in result["right"]}
     return result
 
 

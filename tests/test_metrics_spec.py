@@ -33,6 +33,13 @@ def test_every_metric_analysis_writes_is_in_the_spec(walk_metrics):
     assert "pelvis_obliquity_range_deg" in present and "leg_length_left_minus_right_m" in present
 
 
+def test_every_declared_symmetry_index_is_stored_by_analysis(walk_metrics):
+    """A symmetry index the spec declares is computed once, in analysis (not at read time)."""
+    missing = [m.key for m in spec.METRICS if m.symmetry_path
+               and spec.json_number(spec.get_path(walk_metrics, m.symmetry_path)[1]) is None]
+    assert missing == []
+
+
 def test_unregistered_leaf_is_reported(walk_metrics):
     m = json.loads(json.dumps(walk_metrics))
     m["spatiotemporal"]["left"]["toe_clearance_m"] = 0.02
