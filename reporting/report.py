@@ -324,6 +324,7 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import (
         Image,
+        KeepInFrame,
         PageBreak,
         Paragraph,
         SimpleDocTemplate,
@@ -368,22 +369,25 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
 
         story.append(KeepTogether([Paragraph("Cameras (the person analysed)", ss["Heading2"]),
                                    ct, Paragraph(html.escape(CAMERA_NOTE), small)]))
+    frame_w, frame_h = A4[0] - 4 * cm - 12, A4[1] - 3 * cm - 12  # margins below, padding
     for sec in sections:
-        if sec.new_page:
-            story.append(PageBreak())
-        story.append(Paragraph(html.escape(sec.title), ss["Heading2"]))
-        story += [Paragraph(html.escape(p), warn) for p in sec.warning]
-        story += [Paragraph(html.escape(p), small) for p in sec.intro]
+        part: list[Any] = [Paragraph(html.escape(sec.title), ss["Heading2"])]
+        part += [Paragraph(html.escape(p), warn) for p in sec.warning]
+        part += [Paragraph(html.escape(p), small) for p in sec.intro]
         if sec.image is not None:
             w, h = ImageReader(str(sec.image)).getSize()
             width = 17 * cm
-            story.append(Image(str(sec.image), width=width, height=width * h / w))
-        story += [Paragraph(html.escape(p), marked) for p in sec.marked]
-        story += [Paragraph(html.escape(p), small) for p in sec.after]
+            part.append(Image(str(sec.image), width=width, height=width * h / w))
+        part += [Paragraph(html.escape(p), marked) for p in sec.marked]
+        part += [Paragraph(html.escape(p), small) for p in sec.after]
         if sec.table:
             st = Table([list(r) for r in sec.table], repeatRows=1)
             st.setStyle(grid)
-            story += [Spacer(1, 4), st]
+            part += [Spacer(1, 4), st]
+        if sec.new_page:  # a page of its own: shrunk to fit rather than spilling a line over
+            story += [PageBreak(), KeepInFrame(frame_w, frame_h, part, mode="shrink")]
+        else:
+            story += part
     for n in notes:
         story.append(Paragraph(html.escape(n), small))
     with atomic_path(out) as tmp:
