@@ -48,7 +48,8 @@ class Gait:
     """What every metrics.json section is computed from: one trial's landmarks (Z-up, smoothed
     as asked), progression frame, segment angles, the lower-limb kinematics (``kin``; ``joints``
     = joint -> side -> component -> (F,) degrees, NaN where not available), gait events and
-    cycles, per side the mean cycle curves (``curves[side][segment][angle] = {"mean", "sd"}``,
+    cycles, per side the cycle curves (``curves[side][segment][angle] = {"mean", "sd",
+    "curves", "n_cycles"}``,
     101 points, segments pelvis, thorax, spine, hip, knee, ankle, foot_progression), and the
     normative folder asked for (None: the one locator's default)."""
 
@@ -158,21 +159,26 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             events, _ = plate_timed_events(lm, prog, ev_opts, contacts)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
-    curves = {}
-    for side in ("left", "right"):
-        cyc = [c for c in cycles if c.side == side]
-        curves[side] = {"n_cycles": len(cyc)}
-        for name, seg in (("pelvis", pelvis), ("thorax", thorax), ("spine", spine)):
-            arr = getattr(seg, side)
-            curves[side][name] = {k: {kk: v for kk, v in mean_sd(arr[:, i], cyc).items()
-                                      if kk != "n_cycles"} for i, k in enumerate(seg.keys)}
-        for joint, per_side in joints.items():
-            curves[side][joint] = {k: {kk: v for kk, v in mean_sd(arr, cyc).items()
-                                       if kk != "n_cycles"}
-                                   for k, arr in per_side[side].items()}
+    curves = cycle_curves({"pelvis": pelvis, "thorax": thorax, "spine": spine}, joints, cycles)
     gait = Gait(data, lm, prog, pelvis, thorax, spine, events, cycles, curves, kin, joints,
                 None if normative_dir is None else str(normative_dir))
     return gait, warnings, smooth_hz
+
+
+def cycle_curves(segments: dict[str, SegmentAngles], joints: dict, cycles: list[Cycle]) -> dict:
+    """metrics.json ``cycles`` per side: ``n_cycles`` (the side's cycles) and, for every angle
+    of the segments (pelvis, thorax, spine) and joints, its curves over the side's cycles
+    (:func:`mocaplab.analysis.cycles.mean_sd`: mean, sd, each cycle's curve, n_cycles)."""
+    curves: dict = {}
+    for side in ("left", "right"):
+        cyc = [c for c in cycles if c.side == side]
+        curves[side] = {"n_cycles": len(cyc)}
+        for name, seg in segments.items():
+            arr = getattr(seg, side)
+            curves[side][name] = {k: mean_sd(arr[:, i], cyc) for i, k in enumerate(seg.keys)}
+        for joint, per_side in joints.items():
+            curves[side][joint] = {k: mean_sd(arr, cyc) for k, arr in per_side[side].items()}
+    return curves
 
 
 def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
