@@ -40,6 +40,7 @@ from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, Reliability, write_me
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
+from mocaplab.atomic import json_safe
 from mocaplab.trial import Trial
 
 
@@ -263,7 +264,7 @@ def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | No
     written (the dict is returned). Options: those of :func:`analyze`.
     """
     data = load_input(input_path)
-    metrics = json_types(analyze(data, **options))
+    metrics = json_safe(analyze(data, **options))
     if out_path is None and Path(input_path).is_dir():
         out_path = Trial(input_path).metrics_path
     if out_path is not None:
@@ -296,21 +297,6 @@ def joint_summary(side_curves: dict) -> dict:
     fp = mean_of("foot_progression", "angle")
     out["foot_progression_mean_deg"] = float(fp.mean()) if fp.size else float("nan")
     return out
-
-
-def json_types(obj):
-    """NumPy arrays/scalars -> lists/Python numbers and NaN/inf -> None, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): json_types(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_types(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_types(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def kinematics_summary(side_curves: dict, pelvis: np.ndarray | None = None) -> dict:

@@ -9,7 +9,8 @@ import pytest
 
 from mocaplab.analysis import metrics_spec as spec
 from mocaplab.analysis.inputs import AnalysisInput
-from mocaplab.analysis.pipeline import SECTIONS, analyze, json_types
+from mocaplab.analysis.pipeline import SECTIONS, analyze
+from mocaplab.atomic import json_safe
 from mocaplab.errors import InputError
 from mocaplab.synthetic.gait import parametric_walk
 
@@ -20,7 +21,7 @@ def walk_metrics() -> dict:
     w = parametric_walk(duration_s=6.0, fps=100.0)
     kp = w.keypoints
     data = AnalysisInput(kp.points, tuple(kp.keypoints), kp.fps, 1, "walker", "points3d")
-    return json_types(analyze(data))
+    return json_safe(analyze(data))
 
 
 def test_every_metric_analysis_writes_is_in_the_spec(walk_metrics):
