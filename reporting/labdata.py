@@ -23,6 +23,7 @@ from mocaplab.analysis.metrics_spec import (
     json_number,
     read_metrics,
 )
+from mocaplab.analysis.spatiotemporal import symmetry
 from mocaplab.errors import InputError
 from mocaplab.trial import Trial
 
@@ -82,17 +83,12 @@ def trial_status(trial_dir: Path) -> dict[str, Any]:
     return {"status": last, **{f"has_{s}": v for s, v in done.items()}}
 
 
-def symmetry_index(left: float | None, right: float | None) -> float | None:
-    """Robinson symmetry index, percent: 100 (L - R) / (0.5 (L + R)); None if undefined."""
-    if left is None or right is None or abs(left + right) < 1e-12:
-        return None
-    return 100.0 * (left - right) / (0.5 * (left + right))
-
-
 def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per spatiotemporal parameter of the spec that has a value: name, unit, left,
-    right, overall, their SDs and the symmetry index (from analysis when stored, else computed
-    from left and right), in the order of :data:`mocaplab.analysis.metrics_spec.METRICS`."""
+    right, overall, their SDs and the symmetry index analysis stored (``symmetry_source``
+    "analysis"; "computed": a file written before analysis stored it, computed by analysis'
+    own :func:`mocaplab.analysis.spatiotemporal.symmetry`), in the order of
+    :data:`mocaplab.analysis.metrics_spec.METRICS`."""
     mf = MetricsFile(metrics)
     rows = []
     for m in METRICS.in_section("spatiotemporal"):
@@ -101,8 +97,8 @@ def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         si = json_number(get_path(metrics, m.symmetry_path)[1]) if m.symmetry_path else None
         si_source = "analysis" if si is not None else "computed"
-        if si is None:
-            si = symmetry_index(lv, rv)
+        if si is None and lv is not None and rv is not None:
+            si = json_number(symmetry(lv, rv)["symmetry_index_pct"])
         sd = {side: json_number(get_path(metrics, f"{m.path_of(side)}_sd")[1])
               for side in ("left", "right")}
         rows.append({"name": m.key, "unit": m.unit, "left": lv, "right": rv, "overall": ov,

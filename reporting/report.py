@@ -209,14 +209,10 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
         for v in side.values())
     reference: dict[str, float] = {}
     if normative_dir is not None and scored:
-        from mocaplab.analysis.gait_profile import load_normative
+        from mocaplab.analysis.gait_profile import load_normative, one_sd_reference
 
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            norm = load_normative(normative_dir)
-            sq = {v: float(np.mean(norm.sd[v] ** 2)) for v in GVS_LABELS if v in norm.sd}
-            reference = {v: float(np.sqrt(x)) for v, x in sq.items()}
-            if sq:
-                reference["gps"] = float(np.sqrt(np.mean(list(sq.values()))))
+            reference = one_sd_reference(load_normative(normative_dir))
     estimated = "gait_profile" in ((metrics.get("provenance") or {}).get("estimated") or {})
     return {"scored": scored, "gvs": gvs, "gps": gps, "rows": rows, "reference": reference,
             "estimated": estimated, "normative": str(gp.get("normative") or ""),

@@ -92,8 +92,10 @@ def test_symmetry_and_spatiotemporal_rows(trial):
     assert sl["symmetry_index_pct"] == pytest.approx(
         100 * (sl["left"] - sl["right"]) / (0.5 * (sl["left"] + sl["right"])))
     assert sl["symmetry_index_pct"] < -5  # asymmetric walker: left steps shorter
-    assert labdata.symmetry_index(1.0, 1.0) == 0.0
-    assert labdata.symmetry_index(None, 1.0) is None
+    old = {**m, "spatiotemporal": {**m["spatiotemporal"], "symmetry": {}}}  # before analysis
+    rows_old = {r["name"]: r for r in labdata.spatiotemporal_rows(old)}  # stored every SI
+    assert rows_old["step_length_m"]["symmetry_index_pct"] == pytest.approx(
+        sl["symmetry_index_pct"]) and rows_old["step_length_m"]["symmetry_source"] == "computed"
     assert rows["cadence_steps_per_min"]["unit"] == "steps/min"
     assert rows["stride_length_m"]["unit"] == "m"
 

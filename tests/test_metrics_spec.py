@@ -99,6 +99,8 @@ def test_files_without_version_read_as_version_1(tmp_path, walk_metrics):
     ({"events": {}}, "events must be a list"),
     ({"spatiotemporal": {"left": {"speed_m_s": "1.2"}}},
      "spatiotemporal.left.speed_m_s must be a number or null"),
+    ({"cycles": {"left": {"knee": {"flexion": {"mean": [1.0, 2.0], "curves": [[1.0]]}}}}},
+     "cycles.left.knee.flexion.curves must be a list of curves of 2 values"),
 ])
 def test_invalid_files_name_the_file_and_the_problem(tmp_path, walk_metrics, change, message):
     m = {**walk_metrics, **change}
