@@ -247,6 +247,7 @@ def markerless_angles(kp: dict, fps: float, folder: Path, height_m: float | None
                       mass_kg: float | None, centres=None, tilt_offset: bool = True) -> dict:
     """The markerless chain on keypoints: augment, then the Plug-in Gait definitions.
     joint -> side -> (F, k) degrees (pelvis: tilt, obliquity, rotation)."""
+    from mocaplab.analysis.angles import pelvis_angles
     from mocaplab.analysis.augmenter import (
         AUGMENTED_TILT_OFFSET_DEG,
         augment,
@@ -268,7 +269,8 @@ def markerless_angles(kp: dict, fps: float, folder: Path, height_m: float | None
     prog = progression(lm)
     model = ll.lower_limb(dict(lm.points), subj.Measurements(), 1.0 / 1000.0, foot_axis="heel")
     ang = ll.joint_angles(model, prog.rotation)
-    ang["pelvis"] = ll.pelvis_angles(model, prog.rotation)
+    pelvis = pelvis_angles(lm, prog)  # the pipeline's pelvis (the same frame as the model's)
+    ang["pelvis"] = {"left": pelvis.left, "right": pelvis.right}
     return ang
 
 
