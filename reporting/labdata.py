@@ -23,6 +23,7 @@ from mocaplab.analysis.metrics_spec import (
     json_number,
     read_metrics,
 )
+from mocaplab.analysis.spatiotemporal import symmetry
 from mocaplab.errors import InputError
 from mocaplab.trial import Trial
 
@@ -82,17 +83,12 @@ def trial_status(trial_dir: Path) -> dict[str, Any]:
     return {"status": last, **{f"has_{s}": v for s, v in done.items()}}
 
 
-def symmetry_index(left: float | None, right: float | None) -> float | None:
-    """Robinson symmetry index, percent: 100 (L - R) / (0.5 (L + R)); None if undefined."""
-    if left is None or right is None or abs(left + right) < 1e-12:
-        return None
-    return 100.0 * (left - right) / (0.5 * (left + right))
-
-
 def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per spatiotemporal parameter of the spec that has a value: name, unit, left,
-    right, overall, their SDs and the symmetry index (from analysis when stored, else computed
-    from left and right), in the order of :data:`mocaplab.analysis.metrics_spec.METRICS`."""
+    right, overall, their SDs and the symmetry index analysis stored (``symmetry_source``
+    "analysis"; "computed": a file written before analysis stored it, computed by analysis'
+    own :func:`mocaplab.analysis.spatiotemporal.symmetry`), in the order of
+    :data:`mocaplab.analysis.metrics_spec.METRICS`."""
     mf = MetricsFile(metrics)
     rows = []
     for m in METRICS.in_section("spatiotemporal"):
@@ -101,8 +97,8 @@ def spatiotemporal_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         si = json_number(get_path(metrics, m.symmetry_path)[1]) if m.symmetry_path else None
         si_source = "analysis" if si is not None else "computed"
-        if si is None:
-            si = symmetry_index(lv, rv)
+        if si is None and lv is not None and rv is not None:
+            si = json_number(symmetry(lv, rv)["symmetry_index_pct"])
         sd = {side: json_number(get_path(metrics, f"{m.path_of(side)}_sd")[1])
               for side in ("left", "right")}
         rows.append({"name": m.key, "unit": m.unit, "left": lv, "right": rv, "overall": ov,
@@ -179,53 +175,48 @@ def events(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda e: (e["time_s"], e["side"]))
 
 
-def cycle_bounds(metrics: dict[str, Any], side: str) -> list[tuple[int, int]]:
-    """(start, end) array indices of each gait cycle of ``side`` (foot strike to foot strike)."""
-    first = int(metrics.get("first_frame") or 1)
-    strikes = sorted(e["frame"] - first for e in events(metrics)
-                     if e["side"] == side and e["type"] == "foot_strike")
-    return [(a, b) for a, b in zip(strikes[:-1], strikes[1:], strict=False) if b > a]
-
-
-def normalise_cycles(values: np.ndarray, bounds: list[tuple[int, int]], n_points: int = 101,
-                     max_missing: float = 0.2) -> np.ndarray:
-    """(n_cycles, n_points) curves resampled over 0..100 % of each cycle.
-
-    Linear interpolation over the cycle's samples; a cycle with more than ``max_missing`` of its
-    samples missing (NaN) or running past the array is dropped; short gaps are interpolated.
-    """
-    curves = []
-    for a, b in bounds:
-        if a < 0 or b >= len(values):
-            continue
-        seg = values[a:b + 1]
-        ok = np.isfinite(seg)
-        if ok.mean() < 1 - max_missing or ok.sum() < 2:
-            continue
-        x = np.arange(len(seg))
-        seg = np.interp(x, x[ok], seg[ok])
-        curves.append(np.interp(np.linspace(0, len(seg) - 1, n_points), x, seg))
-    return np.array(curves).reshape(-1, n_points)
+def n_cycles(metrics: dict[str, Any], side: str) -> int:
+    """How many gait cycles of ``side`` analysis found and used (``cycles.<side>.n_cycles``)."""
+    v = json_number(((metrics.get("cycles") or {}).get(side) or {}).get("n_cycles"))
+    return int(v) if v is not None else 0
 
 
 def cycle_curves(metrics: dict[str, Any], segment: str, side: str,
-                 n_points: int = 101) -> dict[str, Any]:
-    """Cycle-normalised curves of every angle of ``segment`` on ``side``.
+                 n_points: int | None = None) -> dict[str, Any]:
+    """The cycle-normalised curves of every angle of ``segment`` on ``side``, as analysis
+    stored them in metrics.json ``cycles.<side>.<segment>`` (time-normalised once, by
+    :func:`mocaplab.analysis.cycles.mean_sd`; nothing is normalised here).
 
     Returns ``{"percent": [...], "angles": {name: {"mean", "sd", "n_cycles", "cycles"}}}``; the
-    side's own foot strikes delimit its cycles (Plug-in Gait convention). Missing values are None.
+    side's own cycles (Plug-in Gait convention); missing values are None. ``cycles`` is each
+    cycle's curve (empty for files of schema version 1, which did not store them). ``n_points``
+    other than the stored number resamples the stored curves linearly (display only).
+    InputError when analysis stored no curves of ``segment``.
     """
-    seg = (metrics.get("angles") or {}).get(segment)
-    if not isinstance(seg, dict) or side not in seg:
-        raise InputError(f"metrics.json has no {segment} angles for the {side} side")
-    bounds = cycle_bounds(metrics, side)
-    out: dict[str, Any] = {"percent": np.linspace(0, 100, n_points).tolist(), "angles": {}}
-    for name, arr in (seg[side] or {}).items():
-        cyc = normalise_cycles(angle_array(arr), bounds, n_points)
-        mean = cyc.mean(0) if len(cyc) else np.full(n_points, np.nan)
-        sd = cyc.std(0) if len(cyc) > 1 else np.full(n_points, np.nan)
-        out["angles"][name] = {"mean": _nan_list(mean), "sd": _nan_list(sd),
-                               "n_cycles": int(len(cyc)), "cycles": [_nan_list(c) for c in cyc]}
+    stored = (metrics.get("cycles") or {}).get(side) or {}
+    seg = stored.get(segment)
+    if not isinstance(seg, dict):
+        raise InputError(f"metrics.json has no {segment} cycle curves for the {side} side")
+    n_stored = int(json_number((metrics.get("cycles") or {}).get("normalised_points")) or 101)
+    n_points = n_points or n_stored
+    pct_stored, pct = np.linspace(0, 100, n_stored), np.linspace(0, 100, n_points)
+
+    def curve(values: Any) -> list[float | None]:
+        a = angle_array(values)
+        if a.size != n_stored:
+            return [None] * n_points
+        return _nan_list(a if n_points == n_stored else np.interp(pct, pct_stored, a))
+
+    out: dict[str, Any] = {"percent": pct.tolist(), "angles": {}}
+    for name, entry in seg.items():
+        if not isinstance(entry, dict):
+            continue
+        mean = curve(entry.get("mean"))
+        n = json_number(entry.get("n_cycles"))  # schema 1: only the side's count
+        n = int(n) if n is not None else n_cycles(metrics, side) if any(
+            v is not None for v in mean) else 0
+        out["angles"][name] = {"mean": mean, "sd": curve(entry.get("sd")), "n_cycles": n,
+                               "cycles": [curve(c) for c in entry.get("curves") or []]}
     return out
 
 

@@ -131,34 +131,45 @@ def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
 
 
 def session_summary(trials: list[Path]) -> dict[str, Any]:
-    """Mean key metrics over trials and pooled cycle curves ((segment, side) -> curves)."""
+    """Mean key metrics over trials and pooled cycle curves ((segment, side) -> curves).
+
+    A pooled curve is the mean over every cycle of the trials: the trials' stored mean curves
+    (metrics.json ``cycles``) weighted by their cycle counts, point by point over the trials
+    that have a value there; its SD is not given."""
     per_trial = [trial_key_metrics(t) for t in trials]
     keys = sorted({k for m in per_trial for k in m})
     means = {k: float(np.mean([m[k] for m in per_trial if k in m])) for k in keys}
     curves: dict[tuple[str, str], dict[str, Any]] = {}
     for seg in dict.fromkeys(a.segment for a in ANGLES):  # every segment of metrics.json
         for side in labdata.SIDES:
-            pooled: dict[str, list[list[float | None]]] = {}
+            pooled: dict[str, list[tuple[np.ndarray, int]]] = {}
             for t in trials:
                 try:
                     c = labdata.cycle_curves(labdata.load_metrics(t), seg, side)
                 except InputError:
                     continue
                 for comp, a in c["angles"].items():
-                    pooled.setdefault(comp, []).extend(a["cycles"])
+                    if a["n_cycles"]:
+                        pooled.setdefault(comp, []).append(
+                            (labdata.angle_array(a["mean"]), a["n_cycles"]))
             if pooled:
-                angles = {}
-                for comp, cycles in pooled.items():
-                    arr = np.array([[np.nan if v is None else v for v in c] for c in cycles],
-                                   float).reshape(-1, 101)
-                    mean = arr.mean(0) if len(arr) else np.full(101, np.nan)
-                    angles[comp] = {"mean": [None if not np.isfinite(v) else float(v)
-                                             for v in mean], "sd": [None] * 101,
-                                    "n_cycles": len(arr), "cycles": []}
                 curves[(seg, side)] = {"percent": np.linspace(0, 100, 101).tolist(),
-                                       "angles": angles}
+                                       "angles": {comp: pooled_mean(per) for comp, per
+                                                  in pooled.items()}}
     return {"trials": [t.name for t in trials], "metrics": means, "curves": curves,
             "per_trial": per_trial}
+
+
+def pooled_mean(per_trial: list[tuple[np.ndarray, int]]) -> dict[str, Any]:
+    """Mean curve over the cycles of several trials from (mean curve (101,), n_cycles) each."""
+    arr = np.stack([m for m, _ in per_trial])
+    w = np.array([n for _, n in per_trial], float)[:, None] * np.isfinite(arr)
+    total = w.sum(0)
+    mean = np.where(total > 0, np.sum(np.nan_to_num(arr) * w, 0) / np.maximum(total, 1e-12),
+                    np.nan)
+    return {"mean": [None if not np.isfinite(v) else float(v) for v in mean],
+            "sd": [None] * len(mean), "n_cycles": int(sum(n for _, n in per_trial)),
+            "cycles": []}
 
 
 def compare(before: dict[str, float], after: dict[str, float],

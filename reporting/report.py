@@ -25,6 +25,7 @@ import numpy as np
 
 from mocaplab import __version__, sides
 from mocaplab.analysis import normative
+from mocaplab.analysis.augmenter import TILT_HELD_OUT_BIAS_DEG
 from mocaplab.analysis.capture import camera_rows, person_summary
 from mocaplab.analysis.metrics_spec import (
     GVS_LABELS,
@@ -108,8 +109,8 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
               ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
               *([("Person analysed", who)] if (who := person_summary(metrics.get("capture")))
                 else []),
-              ("Gait cycles (L / R)", f"{len(labdata.cycle_bounds(metrics, 'left'))} / "
-                                      f"{len(labdata.cycle_bounds(metrics, 'right'))}"),
+              ("Gait cycles (L / R)", f"{labdata.n_cycles(metrics, 'left')} / "
+                                      f"{labdata.n_cycles(metrics, 'right')}"),
               ("Software", f"mocaplab {__version__}; data: {meta.get('software_version', '-')}"),
               ("Report generated", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]
     prov = metrics.get("provenance") or {}
@@ -172,7 +173,7 @@ def _not_drawn_reason(angles: dict[str, Any], metrics: dict[str, Any], seg: str,
     values = [v for side in labdata.SIDES for v in ((per_side.get(side) or {}).get(comp) or [])]
     if not any(isinstance(v, int | float) for v in values):
         return "not available\n(not computed for this input)"
-    if not any(labdata.cycle_bounds(metrics, side) for side in labdata.SIDES):
+    if not any(labdata.n_cycles(metrics, side) for side in labdata.SIDES):
         return "not available\n(no complete gait cycle)"
     return "not available\n(too many missing samples in the cycles)"
 
@@ -209,14 +210,10 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
         for v in side.values())
     reference: dict[str, float] = {}
     if normative_dir is not None and scored:
-        from mocaplab.analysis.gait_profile import load_normative
+        from mocaplab.analysis.gait_profile import load_normative, one_sd_reference
 
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            norm = load_normative(normative_dir)
-            sq = {v: float(np.mean(norm.sd[v] ** 2)) for v in GVS_LABELS if v in norm.sd}
-            reference = {v: float(np.sqrt(x)) for v, x in sq.items()}
-            if sq:
-                reference["gps"] = float(np.sqrt(np.mean(list(sq.values()))))
+            reference = one_sd_reference(load_normative(normative_dir))
     estimated = "gait_profile" in ((metrics.get("provenance") or {}).get("estimated") or {})
     return {"scored": scored, "gvs": gvs, "gps": gps, "rows": rows, "reference": reference,
             "estimated": estimated, "normative": str(gp.get("normative") or ""),
@@ -454,7 +451,9 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
 PRIOR_SENTENCE = ("The individual static pelvic tilt is partly a learned prior: the landmark "
                   "estimator draws the pelvic tilt towards that of the population it was trained "
                   "on, so this patient's own constant pelvic tilt (and with it the level of hip "
-                  "flexion) is only partly measured; read those offsets with care.")
+                  "flexion) is only partly measured (in evaluation on five subjects, each held "
+                  f"out from the correction, it was {TILT_HELD_OUT_BIAS_DEG} deg off); read "
+                  "those offsets with care.")
 
 
 def kinematics_section(content: dict[str, Any], image: Path) -> Section:

@@ -146,3 +146,24 @@ def test_forefoot_landing_is_timed_at_the_toe():
     assert np.all(got["heel"]["left"][1:-1] > 0.06)          # the heel lands 70 ms late
     assert np.all(np.abs(got["contact"]["left"][1:-1]) < 0.02), got["contact"]["left"]
     np.testing.assert_array_equal(got["contact"]["right"], got["heel"]["right"])
+
+
+def test_cycle_curves_mean_sd_and_each_cycle():
+    """analysis/cycles.mean_sd, the one cycle normalisation: fractional event indices, each
+    cycle's curve kept, n_cycles counts the cycles with data."""
+    from mocaplab.analysis.cycles import Cycle, mean_sd
+
+    t = np.arange(401, dtype=float)
+    signal = np.sin(2 * np.pi * (t - 10.5) / 100.0)
+    signal[330:] = np.nan
+    cycles = [Cycle("left", 10.5 + 100 * k, 110.5 + 100 * k, 70.5 + 100 * k, np.nan, np.nan)
+              for k in range(3)]
+    cycles.append(Cycle("left", 335.0, 395.0, 360.0, np.nan, np.nan))  # inside the gap
+    out = mean_sd(signal, cycles)
+    assert out["curves"].shape == (4, 101)
+    assert out["n_cycles"] == 3  # the last cycle has no sample at all
+    pct = np.linspace(0, 1, 101)
+    np.testing.assert_allclose(out["curves"][0], np.sin(2 * np.pi * pct), atol=1e-3)
+    np.testing.assert_allclose(out["mean"][:3], np.sin(2 * np.pi * pct[:3]), atol=1e-3)
+    assert np.isfinite(out["sd"][:3]).all()
+    assert mean_sd(signal, []) == {"n_cycles": 0, "mean": [], "sd": [], "curves": []}

@@ -164,3 +164,16 @@ def test_typical_adult_marker_walk_scores_within_the_normative_spread(shared_dat
     for side in ("left", "right"):
         assert s["gait_profile"]["gvs_deg"][side]["knee_flexion"] > 2 * sd["knee_flexion"]
     assert s["gait_profile"]["gps_deg"]["overall"] > m["gait_profile"]["gps_deg"]["overall"]
+
+
+def test_one_sd_reference_is_the_score_of_a_curve_one_sd_off():
+    """The report's scale: a curve one normative SD above the mean everywhere scores exactly
+    the reference (GVS per variable, GPS over them)."""
+    pct = np.linspace(0, 100, 51)
+    sd = {v: 1.0 + i + 0.5 * np.sin(pct / 10) for i, v in enumerate(gp.VARIABLES)}
+    norm = gp.Normative(pct, {v: np.zeros(51) for v in gp.VARIABLES}, sd)
+    ref = gp.one_sd_reference(norm)
+    off = gp.gait_profile({side: dict(sd) for side in ("left", "right")}, norm)
+    for v in gp.VARIABLES:
+        assert ref[v] == pytest.approx(off["gvs_deg"]["left"][v])
+    assert ref["gps"] == pytest.approx(off["gps_deg"]["left"])

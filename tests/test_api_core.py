@@ -92,8 +92,10 @@ def test_symmetry_and_spatiotemporal_rows(trial):
     assert sl["symmetry_index_pct"] == pytest.approx(
         100 * (sl["left"] - sl["right"]) / (0.5 * (sl["left"] + sl["right"])))
     assert sl["symmetry_index_pct"] < -5  # asymmetric walker: left steps shorter
-    assert labdata.symmetry_index(1.0, 1.0) == 0.0
-    assert labdata.symmetry_index(None, 1.0) is None
+    old = {**m, "spatiotemporal": {**m["spatiotemporal"], "symmetry": {}}}  # before analysis
+    rows_old = {r["name"]: r for r in labdata.spatiotemporal_rows(old)}  # stored every SI
+    assert rows_old["step_length_m"]["symmetry_index_pct"] == pytest.approx(
+        sl["symmetry_index_pct"]) and rows_old["step_length_m"]["symmetry_source"] == "computed"
     assert rows["cadence_steps_per_min"]["unit"] == "steps/min"
     assert rows["stride_length_m"]["unit"] == "m"
 
@@ -116,11 +118,26 @@ def test_cycle_curves_recover_the_generated_shape(tmp_path):
         labdata.cycle_curves(m, "elbow", "right")
 
 
-def test_normalise_cycles_drops_gappy_cycles():
-    v = np.sin(np.linspace(0, 4 * np.pi, 201))
-    v[10:60] = np.nan
-    cyc = labdata.normalise_cycles(v, [(0, 100), (100, 200), (150, 250)])
-    assert cyc.shape == (1, 101)  # first cycle 50 % missing, third runs past the array
+def test_cycle_curves_are_the_ones_analysis_stored(tmp_path):
+    """Reporting serves the curves analysis normalised (analysis/cycles.mean_sd), it does not
+    normalise again: the old read-time normalisation (integer strike frames) differed by up to
+    0.7 deg."""
+    m = labdata.load_metrics(make_trial(tmp_path / "t", WalkerParams(duration_s=6.0, seed=3)))
+    stored = m["cycles"]["right"]["knee"]["flexion"]
+    c = labdata.cycle_curves(m, "knee", "right")["angles"]["flexion"]
+    assert c["mean"] == labdata._nan_list(labdata.angle_array(stored["mean"]))
+    assert c["n_cycles"] == stored["n_cycles"] == m["cycles"]["right"]["n_cycles"] >= 4
+    assert len(c["cycles"]) == len(stored["curves"]) == c["n_cycles"]
+    per_cycle = np.array([labdata.angle_array(x) for x in stored["curves"]])
+    np.testing.assert_allclose(np.nanmean(per_cycle, 0), labdata.angle_array(stored["mean"]))
+    coarse = labdata.cycle_curves(m, "knee", "right", n_points=11)["angles"]["flexion"]
+    assert coarse["mean"][5] == pytest.approx(c["mean"][50], abs=1e-4)  # resampled, same curve
+    # a file of schema version 1 (no per-cycle curves, no per-angle count) still reads
+    v1 = {**m, "schema_version": 1, "cycles": {**m["cycles"], "right": {
+        **m["cycles"]["right"], "knee": {"flexion": {"mean": stored["mean"],
+                                                     "sd": stored["sd"]}}}}}
+    old = labdata.cycle_curves(v1, "knee", "right")["angles"]["flexion"]
+    assert old["mean"] == c["mean"] and old["cycles"] == [] and old["n_cycles"] == c["n_cycles"]
 
 
 def test_normative_ranges_and_bands(shared_data):

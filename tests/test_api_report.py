@@ -203,3 +203,15 @@ def test_progress_overlay_has_the_sagittal_joint_curves(tmp_path, shared_data):
         for side in ("left", "right"):
             a = summary["curves"][(seg, side)]["angles"][comp]
             assert a["n_cycles"] > 0 and any(v is not None for v in a["mean"]), (seg, side, comp)
+
+
+def test_pooled_curve_weights_each_trial_by_its_cycles():
+    """The session curve is the mean over all cycles: the trials' stored mean curves weighted
+    by their cycle counts, point by point over the trials with a value there."""
+    from mocaplab.reporting.progress import pooled_mean
+
+    two = np.full(101, 4.0)
+    two[7] = np.nan
+    out = pooled_mean([(np.full(101, 1.0), 1), (two, 2)])
+    assert out["mean"][0] == pytest.approx(3.0) and out["mean"][7] == pytest.approx(1.0)
+    assert out["n_cycles"] == 3

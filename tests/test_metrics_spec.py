@@ -9,7 +9,8 @@ import pytest
 
 from mocaplab.analysis import metrics_spec as spec
 from mocaplab.analysis.inputs import AnalysisInput
-from mocaplab.analysis.pipeline import SECTIONS, analyze, json_types
+from mocaplab.analysis.pipeline import SECTIONS, analyze
+from mocaplab.atomic import json_safe
 from mocaplab.errors import InputError
 from mocaplab.synthetic.gait import parametric_walk
 
@@ -20,7 +21,7 @@ def walk_metrics() -> dict:
     w = parametric_walk(duration_s=6.0, fps=100.0)
     kp = w.keypoints
     data = AnalysisInput(kp.points, tuple(kp.keypoints), kp.fps, 1, "walker", "points3d")
-    return json_types(analyze(data))
+    return json_safe(analyze(data))
 
 
 def test_every_metric_analysis_writes_is_in_the_spec(walk_metrics):
@@ -98,6 +99,8 @@ def test_files_without_version_read_as_version_1(tmp_path, walk_metrics):
     ({"events": {}}, "events must be a list"),
     ({"spatiotemporal": {"left": {"speed_m_s": "1.2"}}},
      "spatiotemporal.left.speed_m_s must be a number or null"),
+    ({"cycles": {"left": {"knee": {"flexion": {"mean": [1.0, 2.0], "curves": [[1.0]]}}}}},
+     "cycles.left.knee.flexion.curves must be a list of curves of 2 values"),
 ])
 def test_invalid_files_name_the_file_and_the_problem(tmp_path, walk_metrics, change, message):
     m = {**walk_metrics, **change}

@@ -124,6 +124,9 @@ def test_one_side_not_estimated(trial, normative_dir, tmp_path):
     m = metrics_of(t2)
     for comp, values in m["angles"]["hip"]["right"].items():
         m["angles"]["hip"]["right"][comp] = [None] * len(values)
+        stored = m["cycles"]["right"]["hip"][comp]  # as analysis stores an all-null angle
+        stored.update(mean=[None] * 101, sd=[None] * 101, n_cycles=0,
+                      curves=[[None] * 101 for _ in stored["curves"]])
     m["provenance"]["estimated"] = {}
     (t2 / "metrics.json").write_text(json.dumps(m))
     panels = panels_by_key(content_of(t2, normative_dir))
