@@ -21,7 +21,8 @@ from mocaplab.calibration.intrinsics import (
 from mocaplab.calibration.pipeline import calibrate_detections
 from mocaplab.calibration.refine import refine_jointly
 from mocaplab.calibration.report import build_report
-from mocaplab.calibration.simulate import make_sweep, render_sweep
+from mocaplab.calibration.simulate import camera_errors, make_sweep, render_sweep
+from mocaplab.errors import InputError
 from mocaplab.synthetic import camera_ring
 
 BOARD = BoardSpec(squares_x=7, squares_y=5, square_length=0.1, marker_length=0.075)
@@ -155,3 +156,27 @@ def test_report_says_which_parameters_the_data_could_not_determine(scene):
     # explicitly chosen models are the operator's choice, not a finding about the data
     basic = calibrate_detections(data.detections, BOARD, lens_model="basic")
     assert build_report(basic)["undetermined"] == {}
+
+
+def test_a_camera_with_three_views_is_calibrated_jointly_and_says_what_was_not_determined(scene):
+    """Too few views of its own for cross-validation (4): the simplest lens (fx fy k1 k2, the
+    principal point at the centre) is fitted and refined in the bundle adjustment with the
+    other cameras, and the verdict names what it could not determine."""
+    cams, data = scene
+    dets = list(data.detections)
+    d = dets[1]
+    others = np.concatenate([o.frames for o in dets if o is not d])
+    shared = np.flatnonzero(np.isin(d.frames, others))
+    dets[1] = d.subset(shared[:: len(shared) // 3][:3])
+    cal = calibrate_detections(dets, BOARD)
+    lens = cal.cameras.metadata["lenses"]["cam1"]
+    assert lens["chosen_by"] == "few views (3)" and lens["lens_model"] == "basic"
+    assert {"cx", "cy", "p1", "p2", "k3"} <= set(lens["held_fixed"])
+    e = camera_errors(list(cal.cameras), list(cams))
+    assert e["focal_rel"][1] < 0.01 and e["centre_m"][1] < 0.03
+    lines = build_report(cal)["verdict_lines"]
+    line = next(x for x in lines if x.startswith("  - cam1: only 3 board views"))
+    assert "principal point (held at the image centre)" in line
+    dets[1] = d.subset(shared[:1])  # one view: nothing to fit a lens to
+    with pytest.raises(InputError, match="camera cam1: only 1 usable board views"):
+        calibrate_detections(dets, BOARD)
