@@ -276,10 +276,10 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
     chosen_views = views
     while True:
         views = chosen_views
-        for _ in range(3):
+        for attempt in range(3):  # the result is always the fit of the views it reports
             cam, rms, rv, tv, per_view, std = _fit(det, obj_all, views, model, lens_model)
             bad = per_view > max(reject_factor * np.median(per_view), 1.0)
-            if few or not bad.any() or len(views) - bad.sum() < min_views:
+            if attempt == 2 or few or not bad.any() or len(views) - bad.sum() < min_views:
                 break
             views = views[~bad]
         simpler = determined_model(cam, std, lens_model) if scores else lens_model
