@@ -33,7 +33,7 @@ KEYPOINTS = tuple(f"{side}_{part}" for side in ("left", "right") for part in (
 AUGMENTER_METHOD = "marker augmenter v0.3 (OpenCap LSTM) + Plug-in Gait definitions"
 #: Components from estimated landmarks too far from Vicon's for a clinical reading: RMSE deg
 #: (benchmarks/kinematics_eval.py --markerless, perfect detector through 4 cameras, 2 px) over
-#: the seven trials of four subjects; decided on the tuning trial FlatFoot-Full (hip rotation
+#: the seven trials of five subjects; decided on the tuning trial FlatFoot-Full (hip rotation
 #: 22, knee adduction 7.2, knee rotation 36.6, ankle rotation 39.9 deg there), the ranges
 #: include the held-out ones (hip rotation 10-28, knee adduction 3-10, knee rotation 8-38,
 #: ankle rotation 12-40). Their provenance.estimated method carries one caveat with the range
@@ -277,9 +277,18 @@ def keypoints_of(points: np.ndarray, labels, up_axis: str) -> dict[str, np.ndarr
 
 def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
                    subject: Mapping | None, augmenter: str | Path | None = None,
-                   smooth_hz: float = 6.0) -> Kinematics:
-    """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles."""
-    from mocaplab.analysis.augmenter import augment, pig_markers_from_augmented
+                   smooth_hz: float = 6.0, tilt_offset_deg: float | None = None
+                   ) -> Kinematics:
+    """The markerless chain: keypoints -> estimated landmarks -> Plug-in Gait angles.
+    ``tilt_offset_deg``: turn of the estimated pelvis about its lateral axis (deg, positive =
+    more anterior tilt); None = the population constant augmenter.AUGMENTED_TILT_OFFSET_DEG
+    (another value is for evaluation, e.g. leave-one-subject-out in
+    benchmarks/kinematics_eval.py)."""
+    from mocaplab.analysis.augmenter import (
+        AUGMENTED_TILT_OFFSET_DEG,
+        augment,
+        pig_markers_from_augmented,
+    )
     from mocaplab.analysis.augmenter_model import resolve_augmenter
     from mocaplab.errors import InputError
     from mocaplab.signal import fill_gaps, lowpass
@@ -308,7 +317,8 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     except ValueError as exc:
         return Kinematics({}, "none", warnings=(f"landmark estimation failed: {exc}",),
                           quality="joint angles not available: landmark estimation failed")
-    pig = pig_markers_from_augmented(aug.markers, kp)
+    pig = pig_markers_from_augmented(aug.markers, kp, tilt_offset_deg=(
+        AUGMENTED_TILT_OFFSET_DEG if tilt_offset_deg is None else tilt_offset_deg))
     if PELVIS_AXIS_FROM_HIPS:
         pig["LASI"], pig["RASI"] = asis_along_hip_line(pig["LASI"], pig["RASI"], pig["LHJC"],
                                                        pig["RHJC"])
@@ -369,14 +379,15 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
 def kinematics_of(data, lm: Landmarks, prog: Progression, *, smooth_hz: float = 6.0,
                   augmenter: str | Path | None = None,
                   label_map: Mapping[str, str] | None = None,
-                  static_trial: str | Path | None = None, flat_foot: bool = False
-                  ) -> Kinematics:
+                  static_trial: str | Path | None = None, flat_foot: bool = False,
+                  tilt_offset_deg: float | None = None) -> Kinematics:
     """Lower-limb kinematics of an analysis input (analysis/inputs.AnalysisInput): the marker
-    chain for skin markers, the estimated-landmark chain for video keypoints."""
+    chain for skin markers, the estimated-landmark chain for video keypoints
+    (``tilt_offset_deg``: see :func:`from_keypoints`)."""
     processing, subject = subject_data(data.source, data.source_kind)
     if lm.kind == "markerless":
         return from_keypoints(data.points, data.labels, lm, prog, subject, augmenter,
-                              smooth_hz=smooth_hz)
+                              smooth_hz=smooth_hz, tilt_offset_deg=tilt_offset_deg)
     return from_markers(data.points, data.labels, lm, prog, processing, subject, label_map,
                         static_trial, flat_foot)
 

@@ -105,8 +105,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
             normative_dir: str | os.PathLike | None = None,
-            static_trial: str | os.PathLike | None = None, flat_foot: bool = False
-            ) -> tuple[Gait, list[str], float]:
+            static_trial: str | os.PathLike | None = None, flat_foot: bool = False,
+            tilt_offset_deg: float | None = None) -> tuple[Gait, list[str], float]:
     """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
     smoothing cut-off used in Hz). See :func:`analyze` for the options."""
     lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
@@ -137,7 +137,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         warnings.append(f"{int(prog.excluded.sum())} frame(s) excluded as turning, standing or "
                         "unknown direction (angles relative to progression are null there)")
     kin = kinematics_of(data, lm, prog, smooth_hz=smooth_hz, augmenter=augmenter,
-                        label_map=label_map, static_trial=static_trial, flat_foot=flat_foot)
+                        label_map=label_map, static_trial=static_trial, flat_foot=flat_foot,
+                        tilt_offset_deg=tilt_offset_deg)
     warnings.extend(kin.warnings)
     # video keypoints with estimated landmarks: the pelvis of the estimated ASIS/PSIS, the trunk
     # (hips to shoulders) relative to it for the spine
@@ -186,7 +187,8 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             smooth_hz: float | None = None, label_map: dict[str, str] | None = None,
             augmenter: str | os.PathLike | None = None,
             normative_dir: str | os.PathLike | None = None,
-            static_trial: str | os.PathLike | None = None, flat_foot: bool = False) -> dict:
+            static_trial: str | os.PathLike | None = None, flat_foot: bool = False,
+            tilt_offset_deg: float | None = None) -> dict:
     """Compute every metric of an input; never raises for missing landmarks (see ``warnings``).
 
     ``event_method``: "combined" (Zeni + foot velocity, timed with the C3D's force-plate
@@ -200,11 +202,15 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     Profile Score (default: analysis/normative.find_normative_dir). ``static_trial``: a static
     calibration C3D/TRC of the same subject whose markers give the static foot offsets, instead
     of those stored in the input (``flat_foot``: Plug-in Gait's flat-foot option).
+    ``tilt_offset_deg``: the estimated pelvis's tilt correction for video keypoints (None: the
+    shipped population constant; other values are for evaluation, see
+    analysis/kinematics.from_keypoints).
     """
     g, warnings, smooth_hz = gait_of(data, snap_deg=snap_deg, event_method=event_method,
                                      smooth_hz=smooth_hz, label_map=label_map,
                                      augmenter=augmenter, normative_dir=normative_dir,
-                                     static_trial=static_trial, flat_foot=flat_foot)
+                                     static_trial=static_trial, flat_foot=flat_foot,
+                                     tilt_offset_deg=tilt_offset_deg)
     lm, prog, cycles = g.lm, g.prog, g.cycles
     fps, ff = lm.fps, lm.first_frame
     ev_out = []

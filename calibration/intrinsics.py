@@ -51,6 +51,9 @@ class IntrinsicsResult:
         lens_model: "full", "no_k3", "principal" or "basic" (see module doc).
         cv_rms: lens model -> held-out RMS (px) of the cross-validation (empty when the
             model was given, not chosen).
+        few_views: the camera had fewer usable views than a single-camera fit of a chosen
+            model needs (``min_views``): the simplest model was fitted, to be refined jointly
+            with the other cameras (see :func:`calibrate_intrinsics`).
         free: (9,) bool (pinhole: fx fy cx cy k1 k2 p1 p2 k3) or (8,) (fisheye: fx fy cx cy
             k1..k4): the parameters estimated (and refined in the bundle adjustment).
     """
@@ -64,7 +67,13 @@ class IntrinsicsResult:
     lens_model: str = "full"
     free: np.ndarray = dataclasses.field(default_factory=lambda: np.ones(9, bool))
     cv_rms: dict[str, float] = dataclasses.field(default_factory=dict)
+    few_views: bool = False
 
+
+#: Fewest usable views of a camera's own for the simplest lens model (``basic``: fx fy k1 k2,
+#: the principal point at the image centre) when it is then refined jointly in the bundle
+#: adjustment, where the camera's views shared with other cameras also constrain it.
+MIN_JOINT_VIEWS = 2
 
 #: Pinhole lens models from the simplest to the richest (see module doc).
 PINHOLE_MODELS = ("basic", "principal", "no_k3", "full")
@@ -234,7 +243,11 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
         max_views: at most this many views (spread over the image) enter the fit.
         reject_factor: views with RMS above ``reject_factor`` x the median (and above 1 px) are
             rejected and the camera calibrated again.
-        min_views: fewer usable views than this is an error.
+        min_views: fewer usable views than this cannot choose a lens model by
+            cross-validation nor reject bad views: with ``lens_model="auto"`` (pinhole) and at
+            least :data:`MIN_JOINT_VIEWS` views the ``basic`` model is fitted
+            (``few_views``; the bundle adjustment refines it with every camera's views and
+            frees more only where the joint data determine it); fewer is an error.
         lens_model: "auto" (chosen by cross-validation), "full", "no_k3", "principal" or
             "basic".
     """
@@ -242,12 +255,18 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
         raise InputError(f"lens model must be one of {LENS_MODELS}, not {lens_model!r}")
     mask = det.view_mask()
     spread = well_spread(mask, board)
-    if spread.sum() < min_views:
-        raise InputError(f"camera {det.name}: only {int(spread.sum())} usable board views "
-                         f"(need {min_views}); film the board closer and at more angles")
+    n_usable = int(spread.sum())
+    few = n_usable < min_views
+    if few and (n_usable < MIN_JOINT_VIEWS or lens_model != "auto" or model == "fisheye"):
+        need = (min_views if lens_model != "auto" or model == "fisheye"
+                else MIN_JOINT_VIEWS)
+        raise InputError(f"camera {det.name}: only {n_usable} usable board views "
+                         f"(need {need}); film the board closer and at more angles")
     views = choose_views(det, spread, max_views)
     scores: dict[str, float] = {}
-    if lens_model == "auto" and model == "fisheye":  # no covariance to judge it: by coverage
+    if few:
+        lens_model = "basic"
+    elif lens_model == "auto" and model == "fisheye":  # no covariance to judge it: by coverage
         lens_model = "basic" if coverage(det.corners[spread], det.size)[0] < 0.35 else "full"
     elif lens_model == "auto":
         scores = cross_validate(det, board, views, model, min_views=min_views)
@@ -260,7 +279,7 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
         for _ in range(3):
             cam, rms, rv, tv, per_view, std = _fit(det, obj_all, views, model, lens_model)
             bad = per_view > max(reject_factor * np.median(per_view), 1.0)
-            if not bad.any() or len(views) - bad.sum() < min_views:
+            if few or not bad.any() or len(views) - bad.sum() < min_views:
                 break
             views = views[~bad]
         simpler = determined_model(cam, std, lens_model) if scores else lens_model
@@ -275,7 +294,7 @@ def calibrate_intrinsics(det: CameraDetections, board: BoardSpec, model: CameraM
     rvecs[views] = rv
     tvecs[views] = tv
     return IntrinsicsResult(cam, float(rms), used, view_rms, rvecs, tvecs, lens_model,
-                            free_parameters(lens_model, model), scores)
+                            free_parameters(lens_model, model), scores, few)
 
 
 def _fisheye_flag(name: str) -> int:

@@ -300,7 +300,9 @@ def _lens_metadata(ba: BundleResult, dets: list[CameraDetections],
         }
         if intr and intr[c].lens_model != "given":
             entry["lens_model"] = intr[c].lens_model
-            entry["chosen_by"] = "cross-validation" if intr[c].cv_rms else "option"
+            entry["chosen_by"] = ("cross-validation" if intr[c].cv_rms else
+                                  f"few views ({int(intr[c].used.sum())})" if
+                                  intr[c].few_views else "option")
             entry["cv_rms_px"] = {k: round(v, 4) for k, v in intr[c].cv_rms.items()}
         if refinement is not None:
             entry["freed_in_bundle_adjustment"] = refinement.grown[c]

@@ -7,9 +7,13 @@ parameter that one camera's own views could not pin down may be determined joint
 
 1. bundle adjustment with each camera's chosen model;
 2. views (one camera, one frame) whose RMS is far above the others' (``reject_factor`` x the
-   median and above ``min_reject_px``: a mis-detected view, the board bending; gross outliers
-   only, since a few blurred views still carry information) are removed and the adjustment
-   repeated;
+   median and above ``min_reject_px``; gross outliers only, since a few blurred views still
+   carry information) AND whose corners do not fit a rigid board even on their own (board pose
+   fitted to the view alone through its camera's lens, RMS above ``min_reject_px``: a
+   mis-detected view, the board bending) are removed and the adjustment repeated. A view that
+   fits its own camera but disagrees with the other cameras of its frame (unsynchronised
+   cameras: the board moved between their exposures) is kept: no one view of the frame is to
+   blame, and the Huber loss already bounds its weight;
 3. the lens models are grown in the order of :data:`LEVELS` (principal point, then tangential
    p1 p2, then k3): each camera takes the cumulative level that lowers Akaike's information
    criterion over its own residuals most, ``n ln(RSS_new / RSS_old) + 2 k < 0`` (n residuals,
@@ -17,8 +21,10 @@ parameter that one camera's own views could not pin down may be determined joint
    terms that the truth has and biased focal lengths on the tuning scenes), RSS_new predicted
    by a Gauss-Newton step of the joint problem
    (:func:`grow_lens_models`);
-4. a final adjustment with the chosen parameters, with the standard deviation of every intrinsic
-   parameter (from the Gauss-Newton normal matrix).
+4. a final adjustment with the chosen parameters, from every observation not in a rejected
+   view (a corner an earlier adjustment dropped as a gross outlier is judged again at the final
+   solution), with the standard deviation of every intrinsic parameter (from the Gauss-Newton
+   normal matrix).
 
 The parameters a camera keeps fixed are those the data could not determine; the report says so.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
@@ -156,16 +163,48 @@ def view_rms(ba: BundleResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return o.cam[first], o.board[first], np.sqrt(sq / cnt)
 
 
+def _on_frames(obs: Observations, ba: BundleResult) -> Observations:
+    """The observations of ``obs`` on the board poses of ``ba`` (board indices as in ``ba``;
+    frames the adjustment dropped for want of an initial pose are left out)."""
+    pos = {int(f): k for k, f in enumerate(ba.observations.frames)}
+    k = np.array([pos.get(int(f), -1) for f in obs.frames], int)[obs.board]
+    return dataclasses.replace(obs.subset(k >= 0), board=k[k >= 0],
+                               frames=ba.observations.frames)
+
+
 def _all_residuals(ba: BundleResult, obs: Observations, board: BoardSpec) -> BundleResult:
     """``ba`` with the residuals of every observation of ``obs`` (the gross outliers the
     adjustment dropped included) at its solution, board indices as in ``ba``."""
-    pos = {int(f): k for k, f in enumerate(ba.observations.frames)}
-    k = np.array([pos.get(int(f), -1) for f in obs.frames])[obs.board]
-    sub = dataclasses.replace(obs.subset(k >= 0), board=k[k >= 0],
-                              frames=ba.observations.frames)
+    sub = _on_frames(obs, ba)
     prob = _Problem(ba.cameras, sub, board, False, 0, False)
     res = prob.project(prob.pack(ba.cameras, ba.board_R, ba.board_t)) - sub.uv
     return dataclasses.replace(ba, observations=sub, residuals=res)
+
+
+def own_view_rms(cams: list[Camera], obs: Observations, board: BoardSpec,
+                 vc: np.ndarray, vb: np.ndarray) -> np.ndarray:
+    """(V,) RMS (px) of each view (camera ``vc``, board pose ``vb``) with the board pose fitted
+    to that view alone through its camera's lens (planar PnP): how well its corners fit a rigid
+    board at all, whatever the other cameras saw. NaN where no pose is found."""
+    obj = board.corner_points().astype(np.float64)
+    out = np.full(len(vc), np.nan)
+    eye = np.eye(3)
+    for v, (c, b) in enumerate(zip(vc.tolist(), vb.tolist(), strict=True)):
+        m = (obs.cam == c) & (obs.board == b)
+        if m.sum() < 4:
+            continue
+        o, uv = obj[obs.corner[m]], obs.uv[m]
+        norm = cams[c].undistort_points(uv).astype(np.float64)
+        try:
+            ok, rv, tv = cv2.solvePnP(o, norm, eye, None, flags=cv2.SOLVEPNP_IPPE)
+            if not ok:
+                continue
+            rv, tv = cv2.solvePnPRefineLM(o, norm, eye, None, rv, tv)
+        except cv2.error:
+            continue
+        proj = cams[c].replace(rvec=rv.ravel(), tvec=tv.ravel()).project(o)
+        out[v] = float(np.sqrt(np.mean(np.sum((proj - uv) ** 2, axis=1))))
+    return out
 
 
 def _without_views(obs: Observations, cams: np.ndarray, boards: np.ndarray) -> Observations:
@@ -190,31 +229,39 @@ def refine_jointly(cams: list[Camera], obs: Observations, board: BoardSpec,
         fixed_camera: the camera whose pose fixes the gauge.
         grow: offer the next parameter levels (principal point, p1 p2, k3) to each camera.
         reject_factor, min_reject_px: a view is an outlier when its RMS exceeds both
-            ``reject_factor`` x the median view RMS and ``min_reject_px``.
+            ``reject_factor`` x the median view RMS and ``min_reject_px``, and its RMS with
+            the board pose fitted to it alone exceeds ``min_reject_px``.
     """
     free = np.asarray(free, bool).copy()
     C = len(cams)
     ba = bundle_adjust(cams, obs, board, board_R, board_t, fixed_camera=fixed_camera,
                        free_intrinsics=free)
     rejected: list[tuple[int, int]] = []
+    everything = _on_frames(obs, ba)  # every observation, on the adjustment's board poses
     vc, vb, vr = view_rms(_all_residuals(ba, obs, board))
     bad = vr > max(reject_factor * float(np.median(vr)), min_reject_px)
+    if bad.any():  # a mis-detection does not fit a rigid board even on its own
+        own = own_view_rms(ba.cameras, everything, board, vc[bad], vb[bad])
+        bad[np.flatnonzero(bad)[~(own > min_reject_px)]] = False
     # never leave a camera without views
     for c in np.unique(vc[bad]):
         if np.sum((vc == c) & ~bad) < 4:
             bad[vc == c] = False
+    kept = everything
     if bad.any():
         frames = ba.observations.frames
         rejected = [(int(c), int(frames[b])) for c, b in zip(vc[bad], vb[bad], strict=True)]
-        obs2 = _without_views(ba.observations, vc[bad], vb[bad])  # board indices of ba
-        ba = bundle_adjust(ba.cameras, dataclasses.replace(obs2, frames=frames), board,
-                           ba.board_R, ba.board_t, fixed_camera=fixed_camera,
-                           free_intrinsics=free)
+        kept = _without_views(everything, vc[bad], vb[bad])
+        ba = bundle_adjust(ba.cameras, kept, board, ba.board_R, ba.board_t,
+                           fixed_camera=fixed_camera, free_intrinsics=free)
     grown: list[list[str]] = [[] for _ in range(C)]
     if grow:
         levels = FISHEYE_LEVELS if cams[0].model == "fisheye" else LEVELS
         free, grown = grow_lens_models(ba, board, free, fixed_camera, levels)
-    final = bundle_adjust(ba.cameras, ba.observations, board, ba.board_R, ba.board_t,
+    # from every observation kept (not the last adjustment's): a corner is dropped as a gross
+    # outlier by the final solution only, not for good by an earlier one
+    kept = _on_frames(kept, ba)
+    final = bundle_adjust(ba.cameras, kept, board, ba.board_R, ba.board_t,
                           fixed_camera=fixed_camera, free_intrinsics=free, with_std=True)
-    final = dataclasses.replace(final, n_outliers=final.n_outliers + obs.n - ba.observations.n)
+    final = dataclasses.replace(final, n_outliers=final.n_outliers + obs.n - kept.n)
     return Refinement(final, free, grown, rejected)

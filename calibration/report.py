@@ -145,8 +145,13 @@ def _undetermined(cal: Calibration) -> dict[str, list[str]]:
         entry = lenses.get(cam.name)
         if entry is None or entry.get("lens_model") is None:
             continue  # given lenses or start cameras: nothing was chosen from the data
+        chosen_by = entry.get("chosen_by", "")
         items = ([_HELD[n] for n in entry["held_fixed"] if n in _HELD]
-                 if entry.get("chosen_by") == "cross-validation" else [])
+                 if chosen_by == "cross-validation" or chosen_by.startswith("few views")
+                 else [])
+        if chosen_by.startswith("few views"):
+            items.insert(0, f"only {chosen_by.removeprefix('few views ').strip('()')} board "
+                            "views of its own (simplest lens, refined with the other cameras)")
         std = entry.get("std", {})
         pp = max(std.get("cx", 0.0), std.get("cy", 0.0))
         if pp > MAX_PRINCIPAL_STD_PX:

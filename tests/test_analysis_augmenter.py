@@ -114,3 +114,34 @@ def test_augmenter_on_real_walk(shared_data):
         err = np.linalg.norm(res.markers[name][ok] - mk(name)[ok], axis=1)
         assert np.nanmedian(err) < 0.06, (name, np.nanmedian(err))
     assert set(aug.UPPER_OUTPUTS) <= set(res.markers)
+
+
+def _pelvis_tilt_deg(m: dict) -> np.ndarray:
+    """(F,) anterior tilt (deg) of the Plug-in Gait pelvis of ASIS/PSIS markers, walking +X."""
+    from mocaplab.analysis.landmarks import pelvis_frame
+
+    _, rot = pelvis_frame(m["LASI"], m["RASI"], (m["LPSI"] + m["RPSI"]) / 2)
+    x = rot[:, :, 0]                                       # pelvis forward axis, lab frame
+    return np.degrees(np.arctan2(-x[:, 2], x[:, 0]))       # nose down = anterior = positive
+
+
+def test_tilt_pelvis_turns_the_tilt_by_the_offset():
+    """The tilt correction turns the ASIS/PSIS about the pelvis's lateral axis by exactly the
+    offset (positive = more anterior), whatever the tilt it starts from; hips, knees and the
+    rest are not moved."""
+    tilt0 = np.radians(np.array([-5.0, 0.0, 12.0, 25.0]))
+    # a pelvis 0.23 m wide, PSIS 0.16 m behind the ASIS, tilted anteriorly by tilt0 about Y
+    c, s = np.cos(tilt0), np.sin(tilt0)
+    back = np.stack([-0.16 * c, np.zeros(4), 0.16 * s], axis=1)   # ASIS -> PSIS, tilted
+    mid = np.array([0.3, 0.0, 0.95])
+    m = {"LASI": mid + [0, 0.115, 0], "RASI": mid + [0, -0.115, 0]}
+    m = {k: np.broadcast_to(v, (4, 3)).copy() for k, v in m.items()}
+    m["LPSI"] = m["LASI"] + back + [0, -0.07, 0]
+    m["RPSI"] = m["RASI"] + back + [0, 0.07, 0]
+    m["LKNE"] = np.full((4, 3), 0.5)
+    assert np.allclose(_pelvis_tilt_deg(m), np.degrees(tilt0))
+    for offset in (-11.0, -4.5, 7.0):
+        out = aug.tilt_pelvis(m, offset)
+        assert np.allclose(_pelvis_tilt_deg(out), np.degrees(tilt0) + offset, atol=1e-9)
+        assert np.allclose(out["LKNE"], m["LKNE"])
+        assert np.allclose((out["LASI"] + out["RASI"]) / 2, mid)   # about the mid-ASIS point

@@ -132,6 +132,32 @@ def test_trial_folder_markerless_with_augmenter(tmp_path, monkeypatch):
     assert not any("height not given" in s for s in m["warnings"])
 
 
+
+def test_markerless_tilt_offset_moves_tilt_and_hip_flexion(tmp_path, monkeypatch):
+    """The estimated pelvis's tilt correction: analyze's default is the population constant,
+    and another offset (leave-one-subject-out evaluation) moves pelvic tilt and hip flexion by
+    the difference, obliquity not."""
+    from mocaplab.analysis.augmenter import AUGMENTED_TILT_OFFSET_DEG
+
+    folder = _shared_augmenter()
+    monkeypatch.delenv("MOCAPLAB_AUGMENTER_MODEL", raising=False)
+    w = parametric_walk(duration_s=4.0)
+    trial = Trial.create(tmp_path / "t1", subject="s", fps=w.fps)
+    w.keypoints.save(trial.points3d_path)
+    runs = {off: analyze_file(trial.path, augmenter=folder, tilt_offset_deg=off)
+            for off in (None, 0.0, 5.0)}
+
+    def angle(m, joint, key):
+        return np.array(m["angles"][joint]["left"][key], dtype=float)
+
+    for joint, key in (("pelvis", "tilt"), ("hip", "flexion")):
+        base = angle(runs[0.0], joint, key)
+        assert np.nanmedian(angle(runs[5.0], joint, key) - base) == pytest.approx(5.0, abs=0.3)
+        assert np.nanmedian(angle(runs[None], joint, key) - base) == pytest.approx(
+            AUGMENTED_TILT_OFFSET_DEG, abs=0.5)
+    d = angle(runs[5.0], "pelvis", "obliquity") - angle(runs[0.0], "pelvis", "obliquity")
+    assert np.nanmax(np.abs(d)) < 0.5
+
 def test_c3d_without_heel_markers_gives_message_and_valid_results(tmp_path, capsys):
     w = parametric_walk(duration_s=4.0)
     keep = [i for i, n in enumerate(w.marker_labels) if n not in ("LHEE", "RHEE")]

@@ -21,7 +21,8 @@ from mocaplab.calibration.intrinsics import (
 from mocaplab.calibration.pipeline import calibrate_detections
 from mocaplab.calibration.refine import refine_jointly
 from mocaplab.calibration.report import build_report
-from mocaplab.calibration.simulate import make_sweep, render_sweep
+from mocaplab.calibration.simulate import camera_errors, make_sweep, render_sweep
+from mocaplab.errors import InputError
 from mocaplab.synthetic import camera_ring
 
 BOARD = BoardSpec(squares_x=7, squares_y=5, square_length=0.1, marker_length=0.075)
@@ -101,6 +102,40 @@ def test_a_bad_view_is_rejected_by_its_residuals(scene):
     assert cal.cameras.metadata["lenses"]["cam1"]["outlier_views"] == [int(d.frames[bad_view])]
 
 
+def test_a_view_that_fits_its_own_camera_is_kept_when_the_board_moved_between_cameras(scene):
+    """Unsynchronised cameras (the caliscope webcams): the board moved between two cameras'
+    exposures, so one camera's view disagrees with the other's by many pixels although its
+    corners fit a rigid board through its own lens. No view is to blame: it is kept (the
+    Huber loss and the corner outlier test bound its weight), not rejected as a
+    mis-detection, which would leave it out of the fit yet in every score."""
+    cams, data = scene
+    dets = list(data.detections)
+    d = dets[1]
+    n_seen = [{int(f): int(n) for f, n in zip(o.frames, np.isfinite(o.corners[:, :, 0]).sum(1),
+                                               strict=True)} for o in dets]
+    fr = max((min(n_seen[1][f], max(n_seen[c].get(f, 0) for c in (0, 2, 3))), f)
+             for f in n_seen[1] if any(f in n_seen[c] for c in (0, 2, 3)))[1]
+    v = int(np.flatnonzero(d.frames == fr)[0])
+    f = data.frames[fr]
+    X = BOARD.corner_points() @ f.R.T + f.t + np.array([0.0, 0.0, 0.1])  # 10 cm higher
+    corners = d.corners.copy()
+    seen = np.isfinite(corners[v, :, 0])
+    corners[v, seen] = cams[1].project(X[seen])  # exact: a rigid board through cam1's lens
+    dets[1] = dataclasses.replace(d, corners=corners)
+    cal = calibrate_detections(dets, BOARD)
+    k = int(np.flatnonzero(cal.bundle.observations.frames == fr)[0])
+    ba_cam = cal.bundle.cameras[1]
+    proj = ba_cam.project(BOARD.corner_points()[seen] @ cal.bundle.board_R[k].T
+                          + cal.bundle.board_t[k])
+    assert np.sqrt(np.mean(np.sum((proj - corners[v, seen]) ** 2, axis=1))) > 5.0
+    assert (1, fr) not in cal.refinement.rejected_views
+    # the same view scrambled (no rigid board fits it) is rejected: the check can fail
+    corners[v, seen] += np.random.default_rng(1).normal(0, 8.0, (int(seen.sum()), 2))
+    dets[1] = dataclasses.replace(d, corners=corners)
+    cal = calibrate_detections(dets, BOARD)
+    assert (1, fr) in cal.refinement.rejected_views
+
+
 def test_report_says_which_parameters_the_data_could_not_determine(scene):
     cams, data = scene
     cal = calibrate_detections(data.detections, BOARD)
@@ -121,3 +156,27 @@ def test_report_says_which_parameters_the_data_could_not_determine(scene):
     # explicitly chosen models are the operator's choice, not a finding about the data
     basic = calibrate_detections(data.detections, BOARD, lens_model="basic")
     assert build_report(basic)["undetermined"] == {}
+
+
+def test_a_camera_with_three_views_is_calibrated_jointly_and_says_what_was_not_determined(scene):
+    """Too few views of its own for cross-validation (4): the simplest lens (fx fy k1 k2, the
+    principal point at the centre) is fitted and refined in the bundle adjustment with the
+    other cameras, and the verdict names what it could not determine."""
+    cams, data = scene
+    dets = list(data.detections)
+    d = dets[1]
+    others = np.concatenate([o.frames for o in dets if o is not d])
+    shared = np.flatnonzero(np.isin(d.frames, others))
+    dets[1] = d.subset(shared[:: len(shared) // 3][:3])
+    cal = calibrate_detections(dets, BOARD)
+    lens = cal.cameras.metadata["lenses"]["cam1"]
+    assert lens["chosen_by"] == "few views (3)" and lens["lens_model"] == "basic"
+    assert {"cx", "cy", "p1", "p2", "k3"} <= set(lens["held_fixed"])
+    e = camera_errors(list(cal.cameras), list(cams))
+    assert e["focal_rel"][1] < 0.01 and e["centre_m"][1] < 0.03
+    lines = build_report(cal)["verdict_lines"]
+    line = next(x for x in lines if x.startswith("  - cam1: only 3 board views"))
+    assert "principal point (held at the image centre)" in line
+    dets[1] = d.subset(shared[:1])  # one view: nothing to fit a lens to
+    with pytest.raises(InputError, match="camera cam1: only 1 usable board views"):
+        calibrate_detections(dets, BOARD)
