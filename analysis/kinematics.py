@@ -15,7 +15,6 @@ pelvis and spine from estimated landmarks, said in ``estimated`` and in a qualit
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from mocaplab.analysis import lower_limb as ll
 from mocaplab.analysis import subject as subj
 from mocaplab.analysis.landmarks import Landmarks, _to_z_up
 from mocaplab.analysis.progression import Progression
+from mocaplab.errors import InputError
 from mocaplab.trial import Trial
 
 #: the mediapipe33 keypoints the augmenter chain uses.
@@ -123,11 +123,11 @@ def subject_data(source: str, source_kind: str) -> tuple[dict, dict]:
     path = Path(source)
     processing = subj.read_processing(path) if source_kind == "c3d" else {}
     subject: dict = {}
-    for meta in (Trial(path.parent).meta_path, Trial(path).meta_path):
-        if meta.is_file():
+    for trial in (Trial(path.parent), Trial(path)):
+        if trial.meta_path.is_file():
             try:
-                subject = json.loads(meta.read_text()).get("subject") or {}
-            except (OSError, ValueError, AttributeError):
+                subject = trial.meta.get("subject") or {}
+            except (OSError, InputError):
                 subject = {}
             if not isinstance(subject, dict):
                 subject = {}
@@ -142,7 +142,6 @@ def static_offsets(static_path: str | Path, m: subj.Measurements, flat_foot: boo
     other measurements ``m``, as a ``subject.measurements_for`` overrides part. Raises InputError
     naming the file when it cannot be read or lacks the foot markers."""
     from mocaplab.analysis.landmarks import find_landmarks
-    from mocaplab.errors import InputError
     from mocaplab.marker_io import read_c3d, read_trc
 
     path = Path(static_path)

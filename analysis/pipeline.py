@@ -211,52 +211,70 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
                                      augmenter=augmenter, normative_dir=normative_dir,
                                      static_trial=static_trial, flat_foot=flat_foot,
                                      tilt_offset_deg=tilt_offset_deg)
-    lm, prog, cycles = g.lm, g.prog, g.cycles
-    fps, ff = lm.fps, lm.first_frame
-    ev_out = []
-    for e in g.events:
-        frame = ff + int(round(e.index))
-        ev_out.append({"side": e.side, "type": e.type, "time_s": (frame - 1) / fps,
-                       "frame": frame, "time_subframe_s": (ff + e.index - 1) / fps,
-                       "method": e.method})
-    angles = {"pelvis": g.pelvis.as_dict(), "spine": g.spine.as_dict(),
-              "thorax": g.thorax.as_dict(), **g.joints}
     return {
         "schema_version": SCHEMA_VERSION,
-        "fps": fps,
-        "first_frame": ff,
-        "n_frames": lm.n_frames,
-        "events": ev_out,
-        "angles": angles,
+        "fps": g.lm.fps,
+        "first_frame": g.lm.first_frame,
+        "n_frames": g.lm.n_frames,
+        "events": events_section(g),
+        "angles": {"pelvis": g.pelvis.as_dict(), "spine": g.spine.as_dict(),
+                   "thorax": g.thorax.as_dict(), **g.joints},
         **{name: build(g) for name, build in SECTIONS.items()},
-        "cycles": {"normalised_points": 101, **g.curves,
-                   "list": [{"side": c.side, "start_frame": ff + int(round(c.start)),
-                             "end_frame": ff + int(round(c.end))} for c in cycles]},
+        "cycles": cycles_section(g),
         "warnings": list(dict.fromkeys(warnings)),
-        "provenance": {
-            "input": data.source,
-            "input_kind": data.source_kind,
-            "landmark_kind": lm.kind,
-            "landmarks": dict(lm.labels),
-            "marker_set": dict(lm.marker_set),
-            "up_axis": lm.up_axis,
-            "progression": prog.describe(),
-            "models": {"pelvis": g.pelvis.model, "thorax": g.thorax.model,
-                       "spine": g.spine.model, "lower_limb": g.kin.model},
-            "estimated": estimated_paths(g),
-            "kinematics": {"model": g.kin.model, "quality": g.kin.quality,
-                           "measurements": dict(g.kin.measurements),
-                           "reliability": Reliability(
-                               g.kin.reliable, g.kin.unreliable_reason, dict(g.kin.not_reliable),
-                               dict(g.kin.not_computed)).as_dict()},
-            "event_method": event_method,
-            "event_timing": dict(Counter(e.method for e in g.events)),
-            "smoothing_cutoff_hz": smooth_hz,
-            "reference_events": [dict(zip(("side", "type", "time_s", "frame"), e, strict=True))
-                                 for e in data.reference_events],
-            "software": f"mocaplab {__version__}",
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        },
+        "provenance": provenance(g, event_method, smooth_hz),
+    }
+
+
+def events_section(g: Gait) -> list[dict]:
+    """metrics.json ``events``: frame in the input's numbering, its time, the sub-frame time
+    and the method that timed it (module docstring)."""
+    fps, ff = g.lm.fps, g.lm.first_frame
+    out = []
+    for e in g.events:
+        frame = ff + int(round(e.index))
+        out.append({"side": e.side, "type": e.type, "time_s": (frame - 1) / fps,
+                    "frame": frame, "time_subframe_s": (ff + e.index - 1) / fps,
+                    "method": e.method})
+    return out
+
+
+def cycles_section(g: Gait) -> dict:
+    """metrics.json ``cycles``: the per-side cycle curves (:func:`cycle_curves`) and each
+    cycle's start and end frame."""
+    ff = g.lm.first_frame
+    return {"normalised_points": 101, **g.curves,
+            "list": [{"side": c.side, "start_frame": ff + int(round(c.start)),
+                      "end_frame": ff + int(round(c.end))} for c in g.cycles]}
+
+
+def provenance(g: Gait, event_method: str, smooth_hz: float) -> dict:
+    """metrics.json ``provenance``: the input, landmarks and models used, what was estimated,
+    the reliability flags, how events were timed, the smoothing, the software and the time."""
+    lm, data = g.lm, g.data
+    return {
+        "input": data.source,
+        "input_kind": data.source_kind,
+        "landmark_kind": lm.kind,
+        "landmarks": dict(lm.labels),
+        "marker_set": dict(lm.marker_set),
+        "up_axis": lm.up_axis,
+        "progression": g.prog.describe(),
+        "models": {"pelvis": g.pelvis.model, "thorax": g.thorax.model,
+                   "spine": g.spine.model, "lower_limb": g.kin.model},
+        "estimated": estimated_paths(g),
+        "kinematics": {"model": g.kin.model, "quality": g.kin.quality,
+                       "measurements": dict(g.kin.measurements),
+                       "reliability": Reliability(
+                           g.kin.reliable, g.kin.unreliable_reason, dict(g.kin.not_reliable),
+                           dict(g.kin.not_computed)).as_dict()},
+        "event_method": event_method,
+        "event_timing": dict(Counter(e.method for e in g.events)),
+        "smoothing_cutoff_hz": smooth_hz,
+        "reference_events": [dict(zip(("side", "type", "time_s", "frame"), e, strict=True))
+                             for e in data.reference_events],
+        "software": f"mocaplab {__version__}",
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -111,10 +111,13 @@ class EventsOut(BaseModel):
 
 
 class CurveOut(BaseModel):
+    """One angle over the side's gait cycles, as analysis stored it (metrics.json ``cycles``)."""
+
     mean: list[float | None]
-    sd: list[float | None]
-    n_cycles: int
-    cycles: list[list[float | None]] = Field(description="individual cycles if asked")
+    sd: list[float | None] = Field(description="SD over the cycles (null with one cycle)")
+    n_cycles: int = Field(description="cycles with data for this angle")
+    cycles: list[list[float | None]] = Field(description="each cycle's curve, if asked (empty "
+                                             "for files analysed before schema version 2)")
     label: str | None = Field(None, description="what people read (metrics specification)")
     unit: str = "deg"
     positive: str | None = Field(None, description="meaning of positive values")

@@ -14,8 +14,10 @@ command works on any version of the code::
 Inputs (default): the trial folders of ``mocaplab demo`` under ``--demo`` (points3d.npz and
 meta.json are copied; analysis reruns) and ``$MOCAPLAB_SHARED_DATA/kineticstoolkit_walk/walk.c3d``.
 ``compare`` prints every difference, ignoring provenance (creation times, software version),
-the report generation time and the embedded images; numbers in metrics.json and CSV files are
-equal when they agree to 1e-9 relative; it exits 1 when anything else differs.
+the report generation time and the images embedded in the HTML (the figures are compared as
+their PNG files: equal bytes, else the share of pixels that changed); numbers in metrics.json
+and CSV files are equal when they agree to 1e-9 relative; it exits 1 when anything else
+differs.
 """
 
 from __future__ import annotations
@@ -149,20 +151,33 @@ def _text(path: Path) -> str:
     return s
 
 
+def _image_change(a: Path, b: Path) -> str:
+    """How much a figure changed: the share of its pixels that differ."""
+    import cv2
+    import numpy as np
+
+    ia, ib = cv2.imread(str(a)), cv2.imread(str(b))
+    if ia is None or ib is None or ia.shape != ib.shape:
+        return "figure differs (size or format)"
+    return f"figure differs: {100 * np.any(ia != ib, axis=-1).mean():.2f} % of its pixels"
+
+
 def compare(before: Path, after: Path) -> int:
     """Print the differences; 0 when the outputs are equal apart from volatile fields."""
     b_files = {p.relative_to(before) for p in (before / "outputs").rglob("*") if p.is_file()}
     a_files = {p.relative_to(after) for p in (after / "outputs").rglob("*") if p.is_file()}
     n_diff = 0
     for rel in sorted(b_files | a_files):
-        if rel.suffix == ".png" or rel.suffix == ".pdf":
-            continue  # figures are checked through the report text; PDFs through pdftotext
+        if rel.suffix == ".pdf":
+            continue  # PDFs are compared through their text (pdftotext)
         if rel not in a_files or rel not in b_files:
             print(f"{rel}: only {'before' if rel in b_files else 'after'}")
             n_diff += 1
             continue
         pb, pa = before / rel, after / rel
-        if rel.suffix == ".json":
+        if rel.suffix == ".png":  # matplotlib writes the same bytes for the same figure
+            diffs = [] if pb.read_bytes() == pa.read_bytes() else [_image_change(pb, pa)]
+        elif rel.suffix == ".json":
             diffs: list[str] = []
             _diff_json(_strip_json(json.loads(pb.read_text())),
                        _strip_json(json.loads(pa.read_text())), "", diffs)

@@ -37,6 +37,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from mocaplab.analysis.metrics_spec import read_metrics
 from mocaplab.atomic import atomic_path, check_writable, write_json
 from mocaplab.camera import Camera, CameraSet
 from mocaplab.errors import InputError
@@ -253,10 +254,7 @@ def load_side(trial_dir: str | os.PathLike, options: Options, which: int) -> Sid
         raise InputError(f"{exc}: the comparison needs the trial's camera footage") from None
     p3 = Points3D.load(trial.points3d_path)
     skeleton = Skeleton.of(p3.points, p3.keypoints)
-    try:
-        metrics = json.loads(trial.metrics_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{trial.metrics_path} is not valid JSON: {exc}") from None
+    metrics = dict(read_metrics(trial.metrics_path).data)
     scores = camera_scores(cameras, skeleton, videos, options.view)
     name = choose_camera(scores, options.cameras[which])
     visit, date = visit_labels(trial.path, meta, options.labels[which])

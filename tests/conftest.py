@@ -28,6 +28,37 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def perfect_keypoints():
+    """A function: Plug-in Gait C3D path -> (mediapipe33-named keypoints a perfect detector
+    would give: our lower-limb model's hip/knee/ankle centres, the heel, toe, shoulder, elbow
+    and wrist markers, each (F, 3) in the file's units and axes; the trial; its measurements)."""
+    def make(path: Path):
+        from mocaplab.analysis import lower_limb as ll
+        from mocaplab.analysis import subject as subj
+        from mocaplab.analysis.landmarks import find_landmarks
+        from mocaplab.marker_io import read_c3d
+
+        mt = read_c3d(path)
+        m, _ = subj.measurements_for(subj.read_processing(path))
+        lm = find_landmarks(mt.points, mt.labels, mt.fps)
+        model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
+
+        def mk(n):
+            return mt.points[:, mt.labels.index(n)]
+
+        kp = {}
+        for side, p in (("left", "L"), ("right", "R")):
+            kp.update({f"{side}_hip": model.centres[p + "HJC"],
+                       f"{side}_knee": model.centres[p + "KJC"],
+                       f"{side}_ankle": model.centres[p + "AJC"], f"{side}_heel": mk(p + "HEE"),
+                       f"{side}_foot_index": mk(p + "TOE"), f"{side}_shoulder": mk(p + "SHO"),
+                       f"{side}_elbow": mk(p + "ELB"), f"{side}_wrist": mk(p + "WRA")})
+        return kp, mt, m
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def pose_model() -> Path:
     """The MediaPipe pose landmarker model file."""
     path = _env_path("MOCAPLAB_POSE_MODEL")

@@ -78,31 +78,16 @@ def test_toe_mapping_lateral():
     assert small_l[0, 0] < toe[0, 0]                                    # and behind it
 
 
-def test_augmenter_on_real_walk(shared_data):
+def test_augmenter_on_real_walk(shared_data, perfect_keypoints):
     """Perfect-detector keypoints of a Vicon walk: the estimated ASIS/PSIS/epicondyles lie
     where the real markers are (within a few cm) and are NaN where a keypoint is missing."""
-    from mocaplab.analysis import lower_limb as ll
-    from mocaplab.analysis import subject as subj
-    from mocaplab.analysis.landmarks import find_landmarks
-    from mocaplab.marker_io import read_c3d
-
     folder = _shared_model()
     path = shared_data / "gait_marker_corpus" / "btkdata" / "PiG_Motion-FlatFoot-One.c3d"
-    mt = read_c3d(path)
-    m, _ = subj.measurements_for(subj.read_processing(path))
-    lm = find_landmarks(mt.points, mt.labels, mt.fps)
-    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
+    kp, mt, m = perfect_keypoints(path)
 
     def mk(n):
         return mt.points[:, mt.labels.index(n)]
 
-    kp = {}
-    for side, p in (("left", "L"), ("right", "R")):
-        kp.update({f"{side}_hip": model.centres[p + "HJC"],
-                   f"{side}_knee": model.centres[p + "KJC"],
-                   f"{side}_ankle": model.centres[p + "AJC"], f"{side}_heel": mk(p + "HEE"),
-                   f"{side}_foot_index": mk(p + "TOE"), f"{side}_shoulder": mk(p + "SHO"),
-                   f"{side}_elbow": mk(p + "ELB"), f"{side}_wrist": mk(p + "WRA")})
     kp["left_knee"] = kp["left_knee"].copy()
     kp["left_knee"][10:15] = np.nan
     res = aug.augment(kp, folder, height_m=None, mass_kg=m.mass_kg)

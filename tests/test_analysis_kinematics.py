@@ -42,26 +42,9 @@ def test_from_markers_without_markers_says_why():
     assert "LTHI" in k.warnings[0] or "THI" in k.warnings[0]
 
 
-def _keypoint_input(shared_data):
+def _keypoint_input(shared_data, perfect_keypoints):
     """mediapipe33-named keypoints of a real walk (perfect detector), as (F, K, 3) + labels."""
-    path = _pig(shared_data, "PiG_Motion-FlatFoot-Hole.c3d")
-    mt = read_c3d(path)
-    from mocaplab.analysis import subject as subj
-
-    m, _ = subj.measurements_for(subj.read_processing(path))
-    lm = find_landmarks(mt.points, mt.labels, mt.fps)
-    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0)
-
-    def mk(n):
-        return mt.points[:, mt.labels.index(n)]
-
-    kp = {}
-    for side, p in (("left", "L"), ("right", "R")):
-        kp.update({f"{side}_hip": model.centres[p + "HJC"],
-                   f"{side}_knee": model.centres[p + "KJC"],
-                   f"{side}_ankle": model.centres[p + "AJC"], f"{side}_heel": mk(p + "HEE"),
-                   f"{side}_foot_index": mk(p + "TOE"), f"{side}_shoulder": mk(p + "SHO"),
-                   f"{side}_elbow": mk(p + "ELB"), f"{side}_wrist": mk(p + "WRA")})
+    kp, mt, m = perfect_keypoints(_pig(shared_data, "PiG_Motion-FlatFoot-Hole.c3d"))
     names = tuple(kp)
     return np.stack([kp[n] for n in names], axis=1), names, mt, m
 
@@ -73,9 +56,9 @@ def _augmenter_folder(shared_data) -> Path:
     return p
 
 
-def test_from_keypoints_estimated_and_close_to_vicon(shared_data):
+def test_from_keypoints_estimated_and_close_to_vicon(shared_data, perfect_keypoints):
     folder = _augmenter_folder(shared_data)
-    pts, names, mt, m = _keypoint_input(shared_data)
+    pts, names, mt, m = _keypoint_input(shared_data, perfect_keypoints)
     lm = find_landmarks(pts, names, mt.fps)
     assert lm.kind == "markerless"
     prog = progression(lm)
@@ -113,8 +96,9 @@ def test_from_keypoints_estimated_and_close_to_vicon(shared_data):
     assert np.isfinite(spine_angles(k.landmarks).left[:, 0]).mean() > 0.9
 
 
-def test_from_keypoints_without_model_lists_places(shared_data, tmp_path, monkeypatch):
-    pts, names, mt, _ = _keypoint_input(shared_data)
+def test_from_keypoints_without_model_lists_places(shared_data, tmp_path, monkeypatch,
+                                                   perfect_keypoints):
+    pts, names, mt, _ = _keypoint_input(shared_data, perfect_keypoints)
     lm = find_landmarks(pts, names, mt.fps)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")

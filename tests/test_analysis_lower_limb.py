@@ -96,6 +96,12 @@ def _rmse_vs_vicon(path, extra=()):
     for name in extra:
         markers[name] = mt.points[:, mt.labels.index(name)]
     ours = ll.joint_angles(ll.lower_limb(markers, m, unit_mm=1000.0), progression(lm).rotation)
+    return _angle_rmse(ours, mt)
+
+
+def _angle_rmse(ours, mt) -> dict:
+    """(joint, side, Vicon component) -> RMSE (deg) of our angles against the file's Vicon
+    outputs, each over more than 90 % of the frames."""
     out = {}
     for joint, name in ll.VICON_NAMES.items():
         for side in ll.SIDES:
@@ -179,14 +185,10 @@ def test_walk_c3d_ankle_centres_and_every_angle_with_its_marker_diameter(shared_
     for name in ("LAJC", "RAJC", "LKJC", "RKJC"):
         d = np.linalg.norm(model.centres[name] - mt.points[:, mt.labels.index(name)], axis=1)
         assert np.nanmax(d) < 1e-4, name          # 0.1 mm
-    ours = ll.joint_angles(model, progression(lm).rotation)
-    for joint, name in ll.VICON_NAMES.items():
-        for side in ll.SIDES:
-            ref = mt.model_outputs[side[0].upper() + name]
-            comps = [2] if joint == "foot_progression" else [0, 1, 2]
-            for i, c in enumerate(comps):
-                d = (ours[joint][side][:, i] - ref[:, c] + 180) % 360 - 180
-                assert np.sqrt(np.nanmean(d ** 2)) < 0.05, (joint, side, c)
+    res = _angle_rmse(ll.joint_angles(model, progression(lm).rotation), mt)
+    assert len(res) == 20
+    worst = max(res, key=res.get)
+    assert res[worst] < 0.05, (worst, res[worst])
 
 
 def test_static_calibration_reproduces_the_stored_offsets(shared_data):

@@ -51,3 +51,13 @@ def test_missing_folder_names_the_variable(empty_cache, monkeypatch, tmp_path):
     monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(InputError, match="MOCAPLAB_NORMATIVE_DIR"):
         normative.find_normative_dir()
+
+
+def test_every_verb_names_the_folder_option_alike():
+    """analyze takes --normative-dir like export and serve (--normative kept as its alias)."""
+    from mocaplab.cli import build_parser
+
+    parser = build_parser()
+    for opt in ("--normative-dir", "--normative"):
+        assert parser.parse_args(["analyze", "walk.c3d", opt, "/n"]).normative == "/n"
+    assert parser.parse_args(["export", "T", "--normative-dir", "/n"]).normative_dir

@@ -185,14 +185,34 @@ class ReplayWindow:
         self.buttons: dict[str, gui.Button] = {}
         #: control name -> the callback its widget calls (scripts and tests call these too)
         self.actions: dict[str, Callable] = {}
+        self._add_transport(em)
+        self._add_options(em, trails)
+        self._add_trial_texts(em)
+        w.add_child(self.panel)
+        w.set_on_layout(self._on_layout)
+        w.set_on_tick_event(self._on_tick)
+        w.set_on_close(self._on_close)
+        # Playback clock for app.run(): Open3D does not always deliver tick events, so a timer
+        # thread also asks the GUI thread to advance while playing. Scripts that pump the event
+        # loop themselves (run_one_tick) pass clock_thread=False and use run_for().
+        self._open = True
+        if clock_thread:
+            threading.Thread(target=self._clock_loop, daemon=True).start()
+        self._show()
+        self.set_view(view)
 
-        def button(key: str, text: str, callback) -> gui.Button:
-            b = gui.Button(text)
-            b.set_on_clicked(callback)
-            self.buttons[key] = b
-            self.actions[key] = callback
-            return b
+    # --- the side panel's widgets (built once, by __init__) -------------------------------------
+    def _button(self, key: str, text: str, callback) -> gui.Button:
+        b = gui.Button(text)
+        b.set_on_clicked(callback)
+        self.buttons[key] = b
+        self.actions[key] = callback
+        return b
 
+    def _add_transport(self, em: float) -> None:
+        """Event and frame steps, play, and the slider (frame number, or the common clock)."""
+        button = self._button
+        trials = self.trials
         row = gui.Horiz(0.3 * em)
         row.add_child(button("prev_event", "|<", lambda: self.jump_event(-1)))
         row.add_child(button("back", "<", lambda: self.step(-1)))
@@ -216,6 +236,9 @@ class ReplayWindow:
         self.actions["slider"] = self.seek
         self.panel.add_child(self.slider)
 
+    def _add_options(self, em: float, trails: bool) -> None:
+        """Speed, loop, line exaggeration, trails and the camera views."""
+        button = self._button
         row = gui.Horiz(0.3 * em)
         row.add_child(gui.Label("Speed"))
         self.speed_box = gui.Combobox()
@@ -256,6 +279,9 @@ class ReplayWindow:
         self.panel.add_child(row)
         self.panel.add_child(gui.Label("Drag: orbit, wheel: zoom"))
 
+    def _add_trial_texts(self, em: float) -> None:
+        """Each trial's title, persons, angles and curves, then the legend."""
+        trials = self.trials
         for v in self.views:
             self.panel.add_fixed(0.6 * em)
             self.panel.add_child(v.title)
@@ -276,18 +302,6 @@ class ReplayWindow:
                                           "flexion; dark line = this frame."
                                           if any(v.curves is not None for v in self.views)
                                           else "")))
-        w.add_child(self.panel)
-        w.set_on_layout(self._on_layout)
-        w.set_on_tick_event(self._on_tick)
-        w.set_on_close(self._on_close)
-        # Playback clock for app.run(): Open3D does not always deliver tick events, so a timer
-        # thread also asks the GUI thread to advance while playing. Scripts that pump the event
-        # loop themselves (run_one_tick) pass clock_thread=False and use run_for().
-        self._open = True
-        if clock_thread:
-            threading.Thread(target=self._clock_loop, daemon=True).start()
-        self._show()
-        self.set_view(view)
 
     # --- controls (the buttons call these) ------------------------------------------------------
     def play_pause(self) -> None:
