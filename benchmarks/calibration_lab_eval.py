@@ -170,8 +170,9 @@ def run_aniposelib(videos: dict[str, Path], board: BoardSpec
                                     f"{' '.join(str(exc).split())[:300]} (detected: {found})"
                                     ) from exc
             largest = max(comps, key=len)
-            note = (f"{note + '; ' if note else ''}its detection found the board in {found} "
-                    f"frames; the views it could pose leave unlinked groups "
+            before = (f"{note}; then " if note else
+                      f"its detection found the board in {found} frames; ")
+            note = (f"{before}the views it could pose leave unlinked groups "
                     f"{' / '.join(' '.join(g) for g in comps)} (calibration graph); "
                     f"calibrated {' '.join(largest)} only")
             sel = [[names[i] for i in keep].index(n) for n in largest]
