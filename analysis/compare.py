@@ -26,10 +26,6 @@ from collections.abc import Iterator, Mapping
 from mocaplab.analysis.metrics_spec import METRICS, Metric, get_path, json_number
 from mocaplab.analysis.normative import load_ranges
 
-#: how a side is named in a row's label ("" for a value without side words).
-SIDE_WORDS = {"left": "left", "right": "right", "overall": "both sides", "asymmetry": "",
-              "symmetry": "symmetry index", "": ""}
-
 
 def compared_values() -> Iterator[tuple[Metric, str, str]]:
     """(metric, side, metrics.json path) of every value compared, in the spec's order: each
@@ -96,10 +92,7 @@ def compare_metrics(before: Mapping, after: Mapping,
         rng = ranges.get(m.key) if side not in ("symmetry", "asymmetry") else None
         # a Gait Profile/Variable Score is a distance to the normative mean curve (0)
         to_normal = (0.0, 0.0) if m.section == "gait_profile" else rng
-        # a metric stored as a symmetry index says so in its label already
-        words = "" if side in m.sides and side == "symmetry" else SIDE_WORDS.get(side, side)
-        out[path] = {"key": m.key, "side": side,
-                     "label": f"{m.label}, {words}" if words else m.label,
+        out[path] = {"key": m.key, "side": side, "label": m.value_label(side),
                      "unit": "%" if side == "symmetry" else m.unit,
                      "better": "symmetry" if sym else m.better,
                      "before": vb, "after": va, "change": change, "change_pct": pct,

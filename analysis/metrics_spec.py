@@ -52,6 +52,9 @@ Better = Literal["higher", "lower", "symmetry", ""]
 #: where a per-side value is stored, and the ``side`` it gets in flat summaries (CSV, index).
 SIDE_NAMES = {"left": "left", "right": "right", "overall": "both", "asymmetry": "both",
               "symmetry": "symmetry", "": "both"}
+#: how a side is named in a value's label ("" for a value without side words).
+SIDE_WORDS = {"left": "left", "right": "right", "overall": "both sides", "asymmetry": "",
+              "symmetry": "symmetry index", "": ""}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +125,18 @@ class Metric:
     @property
     def symmetry_path(self) -> str | None:
         return f"{self.section}.symmetry.{self.key}.symmetry_index_pct" if self.symmetry else None
+
+    def value_label(self, side: str = "", *, absolute: bool = False) -> str:
+        """The label of the value stored at ``side`` (``symmetry``: its symmetry index, also
+        for a metric stored per side), the one way every view names it: ``Step length, left``,
+        ``Walking speed, both sides``, ``Step length, symmetry index``; ``absolute``: of the
+        absolute value of the symmetry index (``Step length, |symmetry index|``)."""
+        # a metric stored as a symmetry index says so in its label already
+        stored_si = side == "symmetry" and side in self.sides
+        words = "" if stored_si else SIDE_WORDS.get(side, side)
+        if absolute and side == "symmetry":
+            words = f"|{words}|" if words else "absolute value"
+        return f"{self.label}, {words}" if words else self.label
 
 
 class Registry:

@@ -39,6 +39,7 @@ class KeyMetric:
     ``sources``: spec metric keys; the first one a trial has is used (sides averaged).
     ``asymmetry``: the report shows |symmetry index| of the source (unit %, lower is better)
     instead of its value. Label, unit and better direction otherwise come from the spec.
+    ``side``: the spec side whose label the report shows (:meth:`Metric.value_label`).
     ``threshold``: changes smaller than this are called "about the same" (a mocaplab default
     meant to stay above trial-to-trial noise, not a clinically validated minimal difference).
     """
@@ -48,7 +49,7 @@ class KeyMetric:
     threshold: float
     plain: str
     asymmetry: bool = False
-    label_text: str = ""
+    side: str = ""
     sides: tuple[str, ...] = ("left", "right", "both")
 
     @property
@@ -57,7 +58,8 @@ class KeyMetric:
 
     @property
     def label(self) -> str:
-        return self.label_text or self.metric.label
+        return self.metric.value_label("symmetry" if self.asymmetry else self.side,
+                                       absolute=self.asymmetry)
 
     @property
     def unit(self) -> str:
@@ -70,11 +72,9 @@ class KeyMetric:
 
 KEY_METRICS = (
     KeyMetric("step_length_asymmetry", ("step_length_m",), 3.0,
-              "how different your left and right steps are", asymmetry=True,
-              label_text="Step length asymmetry |SI|"),
+              "how different your left and right steps are", asymmetry=True),
     KeyMetric("stance_asymmetry", ("stance_pct",), 3.0,
-              "how different the time on each leg is", asymmetry=True,
-              label_text="Stance time asymmetry |SI|"),
+              "how different the time on each leg is", asymmetry=True),
     KeyMetric("stride_length_m", ("stride_length_m",), 0.05, "the length of your strides"),
     KeyMetric("speed_m_s", ("speed_m_s",), 0.05, "your walking speed"),
     KeyMetric("pelvis_obliquity_range_deg", ("pelvis_obliquity_range_deg",), 2.0,
@@ -88,7 +88,7 @@ KEY_METRICS = (
     # overall GPS; 1.6 deg: its minimal clinically important difference (Baker et al. 2012)
     KeyMetric("gps_deg", ("gps_deg",), 1.6,
               "how far your walking pattern is from a typical one, in one score",
-              label_text="Gait Profile Score, overall", sides=("both",)),
+              side="overall", sides=("both",)),
 )
 #: The trunk angles the clinic asks about (hip pain from the lower back) beside the sagittal
 #: joint angles.
@@ -422,7 +422,7 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     out: dict[str, Path] = {}
     # the bars show the rows the sentences speak of, with the same value texts and verdicts
     shown = [r for r in rows if r["change"] is not None][:4]
-    bar_items = [(r["metric"].label.replace(" |SI|", ""), r["before"], r["after"],
+    bar_items = [(r["metric"].label, r["before"], r["after"],
                   r["metric"].unit) for r in shown]
     out["bars"] = figures.bars_figure(
         bar_items, out_dir / "progress_bars.png", labels=(vb, va),

@@ -202,7 +202,7 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
     rows = [(label, fmt_value(num((gvs.get("left") or {}).get(var)), "deg"),
              fmt_value(num((gvs.get("right") or {}).get(var)), "deg"), "")
             for var, label in GVS_LABELS.items()]
-    rows.append(("Gait Profile Score (GPS)", fmt_value(num(gps.get("left")), "deg"),
+    rows.append((f"{METRICS['gps_deg'].label} (GPS)", fmt_value(num(gps.get("left")), "deg"),
                  fmt_value(num(gps.get("right")), "deg"), fmt_value(num(gps.get("overall")),
                                                                       "deg")))
     scored = any(num(v) is not None for v in gps.values()) or any(

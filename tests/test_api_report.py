@@ -130,7 +130,7 @@ def test_progress_report_patient_page(tmp_path, shared_data):
     first = text.split("\f")[0]
     assert "Your walking: before and after" in first
     assert "more even" in first  # asymmetry 0.8 -> 0.2 between sessions
-    assert "Step length asymmetry" in text and "improved" in text
+    assert "Step length, |symmetry index|" in text and "improved" in text
     assert "compare_metrics" in text  # says which comparison was used
     assert "Curves overlaid" in text
     html = files["html"].read_text()

@@ -136,9 +136,50 @@ def test_values_iterates_in_registration_order(walk_metrics):
 HEADINGS = {"Leg length", "Gait Profile Score"}
 
 
+def label_texts(node: object, labels: set[str], headings: frozenset[str] = frozenset()
+                ) -> list[str]:
+    """The texts of a parsed module that spell a label: a string (not a docstring) that is a
+    label, or that is a label with up to three more words, i.e. a label of its own built on a
+    spec label ("Step length asymmetry |SI|", "Gait Profile Score, overall"); sentences that
+    begin with a label are prose, not labels. ``headings``: labels that may stand alone as
+    a section heading (but not be built on)."""
+    import ast
+
+    docs = {id(n.body[0].value) for n in ast.walk(node)
+            if isinstance(n, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and n.body and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)}
+    out = []
+    for n in ast.walk(node):
+        if not isinstance(n, ast.Constant) or not isinstance(n.value, str) or id(n) in docs:
+            continue
+        text = n.value
+        for label in labels:
+            rest = text[len(label):]
+            built_on = (text.startswith(label) and rest[:1] in (" ", ",", "(", ":")
+                        and len(rest.split()) <= 3 and not rest.rstrip().endswith((".", ":")))
+            if built_on or (text == label and label not in headings):
+                out.append(f"{n.lineno} {text!r}")
+    return out
+
+
+def test_label_texts_finds_labels_built_on_a_spec_label():
+    import ast
+
+    labels = {"Step length", "Gait Profile Score"}
+    code = ('"""Step length: a docstring."""\n'
+            'A = ("Step length asymmetry |SI|", "Gait Profile Score, overall",\n'
+            '     "Step length", "Step length is longer than before, which is good.",\n'
+            '     "Gait Profile Score")\n')
+    found = label_texts(ast.parse(code), labels, frozenset({"Gait Profile Score"}))
+    assert [t.split(" ", 1)[1] for t in found] == [
+        "'Step length asymmetry |SI|'", "'Gait Profile Score, overall'", "'Step length'"]
+
+
 def test_labels_are_spelled_only_in_the_spec():
-    """No product module spells a metric's or an angle's label itself: it asks the spec (a
-    relabelled metric then changes everywhere at once)."""
+    """No product module spells a metric's or an angle's label itself, nor a label of its own
+    built on one: it asks the spec (:meth:`Metric.value_label`; a relabelled metric then
+    changes everywhere at once)."""
     import ast
     import tomllib
     from pathlib import Path
@@ -151,7 +192,6 @@ def test_labels_are_spelled_only_in_the_spec():
     for py in {p for d in dirs for p in (root / d).rglob("*.py")}:
         if py.name == "metrics_spec.py" and py.parent.name == "analysis":
             continue
-        for node in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and node.value in labels - HEADINGS:
-                found.add(f"{py.relative_to(root)}:{node.lineno} {node.value!r}")
+        tree = ast.parse(py.read_text(encoding="utf-8"))
+        found |= {f"{py.relative_to(root)}:{t}" for t in label_texts(tree, labels, HEADINGS)}
     assert sorted(found) == []
