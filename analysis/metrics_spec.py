@@ -39,7 +39,11 @@ from mocaplab.reading import read_json
 #: its ``mean`` and ``sd`` were computed from) and ``n_cycles`` (the cycles with data). Version
 #: 1 files are read as they are: no per-cycle curves; the side's ``n_cycles`` stands for each
 #: angle (reporting/labdata.cycle_curves).
-SCHEMA_VERSION = 2
+#: 3: a metric whose spec says ``overall_from_sides`` also stores its ``overall`` value (the
+#: mean of the sides: ``kinematics_summary.overall.pelvis_obliquity_range_deg``,
+#: ``trial_ranges.spine.overall.rotation_range_deg``). Version 1-2 files are read as they are:
+#: those values are missing (the progress report says "not available": re-run analyze).
+SCHEMA_VERSION = 3
 #: Where analysis stores an angle's curves over the side's gait cycles (0-100 %, over
 #: ``cycles.normalised_points`` points; analysis/cycles.mean_sd).
 CYCLE_CURVES_PATH = "cycles.{side}.{segment}.{component}"
@@ -97,6 +101,9 @@ class Metric:
         fhir: FHIR coding, None when the metric is not part of the FHIR bundle.
         has_sd: analysis stores ``<key>_sd`` (spread over cycles) beside the value.
         symmetry: analysis stores ``<section>.symmetry.<key>.symmetry_index_pct``.
+        overall_from_sides: analysis stores the ``overall`` value as the mean of the left and
+            right values (of the one there is), for views that show one value for both sides
+            (the progress report); ``sides`` then ends with ``overall``.
         description: how it is computed, in one sentence.
     """
 
@@ -111,6 +118,7 @@ class Metric:
     has_sd: bool = False
     symmetry: bool = False
     description: str = ""
+    overall_from_sides: bool = False
 
     @property
     def section(self) -> str:
@@ -153,6 +161,9 @@ class Registry:
         for s in m.sides:
             if s not in SIDE_NAMES:
                 raise ValueError(f"metric {m.key!r}: unknown side {s!r}")
+        if m.overall_from_sides and m.sides != ("left", "right", "overall"):
+            raise ValueError(f"metric {m.key!r}: an overall from the sides needs the sides "
+                             "left, right, overall")
         self._by_key[m.key] = m
         return m
 
@@ -199,11 +210,14 @@ def spatiotemporal_metric(key: str, label: str, unit: str, better: Better = "",
 
 
 def per_side_metric(section: str, key: str, label: str, unit: str, better: Better = "",
-                    fhir: str | None = None, description: str = "") -> Metric:
-    """A value per side stored at ``<section>.<side>.<key>``."""
-    return register(Metric(key, f"{section}.{{side}}.{key}", label, unit, better,
-                           ("left", "right"), fhir=FhirCode(fhir) if fhir else None,
-                           description=description))
+                    fhir: str | None = None, description: str = "",
+                    overall_from_sides: bool = False) -> Metric:
+    """A value per side stored at ``<section>.<side>.<key>`` (``overall_from_sides``: and the
+    mean of the two at ``<section>.overall.<key>``)."""
+    sides = ("left", "right", "overall") if overall_from_sides else ("left", "right")
+    return register(Metric(key, f"{section}.{{side}}.{key}", label, unit, better, sides,
+                           fhir=FhirCode(fhir) if fhir else None, description=description,
+                           overall_from_sides=overall_from_sides))
 
 
 def leg_metric(base: str, unit: str, label: str, fhir_difference: str | None = None,
@@ -296,7 +310,8 @@ per_side_metric("kinematics_summary", "pelvis_tilt_mean_deg", "Pelvic tilt (mean
 per_side_metric("kinematics_summary", "pelvis_obliquity_range_deg", "Pelvic obliquity range",
                 "deg", fhir="Pelvic obliquity range of motion",
                 description="max - min of the side's mean gait-cycle curve (without gait "
-                            "cycles on that side: over the whole trial)")
+                            "cycles on that side: over the whole trial); overall: mean of the "
+                            "sides", overall_from_sides=True)
 per_side_metric("kinematics_summary", "pelvis_rotation_range_deg", "Pelvic rotation range",
                 "deg", fhir="Pelvic rotation range of motion",
                 description="max - min of the side's mean gait-cycle curve (without gait "
@@ -480,20 +495,25 @@ def reliability_of(data: Mapping[str, Any]) -> Reliability:
 
 
 # --- ranges over the whole trial (analysis/trial_ranges.py) --------------------------------------
-def trial_range_metric(key: str, label: str, fhir: str | None = None) -> Metric:
+def trial_range_metric(key: str, label: str, fhir: str | None = None,
+                       overall_from_sides: bool = False) -> Metric:
     """A spine/thorax angle range over the trial: ``spine_rotation_range_deg`` is stored at
-    ``trial_ranges.spine.<side>.rotation_range_deg``."""
+    ``trial_ranges.spine.<side>.rotation_range_deg`` (``overall_from_sides``: and the mean of
+    the sides at ``trial_ranges.spine.overall.rotation_range_deg``)."""
     segment, rest = key.split("_", 1)
+    sides = ("left", "right", "overall") if overall_from_sides else ("left", "right")
     return metric(key, f"trial_ranges.{segment}.{{side}}.{rest}", label, "deg",
-                  sides=("left", "right"), fhir=FhirCode(fhir) if fhir else None,
-                  description="max - min over every frame of the trial")
+                  sides=sides, fhir=FhirCode(fhir) if fhir else None,
+                  description="max - min over every frame of the trial"
+                  + ("; overall: mean of the sides" if overall_from_sides else ""),
+                  overall_from_sides=overall_from_sides)
 
 
 trial_range_metric("spine_flexion_range_deg", "Spinal flexion range")
 trial_range_metric("spine_lateral_flexion_range_deg", "Spinal lateral flexion range",
                    fhir="Spinal lateral flexion range of motion")
 trial_range_metric("spine_rotation_range_deg", "Spinal rotation range",
-                   fhir="Spinal rotation range of motion")
+                   fhir="Spinal rotation range of motion", overall_from_sides=True)
 trial_range_metric("thorax_flexion_range_deg", "Thorax flexion range")
 trial_range_metric("thorax_lateral_flexion_range_deg", "Thorax lateral flexion range")
 trial_range_metric("thorax_rotation_range_deg", "Thorax rotation range")

@@ -12,6 +12,7 @@ their own numbering start at frame 1. ``time_s = (frame - 1) / fps``. Events als
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as _dt
 import os
@@ -36,7 +37,14 @@ from mocaplab.analysis.gait_profile import gait_profile_section, unscored
 from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.kinematics import Kinematics, angle_arrays, kinematics_of
 from mocaplab.analysis.landmarks import Landmarks, find_landmarks, jump_warning, smoothed
-from mocaplab.analysis.metrics_spec import SCHEMA_VERSION, Reliability, write_metrics
+from mocaplab.analysis.metrics_spec import (
+    METRICS,
+    SCHEMA_VERSION,
+    Reliability,
+    get_path,
+    json_number,
+    write_metrics,
+)
 from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
@@ -219,11 +227,29 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         "events": events_section(g),
         "angles": {"pelvis": g.pelvis.as_dict(), "spine": g.spine.as_dict(),
                    "thorax": g.thorax.as_dict(), **g.joints},
-        **{name: build(g) for name, build in SECTIONS.items()},
+        **with_side_means({name: build(g) for name, build in SECTIONS.items()}),
         "cycles": cycles_section(g),
         "warnings": list(dict.fromkeys(warnings)),
         "provenance": provenance(g, event_method, smooth_hz),
     }
+
+
+def with_side_means(sections: dict) -> dict:
+    """``sections`` with the overall value of every metric the spec computes from its sides
+    (``Metric.overall_from_sides``): the mean of the finite left and right values (of the one
+    there is; None without). A new dict; ``sections`` is not changed."""
+    out = copy.deepcopy(sections)
+    for m in METRICS:
+        if not m.overall_from_sides or m.section not in out:
+            continue
+        vals = [json_number(get_path(out, m.path_of(side))[1]) for side in ("left", "right")]
+        ok = [v for v in vals if v is not None]
+        *parents, leaf = m.path_of("overall").split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = sum(ok) / len(ok) if ok else None
+    return out
 
 
 def events_section(g: Gait) -> list[dict]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from mocaplab.analysis import normative
 from mocaplab.analysis.compare import compare_metrics
-from mocaplab.analysis.metrics_spec import ANGLES, METRICS, Metric
+from mocaplab.analysis.metrics_spec import ANGLES, METRICS, Metric, get_path, json_number
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
@@ -36,10 +37,12 @@ from mocaplab.trial import Trial
 class KeyMetric:
     """A metric of the progress report, a view of metrics of the spec.
 
-    ``sources``: spec metric keys; the first one a trial has is used (sides averaged).
-    ``asymmetry``: the report shows |symmetry index| of the source (unit %, lower is better)
-    instead of its value. Label, unit and better direction otherwise come from the spec.
-    ``side``: the spec side whose label the report shows (:meth:`Metric.value_label`).
+    ``sources``: spec metric keys; the first one a trial stores a value of is used.
+    ``side``: the spec side whose stored value (and label, :meth:`Metric.value_label`) the
+    report shows: ``overall`` is the value analysis stores for both sides.
+    ``asymmetry``: the report shows |symmetry index| of the source (its stored symmetry index;
+    unit %, lower is better) instead of its value. Label, unit and better direction otherwise
+    come from the spec.
     ``threshold``: changes smaller than this are called "about the same" (a mocaplab default
     meant to stay above trial-to-trial noise, not a clinically validated minimal difference).
     """
@@ -50,7 +53,6 @@ class KeyMetric:
     plain: str
     asymmetry: bool = False
     side: str = ""
-    sides: tuple[str, ...] = ("left", "right", "both")
 
     @property
     def metric(self) -> Metric:
@@ -75,12 +77,13 @@ KEY_METRICS = (
               "how different your left and right steps are", asymmetry=True),
     KeyMetric("stance_asymmetry", ("stance_pct",), 3.0,
               "how different the time on each leg is", asymmetry=True),
-    KeyMetric("stride_length_m", ("stride_length_m",), 0.05, "the length of your strides"),
-    KeyMetric("speed_m_s", ("speed_m_s",), 0.05, "your walking speed"),
+    KeyMetric("stride_length_m", ("stride_length_m",), 0.05, "the length of your strides",
+              side="overall"),
+    KeyMetric("speed_m_s", ("speed_m_s",), 0.05, "your walking speed", side="overall"),
     KeyMetric("pelvis_obliquity_range_deg", ("pelvis_obliquity_range_deg",), 2.0,
-              "how much your hips tilt from side to side"),
+              "how much your hips tilt from side to side", side="overall"),
     KeyMetric("spine_rotation_range_deg", ("spine_rotation_range_deg",), 2.0,
-              "how much your upper body twists against your hips"),
+              "how much your upper body twists against your hips", side="overall"),
     # weight shifting: analysis' mediolateral excursion per stride, else the trial's hip sway
     KeyMetric("weight_shift_m", ("weight_shift_mediolateral_excursion_m",
                                  "pelvis_lateral_sway_m"), 0.01,
@@ -88,7 +91,7 @@ KEY_METRICS = (
     # overall GPS; 1.6 deg: its minimal clinically important difference (Baker et al. 2012)
     KeyMetric("gps_deg", ("gps_deg",), 1.6,
               "how far your walking pattern is from a typical one, in one score",
-              side="overall", sides=("both",)),
+              side="overall"),
 )
 #: The trunk angles the clinic asks about (hip pain from the lower back) beside the sagittal
 #: joint angles.
@@ -112,22 +115,24 @@ def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
     return trials
 
 
-def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
-    """The KEY_METRICS values of one trial (sides averaged; asymmetries as |SI|)."""
-    vals: dict[tuple[str, str], list[float]] = {}
-    for s in labdata.flat_summaries(labdata.load_metrics(trial_dir)):
-        vals.setdefault((s["name"], s["side"]), []).append(s["value"])
+def key_metrics_of(data: Mapping[str, Any]) -> dict[str, float]:
+    """The KEY_METRICS values of one metrics.json object, as analysis stored them (the value
+    at the key metric's side; asymmetries as |stored symmetry index|); nothing is averaged."""
     out: dict[str, float] = {}
     for km in KEY_METRICS:
         for name in km.sources:
-            if km.asymmetry:
-                v = [abs(x) for x in vals.get((f"{name}_si", "symmetry"), [])[:1]]
-            else:
-                v = [x for side in km.sides for x in vals.get((name, side), [])]
-            if v:
-                out[km.key] = float(np.mean(v))
+            m = METRICS[name]
+            path = m.symmetry_path if km.asymmetry else m.path_of(km.side)
+            v = json_number(get_path(data, path)[1]) if path else None
+            if v is not None:
+                out[km.key] = abs(v) if km.asymmetry else v
                 break
     return out
+
+
+def trial_key_metrics(trial_dir: Path) -> dict[str, float]:
+    """The KEY_METRICS values of one trial (:func:`key_metrics_of` its metrics.json)."""
+    return key_metrics_of(labdata.load_metrics(trial_dir))
 
 
 def session_summary(trials: list[Path]) -> dict[str, Any]:
@@ -508,7 +513,8 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
                                      ss["Heading1"]),
               Paragraph(e(f"Trials: {content['before']}: {', '.join(content['trials'][0])}; "
                           f"{content['after']}: {', '.join(content['trials'][1])} "
-                          "(metrics averaged over trials; sides averaged)."), small)]
+                          "(metrics averaged over trials; both sides: the overall value analysis "
+                          "stores)."), small)]
     t = Table(_table_rows(content), repeatRows=1)
     t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
