@@ -35,37 +35,63 @@ class ViewPoses:
     rms: np.ndarray
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class ViewPose:
+    """The board -> camera pose of one view: R (3, 3), rvec (3,), t (3,) metres, and the RMS
+    (pixels) of the view's corners reprojected through the camera with that pose."""
+
+    R: np.ndarray
+    rvec: np.ndarray
+    t: np.ndarray
+    rms: float
+
+
+def view_pose(cam: Camera, obj: np.ndarray, uv: np.ndarray) -> ViewPose | None:
+    """The board pose of one view fitted to its corners alone through the camera's lens:
+    planar PnP (IPPE) on the undistorted corners, then Levenberg-Marquardt.
+
+    Args:
+        cam: the camera (intrinsics and lens).
+        obj: (N, 3) board corners, metres, board frame.
+        uv: (N, 2) their detected pixels (finite).
+
+    Returns None with fewer than 4 corners or when PnP fails or gives a non-finite pose; the
+    pose may put the board behind the camera (``t[2] <= 0``): the caller judges that.
+    """
+    if len(obj) < 4:
+        return None
+    o = np.asarray(obj, np.float64)
+    norm = cam.undistort_points(uv).astype(np.float64)
+    eye = np.eye(3)
+    try:
+        ok, rv, tv = cv2.solvePnP(o, norm, eye, None, flags=cv2.SOLVEPNP_IPPE)
+        if not ok:
+            return None
+        rv, tv = cv2.solvePnPRefineLM(o, norm, eye, None, rv, tv)
+    except cv2.error:
+        return None
+    rv, tv = rv.ravel(), tv.ravel()
+    if not (np.isfinite(rv).all() and np.isfinite(tv).all()):
+        return None
+    proj = cam.replace(rvec=rv, tvec=tv).project(o)
+    rms = float(np.sqrt(np.mean(np.sum((proj - uv) ** 2, axis=1))))
+    return ViewPose(cv2.Rodrigues(rv)[0], rv, tv, rms)
+
+
 def board_poses(cam: Camera, det: CameraDetections, board: BoardSpec) -> ViewPoses:
-    """PnP board pose of every view of one camera (planar IPPE, then Levenberg-Marquardt)."""
+    """PnP board pose of every view of one camera (:func:`view_pose`); a view whose pose puts
+    the board behind the camera gets none."""
     obj = board.corner_points()
     V = det.n_views
     R = np.full((V, 3, 3), np.nan)
     t = np.full((V, 3), np.nan)
     rms = np.full(V, np.nan)
-    norm = cam.undistort_points(det.corners)  # (V, N, 2)
-    eye = np.eye(3)
     for v in range(V):
-        m = np.isfinite(norm[v, :, 0])
-        if m.sum() < 4:
-            continue
-        o = obj[m].astype(np.float64)
-        p = norm[v, m].astype(np.float64)
-        try:
-            ok, rv, tv = cv2.solvePnP(o, p, eye, None, flags=cv2.SOLVEPNP_IPPE)
-            if not ok:
-                continue
-            rv, tv = cv2.solvePnPRefineLM(o, p, eye, None, rv, tv)
-        except cv2.error:
-            continue
-        if not (np.isfinite(rv).all() and np.isfinite(tv).all()):
-            continue
-        Rv = cv2.Rodrigues(rv)[0]
-        tv = tv.ravel()
-        if not (np.isfinite(rv).all() and np.isfinite(tv).all()) or tv[2] <= 0:
-            continue  # a failed pose (PnP can return NaN) or a board behind the camera
-        proj = cam.replace(rvec=rv.ravel(), tvec=tv).project(o)
-        R[v], t[v] = Rv, tv
-        rms[v] = np.sqrt(np.mean(np.sum((proj - det.corners[v, m]) ** 2, axis=1)))
+        m = np.isfinite(det.corners[v]).all(axis=1)
+        pose = view_pose(cam, obj[m], det.corners[v, m])
+        if pose is None or pose.t[2] <= 0:
+            continue  # no pose, or a board behind the camera
+        R[v], t[v], rms[v] = pose.R, pose.t, pose.rms
     return ViewPoses(R, t, rms)
 
 

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import dataclasses
 
-import cv2
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
 from mocaplab.board import BoardSpec
 from mocaplab.calibration.bundle import BundleResult, Observations, _Problem, bundle_adjust
+from mocaplab.calibration.extrinsics import view_pose
 from mocaplab.calibration.intrinsics import DETERMINED_PX, corner_effects
 from mocaplab.camera import Camera
 
@@ -188,22 +188,11 @@ def own_view_rms(cams: list[Camera], obs: Observations, board: BoardSpec,
     board at all, whatever the other cameras saw. NaN where no pose is found."""
     obj = board.corner_points().astype(np.float64)
     out = np.full(len(vc), np.nan)
-    eye = np.eye(3)
     for v, (c, b) in enumerate(zip(vc.tolist(), vb.tolist(), strict=True)):
         m = (obs.cam == c) & (obs.board == b)
-        if m.sum() < 4:
-            continue
-        o, uv = obj[obs.corner[m]], obs.uv[m]
-        norm = cams[c].undistort_points(uv).astype(np.float64)
-        try:
-            ok, rv, tv = cv2.solvePnP(o, norm, eye, None, flags=cv2.SOLVEPNP_IPPE)
-            if not ok:
-                continue
-            rv, tv = cv2.solvePnPRefineLM(o, norm, eye, None, rv, tv)
-        except cv2.error:
-            continue
-        proj = cams[c].replace(rvec=rv.ravel(), tvec=tv.ravel()).project(o)
-        out[v] = float(np.sqrt(np.mean(np.sum((proj - uv) ** 2, axis=1))))
+        pose = view_pose(cams[c], obj[obs.corner[m]], obs.uv[m])
+        if pose is not None:
+            out[v] = pose.rms
     return out
 
 
