@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mocaplab.analysis.metrics_spec import read_metrics
 from mocaplab.errors import InputError
 from mocaplab.pose_data import NPZ_ERRORS
 
@@ -109,9 +110,7 @@ def check_file(kind: str, path: Path) -> Verdict:
                 return check_points3d(z["points"], [str(k) for k in z["keypoints"]],
                                       float(z["fps"]))
         if kind == "metrics":
-            import json
-
-            return check_metrics(json.loads(Path(path).read_text(encoding="utf-8")))
+            return check_metrics(read_metrics(path).data)
     except (*NPZ_ERRORS, InputError) as exc:
         return Verdict(FAILED, f"{path.name} cannot be read: {exc}")
     raise ValueError(f"unknown result kind {kind!r}")

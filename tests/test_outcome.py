@@ -6,6 +6,7 @@ from mocaplab.outcome import (
     DONE,
     FAILED,
     WARNING,
+    check_file,
     check_keypoints2d,
     check_metrics,
     check_points3d,
@@ -50,3 +51,18 @@ def test_metrics_without_cycles_warn_with_the_analysis_reason():
     assert "no complete right gait cycle" in check_metrics(m).cause
     m["cycles"]["list"].append({"side": "right"})
     assert check_metrics(m).status == DONE
+
+
+def test_a_metrics_file_is_read_as_metrics_json(tmp_path):
+    """check_file reads metrics.json through the spec's validated reader: a file that is JSON
+    but not a valid metrics.json is a failed result naming the file and the problem, not a
+    verdict on its content."""
+    path = tmp_path / "metrics.json"
+    path.write_text('{"cycles": {"list": []}, "events": "none"}')
+    v = check_file("metrics", path)
+    assert v.status == FAILED
+    assert "metrics.json cannot be read" in v.cause and "events must be a list" in v.cause
+    path.write_text("{nope")
+    assert check_file("metrics", path).status == FAILED
+    path.write_text('{"cycles": {"list": [{"side": "left"}, {"side": "right"}]}, "events": []}')
+    assert check_file("metrics", path).status == DONE
