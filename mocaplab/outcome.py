@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.analysis.metrics_spec import read_metrics
 from mocaplab.errors import InputError
 from mocaplab.pose_data import NPZ_ERRORS
+from mocaplab.reading import read_json
 
 DONE, WARNING, FAILED = "done", "warning", "failed"
 #: exit status of a CLI verb whose result was written but is unusable or incomplete (a
@@ -110,7 +110,12 @@ def check_file(kind: str, path: Path) -> Verdict:
                 return check_points3d(z["points"], [str(k) for k in z["keypoints"]],
                                       float(z["fps"]))
         if kind == "metrics":
-            return check_metrics(read_metrics(path).data)
+            # read_json, not the spec's validated read_metrics: mocaplab.analysis (its CLI)
+            # imports this module, so importing the spec here is a package import cycle
+            data = read_json(path, hint="run 'mocaplab analyze'")
+            if not isinstance(data, Mapping):
+                raise InputError(f"{path} must hold a JSON object")
+            return check_metrics(data)
     except (*NPZ_ERRORS, InputError) as exc:
         return Verdict(FAILED, f"{path.name} cannot be read: {exc}")
     raise ValueError(f"unknown result kind {kind!r}")
