@@ -367,6 +367,7 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
         story.append(KeepTogether([Paragraph("Cameras (the person analysed)", ss["Heading2"]),
                                    ct, Paragraph(html.escape(CAMERA_NOTE), small)]))
     frame_w, frame_h = A4[0] - 4 * cm - 12, A4[1] - 3 * cm - 12  # margins below, padding
+    pages: list[tuple[bool, list[Any]]] = []  # (starts a page, flowables)
     for sec in sections:
         part: list[Any] = [Paragraph(html.escape(sec.title), ss["Heading2"])]
         part += [Paragraph(html.escape(p), warn) for p in sec.warning]
@@ -381,10 +382,13 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
             st = Table([list(r) for r in sec.table], repeatRows=1)
             st.setStyle(grid)
             part += [Spacer(1, 4), st]
-        if sec.new_page:  # a page of its own: shrunk to fit rather than spilling a line over
-            story += [PageBreak(), KeepInFrame(frame_w, frame_h, part, mode="shrink")]
-        else:
-            story += part
+        if sec.new_page or not pages:
+            pages.append((sec.new_page, part))
+        else:  # a short section joins the page before it
+            pages[-1][1].extend(part)
+    for own_page, part in pages:  # a page of its own: shrunk to fit, not spilling a line over
+        story += [PageBreak(), KeepInFrame(frame_w, frame_h, part, mode="shrink")] \
+            if own_page else part
     for n in notes:
         story.append(Paragraph(html.escape(n), small))
     with atomic_path(out) as tmp:

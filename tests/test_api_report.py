@@ -215,3 +215,31 @@ def test_pooled_curve_weights_each_trial_by_its_cycles():
     out = pooled_mean([(np.full(101, 1.0), 1), (two, 2)])
     assert out["mean"][0] == pytest.approx(3.0) and out["mean"][7] == pytest.approx(1.0)
     assert out["n_cycles"] == 3
+
+
+@needs_poppler
+def test_page_of_its_own_shrinks_to_fit_and_short_sections_join_it(tmp_path):
+    """A figure page whose notes run one line long, followed by a one-sentence section, stays one
+    page (before: the overflow made an almost blank page holding only the last lines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mocaplab.reporting.report import Section, write_pdf
+
+    fig = plt.figure(figsize=(8.27, 10.2))  # nearly the whole frame at 17 cm wide
+    fig.add_subplot().plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "fig.png", dpi=40)
+    plt.close(fig)
+    content = {"header": [("Patient", "test")], "rows": [], "ref_note": "", "leg": []}
+    sections = [Section("Figure page", tmp_path / "fig.png", ("intro " * 60,),
+                        marked=("a long note " * 40,) * 2),
+                Section("Short", None, ("one sentence " * 20,), new_page=False)]
+    pdf = write_pdf(content, sections, [], tmp_path / "r.pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True,
+                          timeout=60).stdout
+    pages = int(next(ln.split()[1] for ln in info.splitlines() if ln.startswith("Pages:")))
+    assert pages == 2  # the title page and the figure page, nothing spilt
+    text = pdf_text(pdf).split("\f")
+    assert "Short" in text[1] and "a long note" in text[1]
