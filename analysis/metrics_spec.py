@@ -41,7 +41,8 @@ from mocaplab.reading import read_json
 #: angle (reporting/labdata.cycle_curves).
 #: 3: a metric whose spec says ``overall_from_sides`` also stores its ``overall`` value (the
 #: mean of the sides: ``kinematics_summary.overall.pelvis_obliquity_range_deg``,
-#: ``trial_ranges.spine.overall.rotation_range_deg``). Version 1-2 files are read as they are:
+#: ``trial_ranges.spine.overall.rotation_range_deg``; every per-side metric with a FHIR code,
+#: whose Observation value it is). Version 1-2 files are read as they are:
 #: those values are missing (the progress report says "not available": re-run analyze).
 SCHEMA_VERSION = 3
 #: Where analysis stores an angle's curves over the side's gait cycles (0-100 %, over
@@ -304,7 +305,8 @@ metric("weight_shift_si", "weight_shift.{side}.symmetry_index_pct",
 per_side_metric("kinematics_summary", "pelvis_tilt_range_deg", "Pelvic tilt range", "deg",
                 fhir="Pelvic tilt range of motion",
                 description="max - min of the side's mean gait-cycle curve (without gait "
-                            "cycles on that side: over the whole trial)")
+                            "cycles on that side: over the whole trial); overall: mean of the "
+                            "sides", overall_from_sides=True)
 per_side_metric("kinematics_summary", "pelvis_tilt_mean_deg", "Pelvic tilt (mean)", "deg",
                 description="mean of the side's mean gait-cycle curve")
 per_side_metric("kinematics_summary", "pelvis_obliquity_range_deg", "Pelvic obliquity range",
@@ -315,7 +317,8 @@ per_side_metric("kinematics_summary", "pelvis_obliquity_range_deg", "Pelvic obli
 per_side_metric("kinematics_summary", "pelvis_rotation_range_deg", "Pelvic rotation range",
                 "deg", fhir="Pelvic rotation range of motion",
                 description="max - min of the side's mean gait-cycle curve (without gait "
-                            "cycles on that side: over the whole trial)")
+                            "cycles on that side: over the whole trial); overall: mean of the "
+                            "sides", overall_from_sides=True)
 
 for _joint, _comp, _label, _fhir in (
         ("hip", "flexion", "Hip flexion range", "Hip flexion range of motion"),
@@ -324,14 +327,17 @@ for _joint, _comp, _label, _fhir in (
          "Ankle dorsiflexion range of motion")):
     per_side_metric("kinematics_summary", f"{_joint}_{_comp}_range_deg", _label, "deg",
                     fhir=_fhir, description="max - min of the side's mean gait-cycle curve "
-                                            "(Plug-in Gait angle)")
+                                            "(Plug-in Gait angle); overall: mean of the sides",
+                    overall_from_sides=True)
 per_side_metric("kinematics_summary", "knee_flexion_max_deg", "Peak knee flexion", "deg",
                 fhir="Peak knee flexion",
-                description="largest knee flexion of the side's mean gait-cycle curve (swing)")
+                description="largest knee flexion of the side's mean gait-cycle curve (swing); "
+                            "overall: mean of the sides", overall_from_sides=True)
 per_side_metric("kinematics_summary", "foot_progression_mean_deg", "Foot progression (mean)",
                 "deg", fhir="Foot progression angle",
                 description="mean of the side's mean gait-cycle foot progression curve "
-                            "(positive: toe in)")
+                            "(positive: toe in); overall: mean of the sides",
+                overall_from_sides=True)
 
 
 # --- angle curves (analysis/pipeline.py ``angles``: one value per frame, not scalars) ----------
@@ -511,7 +517,7 @@ def trial_range_metric(key: str, label: str, fhir: str | None = None,
 
 trial_range_metric("spine_flexion_range_deg", "Spinal flexion range")
 trial_range_metric("spine_lateral_flexion_range_deg", "Spinal lateral flexion range",
-                   fhir="Spinal lateral flexion range of motion")
+                   fhir="Spinal lateral flexion range of motion", overall_from_sides=True)
 trial_range_metric("spine_rotation_range_deg", "Spinal rotation range",
                    fhir="Spinal rotation range of motion", overall_from_sides=True)
 trial_range_metric("thorax_flexion_range_deg", "Thorax flexion range")

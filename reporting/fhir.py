@@ -168,7 +168,8 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
     for name, sides in ranges.items():
         m = METRICS[name]
         per_side = [v for side, v in sides.items() if side in ("left", "right")]
-        # a value stored for both sides (the overall Gait Profile Score) is the value itself
+        # the value analysis stores for both sides (metrics.json schema >= 3); files written
+        # before it stored one get the mean of the sides, as analysis computes it
         value = sides["both"] if "both" in sides else sum(per_side) / len(per_side)
         obs = {**base, "id": _uuid(key, name), "code": _code(name, m.fhir),
                "valueQuantity": _quantity(value, m.unit),

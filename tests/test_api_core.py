@@ -178,8 +178,8 @@ def test_fhir_bundle_is_r4_shaped(trial):
 
 
 def test_fhir_gait_profile_score_and_estimated_angles(trial, tmp_path):
-    """GPS goes to FHIR with its overall value (not the mean of left, right and overall), per
-    side as components; metrics from estimated angles carry an 'estimated' note."""
+    """GPS and the per-side ranges go to FHIR with the overall value analysis stores (never a
+    mean computed at read time), per side as components; metrics from estimated angles carry an 'estimated' note."""
     import shutil
 
     from mocaplab.analysis.metrics_spec import write_metrics
@@ -190,6 +190,7 @@ def test_fhir_gait_profile_score_and_estimated_angles(trial, tmp_path):
     m["gait_profile"]["gps_deg"] = {"left": 6.0, "right": 8.0, "overall": 7.1}
     m["kinematics_summary"]["left"]["knee_flexion_range_deg"] = 55.0
     m["kinematics_summary"]["right"]["knee_flexion_range_deg"] = 57.0
+    m["kinematics_summary"]["overall"]["knee_flexion_range_deg"] = 56.5  # stored by analysis
     m["provenance"]["estimated"] = {"angles.knee.left.flexion": "marker augmenter",
                                     "gait_profile": "scored from estimated angles"}
     write_metrics(t / "metrics.json", m)
@@ -201,7 +202,7 @@ def test_fhir_gait_profile_score_and_estimated_angles(trial, tmp_path):
             for c in gps["component"]} == {"gps_deg.left": 6.0, "gps_deg.right": 8.0}
     assert "estimated" in gps["note"][0]["text"]
     knee = codes["knee_flexion_range_deg"]
-    assert knee["valueQuantity"]["value"] == pytest.approx(56.0)
+    assert knee["valueQuantity"]["value"] == pytest.approx(56.5)  # the stored value, not a mean
     assert "marker augmenter" in knee["note"][0]["text"]
     assert "note" not in codes["pelvis_obliquity_range_deg"] or \
         m["provenance"]["estimated"].get("angles.pelvis.left.obliquity")

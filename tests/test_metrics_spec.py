@@ -195,3 +195,13 @@ def test_labels_are_spelled_only_in_the_spec():
         tree = ast.parse(py.read_text(encoding="utf-8"))
         found |= {f"{py.relative_to(root)}:{t}" for t in label_texts(tree, labels, HEADINGS)}
     assert sorted(found) == []
+
+
+def test_every_per_side_fhir_metric_stores_its_overall_value():
+    """A FHIR Observation's value is the both-sides value: analysis stores it (overall_from_sides)
+    so that reporting never averages the sides at read time."""
+    from mocaplab.analysis.metrics_spec import METRICS
+
+    missing = [m.key for m in METRICS if m.fhir is not None and m.section != "spatiotemporal"
+               and set(m.sides) >= {"left", "right"} and "overall" not in m.sides]
+    assert missing == []
