@@ -179,7 +179,8 @@ def test_fhir_bundle_is_r4_shaped(trial):
 
 def test_fhir_gait_profile_score_and_estimated_angles(trial, tmp_path):
     """GPS and the per-side ranges go to FHIR with the overall value analysis stores (never a
-    mean computed at read time), per side as components; metrics from estimated angles carry an 'estimated' note."""
+    mean computed at read time), per side as components; metrics from estimated angles carry
+    an 'estimated' note."""
     import shutil
 
     from mocaplab.analysis.metrics_spec import write_metrics
