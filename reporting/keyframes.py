@@ -29,10 +29,30 @@ def key_frame_figure_for(trial_dir: Path, out_path: Path) -> tuple[Path | None, 
     from mocaplab.errors import MocaplabError
     from mocaplab.viewer.keyframe_figure import key_frame_figure
 
+    marker_file = marker_file_of(trial_dir)
+    if marker_file:
+        return None, (f"Key frames omitted: this report is of the marker file {marker_file}; "
+                      "key frames are drawn from a trial's triangulated keypoints.")
     try:
         return key_frame_figure(trial_dir, out_path), ""
     except (MocaplabError, OSError, ValueError) as exc:
         return None, f"Key frames omitted: {exc}."
+
+
+def marker_file_of(trial_dir: Path) -> str:
+    """The C3D/TRC file a trial folder without 3D keypoints was analysed from (``mocaplab
+    export WALK.c3d`` writes such a folder), from its metrics.json provenance; "" otherwise."""
+    from mocaplab.analysis.metrics_spec import read_metrics
+    from mocaplab.errors import MocaplabError
+
+    t = Trial(trial_dir)
+    if t.points3d_path.is_file() or not t.metrics_path.is_file():
+        return ""
+    try:
+        prov = read_metrics(t.metrics_path).data.get("provenance") or {}
+    except MocaplabError:
+        return ""
+    return str(prov.get("input") or "") if prov.get("input_kind") in ("c3d", "trc") else ""
 
 
 def cached_key_frames(trial_dir: Path) -> list[Path]:

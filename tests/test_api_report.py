@@ -243,3 +243,20 @@ def test_page_of_its_own_shrinks_to_fit_and_short_sections_join_it(tmp_path):
     assert pages == 2  # the title page and the figure page, nothing spilt
     text = pdf_text(pdf).split("\f")
     assert "Short" in text[1] and "a long note" in text[1]
+
+
+def test_key_frames_of_a_marker_file_report_say_why(trial, tmp_path):
+    """A report of a C3D/TRC (`mocaplab export WALK.c3d`: metrics.json, no points3d.npz) says
+    the key frames need triangulated keypoints, not 'run mocaplab triangulate' on it."""
+    import json
+
+    from mocaplab.analysis.metrics_spec import write_metrics
+    from mocaplab.reporting.keyframes import key_frame_figure_for
+
+    t = tmp_path / "walk_mocaplab"
+    t.mkdir()
+    m = json.loads((trial / "metrics.json").read_text())
+    m["provenance"].update(input="walk.c3d", input_kind="c3d")
+    write_metrics(t / "metrics.json", m)
+    fig, note = key_frame_figure_for(t, tmp_path / "kf.png")
+    assert fig is None and "marker file walk.c3d" in note and "mocaplab triangulate" not in note
