@@ -45,6 +45,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="marker augmenter model (v0.3_lower/, v0.3_upper/) for the joint angles "
                         "of video keypoints (default: $MOCAPLAB_AUGMENTER_MODEL, the user "
                         "cache, else the pose2sim wheel from the package index)")
+    add_static_args(p)
+
+
+def add_static_args(p: argparse.ArgumentParser) -> None:
+    """``--static STATIC.c3d`` and ``--flat-foot``: the static foot offsets of a marker trial
+    from a static calibration trial (analyze, and export of a marker file)."""
     p.add_argument("--static", metavar="STATIC.c3d",
                    help="static calibration trial of the same subject (C3D/TRC with HEE): the "
                         "static foot offsets are computed from its markers instead of taken "
@@ -52,6 +58,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flat-foot", action="store_true",
                    help="with --static: Plug-in Gait's flat-foot option (the foot taken "
                         "parallel to the floor in the static trial)")
+
+
+def check_static_args(args: argparse.Namespace) -> None:
+    """InputError when ``--flat-foot`` comes without ``--static``."""
+    if args.flat_foot and not args.static:
+        raise InputError("--flat-foot is an option of the static calibration: give --static "
+                         "STATIC.c3d too")
 
 
 def _load_json(path: str) -> dict:
@@ -88,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
         out = str(Trial(args.input).metrics_path)
-    if args.flat_foot and not args.static:
-        raise InputError("--flat-foot is an option of the static calibration: give --static "
-                         "STATIC.c3d too")
+    check_static_args(args)
     label_map = None
     if args.map:
         from mocaplab.analysis.marker_sets import load_label_map

@@ -10,6 +10,7 @@ import ipaddress
 import sys
 from pathlib import Path
 
+from mocaplab.analysis.cli import add_static_args, check_static_args
 from mocaplab.cli_support import Command
 from mocaplab.errors import InputError, OutputExistsError
 
@@ -124,15 +125,18 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opensim-names", action="store_true",
                    help="TRC markers named as Pose2Sim's BlazePose marker set (OpenSim IK with "
                         "Pose2Sim's models); needs mediapipe33 keypoints")
+    add_static_args(p)  # for a marker file, analysed as `mocaplab analyze` does
 
 
 #: Marker files `mocaplab export` analyses itself (into a trial folder beside the file).
 MARKER_FILE_SUFFIXES = (".c3d", ".trc")
 
 
-def _marker_file_trial(path: Path, force: bool) -> Path:
+def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None,
+                       flat_foot: bool = False) -> Path:
     """A trial folder ``FILE_mocaplab/`` beside a marker file, with its meta.json and a fresh
-    metrics.json from `analyze` (so a report never shows an older analysis of another file)."""
+    metrics.json from `analyze` (so a report never shows an older analysis of another file);
+    ``static_trial`` / ``flat_foot`` as ``mocaplab analyze --static / --flat-foot``."""
     from mocaplab.analysis.pipeline import analyze_file
     from mocaplab.atomic import write_json
     from mocaplab.trial import Trial
@@ -142,7 +146,8 @@ def _marker_file_trial(path: Path, force: bool) -> Path:
         raise OutputExistsError(f"{trial.metrics_path} exists (an earlier export of {path.name});"
                                 " pass --force to analyse again and replace it")
     trial.path.mkdir(exist_ok=True)
-    metrics = analyze_file(path, trial.metrics_path)
+    metrics = analyze_file(path, trial.metrics_path, static_trial=static_trial,
+                           flat_foot=flat_foot)
     write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
                                  "source_file": str(path.resolve())})
     return trial.path
@@ -159,6 +164,12 @@ def _export_run(args: argparse.Namespace) -> int:
         raise InputError("--pseudonymise needs the secret MOCAPLAB_PSEUDONYM_KEY environment "
                          "variable (keep it the same to get stable pseudonyms)")
     kf = not args.no_key_frames
+    check_static_args(args)
+    static_given = [o for o, v in (("--static", args.static), ("--flat-foot", args.flat_foot))
+                    if v]
+    if static_given and (args.before or args.after):
+        raise InputError(f"{' and '.join(static_given)}: a progress report exports analyses "
+                         "already made; they apply only when export analyses a marker file")
     if args.before or args.after:
         if not (args.before and args.after):
             raise InputError("a progress report needs both --before and --after")
@@ -183,9 +194,16 @@ def _export_run(args: argparse.Namespace) -> int:
         if {"c3d", "trc"} & set(formats):
             raise InputError(f"{trial} is already a marker file: export its analysis as "
                              "csv, json, fhir, pdf or html")
-        trial = _marker_file_trial(trial, args.force)
+        if args.static and not Path(args.static).is_file():  # before anything is written
+            raise InputError(f"static trial {args.static} does not exist")
+        trial = _marker_file_trial(trial, args.force, args.static, args.flat_foot)
     elif not Trial(trial).meta_path.is_file():
         raise InputError(f"{trial} is not a trial folder (no meta.json) nor a .c3d/.trc file")
+    elif static_given:
+        raise InputError(f"{' and '.join(static_given)}: {trial} is a trial folder, exported "
+                         "from its metrics.json as it is; they apply only when export analyses "
+                         "a marker file (.c3d/.trc), whose Plug-in Gait feet take the static "
+                         "trial's offsets")
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")

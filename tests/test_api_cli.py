@@ -84,3 +84,51 @@ def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys):
     assert main(["export", str(src)]) == 1
     assert "--force" in capsys.readouterr().err
     assert main(["export", str(src), "--force"]) == 0
+
+
+def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path, capsys):
+    """`mocaplab export FILE.c3d --static STATIC.c3d --flat-foot`: the static foot offsets come
+    from the static trial, as with `mocaplab analyze` (the same metrics.json angles); refused
+    with a trial folder, with --before/--after and --flat-foot alone, and a missing static trial
+    is refused before anything is written."""
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    phase = np.linspace(0, 2 * np.pi, 101)
+    w = prescribed_walk({"knee_flexion": 30 - 30 * np.cos(phase),
+                         "ankle_dorsiflexion": 5 + 10 * np.sin(phase)})
+    src, static = tmp_path / "gait.c3d", tmp_path / "static.c3d"
+    write_c3d(src, w.markers, w.labels, w.fps)
+    # a standing pose: one frame of the walk, held; its foot differs from the walk's offsets
+    write_c3d(static, np.repeat(w.markers[10:11], 60, axis=0), w.labels, w.fps)
+
+    assert main(["export", str(src), "--static", str(tmp_path / "none.c3d")]) == 1
+    assert "none.c3d does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "gait_mocaplab").exists()
+    assert main(["export", str(src), "--flat-foot"]) == 1
+    assert "give --static" in capsys.readouterr().err
+
+    assert main(["export", str(src), "--format", "json", "--static", str(static),
+                 "--flat-foot"]) == 0
+    m = json.loads((tmp_path / "gait_mocaplab" / "metrics.json").read_text())
+    src_of = m["provenance"]["kinematics"]["measurements"]["sources"]
+    assert src_of["left.static_plantar_flexion_deg"] == "static trial static.c3d (flat foot)"
+    assert main(["analyze", str(src), "--out", str(tmp_path / "analyzed.json"),
+                 "--static", str(static), "--flat-foot"]) in (0, 3)
+    a = json.loads((tmp_path / "analyzed.json").read_text())
+    ankle = m["angles"]["ankle"]["left"]["dorsiflexion"]
+    assert ankle == a["angles"]["ankle"]["left"]["dorsiflexion"]
+    assert main(["export", str(src), "--format", "json", "--force"]) == 0
+    plain = json.loads((tmp_path / "gait_mocaplab" / "metrics.json").read_text())
+    moved = [abs(x - y) for x, y in zip(ankle, plain["angles"]["ankle"]["left"]["dorsiflexion"],
+                                        strict=True) if x is not None and y is not None]
+    assert max(moved) > 1.0  # the static trial's offsets changed the ankle angles
+
+    trial = tmp_path / "gait_mocaplab"
+    capsys.readouterr()
+    assert main(["export", str(trial), "--format", "json", "--static", str(static),
+                 "--force"]) == 1
+    assert "is a trial folder" in capsys.readouterr().err
+    assert main(["export", str(tmp_path), "--before", "a", "--after", "b",
+                 "--static", str(static)]) == 1
+    assert "progress report" in capsys.readouterr().err

@@ -44,6 +44,26 @@ def test_contact_gives_strike_and_off_of_the_foot_on_the_plate():
     assert [t for _, t, _ in plate_contacts([cut], feet, 100.0)] == []
 
 
+def test_a_foot_swinging_above_the_plate_is_not_on_it():
+    """The other foot over the plate but in the air (high above its ground level) or swinging
+    across it fast is not on it: the contact is the standing foot's (a split-belt treadmill
+    walked along the seam gave mid-swing 'foot offs' to the swinging foot)."""
+    fps, n = 100.0, 200
+    plate = _plate(0.5, 1.1)
+    t = np.arange(n) / fps
+    high = _feet(fps, n, (0.3, 0.2), (0.2, 0.1))
+    for role in ("RHEE", "RTOE"):
+        high[role][40:120, 2] = 0.10                       # lifted from 0.4 to 1.2 s
+    assert [(s, ty) for s, ty, _ in plate_contacts([plate], high, fps)] == \
+        [("left", "foot_strike"), ("left", "foot_off")]
+    fast = _feet(fps, n, (0.3, 0.2), (0.0, 0.1))
+    for role in ("RHEE", "RTOE"):                          # crosses the plate at 3 m/s
+        fast[role][:, 0] = np.clip(-0.21 + 3.0 * (t - 0.9), -0.21, 0.69)
+    got = plate_contacts([plate], fast, fps)
+    assert ("left", "foot_off") in [(s, ty) for s, ty, _ in got]
+    assert all(s == "left" for s, _, _ in got)
+
+
 def test_calibrate_to_plates_times_every_event_of_the_type():
     fps = 100.0
     ev = [GaitEvent("left", "foot_off", 50.0, "combined"),
