@@ -224,8 +224,18 @@ def test_unknown_labels_are_a_clear_input_error(tmp_path, capsys):
     path = tmp_path / "x.c3d"
     write_c3d(path, np.random.default_rng(0).random((20, 2, 3)), ["foo", "bar"], 100.0)
     assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 1
-    assert "known landmark" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "known landmark" in err and str(path) in err  # names the file
     assert not (tmp_path / "m.json").exists()
+    empty = tmp_path / "empty.c3d"
+    write_c3d(empty, np.full((20, 2, 3), np.nan), ["LASI", "RASI"], 100.0)
+    assert main(["analyze", str(empty), "--out", str(tmp_path / "m.json")]) == 1
+    err = capsys.readouterr().err
+    assert "every sample is missing" in err and str(empty) in err
+    assert main(["analyze", str(_static_c3d(tmp_path / "static.c3d")), "--out",
+                 str(tmp_path / "m.json"), "--static", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "known landmark" in err and f"static trial {path}" in err
 
 
 def test_trc_input(tmp_path):
