@@ -65,6 +65,29 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                         "the tokens file, then exit")
 
 
+def check_listen_address(host: str, port: int) -> None:
+    """InputError when the server could not listen on ``host:port`` (a port outside 1..65535,
+    one already in use, an unknown host), said before anything starts."""
+    import errno
+    import socket
+
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port}: use a port from 1 to 65535 (default 8000)")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host}: unknown address ({exc.strerror})") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            why = ("it is already in use (another mocaplab serve?): stop that server or choose "
+                   "another --port" if exc.errno == errno.EADDRINUSE else exc.strerror)
+            raise InputError(f"cannot listen on {host}:{port}: {why}") from None
+
+
 def _serve_run(args: argparse.Namespace) -> int:
     from mocaplab.api.auth import hash_token, new_token
 
@@ -76,6 +99,7 @@ def _serve_run(args: argparse.Namespace) -> int:
         return 0
     if args.lab_dir is None:
         raise InputError("serve needs LAB_DIR")
+    check_listen_address(args.host, args.port)
     import uvicorn
 
     from mocaplab.api.app import create_app

@@ -153,3 +153,22 @@ def test_export_of_a_keypoint_file_refuses_the_static_trial(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert str(kp) in err and "video keypoints" in err and "Traceback" not in err
     assert not (tmp_path / "keypoints_mocaplab").exists()
+
+
+def test_serve_refuses_an_address_it_cannot_listen_on(tmp_path, capsys):
+    """A port outside 1..65535 or one already in use: a clear error (exit 1) before the server
+    starts, instead of a traceback (99999) or uvicorn's exit 3 (in use)."""
+    import socket
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    assert main(["serve", str(lab), "--port", "99999"]) == 1
+    err = capsys.readouterr().err
+    assert "--port 99999" in err and "Traceback" not in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", str(lab), "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in err and "already in use" in err
