@@ -137,6 +137,7 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     """A trial folder ``FILE_mocaplab/`` beside a marker file, with its meta.json and a fresh
     metrics.json from `analyze` (so a report never shows an older analysis of another file);
     ``static_trial`` / ``flat_foot`` as ``mocaplab analyze --static / --flat-foot``."""
+    from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
     from mocaplab.atomic import write_json
     from mocaplab.trial import Trial
@@ -145,9 +146,10 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     if trial.metrics_path.exists() and not force:
         raise OutputExistsError(f"{trial.metrics_path} exists (an earlier export of {path.name});"
                                 " pass --force to analyse again and replace it")
+    # analysed first: a file that cannot be analysed leaves no folder behind
+    metrics = analyze_file(path, None, static_trial=static_trial, flat_foot=flat_foot)
     trial.path.mkdir(exist_ok=True)
-    metrics = analyze_file(path, trial.metrics_path, static_trial=static_trial,
-                           flat_foot=flat_foot)
+    write_metrics(trial.metrics_path, metrics)
     write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
                                  "source_file": str(path.resolve())})
     return trial.path

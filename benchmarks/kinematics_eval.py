@@ -494,7 +494,7 @@ def markerless_trial(kp: dict, fps: float, trial: Path, *, cameras: int, noise_p
 
     make_markerless_trial(kp, fps, trial, cameras=cameras, noise_px=noise_px, noise_m=noise_m,
                           seed=seed, subject=subject)
-    _run(["analyze", str(trial)])
+    _run(["analyze", str(trial), "--force"])
     return json.loads((trial / "metrics.json").read_text())
 
 

@@ -132,3 +132,24 @@ def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path
     assert main(["export", str(tmp_path), "--before", "a", "--after", "b",
                  "--static", str(static)]) == 1
     assert "progress report" in capsys.readouterr().err
+
+
+def test_export_of_a_keypoint_file_refuses_the_static_trial(tmp_path, capsys, monkeypatch):
+    """A TRC of video keypoints (e.g. mocaplab's own TRC export) with --static: refused as by
+    `mocaplab analyze` (the static trial applies to skin markers), and a file that cannot be
+    analysed leaves no FILE_mocaplab/ folder behind."""
+    from mocaplab.marker_io import write_c3d, write_trc
+    from mocaplab.synthetic.gait import parametric_walk
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    pw = prescribed_walk({})
+    static = tmp_path / "static.c3d"
+    write_c3d(static, np.repeat(pw.markers[10:11], 30, axis=0), pw.labels, pw.fps)
+    w = parametric_walk(duration_s=3.0)
+    kp = write_trc(tmp_path / "keypoints.trc", w.keypoints.points, list(w.keypoints.keypoints),
+                   w.fps, units="m")
+    assert main(["export", str(kp), "--format", "json", "--static", str(static)]) == 1
+    err = capsys.readouterr().err
+    assert str(kp) in err and "video keypoints" in err and "Traceback" not in err
+    assert not (tmp_path / "keypoints_mocaplab").exists()
