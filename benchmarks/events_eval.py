@@ -87,7 +87,7 @@ REFERENCE_NOTES = {
     "btkdata/c3dorg_sample04_sub_labels.c3d":
         "labels and plates made differently: 1 label (1.0408 s, the first analog sample above "
         "20 N) is from a plate, the other 7 are on whole frames; its plate forces rise 5->20 N "
-        "in 41 ms (right heel landing at the plate's far edge) and fall 20->5 N in 52-61 ms "
+        "in 41 ms (right heel landing at the plate's entry edge) and fall 20->5 N in 52-61 ms "
         "(0-20 ms on the other files): the labelled offs are where the force is 5-9 N",
 }
 MATCH_S = 0.15
