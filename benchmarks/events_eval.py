@@ -10,7 +10,8 @@ The corpus is split up front (by file, before any tuning):
 - OLD (``--part old``; it was ``holdout``): every other walking C3D of the shared corpus with
   labelled events or force plates. It was held out in sessions 6-7 but its totals were read
   several times, so since session 8 it is TUNING data too. Note that
-  PiG_Motion-FlatFoot-Hole/-One are other trials of the FlatFoot-Full subject (same lab).
+  PiG_Motion-FlatFoot-Hole/-One are two trials of one subject (SUBJECTS:NAMES ANTO_M) of the
+  FlatFoot-Full lab (whose subject is BELT_C).
 - NEW (``--part new``): real files the project had never used, listed in ``NEW_HOLDOUT`` below
   (source, version, SHA-256, licence) before any detector was run on them; they are not in the
   repository or the shared data: unpack them under a directory given by ``--new-dir`` or
@@ -86,7 +87,7 @@ REFERENCE_NOTES = {
     "btkdata/c3dorg_sample04_sub_labels.c3d":
         "labels and plates made differently: 1 label (1.0408 s, the first analog sample above "
         "20 N) is from a plate, the other 7 are on whole frames; its plate forces rise 5->20 N "
-        "in 41 ms (right heel landing at the plate's far edge) and fall 20->5 N in 52-61 ms "
+        "in 41 ms (right heel landing at the plate's entry edge) and fall 20->5 N in 52-61 ms "
         "(0-20 ms on the other files): the labelled offs are where the force is 5-9 N",
 }
 MATCH_S = 0.15
