@@ -105,10 +105,17 @@ def check_output(out: str, inputs: list[str], force: bool) -> None:
                                 "it")
 
 
-def _load_json(path: str) -> dict:
-    from mocaplab.reading import read_json
+def _load_metrics(path: str) -> dict:
+    """A metrics.json for --compare: InputError naming the file when it is missing, not JSON,
+    invalid, or holds none of the metrics (another JSON file given by mistake)."""
+    from mocaplab.analysis.metrics_spec import METRICS, get_path, read_metrics
 
-    return read_json(path)
+    data = dict(read_metrics(path).data)
+    if not any(get_path(data, m.path_of(side))[0] for m in METRICS for side in m.sides):
+        raise InputError(f"{path} holds none of the metrics of a metrics.json (no "
+                         "spatiotemporal parameters, angles or leg lengths): give two files "
+                         "written by 'mocaplab analyze'")
+    return data
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,11 +126,14 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         from mocaplab.analysis.compare import compare_metrics
 
+        if args.input:
+            raise InputError(f"--compare compares two metrics.json files: drop INPUT "
+                             f"({args.input}), or analyse it without --compare")
         if not args.out:
             raise InputError("--compare needs --out CHANGES.json")
+        before, after = (_load_metrics(f) for f in args.compare)
         check_output(args.out, list(args.compare), args.force)
-        result = compare_metrics(_load_json(args.compare[0]), _load_json(args.compare[1]),
-                                 normative=args.normative)
+        result = compare_metrics(before, after, normative=args.normative)
         write_json(args.out, result)
         s = ", ".join(f"{k}: {v}" for k, v in sorted(result["summary"].items()))
         print(f"compared {len(result['metrics'])} metrics ({s}) -> {args.out}")
