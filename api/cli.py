@@ -199,9 +199,11 @@ def _export_run(args: argparse.Namespace) -> int:
     if args.before or args.after:
         if not (args.before and args.after):
             raise InputError("a progress report needs both --before and --after")
-        from mocaplab.reporting.progress import write_progress_report
+        from mocaplab.reporting.progress import session_trials, write_progress_report
 
         subj = args.path.resolve()
+        for session in (args.before, args.after):  # a typo is said before "pass --force"
+            session_trials(subj.parent, subj.name, session)
         out_dir = args.out or subj / "reports"
         target = out_dir / "progress.pdf"
         if target.exists() and not args.force:

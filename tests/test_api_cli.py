@@ -42,6 +42,10 @@ def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):
     assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "followup",
                  "--no-key-frames"]) == 0
     assert (lab / "S001" / "reports" / "progress.pdf").is_file()
+    assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "folowup",
+                 "--no-key-frames"]) == 1  # a mistyped session: said first, not "--force"
+    err = capsys.readouterr().err
+    assert "no session S001/folowup" in err and "--force" not in err
     assert main(["export", str(trial), "--format", "docx"]) == 1
 
 
