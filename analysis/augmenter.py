@@ -177,6 +177,18 @@ AUGMENTED_TILT_OFFSET_DEG = -9.6
 #: subjects held out from the offset's estimate (``--loso``: signed bias per trial after the
 #: other subjects' offset, 2.0-12.8 deg in size): what the report says of the learned prior.
 TILT_HELD_OUT_BIAS_DEG = "2-13"
+#: What the markerless tilt is worth within a subject, with the constant part removed
+#: (``--loso``, the same held-out offsets, seeds 7101/7102; docs/kinematics.md "Within-subject
+#: dynamics"): RMSE with each trial's mean offset removed 0.4-2.1 deg; the gait-cycle range of
+#: tilt off by -2.1 to +3.6 deg where Vicon's is 2-7 deg; the change of mean tilt between the
+#: one pair of walking trials of one subject (ANTO_M, +1.17 deg in Vicon) within 0.21 deg; the
+#: flatFoot subject's standing-to-walking change (-5.4 deg in Vicon) missed by 6.7 deg.
+TILT_DYNAMIC_RMSE_DEG = "2"
+TILT_RANGE_ERROR_DEG = "3.6"
+TILT_RANGE_VICON_DEG = "2-7"
+TILT_CHANGE_ERROR_DEG = "0.2"
+TILT_POSTURE_CHANGE_DEG = "5.4"
+TILT_POSTURE_MISSED_DEG = "6.7"
 
 
 def tilt_pelvis(markers: Mapping[str, np.ndarray], offset_deg: float) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from mocaplab.cli_support import Command
-from mocaplab.errors import InputError
+from mocaplab.errors import InputError, OutputExistsError
 
 DESCRIPTION = """\
 Analyse a walking trial: gait events (Zeni + foot velocity), gait cycles, pelvis/thorax/spine
@@ -17,6 +17,9 @@ points3d .npz, a .c3d or a .trc.
 Writes metrics.json (default: INPUT/metrics.json for a trial folder; --out is required for a
 file). With --compare BEFORE.json AFTER.json, writes the change of every metric and its
 direction (towards/away from symmetry and the normal range) instead.
+An existing output is kept unless --force. --static/--flat-foot apply to marker files (.c3d,
+.trc of skin markers); with video keypoints (a trial folder, points3d.npz or a keypoint TRC/C3D)
+they are refused.
 Exit status 3: metrics written but incomplete (no gait cycle found, or none on one side).
 """
 
@@ -45,6 +48,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="marker augmenter model (v0.3_lower/, v0.3_upper/) for the joint angles "
                         "of video keypoints (default: $MOCAPLAB_AUGMENTER_MODEL, the user "
                         "cache, else the pose2sim wheel from the package index)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing metrics.json (or --out file)")
+    add_static_args(p)
+
+
+def add_static_args(p: argparse.ArgumentParser) -> None:
+    """``--static STATIC.c3d`` and ``--flat-foot``: the static foot offsets of a marker trial
+    from a static calibration trial (analyze, and export of a marker file)."""
     p.add_argument("--static", metavar="STATIC.c3d",
                    help="static calibration trial of the same subject (C3D/TRC with HEE): the "
                         "static foot offsets are computed from its markers instead of taken "
@@ -54,10 +65,57 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "parallel to the floor in the static trial)")
 
 
-def _load_json(path: str) -> dict:
-    from mocaplab.reading import read_json
+def check_static_args(args: argparse.Namespace) -> None:
+    """InputError when ``--flat-foot`` comes without ``--static``."""
+    if args.flat_foot and not args.static:
+        raise InputError("--flat-foot is an option of the static calibration: give --static "
+                         "STATIC.c3d too")
 
-    return read_json(path)
+
+def check_static_input(args: argparse.Namespace) -> None:
+    """InputError, before anything is read or written, when ``--static`` comes with video
+    keypoints (a trial folder or a points3d.npz) or names a missing file. (A marker file that
+    turns out to hold video keypoints is refused by the analysis itself.)"""
+    from pathlib import Path
+
+    if not args.static:
+        return
+    inp = Path(args.input)
+    kind = ("a trial folder" if inp.is_dir() else
+            "a points3d.npz" if inp.suffix.lower() == ".npz" else None)
+    if kind:
+        raise InputError(f"--static: {args.input} is {kind} of video keypoints; a static trial's "
+                         "foot offsets apply only to a marker file (.c3d/.trc of Plug-in Gait "
+                         "skin markers), as with `mocaplab export`; the feet of video keypoints "
+                         "come from the estimated landmarks")
+    if not Path(args.static).is_file():
+        raise InputError(f"static trial {args.static} does not exist")
+
+
+def check_output(out: str, inputs: list[str], force: bool) -> None:
+    """InputError when ``out`` is one of the inputs; OutputExistsError when it exists and
+    ``force`` is not set (nothing is replaced unasked)."""
+    from pathlib import Path
+
+    target = Path(out)
+    if any(Path(i).exists() and target.exists() and target.samefile(i) for i in inputs):
+        raise InputError(f"--out {out} is the input: write the metrics to another file")
+    if target.exists() and not force:
+        raise OutputExistsError(f"{out} exists (an earlier analysis?); pass --force to replace "
+                                "it")
+
+
+def _load_metrics(path: str) -> dict:
+    """A metrics.json for --compare: InputError naming the file when it is missing, not JSON,
+    invalid, or holds none of the metrics (another JSON file given by mistake)."""
+    from mocaplab.analysis.metrics_spec import METRICS, get_path, read_metrics
+
+    data = dict(read_metrics(path).data)
+    if not any(get_path(data, m.path_of(side))[0] for m in METRICS for side in m.sides):
+        raise InputError(f"{path} holds none of the metrics of a metrics.json (no "
+                         "spatiotemporal parameters, angles or leg lengths): give two files "
+                         "written by 'mocaplab analyze'")
+    return data
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,10 +126,14 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         from mocaplab.analysis.compare import compare_metrics
 
+        if args.input:
+            raise InputError(f"--compare compares two metrics.json files: drop INPUT "
+                             f"({args.input}), or analyse it without --compare")
         if not args.out:
             raise InputError("--compare needs --out CHANGES.json")
-        result = compare_metrics(_load_json(args.compare[0]), _load_json(args.compare[1]),
-                                 normative=args.normative)
+        before, after = (_load_metrics(f) for f in args.compare)
+        check_output(args.out, list(args.compare), args.force)
+        result = compare_metrics(before, after, normative=args.normative)
         write_json(args.out, result)
         s = ", ".join(f"{k}: {v}" for k, v in sorted(result["summary"].items()))
         print(f"compared {len(result['metrics'])} metrics ({s}) -> {args.out}")
@@ -88,9 +150,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{args.input} is a file: say where to write with --out "
                              "metrics.json")
         out = str(Trial(args.input).metrics_path)
-    if args.flat_foot and not args.static:
-        raise InputError("--flat-foot is an option of the static calibration: give --static "
-                         "STATIC.c3d too")
+    check_static_args(args)
+    check_static_input(args)
+    check_output(out, [args.input], args.force)
     label_map = None
     if args.map:
         from mocaplab.analysis.marker_sets import load_label_map

@@ -4,9 +4,16 @@ A contact starts where the plate's normal force (its unloaded offset, the 5th pe
 removed) rises through ``threshold_n`` (20 N) and ends where it falls through it, with linear
 interpolation between analog samples. Its foot is the one side whose heel (else ankle, else toe)
 is over the plate (30 mm margin) 30 ms after the rise; its foot off, the one side whose toe
-(else ankle, else heel) is over it 30 ms before the fall. A contact shorter than 0.2 s, one cut by
-the recording's start or end, or one where both feet or neither are over the plate gives no
-event. Positions and plate corners are in the file's own lab frame (any up axis).
+(else ankle, else heel) is over it 30 ms before the fall. A foot counts as over the plate only
+while that marker is low, within ``LOW_M`` (40 mm) of its ground level (its 10th percentile
+height in the trial), and slow, its horizontal velocity within ``SLOW_M_S`` (1.5 m/s) of its
+velocity on the ground (its median over the frames where it is at ground level: zero
+overground, the belt's on a treadmill): a foot swinging above a plate is not on it (a
+split-belt treadmill where the subject walks along the belts' seam: a heel lifting off one belt
+ended a "contact" that was given to the other foot, in swing above that belt). A contact
+shorter than 0.2 s, one cut by the recording's start or end, or one where both feet or neither
+are over the plate gives no event. Positions and plate corners are in the file's own lab frame
+(any up axis).
 
 Pure functions: plates (``mocaplab.marker_io.ForcePlate``) and foot trajectories in, events out.
 ``analysis.events.plate_timed_events`` uses them to time a trial's kinematic events.
@@ -20,6 +27,10 @@ import numpy as np
 
 THRESHOLD_N = 20.0
 MIN_CONTACT_S = 0.2
+#: a foot marker is on the ground (may be on a plate) within this height of its ground level
+LOW_M = 0.04
+#: ... and moving within this horizontal speed of its velocity on the ground (m/s)
+SLOW_M_S = 1.5
 STRIKE_PARTS = ("HEE", "ANK", "TOE")
 OFF_PARTS = ("TOE", "ANK", "HEE")
 
@@ -72,11 +83,28 @@ def _foot_over(feet: Mapping[str, np.ndarray], corners: np.ndarray, t: float,
     horiz = [k for k in range(3) if k != up]
     over = []
     for side in "LR":
-        p = next((feet[side + r][i] for r in parts if side + r in feet
-                  and np.isfinite(feet[side + r][i]).all()), None)
-        if p is not None and np.all((p[horiz] > lo[horiz]) & (p[horiz] < hi[horiz])):
+        role = next((side + r for r in parts if side + r in feet
+                     and np.isfinite(feet[side + r][i]).all()), None)
+        if role is None:
+            continue
+        p = feet[role][i]
+        if np.all((p[horiz] > lo[horiz]) & (p[horiz] < hi[horiz])) and \
+                _on_ground(feet[role], i, up, horiz, fps):
             over.append(side)
     return {"L": "left", "R": "right"}[over[0]] if len(over) == 1 else None
+
+
+def _on_ground(x: np.ndarray, i: int, up: int, horiz: list[int], fps: float) -> bool:
+    """Whether marker trajectory ``x`` (F, 3) is low and slow at sample ``i`` (module doc)."""
+    z = x[:, up]
+    ground = np.nanpercentile(z, 10)
+    if not z[i] - ground <= LOW_M:
+        return False
+    v = np.gradient(x[:, horiz], axis=0) * fps
+    low = np.isfinite(v).all(1) & (z < ground + 0.01)
+    if not low.any() or not np.isfinite(v[i]).all():
+        return True
+    return bool(np.linalg.norm(v[i] - np.median(v[low], axis=0)) <= SLOW_M_S)
 
 
 def feet_in_file_frame(points: np.ndarray, labels: Sequence[str],

@@ -151,7 +151,10 @@ def static_offsets(static_path: str | Path, m: subj.Measurements, flat_foot: boo
         mt = read_trc(path) if path.suffix.lower() == ".trc" else read_c3d(path)
     except Exception as exc:  # the readers' own errors name the problem
         raise InputError(f"static trial {path} could not be read: {exc}") from None
-    lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame, label_map=label_map)
+    try:
+        lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame, label_map=label_map)
+    except InputError as exc:
+        raise InputError(f"static trial {path}: {exc}") from None
     markers = ll.pig_markers(mt.points, mt.labels, lm.up_axis, label_map)
     need = [f"{p}{n}" for p in "LR" for n in ("KNE", "ANK", "TOE", "HEE")]
     lacking = [n for n in need if n not in markers or not np.isfinite(markers[n]).any()]

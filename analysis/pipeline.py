@@ -49,6 +49,7 @@ from mocaplab.analysis.progression import Progression, progression
 from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
 from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
 from mocaplab.atomic import json_safe
+from mocaplab.errors import InputError
 from mocaplab.trial import Trial
 
 
@@ -117,8 +118,15 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
             tilt_offset_deg: float | None = None) -> tuple[Gait, list[str], float]:
     """Landmarks, progression, angles, events and cycles of an input: (gait, warnings, the
     smoothing cut-off used in Hz). See :func:`analyze` for the options."""
-    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
-                        label_map=label_map)
+    try:
+        lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame,
+                            label_map=label_map)
+    except InputError as exc:  # say which file: "the input" may be one of many in a batch
+        raise InputError(f"{data.source}: {exc}") from None
+    if static_trial is not None and lm.kind == "markerless":
+        raise InputError(f"{data.source} holds video keypoints, not skin markers: a static trial "
+                         f"({Path(static_trial).name}, --static) gives the foot offsets of "
+                         "Plug-in Gait markers only; analyse it without --static")
     warnings: list[str] = list(data.warnings)
     jumps = jump_warning(lm)
     if jumps:

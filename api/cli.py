@@ -10,6 +10,7 @@ import ipaddress
 import sys
 from pathlib import Path
 
+from mocaplab.analysis.cli import add_static_args, check_static_args
 from mocaplab.cli_support import Command
 from mocaplab.errors import InputError, OutputExistsError
 
@@ -64,6 +65,29 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                         "the tokens file, then exit")
 
 
+def check_listen_address(host: str, port: int) -> None:
+    """InputError when the server could not listen on ``host:port`` (a port outside 1..65535,
+    one already in use, an unknown host), said before anything starts."""
+    import errno
+    import socket
+
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port}: use a port from 1 to 65535 (default 8000)")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host}: unknown address ({exc.strerror})") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            why = ("it is already in use (another mocaplab serve?): stop that server or choose "
+                   "another --port" if exc.errno == errno.EADDRINUSE else exc.strerror)
+            raise InputError(f"cannot listen on {host}:{port}: {why}") from None
+
+
 def _serve_run(args: argparse.Namespace) -> int:
     from mocaplab.api.auth import hash_token, new_token
 
@@ -75,6 +99,7 @@ def _serve_run(args: argparse.Namespace) -> int:
         return 0
     if args.lab_dir is None:
         raise InputError("serve needs LAB_DIR")
+    check_listen_address(args.host, args.port)
     import uvicorn
 
     from mocaplab.api.app import create_app
@@ -124,15 +149,19 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--opensim-names", action="store_true",
                    help="TRC markers named as Pose2Sim's BlazePose marker set (OpenSim IK with "
                         "Pose2Sim's models); needs mediapipe33 keypoints")
+    add_static_args(p)  # for a marker file, analysed as `mocaplab analyze` does
 
 
 #: Marker files `mocaplab export` analyses itself (into a trial folder beside the file).
 MARKER_FILE_SUFFIXES = (".c3d", ".trc")
 
 
-def _marker_file_trial(path: Path, force: bool) -> Path:
+def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None,
+                       flat_foot: bool = False) -> Path:
     """A trial folder ``FILE_mocaplab/`` beside a marker file, with its meta.json and a fresh
-    metrics.json from `analyze` (so a report never shows an older analysis of another file)."""
+    metrics.json from `analyze` (so a report never shows an older analysis of another file);
+    ``static_trial`` / ``flat_foot`` as ``mocaplab analyze --static / --flat-foot``."""
+    from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
     from mocaplab.atomic import write_json
     from mocaplab.trial import Trial
@@ -141,8 +170,10 @@ def _marker_file_trial(path: Path, force: bool) -> Path:
     if trial.metrics_path.exists() and not force:
         raise OutputExistsError(f"{trial.metrics_path} exists (an earlier export of {path.name});"
                                 " pass --force to analyse again and replace it")
+    # analysed first: a file that cannot be analysed leaves no folder behind
+    metrics = analyze_file(path, None, static_trial=static_trial, flat_foot=flat_foot)
     trial.path.mkdir(exist_ok=True)
-    metrics = analyze_file(path, trial.metrics_path)
+    write_metrics(trial.metrics_path, metrics)
     write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
                                  "source_file": str(path.resolve())})
     return trial.path
@@ -159,12 +190,20 @@ def _export_run(args: argparse.Namespace) -> int:
         raise InputError("--pseudonymise needs the secret MOCAPLAB_PSEUDONYM_KEY environment "
                          "variable (keep it the same to get stable pseudonyms)")
     kf = not args.no_key_frames
+    check_static_args(args)
+    static_given = [o for o, v in (("--static", args.static), ("--flat-foot", args.flat_foot))
+                    if v]
+    if static_given and (args.before or args.after):
+        raise InputError(f"{' and '.join(static_given)}: a progress report exports analyses "
+                         "already made; they apply only when export analyses a marker file")
     if args.before or args.after:
         if not (args.before and args.after):
             raise InputError("a progress report needs both --before and --after")
-        from mocaplab.reporting.progress import write_progress_report
+        from mocaplab.reporting.progress import session_trials, write_progress_report
 
         subj = args.path.resolve()
+        for session in (args.before, args.after):  # a typo is said before "pass --force"
+            session_trials(subj.parent, subj.name, session)
         out_dir = args.out or subj / "reports"
         target = out_dir / "progress.pdf"
         if target.exists() and not args.force:
@@ -183,9 +222,16 @@ def _export_run(args: argparse.Namespace) -> int:
         if {"c3d", "trc"} & set(formats):
             raise InputError(f"{trial} is already a marker file: export its analysis as "
                              "csv, json, fhir, pdf or html")
-        trial = _marker_file_trial(trial, args.force)
+        if args.static and not Path(args.static).is_file():  # before anything is written
+            raise InputError(f"static trial {args.static} does not exist")
+        trial = _marker_file_trial(trial, args.force, args.static, args.flat_foot)
     elif not Trial(trial).meta_path.is_file():
         raise InputError(f"{trial} is not a trial folder (no meta.json) nor a .c3d/.trc file")
+    elif static_given:
+        raise InputError(f"{' and '.join(static_given)}: {trial} is a trial folder, exported "
+                         "from its metrics.json as it is; they apply only when export analyses "
+                         "a marker file (.c3d/.trc), whose Plug-in Gait feet take the static "
+                         "trial's offsets")
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")

@@ -14,6 +14,11 @@
 3. ``--loso``: the pelvic tilt offset of the markerless chain left one subject out
    (:func:`print_loso_table`): each subject's tilt bias without the offset, each corrected by
    the offset of the other subjects, and the offset the same rule gives from all of them.
+   Then, as additional figures (the absolute ones above kept): what a clinic reads off the
+   markerless tilt and hip flexion without their constant part (:func:`print_dynamics_table`):
+   per trial the RMSE after removing the trial's mean offset, the error in range of motion over
+   each gait cycle, and for a subject's pairs of trials the error in the between-trial change of
+   the mean angle (what a before/after comparison shows).
 ``--direct``: the same comparisons on the model functions called directly (the figures of the
 previous session), not through analyze.
 
@@ -489,7 +494,7 @@ def markerless_trial(kp: dict, fps: float, trial: Path, *, cameras: int, noise_p
 
     make_markerless_trial(kp, fps, trial, cameras=cameras, noise_px=noise_px, noise_m=noise_m,
                           seed=seed, subject=subject)
-    _run(["analyze", str(trial)])
+    _run(["analyze", str(trial), "--force"])
     return json.loads((trial / "metrics.json").read_text())
 
 
@@ -580,6 +585,143 @@ def loso_offsets(biases: dict[str, float]) -> dict[str, float]:
     return {s: offset_from([b for t, b in biases.items() if t != s]) for s in biases}
 
 
+def _wrapped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(F,) a - b in degrees, wrapped to [-180, 180); NaN where either is missing."""
+    return (np.asarray(a, float) - np.asarray(b, float) + 180.0) % 360.0 - 180.0
+
+
+def dynamic_rmse(ours: np.ndarray, ref: np.ndarray) -> float:
+    """RMSE (deg) of ``ours`` - ``ref`` (F,) after removing their mean difference over the
+    frames where both exist: the error of the angle's course, not of its constant part."""
+    d = _wrapped(ours, ref)
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean((d - d.mean()) ** 2))) if d.size else float("nan")
+
+
+def cycle_roms(ours: np.ndarray, ref: np.ndarray, spans: list[tuple[int, int]]
+               ) -> tuple[float, float]:
+    """(ours, ref): the range of motion (max - min, deg) of (F,) angles over each gait cycle,
+    a (start, end) sample index span, both ends included, over the frames of the cycle where
+    both exist, averaged over the cycles. NaN without a cycle."""
+    roms = []
+    for a, b in spans:
+        x, y = np.asarray(ours, float)[a:b + 1], np.asarray(ref, float)[a:b + 1]
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.sum() >= 2:
+            roms.append((np.ptp(x[ok]), np.ptp(y[ok])))
+    if not roms:
+        return float("nan"), float("nan")
+    mean = np.mean(roms, axis=0)
+    return float(mean[0]), float(mean[1])
+
+
+def common_means(ours: np.ndarray, ref: np.ndarray) -> tuple[float, float]:
+    """(mean of ours, mean of ref) in degrees over the frames where both exist."""
+    ok = np.isfinite(np.asarray(ours, float)) & np.isfinite(np.asarray(ref, float))
+    if not ok.any():
+        return float("nan"), float("nan")
+    return float(np.mean(np.asarray(ours, float)[ok])), float(np.mean(np.asarray(ref, float)[ok]))
+
+
+def change_error(mean_a: tuple[float, float], mean_b: tuple[float, float]) -> tuple[float, float]:
+    """Between-trial change of the mean angle, trial a -> b, from (ours, ref) means:
+    (ref's change, ours minus ref's change), deg."""
+    ref_change = mean_b[1] - mean_a[1]
+    return ref_change, (mean_b[0] - mean_a[0]) - ref_change
+
+
+def cycle_spans(metrics: dict, side: str) -> list[tuple[int, int]]:
+    """(start, end) sample indices of metrics.json's gait cycles of ``side``."""
+    ff = int(metrics["first_frame"])
+    return [(c["start_frame"] - ff, c["end_frame"] - ff) for c in metrics["cycles"]["list"]
+            if c["side"] == side]
+
+
+def trial_dynamics(metrics: dict, outputs: dict, pair) -> dict:
+    """For one (segment, component, Vicon output, axis) of a trial, per side: ``dyn`` (RMSE deg
+    with the trial's mean offset removed), ``rom`` (mean gait-cycle range of motion error, ours
+    minus Vicon, deg), ``rom_ref`` (Vicon's mean gait-cycle range of motion, deg), ``means``
+    (ours, Vicon mean over the common frames, deg)."""
+    seg, comp, output, axis = pair
+    out = {}
+    for side in ll.SIDES:
+        ref = _output(outputs, side[0].upper() + output)
+        if ref is None:
+            continue
+        mine = np.array(metrics["angles"][seg][side][comp], dtype=float)
+        ref = np.asarray(ref, float)[:, axis]
+        # unwrap ref to ours's branch so the means compare the same angle
+        ref = mine - _wrapped(mine, ref)
+        rom_ours, rom_ref = cycle_roms(mine, ref, cycle_spans(metrics, side))
+        out[side] = {"dyn": dynamic_rmse(mine, ref), "rom": rom_ours - rom_ref,
+                     "rom_ref": rom_ref, "means": common_means(mine, ref)}
+    return out
+
+
+def _worse(values) -> float:
+    """The value of largest magnitude (sign kept); NaN if none is finite."""
+    vals = [v for v in values if np.isfinite(v)]
+    return max(vals, key=abs) if vals else float("nan")
+
+
+def _fmt(v: float, signed: bool = False) -> str:
+    return "-" if not np.isfinite(v) else (f"{v:+.2f}" if signed else f"{v:.2f}")
+
+
+def print_dynamics_table(made: dict, metrics: dict, trials: dict, pairs) -> None:
+    """Additional figures (the absolute RMSE kept): within-trial dynamics and between-trial
+    change of the markerless tilt and hip flexion, with the leave-one-subject-out offset, the
+    worse side. ``metrics``: rel -> offset key -> metrics.json; ``made``: rel -> (folder,
+    Vicon outputs)."""
+    dyn = {rel: {k: [trial_dynamics(m, made[rel][1], p) for p in pairs]
+                 for k, m in per.items()} for rel, per in metrics.items()}
+    print("\n## Within-subject dynamics (additional figures, NOT a substitute for the absolute "
+          "tilt / hip flexion target): leave-one-subject-out offset, worse side")
+    print("dynamic RMSE = RMSE after removing the trial's mean offset; ROM error = mean over "
+          "the gait cycles of (range ours - range Vicon) over the same frames, signed")
+    print("trial | subject | " + " | ".join(
+        f"{p[0]} {p[1]}: dynamic RMSE | Vicon ROM L / R | ROM error" for p in pairs))
+    spread = 0.0
+    for rel, per in dyn.items():
+        cells = []
+        for i in range(len(pairs)):
+            sides = per["loso"][i]
+            cells.append(_fmt(max(v["dyn"] for v in sides.values())) + " | "
+                         + " / ".join(_fmt(v["rom_ref"]) for v in sides.values()) + " | "
+                         + _fmt(_worse([v["rom"] for v in sides.values()]), signed=True))
+            for k in per:  # how much the offset moves these figures
+                for side, v in per[k][i].items():
+                    spread = max(spread, abs(v["dyn"] - sides[side]["dyn"]))
+                    if np.isfinite(v["rom"]):
+                        spread = max(spread, abs(v["rom"] - sides[side]["rom"]))
+        print(f"{Path(rel).stem.replace('PiG_Motion-', '')} | {trials[rel]} | "
+              + " | ".join(cells))
+    print(f"(no offset / LOSO / shipped offset change these by at most {spread:.2f} deg; "
+          "'-': no gait cycle)")
+    print("\n## Between-trial change of the mean angle, same subject (what a before/after "
+          "comparison shows), leave-one-subject-out offset: deg, per side L / R")
+    print("subject | trial a -> trial b | kind | " + " | ".join(
+        f"{p[0]} {p[1]}: Vicon change | markerless - Vicon change" for p in pairs))
+    by_subject: dict[str, list[str]] = {}
+    for rel in dyn:
+        by_subject.setdefault(trials[rel], []).append(rel)
+    for subject, rels in by_subject.items():
+        for i, a in enumerate(rels):
+            for b in rels[i + 1:]:
+                kind = ("static vs walking (not a before/after of walking)"
+                        if "Calibration" in a + b else "walking vs walking")
+                cells = []
+                for j in range(len(pairs)):
+                    ch = {s: change_error(dyn[a]["loso"][j][s]["means"],
+                                          dyn[b]["loso"][j][s]["means"])
+                          for s in ll.SIDES if s in dyn[a]["loso"][j] and s in dyn[b]["loso"][j]}
+                    cells.append(" / ".join(_fmt(c[0], True) for c in ch.values()) + " | "
+                                 + " / ".join(_fmt(c[1], True) for c in ch.values()))
+                print(f"{subject} | {Path(a).stem.replace('PiG_Motion-', '')} -> "
+                      f"{Path(b).stem.replace('PiG_Motion-', '')} | {kind} | "
+                      + " | ".join(cells))
+
+
 def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 2.0) -> float:
     """Leave-one-subject-out evaluation of the tilt offset through ``cameras`` virtual cameras,
     ``mocaplab triangulate`` and analyze: every trial analysed with no offset (its signed tilt
@@ -594,7 +736,7 @@ def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 
              if p[:2] in {("pelvis", "tilt"), ("hip", "flexion")}]
     trials = {rel: MARKERLESS_SUBJECTS[rel] for rel in MARKERLESS_TRIALS}
     with tempfile.TemporaryDirectory(prefix="kin-loso-") as tmp:
-        made, bias, none = {}, {}, {}
+        made, bias, none, kept = {}, {}, {}, {}
         for rel in trials:
             kp, outputs, height, mass, mt = perfect_keypoints(root / rel)
             trial = Path(tmp) / Path(rel).stem
@@ -604,6 +746,7 @@ def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 
             m = analyze_file(trial, tilt_offset_deg=0.0)
             made[rel], bias[rel] = (trial, outputs), tilt_bias(m, outputs)
             none[rel] = compare_metrics(m, outputs, pairs)
+            kept[rel] = {"none": m}
         per_subject = subject_biases(bias, trials)
         held_out = loso_offsets(per_subject)
         rows = {}
@@ -611,8 +754,8 @@ def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 
             res = {"none": none[rel]}
             for key, off in (("loso", held_out[trials[rel]]),
                              ("shipped", AUGMENTED_TILT_OFFSET_DEG)):
-                res[key] = compare_metrics(analyze_file(trial, tilt_offset_deg=off), outputs,
-                                           pairs)
+                kept[rel][key] = analyze_file(trial, tilt_offset_deg=off)
+                res[key] = compare_metrics(kept[rel][key], outputs, pairs)
             rows[rel] = res
     print(f"\n## Pelvic tilt offset, leave one subject out ({cameras} cameras, {noise_px:g} px, "
           f"mocaplab triangulate + analyze, seed {seed}): RMSE deg vs Vicon, worse side")
@@ -637,6 +780,7 @@ def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 
             per = [np.mean([rows[r][k][p[:2]] for r in rows if trials[r] == s])
                    for s in per_subject]
             print(f"{p[0]} {p[1]}, {k} | {np.mean(per):.2f} | {np.max(per):.2f}")
+    print_dynamics_table(made, kept, trials, pairs)
     return rule
 
 

@@ -93,7 +93,7 @@ def _run_import(args: argparse.Namespace) -> int:
     from mocaplab.camera_names import parse_camera_map
     from mocaplab.capture.align import apply_offsets, sync_trial
     from mocaplab.capture.importer import import_videos
-    from mocaplab.errors import InputError
+    from mocaplab.errors import InputError, MocaplabError
 
     trial = import_videos(args.videos, args.out, subject=args.subject,
                           calibration=args.calibration, overwrite=args.force,
@@ -110,7 +110,12 @@ def _run_import(args: argparse.Namespace) -> int:
               f"{info['size'][0]}x{info['size'][1]} ({info['imported_by']})")
     # meta["warnings"] were logged by import_videos (shown on stderr by the CLI's logging)
     if args.sync != "none":
-        result = sync_trial(trial, args.sync, model_path=args.model, max_lag=args.max_lag)
+        retry = (f" (the videos are imported into {trial.path}, not synchronised: to try again, "
+                 "rerun this import with --force)")
+        try:
+            result = sync_trial(trial, args.sync, model_path=args.model, max_lag=args.max_lag)
+        except MocaplabError as exc:
+            raise type(exc)(f"{exc}{retry}") from None
         print(result.report())
         low = [c for c, k in zip(result.cameras, result.confidence, strict=True)
                if k < args.min_confidence]
@@ -121,7 +126,7 @@ def _run_import(args: argparse.Namespace) -> int:
                     if result.method == "keypoints" else "")
             raise InputError(f"sync confidence below {args.min_confidence} for {low}: offsets "
                              "NOT applied (they are in meta.json under sync_proposed); lower "
-                             f"--min-confidence to apply them anyway{hint}")
+                             f"--min-confidence to apply them anyway{hint}{retry}")
         record = apply_offsets(trial, result)
         print(f"applied: {record['frames_after']} common frames; originals in "
               f"{trial.path / record['originals']}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mocaplab.errors import OutputExistsError, storage_problem
+from mocaplab.errors import OutputExistsError, write_problem
 
 _DEFAULT_MODE = 0o644
 
@@ -39,25 +39,28 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
     the target is left as it was.
     """
     path = check_writable(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
                                         dir=path.parent)
     except OSError as exc:
-        raise (storage_problem(exc, path) or exc) from None
+        raise (write_problem(exc, path) or exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         try:
             yield tmp
         except OSError as exc:
-            full = storage_problem(exc, path)
-            if full is None:
+            problem = write_problem(exc, path)
+            if problem is None:
                 raise
-            raise full from None
+            raise problem from None
         if not overwrite and path.exists():  # appeared while we were writing
             raise OutputExistsError(f"{path} appeared while writing; not replacing it")
-        replace_into(tmp, path)
+        try:
+            replace_into(tmp, path)
+        except OSError as exc:
+            raise (write_problem(exc, path) or exc) from None
     finally:
         if tmp.exists():
             tmp.unlink()

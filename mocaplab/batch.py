@@ -52,6 +52,8 @@ def run_batch(trials: Sequence[str | Path], options: Options | None = None, *,
         workers: worker processes (default: the number of cores).
         on_result: called with (trial, results) as each trial finishes.
     """
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
     options = dataclasses.replace(options or Options(), workers=1)
     paths = [Path(t).resolve() for t in trials]
     n = workers or os.cpu_count() or 1
@@ -75,7 +77,15 @@ def run_batch(trials: Sequence[str | Path], options: Options | None = None, *,
                                dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError) as exc:  # no scheduler there, or not an address
+            os.environ.clear()
+            os.environ.update(saved_environ)
+            raise InputError(f"cannot reach the Dask scheduler {scheduler} ({exc}): start it "
+                             "('dask scheduler', and 'dask worker' on each machine), check "
+                             "the address, or drop --scheduler for a local process pool"
+                             ) from None
     try:
         futures = client.map(_process_one, paths, options=options, stages=stages, pure=False)
         by_key = {f.key: p for f, p in zip(futures, paths, strict=True)}

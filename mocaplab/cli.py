@@ -14,7 +14,7 @@ import sys
 
 from mocaplab import __version__
 from mocaplab.cli_support import Command
-from mocaplab.errors import MocaplabError, storage_problem
+from mocaplab.errors import MocaplabError, write_problem
 
 #: verb -> (module providing it, one-line help). Order is the order of the pipeline.
 VERBS: dict[str, tuple[str, str]] = {
@@ -74,11 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mocaplab {args.verb}: interrupted", file=sys.stderr)
         return 130
-    except OSError as exc:
-        full = storage_problem(exc, exc.filename or "a result")
-        if full is None:
+    except OSError as exc:  # a full disk, or a folder that cannot be written
+        problem = write_problem(exc, exc.filename or "a result")
+        if problem is None:
             raise
-        print(f"mocaplab {args.verb}: error: {full}", file=sys.stderr)
+        print(f"mocaplab {args.verb}: error: {problem}", file=sys.stderr)
         return 1
 
 

@@ -208,6 +208,22 @@ def choose_camera(scores: list[CameraScore], override: str | None = None) -> str
 
 
 # --- loading ------------------------------------------------------------------------------------
+def _named_as_videos(cameras: CameraSet, videos: list[str]) -> CameraSet:
+    """The calibration's cameras renamed to the videos they pair with, by the rule triangulation
+    uses (mocaplab.camera_names: equal names, else loose ones such as cam_01 = cam01); as they
+    are when the names do not pair (the cameras without a video then score 0)."""
+    from mocaplab.camera_names import pair_camera_names
+
+    try:
+        pairs = pair_camera_names(videos, cameras.names)
+    except InputError:
+        return cameras
+    video_of = {c: v for v, c in pairs.items()}
+    return CameraSet(tuple(c.replace(name=video_of.get(c.name, c.name)) for c in cameras),
+                     cameras.metadata)
+
+
+
 def event_indices(metrics: dict[str, Any], event: str) -> np.ndarray:
     """Sorted fractional frame indices (0 = first stored frame) of ``event`` in metrics.json."""
     side, kind = event.split("_", 1)
@@ -252,6 +268,7 @@ def load_side(trial_dir: str | os.PathLike, options: Options, which: int) -> Sid
         videos = trial.video_paths()
     except InputError as exc:
         raise InputError(f"{exc}: the comparison needs the trial's camera footage") from None
+    cameras = _named_as_videos(cameras, list(videos))
     p3 = Points3D.load(trial.points3d_path)
     skeleton = Skeleton.of(p3.points, p3.keypoints)
     metrics = dict(read_metrics(trial.metrics_path).data)

@@ -33,5 +33,30 @@ def storage_problem(exc: OSError, path: object) -> StorageError | None:
     return err
 
 
+class AccessError(MocaplabError, PermissionError):
+    """A file or folder cannot be written (or read) for lack of permission, or on a read-only
+    file system; nothing that was there before was replaced."""
+
+
+def access_problem(exc: OSError, path: object) -> AccessError | None:
+    """An :class:`AccessError` naming ``path`` when ``exc`` is a permission denial or a
+    read-only file system, else None."""
+    import errno
+
+    if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return None
+    what = ("the file system is read-only" if exc.errno == errno.EROFS else
+            "permission denied (a read-only folder, or one that belongs to another user)")
+    err = AccessError(f"cannot write {path}: {what}; choose another place for it (e.g. --out) "
+                      "or fix the folder's permissions (the previous file, if any, is unchanged)")
+    err.errno = exc.errno
+    return err
+
+
+def write_problem(exc: OSError, path: object) -> MocaplabError | None:
+    """:func:`storage_problem` or :func:`access_problem` of ``exc``, else None."""
+    return storage_problem(exc, path) or access_problem(exc, path)
+
+
 class OutputExistsError(MocaplabError, FileExistsError):
     """Refusing to overwrite a recording, calibration or other result without being asked."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from mocaplab import __version__
 from mocaplab.atomic import remove_stale_temporaries
-from mocaplab.errors import InputError, MocaplabError, storage_problem
+from mocaplab.errors import InputError, MocaplabError, write_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
 from mocaplab.trial import Trial
@@ -432,7 +432,7 @@ def _run_stage(stage: Stage, trial: Trial, options: Options, state: StageState,
     except MocaplabError as exc:  # its message says what to do
         verdict = Verdict(FAILED, str(exc))
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        full = storage_problem(exc, trial.path) if isinstance(exc, OSError) else None
+        full = write_problem(exc, trial.path) if isinstance(exc, OSError) else None
         verdict = Verdict(FAILED, str(full) if full else f"{type(exc).__name__}: {exc}"
                           + (f" (what to do: {stage.hint})" if stage.hint else ""))
     seconds = time.perf_counter() - t0

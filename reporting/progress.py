@@ -22,6 +22,12 @@ from typing import Any
 import numpy as np
 
 from mocaplab.analysis import normative
+from mocaplab.analysis.augmenter import (
+    TILT_CHANGE_ERROR_DEG,
+    TILT_POSTURE_CHANGE_DEG,
+    TILT_POSTURE_MISSED_DEG,
+    TILT_RANGE_ERROR_DEG,
+)
 from mocaplab.analysis.compare import compare_metrics
 from mocaplab.analysis.metrics_spec import ANGLES, METRICS, Metric, get_path, json_number
 from mocaplab.atomic import atomic_path, write_text
@@ -308,6 +314,28 @@ def analysis_comparison(trials_before: list[Path], trials_after: list[Path],
     return rows, note
 
 
+#: The before/after caveat of pelvic tilt and hip flexion from video (what evaluation found of
+#: their between-trial change: analysis/augmenter.TILT_* and docs/kinematics.md).
+ESTIMATED_TILT_CHANGE_NOTE = (
+    "Pelvic tilt and hip flexion from video (landmark estimation): in evaluation against a "
+    "marker system the change of mean pelvic tilt between two walking trials of one subject was "
+    f"within {TILT_CHANGE_ERROR_DEG} deg of the marker system's (a single pair), but a "
+    f"{TILT_POSTURE_CHANGE_DEG} deg change of posture (standing vs walking) was missed by "
+    f"{TILT_POSTURE_MISSED_DEG} deg and the tilt range over a stride was off by up to "
+    f"{TILT_RANGE_ERROR_DEG} deg: a change of mean tilt (and of the level of hip flexion) holds "
+    "only where the posture did not change, which the video does not tell; a change of the "
+    "tilt range is not reliable.")
+
+
+def estimated_tilt(trials: list[Path]) -> bool:
+    """Whether any of the trials' pelvic tilt is estimated (metrics.json provenance.estimated)."""
+    for t in trials:
+        est = labdata.load_metrics(t).get("provenance", {}).get("estimated") or {}
+        if any(f"angles.pelvis.{side}.tilt" in est for side in labdata.SIDES):
+            return True
+    return False
+
+
 def session_date(trials: list[Path]) -> str:
     """The visit's date: the earliest trial date (meta.json ``date``, else ``created``)."""
     dates = []
@@ -458,6 +486,7 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
         out["video_frames"] = Path(video_frames)
     content = {"subject": label, "before": vb, "after": va, "sentences": sentences,
                "rows": rows, "ext_rows": ext_rows, "ext_note": cmp_note, "notes": notes,
+               "tilt_note": ESTIMATED_TILT_CHANGE_NOTE if estimated_tilt(tb + ta) else "",
                "trials": (sb["trials"], sa["trials"])}
     out["csv"] = out_dir / COMPARISON_CSV
     out["pdf"] = _write_pdf(content, out, out_dir / "progress.pdf")
@@ -528,7 +557,10 @@ def _write_pdf(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pat
         story += [Paragraph("Table 2: key metrics", ss["Heading3"]), et,
                   Paragraph(e(content["ext_note"]), small)]
     story += [PageBreak(), Paragraph("Curves overlaid (dashed: before, solid: after)",
-                                     ss["Heading2"]), img(figs["overlay"])]
+                                     ss["Heading2"])]
+    if content["tilt_note"]:  # with the curves and tables of pelvic tilt and hip flexion
+        story.append(Paragraph(e(content["tilt_note"]), small))
+    story.append(img(figs["overlay"]))
     if "video_frames" in figs:
         story += [PageBreak(), Paragraph("Your walk on video, before and after", ss["Heading2"]),
                   Paragraph("Both visits at the same moments of a step (0, 25, 50 and 75 % of "
@@ -572,7 +604,10 @@ def _write_html(content: dict[str, Any], figs: dict[str, Path], out: Path) -> Pa
                  + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
                            for r in body) + "</table>"
                  + f"<p class='note'>{e(content['ext_note'])}</p>")
-    p.append(f"<h2>Curves overlaid</h2><img alt='curves' style='max-width:100%' "
+    p.append("<h2>Curves overlaid</h2>")
+    if content["tilt_note"]:
+        p.append(f"<p class='note'>{e(content['tilt_note'])}</p>")
+    p.append(f"<img alt='curves' style='max-width:100%' "
              f"src='{_png_data_uri(figs['overlay'])}'>")
     if "video_frames" in figs:
         p.append(f"<h2>Your walk on video, before and after</h2><img alt='video frames' "

@@ -69,3 +69,26 @@ def test_normal_ranges_from_the_normative_folder(shared_data, tmp_path, monkeypa
     sp = c["metrics"]["spatiotemporal.overall.speed_m_s"]
     assert sp["direction"] == "entered_normal"
     assert sp["normal_range"][0] <= 1.3 <= sp["normal_range"][1]
+
+
+def test_cli_compare_refuses_what_is_not_two_metrics_files(tmp_path, capsys, monkeypatch):
+    """--compare with a JSON that holds no metric (another file by mistake) is refused naming it
+    (it was 'compared 114 metrics (not_comparable: 114)', exit 0); a broken input is reported
+    before an existing --out (not 'pass --force'); an INPUT beside --compare is refused
+    (it was silently ignored)."""
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
+    good, other, broken = tmp_path / "m.json", tmp_path / "other.json", tmp_path / "broken.json"
+    write_json(good, _m(speed_m_s=1.0))
+    other.write_text('{"a": 1}\n')
+    broken.write_text("{bad")
+    out = tmp_path / "c.json"
+    assert main(["analyze", "--compare", str(other), str(good), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(other) in err and "none of the metrics" in err and not out.exists()
+    out.write_text("{}\n")
+    assert main(["analyze", "--compare", str(good), str(broken), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(broken) in err and "not valid JSON" in err
+    assert main(["analyze", "walk.c3d", "--compare", str(good), str(good), "--out",
+                 str(tmp_path / "d.json")]) == 1
+    assert "drop INPUT" in capsys.readouterr().err

@@ -167,3 +167,43 @@ def test_cycle_curves_mean_sd_and_each_cycle():
     np.testing.assert_allclose(out["mean"][:3], np.sin(2 * np.pi * pct[:3]), atol=1e-3)
     assert np.isfinite(out["sd"][:3]).all()
     assert mean_sd(signal, []) == {"n_cycles": 0, "mean": [], "sd": [], "curves": []}
+
+
+def test_heel_strike_averages_the_speed_arrest_and_the_heel_pad_low_point():
+    """Skin markers: a heel strike is the mean of the heel-speed arrest and the heel marker's
+    lowest point when the heel sinks more than 3 mm below its stance level (the heel pad
+    compressed at contact); a heel that stays level (the synthetic foot) keeps the speed."""
+    import dataclasses
+
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS
+
+    w = parametric_walk(duration_s=5.0)
+    speed_only = dataclasses.replace(MARKER_EVENT_OPTIONS, fs_heel_low=False)
+
+    def strikes(markers, opts):
+        lm = find_landmarks(markers, w.marker_labels, w.fps)
+        found, _ = detect_events(lm, progression(lm), opts)
+        return sorted((e.side, e.index) for e in found if e.type == "foot_strike")
+
+    level = strikes(w.markers, MARKER_EVENT_OPTIONS)
+    assert level == strikes(w.markers, speed_only)      # no dip: the speed alone
+
+    # an 8 mm dip of the heel 60 ms after each true strike (cos^2 bump 100 ms wide)
+    dipped = w.markers.copy()
+    t = np.arange(len(dipped)) / w.fps
+    for side, typ, ts in w.events:
+        if typ != "foot_strike":
+            continue
+        col = w.marker_labels.index(side[0].upper() + "HEE")
+        x = np.clip((t - ts - 0.06) / 0.05, -1, 1)
+        dipped[:, col, 2] -= 0.008 * np.cos(0.5 * np.pi * x) ** 2
+    speed = strikes(dipped, speed_only)
+    both = strikes(dipped, MARKER_EVENT_OPTIONS)
+    assert len(both) == len(speed) >= 8
+    for (side, i), (side_s, i_speed) in zip(both, speed, strict=True):
+        assert side == side_s
+        true_i = min((ts * w.fps for s, ty, ts in w.events if s == side and
+                      ty == "foot_strike"), key=lambda x: abs(x - i_speed))
+        low = true_i + 0.06 * w.fps   # the dip's lowest point (before filtering)
+        assert abs(i - 0.5 * (i_speed + low)) < 1.0, (side, i, i_speed, low)
+        assert i - i_speed > 1.5        # moved late, towards the low point

@@ -224,8 +224,18 @@ def test_unknown_labels_are_a_clear_input_error(tmp_path, capsys):
     path = tmp_path / "x.c3d"
     write_c3d(path, np.random.default_rng(0).random((20, 2, 3)), ["foo", "bar"], 100.0)
     assert main(["analyze", str(path), "--out", str(tmp_path / "m.json")]) == 1
-    assert "known landmark" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "known landmark" in err and str(path) in err  # names the file
     assert not (tmp_path / "m.json").exists()
+    empty = tmp_path / "empty.c3d"
+    write_c3d(empty, np.full((20, 2, 3), np.nan), ["LASI", "RASI"], 100.0)
+    assert main(["analyze", str(empty), "--out", str(tmp_path / "m.json")]) == 1
+    err = capsys.readouterr().err
+    assert "every sample is missing" in err and str(empty) in err
+    assert main(["analyze", str(_static_c3d(tmp_path / "static.c3d")), "--out",
+                 str(tmp_path / "m.json"), "--static", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "known landmark" in err and f"static trial {path}" in err
 
 
 def test_trc_input(tmp_path):
@@ -249,3 +259,81 @@ def test_cli_summary_with_steps_but_no_stride(tmp_path, capsys):
     assert "steps/min" in out.out and "n/a" in out.out
     assert "no complete" in out.err
     assert "but incomplete: no gait cycle found" in out.out.splitlines()[-1]
+
+
+def _static_c3d(path: Path) -> Path:
+    """A standing Plug-in Gait trial (one frame of a walk, held) usable as --static."""
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    w = prescribed_walk({})
+    write_c3d(path, np.repeat(w.markers[10:11], 30, axis=0), w.labels, w.fps)
+    return path
+
+
+def test_static_on_video_keypoints_is_refused(tmp_path, capsys, monkeypatch):
+    """`analyze --static` applies to marker files: on a trial folder, a points3d.npz or a TRC
+    of video keypoints it is refused (exit 1, naming the input, nothing written) as `export`
+    refuses it with a trial folder, instead of being silently ignored; a missing static trial
+    is refused before anything is read."""
+    from mocaplab.marker_io import write_trc
+
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    static = _static_c3d(tmp_path / "static.c3d")
+    w = parametric_walk(duration_s=3.0)
+    trial = Trial.create(tmp_path / "t1", subject="s", fps=w.fps)
+    w.keypoints.save(trial.points3d_path)
+    assert main(["analyze", str(trial.path), "--static", str(static)]) == 1
+    err = capsys.readouterr().err
+    assert "--static" in err and str(trial.path) in err and "marker file" in err
+    assert "Traceback" not in err and not trial.metrics_path.exists()
+
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(trial.points3d_path), "--static", str(static), "--flat-foot",
+                 "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "points3d.npz" in err and "marker file" in err and not out.exists()
+
+    kp = write_trc(tmp_path / "keypoints.trc", w.keypoints.points, list(w.keypoints.keypoints),
+                   w.fps, units="m")
+    assert main(["analyze", str(kp), "--static", str(static), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(kp) in err and "video keypoints" in err and not out.exists()
+
+    c3d = tmp_path / "walk.c3d"
+    write_c3d(c3d, w.markers, w.marker_labels, w.fps)
+    assert main(["analyze", str(c3d), "--static", str(tmp_path / "none.c3d"),
+                 "--out", str(out)]) == 1
+    assert "none.c3d does not exist" in capsys.readouterr().err and not out.exists()
+
+
+def test_analyze_never_replaces_a_result_unasked(tmp_path, capsys, monkeypatch):
+    """An existing metrics.json (trial folder or --out) is kept unless --force, as every other
+    verb does; --out naming the input itself is refused even with --force."""
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    w = parametric_walk(duration_s=3.0)
+    c3d = tmp_path / "walk.c3d"
+    write_c3d(c3d, w.markers, w.marker_labels, w.fps)
+    before = c3d.read_bytes()
+    out = tmp_path / "m.json"
+    out.write_text("{\"kept\": true}\n")
+    assert main(["analyze", str(c3d), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert str(out) in err and "--force" in err and "Traceback" not in err
+    assert json.loads(out.read_text()) == {"kept": True}
+    assert main(["analyze", str(c3d), "--out", str(out), "--force"]) == 0
+    assert "events" in json.loads(out.read_text())
+    assert main(["analyze", str(c3d), "--out", str(c3d), "--force"]) == 1
+    assert "is the input" in capsys.readouterr().err and c3d.read_bytes() == before
+
+    trial = Trial.create(tmp_path / "t1", subject="s", fps=w.fps)
+    w.keypoints.save(trial.points3d_path)
+    trial.metrics_path.write_text("{\"kept\": true}\n")
+    assert main(["analyze", str(trial.path)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert json.loads(trial.metrics_path.read_text()) == {"kept": True}
+
+    changes = tmp_path / "changes.json"
+    changes.write_text("{\"kept\": true}\n")
+    assert main(["analyze", "--compare", str(out), str(out), "--out", str(changes)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert json.loads(changes.read_text()) == {"kept": True}

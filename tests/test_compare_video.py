@@ -18,6 +18,7 @@ from mocaplab.compare_video import (
     camera_scores,
     choose_camera,
     event_indices,
+    load_side,
     make_comparison,
     phase_timeline,
 )
@@ -180,3 +181,24 @@ def test_cli_compare_video(visits, tmp_path, capsys):
     assert "cam9" in capsys.readouterr().err
     assert main(["compare-video", str(before.parent), str(after), "-o", str(tmp_path / "p")]) == 1
     assert "no meta.json" in capsys.readouterr().err
+
+
+def test_calibration_names_pair_with_the_videos_as_in_triangulation(visits, tmp_path):
+    """A calibration naming the cameras cam_00.. for videos cam0.. (Pose2Sim/Qualisys style;
+    triangulation pairs them): the comparison pairs them too, instead of 'no camera with a
+    video sees the subject'."""
+    import shutil
+
+    from mocaplab.calibration import load_calibration
+    from mocaplab.trial import Trial
+
+    before, after = visits
+    renamed = tmp_path / after.parent.name / after.name
+    shutil.copytree(after.parent, renamed.parent)
+    cal = Trial(renamed).calibration_path
+    cams = load_calibration(cal)
+    CameraSet(tuple(c.replace(name=f"cam_{i:02d}") for i, c in enumerate(cams)),
+              cams.metadata).save(cal, overwrite=True)
+    side = load_side(renamed, Options(), 1)
+    assert side.camera.name == load_side(after, Options(), 1).camera.name == "cam4"
+    assert side.video.name.startswith("cam4")

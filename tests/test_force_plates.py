@@ -44,6 +44,26 @@ def test_contact_gives_strike_and_off_of_the_foot_on_the_plate():
     assert [t for _, t, _ in plate_contacts([cut], feet, 100.0)] == []
 
 
+def test_a_foot_swinging_above_the_plate_is_not_on_it():
+    """The other foot over the plate but in the air (high above its ground level) or swinging
+    across it fast is not on it: the contact is the standing foot's (a split-belt treadmill
+    walked along the seam gave mid-swing 'foot offs' to the swinging foot)."""
+    fps, n = 100.0, 200
+    plate = _plate(0.5, 1.1)
+    t = np.arange(n) / fps
+    high = _feet(fps, n, (0.3, 0.2), (0.2, 0.1))
+    for role in ("RHEE", "RTOE"):
+        high[role][40:120, 2] = 0.10                       # lifted from 0.4 to 1.2 s
+    assert [(s, ty) for s, ty, _ in plate_contacts([plate], high, fps)] == \
+        [("left", "foot_strike"), ("left", "foot_off")]
+    fast = _feet(fps, n, (0.3, 0.2), (0.0, 0.1))
+    for role in ("RHEE", "RTOE"):                          # crosses the plate at 3 m/s
+        fast[role][:, 0] = np.clip(-0.21 + 3.0 * (t - 0.9), -0.21, 0.69)
+    got = plate_contacts([plate], fast, fps)
+    assert ("left", "foot_off") in [(s, ty) for s, ty, _ in got]
+    assert all(s == "left" for s, _, _ in got)
+
+
 def test_calibrate_to_plates_times_every_event_of_the_type():
     fps = 100.0
     ev = [GaitEvent("left", "foot_off", 50.0, "combined"),
@@ -121,3 +141,27 @@ def test_a_step_on_a_plate_gives_one_event_even_when_the_kinematics_are_far_off(
     out, _ = calibrate_to_plates(ev, [("left", "foot_strike", 115.0)], 100.0)
     assert [(e.index, e.method) for e in out] == [(115.0, "force_plate"),
                                                   (225.0, "combined+plates")]
+
+
+def test_plate_time_base_matches_the_files_plate_made_label(shared_data):
+    """c3d.org sample04 (60 Hz points, 1200 Hz analog): its only sub-frame label, the left
+    strike at 1.040833 s, is the first analog sample above 20 N on plate 2 (Vicon made it from
+    the plate). Our plate contact on that plate lands within one analog sample of it: analog
+    and point time bases, first frame and the channels' scale/offset are read as Vicon did."""
+    from mocaplab.analysis.force_plates import feet_in_file_frame
+    from mocaplab.analysis.inputs import load_input
+    from mocaplab.analysis.landmarks import find_landmarks
+    from mocaplab.marker_io import read_force_plates
+
+    path = shared_data / "gait_marker_corpus" / "btkdata" / "c3dorg_sample04_sub_labels.c3d"
+    data = load_input(path)
+    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
+    plates = read_force_plates(path)
+    assert [p.rate_hz for p in plates] == [1200.0, 1200.0]
+    contacts = plate_contacts(plates, feet_in_file_frame(data.points, data.labels, lm.labels),
+                              lm.fps, lm.first_frame)
+    label = min(t for side, kind, t, _ in data.reference_events
+                if (side, kind) == ("left", "foot_strike"))
+    assert abs(label - 1249 / 1200) < 1e-6
+    strikes = [t for side, kind, t in contacts if (side, kind) == ("left", "foot_strike")]
+    assert len(strikes) == 1 and abs(strikes[0] - label) < 1 / 1200

@@ -16,7 +16,7 @@ import tomli_w
 from mocaplab import atomic
 from mocaplab.camera import CameraSet
 from mocaplab.cli import main
-from mocaplab.errors import InputError, StorageError
+from mocaplab.errors import AccessError, InputError, StorageError
 from mocaplab.pose_data import Keypoints2D, Points3D
 from mocaplab.synthetic.lab import write_keypoints_trial
 from mocaplab.trial import Trial
@@ -147,6 +147,35 @@ def test_full_disk_is_a_storage_error_and_keeps_the_old_file(tmp_path, monkeypat
     with np.load(target) as z:  # the old contents, whole
         np.testing.assert_array_equal(z["a"], np.zeros(3))
     assert [p.name for p in tmp_path.iterdir()] == ["points3d.npz"]  # no temporary file left
+
+
+def _denied(*_a, **_k):
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+def test_a_folder_that_cannot_be_written_is_named_without_a_traceback(trial, monkeypatch,
+                                                                     capsys):
+    """A read-only output folder (or another user's): the error names the file to be written
+    (not the temporary one), exit 1, no traceback, the old file kept; the same for a folder
+    the CLI creates itself."""
+    before = (trial / "points3d.npz").read_bytes()
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", _denied)
+    with pytest.raises(AccessError, match=r"cannot write .*points3d\.npz: permission denied"):
+        atomic.save_npz(trial / "points3d.npz", a=np.ones(3))
+    assert main(["triangulate", str(trial), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "points3d.npz: permission denied" in err
+    assert "Traceback" not in err and ".tmp" not in err
+    assert (trial / "points3d.npz").read_bytes() == before
+    monkeypatch.undo()
+
+    def no_mkdir(self, *a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", no_mkdir)
+    assert main(["board", "create", "--out", str(trial / "new" / "board.pdf")]) == 1
+    err = capsys.readouterr().err
+    assert "board.pdf: permission denied" in err and "Traceback" not in err
 
 
 def test_full_disk_on_the_cli_says_so(trial, monkeypatch, capsys):

@@ -94,6 +94,7 @@ def test_report_has_kinematics_page_estimated_and_map_values(trial, normative_di
     page = next(p for p in text.split("\f") if "Kinematics (Plug-in Gait)" in p)
     assert "Estimated: every angle on this page" in " ".join(page.split())
     assert "partly a learned prior" in " ".join(page.split())
+    assert "pelvic tilt range from video is not reliable" in " ".join(page.split())
     flags = metrics_of(trial)["provenance"]["kinematics"]["reliability"]["not_reliable"]
     if "angles.hip.left.rotation" in flags:
         caveats = " ".join(page.split()).split("from video: not reliable")[0]

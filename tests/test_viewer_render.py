@@ -168,3 +168,16 @@ def test_key_frames_and_comparison(backend, trial, tmp_path):
     assert img.shape == (H, 2 * W, 3)
     # the same trial aligned with itself: both halves show the same frame
     assert np.abs(img[:, :W].astype(int) - img[:, W:].astype(int)).mean() < 1.0
+
+
+def test_render_refuses_a_frame_rate_that_is_not_one(tmp_path, capsys):
+    """`render --fps -5` said 'ffmpeg stopped while writing .x.1234abcd.tmp.mp4' (a temporary
+    file) and --fps 0 silently meant the trial's rate: both are refused, naming the option."""
+    from mocaplab.cli import main
+
+    trial = write_synthetic_trial(tmp_path / "t", duration_s=1.0)
+    for fps in ("-5", "0"):
+        assert main(["render", str(trial), "--out", str(tmp_path / "x.mp4"), "--fps", fps]) == 1
+        err = capsys.readouterr().err
+        assert f"--fps {fps}" in err and "Traceback" not in err
+    assert not (tmp_path / "x.mp4").exists()

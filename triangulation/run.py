@@ -341,6 +341,7 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
                 sub[:, :, kset.mirror[lat]] = a
                 arr[:, mirrored] = sub
             res = triangulate_robust(cams, pix, conf, kset.mirror, robust, groups)
+        res = _limbs_relabelled(cams, pix, conf, res, kset, groups, fps, robust)
         pts, filled = _smoothed(cams, pix, conf, res, poses.keypoints, fps, filtering, kset)
         fixed = _swap_applied(pix, res.swapped, kset.mirror)
         hl = camera_health(cams, fixed, conf, res.inliers, res.points, tracked[n], someone)
@@ -386,6 +387,32 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
         log.warning("%s", w)
     rule = SUBJECT_RULE if person is None else f"--person {person}"
     return PersonsTriangulation(tuple(people), grown, subject, cams, tuple(warns), rule)
+
+
+def _limbs_relabelled(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray,
+                      res: RobustResult, kset: KeypointSet, groups: list[np.ndarray],
+                      fps: float, robust: RobustOptions | None, rounds: int = 2
+                      ) -> RobustResult:
+    """The robust result solved again where a limb or the face is labelled the other way round
+    in most views at once (:func:`mocaplab.triangulation.anatomy.misattached`): those labels
+    are exchanged in every view and the views decided again (up to ``rounds`` times).
+    ``swapped`` of the result is relative to ``pixels``, as before. Keypoint sets without
+    bones, or with the swap fixes off: ``res`` unchanged."""
+    from mocaplab.triangulation.anatomy import misattached
+
+    if not kset.edges or not groups or (robust is not None and not robust.fix_swaps):
+        return res
+    for _ in range(rounds):  # the views decided again may show a limb the first look hid
+        exchange = misattached(res.points, res.n_views, kset.names, kset.mirror, groups,
+                               kset.edge_indices, fps)
+        if not exchange.any():
+            break
+        total = res.swapped ^ exchange[None]
+        again = triangulate_robust(cams, _swap_applied(pixels, total, kset.mirror),
+                                   _swap_applied(confidence, total, kset.mirror),
+                                   kset.mirror, robust, groups)
+        res = dataclasses.replace(again, swapped=again.swapped ^ total)
+    return res
 
 
 #: Keypoints that give a skeleton's handedness (mediapipe33 names).

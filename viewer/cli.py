@@ -115,6 +115,9 @@ def _add_render(p: argparse.ArgumentParser) -> None:
 
 
 def _run_render(args: argparse.Namespace) -> int:
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise InputError(f"--fps {args.fps:g}: give a video frame rate above 0 (up to 1000), or "
+                         "leave it out for the trial's own")
     from tqdm import tqdm
 
     from mocaplab.viewer.data import load_trial

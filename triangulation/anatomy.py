@@ -1,0 +1,229 @@
+"""Limbs labelled the other way round in every view at once, found from the 3D skeleton.
+
+A detector that swaps a limb (or the face) left/right in most views of a frame gives views that
+agree with each other: the consensus of :mod:`.robust` then keeps the wrong labels and "fixes"
+the one view that was right. No per-view check can see it; the skeleton can:
+
+- a limb attached to the wrong side breaks the bones at its root: a right knee under the left
+  hip makes a thigh of sqrt(thigh^2 + hip width^2 + stride^2), a left elbow at the right
+  shoulder an upper arm of about sqrt(upper arm^2 + shoulder width^2);
+- the face has no bone that tells (its bones join its own pairs and the nose, which is on the
+  midline), but a face turned more than 90 degrees from the shoulders and hips is mirrored.
+
+:func:`misattached` returns, per frame, the keypoints whose labels are exchanged in 3D (each
+with its counterpart). Candidates are the detector's swap groups but the whole body
+(:func:`mocaplab.triangulation.robust.swap_groups`; a whole mirrored skeleton is
+:func:`mocaplab.triangulation.run.mirrored_frames`) and the single left/right pairs with a
+bone. For each, a two-state Viterbi path over the trial (:func:`group_relabelled`) weighs the
+bones the exchange changes (against each bone's length over the trial, pooled over both sides
+and taken at the 30th percentile: wrong frames lengthen those bones) against the 3D motion (a
+label exchange by the views shows as a jump of the group to its counterpart's place); the
+candidate whose path gains most is applied, then the others are looked at again (best first:
+a shoulder pair exchanged alone breaks more bones than the forearm below it would fix).
+Measured on the tuning scenes of ``benchmarks/persons_eval.py`` (docs/triangulation.md).
+Pure functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+#: Name parts of face keypoints (mediapipe33 and similar names).
+_FACE_PARTS = ("eye", "ear", "mouth")
+
+
+def mirror_edges(edges: np.ndarray, mirror: np.ndarray) -> np.ndarray:
+    """(E,) index of each bone's left/right counterpart (itself for a bone across the
+    midline or one without a counterpart)."""
+    index = {frozenset((int(a), int(b))): i for i, (a, b) in enumerate(edges)}
+    return np.array([index.get(frozenset((int(mirror[a]), int(mirror[b]))), i)
+                     for i, (a, b) in enumerate(edges)], dtype=int)
+
+
+def reference_lengths(points: np.ndarray, n_views: np.ndarray, edges: np.ndarray,
+                      mirror: np.ndarray | None = None, strong_views: int = 3,
+                      quantile: float = 0.5) -> np.ndarray:
+    """(E,) each bone's length over the trial, metres: the ``quantile`` of its lengths in the
+    frames where both its ends are seen by ``strong_views`` views or more (else in every
+    frame), pooled with its counterpart's (``mirror``: a left and a right thigh are as long).
+    A limb labelled the wrong way round mostly lengthens the bones at its root, so a quantile
+    below the median is less drawn by such frames."""
+    a, b = edges[:, 0], edges[:, 1]
+    length = np.linalg.norm(points[:, a] - points[:, b], axis=-1)
+    strong = (n_views[:, a] >= strong_views) & (n_views[:, b] >= strong_views)
+    pick = np.where(strong, length, np.nan)
+    pair = np.arange(len(edges)) if mirror is None else mirror_edges(edges, mirror)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref = np.nanquantile(np.concatenate([pick, pick[:, pair]]), quantile, axis=0)
+        every = np.nanquantile(np.concatenate([length, length[:, pair]]), quantile, axis=0)
+    return np.where(np.isfinite(ref), ref, every)
+
+
+def candidate_sets(names, mirror: np.ndarray, groups: list[np.ndarray],
+                   edges: np.ndarray) -> list[np.ndarray]:
+    """Keypoint sets that may be exchanged with their counterparts (each set holds both sides):
+    every swap group but the first (the whole body), then every left/right pair that has a
+    bone to a keypoint outside the pair."""
+    mirror = np.asarray(mirror, dtype=int)
+    out = [np.unique(np.concatenate([g, mirror[g]])) for g in groups[1:]]
+    for k in range(len(mirror)):
+        if mirror[k] <= k:
+            continue
+        pair = {k, int(mirror[k])}
+        if any((int(a) in pair) != (int(b) in pair) for a, b in edges):
+            out.append(np.array(sorted(pair)))
+    return out
+
+
+def _bone_cost(points: np.ndarray, edges: np.ndarray, ref: np.ndarray, cap_m: float
+               ) -> np.ndarray:
+    """(F, E) | length - reference |, capped; NaN where a bone end is missing."""
+    length = np.linalg.norm(points[:, edges[:, 0]] - points[:, edges[:, 1]], axis=-1)
+    return np.minimum(np.abs(length - ref), cap_m)
+
+
+def face_mirrored(points: np.ndarray, names, mirror: np.ndarray, min_cos: float = 0.5
+                  ) -> np.ndarray:
+    """(F,) bool: frames whose face (eyes, ears, mouth pairs) points left where the shoulders
+    and hips point right (cosine of their left-minus-right directions below ``-min_cos``; the
+    shoulders and hips must agree with each other, cosine above ``min_cos``)."""
+    F = points.shape[0]
+    mirror = np.asarray(mirror, dtype=int)
+    parts = [set(str(n).lower().split("_")) for n in names]
+    face = [k for k in range(len(mirror)) if mirror[k] > k and parts[k] & set(_FACE_PARTS)]
+    torso = [k for k in range(len(mirror)) if mirror[k] > k
+             and parts[k] & {"shoulder", "hip"}]
+    if not face or len(torso) < 2:
+        return np.zeros(F, dtype=bool)
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    lat = points[:, :len(mirror)] - points[:, mirror]  # (F, K, 3) left minus right
+    face_dir = unit(np.nansum(lat[:, face], axis=1))
+    t = unit(lat[:, torso])  # (F, 2, 3)
+    agree = np.einsum("fi,fi->f", t[:, 0], t[:, 1]) > min_cos
+    torso_dir = unit(t[:, 0] + t[:, 1])
+    c = np.einsum("fi,fi->f", face_dir, torso_dir)
+    return (np.nan_to_num(c, nan=0.0) < -min_cos) & agree
+
+
+def _exchanged(points: np.ndarray, S: np.ndarray, mirror: np.ndarray) -> np.ndarray:
+    Y = points.copy()
+    Y[:, S] = points[:, mirror[S]]
+    return Y
+
+
+def _held(X: np.ndarray) -> np.ndarray:
+    """(F, n, 3) with every missing sample holding the last one seen (NaN before the first)."""
+    F = X.shape[0]
+    seen = np.isfinite(X).all(-1)  # (F, n)
+    last = np.where(seen, np.arange(F)[:, None], -1)
+    last = np.maximum.accumulate(last, axis=0)
+    out = np.take_along_axis(X, np.maximum(last, 0)[..., None], axis=0)
+    return np.where((last >= 0)[..., None], out, np.nan)
+
+
+def group_relabelled(points: np.ndarray, S: np.ndarray, mirror: np.ndarray, edges: np.ndarray,
+                     ref: np.ndarray, fps: float, cap_m: float = 0.2,
+                     switch_m: float = 0.2) -> tuple[np.ndarray, float]:
+    """(F,) bool: the frames where the keypoints ``S`` (both sides) are labelled the other way
+    round in 3D, by a two-state Viterbi path over the trial.
+
+    A state's cost in a frame is the error of the bones that an exchange of ``S`` changes
+    (capped at ``cap_m``, metres, against the reference lengths ``ref``); between frames, the
+    3D motion of ``S`` with the labels of the two states (capped; scaled to 60 fps), plus
+    ``switch_m`` for a change of state. A label exchange by the views shows as every keypoint
+    of ``S`` jumping to its counterpart's place (no body part moves 10-30 cm in a frame), and
+    a wrong labelling between two such jumps has the wrong bones in every frame.
+
+    Returns:
+        (the frames, the path's gain: how much cheaper it is than keeping every label, metres).
+    """
+    F = points.shape[0]
+    inside = np.isin(edges, S)
+    cross = inside[:, 0] != inside[:, 1]
+    if not cross.any() or F < 2:
+        return np.zeros(F, dtype=bool), 0.0
+    Y = _exchanged(points, S, mirror)
+    e_as = _bone_cost(points, edges[cross], ref[cross], cap_m)
+    e_ex = _bone_cost(Y, edges[cross], ref[cross], cap_m)
+    both = np.isfinite(e_as) & np.isfinite(e_ex)
+    emit = np.stack([np.where(both, e_as, 0.0).sum(1), np.where(both, e_ex, 0.0).sum(1)], -1)
+    scale = fps / 60.0  # motion per frame at 60 fps
+    P = _held(points[:, S])
+    Q = _held(Y[:, S])  # the counterparts' trajectories
+    d_same = np.linalg.norm(P[1:] - P[:-1], axis=-1) * scale  # (F-1, n)
+    d_cross = np.linalg.norm(Q[1:] - P[:-1], axis=-1) * scale
+    ok = np.isfinite(d_same) & np.isfinite(d_cross)
+    t_same = np.where(ok, np.minimum(d_same, cap_m), 0.0).sum(-1)
+    t_cross = np.where(ok, np.minimum(d_cross, cap_m), 0.0).sum(-1) + switch_m
+    cost = emit[0].copy()
+    back = np.zeros((F, 2), dtype=bool)
+    for f in range(1, F):
+        stay = cost + t_same[f - 1]
+        move = cost[::-1] + t_cross[f - 1]
+        back[f] = move < stay
+        cost = np.minimum(stay, move) + emit[f]
+    state = int(np.argmin(cost))
+    path = np.zeros(F, dtype=bool)
+    for f in range(F - 1, -1, -1):
+        path[f] = state == 1
+        if back[f, state]:
+            state = 1 - state
+    # the cost of keeping every label as it is, minus that of the path
+    gain = float(emit[:, 0].sum() + t_same.sum() - cost.min())
+    return path, gain
+
+
+def misattached(points: np.ndarray, n_views: np.ndarray, names, mirror: np.ndarray,
+                groups: list[np.ndarray], edges: np.ndarray, fps: float,
+                face: bool = True, limbs: bool = True, quantile: float = 0.3,
+                rounds: int = 8, min_gain_m: float = 0.15) -> np.ndarray:
+    """(F, K) bool: keypoints whose labels are exchanged with their counterparts' in the 3D
+    skeleton (module doc); exchanging them (in every view of those frames) restores the bones.
+
+    Up to ``rounds`` times, the candidate set (:func:`candidate_sets`) whose relabelled frames
+    (:func:`group_relabelled`) gain most, if by ``min_gain_m`` or more (0.15 m: tuning scenes
+    of ``benchmarks/persons_eval.py``, saved points > 50 mm 0.75 -> 0.53 % with tight framing
+    against 0.3 m, the other kinds unchanged), is exchanged in the skeleton. Then (``face``)
+    the face where it is mirrored against the shoulders and hips (:func:`face_mirrored`).
+
+    Args:
+        points: (F, K, 3) metres; n_views: (F, K) views kept; names, mirror: the keypoint set;
+        groups: swap groups (:func:`mocaplab.triangulation.robust.swap_groups`); edges: (E, 2)
+        bones; fps: frame rate, Hz; limbs: look at the limbs and pairs; quantile: of the
+        reference lengths (:func:`reference_lengths`).
+    """
+    mirror = np.asarray(mirror, dtype=int)
+    edges = np.asarray(edges, dtype=int).reshape(-1, 2)
+    F, K = points.shape[:2]
+    flipped = np.zeros((F, K), dtype=bool)
+    if not len(edges) or not groups or F < 2:
+        return flipped
+    ref = reference_lengths(points, n_views, edges, mirror, quantile=quantile)
+    X = np.array(points, dtype=float, copy=True)
+    sets = candidate_sets(names, mirror, groups, edges) if limbs else []
+    for _ in range(rounds):  # best first: the exchange that explains the most bones
+        found = [group_relabelled(X, S, mirror, edges, ref, fps) for S in sets]
+        if not found:
+            break
+        best = int(np.argmax([g for _, g in found]))
+        path, gain = found[best]
+        if gain < min_gain_m or not path.any():
+            break
+        S = sets[best]
+        X[path] = _exchanged(X[path], S, mirror)
+        flipped[np.ix_(path, S)] ^= True
+    if face:
+        mirrored = face_mirrored(X, names, mirror)
+        if mirrored.any():
+            parts = [set(str(n).lower().split("_")) for n in names]
+            S = np.array([k for k in range(K)
+                          if mirror[k] != k and parts[k] & set(_FACE_PARTS)])
+            flipped[np.ix_(mirrored, S)] ^= True
+    return flipped
