@@ -14,8 +14,8 @@ from mocaplab.calibration.bundle import collect_observations
 from mocaplab.calibration.extrinsics import board_poses, initial_board_poses, initial_extrinsics
 from mocaplab.calibration.intrinsics import (
     calibrate_intrinsics,
-    corner_effects,
     choose_lens_model,
+    corner_effects,
     cross_validate,
     free_parameters,
 )
