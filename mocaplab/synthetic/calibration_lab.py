@@ -272,11 +272,21 @@ def _board_roi(cam: Camera, board: BoardSpec, R: np.ndarray, t: np.ndarray
     return int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])
 
 
+#: Longest motion blur rendered (px). The blur is the board centre's image motion over the
+#: exposure; where the centre is near the edge of the field of view the lens model can throw
+#: its projection far outside the image (scene 931, cam5: a kernel too large for memory).
+MAX_BLUR_PX = 100.0
+
+
 def _motion_kernel(dx: float, dy: float) -> np.ndarray | None:
-    """Normalised line kernel for a blur of (dx, dy) pixels, or None below half a pixel."""
+    """Normalised line kernel for a blur of (dx, dy) pixels, or None below half a pixel
+    (longer than :data:`MAX_BLUR_PX`: shortened to it, same direction)."""
     length = float(np.hypot(dx, dy))
     if length < 0.5:
         return None
+    if length > MAX_BLUR_PX:
+        dx, dy = dx * MAX_BLUR_PX / length, dy * MAX_BLUR_PX / length
+        length = MAX_BLUR_PX
     size = int(np.ceil(length)) | 1
     size = max(size, 3)
     k = np.zeros((size, size), np.float32)
