@@ -26,7 +26,7 @@ def check_writable(path: str | os.PathLike, overwrite: bool) -> Path:
     """``path`` as a Path; :class:`OutputExistsError` if it exists and overwrite is off."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} already exists; pass overwrite (--force) to replace it")
+        raise OutputExistsError(f"{path} already exists; pass --force to replace it")
     return path
 
 

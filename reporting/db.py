@@ -40,7 +40,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.pool import StaticPool
 
@@ -166,7 +166,17 @@ def make_engine(db_url: str) -> Engine:
         extra = " (pip install 'mocaplab[postgres]')" if db_url.startswith("postgres") else ""
         raise InputError(f"the database driver for {db_url.split(':', 1)[0]} is not installed: "
                          f"{exc}{extra}") from exc
-    _retried(engine, lambda conn: Base.metadata.create_all(conn))
+    except ArgumentError as exc:  # not a URL, or an unknown dialect
+        raise InputError(f"--db {db_url!r} is not a database URL SQLAlchemy knows ({exc}); use "
+                         "e.g. sqlite:///LAB/.mocaplab/index.db or "
+                         "postgresql+psycopg://user@host/mocaplab") from None
+    try:
+        _retried(engine, lambda conn: Base.metadata.create_all(conn))
+    except DBAPIError as exc:  # no server there, wrong credentials, not a database file
+        engine.dispose()
+        shown = engine.url.render_as_string(hide_password=True)
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "failed"
+        raise InputError(f"cannot open the database {shown}: {first}") from None
     return engine
 
 

@@ -99,6 +99,27 @@ def test_missing_database_driver_is_a_clear_error(monkeypatch):
         make_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
 
 
+def test_bad_database_urls_are_clear_errors(tmp_path, capsys):
+    """`--db` that is not a URL, names an unknown dialect, a server that is not there (the
+    password not shown) or a file that is not a database: exit 1 with the reason, no traceback
+    (each was a SQLAlchemy traceback)."""
+    from mocaplab.cli import main
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database\n" * 100)
+    pg_said = ("cannot open the database", "is not installed")  # without psycopg
+    for url, said in (("notaurl", ("is not a database URL",)),
+                      ("foo://x", ("is not a database URL",)),
+                      ("postgresql+psycopg://me:secret@127.0.0.1:1/x", pg_said),
+                      (f"sqlite:///{junk}", ("file is not a database",))):
+        assert main(["index", str(lab), "--db", url]) == 1
+        err = capsys.readouterr().err
+        assert any(s in err for s in said) and "Traceback" not in err, url
+        assert "secret" not in err, url
+
+
 def test_search_is_literal_and_case_insensitive_on_every_database(index_db_url):
     from mocaplab.reporting.db import contains_text
 

@@ -187,3 +187,16 @@ def test_full_disk_on_the_cli_says_so(trial, monkeypatch, capsys):
     assert "camera names" not in err and "Traceback" not in err
     assert (trial / "points3d.npz").read_bytes() == before
     assert not [p for p in trial.iterdir() if p.name.startswith(".") and p.is_file()]
+
+
+def test_refusals_to_overwrite_name_the_cli_option(trial, tmp_path, capsys):
+    """'already exists; pass --force', not the Python argument names ('pass overwrite
+    (--force)', '--force (force=True)') the messages used to show on the command line."""
+    assert main(["triangulate", str(trial)]) == 1
+    err = capsys.readouterr().err
+    assert "already exists; pass --force to triangulate again" in err and "force=True" not in err
+    out = tmp_path / "board.png"
+    assert main(["board", "create", "--out", str(out)]) == 0
+    assert main(["board", "create", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "already exists; pass --force to replace it" in err and "overwrite (" not in err

@@ -509,8 +509,8 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
     out_path = Path(out) if out is not None else trial.points3d_path
     formats = parse_formats(export) if export else []
     if out_path.exists() and not force:
-        raise OutputExistsError(f"{out_path} already exists; pass --force (force=True) to "
-                                "triangulate again")
+        raise OutputExistsError(f"{out_path} already exists; pass --force to triangulate "
+                                "again")
     if calibration is None:
         calibration = trial.calibration_path
         if calibration is None:
