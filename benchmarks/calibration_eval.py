@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-real", action="store_true")
     p.add_argument("--bootstrap", type=int, default=40,
                    help="bootstrap resamples of the caliscope layout (0: skip)")
-    p.add_argument("--lab", choices=["tuning", "heldout"], default=None,
+    p.add_argument("--lab", choices=["tuning", "heldout", "heldout2"], default=None,
                    help="realistic lab scenes instead (see benchmarks/calibration_lab_eval.py)")
     p.add_argument("--seeds", type=int, nargs="*", default=None,
                    help="with --lab: these seeds instead of the split's")

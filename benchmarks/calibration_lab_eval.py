@@ -11,8 +11,9 @@ was looked at:
   held-out sets, each run once with the method fixed (2026-12-02, 2026-12-03, 2026-12-03) and
   looked at since: tuning data now);
 - ``heldout``: seeds 930-937 (fixed on 2026-12-03 before any was rendered, run once on
-  2026-12-03 with the method fixed at ``54f7b1d``: 8 of 8 met every accuracy target; spent:
-  pick new seeds for the next held-out run).
+  2026-12-03 with the method fixed at ``54f7b1d``: 8 of 8 met every accuracy target; spent);
+- ``heldout2``: seeds 940-947 (fixed on 2026-12-03 by the lead before any was rendered, to be run
+  once with the method as landed at ``4780c29``; pick new seeds for the next held-out run).
 
 Per scene:
 
@@ -59,7 +60,7 @@ from mocaplab.synthetic.calibration_lab import random_lab_scene, render_lab_vide
 
 SEEDS = {"tuning": (list(range(100, 108)) + list(range(300, 308)) + list(range(900, 908))
                     + list(range(910, 918))),
-         "heldout": list(range(930, 938))}
+         "heldout": list(range(930, 938)), "heldout2": list(range(940, 948))}
 TARGETS = {"centre_median_mm": 2.0, "rotation_deg": 1.5, "focal_pct": 2.0, "true_rms_px": 1.5}
 
 
