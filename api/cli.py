@@ -71,8 +71,9 @@ def check_listen_address(host: str, port: int) -> None:
     import errno
     import socket
 
-    if not 0 < port < 65536:
-        raise InputError(f"--port {port}: use a port from 1 to 65535 (default 8000)")
+    if not 0 <= port < 65536:  # 0: any free port, chosen by the system
+        raise InputError(f"--port {port}: use a port from 1 to 65535 (default 8000; 0: any "
+                         "free port)")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from mocaplab.errors import InputError
     from mocaplab.keypoints.trial_detect import DEFAULT_NUM_POSES, detect_trial
     from mocaplab.pose_data import Keypoints2D
+    from mocaplab.trial import Trial
 
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
@@ -69,6 +70,14 @@ def run(args: argparse.Namespace) -> int:
     out = detect_trial(args.trial, model_path=args.model, workers=args.workers, force=args.force,
                        progress=not args.no_progress, variant=args.variant, detector=detector,
                        max_frames=args.max_frames, num_poses=num_poses)
+    # which source made the keypoints, so that `mocaplab process` keeps imported ones
+    trial = Trial(args.trial)
+    meta = trial.meta if trial.meta_path.is_file() else {"keypoints_source": None}
+    if meta.get("keypoints_source") != args.source:
+        meta.pop("keypoints_source", None)
+        if args.source:
+            meta["keypoints_source"] = args.source
+        trial.write_meta(meta)
     kp = Keypoints2D.load(out)
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     print(f"wrote {out}: {kp.shape[0]} cameras x {kp.shape[1]} frames x {kp.shape[2]} "

@@ -149,7 +149,7 @@ def _videos(trial: Trial, options: Options) -> dict[str, Path]:
 
 #: meta.json entries that do not change any result (bookkeeping, or covered by file digests).
 _META_BOOKKEEPING = ("status", "warnings", "software_version", "camera_info", "calibration",
-                     "created_by", "timestamps")
+                     "created_by", "timestamps", "keypoints_source")
 
 
 def _meta(trial: Trial, keys: Sequence[str] | None = None) -> Any:
@@ -203,10 +203,22 @@ def _run_detect(trial: Trial, options: Options) -> Any:
         if trial.keypoints2d_path.exists():
             return trial.keypoints2d_path
         raise InputError(f"{trial.path} has neither videos nor keypoints2d.npz")
+    imported = trial.meta.get("keypoints_source")
+    if imported and trial.keypoints2d_path.exists() and not options.force:
+        # keypoints another tool made (`mocaplab detect --source`) are the user's choice:
+        # never replaced by MediaPipe's unasked
+        log.info("keeping %s imported with 'mocaplab detect --source %s' (--force detects "
+                 "with MediaPipe instead)", trial.keypoints2d_path, imported)
+        return trial.keypoints2d_path
     from mocaplab.keypoints import detect_trial
 
-    return detect_trial(trial, model_path=options.model, workers=options.workers,
-                        force=options.force, progress=True)
+    out = detect_trial(trial, model_path=options.model, workers=options.workers,
+                       force=options.force, progress=True)
+    if imported:
+        meta = trial.meta
+        meta.pop("keypoints_source", None)
+        trial.write_meta(meta)
+    return out
 
 
 def _run_triangulate(trial: Trial, options: Options) -> Any:

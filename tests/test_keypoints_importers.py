@@ -199,3 +199,37 @@ def test_sources_plug_into_detect_trial(tmp_path):
     with pytest.raises(InputError, match="no OpenPose folder for camera cam1"):
         detect_trial(t, detector=OpenPoseJSONSource(str(tmp_path / "nowhere")), workers=1,
                      progress=False)
+
+
+def test_process_keeps_keypoints_imported_with_detect_source(tmp_path, monkeypatch):
+    """`mocaplab detect TRIAL --source openpose:DIR`, then `mocaplab process TRIAL`: the
+    imported keypoints are kept (they were silently replaced by MediaPipe detection); --force
+    detects again and forgets the source."""
+    import mocaplab.keypoints as kp_pkg
+    from mocaplab.cli import main
+    from mocaplab.pipeline import Options, process_trial
+
+    t = Trial.create(tmp_path / "trial")
+    for cam in ("cam1", "cam2"):
+        w = cv2.VideoWriter(str(t.videos_dir / f"{cam}.avi"), cv2.VideoWriter_fourcc(*"MJPG"),
+                            40, (64, 48))
+        for _ in range(4):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+        w.release()
+        write_openpose(tmp_path / "op" / f"{cam}_json", OPENPOSE_BODY_25, 4)
+    assert main(["detect", str(t.path), "--source", f"openpose:{tmp_path / 'op'}",
+                 "--workers", "1", "--no-progress"]) == 0
+    assert Trial(t.path).meta["keypoints_source"] == f"openpose:{tmp_path / 'op'}"
+    before = t.keypoints2d_path.read_bytes()
+    calls = []
+
+    def redetect(trial, **kw):
+        calls.append(kw)
+        return Trial(trial).keypoints2d_path
+
+    monkeypatch.setattr(kp_pkg, "detect_trial", redetect)
+    res = process_trial(t.path, Options(), stages=["detect"])
+    assert res[0].status == "done" and not calls
+    assert t.keypoints2d_path.read_bytes() == before
+    process_trial(t.path, Options(force=True), stages=["detect"])
+    assert len(calls) == 1 and "keypoints_source" not in Trial(t.path).meta
