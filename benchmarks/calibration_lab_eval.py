@@ -13,7 +13,8 @@ was looked at:
 - ``heldout``: seeds 930-937 (fixed on 2026-12-03 before any was rendered, run once on
   2026-12-03 with the method fixed at ``54f7b1d``: 8 of 8 met every accuracy target; spent);
 - ``heldout2``: seeds 940-947 (fixed on 2026-12-03 by the lead before any was rendered, to be run
-  once with the method as landed at ``4780c29``; pick new seeds for the next held-out run).
+  once with the method as landed at ``4780c29``: run once on 2026-12-03, 7 of 7 calibrated
+  scenes met every target, 943 refused (unlinked camera groups); spent: pick new seeds next).
 
 Per scene:
 
