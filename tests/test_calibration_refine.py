@@ -44,6 +44,20 @@ def _pp_error(cam, truth) -> float:
     return float(np.linalg.norm(cam.matrix[:2, 2] - truth.matrix[:2, 2]))
 
 
+def _joint_start(dets):
+    """The joint refinement's inputs from basic single-camera lenses: start cameras,
+    observations, board rotations/translations and the basic lens's free-parameter mask."""
+    intr = [calibrate_intrinsics(d, BOARD, lens_model="basic") for d in dets]
+    lenses = [r.camera for r in intr]
+    poses = [board_poses(c, d, BOARD) for c, d in zip(lenses, dets, strict=True)]
+    start = initial_extrinsics(lenses, dets, poses)
+    frames = np.unique(np.concatenate([d.frames for d in dets]))
+    bR, bt = initial_board_poses(start, dets, poses, frames)
+    obs = collect_observations(dets, frames, [np.isfinite(p.rms) for p in poses])
+    free = np.stack([free_parameters("basic", "pinhole")] * len(dets))
+    return start, obs, bR, bt, free
+
+
 def test_cross_validation_frees_the_principal_point_only_where_it_predicts_better(scene):
     cams, data = scene
     det = data.detections[0]  # principal point 15 px off centre
@@ -63,15 +77,7 @@ def test_joint_refinement_frees_the_principal_point_that_the_views_determine(sce
     """Started with every principal point held at the image centre, the joint refinement
     frees it where the joint views determine it, and the estimate moves to the truth."""
     cams, data = scene
-    dets = data.detections
-    intr = [calibrate_intrinsics(d, BOARD, lens_model="basic") for d in dets]
-    lenses = [r.camera for r in intr]
-    poses = [board_poses(c, d, BOARD) for c, d in zip(lenses, dets, strict=True)]
-    start = initial_extrinsics(lenses, dets, poses)
-    frames = np.unique(np.concatenate([d.frames for d in dets]))
-    bR, bt = initial_board_poses(start, dets, poses, frames)
-    obs = collect_observations(dets, frames, [np.isfinite(p.rms) for p in poses])
-    free = np.stack([free_parameters("basic", "pinhole")] * len(dets))
+    start, obs, bR, bt, free = _joint_start(data.detections)
     held = refine_jointly(start, obs, BOARD, bR, bt, free, 0, grow=False)
     grown = refine_jointly(start, obs, BOARD, bR, bt, free, 0, grow=True)
     for c in (0, 1, 3):  # the cameras whose principal point is off centre
@@ -145,15 +151,7 @@ def test_every_parameter_group_the_joint_data_determine_is_freed(scene):
     focal 1.8 % off, limit 0.7 %). Here every level is determined for every camera (the
     information criterion, AIC, freed p1 p2 for cam3 only and k3 for none)."""
     cams, data = scene
-    dets = data.detections
-    intr = [calibrate_intrinsics(d, BOARD, lens_model="basic") for d in dets]
-    lenses = [r.camera for r in intr]
-    poses = [board_poses(c, d, BOARD) for c, d in zip(lenses, dets, strict=True)]
-    start = initial_extrinsics(lenses, dets, poses)
-    frames = np.unique(np.concatenate([d.frames for d in dets]))
-    bR, bt = initial_board_poses(start, dets, poses, frames)
-    obs = collect_observations(dets, frames, [np.isfinite(p.rms) for p in poses])
-    free = np.stack([free_parameters("basic", "pinhole")] * len(dets))
+    start, obs, bR, bt, free = _joint_start(data.detections)
     grown = refine_jointly(start, obs, BOARD, bR, bt, free, 0, grow=True)
     std = grown.bundle.intrinsic_std
     for c in range(len(cams)):

@@ -176,16 +176,22 @@ def test_deeplabcut_bad_files(tmp_path):
         read_deeplabcut(tmp_path / "x.txt")
 
 
-def test_sources_plug_into_detect_trial(tmp_path):
-    t = Trial.create(tmp_path / "trial")
-    (tmp_path / "dlc").mkdir()
-    for cam in ("cam1", "cam2"):
-        w = cv2.VideoWriter(str(t.videos_dir / f"{cam}.avi"), cv2.VideoWriter_fourcc(*"MJPG"),
-                            40, (64, 48))
+def _videos_with_openpose(trial, op_dir, cameras=("cam1", "cam2")):
+    """Blank 4-frame 40 fps videos in the trial and an OpenPose JSON folder per camera."""
+    for cam in cameras:
+        w = cv2.VideoWriter(str(trial.videos_dir / f"{cam}.avi"),
+                            cv2.VideoWriter_fourcc(*"MJPG"), 40, (64, 48))
         for _ in range(4):
             w.write(np.zeros((48, 64, 3), np.uint8))
         w.release()
-        write_openpose(tmp_path / "op" / f"{cam}_json", OPENPOSE_BODY_25, 4)
+        write_openpose(op_dir / f"{cam}_json", OPENPOSE_BODY_25, 4)
+    return cameras
+
+
+def test_sources_plug_into_detect_trial(tmp_path):
+    t = Trial.create(tmp_path / "trial")
+    (tmp_path / "dlc").mkdir()
+    for cam in _videos_with_openpose(t, tmp_path / "op"):
         dlc_frame(["left_knee"], 4).to_csv(tmp_path / "dlc" / f"{cam}DLC_x.csv")
     src = OpenPoseJSONSource(str(tmp_path / "op"))
     assert isinstance(src, Detector)
@@ -210,13 +216,7 @@ def test_process_keeps_keypoints_imported_with_detect_source(tmp_path, monkeypat
     from mocaplab.pipeline import Options, process_trial
 
     t = Trial.create(tmp_path / "trial")
-    for cam in ("cam1", "cam2"):
-        w = cv2.VideoWriter(str(t.videos_dir / f"{cam}.avi"), cv2.VideoWriter_fourcc(*"MJPG"),
-                            40, (64, 48))
-        for _ in range(4):
-            w.write(np.zeros((48, 64, 3), np.uint8))
-        w.release()
-        write_openpose(tmp_path / "op" / f"{cam}_json", OPENPOSE_BODY_25, 4)
+    _videos_with_openpose(t, tmp_path / "op")
     assert main(["detect", str(t.path), "--source", f"openpose:{tmp_path / 'op'}",
                  "--workers", "1", "--no-progress"]) == 0
     assert Trial(t.path).meta["keypoints_source"] == f"openpose:{tmp_path / 'op'}"
