@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mocaplab.signal import derivative
+
 THRESHOLD_N = 20.0
 MIN_CONTACT_S = 0.2
 #: a foot marker is on the ground (may be on a plate) within this height of its ground level
@@ -100,7 +102,7 @@ def _on_ground(x: np.ndarray, i: int, up: int, horiz: list[int], fps: float) -> 
     ground = np.nanpercentile(z, 10)
     if not z[i] - ground <= LOW_M:
         return False
-    v = np.gradient(x[:, horiz], axis=0) * fps
+    v = derivative(x[:, horiz], fps)
     low = np.isfinite(v).all(1) & (z < ground + 0.01)
     if not low.any() or not np.isfinite(v[i]).all():
         return True

@@ -223,7 +223,6 @@ def _named_as_videos(cameras: CameraSet, videos: list[str]) -> CameraSet:
                      cameras.metadata)
 
 
-
 def event_indices(metrics: dict[str, Any], event: str) -> np.ndarray:
     """Sorted fractional frame indices (0 = first stored frame) of ``event`` in metrics.json."""
     side, kind = event.split("_", 1)
