@@ -1,7 +1,7 @@
 """Kinematics evaluation against Vicon's own Plug-in Gait outputs.
 
     MOCAPLAB_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/kinematics_eval.py \
-        [--markerless] [--loso] [--seed N ...] [--marker-diameter MM]
+        [--markerless] [--loso] [--seed N ...] [--marker-diameter MM] [--new-subject --new-dir DIR]
 
 1. From markers: ``mocaplab analyze`` (analyze_file) on every trial with Vicon lower-limb
    outputs, RMSE per component (deg) of metrics.json's hip, knee, ankle and foot progression
@@ -19,6 +19,12 @@
    per trial the RMSE after removing the trial's mean offset, the error in range of motion over
    each gait cycle, and for a subject's pairs of trials the error in the between-trial change of
    the mean angle (what a before/after comparison shows).
+4. ``--new-subject``: subjects never used for issue 15 (:data:`NEW_SUBJECTS`, declared before
+   anything of ours ran on them; not in the repository or the shared data: ``--new-dir`` or
+   ``MOCAPLAB_NEW_GAIT``, skipped with a note when absent, refused when the SHA-256 differs),
+   run ONCE with the method and the shipped tilt offset frozen (fit on the five subjects
+   above): our marker-based angles against the file's, then the markerless chain (4 cameras,
+   2 px, ``mocaplab triangulate`` + analyze, :data:`NEW_SUBJECT_SEEDS`) against them.
 ``--direct``: the same comparisons on the model functions called directly (the figures of the
 previous session), not through analyze.
 
@@ -29,6 +35,7 @@ model's conventions were read off these two; everything else is reported apart, 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -784,6 +791,156 @@ def print_loso_table(root: Path, seed: int, cameras: int = 4, noise_px: float = 
     return rule
 
 
+# --- new held-out subjects, run once -----------------------------------------------------------
+#: Subjects nobody used for issue 15, declared (this commit) before our marker model or the
+#: markerless chain ran on them; run once with the method and the shipped tilt offset frozen
+#: (augmenter.AUGMENTED_TILT_OFFSET_DEG, the rule on the five subjects of --loso). (path
+#: relative to --new-dir / $MOCAPLAB_NEW_GAIT, SHA-256, subject, source, licence.) The same file
+#: is in gaitalytics 0.2.1.post1, .post7, .post8 and 0.2.2 (identical SHA-256); its
+#: treadmill_no_events.c3d is the same recording reprocessed (not a second subject). Searched
+#: without finding another subject with Vicon lower-limb outputs: gaitutils 0.13.9 (normative
+#: .gcd only), pyc3dtools, pupyc3d, pykinematics, ibo-biomech, mocaplib, and what issue 16
+#: searched (pyCGM2 4.2, pycgm 1.0, kineticstoolkit, c3d, biomechzoo, GaitAnalysisToolKit,
+#: pyomeca, biomdp, Debian). The file was used before only for gait events (issue 16).
+NEW_SUBJECTS = (
+    ("gaitalytics-0.2.2/treadmill_events.c3d",
+     "206c0dfd718d7e3ea4ccb5afc2d094ecf35eef9a2dedc9a1c72490609eab2a97",
+     "SI02",
+     "PyPI sdist gaitalytics 0.2.2, tests/treadmill_events.c3d: Vicon Nexus 2.14, 100 Hz, "
+     "split-belt treadmill walking, marker set LowerLimb_Trunk_HBM2 (ISB-like LASIS..LMT5) with "
+     "Plug-in-Gait-named copies (RASI..LTOE), PROCESSING body mass, height, knee/ankle widths, "
+     "leg lengths (no static offsets, no marker diameter), L/R Pelvis/Hip/Knee/Ankle/"
+     "FootProgress angles",
+     "MIT (c) 2024 Andre Boeni"),
+)
+#: camera-noise seeds of the new-subject runs: those of the --loso runs (4 cameras, 2 px), so
+#: the figures compare with the five subjects'; the held-out unit is the subject.
+NEW_SUBJECT_SEEDS = (7101, 7102)
+
+
+def new_subject_files(new_dir: Path | None) -> tuple[list[tuple[Path, str]], str]:
+    """(path, subject) of the :data:`NEW_SUBJECTS` files present under ``new_dir`` with the
+    recorded SHA-256, and a note saying what is skipped or refused ('' when all are there)."""
+    if new_dir is None or not Path(new_dir).is_dir():
+        return [], (f"new held-out subjects skipped: no directory ({new_dir}); set --new-dir "
+                    "or MOCAPLAB_NEW_GAIT to where NEW_SUBJECTS' files are unpacked")
+    found, notes = [], []
+    for rel, sha, subject, _source, _licence in NEW_SUBJECTS:
+        path = Path(new_dir) / rel
+        if not path.is_file():
+            notes.append(f"{rel}: absent, skipped")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            notes.append(f"{rel}: SHA-256 differs from the recorded one, refused")
+        else:
+            found.append((path, subject))
+    return found, "; ".join(notes)
+
+
+#: (segment, component) of the new-subject tables, from the spec
+NEW_SUBJECT_COMPONENTS = (("pelvis", "tilt"), ("pelvis", "obliquity"), ("pelvis", "rotation"),
+                          ("hip", "flexion"), ("hip", "adduction"), ("hip", "rotation"),
+                          ("knee", "flexion"), ("knee", "adduction"), ("knee", "rotation"),
+                          ("ankle", "dorsiflexion"), ("ankle", "inversion"),
+                          ("ankle", "rotation"), ("foot_progression", "angle"))
+
+
+def centre_distances_mm(path: Path) -> dict[str, float]:
+    """Median distance (mm) of our marker-based joint centres from the file's Plug-in Gait
+    segment origins (PELO = mid hip centre, LFEO/RFEO = knee centre, LTIO/RTIO = ankle
+    centre), where the file has them: which model the file's outputs come from."""
+    mt = read_c3d(path)
+    m, _ = subj.measurements_for(subj.read_processing(path))
+    lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame)
+    model = ll.lower_limb(ll.pig_markers(mt.points, mt.labels, lm.up_axis), m, 1000.0,
+                          foot_axis="ajc" if progression(lm).passes else "static")
+    c = model.centres
+    ours = {"PELO": (c["LHJC"] + c["RHJC"]) / 2, "LFEO": c["LKJC"], "RFEO": c["RKJC"],
+            "LTIO": c["LAJC"], "RTIO": c["RAJC"]}
+    out = {}
+    for name, pts in ours.items():
+        if name in mt.labels:
+            d = np.linalg.norm(pts - mt.points[:, mt.labels.index(name)], axis=-1)
+            out[name] = float(np.nanmedian(d) * 1000.0)
+    return out
+
+
+def _side_rmse(metrics: dict, outputs: dict, pair) -> dict[str, float]:
+    seg, comp, output, axis = pair
+    out = {}
+    for side in ll.SIDES:
+        ref = _output(outputs, side[0].upper() + output)
+        if ref is not None:
+            mine = np.array(metrics["angles"][seg][side][comp], dtype=float)
+            out[side] = rmse(mine, np.asarray(ref, float)[:, axis])[0]
+    return out
+
+
+def print_new_subject_table(new_dir: Path | None, seeds=NEW_SUBJECT_SEEDS, cameras: int = 4,
+                            noise_px: float = 2.0) -> None:
+    """The declared new held-out subjects, run once (method and tilt offset frozen): our
+    marker-based angles and the markerless chain against the file's angles, RMSE deg per side,
+    and the markerless tilt's uncorrected bias and dynamics."""
+    import tempfile
+
+    from mocaplab.analysis.augmenter import AUGMENTED_TILT_OFFSET_DEG
+    from mocaplab.analysis.pipeline import analyze_file
+
+    files, note = new_subject_files(new_dir)
+    print("\n## NEW held-out subjects (declared before running; run once, method and tilt "
+          f"offset {AUGMENTED_TILT_OFFSET_DEG:+.1f} deg frozen)")
+    if note:
+        print(note)
+    wanted = [p for p in _spec_pairs(("pelvis", "hip", "knee", "ankle", "foot_progression"))
+              if p[:2] in NEW_SUBJECT_COMPONENTS]
+    for path, subject in files:
+        outputs = dict(read_c3d(path).model_outputs)
+        m = analyze_file(path)
+        kin = m["provenance"]["kinematics"]
+        print(f"\n### {path.name} (subject {subject}): from its markers through analyze, "
+              f"model {kin['model']}; quality: {kin['quality']}")
+        print("centres vs the file's segment origins, median mm: " + ", ".join(
+            f"{k} {v:.1f}" for k, v in centre_distances_mm(path).items()))
+        print("component | RMSE L | RMSE R")
+        for pair in wanted:
+            r = _side_rmse(m, outputs, pair)
+            print(f"{pair[0]} {pair[1]} | " + " | ".join(_fmt(r.get(s, np.nan))
+                                                         for s in ll.SIDES))
+        kp, outputs, height, mass, mt = perfect_keypoints(path)
+        print(f"\nmarkerless: perfect keypoints, shoulders {shoulder_source(path)}, "
+              f"{cameras} cameras, {noise_px:g} px, mocaplab triangulate + analyze, height "
+              f"{height:.3f} m, mass {mass:.1f} kg; RMSE deg L / R, per seed")
+        pairs_td = [p for p in wanted if p[:2] in {("pelvis", "tilt"), ("hip", "flexion")}]
+        rows: dict[str, list[str]] = {f"{p[0]} {p[1]}": [] for p in wanted}
+        extra = []
+        with tempfile.TemporaryDirectory(prefix="kin-new-") as tmp:
+            for seed in seeds:
+                trial = Path(tmp) / f"{path.stem}-{seed}"
+                make_markerless_trial(kp, mt.fps, trial, cameras=cameras, noise_px=noise_px,
+                                      noise_m=0.0, seed=seed,
+                                      subject={"height_m": height, "mass_kg": mass})
+                m0 = analyze_file(trial, tilt_offset_deg=0.0)
+                ms = analyze_file(trial, tilt_offset_deg=AUGMENTED_TILT_OFFSET_DEG)
+                for pair in wanted:
+                    r = _side_rmse(ms, outputs, pair)
+                    rows[f"{pair[0]} {pair[1]}"].append(
+                        " / ".join(_fmt(r.get(s, np.nan)) for s in ll.SIDES))
+                dyn = [trial_dynamics(ms, outputs, p) for p in pairs_td]
+                extra.append(
+                    f"seed {seed}: tilt bias without the offset {tilt_bias(m0, outputs):+.2f} "
+                    f"(five subjects: -0.3..+16.2), with it {tilt_bias(ms, outputs):+.2f}; "
+                    + "; ".join(
+                        f"{p[0]} {p[1]} dynamic RMSE "
+                        + " / ".join(_fmt(v['dyn']) for v in d.values()) + ", Vicon ROM "
+                        + " / ".join(_fmt(v['rom_ref']) for v in d.values()) + ", ROM error "
+                        + " / ".join(_fmt(v['rom'], True) for v in d.values())
+                        for p, d in zip(pairs_td, dyn, strict=True)))
+        print("component | " + " | ".join(f"seed {s}" for s in seeds))
+        for name, cells in rows.items():
+            print(f"{name} | " + " | ".join(cells))
+        for line in extra:
+            print(line)
+
+
 def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = True,
                                    shoulders: str = "auto", inputs=MARKERLESS_INPUTS,
                                    trials=None) -> None:
@@ -840,10 +997,19 @@ def main(argv=None) -> int:
     ap.add_argument("--loso", action="store_true",
                     help="only the leave-one-subject-out evaluation of the pelvic tilt offset "
                          "(4 cameras, 2 px, per --seed)")
+    ap.add_argument("--new-subject", action="store_true",
+                    help="only the declared new held-out subjects (NEW_SUBJECTS), run once")
+    ap.add_argument("--new-dir", type=Path, default=None,
+                    help="directory holding NEW_SUBJECTS' files (default: $MOCAPLAB_NEW_GAIT)")
     ap.add_argument("--seed", type=int, action="append",
                     help="noise seed(s) of the markerless runs (default 7101)")
     args = ap.parse_args(argv)
     args.seed = args.seed or [7101]
+    if args.new_subject:
+        new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
+                                   if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
+        print_new_subject_table(new_dir)
+        return 0
     if not args.data:
         print("set MOCAPLAB_SHARED_DATA or --data", file=sys.stderr)
         return 2
