@@ -375,7 +375,18 @@ def main() -> None:
                     help="false events over the trial's whole labelled span (before session 8)")
     ap.add_argument("--hide-heels", action="store_true",
                     help="blank the heel markers before detecting (the references keep them)")
+    ap.add_argument("--method-s8", action="store_true",
+                    help="the session 8 marker options (heel-less strikes at the ankle's speed "
+                         "arrest, no ankle-acceleration timing), for a before/after")
     args = ap.parse_args()
+    if args.method_s8:
+        global MARKER_EVENT_OPTIONS
+        import mocaplab.analysis.pipeline as pipeline
+
+        MARKER_EVENT_OPTIONS = dataclasses.replace(MARKER_EVENT_OPTIONS,
+                                                   fs_ankle_accel_lead_s=0.0)
+        pipeline.MARKER_EVENT_OPTIONS = MARKER_EVENT_OPTIONS
+        print("session 8 method: fs_ankle_accel_lead_s = 0")
     shared = Path(os.environ.get("MOCAPLAB_SHARED_DATA", "../shared/data"))
 
     def env_dir(opt, var):

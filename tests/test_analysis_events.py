@@ -207,3 +207,41 @@ def test_heel_strike_averages_the_speed_arrest_and_the_heel_pad_low_point():
         low = true_i + 0.06 * w.fps   # the dip's lowest point (before filtering)
         assert abs(i - 0.5 * (i_speed + low)) < 1.0, (side, i, i_speed, low)
         assert i - i_speed > 1.5        # moved late, towards the low point
+
+
+def test_heelless_strike_is_the_ankle_landing_peak_made_earlier():
+    """Skin markers without heel markers: a strike is the ankle marker's peak upward
+    acceleration (its landing deceleration) near the ankle's speed arrest, made 26 ms earlier
+    (the ankle lands after the heel; tuned with the heels hidden on the tuning files). Before
+    session 9 it was the ankle's speed arrest itself; markerless options are unchanged."""
+    import dataclasses
+
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS, EventOptions
+    from mocaplab.signal import derivative, fill_gaps, lowpass
+
+    assert EventOptions().fs_ankle_accel_lead_s == 0.0
+    w = parametric_walk(duration_s=5.0)
+    keep = [i for i, lab in enumerate(w.marker_labels) if not lab.endswith("HEE")]
+    lm = find_landmarks(w.markers[:, keep], [w.marker_labels[i] for i in keep], w.fps)
+    prog = progression(lm)
+    arrest = dataclasses.replace(MARKER_EVENT_OPTIONS, fs_ankle_accel_lead_s=0.0)
+
+    def strikes(opts):
+        found, warn = detect_events(lm, prog, opts)
+        assert any("timed from LANK" in x for x in warn)
+        return sorted((e.side, e.index) for e in found if e.type == "foot_strike")
+
+    old, new = strikes(arrest), strikes(MARKER_EVENT_OPTIONS)
+    assert len(old) == len(new) >= 8
+    fps = w.fps
+    for (side, i_arrest), (side_n, i_new) in zip(old, new, strict=True):
+        assert side == side_n
+        p = lowpass(fill_gaps(lm.get(side[0].upper() + "ANK"), fps, max_gap_s=0.2), fps,
+                    cutoff_hz=8.0, max_cutoff_nyquist=0.45)
+        az = derivative(derivative(p, fps), fps)[:, 2]
+        a, b = int(np.floor(i_arrest - 0.10 * fps)), int(np.ceil(i_arrest + 0.15 * fps)) + 1
+        j = a + int(np.argmax(az[a:b]))
+        y0, y1, y2 = az[j - 1:j + 2]
+        peak = j + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+        assert abs(i_new - (peak - 0.026 * fps)) < 0.05, (side, i_new, peak, i_arrest)
+        assert abs(i_new - i_arrest) > 1.0        # it moved
