@@ -1,7 +1,8 @@
 """Gait events on the marker corpus against labelled events and force plates (issue 16).
 
-    MOCAPLAB_SHARED_DATA=../shared/data MOCAPLAB_NEW_GAIT=/tmp/newgait \
-        .venv/bin/python benchmarks/events_eval.py [--part tune|old|new|all] [--new-dir DIR]
+    MOCAPLAB_SHARED_DATA=../shared/data .venv/bin/python benchmarks/events_eval.py \
+        [--part tune|old|seen|new|all] [--seen-dir /tmp/newgait] [--new-dir /tmp/newgait2] \
+        [--hide-heels]
 
 The corpus is split up front (by file, before any tuning):
 
@@ -12,12 +13,18 @@ The corpus is split up front (by file, before any tuning):
   several times, so since session 8 it is TUNING data too. Note that
   PiG_Motion-FlatFoot-Hole/-One are two trials of one subject (SUBJECTS:NAMES ANTO_M) of the
   FlatFoot-Full lab (whose subject is BELT_C).
+- SEEN (``--part seen``): session 8's held-out file (``SEEN_HOLDOUT``, gaitalytics' treadmill
+  trial), run once then (3f7358e): TUNING data since session 9. ``--seen-dir`` /
+  ``MOCAPLAB_SEEN_GAIT``.
 - NEW (``--part new``): real files the project had never used, listed in ``NEW_HOLDOUT`` below
   (source, version, SHA-256, licence) before any detector was run on them; they are not in the
   repository or the shared data: unpack them under a directory given by ``--new-dir`` or
   ``MOCAPLAB_NEW_GAIT`` (the part is skipped, saying so, when it is absent; a file whose
-  SHA-256 differs is refused). Run once with the method frozen (session 8); any later run is a
+  SHA-256 differs is refused). Run once with the method frozen (session 9); any later run is a
   second look and says so in the docs.
+
+``--hide-heels`` blanks the heel markers before detection (references and findability keep
+them): the figure for trials without heel markers.
 
 References: the C3D's labelled events (Vicon operators), and force plates: a foot strike where
 the plate's normal force rises through 20 N (after removing the unloaded offset), a foot off
@@ -50,6 +57,7 @@ foot offs 80-120 ms after the first labelled strike, which the operators had not
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import warnings
@@ -59,7 +67,7 @@ import numpy as np
 
 from mocaplab.analysis.events import MARKER_EVENT_OPTIONS, GaitEvent, plate_timed_events
 from mocaplab.analysis.force_plates import feet_in_file_frame, plate_contacts
-from mocaplab.analysis.inputs import load_input
+from mocaplab.analysis.inputs import AnalysisInput, load_input
 from mocaplab.analysis.landmarks import find_landmarks
 from mocaplab.analysis.pipeline import analyze
 from mocaplab.analysis.progression import progression
@@ -72,8 +80,10 @@ OLD = ("btkdata/PiG_Motion-FlatFoot-Hole.c3d", "btkdata/PiG_Motion-FlatFoot-One.
            "btkdata/c3dorg_sample04_sub_labels.c3d", "opensim_core/walking5.c3d",
            "btkdata/Gait.c3d", "btkdata/ADemo1_rewrite_c3d_pc_float.c3d",
            "btkdata/561xxa01_anonym.C3D")
-# (relative path under the new-data directory, SHA-256, where it comes from, licence)
-NEW_HOLDOUT = (
+# (relative path under the data directory, SHA-256, where it comes from, licence)
+#: session 8's held-out file: run once at 3f7358e (docs/analysis.md), TUNING data since session 9;
+#: ``--seen-dir`` / ``MOCAPLAB_SEEN_GAIT``
+SEEN_HOLDOUT = (
     ("gaitalytics-0.2.2/treadmill_events.c3d",
      "206c0dfd718d7e3ea4ccb5afc2d094ecf35eef9a2dedc9a1c72490609eab2a97",
      "PyPI sdist gaitalytics 0.2.2 (gaitalytics-0.2.2.tar.gz, sha256 02fa69ad...9409d), "
@@ -81,6 +91,29 @@ NEW_HOLDOUT = (
      "(2 plates), 43 labelled events; the sdist's treadmill_no_events.c3d is the same recording",
      "MIT (c) 2024 Andre Boeni"),
 )
+#: session 9's held-out set, declared (this commit) before any detector ran on it; run ONCE with
+#: the method frozen. ``--new-dir`` / ``MOCAPLAB_NEW_GAIT``. A gaitkit example is JSON, not C3D:
+#: per-frame landmarks (mm, Y up) that gaitkit's figshare-PD extractor took from the dataset's C3D
+#: (hips = mean of each side's ASIS and PSIS, toe = first metatarsal head, heel, lateral ankle),
+#: events from the C3D's EVENT group; no force plates. Read by :func:`load_gaitkit_json`.
+NEW_HOLDOUT = (
+    ("gaitkit-1.5.0/example_parkinson.json",
+     "397a8f5e95f45092d6e38d2784c3ef87838f8f1e6ede7bc4b738e6b6a7ea87ca",
+     "PyPI sdist gaitkit 1.5.0 (gaitkit-1.5.0.tar.gz, sha256 de1f0c25...0d861), "
+     "src/gaitkit/data/example_parkinson.json: 'figshare_parkinson', Parkinson's disease patient, "
+     "overground, 150 Hz, 671 frames, 13 labelled events (C3D EVENT group), no plates; its "
+     "'source' field: Goldberger et al., doi 10.6084/m9.figshare.7734767",
+     "package MIT (c) 2026 Frederic Fer; data as stated in the file: ODC-By 1.0"),
+)
+#: looked at in session 9 and NOT used (decided from labels/plates alone, no detector run):
+#: every gaitalytics sdist (0.2.1.post1/7/8, 0.2.2) ships the same two files (same SHA-256);
+#: gaitkit example_healthy.json (Fukuchi, sha256 b27f2e7b...71d5e05): its labels cannot be walking
+#: (left strikes 93 ms apart, a right off 42 frames after its strike); example_kuopio.json: all
+#: zero; example_stroke.json: no events. pyc3dsample 0.0.3-0.0.5 data/testsample{,2}.c3d
+#: (Nexus PiG, 100 Hz): one 'General' event, plate all zero. openofm 1.1.3 Data_*/dynamic*.c3d:
+#: no events, no plates. No C3D in gaitutils, ibo-biomech, micromotion, myogait, kiss-gait-
+#: analysis, pupyc3d, sqzc3d, trc-data-reader, pykinematics, PyBiomech, pyBTK (sdists), nor
+#: Debian; npm offered no C3D package we could name.
 #: why a file's two references disagree, printed with its rows (measured, docs/analysis.md):
 #: its plates are kept as a reference, read as the other files' (two other readers agree).
 REFERENCE_NOTES = {
@@ -99,15 +132,17 @@ def _path(shared: Path, rel: str) -> Path:
         shared / "gait_marker_corpus" / rel
 
 
-def new_files(new_dir: Path | None) -> tuple[list[str], str]:
-    """The NEW_HOLDOUT files present under ``new_dir`` with the recorded SHA-256, and a note on
-    what is absent or refused ('' when all are there)."""
-    if new_dir is None or not new_dir.is_dir():
-        return [], (f"new held-out part skipped: no directory ({new_dir}); set --new-dir or "
-                    "MOCAPLAB_NEW_GAIT to where NEW_HOLDOUT's files are unpacked")
+def declared_files(data_dir: Path | None, table, what: str, option: str, env: str
+                   ) -> tuple[list[str], str]:
+    """The files of ``table`` (``NEW_HOLDOUT``/``SEEN_HOLDOUT``) present under ``data_dir``
+    with the recorded SHA-256, and a note on what is absent or refused ('' when all are
+    there)."""
+    if data_dir is None or not data_dir.is_dir():
+        return [], (f"{what} part skipped: no directory ({data_dir}); set {option} or "
+                    f"{env} to where its files are unpacked")
     found, notes = [], []
-    for rel, sha, _source, _licence in NEW_HOLDOUT:
-        path = new_dir / rel
+    for rel, sha, _source, _licence in table:
+        path = data_dir / rel
         if not path.is_file():
             notes.append(f"{rel}: absent")
         elif hashlib.sha256(path.read_bytes()).hexdigest() != sha:
@@ -117,8 +152,71 @@ def new_files(new_dir: Path | None) -> tuple[list[str], str]:
     return found, "; ".join(notes)
 
 
+def new_files(new_dir: Path | None) -> tuple[list[str], str]:
+    """The NEW_HOLDOUT files present under ``new_dir`` (see :func:`declared_files`)."""
+    return declared_files(new_dir, NEW_HOLDOUT, "new held-out", "--new-dir",
+                          "MOCAPLAB_NEW_GAIT")
+
+
+#: gaitkit landmark name -> the Plug-in Gait-like role name it is given (hips: per-side mean
+#: of ASIS and PSIS, so the pelvis centre is the mean of the four pelvis markers)
+GAITKIT_ROLES = {"hip": "HJC", "knee": "KNE", "ankle": "ANK", "heel": "HEE", "toe": "TOE",
+                 "shoulder": "SHO"}
+
+
+def load_gaitkit_json(path: Path) -> AnalysisInput:
+    """A gaitkit example trial: ``angle_frames[*].landmark_positions`` (mm, Y up; all-zero =
+    missing, as ``is_valid`` 0) as points (F, M, 3) metres Z up, labelled by role (``LHEE``...),
+    first frame 1; ``ground_truth`` hs/to frames (0-based, at ``fps``) as reference events at
+    ``frame / fps`` s (the time of array index ``frame`` with first frame 1)."""
+    import json
+
+    from mocaplab.errors import InputError
+
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        frames, fps = d["angle_frames"], float(d["fps"])
+        names = list(frames[0]["landmark_positions"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise InputError(f"{path}: not a gaitkit example trial ({exc})") from None
+    labels, cols = [], []
+    for name in names:
+        side, _, part = name.partition("_")
+        if side in ("left", "right") and part in GAITKIT_ROLES:
+            labels.append(side[0].upper() + GAITKIT_ROLES[part])
+            cols.append(name)
+    pts = np.array([[f["landmark_positions"][c] for c in cols] for f in frames], float)
+    pts[(pts == 0).all(axis=-1)] = np.nan
+    pts[np.array([not f.get("is_valid", 1) for f in frames])] = np.nan
+    pts = pts[..., [0, 2, 1]] * np.array([1.0, -1.0, 1.0]) / 1000    # Y up -> Z up, metres
+    gt = d.get("ground_truth") or {}
+    events = tuple((side, typ, k / fps, k + 1)
+                   for key, typ in (("hs_frames", "foot_strike"), ("to_frames", "foot_off"))
+                   for side in ("left", "right") for k in (gt.get(key) or {}).get(side, []))
+    return AnalysisInput(pts, tuple(labels), fps, 1, str(path), "gaitkit-json",
+                         tuple(sorted(events, key=lambda e: e[2])))
+
+
+def load(path: Path) -> AnalysisInput:
+    """:func:`mocaplab.analysis.inputs.load_input`, or a gaitkit example (.json)."""
+    return load_gaitkit_json(path) if Path(path).suffix.lower() == ".json" else \
+        load_input(path)
+
+
+def hide_heels(data: AnalysisInput) -> AnalysisInput:
+    """``data`` with the markers playing LHEE/RHEE blanked (NaN): the heel-less figure."""
+    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
+    pts = np.array(data.points, float)
+    for role in ("LHEE", "RHEE"):
+        if lm.labels.get(role) in data.labels:
+            pts[:, data.labels.index(lm.labels[role])] = np.nan
+    return dataclasses.replace(data, points=pts)
+
+
 def plate_events(path: Path, lm) -> list[tuple[str, str, float]]:
     """(side, type, time_s) of clean force-plate contacts (mocaplab.analysis.force_plates)."""
+    if Path(path).suffix.lower() == ".json":
+        return []
     return plate_contacts(read_force_plates(path), lm.raw, lm.fps, lm.first_frame)
 
 
@@ -189,14 +287,16 @@ def score(found: list[dict], ref: list[tuple[str, str, float]], findable, span):
     return errs, missed, false
 
 
-def evaluate(shared: Path, files, whole_span: bool = False) -> dict:
+def evaluate(shared: Path, files, whole_span: bool = False, no_heels: bool = False) -> dict:
     rows = {}
     for rel in files:
         path = Path(rel) if Path(rel).is_absolute() else _path(shared, rel)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            data = load_input(path)
-            raw = _Raw(data)
+            data = load(path)
+            raw = _Raw(data)        # references and findability from the markers as recorded
+            if no_heels:
+                data = hide_heels(data)
             labelled = [(s, ty, t) for s, ty, t, _ in data.reference_events
                         if ty in ("foot_strike", "foot_off") and s in ("left", "right")]
             plates = plate_events(path, raw)
@@ -231,7 +331,8 @@ def _fmt(errs, missed, false, n):
         return "-"
     e = np.abs(errs) * 1000
     mae = f"{e.mean():5.1f}" if len(e) else "  n/a"
-    return f"{mae} ms {len(errs):2d}/{n:2d} miss {missed} false {false}"
+    bias = f"{np.mean(errs) * 1000:+5.1f}" if len(e) else "  n/a"
+    return f"{mae} ms (bias {bias}) {len(errs):2d}/{n:2d} miss {missed} false {false}"
 
 
 def report(title: str, rows: dict, per_file: bool = True) -> None:
@@ -265,28 +366,51 @@ def report(title: str, rows: dict, per_file: bool = True) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("tune", "old", "new", "all"), default="all")
+    ap.add_argument("--part", choices=("tune", "old", "seen", "new", "all"), default="all")
     ap.add_argument("--new-dir", type=Path, default=None,
                     help="directory holding NEW_HOLDOUT's files (default: $MOCAPLAB_NEW_GAIT)")
+    ap.add_argument("--seen-dir", type=Path, default=None,
+                    help="directory holding SEEN_HOLDOUT's files (default: $MOCAPLAB_SEEN_GAIT)")
     ap.add_argument("--whole-span", action="store_true",
                     help="false events over the trial's whole labelled span (before session 8)")
+    ap.add_argument("--hide-heels", action="store_true",
+                    help="blank the heel markers before detecting (the references keep them)")
     args = ap.parse_args()
     shared = Path(os.environ.get("MOCAPLAB_SHARED_DATA", "../shared/data"))
-    new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
-                               if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
-    if args.part in ("tune", "all"):
-        report("TUNE part (the options were tuned on these first)",
-               evaluate(shared, TUNE, args.whole_span))
-    if args.part in ("old", "all"):
-        report("OLD held-out part (read several times: tuning data since session 8)",
-               evaluate(shared, OLD, args.whole_span))
+
+    def env_dir(opt, var):
+        return opt or (Path(os.environ[var]) if os.environ.get(var) else None)
+
+    new_dir = env_dir(args.new_dir, "MOCAPLAB_NEW_GAIT")
+    seen_dir = env_dir(args.seen_dir, "MOCAPLAB_SEEN_GAIT")
+    opts = {"whole_span": args.whole_span, "no_heels": args.hide_heels}
+    if args.hide_heels:
+        print("heel markers HIDDEN from the detectors (references use them)")
+    tuning = {}
+    if args.part in ("tune", "old", "seen", "all"):
+        parts = [("tune", "TUNE part (the options were tuned on these first)", list(TUNE)),
+                 ("old", "OLD part (held out in sessions 6-7: tuning data since session 8)",
+                  list(OLD))]
+        seen, note = declared_files(seen_dir, SEEN_HOLDOUT, "seen (session 8 held-out)",
+                                    "--seen-dir", "MOCAPLAB_SEEN_GAIT")
+        if note and args.part in ("seen", "all"):
+            print(f"\n{note}")
+        parts.append(("seen", "SEEN part (session 8's held-out file, run once then: tuning "
+                      "data since session 9)", seen))
+        for key, title, files in parts:
+            if args.part in (key, "all") and files:
+                rows = evaluate(shared, files, **opts)
+                report(title, rows)
+                tuning.update(rows)
+        if args.part == "all":
+            report("ALL TUNING DATA (tune + old + seen)", tuning, per_file=False)
     if args.part in ("new", "all"):
         files, note = new_files(new_dir)
         if note:
             print(f"\n{note}")
         if files:
-            report("NEW held-out part (files never used before session 8)",
-                   evaluate(shared, files, args.whole_span))
+            report("NEW held-out part (session 9: files never used before; run once)",
+                   evaluate(shared, files, **opts))
 
 
 if __name__ == "__main__":
