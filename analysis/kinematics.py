@@ -217,6 +217,9 @@ def from_markers(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
               and not (n[1:] in ("TIB", "ANK") and n[0] + "AJC" in markers)]
     if absent:
         quality += f"; markers missing: {', '.join(absent)} (the angles needing them are null)"
+    if not static and subj.static_offsets_missing(m):
+        quality += ("; static foot offsets not in the file (no static calibration): ankle and "
+                    "foot progression angles without them (see warnings)")
     if static:
         flat = [side for side in ll.SIDES if f"{side} static foot flat" in model.info]
         quality += ("; static trial: the feet of Plug-in Gait's static calibration (TOE to HEE"

@@ -83,6 +83,9 @@ _ANGLE_FIELDS = ("static_plantar_flexion_deg", "static_rotation_offset_deg", "ti
                  "thigh_rotation_deg", "shank_rotation_deg", "ankle_abadd_deg")
 _META_SIDE = {"leg_length_m": "leg_length_mm", "knee_width_m": "knee_width_mm",
               "ankle_width_m": "ankle_width_mm"}
+#: meta.json["subject"] static foot offsets (degrees, 0 allowed) -> SideMeasurements field
+_META_OFFSETS = {"static_plantar_flexion_deg": "static_plantar_flexion_deg",
+                 "static_rotation_offset_deg": "static_rotation_offset_deg"}
 
 
 def _number(v) -> float | None:
@@ -141,7 +144,8 @@ def from_processing(processing: Mapping[str, object], *, angles_in_radians: bool
 
 
 def from_subject(subject: Mapping[str, object] | None) -> dict:
-    """``meta.json["subject"]`` (metres; left/right or one value) as ``Measurements`` parts."""
+    """``meta.json["subject"]`` (metres, static foot offsets in degrees; left/right or one
+    value) as ``Measurements`` parts."""
     out: dict = {"left": {}, "right": {}, "sources": {}}
     if not subject:
         return out
@@ -154,6 +158,14 @@ def from_subject(subject: Mapping[str, object] | None) -> dict:
             x = _number(per_side.get(side))
             if x is not None and x > 0:
                 out[side][field] = x * 1000.0
+                out["sources"][f"{side}.{field}"] = "meta.json subject"
+    for key, field in _META_OFFSETS.items():
+        v = subject.get(key)
+        per_side = v if isinstance(v, Mapping) else {"left": v, "right": v}
+        for side in ("left", "right"):
+            x = _number(per_side.get(side))
+            if x is not None:
+                out[side][field] = x
                 out["sources"][f"{side}.{field}"] = "meta.json subject"
     for key, field, scale in (("marker_diameter_m", "marker_diameter_mm", 1000.0),
                               ("inter_asis_m", "inter_asis_mm", 1000.0),
@@ -198,7 +210,22 @@ def missing_warnings(m: Measurements) -> list[str]:
         if s.leg_length_mm is None:
             out.append(f"{side} leg length not measured: estimated from the ASIS-to-ankle "
                        "marker distance (hip joint centre less accurate)")
+    no_offsets = static_offsets_missing(m)
+    if no_offsets:
+        out.append(f"{' and '.join(no_offsets)} static foot offsets (StaticPlantFlex, "
+                   "StaticRotOff) not given: 0 assumed. Plug-in Gait takes them from the "
+                   "subject's static calibration, so ankle angles and foot progression can "
+                   "differ from a Plug-in Gait report by them (13-14 deg of ankle dorsiflexion "
+                   "on a Nexus file without them); give the static trial (--static STATIC.c3d)")
     return out
+
+
+def static_offsets_missing(m: Measurements) -> list[str]:
+    """The sides whose static foot offsets (plant flexion and rotation) came from nowhere (no
+    PROCESSING entry, no static trial): 0 was assumed for both."""
+    return [side for side in ("left", "right")
+            if f"{side}.static_plantar_flexion_deg" not in m.sources
+            and f"{side}.static_rotation_offset_deg" not in m.sources]
 
 
 #: Key under which read_processing adds the SEG group's MARKER_DIAMETER (Vicon Workstation's

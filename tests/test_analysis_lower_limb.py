@@ -86,6 +86,24 @@ def test_measurements_sources_and_defaults():
     workstation = dict(proc, **{"Marker Diameter": [14.0], "LStaticPlantFlex": [12.7]})
     m2 = subj.merge(subj.from_processing(workstation))
     assert m2.left.static_plantar_flexion_deg == pytest.approx(12.7)        # degrees
+    assert not any("static foot offsets" in w for w in warns)       # both sides in the file
+
+
+def test_missing_static_foot_offsets_are_warned_per_side():
+    """A Nexus file without its static calibration's foot offsets (gaitalytics'
+    treadmill_events.c3d: ankle dorsiflexion 13-14 deg off Vicon's with 0 assumed) says so;
+    meta.json may give them (degrees, 0 allowed)."""
+    proc = {"LLegLength": [900.0], "RLegLength": [900.0]}
+    _, warns = subj.measurements_for(proc)
+    assert [w for w in warns if w.startswith("left and right static foot offsets")
+            and "--static" in w]
+    _, warns = subj.measurements_for(dict(proc, LStaticPlantFlex=[0.1]))
+    assert [w for w in warns if w.startswith("right static foot offsets")]
+    m, warns = subj.measurements_for(proc, {"static_plantar_flexion_deg": {"left": 12.0,
+                                                                          "right": 0.0}})
+    assert not any("static foot offsets" in w for w in warns)
+    assert m.left.static_plantar_flexion_deg == 12.0 and m.right.static_plantar_flexion_deg == 0
+    assert m.sources["right.static_plantar_flexion_deg"] == "meta.json subject"
 
 
 def _rmse_vs_vicon(path, extra=()):

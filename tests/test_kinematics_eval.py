@@ -48,3 +48,30 @@ def test_declared_new_subject_is_found_with_its_checksum():
     if "absent" in note:
         pytest.skip(f"new held-out file not under MOCAPLAB_NEW_GAIT: {note}")
     assert note == "" and [s for _p, s in files] == ["SI02"]
+
+
+def test_new_subject_markers_are_plugin_gait_but_its_foot_offsets_are_not_in_the_file():
+    """Data test (the one run of the declared file, session 9): its angles are Plug-in Gait's
+    (our centres within 1 mm of its segment origins, pelvis/hip/knee within 0.5 deg) except the
+    ankle, whose static foot offsets are not in its PROCESSING group: analyze says so."""
+    new_dir = os.environ.get("MOCAPLAB_NEW_GAIT")
+    if not new_dir:
+        pytest.skip("MOCAPLAB_NEW_GAIT is unset: the new held-out gait files are not available")
+    mod = _eval_module()
+    files, note = mod.new_subject_files(Path(new_dir))
+    if not files:
+        pytest.skip(f"new held-out file not available: {note}")
+    from mocaplab.analysis.pipeline import analyze_file
+    from mocaplab.marker_io import read_c3d
+
+    path = files[0][0]
+    assert max(mod.centre_distances_mm(path).values()) < 1.0
+    m = analyze_file(path)
+    outputs = dict(read_c3d(path).model_outputs)
+    pairs = {p[:2]: p for p in mod._spec_pairs(("pelvis", "hip", "knee", "ankle"))}
+    for seg in ("pelvis", "hip", "knee"):
+        for pair in (p for k, p in pairs.items() if k[0] == seg):
+            assert max(mod._side_rmse(m, outputs, pair).values()) < 0.5, pair
+    assert min(mod._side_rmse(m, outputs, pairs[("ankle", "dorsiflexion")]).values()) > 5.0
+    assert any(w.startswith("left and right static foot offsets") for w in m["warnings"])
+    assert "static foot offsets not in the file" in m["provenance"]["kinematics"]["quality"]

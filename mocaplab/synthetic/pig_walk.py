@@ -172,5 +172,7 @@ def prescribed_walk(curves: Mapping[str, np.ndarray], *, speed_m_s: float = 1.3,
                "knee_width_m": MEASUREMENTS_MM["knee_width"] / 1000,
                "ankle_width_m": MEASUREMENTS_MM["ankle_width"] / 1000,
                "marker_diameter_m": MEASUREMENTS_MM["marker_diameter"] / 1000,
-               "inter_asis_m": PELVIS_WIDTH_M}
+               "inter_asis_m": PELVIS_WIDTH_M,
+               # the feet are built without static offsets (dynamic foot = TOE -> AJC)
+               "static_plantar_flexion_deg": 0.0, "static_rotation_offset_deg": 0.0}
     return PigWalk(np.stack([out[k] for k in labels], axis=1), labels, fps, subject, truth)
