@@ -62,8 +62,8 @@ def test_new_token_prints_a_usable_entry(tmp_path, capsys):
 
 def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys, monkeypatch):
     """`mocaplab export FILE.c3d` (marker data from another lab): analysed into FILE_mocaplab/
-    in the current folder, then exported (CSV, JSON, PDF report) with the hip/knee angles of that file;
-    a second export refuses to replace the analysis without --force; C3D/TRC of a marker
+    in the current folder, then exported (CSV, JSON, PDF report) with the hip/knee angles of
+    that file; a second export refuses to replace the analysis without --force; C3D/TRC of a marker
     file are refused before anything is written."""
     from mocaplab.marker_io import write_c3d
     from mocaplab.synthetic.pig_walk import prescribed_walk
