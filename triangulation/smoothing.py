@@ -32,6 +32,10 @@ reproject within the robust threshold: a view along the epipolar line of a two-v
 off the trajectory; a good view rejected by a wrong per-frame consensus is back on it) and the
 trajectory is solved once more.
 
+Last, :func:`unsupported_points` names the smoothed points the views do not vouch for (off
+their views, isolated, bridging a gap longer than :data:`BRIDGE_LIMIT_S`); the caller leaves
+them out.
+
 Pure functions; a loop over keypoints and runs of frames, one banded solve each
 (``scipy.linalg.solveh_banded``).
 """
