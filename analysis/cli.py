@@ -92,6 +92,17 @@ def check_static_input(args: argparse.Namespace) -> None:
         raise InputError(f"static trial {args.static} does not exist")
 
 
+#: --snap-deg above this snaps every direction (one lab axis is always within 45 deg of it).
+MAX_SNAP_DEG = 45.0
+
+
+def check_snap_deg(snap_deg: float) -> None:
+    """InputError when ``--snap-deg`` is not an angle from 0 to 45 degrees."""
+    if not 0.0 <= snap_deg <= MAX_SNAP_DEG:
+        raise InputError(f"--snap-deg {snap_deg:g}: give an angle from 0 (always the measured "
+                         f"walking direction) to {MAX_SNAP_DEG:g} degrees (default 15)")
+
+
 def check_output(out: str, inputs: list[str], force: bool) -> None:
     """InputError when ``out`` is one of the inputs; OutputExistsError when it exists and
     ``force`` is not set (nothing is replaced unasked)."""
@@ -152,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         out = str(Trial(args.input).metrics_path)
     check_static_args(args)
     check_static_input(args)
+    check_snap_deg(args.snap_deg)
     check_output(out, [args.input], args.force)
     label_map = None
     if args.map:

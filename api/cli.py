@@ -132,10 +132,12 @@ def _export_args(p: argparse.ArgumentParser) -> None:
                         "(default csv,json,c3d,trc for a trial, csv,json,pdf for a marker "
                         "file; pdf/html = clinical report)")
     p.add_argument("--out", type=Path,
-                   help="output folder (default: TRIAL/exports; for a marker file "
-                        "FILE_mocaplab/exports beside it)")
-    p.add_argument("--kind", choices=("summary", "angles", "points"), default="summary",
-                   help="content of the tidy CSV (default summary)")
+                   help="output folder (default: TRIAL/exports); for a marker file: its "
+                        "analysis folder (metrics.json, meta.json, exports/), default "
+                        "./FILE_mocaplab in the current folder, never beside the file")
+    p.add_argument("--kind", choices=("summary", "angles", "points"), default=None,
+                   help="content of the tidy CSV (default summary; points: the 3D points of "
+                        "a trial's points3d.npz, not for a marker file)")
     p.add_argument("--pseudonymise", action="store_true",
                    help="replace the subject id by a keyed pseudonym (MOCAPLAB_PSEUDONYM_KEY) "
                         "and drop identifying meta fields")
@@ -157,26 +159,54 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 MARKER_FILE_SUFFIXES = (".c3d", ".trc")
 
 
+def marker_analysis_dir(path: Path, out: Path | None) -> Path:
+    """Where `mocaplab export FILE.c3d` puts its analysis: ``out``, else ``FILE_mocaplab`` in
+    the current folder. Never beside FILE: another lab's files often sit in a shared or
+    read-only data folder, which an export must not change."""
+    return Path(out) if out is not None else Path.cwd() / f"{path.stem}_mocaplab"
+
+
+def _check_writable_folder(folder: Path, what: str) -> None:
+    """InputError naming ``folder`` when it (or the folder that would hold it) cannot be
+    written, said before the analysis runs."""
+    import os
+
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"cannot write {what} into {folder}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {what} into {folder}: {probe} is not writable; run "
+                         "from a folder you can write, or give --out DIR")
+
+
 def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None,
-                       flat_foot: bool = False) -> Path:
-    """A trial folder ``FILE_mocaplab/`` beside a marker file, with its meta.json and a fresh
-    metrics.json from `analyze` (so a report never shows an older analysis of another file);
-    ``static_trial`` / ``flat_foot`` as ``mocaplab analyze --static / --flat-foot``."""
+                       flat_foot: bool = False, out: Path | None = None) -> Path:
+    """A trial folder (see :func:`marker_analysis_dir`) for a marker file, with its meta.json
+    and a fresh metrics.json from `analyze` (so a report never shows an older analysis of
+    another file); ``static_trial`` / ``flat_foot`` as ``mocaplab analyze --static /
+    --flat-foot``."""
     from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
     from mocaplab.atomic import write_json
     from mocaplab.trial import Trial
 
-    trial = Trial(path.with_name(f"{path.stem}_mocaplab"))
+    trial = Trial(marker_analysis_dir(path, out))
     if trial.metrics_path.exists() and not force:
         raise OutputExistsError(f"{trial.metrics_path} exists (an earlier export of {path.name});"
                                 " pass --force to analyse again and replace it")
+    if trial.path.resolve() == path.resolve().parent:
+        raise InputError(f"--out {out} is the folder of {path.name}: give the analysis its own "
+                         "folder")
+    _check_writable_folder(trial.path, f"the analysis of {path.name}")
     # analysed first: a file that cannot be analysed leaves no folder behind
     metrics = analyze_file(path, None, static_trial=static_trial, flat_foot=flat_foot)
-    trial.path.mkdir(exist_ok=True)
+    trial.path.mkdir(parents=True, exist_ok=True)
     write_metrics(trial.metrics_path, metrics)
     write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
                                  "source_file": str(path.resolve())})
+    print(f"analysis of {path} in {trial.path}")
     return trial.path
 
 
@@ -197,6 +227,9 @@ def _export_run(args: argparse.Namespace) -> int:
     if static_given and (args.before or args.after):
         raise InputError(f"{' and '.join(static_given)}: a progress report exports analyses "
                          "already made; they apply only when export analyses a marker file")
+    if args.kind and (args.before or args.after):
+        raise InputError(f"--kind {args.kind} shapes the tidy CSV of a trial; a progress report "
+                         "(--before/--after) has no CSV")
     if args.before or args.after:
         if not (args.before and args.after):
             raise InputError("a progress report needs both --before and --after")
@@ -219,13 +252,19 @@ def _export_run(args: argparse.Namespace) -> int:
     marker_file = trial.suffix.lower() in MARKER_FILE_SUFFIXES and trial.is_file()
     fmt_text = args.format or ("csv,json,pdf" if marker_file else "csv,json,c3d,trc")
     formats = [f.strip() for f in fmt_text.split(",") if f.strip()]
+    if args.kind and "csv" not in formats:
+        raise InputError(f"--kind {args.kind} shapes the CSV export: add csv to --format")
+    if marker_file and args.kind == "points":
+        raise InputError(f"--kind points exports a trial's points3d.npz (video keypoints); "
+                         f"{trial} is a marker file: use --kind summary or angles")
+    kind = args.kind or "summary"
     if marker_file:
         if {"c3d", "trc"} & set(formats):
             raise InputError(f"{trial} is already a marker file: export its analysis as "
                              "csv, json, fhir, pdf or html")
         if args.static and not Path(args.static).is_file():  # before anything is written
             raise InputError(f"static trial {args.static} does not exist")
-        trial = _marker_file_trial(trial, args.force, args.static, args.flat_foot)
+        trial = _marker_file_trial(trial, args.force, args.static, args.flat_foot, args.out)
     elif not Trial(trial).meta_path.is_file():
         raise InputError(f"{trial} is not a trial folder (no meta.json) nor a .c3d/.trc file")
     elif static_given:
@@ -247,10 +286,10 @@ def _export_run(args: argparse.Namespace) -> int:
             raise InputError(f"{trial} has no points3d.npz to export as TRC")
         p = Points3D.load(Trial(trial).points3d_path)
         to_opensim_names(p.points[:1], list(p.keypoints))
-    out_dir = args.out or Trial(trial).exports_dir
+    out_dir = Trial(trial).exports_dir if marker_file or not args.out else args.out
     ident = exports.identity_of(trial, key, args.pseudonymise)
     planned = {f: out_dir / (exports.export_filename(ident, "json").replace(".json", ".fhir.json")
-                             if f == "fhir" else exports.export_filename(ident, f, args.kind))
+                             if f == "fhir" else exports.export_filename(ident, f, kind))
                for f in formats if f not in ("pdf", "html")}
     if {"pdf", "html"} & set(formats):
         planned["report"] = out_dir / "report.pdf"
@@ -266,7 +305,7 @@ def _export_run(args: argparse.Namespace) -> int:
 
             print(write_json(planned[f], observation_bundle(trial, ident)))
         else:
-            print(exports.write_export(trial, planned[f], f, ident, args.kind,
+            print(exports.write_export(trial, planned[f], f, ident, kind,
                                        trc_y_up=args.trc_y_up,
                                        opensim_names=args.opensim_names))
     if "report" in planned:

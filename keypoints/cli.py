@@ -53,6 +53,40 @@ def _source(spec: str):
     return kinds[kind.lower()]()
 
 
+def _normalised_source(spec: str | None) -> str | None:
+    """``KIND:DIR`` with KIND lower-case and DIR absolute (the same source however it is
+    written, and valid from any working folder); None for MediaPipe detection."""
+    import os
+
+    if not spec:
+        return None
+    kind, _, folder = spec.partition(":")
+    return f"{kind.lower()}:{os.path.abspath(folder)}"
+
+
+def _refuse_other_source(trial, source: str | None) -> None:
+    """OutputExistsError when TRIAL/keypoints2d.npz exists and was made by another source than
+    this run's (MediaPipe vs ``--source KIND:DIR``, or another folder): replacing it needs
+    --force, as every verb's output does. The same source again resumes/refreshes it."""
+    from mocaplab.errors import InputError, OutputExistsError
+
+    if not trial.keypoints2d_path.exists():
+        return
+    try:
+        meta = trial.meta if trial.meta_path.is_file() else {}
+    except InputError:
+        return  # a broken meta.json is reported by the trial's own reading
+    before = meta.get("keypoints_source")
+    if before is not None:
+        before = _normalised_source(str(before))
+    if before == source:
+        return
+    made = f"imported with --source {before}" if before else "detected with MediaPipe"
+    this = f"importing --source {source}" if source else "detecting with MediaPipe"
+    raise OutputExistsError(f"{trial.keypoints2d_path} was {made}; {this} would replace it: "
+                            "pass --force to replace it (nothing was changed)")
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -67,16 +101,19 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= num_poses <= 8:
         raise InputError("--num-poses must be 1 to 8")
     detector = _source(args.source) if args.source else None
+    source = _normalised_source(args.source)
+    trial = Trial(args.trial)
+    if not args.force:
+        _refuse_other_source(trial, source)
     out = detect_trial(args.trial, model_path=args.model, workers=args.workers, force=args.force,
                        progress=not args.no_progress, variant=args.variant, detector=detector,
                        max_frames=args.max_frames, num_poses=num_poses)
     # which source made the keypoints, so that `mocaplab process` keeps imported ones
-    trial = Trial(args.trial)
     meta = trial.meta if trial.meta_path.is_file() else {"keypoints_source": None}
-    if meta.get("keypoints_source") != args.source:
+    if meta.get("keypoints_source") != source:
         meta.pop("keypoints_source", None)
-        if args.source:
-            meta["keypoints_source"] = args.source
+        if source:
+            meta["keypoints_source"] = source
         trial.write_meta(meta)
     kp = Keypoints2D.load(out)
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)

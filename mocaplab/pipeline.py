@@ -221,6 +221,32 @@ def _run_detect(trial: Trial, options: Options) -> Any:
     return out
 
 
+def _cannot_triangulate(trial: Trial, options: Options) -> str:
+    """Why the trial's videos cannot give 3D points (fewer than two cameras, no calibration),
+    or "" (also when there are no videos or the trial already has points3d.npz: the stages
+    say what they find). Checked before detection, which takes minutes."""
+    if trial.points3d_path.exists():
+        return ""
+    try:
+        videos = trial.video_paths()
+    except InputError:
+        return ""
+    if len(videos) < 2:
+        return (f"{trial.videos_dir} holds {len(videos)} video(s) ({', '.join(videos)}): 3D "
+                "needs at least two calibrated cameras; nothing was detected. Add the other "
+                "cameras' videos to videos/ (mocaplab import), or run 'mocaplab detect "
+                f"{trial.path}' for this view's 2D keypoints alone")
+    try:
+        calibration = _calibration(trial, options)
+    except InputError:  # a broken meta.json: said by the stages
+        return ""
+    if calibration is None:
+        return (f"{trial.path} names no calibration; nothing was detected: pass --calibration "
+                "CAL.toml or put calibration.toml in the trial folder (mocaplab calibrate, or "
+                "mocaplab import --calibration)")
+    return ""
+
+
 def _run_triangulate(trial: Trial, options: Options) -> Any:
     from mocaplab.pose_data import Keypoints2D
     from mocaplab.triangulation import triangulate_trial
@@ -397,9 +423,19 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
         if on_result is not None:
             on_result(result)
 
+    # a trial that cannot be triangulated is said before minutes of detection
+    blocker = (_cannot_triangulate(trial, options) if {"detect", "triangulate"} <= wanted
+               else "")
     failed = False
     for stage in STAGES:
         if stage.name not in wanted:
+            continue
+        if blocker and stage.name in ("detect", "triangulate"):
+            state.forget(stage.name)
+            finish(StageResult(stage.name, FAILED, message=blocker) if stage.name ==
+                   "triangulate" else StageResult(stage.name, "not run", message=(
+                       "nothing detected: the trial cannot be triangulated (see triangulate)")))
+            failed = stage.name == "triangulate"
             continue
         if failed:
             old = [p.name for p in stage.outputs(trial, options) if p.exists()]

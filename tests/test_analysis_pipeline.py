@@ -197,6 +197,22 @@ def test_cli_needs_out_for_file_inputs(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "missing.c3d"), "--out", "x.json"]) == 1
 
 
+def test_cli_refuses_a_snap_angle_out_of_range(tmp_path, capsys):
+    """`analyze --snap-deg -5` (or 90, nan) was accepted silently: now refused, nothing
+    written; 0 and 45 are the ends of the range."""
+    w = parametric_walk(duration_s=2.0)
+    path = tmp_path / "w.c3d"
+    write_c3d(path, w.markers, w.marker_labels, w.fps)
+    for bad in ("-5", "90", "nan"):
+        assert main(["analyze", str(path), "--out", str(tmp_path / "m.json"),
+                     "--snap-deg", bad]) == 1
+        assert "--snap-deg" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
+    for ok in ("0", "45"):
+        assert main(["analyze", str(path), "--out", str(tmp_path / f"m{ok}.json"),
+                     "--snap-deg", ok]) in (0, 3)
+
+
 def test_walk_c3d_metrics(shared_data, tmp_path):
     out = tmp_path / "walk.json"
     m = analyze_file(shared_data / "kineticstoolkit_walk" / "walk.c3d", out)

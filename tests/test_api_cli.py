@@ -60,10 +60,10 @@ def test_new_token_prints_a_usable_entry(tmp_path, capsys):
     assert token not in entry
 
 
-def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys):
+def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys, monkeypatch):
     """`mocaplab export FILE.c3d` (marker data from another lab): analysed into FILE_mocaplab/
-    beside it, then exported (CSV, JSON, PDF report) with the hip/knee angles of that file;
-    a second export refuses to replace the analysis without --force; C3D/TRC of a marker
+    in the current folder, then exported (CSV, JSON, PDF report) with the hip/knee angles of
+    that file; a second export refuses to replace the analysis without --force; C3D/TRC of a marker
     file are refused before anything is written."""
     from mocaplab.marker_io import write_c3d
     from mocaplab.synthetic.pig_walk import prescribed_walk
@@ -73,6 +73,7 @@ def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys):
                          "hip_flexion": 10 + 20 * np.cos(phase)})
     src = tmp_path / "gait.c3d"
     write_c3d(src, w.markers, w.labels, w.fps)
+    monkeypatch.chdir(tmp_path)
     assert main(["export", str(src), "--format", "c3d"]) == 1
     assert "already a marker file" in capsys.readouterr().err
     assert not (tmp_path / "gait_mocaplab").exists()
@@ -90,7 +91,8 @@ def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys):
     assert main(["export", str(src), "--force"]) == 0
 
 
-def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path, capsys):
+def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path, capsys,
+                                                                        monkeypatch):
     """`mocaplab export FILE.c3d --static STATIC.c3d --flat-foot`: the static foot offsets come
     from the static trial, as with `mocaplab analyze` (the same metrics.json angles); refused
     with a trial folder, with --before/--after and --flat-foot alone, and a missing static trial
@@ -105,6 +107,7 @@ def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path
     write_c3d(src, w.markers, w.labels, w.fps)
     # a standing pose: one frame of the walk, held; its foot differs from the walk's offsets
     write_c3d(static, np.repeat(w.markers[10:11], 60, axis=0), w.labels, w.fps)
+    monkeypatch.chdir(tmp_path)
 
     assert main(["export", str(src), "--static", str(tmp_path / "none.c3d")]) == 1
     assert "none.c3d does not exist" in capsys.readouterr().err
@@ -147,6 +150,7 @@ def test_export_of_a_keypoint_file_refuses_the_static_trial(tmp_path, capsys, mo
     from mocaplab.synthetic.pig_walk import prescribed_walk
 
     monkeypatch.setenv("MOCAPLAB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
     pw = prescribed_walk({})
     static = tmp_path / "static.c3d"
     write_c3d(static, np.repeat(pw.markers[10:11], 30, axis=0), pw.labels, pw.fps)
@@ -157,6 +161,41 @@ def test_export_of_a_keypoint_file_refuses_the_static_trial(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert str(kp) in err and "video keypoints" in err and "Traceback" not in err
     assert not (tmp_path / "keypoints_mocaplab").exists()
+
+
+def test_export_of_a_marker_file_leaves_its_data_folder_alone(tmp_path, capsys, monkeypatch):
+    """`mocaplab export DATA/walk.c3d` wrote DATA/walk_mocaplab/ into the data folder (often
+    shared, or read-only): now ./walk_mocaplab/ in the current folder, or --out DIR (the
+    analysis folder, exports in DIR/exports); DATA/ as --out is refused; --kind that cannot
+    apply is refused before anything is written."""
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    w = prescribed_walk({})
+    data, work = tmp_path / "data", tmp_path / "work"
+    data.mkdir()
+    work.mkdir()
+    src = data / "walk.c3d"
+    write_c3d(src, w.markers, w.labels, w.fps)
+    monkeypatch.chdir(work)
+    assert main(["export", str(src), "--format", "json"]) == 0
+    assert sorted(p.name for p in data.iterdir()) == ["walk.c3d"]
+    assert (work / "walk_mocaplab" / "metrics.json").is_file()
+    assert any((work / "walk_mocaplab" / "exports").glob("*.json"))
+    assert main(["export", str(src), "--format", "csv", "--kind", "angles", "--out",
+                 str(tmp_path / "elsewhere")]) == 0
+    assert any((tmp_path / "elsewhere" / "exports").glob("*_angles.csv"))
+    capsys.readouterr()
+    assert main(["export", str(src), "--format", "json", "--out", str(data)]) == 1
+    assert "is the folder of walk.c3d" in capsys.readouterr().err
+    assert main(["export", str(src), "--format", "csv", "--kind", "points", "--out",
+                 str(tmp_path / "p")]) == 1
+    assert "marker file" in capsys.readouterr().err
+    assert main(["export", str(src), "--format", "json", "--kind", "angles", "--out",
+                 str(tmp_path / "p")]) == 1
+    assert "add csv to --format" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+    assert sorted(p.name for p in data.iterdir()) == ["walk.c3d"]
 
 
 def test_serve_refuses_an_address_it_cannot_listen_on(tmp_path, capsys):

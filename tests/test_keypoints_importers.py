@@ -233,3 +233,34 @@ def test_process_keeps_keypoints_imported_with_detect_source(tmp_path, monkeypat
     assert t.keypoints2d_path.read_bytes() == before
     process_trial(t.path, Options(force=True), stages=["detect"])
     assert len(calls) == 1 and "keypoints_source" not in Trial(t.path).meta
+
+
+def test_detect_refuses_to_replace_keypoints_of_another_source(tmp_path, monkeypatch, capsys):
+    """`mocaplab detect TRIAL` after `detect --source openpose:DIR` replaced the imported
+    keypoints2d.npz unasked (every other verb needs --force): now refused, nothing changed; the
+    same source again refreshes it; a different source, or MediaPipe, needs --force."""
+    import mocaplab.keypoints.trial_detect as td
+    from mocaplab.cli import main
+
+    t = Trial.create(tmp_path / "trial")
+    _videos_with_openpose(t, tmp_path / "op")
+    src = ["--source", f"openpose:{tmp_path / 'op'}", "--workers", "1", "--no-progress"]
+    assert main(["detect", str(t.path), *src]) == 0
+    before = t.keypoints2d_path.read_bytes()
+    meta_before = t.meta_path.read_bytes()
+    monkeypatch.setattr(td, "default_detector", lambda *a, **k: pytest.fail("detected"))
+    capsys.readouterr()
+    assert main(["detect", str(t.path), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "imported with --source openpose:" in err and "--force" in err
+    assert t.keypoints2d_path.read_bytes() == before and t.meta_path.read_bytes() == meta_before
+    monkeypatch.chdir(tmp_path)  # the same folder written relatively: the same source
+    assert main(["detect", str(t.path), "--source", "openpose:op", "--workers", "1",
+                 "--no-progress"]) == 0
+    write_openpose(tmp_path / "op2" / "cam1_json", OPENPOSE_BODY_25, 4)
+    write_openpose(tmp_path / "op2" / "cam2_json", OPENPOSE_BODY_25, 4)
+    assert main(["detect", str(t.path), "--source", "openpose:op2", "--no-progress"]) == 1
+    assert "would replace it" in capsys.readouterr().err
+    assert main(["detect", str(t.path), "--source", "openpose:op2", "--force",
+                 "--no-progress"]) == 0
+    assert Trial(t.path).meta["keypoints_source"] == f"openpose:{tmp_path / 'op2'}"

@@ -176,6 +176,30 @@ def test_one_camera_fails_triangulation_with_the_cause(trial):
     assert "1 camera(s) (cam01): 3D needs at least two" in res[0].message
 
 
+def test_a_trial_that_cannot_be_triangulated_is_refused_before_detection(trial, monkeypatch):
+    """`mocaplab process` of a one-camera trial (Sports2D's single view) detected for ~17 s
+    before triangulation refused; a trial without calibration too: now both are said before
+    any detection, with what to do; the detect stage alone still runs."""
+    import mocaplab.keypoints as kp_pkg
+
+    calls = []
+    monkeypatch.setattr(kp_pkg, "detect_trial", lambda t, **kw: calls.append(t)
+                        or Trial(t.path).keypoints2d_path.write_text("kp"))
+    (trial.videos_dir / "demo.mp4").write_bytes(b"x")
+    (trial.path / "calibration.toml").write_text("")
+    res = process_trial(trial.path, Options(render_video=False))
+    assert [r.status for r in res[:3]] == ["not run", "failed", "not run"] and not calls
+    assert "holds 1 video(s) (demo): 3D needs at least two" in res[1].message
+    assert "mocaplab detect" in res[1].message
+    (trial.videos_dir / "side.mp4").write_bytes(b"x")
+    (trial.path / "calibration.toml").unlink()
+    res = process_trial(trial.path, Options(render_video=False))
+    assert res[1].status == "failed" and "names no calibration" in res[1].message
+    assert not calls
+    process_trial(trial.path, stages=["detect"])
+    assert len(calls) == 1
+
+
 def test_summary_says_when_the_report_was_ready(trial):
     r = pipeline.StageResult("report", "done", 1.0, (trial.path / "report.pdf",), "ran: x",
                              finished_s=12.34)
