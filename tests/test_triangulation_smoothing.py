@@ -154,3 +154,54 @@ def test_frames_whose_skeleton_breaks_its_bone_lengths_are_found():
         n_views[50:60] = 2
         odd = skeleton_outlier_frames(X, n_views, edges)
         assert odd[50:60].sum() >= found and odd.sum() == odd[50:60].sum(), np.nonzero(odd)
+
+
+def _keypoints(cams, X, noise_px=0.5, seed=1):
+    from mocaplab.pose_data import Keypoints2D
+
+    rng = np.random.default_rng(seed)
+    pix = cams.project(X) + rng.normal(0, noise_px, (len(cams),) + X.shape[:2] + (2,))
+    names = tuple(f"k{k}" for k in range(X.shape[1]))
+    return pix, lambda p: Keypoints2D(p, np.isfinite(p).all(-1).astype(float), cams.names,
+                                      names, FPS)
+
+
+def test_isolated_points_and_long_bridges_are_left_out_of_the_saved_points():
+    from mocaplab.triangulation.run import triangulate_keypoints
+
+    cams = _cameras([0, 90, 180])
+    X = _motion(F=120, K=2)
+    pix, make = _keypoints(cams, X)
+    # keypoint 1 seen in two frames only (50, 51) amid frames it is not seen; keypoint 0 has a
+    # 5-frame gap (0.083 s: within --max-gap 0.1 s, beyond the 0.05 s bridging limit)
+    pix[:, :50, 1] = np.nan
+    pix[:, 52:, 1] = np.nan
+    pix[:, 70:75, 0] = np.nan
+    points, res, _ = triangulate_keypoints(make(pix), cams, filtering=FilterOptions())
+    assert np.isfinite(res.points[50:52, 1]).all()  # the robust points exist...
+    assert np.isnan(points.points[50:52, 1]).all()  # ...but nothing around them confirms them
+    assert np.isnan(points.points[70:75, 0]).all()
+    assert (points.n_views[70:75, 0] == 0).all()
+    # a 2-frame gap is still bridged, close to the truth
+    pix2 = pix.copy()
+    pix2[:, 70:75, 0] = cams.project(X)[:, 70:75, 0]
+    pix2[:, 80:82, 0] = np.nan
+    points2, _, _ = triangulate_keypoints(make(pix2), cams, filtering=FilterOptions())
+    assert np.isfinite(points2.points[80:82, 0]).all()
+    assert np.linalg.norm(points2.points[80:82, 0] - X[80:82, 0], axis=-1).max() < 0.01
+
+
+def test_a_point_whose_trajectory_leaves_its_views_is_left_out():
+    from mocaplab.triangulation.smoothing import unsupported_points
+
+    cams = _cameras([0, 90, 180])
+    X = _motion(F=60, K=1)
+    pix = cams.project(X)
+    Rt, f = extrinsics(cams), focal_lengths(cams)
+    xn = normalized_observations(cams, pix)
+    used = np.ones(pix.shape[:3], dtype=bool)
+    moved = X.copy()
+    moved[30, 0, 2] += 0.1  # 10 cm up: ~28 px in every view at 3.5 m
+    codes = unsupported_points(Rt, xn, f, used, moved, FPS, 15.0, 0.1)
+    assert codes[30, 0] == 1
+    assert (np.delete(codes[:, 0], 30) == 0).all()

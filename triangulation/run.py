@@ -166,7 +166,12 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
         return _filtered(res, names, fps, filtering, kset)
     from mocaplab.triangulation.filtering import constrain_bone_lengths
     from mocaplab.triangulation.linear import normalized_observations
-    from mocaplab.triangulation.smoothing import skeleton_outlier_frames, smooth_points
+    from mocaplab.triangulation.smoothing import (
+        UNSUPPORTED_REASONS,
+        skeleton_outlier_frames,
+        smooth_points,
+        unsupported_points,
+    )
 
     pix = _swap_applied(pixels, res.swapped, kset.mirror)
     conf = np.nan_to_num(_swap_applied(confidence, res.swapped, kset.mirror), nan=0.0)
@@ -176,11 +181,20 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
     if kset.edges:  # two-view points of frames whose skeleton breaks its bone lengths: gaps
         odd = skeleton_outlier_frames(res.points, res.n_views, kset.edge_indices)
         inliers = inliers & ~(odd[:, None] & (res.n_views == 2))[None]
-    X, used = smooth_points(Rt, normalized_observations(cams, pix), w, focal, inliers,
+    xn = normalized_observations(cams, pix)
+    X, used = smooth_points(Rt, xn, w, focal, inliers,
                             res.points, fps, filtering.cutoff_hz, filtering.max_gap_s,
                             res.threshold_px)
+    # points the views do not vouch for are left out (NaN; reasons in smoothing's module)
+    unsupported = unsupported_points(Rt, xn, focal, used, X, fps, res.threshold_px,
+                                     filtering.max_gap_s)
+    if unsupported.any():
+        log.info("%s", "; ".join(f"{int((unsupported == c).sum())} points left out: {why}"
+                                 for c, why in UNSUPPORTED_REASONS.items()
+                                 if (unsupported == c).any()))
+    X = np.where(unsupported[..., None] > 0, np.nan, X)
     # points the smoothing left out (weak runs that jump against strong ones) are gaps now
-    dropped = (used.sum(0) < 2) & (res.n_views >= 2)
+    dropped = ((used.sum(0) < 2) & (res.n_views >= 2)) | (unsupported > 0)
     n_views = np.where(dropped, 0, res.n_views)
     error = np.where(dropped, np.nan, res.reprojection_error)
     filled = np.isfinite(X).all(-1) & (n_views == 0)
