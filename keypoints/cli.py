@@ -97,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers must be at least 1")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise InputError(f"--max-frames {args.max_frames}: give at least 1 frame (or leave it "
+                         "out for every frame)")
     num_poses = DEFAULT_NUM_POSES if args.num_poses is None else args.num_poses
     if not 1 <= num_poses <= 8:
         raise InputError("--num-poses must be 1 to 8")

@@ -27,9 +27,25 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="rerun stages that are up to date")
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """InputError, before any stage runs, for an option value that cannot apply (a stage
+    failing on it later would mark earlier results out of date)."""
+    import math
+
+    from mocaplab.errors import InputError
+
+    if not (math.isfinite(args.cutoff) and args.cutoff > 0):
+        raise InputError(f"--cutoff {args.cutoff:g}: the 3D low-pass cut-off must be a positive "
+                         "frequency in Hz (default 6)")
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
+
+
 def _options(args: argparse.Namespace):
     from mocaplab.pipeline import Options
 
+    _check_numbers(args)
     # normative data: MOCAPLAB_NORMATIVE_DIR (mocaplab.analysis.normative.find_normative_dir)
     return Options(calibration=args.calibration, model=args.model, cutoff_hz=args.cutoff,
                    force=args.force, render_video=not args.no_video,

@@ -200,3 +200,17 @@ def test_refusals_to_overwrite_name_the_cli_option(trial, tmp_path, capsys):
     assert main(["board", "create", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "already exists; pass --force to replace it" in err and "overwrite (" not in err
+
+
+def test_process_refuses_option_values_that_cannot_apply(trial, capsys):
+    """`process --cutoff -1` ran detection, failed in triangulation and marked the report
+    out of date; `process --workers 0` was accepted: both are refused before any stage runs,
+    the trial's files untouched."""
+    before = {p: p.stat().st_mtime_ns for p in Path(trial).rglob("*") if p.is_file()}
+    for bad in (["--cutoff", "-1"], ["--cutoff", "nan"], ["--workers", "0"]):
+        assert main(["process", str(trial), "--no-video", *bad]) == 1
+        err = capsys.readouterr().err
+        assert bad[0] in err and "Traceback" not in err
+    assert main(["batch", str(Path(trial).parent), "--cutoff", "0"]) == 1
+    assert "--cutoff 0" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in Path(trial).rglob("*") if p.is_file()} == before

@@ -53,6 +53,9 @@ def test_detect_bad_arguments(trial, no_model, capsys):
     assert main(["detect", str(trial.path), "--workers", "0"]) == 1
     assert main(["detect", str(trial.path), "--source", "alphapose:/x"]) == 1
     assert "unknown" in capsys.readouterr().err
+    for bad in ("0", "-3"):  # said "video ... has no decodable frames", blaming the video
+        assert main(["detect", str(trial.path), "--max-frames", bad]) == 1
+        assert f"--max-frames {bad}: give at least 1" in capsys.readouterr().err
     assert main(["detect", str(trial.path.parent / "nope")]) == 1
     assert "no videos/ folder" in capsys.readouterr().err
 
