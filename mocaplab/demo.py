@@ -86,15 +86,54 @@ def find_walk_c3d(explicit: Path | None = None) -> Path | None:
     return next((p for p in candidates if p and p.is_file()), None)
 
 
+#: In a demo trial folder: what it was prepared from (see :func:`_prepared_from`).
+DEMO_INPUTS_FILE = ".demo_inputs.json"
+
+
+def _file_stamp(path: Path) -> dict:
+    st = path.stat()
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _prepared_from(trial_dir: Path, inputs: dict, needed: list[Path]) -> bool:
+    """True when ``trial_dir`` was prepared from the same ``inputs`` and still holds the
+    ``needed`` files: a second `mocaplab demo` then keeps the trial as it is (meta.json's
+    "created" and every file unchanged), so the pipeline finds its results up to date."""
+    import json
+
+    try:
+        before = json.loads((trial_dir / DEMO_INPUTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return before == inputs and all(p.exists() for p in needed)
+
+
+def _remember_inputs(trial_dir: Path, inputs: dict) -> None:
+    from mocaplab.atomic import write_json
+
+    write_json(trial_dir / DEMO_INPUTS_FILE, inputs)
+
+
 def prepare_pose2sim_trial(source: Path, trial_dir: Path) -> Path:
-    """Import the Pose2Sim videos and Qualisys calibration as a mocaplab trial folder."""
+    """Import the Pose2Sim videos and Qualisys calibration as a mocaplab trial folder (kept as
+    it is when already prepared from the same files)."""
+    from mocaplab import __version__
     from mocaplab.calibration import load_calibration
     from mocaplab.capture import import_videos
+    from mocaplab.trial import Trial
 
-    cal = load_calibration(source / "calibration" / "Calib.qca.txt")
+    cal_file = source / "calibration" / "Calib.qca.txt"
     videos = sorted((source / "videos").glob("*.mp4"))
+    inputs = {"software": f"mocaplab {__version__}", "calibration": _file_stamp(cal_file),
+              "videos": [_file_stamp(v) for v in videos]}
+    t = Trial(trial_dir)
+    needed = [t.meta_path, t.local_calibration_path, *(t.videos_dir / v.name for v in videos)]
+    if _prepared_from(trial_dir, inputs, needed):
+        return trial_dir
+    cal = load_calibration(cal_file)
     trial = import_videos(videos, trial_dir, subject="pose2sim_demo", overwrite=True)
     trial.save_calibration(cal)
+    _remember_inputs(trial.path, inputs)
     return trial.path
 
 
@@ -105,12 +144,19 @@ def prepare_synthetic_walk(walk_c3d: Path | None, trial_dir: Path, n_cameras: in
     With a walking C3D the motion is real (Plug-in Gait markers turned into MediaPipe landmarks);
     without one a parametric walk stands in, and meta.json says which it is.
     """
+    from mocaplab import __version__
     from mocaplab.keypoint_sets import MEDIAPIPE33
     from mocaplab.pose_data import Keypoints2D
     from mocaplab.synthetic import project_motion, walkway_cameras
     from mocaplab.synthetic.gait import markerless_walk_from_c3d, parametric_walk
     from mocaplab.trial import Trial
 
+    inputs = {"software": f"mocaplab {__version__}", "n_cameras": n_cameras, "seed": seed,
+              "walk_c3d": None if walk_c3d is None else _file_stamp(walk_c3d)}
+    t = Trial(trial_dir)
+    if _prepared_from(trial_dir, inputs, [t.meta_path, t.local_calibration_path,
+                                          t.keypoints2d_path]):
+        return trial_dir
     if walk_c3d is not None:
         points, _ = markerless_walk_from_c3d(walk_c3d)
         source = f"real walking motion ({walk_c3d.name}) projected into {n_cameras} cameras"
@@ -127,6 +173,7 @@ def prepare_synthetic_walk(walk_c3d: Path | None, trial_dir: Path, n_cameras: in
     trial.save_calibration(cams)
     Keypoints2D(obs.points, obs.confidence, tuple(cams.names), MEDIAPIPE33.names,
                 points.fps).save(trial.keypoints2d_path)
+    _remember_inputs(trial.path, inputs)
     return trial.path
 
 
