@@ -12,7 +12,8 @@ in ``points3d.npz``), ``keypoints`` (K,), ``fps``, ``reprojection_error`` (P, F,
 is tracked in, seen by two views or more), ``subject_rule`` str, ``cameras`` (C,) str,
 ``camera_frames_associated`` (C,), ``camera_views_kept`` (C,), ``camera_median_error_px`` (C,),
 ``camera_median_error_mm`` (C,), ``camera_disagreement`` (C,) (see :mod:`.health`),
-``warnings`` (W,) str.
+``warnings`` (W,) str, ``points_left_out`` (R,) int and ``points_left_out_reasons`` (R,) str
+(the subject's saved points left out as unsupported, per reason: :mod:`.smoothing`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ PERSONS3D_FILE = "persons3d.npz"
 RECORD_ARRAYS = ("person_id", "persons", "person_camera_frames", "person_tracked_frames",
                  "subject_rule", "cameras", "camera_frames_associated", "camera_views_kept",
                  "camera_median_error_px", "camera_median_error_mm", "camera_disagreement",
-                 "warnings")
+                 "warnings", "points_left_out", "points_left_out_reasons")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -139,24 +139,25 @@ def triangulate_keypoints(keypoints: Keypoints2D, cameras: CameraSet,
     res = triangulate_robust(cams, keypoints.points, keypoints.confidence, kset.mirror, robust,
                              swap_groups(kset.names, kset.mirror))
     fps = real_fps(keypoints)
-    out, filled = _smoothed(cams, keypoints.points, keypoints.confidence, res,
+    out, filled, _ = _smoothed(cams, keypoints.points, keypoints.confidence, res,
                             keypoints.keypoints, fps, filtering, kset)
     return out, res, _report(res, out, filled, cams, keypoints.points, keypoints.confidence)
 
 
 def _filtered(res: RobustResult, names, fps: float, filtering: FilterOptions | None,
-              kset: KeypointSet) -> tuple[Points3D, np.ndarray]:
+              kset: KeypointSet) -> tuple[Points3D, np.ndarray, np.ndarray]:
     pts = res.points
     filled = np.zeros(pts.shape[:2], dtype=bool)
     if filtering is not None:
         edges = kset.edge_indices if kset.edges else None
         pts, filled = filter_points(res.points, fps, filtering, edges)
-    return Points3D(pts, names, fps, res.reprojection_error, res.n_views), filled
+    return (Points3D(pts, names, fps, res.reprojection_error, res.n_views), filled,
+            np.zeros(pts.shape[:2], dtype=np.uint8))
 
 
 def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: RobustResult,
               names, fps: float, filtering: FilterOptions | None, kset: KeypointSet
-              ) -> tuple[Points3D, np.ndarray]:
+              ) -> tuple[Points3D, np.ndarray, np.ndarray]:
     """The saved points: with ``filtering`` (and a cutoff), each keypoint's trajectory smoothed
     with its own views' geometry (:mod:`.smoothing`: the robust triangulation's views, chosen
     again against the smooth trajectory; the same low-pass where every frame is seen alike;
@@ -200,7 +201,7 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
     filled = np.isfinite(X).all(-1) & (n_views == 0)
     if filtering.bone_lengths and kset.edges:
         X = constrain_bone_lengths(X, kset.edge_indices, iterations=filtering.bone_iterations)
-    return Points3D(X, names, fps, error, n_views), filled
+    return Points3D(X, names, fps, error, n_views), filled, unsupported
 
 
 def _report(res: RobustResult, out: Points3D, filled: np.ndarray, cams: CameraSet,
@@ -234,6 +235,9 @@ class PersonResult:
     confidence: np.ndarray
     health: tuple[CameraHealth, ...]
     camera_frames: int
+    #: (F, K) uint8: why a saved point was left out (0: not left out; codes of
+    #: :data:`mocaplab.triangulation.smoothing.UNSUPPORTED_REASONS`)
+    left_out: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -272,6 +276,7 @@ class PersonsTriangulation:
                 "camera_median_error_px": np.array([x.median_error_px for x in h]),
                 "camera_median_error_mm": np.array([x.median_error_mm for x in h]),
                 "camera_disagreement": np.array([x.disagreement for x in h]),
+                **_left_out_record(s.left_out),
                 "warnings": np.array(self.warnings, dtype=str)}
 
     def persons3d(self) -> Persons3D:
@@ -281,6 +286,16 @@ class PersonsTriangulation:
                          np.stack([p.points.reprojection_error for p in self.persons]),
                          np.stack([p.points.n_views for p in self.persons]),
                          np.array([p.camera_frames for p in self.persons]), self.rule)
+
+
+def _left_out_record(left_out: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``points_left_out`` (R,) int: the subject's saved points left out (NaN) per reason,
+    ``points_left_out_reasons`` (R,) str (:data:`~.smoothing.UNSUPPORTED_REASONS`)."""
+    from mocaplab.triangulation.smoothing import UNSUPPORTED_REASONS
+
+    codes = np.zeros(0, dtype=np.uint8) if left_out is None else np.asarray(left_out)
+    return {"points_left_out": np.array([int((codes == c).sum()) for c in UNSUPPORTED_REASONS]),
+            "points_left_out_reasons": np.array(list(UNSUPPORTED_REASONS.values()))}
 
 
 def select_subject(person_ids: Sequence[str], camera_frames: Sequence[int],
@@ -356,11 +371,12 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
                 arr[:, mirrored] = sub
             res = triangulate_robust(cams, pix, conf, kset.mirror, robust, groups)
         res = _limbs_relabelled(cams, pix, conf, res, kset, groups, fps, robust)
-        pts, filled = _smoothed(cams, pix, conf, res, poses.keypoints, fps, filtering, kset)
+        pts, filled, left_out = _smoothed(cams, pix, conf, res, poses.keypoints, fps, filtering,
+                                          kset)
         fixed = _swap_applied(pix, res.swapped, kset.mirror)
         hl = camera_health(cams, fixed, conf, res.inliers, res.points, tracked[n], someone)
         return PersonResult(grown.person_ids[n], pts, res, filled, pix, conf, tuple(hl),
-                            int(grown.camera_frames[n]))
+                            int(grown.camera_frames[n]), left_out)
 
     people = [solve(n, []) for n in range(grown.n_persons)]
     subject = select_subject(grown.person_ids, grown.camera_frames, person)
