@@ -95,6 +95,19 @@ def _file_stamp(path: Path) -> dict:
     return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _generator_stamp() -> str:
+    """SHA-256 of the synthetic-scene code (``mocaplab/synthetic/*.py``): a synthetic demo trial
+    is made again when that code changed, even under the same package version."""
+    import hashlib
+
+    from mocaplab import synthetic
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(synthetic.__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 def _prepared_from(trial_dir: Path, inputs: dict, needed: list[Path]) -> bool:
     """True when ``trial_dir`` was prepared from the same ``inputs`` and still holds the
     ``needed`` files: a second `mocaplab demo` then keeps the trial as it is (meta.json's
@@ -151,7 +164,8 @@ def prepare_synthetic_walk(walk_c3d: Path | None, trial_dir: Path, n_cameras: in
     from mocaplab.synthetic.gait import markerless_walk_from_c3d, parametric_walk
     from mocaplab.trial import Trial
 
-    inputs = {"software": f"mocaplab {__version__}", "n_cameras": n_cameras, "seed": seed,
+    inputs = {"software": f"mocaplab {__version__}", "generator": _generator_stamp(),
+              "n_cameras": n_cameras, "seed": seed,
               "walk_c3d": None if walk_c3d is None else _file_stamp(walk_c3d)}
     t = Trial(trial_dir)
     if _prepared_from(trial_dir, inputs, [t.meta_path, t.local_calibration_path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from mocaplab import demo
 from mocaplab.demo import prepare_pose2sim_trial, prepare_synthetic_walk
 from mocaplab.trial import Trial
 
@@ -28,6 +29,17 @@ def test_second_demo_keeps_the_synthetic_trial(tmp_path):
     again = _stamps(t)
     prepare_synthetic_walk(None, tmp_path / "walk", n_cameras=3, seed=1)
     assert _stamps(t)["meta.json"] != again["meta.json"]
+
+
+def test_changed_scene_code_rebuilds_the_synthetic_trial(tmp_path, monkeypatch):
+    """The record named only the package version (fixed at 0.1.0), so a demo trial made by older
+    synthetic-scene code was kept after that code changed: a stale trial. The code's hash is
+    now part of the record."""
+    t = Trial(prepare_synthetic_walk(None, tmp_path / "walk", n_cameras=3))
+    first = _stamps(t)
+    monkeypatch.setattr(demo, "_generator_stamp", lambda: "other scene code")
+    prepare_synthetic_walk(None, tmp_path / "walk", n_cameras=3)
+    assert _stamps(t)["meta.json"] != first["meta.json"]
 
 
 def test_second_demo_keeps_the_pose2sim_trial(shared_data, tmp_path):
