@@ -105,7 +105,8 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             with contextlib.suppress(InputError):
                 curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
     header = [("Subject", subject_text(meta, ident)),
-              ("Session", str(meta.get("session") or "not recorded (meta.json has no session)")),
+              # the exports' and the lab index's session: meta.json's, else the folder's
+              ("Session", ident.session or "not recorded (meta.json has no session)"),
               ("Trial", ident.trial),
               ("Date", str(meta.get("date") or meta.get("created") or "not recorded")[:16]
                .replace("T", " ")),
@@ -128,6 +129,11 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             "foot_off_pct": foot_off_pct(metrics), "estimated": dict(estimated),
             "quality": str(kin.get("quality") or ""), "reliability": reliability_of(metrics),
             "gait_profile": gait_profile_content(metrics, normative_dir)}
+
+
+#: under an empty spatiotemporal table (a trial without a complete gait cycle)
+NO_SPATIOTEMPORAL = ("No spatiotemporal parameters: no complete gait cycle was found in this "
+                     "trial (see the analysis notes at the end of the report).")
 
 
 def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dict[str, Any]],
@@ -354,7 +360,10 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
                      r["range"], r["flag"]])
     t = Table(data, repeatRows=1)
     t.setStyle(grid)
-    story += [t, Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
+    story.append(t)
+    if not content["rows"]:
+        story.append(Paragraph(html.escape(NO_SPATIOTEMPORAL), warn))
+    story += [Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
                            + html.escape(content["ref_note"]), small)]
     story += [Paragraph("Leg length", ss["Heading2"])]
     if content["leg"]:
@@ -423,6 +432,8 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
                  fmt_value(r["right"], r["unit"]), fmt_value(r["symmetry_index_pct"], "%"),
                  r["range"], r["flag"]]
         parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    if not content["rows"]:
+        parts.append(f"<tr><td colspan='7'>{e(NO_SPATIOTEMPORAL)}</td></tr>")
     parts.append(f"</table><p class='note'>Symmetry index = 100 (L - R) / mean(L, R). "
                  f"{e(content['ref_note'])}</p><h2>Leg length</h2>")
     if content["leg"]:
