@@ -44,7 +44,7 @@ from mocaplab.analysis.metrics_spec import (
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
-from mocaplab.reporting.exports import ExportIdentity, identity_of
+from mocaplab.reporting.exports import SOURCE_FILE_KEY, ExportIdentity, identity_of
 from mocaplab.reporting.keyframes import key_frame_figure_for, key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
@@ -112,7 +112,7 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
                .replace("T", " ")),
               ("Sex / age", sex_age_text(meta)),
               ("Frame rate", frame_rate_text(metrics.get("fps") or meta.get("fps"))),
-              ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
+              ("Cameras", cameras_text(meta)),
               *([("Person analysed", who)] if (who := person_summary(metrics.get("capture")))
                 else []),
               ("Gait cycles (L / R)", f"{labdata.n_cycles(metrics, 'left')} / "
@@ -229,6 +229,14 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
     return {"scored": scored, "gvs": gvs, "gps": gps, "rows": rows, "reference": reference,
             "estimated": estimated, "normative": str(gp.get("normative") or ""),
             "note": str(gp.get("note") or "")}
+
+
+def cameras_text(meta: dict[str, Any]) -> str:
+    """The header's camera count; a marker file's analysis has none (it said "0")."""
+    if meta.get(SOURCE_FILE_KEY):
+        kind = Path(str(meta[SOURCE_FILE_KEY])).suffix.lstrip(".").upper()
+        return f"none: marker data ({kind} file from another system)"
+    return str(len(meta["cameras"])) if meta.get("cameras") else "not recorded"
 
 
 def subject_text(meta: dict[str, Any], ident: ExportIdentity) -> str:

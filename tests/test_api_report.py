@@ -307,3 +307,10 @@ def test_report_header_session_and_empty_spatiotemporal_table(tmp_path):
     assert "Session visit2" in text and "not recorded (meta.json" not in text
     assert "No spatiotemporal parameters: no complete gait cycle" in text
     assert "No spatiotemporal parameters" in files["html"].read_text()
+    assert "Cameras 6" in text or "Cameras 4" in text
+    # a marker file's analysis (`mocaplab export walk.c3d`) has no cameras: it said "0"
+    meta.pop("cameras", None)
+    meta["source_file"] = str(tmp_path / "walk.c3d")
+    (t / "meta.json").write_text(json.dumps(meta))
+    html = write_report(t, tmp_path / "rep2", None, key_frames=False)["html"].read_text()
+    assert "none: marker data (C3D file from another system)" in html
