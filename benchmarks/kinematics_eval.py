@@ -23,9 +23,10 @@
 4. ``--new-subject``: subjects never used for issue 15 (:data:`NEW_SUBJECTS`, declared before
    anything of ours ran on them; not in the repository or the shared data: ``--new-dir`` or
    ``MOCAPLAB_NEW_GAIT``, skipped with a note when absent, refused when the SHA-256 differs),
-   run ONCE with the method and the shipped tilt offset frozen (fit on the five subjects
-   above): our marker-based angles against the file's, then the markerless chain (4 cameras,
-   2 px, ``mocaplab triangulate`` + analyze, :data:`NEW_SUBJECT_SEEDS`) against them.
+   run ONCE with the method and the shipped tilt offset frozen (then -9.6, fit on the five
+   subjects above; session 9; the shipped one is now the pool's, 5.): our marker-based
+   angles against the file's, then the markerless chain (4 cameras, 2 px, ``mocaplab
+   triangulate`` + analyze, :data:`NEW_SUBJECT_SEEDS`) against them.
 5. ``--pool``: a larger pool of subjects without needing Vicon's angles (:data:`POOL`,
    declared before the markerless chain ran on the trials new to it): every walking trial with
    pelvis markers (ASIS and PSIS or a sacrum) and lower-limb markers; the reference is our
@@ -1066,6 +1067,13 @@ POOL = (
               (("KNE", ("{S}LFC",)), ("KJC", ("{S}LFC", "{S}MFC")), ("ANK", ("{S}LMAL",)),
                ("AJC", ("{S}LMAL", "{S}MMAL")))),
 )
+#: Tilt bias without offset per pool subject (deg, mean of its trials), the --pool run of
+#: session 10 (4 cameras, 2 px, seed 7101): the shipped augmenter.AUGMENTED_TILT_OFFSET_DEG is
+#: minus their median, rounded to 0.1 deg.
+POOL_RECORDED_BIASES_DEG = {
+    "OpenSim 'Treadmill' subject": -4.82, "walk.c3d subject": -0.35, "ADemo1 subject": 1.89,
+    "FunctionalWalk subject": 3.94, "SI02": 6.16, "Gait.c3d subject": 7.98, "ANTO_M": 9.65,
+    "BELT_C": 11.05, "flatFoot": 12.87}
 #: Where a pool trial has no height (and no shoulder markers to estimate it from): the
 #: mid-hip-centre above the mid-ankle-centre per height while walking, measured on the tuning
 #: trial FlatFoot-Full (0.484; Winter's standing segment table gives about 0.49).

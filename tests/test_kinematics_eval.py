@@ -142,3 +142,19 @@ def test_pool_reference_is_vicon_and_keypoints_are_the_perfect_detectors():
     a, b = d["stretch"]
     assert b - a >= d["fps"] and d["shoulders"] == "markers" and "left_wrist" in d["kp"]
     assert np.isfinite(d["ref"]["LPelvisAngles"][:, 0]).all()
+
+
+def test_shipped_tilt_offset_is_the_rule_on_the_pool_and_the_report_names_its_size():
+    """The shipped constant is minus the median of the recorded pool subjects' biases (the rule
+    --pool evaluates leaving one subject out), the recorded subjects are the pool's, and the
+    report's prior sentence names the pool's number of subjects."""
+    from mocaplab.analysis import augmenter
+    from mocaplab.reporting.report import PRIOR_SENTENCE
+
+    mod = _eval_module()
+    recorded = mod.POOL_RECORDED_BIASES_DEG
+    assert set(recorded) == {t.subject for t in mod.POOL}
+    assert round(mod.offset_from(recorded.values()), 1) == augmenter.AUGMENTED_TILT_OFFSET_DEG
+    words = {9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+    assert words[len(recorded)] == augmenter.TILT_HELD_OUT_SUBJECTS
+    assert f"evaluation on {words[len(recorded)]} subjects" in PRIOR_SENTENCE
