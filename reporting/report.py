@@ -28,6 +28,7 @@ from mocaplab.analysis import normative
 from mocaplab.analysis.augmenter import (
     TILT_DYNAMIC_RMSE_DEG,
     TILT_HELD_OUT_BIAS_DEG,
+    TILT_HELD_OUT_SUBJECTS,
     TILT_RANGE_ERROR_DEG,
     TILT_RANGE_VICON_DEG,
 )
@@ -479,8 +480,9 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
 PRIOR_SENTENCE = ("The individual static pelvic tilt is partly a learned prior: the landmark "
                   "estimator draws the pelvic tilt towards that of the population it was trained "
                   "on, so this patient's own constant pelvic tilt (and with it the level of hip "
-                  "flexion) is only partly measured (in evaluation on five subjects, each held "
-                  f"out from the correction, it was {TILT_HELD_OUT_BIAS_DEG} deg off); read "
+                  "flexion) is only partly measured (in evaluation on "
+                  f"{TILT_HELD_OUT_SUBJECTS} subjects, each held out from the correction, it "
+                  f"was {TILT_HELD_OUT_BIAS_DEG} deg off); read "
                   "those offsets with care. With that constant part removed, the tilt's course "
                   f"over the stride was within about {TILT_DYNAMIC_RMSE_DEG} deg RMSE of the "
                   f"marker system's, but its range over a stride was off by up to "
