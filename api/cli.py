@@ -295,9 +295,12 @@ def _export_run(args: argparse.Namespace) -> int:
                for f in formats if f not in ("pdf", "html")}
     if {"pdf", "html"} & set(formats):
         planned["report"] = out_dir / "report.pdf"
+        planned["report html"] = out_dir / "report.html"  # written with the PDF, either asked
     existing = [str(p) for p in planned.values() if p.exists()]
     if existing and not args.force:
-        raise OutputExistsError(f"{', '.join(existing)} exist; pass --force to replace them")
+        one = len(existing) == 1
+        raise OutputExistsError(f"{', '.join(existing)} exist{'s' if one else ''}; pass --force "
+                                f"to replace {'it' if one else 'them'}")
     for f in formats:
         if f in ("pdf", "html"):
             continue
