@@ -39,6 +39,9 @@ def _index_run(args: argparse.Namespace) -> int:
                     progress=lambda it: tqdm(it, desc="indexing", unit="trial", file=sys.stderr))
     print(f"indexed {res['trials']} trials into {url} ({res['removed']} removed, "
           f"{len(res['errors'])} errors)")
+    if not res["trials"]:
+        print(f"no trial folders found below {args.lab_dir} (a lab holds "
+              "<subject>/<session>/<trial>/meta.json)", file=sys.stderr)
     for e in res["errors"]:
         print(f"  error: {e}", file=sys.stderr)
     return 1 if res["errors"] else 0
