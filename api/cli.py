@@ -190,6 +190,7 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
     from mocaplab.atomic import write_json
+    from mocaplab.reporting.exports import SOURCE_FILE_KEY
     from mocaplab.trial import Trial
 
     trial = Trial(marker_analysis_dir(path, out))
@@ -204,8 +205,9 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     metrics = analyze_file(path, None, static_trial=static_trial, flat_foot=flat_foot)
     trial.path.mkdir(parents=True, exist_ok=True)
     write_metrics(trial.metrics_path, metrics)
-    write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
-                                 "source_file": str(path.resolve())})
+    # labelled by the file: subject and trial = its stem, no session (exports/<stem>.csv ...)
+    write_json(trial.meta_path, {"subject": path.stem, "trial": path.stem,
+                                 "fps": metrics.get("fps"), SOURCE_FILE_KEY: str(path.resolve())})
     print(f"analysis of {path} in {trial.path}")
     return trial.path
 

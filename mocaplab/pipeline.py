@@ -28,7 +28,7 @@ from mocaplab.atomic import remove_stale_temporaries
 from mocaplab.errors import InputError, MocaplabError, write_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
-from mocaplab.trial import Trial
+from mocaplab.trial import KEYPOINTS_SOURCE_KEY, MEDIAPIPE_SOURCE, Trial
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, str], None]
@@ -149,7 +149,7 @@ def _videos(trial: Trial, options: Options) -> dict[str, Path]:
 
 #: meta.json entries that do not change any result (bookkeeping, or covered by file digests).
 _META_BOOKKEEPING = ("status", "warnings", "software_version", "camera_info", "calibration",
-                     "created_by", "timestamps", "keypoints_source")
+                     "created_by", "timestamps", KEYPOINTS_SOURCE_KEY)
 
 
 def _meta(trial: Trial, keys: Sequence[str] | None = None) -> Any:
@@ -203,21 +203,22 @@ def _run_detect(trial: Trial, options: Options) -> Any:
         if trial.keypoints2d_path.exists():
             return trial.keypoints2d_path
         raise InputError(f"{trial.path} has neither videos nor keypoints2d.npz")
-    imported = trial.meta.get("keypoints_source")
-    if imported and trial.keypoints2d_path.exists() and not options.force:
-        # keypoints another tool made (`mocaplab detect --source`) are the user's choice:
-        # never replaced by MediaPipe's unasked
-        log.info("keeping %s imported with 'mocaplab detect --source %s' (--force detects "
-                 "with MediaPipe instead)", trial.keypoints2d_path, imported)
+    from mocaplab.keypoints.trial_detect import keypoints_source, record_keypoints_source
+
+    made_by = keypoints_source(trial) if trial.keypoints2d_path.exists() else MEDIAPIPE_SOURCE
+    if made_by != MEDIAPIPE_SOURCE and not options.force:
+        # keypoints another tool made (`mocaplab detect --source`, or put there by hand) are
+        # the user's choice: never replaced by MediaPipe's unasked
+        how = (f"imported with 'mocaplab detect --source {made_by}'" if made_by
+               else "of unknown source (not made by 'mocaplab detect')")
+        log.info("keeping %s %s (--force detects with MediaPipe instead)",
+                 trial.keypoints2d_path, how)
         return trial.keypoints2d_path
     from mocaplab.keypoints import detect_trial
 
     out = detect_trial(trial, model_path=options.model, workers=options.workers,
                        force=options.force, progress=True)
-    if imported:
-        meta = trial.meta
-        meta.pop("keypoints_source", None)
-        trial.write_meta(meta)
+    record_keypoints_source(trial, MEDIAPIPE_SOURCE)
     return out
 
 

