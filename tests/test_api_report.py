@@ -100,6 +100,32 @@ def test_cached_key_frames_are_used(trial, tmp_path):
         shutil.rmtree(trial / "report")
 
 
+def test_cached_key_frames_older_than_the_analysis_are_not_used(trial, tmp_path):
+    """Key frames rendered into TRIAL/report/key_frames before the trial was triangulated or
+    analysed again were put into every report the API served ("cached" mode): the frames and
+    their angle labels of the earlier points. Now they are ignored (the figure is drawn)."""
+    import os
+
+    from matplotlib.image import imsave
+
+    from mocaplab.reporting.keyframes import cached_key_frames
+
+    kf = trial / "report" / "key_frames"
+    kf.mkdir(parents=True, exist_ok=True)
+    png = kf / "keyframe_00021_right_foot_strike_side.png"
+    imsave(png, np.random.default_rng(0).random((60, 80, 3)))
+    try:
+        assert cached_key_frames(trial) == [png]
+        old = (trial / "metrics.json").stat().st_mtime_ns - 10**9
+        os.utime(png, ns=(old, old))
+        assert cached_key_frames(trial) == []
+        files = write_report(trial, tmp_path / "rep", None, key_frames="cached")
+        assert "<h2>Key frames</h2>" not in files["html"].read_text()  # not the cached ones
+        assert "Key frames from the front and the side" in files["html"].read_text()
+    finally:
+        shutil.rmtree(trial / "report")
+
+
 def test_crashing_renderer_cannot_take_the_caller_down(trial, tmp_path):
     (tmp_path / "fake_renderer.py").write_text(
         "import os\n\ndef crash(trial, out, **kw):\n    os.abort()\n\n"
