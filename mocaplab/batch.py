@@ -26,7 +26,9 @@ def find_trials(lab_dir: str | Path) -> list[Path]:
     """Every trial folder (one holding meta.json) below ``lab_dir``, sorted."""
     lab = Path(lab_dir)
     if not lab.is_dir():
-        raise InputError(f"lab folder {lab} does not exist")
+        raise InputError(f"lab folder {lab} " + ("is a file, not a folder: give the folder "
+                                                  "holding the trial folders" if lab.exists()
+                                                  else "does not exist"))
     trials = sorted(p.parent for p in lab.rglob(Trial.META_NAME) if Trial.STATE_DIR not in p.parts)
     if not trials:
         raise InputError(f"no trial folders (with meta.json) found below {lab}")
