@@ -267,6 +267,16 @@ def test_annotations_written_by_operator(client, lab):
                         json={"tags": ["<script>"]}).status_code == 400
     assert client.patch(T + "/annotations", headers=H_OPER,
                         json={"notes": "x" * 3000}).status_code == 422
+    # a merge patch: fields not given are kept (notes alone, or {}, erased the tags), null
+    # removes one
+    for body in ({"notes": "walks better"}, {}):
+        assert client.patch(T + "/annotations", headers=H_OPER, json=body).status_code == 200
+        ann = json.loads((lab / "S001/baseline/walk01/meta.json").read_text())["annotations"]
+        assert ann["notes"] == "walks better" and ann["tags"] == ["post-op"]
+    assert client.patch(T + "/annotations", headers=H_OPER, json={"tags": None}).status_code \
+        == 200
+    ann = json.loads((lab / "S001/baseline/walk01/meta.json").read_text())["annotations"]
+    assert "tags" not in ann and ann["notes"] == "walks better"
 
 
 def test_processing_job_progress_and_conflict(client, pipeline):
