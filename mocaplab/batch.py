@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mocaplab.errors import InputError
+from mocaplab.errors import InputError, MocaplabError
 from mocaplab.pipeline import Options, StageResult, process_trial
 from mocaplab.trial import Trial
 
@@ -105,6 +105,8 @@ def run_batch(trials: Sequence[str | Path], options: Options | None = None, *,
 def _collect(results: TrialResults, path: Path, fut, on_result) -> None:
     try:
         res = fut.result()
+    except MocaplabError as exc:  # said for the user (a trial another run is processing)
+        res = [StageResult("pipeline", "failed", message=str(exc))]
     except Exception as exc:  # a crash of the worker itself, not a stage failure
         res = [StageResult("pipeline", "failed", message=f"{type(exc).__name__}: {exc}")]
     results[path] = res

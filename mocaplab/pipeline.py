@@ -29,6 +29,7 @@ from mocaplab.errors import InputError, MocaplabError, write_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
 from mocaplab.trial import KEYPOINTS_SOURCE_KEY, MEDIAPIPE_SOURCE, Trial
+from mocaplab.trial_lock import trial_lock
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, str], None]
@@ -419,6 +420,13 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
     unknown = wanted - set(STAGE_NAMES)
     if unknown:
         raise InputError(f"unknown stages {sorted(unknown)}; stages are {list(STAGE_NAMES)}")
+    with trial_lock(trial):  # one run per trial at a time
+        return _process_locked(trial, options, wanted, progress, on_result)
+
+
+def _process_locked(trial: Trial, options: Options, wanted: set[str],
+                    progress: ProgressCallback | None,
+                    on_result: Callable[[StageResult], None] | None) -> list[StageResult]:
     report = progress or (lambda stage, status: None)
     # temporary files a killed run left (never the videos/ folder: a recorder keeps its partial
     # file there for inspection)
