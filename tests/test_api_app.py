@@ -180,6 +180,14 @@ def test_lists_and_search(client):
     fast = client.get("/v1/trials", headers=H_CLIN,
                       params={"metric": "stride_length_m", "min": 1.25}).json()
     assert fast["total"] == 4 and all(t["session"] == "followup" for t in fast["items"])
+    # a mistyped metric or status listed no trial (200, total 0), as if none matched
+    r = client.get("/v1/trials", headers=H_CLIN, params={"metric": "stride_lenght_m", "min": 1})
+    assert r.status_code == 400 and "metric-definitions" in r.json()["detail"]
+    r = client.get("/v1/trials", headers=H_CLIN, params={"status": "analysed"})
+    assert r.status_code == 400 and "'analyzed'" in r.json()["detail"]
+    for params in ({"metric": "stride_length_m_si", "max": 100}, {"status": "analyzed"},
+                   {"metric": "pelvis_lateral_sway_m"}):
+        assert client.get("/v1/trials", headers=H_CLIN, params=params).status_code == 200
 
 
 def test_trial_data_endpoints(client):
