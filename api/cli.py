@@ -39,6 +39,9 @@ def _index_run(args: argparse.Namespace) -> int:
                     progress=lambda it: tqdm(it, desc="indexing", unit="trial", file=sys.stderr))
     print(f"indexed {res['trials']} trials into {url} ({res['removed']} removed, "
           f"{len(res['errors'])} errors)")
+    if not res["trials"]:
+        print(f"no trial folders found below {args.lab_dir} (a lab holds "
+              "<subject>/<session>/<trial>/meta.json)", file=sys.stderr)
     for e in res["errors"]:
         print(f"  error: {e}", file=sys.stderr)
     return 1 if res["errors"] else 0
@@ -190,6 +193,7 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
     from mocaplab.atomic import write_json
+    from mocaplab.reporting.exports import SOURCE_FILE_KEY
     from mocaplab.trial import Trial
 
     trial = Trial(marker_analysis_dir(path, out))
@@ -204,8 +208,9 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     metrics = analyze_file(path, None, static_trial=static_trial, flat_foot=flat_foot)
     trial.path.mkdir(parents=True, exist_ok=True)
     write_metrics(trial.metrics_path, metrics)
-    write_json(trial.meta_path, {"subject": path.stem, "fps": metrics.get("fps"),
-                                 "source_file": str(path.resolve())})
+    # labelled by the file: subject and trial = its stem, no session (exports/<stem>.csv ...)
+    write_json(trial.meta_path, {"subject": path.stem, "trial": path.stem,
+                                 "fps": metrics.get("fps"), SOURCE_FILE_KEY: str(path.resolve())})
     print(f"analysis of {path} in {trial.path}")
     return trial.path
 
@@ -293,9 +298,12 @@ def _export_run(args: argparse.Namespace) -> int:
                for f in formats if f not in ("pdf", "html")}
     if {"pdf", "html"} & set(formats):
         planned["report"] = out_dir / "report.pdf"
+        planned["report html"] = out_dir / "report.html"  # written with the PDF, either asked
     existing = [str(p) for p in planned.values() if p.exists()]
     if existing and not args.force:
-        raise OutputExistsError(f"{', '.join(existing)} exist; pass --force to replace them")
+        one = len(existing) == 1
+        raise OutputExistsError(f"{', '.join(existing)} exist{'s' if one else ''}; pass --force "
+                                f"to replace {'it' if one else 'them'}")
     for f in formats:
         if f in ("pdf", "html"):
             continue

@@ -2,6 +2,7 @@
 
     MOCAPLAB_SHARED_DATA=/work/shared/data .venv/bin/python benchmarks/kinematics_eval.py \
         [--markerless] [--loso] [--seed N ...] [--marker-diameter MM] [--new-subject --new-dir DIR]
+        [--pool [--new-dir DIR]]
 
 1. From markers: ``mocaplab analyze`` (analyze_file) on every trial with Vicon lower-limb
    outputs, RMSE per component (deg) of metrics.json's hip, knee, ankle and foot progression
@@ -22,9 +23,18 @@
 4. ``--new-subject``: subjects never used for issue 15 (:data:`NEW_SUBJECTS`, declared before
    anything of ours ran on them; not in the repository or the shared data: ``--new-dir`` or
    ``MOCAPLAB_NEW_GAIT``, skipped with a note when absent, refused when the SHA-256 differs),
-   run ONCE with the method and the shipped tilt offset frozen (fit on the five subjects
-   above): our marker-based angles against the file's, then the markerless chain (4 cameras,
-   2 px, ``mocaplab triangulate`` + analyze, :data:`NEW_SUBJECT_SEEDS`) against them.
+   run ONCE with the method and the shipped tilt offset frozen (then -9.6, fit on the five
+   subjects above; session 9; the shipped one is now the pool's, 5.): our marker-based
+   angles against the file's, then the markerless chain (4 cameras, 2 px, ``mocaplab
+   triangulate`` + analyze, :data:`NEW_SUBJECT_SEEDS`) against them.
+5. ``--pool``: a larger pool of subjects without needing Vicon's angles (:data:`POOL`,
+   declared before the markerless chain ran on the trials new to it): every walking trial with
+   pelvis markers (ASIS and PSIS or a sacrum) and lower-limb markers; the reference is our
+   marker-based Plug-in Gait pelvis (and hip) of the same frames, which equals Vicon's where
+   a file has Vicon outputs (checked per trial). Perfect-detector keypoints as in 2 (4 cameras,
+   2 px, ``mocaplab triangulate`` + analyze), the tilt bias per subject, the offset rule left
+   one subject out over the whole pool, and a nested leave-one-subject-out one-feature
+   regression of the offset on what the keypoints carry (:func:`loso_regression`).
 ``--direct``: the same comparisons on the model functions called directly (the figures of the
 previous session), not through analyze.
 
@@ -35,6 +45,7 @@ model's conventions were read off these two; everything else is reported apart, 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import sys
@@ -984,6 +995,470 @@ def print_analyze_markerless_table(root: Path, seed: int, with_height: bool = Tr
                           + f" | {'-' if gps is None else f'{gps:.1f}'}", flush=True)
 
 
+# --- a larger pool: walking trials with pelvis markers, our marker-based angles as reference ----
+#: Our marker-based Plug-in Gait pelvis is within 0.00-0.01 deg of Vicon's where the files have
+#: Vicon outputs, so any real walking trial with pelvis markers (ASIS and PSIS or a sacrum) and
+#: lower-limb markers is a reference for the markerless tilt without Vicon's angles. Every
+#: walking trial of gait_marker_corpus, walk.c3d and the NEW_SUBJECTS file that has them
+#: (declared before the markerless chain ran on the four trials new to it: ADemo1, Gait.c3d,
+#: walking2, walking5). Not usable, and why:
+#: 561xxa01_anonym.C3D (BTS/Davis, a 12-year-old) and c3dorg_sample04_sub_labels.c3d ("Matt",
+#: Vicon outputs) have no heel marker (sample04's HEE channels are empty), and the perfect
+#: detector's keypoints include the heel; c3dorg_sample21 has markers on the right leg only;
+#: FP_Type1.c3d's markers do not move; Gait.trc is Gait.c3d's trial (the C3D has the longer
+#: complete stretch); dataWithBlanksForMissingMarkers.trc has no complete stretch of a stride;
+#: dataWithNaNsWithSpaces.trc, Rajagopal_motion_capture_run.trc, Hamner_subject02_running.trc and
+#: SprintMotion.trc are running; MOTEK ballet, shd01 and read_NOTworking2 are not gait (and lack
+#: the lower limb); the c3d.org sample01/02 and walkingOptiTrack.c3d have cluster markers without
+#: anatomical names; opencap/walk.trc is markerless; PiG_Calibration3_FF.c3d is standing (it
+#: stays in --loso). Analysis.c3d, parameterOverflow.c3d, Kistler.c3d, C3DRotationExample.c3d,
+#: FP_Type3.c3d and the empty TRC have no usable marker trajectories.
+@dataclasses.dataclass(frozen=True)
+class PoolTrial:
+    """One walking trial of the pool.
+
+    Attributes:
+        rel: path under the shared data, or under --new-dir with the prefix ``new:``.
+        subject: who (C3D SUBJECTS:NAMES or the file's owner); trials of one subject share it.
+        lab: the system / source the trial comes from.
+        substitutes: Plug-in Gait role (``THI``, ``KJC``...; ``{S}`` in a label is the side
+            letter ``L``/``R``) -> input labels whose mean plays the role, where the file's names
+            do not match the Plug-in Gait ones. Only roles the model uses (never a pelvis marker
+            as a keypoint).
+        arms: elbow label, wrist labels (their mean) per side (``{S}``), where the file has them
+            with other names than ELB / WRA+WRB.
+    """
+
+    rel: str
+    subject: str
+    lab: str
+    substitutes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    arms: tuple[str, tuple[str, ...]] | None = None
+
+
+POOL = (
+    PoolTrial("kineticstoolkit_walk/walk.c3d", "walk.c3d subject",
+              "pyCGM2 sample (Vicon, PiG lower body)"),
+    PoolTrial("gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Full.c3d", "BELT_C",
+              "BTKData PiG (Vicon Nexus, full body)"),
+    PoolTrial("gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-One.c3d", "ANTO_M",
+              "BTKData PiG (Vicon Nexus, full body)"),
+    PoolTrial("gait_marker_corpus/btkdata/PiG_Motion-FlatFoot-Hole.c3d", "ANTO_M",
+              "BTKData PiG (Vicon Nexus, full body)"),
+    PoolTrial("gait_marker_corpus/btkdata/PiG_Motion3_FF.c3d", "flatFoot",
+              "BTKData PiG (Vicon Nexus, lower body)"),
+    PoolTrial("gait_marker_corpus/btkdata/FunctionalWalk.c3d", "FunctionalWalk subject",
+              "BTKData (Vicon Workstation, PiG full body)"),
+    PoolTrial("new:gaitalytics-0.2.2/treadmill_events.c3d", "SI02",
+              "gaitalytics (Vicon Nexus 2.14, treadmill)"),
+    PoolTrial("gait_marker_corpus/btkdata/ADemo1_rewrite_c3d_pc_float.c3d", "ADemo1 subject",
+              "BTKData Codamotion (Charnwood Dynamics), wands",
+              (("THI", ("{S}.Ant.Fem.", "{S}.Post.Fem.")),
+               ("TIB", ("{S}.Ant.Tib.", "{S}.Post.Tib.")))),
+    PoolTrial("gait_marker_corpus/btkdata/Gait.c3d", "Gait.c3d subject",
+              "BTKData Motion Analysis EVaRT, Helen Hayes",
+              (("SACR", ("VSAC",)), ("TIB", ("{S}SHA",))), ("{S}ELB", ("{S}WRI",))),
+    PoolTrial("gait_marker_corpus/opensim_core/walking2.c3d", "OpenSim 'Treadmill' subject",
+              "opensim-core tests (Vicon Nexus 1.8, FULLBODY_2009)",
+              (("KNE", ("{S}LFC",)), ("KJC", ("{S}LFC", "{S}MFC")), ("ANK", ("{S}LMAL",)),
+               ("AJC", ("{S}LMAL", "{S}MMAL")))),
+    PoolTrial("gait_marker_corpus/opensim_core/walking5.c3d", "OpenSim 'Treadmill' subject",
+              "opensim-core tests (Vicon Nexus 1.8, FULLBODY_2009)",
+              (("KNE", ("{S}LFC",)), ("KJC", ("{S}LFC", "{S}MFC")), ("ANK", ("{S}LMAL",)),
+               ("AJC", ("{S}LMAL", "{S}MMAL")))),
+)
+#: Tilt bias without offset per pool subject (deg, mean of its trials), the --pool run of
+#: session 10 (4 cameras, 2 px, seed 7101): the shipped augmenter.AUGMENTED_TILT_OFFSET_DEG is
+#: minus their median, rounded to 0.1 deg.
+POOL_RECORDED_BIASES_DEG = {
+    "OpenSim 'Treadmill' subject": -4.82, "walk.c3d subject": -0.35, "ADemo1 subject": 1.89,
+    "FunctionalWalk subject": 3.94, "SI02": 6.16, "Gait.c3d subject": 7.98, "ANTO_M": 9.65,
+    "BELT_C": 11.05, "flatFoot": 12.87}
+#: Where a pool trial has no height (and no shoulder markers to estimate it from): the
+#: mid-hip-centre above the mid-ankle-centre per height while walking, measured on the tuning
+#: trial FlatFoot-Full (0.484; Winter's standing segment table gives about 0.49).
+HIPS_ABOVE_ANKLES_PER_HEIGHT = 0.484
+#: camera-noise seed of the pool runs (that of --loso's first seed, so the six subjects'
+#: figures compare; the held-out unit is the subject)
+POOL_SEED = 7101
+
+
+def pool_path(trial: PoolTrial, root: Path, new_dir: Path | None) -> Path | None:
+    """The file of ``trial`` (None where a ``new:`` file has no --new-dir or is absent)."""
+    if trial.rel.startswith("new:"):
+        if new_dir is None:
+            return None
+        path = Path(new_dir) / trial.rel[4:]
+        return path if path.is_file() else None
+    return root / trial.rel
+
+
+def longest_complete_run(ok: np.ndarray) -> tuple[int, int]:
+    """(start, stop) of the longest run of True in (F,) ``ok``; (0, 0) when there is none."""
+    best, start = (0, 0), None
+    for i, v in enumerate([*np.asarray(ok, bool), False]):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            if i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    return best
+
+
+def pool_markers(points: np.ndarray, labels, up_axis: str, substitutes
+                 ) -> dict[str, np.ndarray]:
+    """Plug-in Gait-named markers (input unit, Z up) of a trial: :func:`ll.pig_markers`, then
+    each substitute role (``{S}`` = side letter in the role and the labels) the mean of its
+    labels. A role whose labels are not all in the file is left as it is."""
+    from mocaplab.analysis.landmarks import _to_z_up
+
+    out = ll.pig_markers(points, labels, up_axis)
+    rot = _to_z_up(up_axis)
+    labels = list(labels)
+    for role, names in substitutes:
+        for side in ("L", "R") if role not in ("SACR",) else ("",):
+            wanted = [n.replace("{S}", side) for n in names]
+            if all(n in labels for n in wanted):
+                mean = np.mean([points[:, labels.index(n)] for n in wanted], axis=0)
+                out[side + role] = np.asarray(mean, float) @ rot.T
+    return out
+
+
+#: the markers the pool needs per side (KJC / AJC stand for THI+KNE / TIB+ANK where given)
+_POOL_SIDE = ("KNE", "ANK", "TOE", "HEE")
+
+
+def pool_needed(markers: dict) -> list[str]:
+    """The marker names a pool trial needs complete (pelvis, per side the lower limb)."""
+    need = ["LASI", "RASI"] + (["LPSI", "RPSI"] if {"LPSI", "RPSI"} <= set(markers)
+                               else ["SACR"])
+    for p in "LR":
+        need += [p + n for n in _POOL_SIDE]
+        need += [p + "KJC"] if p + "KJC" in markers else [p + "THI"]
+        need += [p + "AJC"] if p + "AJC" in markers else [p + "TIB"]
+    return need
+
+
+def pool_keypoints(path: Path, trial: PoolTrial):
+    """For one pool trial, over its longest stretch where every needed marker is seen:
+    the perfect-detector keypoints (as :func:`perfect_keypoints`: our model's hip, knee and
+    ankle centres, heel, toe, shoulders, elbows, wrists; never a pelvis marker), our
+    marker-based reference angles as Vicon-named outputs (``LPelvisAngles``, ``LHipAngles``...,
+    (F, 3) deg), the file's Vicon outputs over the same frames, height (m, NaN if unknown),
+    mass (kg or None), fps, the stretch and how the shoulders and the height were obtained."""
+    from mocaplab.analysis.angles import pelvis_angles
+    from mocaplab.analysis.landmarks import Landmarks
+    from mocaplab.marker_io import read_trc
+
+    mt = read_trc(path) if path.suffix.lower() == ".trc" else read_c3d(path)
+    lm = find_landmarks(mt.points, mt.labels, mt.fps, mt.first_frame)
+    markers = pool_markers(mt.points, mt.labels, lm.up_axis, trial.substitutes)
+    need = pool_needed(markers)
+    lacking = [n for n in need if n not in markers]
+    if lacking:
+        raise ValueError(f"{path}: pool trial lacks {', '.join(lacking)}")
+    ok = np.all([np.isfinite(markers[n]).all(axis=1) for n in need], axis=0)
+    a, b = longest_complete_run(ok)
+    if b - a < mt.fps:
+        raise ValueError(f"{path}: no complete stretch of 1 s ({(b - a) / mt.fps:.2f} s)")
+    markers = {k: v[a:b] for k, v in markers.items()}
+    m, _ = subj.measurements_for(subj.read_processing(path)) if path.suffix.lower() == ".c3d" \
+        else subj.measurements_for(None)
+    model = ll.lower_limb(markers, m, 1000.0, foot_axis="ajc")
+    # our reference: the Plug-in Gait pelvis (pipeline's pelvis_angles) and hip from the markers
+    pts = dict(markers)
+    pts.update(model.centres)
+    if {"LPSI", "RPSI"} <= set(markers):  # Plug-in Gait takes the PSIS midpoint where seen
+        pts["SACR"] = (markers["LPSI"] + markers["RPSI"]) / 2
+    ref_lm = Landmarks(pts, mt.fps)
+    prog = progression(ref_lm)
+    pelvis = pelvis_angles(ref_lm, prog)
+    hip = ll.joint_angles(model, prog.rotation)["hip"]
+    ref = {"LPelvisAngles": pelvis.left, "RPelvisAngles": pelvis.right,
+           "LHipAngles": hip["left"], "RHipAngles": hip["right"]}
+    vicon = {k: np.asarray(v, float)[a:b] for k, v in mt.model_outputs.items()}
+    raw = list(mt.labels)
+
+    def seen(name: str) -> bool:
+        if name not in raw:
+            return False
+        return np.isfinite(mt.points[a:b, raw.index(name)]).all(axis=1).mean() > 0.9
+
+    def mk(name: str) -> np.ndarray:
+        from mocaplab.analysis.landmarks import _to_z_up
+
+        return np.asarray(mt.points[a:b, raw.index(name)], float) @ _to_z_up(lm.up_axis).T
+
+    kp = {}
+    for side, p in (("left", "L"), ("right", "R")):
+        kp[f"{side}_hip"] = model.centres[p + "HJC"]
+        kp[f"{side}_knee"] = model.centres[p + "KJC"]
+        kp[f"{side}_ankle"] = model.centres[p + "AJC"]
+        kp[f"{side}_heel"] = markers[p + "HEE"]
+        kp[f"{side}_foot_index"] = markers[p + "TOE"]
+    sho = all(seen(p + "SHO") for p in "LR")
+    height, height_from = m.height_m or float("nan"), "file"
+    if sho:
+        elbow, wrists = trial.arms or ("{S}ELB", ("{S}WRA", "{S}WRB"))
+        for side, p in (("left", "L"), ("right", "R")):
+            kp[f"{side}_shoulder"] = mk(p + "SHO")
+            e, w = elbow.replace("{S}", p), [x.replace("{S}", p) for x in wrists]
+            if seen(e) and all(seen(x) for x in w):
+                kp[f"{side}_elbow"] = mk(e)
+                kp[f"{side}_wrist"] = np.mean([mk(x) for x in w], axis=0)
+        if not np.isfinite(height):
+            height_from = "estimated by analyze"
+    else:
+        if not np.isfinite(height):
+            d = (kp["left_hip"][:, 2] + kp["right_hip"][:, 2]
+                 - kp["left_ankle"][:, 2] - kp["right_ankle"][:, 2]) / 2
+            height = float(np.nanmedian(d) / HIPS_ABOVE_ANKLES_PER_HEIGHT)
+            height_from = "from the hip centres' height"
+        kp["left_shoulder"], kp["right_shoulder"] = synthesized_shoulders(
+            kp["left_hip"], kp["right_hip"], height)
+    return {"kp": kp, "ref": ref, "vicon": vicon, "height_m": height,
+            "height_from": height_from, "mass_kg": m.mass_kg, "fps": mt.fps,
+            "stretch": (a, b), "frames": len(ok),
+            "shoulders": "markers" if sho else "synthesized"}
+
+
+def keypoint_features(kp: dict, fps: float, height_m: float) -> dict[str, float]:
+    """What the keypoints carry that the tilt offset might follow: height (m), trunk lean
+    (deg, mid-shoulder ahead of the mid-hip-centre in the walking direction, from vertical),
+    walking speed (m/s, mid-hip-centre horizontal; ~0 on a treadmill) and per height."""
+    mid = (kp["left_hip"] + kp["right_hip"]) / 2
+    sho = (kp["left_shoulder"] + kp["right_shoulder"]) / 2
+    step = np.diff(mid[:, :2], axis=0) * fps
+    fwd = np.nanmean(step, axis=0)
+    speed = float(np.linalg.norm(fwd))
+    if speed < 0.2:  # treadmill: the direction the pelvis faces (left hip to right, turned)
+        lat = np.nanmean((kp["left_hip"] - kp["right_hip"])[:, :2], axis=0)
+        fwd = np.array([lat[1], -lat[0]])
+    fwd = fwd / np.linalg.norm(fwd)
+    trunk = sho - mid
+    ahead = trunk[:, 0] * fwd[0] + trunk[:, 1] * fwd[1]
+    lean = float(np.degrees(np.arctan2(np.nanmedian(ahead), np.nanmedian(trunk[:, 2]))))
+    return {"height_m": height_m, "trunk_lean_deg": lean, "speed_m_s": speed}
+
+
+def _side_mean(metrics: dict, seg: str, comp: str) -> float:
+    vals = [np.array(metrics["angles"][seg][s][comp], float) for s in ll.SIDES]
+    return float(np.nanmean(np.concatenate(vals)))
+
+
+def _side_rom(metrics: dict, seg: str, comp: str) -> float:
+    roms = []
+    for s in ll.SIDES:
+        x = np.array(metrics["angles"][seg][s][comp], float)
+        for c0, c1 in cycle_spans(metrics, s):
+            y = x[c0:c1 + 1]
+            if np.isfinite(y).sum() > 2:
+                roms.append(np.nanmax(y) - np.nanmin(y))
+    return float(np.mean(roms)) if roms else float("nan")
+
+
+def loso_regression(values: dict[str, float], features: dict[str, dict[str, float]]
+                    ) -> dict[str, tuple[float, str]]:
+    """Nested leave-one-subject-out prediction of each subject's tilt bias from ONE feature:
+    for subject s, on the other subjects the feature best correlated (|Pearson r|) with the
+    bias is chosen and a straight line fitted; its value at s's feature is the prediction.
+    subject -> (predicted bias deg, feature used)."""
+    out = {}
+    for s in values:
+        train = [t for t in values if t != s]
+        best = None
+        for name in next(iter(features.values())):
+            x = np.array([features[t][name] for t in train], float)
+            y = np.array([values[t] for t in train], float)
+            if not np.isfinite(x).all() or np.ptp(x) == 0:
+                continue
+            r = float(np.corrcoef(x, y)[0, 1])
+            if best is None or abs(r) > abs(best[0]):
+                best = (r, name, np.polyfit(x, y, 1))
+        if best is None:
+            out[s] = (float(np.median([values[t] for t in train])), "median")
+        else:
+            out[s] = (float(np.polyval(best[2], features[s][best[1]])), best[1])
+    return out
+
+
+def pool_static_pair(root: Path, seed: int, cameras: int, noise_px: float, tmp: Path) -> str:
+    """The one static + walking pair of one subject in the data (flatFoot: PiG_Calibration3_FF
+    standing, PiG_Motion3_FF walking): what a standing-tilt anchor would give. The anchor
+    offset is the standing trial's reference tilt minus its markerless tilt without offset; on
+    the walking trial it leaves an error of the walking minus the standing markerless bias."""
+    from mocaplab.analysis.pipeline import analyze_file
+
+    out = {}
+    for name in ("PiG_Calibration3_FF.c3d", "PiG_Motion3_FF.c3d"):
+        path = root / "gait_marker_corpus/btkdata" / name
+        if not path.is_file():
+            return f"static anchor: {name} absent, not evaluated"
+        kp, outputs, height, mass, mt = perfect_keypoints(path)
+        trial = tmp / f"static-pair-{path.stem}"
+        make_markerless_trial(kp, mt.fps, trial, cameras=cameras, noise_px=noise_px,
+                              noise_m=0.0, seed=seed, subject={"height_m": height,
+                                                               "mass_kg": mass})
+        out[name] = tilt_bias(analyze_file(trial, tilt_offset_deg=0.0), outputs)
+    stand, walk = out["PiG_Calibration3_FF.c3d"], out["PiG_Motion3_FF.c3d"]
+    return (f"static anchor, the one static + walking pair (flatFoot): markerless tilt bias "
+            f"without offset standing {stand:+.2f}, walking {walk:+.2f}: an anchor from the "
+            f"standing tilt leaves the walking tilt {walk - stand:+.2f} deg off (n = 1 subject)")
+
+
+def print_pool_table(root: Path, new_dir: Path | None, seed: int = POOL_SEED,
+                     cameras: int = 4, noise_px: float = 2.0) -> None:
+    """The pool: per trial our marker-based reference against Vicon's where the file has it,
+    the markerless chain (``cameras`` cameras, ``noise_px`` px, mocaplab triangulate +
+    analyze) against our reference: tilt bias without offset, then per subject the offset rule
+    left one subject out over the whole pool, its distribution, the five original subjects'
+    figure in the same run, and the correlation of the bias with what the keypoints carry."""
+    import tempfile
+
+    from mocaplab.analysis.augmenter import AUGMENTED_TILT_OFFSET_DEG, estimate_height
+    from mocaplab.analysis.pipeline import analyze_file
+
+    pairs = [p for p in _spec_pairs(("pelvis", "hip"))
+             if p[:2] in {("pelvis", "tilt"), ("hip", "flexion")}]
+    print(f"\n## Pool of walking trials, our marker-based reference ({cameras} cameras, "
+          f"{noise_px:g} px, mocaplab triangulate + analyze, seed {seed})")
+    print("trial | subject | lab | frames used | height | shoulders | ref vs Vicon tilt / "
+          "hip flex RMSE | tilt bias, no offset")
+    rows, skipped = {}, []
+    with tempfile.TemporaryDirectory(prefix="kin-pool-") as tmp:
+        for t in POOL:
+            path = pool_path(t, root, new_dir)
+            if path is None:
+                skipped.append(f"{t.rel}: absent (--new-dir / MOCAPLAB_NEW_GAIT), skipped")
+                continue
+            d = pool_keypoints(path, t)
+            check = "-"
+            if d["vicon"]:
+                c = compare_metrics({"angles": {
+                    "pelvis": {s: {"tilt": d["ref"][s[0].upper() + "PelvisAngles"][:, 0]}
+                               for s in ll.SIDES},
+                    "hip": {s: {"flexion": d["ref"][s[0].upper() + "HipAngles"][:, 0]}
+                            for s in ll.SIDES}}}, d["vicon"], pairs)
+                check = " / ".join(f"{c[p[:2]]:.2f}" for p in pairs)
+            h = d["height_m"]
+            subject = {"mass_kg": d["mass_kg"]} if d["mass_kg"] else {}
+            if d["height_from"] in ("file", "from the hip centres' height"):
+                subject["height_m"] = h
+            trial = Path(tmp) / Path(t.rel).stem
+            make_markerless_trial(d["kp"], d["fps"], trial, cameras=cameras,
+                                  noise_px=noise_px, noise_m=0.0, seed=seed, subject=subject)
+            m0 = analyze_file(trial, tilt_offset_deg=0.0)
+            bias = tilt_bias(m0, d["ref"])
+            feats = keypoint_features(d["kp"], d["fps"], h if np.isfinite(h) else
+                                      estimate_height(d["kp"]))
+            feats["uncorrected_tilt_deg"] = _side_mean(m0, "pelvis", "tilt")
+            feats["hip_flexion_mean_deg"] = _side_mean(m0, "hip", "flexion")
+            feats["hip_flexion_rom_deg"] = _side_rom(m0, "hip", "flexion")
+            feats["ref_tilt_deg"] = float(np.nanmean(np.concatenate(
+                [d["ref"][s + "PelvisAngles"][:, 0] for s in "LR"])))
+            rows[t.rel] = {"trial": trial, "d": d, "bias": bias, "feats": feats, "t": t}
+            a, b = d["stretch"]
+            hs = f"{h:.2f} ({d['height_from']})" if np.isfinite(h) else d["height_from"]
+            print(f"{Path(t.rel).name} | {t.subject} | {t.lab} | {a}-{b} of {d['frames']} | "
+                  f"{hs} | {d['shoulders']} | {check} | {bias:+.2f}", flush=True)
+        for line in skipped:
+            print(line)
+        subjects = {r["t"].subject for r in rows.values()}
+        per_subject = {s: float(np.mean([r["bias"] for r in rows.values()
+                                         if r["t"].subject == s])) for s in subjects}
+        offsets = loso_offsets(per_subject)
+        original = {"walk.c3d subject", "BELT_C", "ANTO_M", "flatFoot",
+                    "FunctionalWalk subject"}
+        offsets5 = loso_offsets({s: b for s, b in per_subject.items() if s in original})
+        feats_s = {s: {k: float(np.mean([r["feats"][k] for r in rows.values()
+                                          if r["t"].subject == s]))
+                       for k in next(iter(rows.values()))["feats"]} for s in subjects}
+        keys = [k for k in next(iter(feats_s.values())) if k != "ref_tilt_deg"]
+        reg = loso_regression(per_subject, {s: {k: f[k] for k in keys}
+                                            for s, f in feats_s.items()})
+        for r in rows.values():
+            s = r["t"].subject
+            runs = {"loso": offsets[s], "shipped": AUGMENTED_TILT_OFFSET_DEG,
+                    "regression": -reg[s][0]}
+            if s in offsets5:
+                runs["loso5"] = offsets5[s]
+            r["res"] = {}
+            for key, off in runs.items():
+                ms = analyze_file(r["trial"], tilt_offset_deg=off)
+                r["res"][key] = (compare_metrics(ms, r["d"]["ref"], pairs),
+                                 tilt_bias(ms, r["d"]["ref"]))
+                if key == "loso":
+                    r["dyn"] = [trial_dynamics(ms, r["d"]["ref"], p) for p in pairs]
+        static = pool_static_pair(root, seed, cameras, noise_px, Path(tmp))
+    print("\nsubject | trials | bias, no offset | LOSO offset (pool) | tilt RMSE LOSO | "
+          f"hip flex RMSE LOSO | tilt bias LOSO | tilt RMSE shipped "
+          f"{AUGMENTED_TILT_OFFSET_DEG:+.1f} (in-sample) | tilt RMSE "
+          "regression (feature)")
+    summary = {k: [] for k in ("loso", "shipped", "regression", "hip")}
+    for s in sorted(per_subject, key=lambda x: per_subject[x]):
+        mine = [r for r in rows.values() if r["t"].subject == s]
+
+        def mean(key, comp, mine=mine):
+            return float(np.mean([r["res"][key][0][comp] for r in mine]))
+
+        tl, hl = mean("loso", ("pelvis", "tilt")), mean("loso", ("hip", "flexion"))
+        bl = float(np.mean([r["res"]["loso"][1] for r in mine]))
+        ts, tr = mean("shipped", ("pelvis", "tilt")), mean("regression", ("pelvis", "tilt"))
+        summary["loso"].append(tl)
+        summary["hip"].append(hl)
+        summary["shipped"].append(ts)
+        summary["regression"].append(tr)
+        print(f"{s} | {len(mine)} | {per_subject[s]:+.2f} | {offsets[s]:+.2f} | {tl:.2f} | "
+              f"{hl:.2f} | {bl:+.2f} | {ts:.2f} | {tr:.2f} ({reg[s][1]})")
+    n = len(per_subject)
+    print("\nwithin-trial dynamics (LOSO offset; worse side): trial | tilt RMSE, mean offset "
+          "removed | tilt gait-cycle ROM error (ours - reference) | reference tilt ROM | hip "
+          "flexion RMSE, mean removed | hip flexion ROM error")
+    for rel, r in rows.items():
+        tilt, hipf = r["dyn"]
+
+        def worst(dd, key):
+            v = [x[key] for x in dd.values()]
+            return v[int(np.nanargmax(np.abs(v)))] if np.isfinite(v).any() else np.nan
+
+        print(f"{Path(rel).name} | {worst(tilt, 'dyn'):.2f} | {worst(tilt, 'rom'):+.2f} | "
+              + " / ".join(f"{x['rom_ref']:.1f}" for x in tilt.values())
+              + f" | {worst(hipf, 'dyn'):.2f} | {worst(hipf, 'rom'):+.2f}")
+    print(f"\nover the {n} subjects (each the mean of its trials) | median | best | worst | "
+          "share <= 3 deg")
+    for key, label in (("loso", "tilt, LOSO constant"), ("hip", "hip flexion, LOSO constant"),
+                       ("shipped", f"tilt, shipped {AUGMENTED_TILT_OFFSET_DEG:+.1f} "
+                                   "(in-sample)"),
+                       ("regression", "tilt, LOSO one-feature regression")):
+        v = np.array(summary[key])
+        print(f"{label} | {np.median(v):.2f} | {v.min():.2f} | {v.max():.2f} | "
+              f"{(v <= 3).sum()}/{n}")
+    five = [float(np.mean([r["res"]["loso5"][0][("pelvis", "tilt")] for r in rows.values()
+                           if r["t"].subject == s])) for s in offsets5]
+    print(f"the five original subjects, LOSO among themselves (walking trials only, this run): "
+          f"median {np.median(five):.2f}, worst {max(five):.2f}, "
+          f"{sum(v <= 3 for v in five)}/{len(five)} within 3 deg; the rule on the whole pool "
+          f"gives {offset_from(per_subject.values()):+.2f} (shipped "
+          f"{AUGMENTED_TILT_OFFSET_DEG:+.1f})")
+    print("\nsubject | " + " | ".join(keys + ["ref_tilt_deg"]))
+    for s in sorted(per_subject, key=lambda x: per_subject[x]):
+        print(f"{s} | " + " | ".join(f"{feats_s[s][k]:.2f}" for k in keys + ["ref_tilt_deg"]))
+    new4 = [s for s in per_subject if s not in original]
+    for label, key in ((f"the shipped constant {AUGMENTED_TILT_OFFSET_DEG:+.1f}", "shipped"),
+                       ("the rule on the other pool subjects (LOSO)", "loso")):
+        v = [float(np.mean([r["res"][key][0][("pelvis", "tilt")] for r in rows.values()
+                            if r["t"].subject == s])) for s in new4]
+        print(f"the {len(new4)} subjects outside the five ({', '.join(new4)}), tilt RMSE with "
+              f"{label}: " + ", ".join(f"{x:.2f}" for x in v)
+              + f"; mean {np.mean(v):.2f}, worst {max(v):.2f}")
+    print(static)
+    biases = list(per_subject.values())
+    print("Pearson r of the subject's bias (no offset) with | " + " | ".join(
+        f"{k} {np.corrcoef([feats_s[s][k] for s in per_subject], biases)[0, 1]:+.2f}"
+        for k in keys + ["ref_tilt_deg"]))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("MOCAPLAB_SHARED_DATA"))
@@ -1003,6 +1478,9 @@ def main(argv=None) -> int:
                     help="directory holding NEW_SUBJECTS' files (default: $MOCAPLAB_NEW_GAIT)")
     ap.add_argument("--seed", type=int, action="append",
                     help="noise seed(s) of the markerless runs (default 7101)")
+    ap.add_argument("--pool", action="store_true",
+                    help="only the pool of walking trials with pelvis markers (POOL), against "
+                         "our marker-based reference, leave one subject out")
     args = ap.parse_args(argv)
     args.seed = args.seed or [7101]
     if args.new_subject:
@@ -1014,6 +1492,12 @@ def main(argv=None) -> int:
         print("set MOCAPLAB_SHARED_DATA or --data", file=sys.stderr)
         return 2
     root = Path(args.data)
+    if args.pool:
+        new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
+                                   if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
+        for seed in args.seed:
+            print_pool_table(root, new_dir, seed)
+        return 0
     if args.loso:
         for seed in args.seed:
             print_loso_table(root, seed)

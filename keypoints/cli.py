@@ -53,37 +53,48 @@ def _source(spec: str):
     return kinds[kind.lower()]()
 
 
-def _normalised_source(spec: str | None) -> str | None:
+def _normalised_source(spec: str | None) -> str:
     """``KIND:DIR`` with KIND lower-case and DIR absolute (the same source however it is
-    written, and valid from any working folder); None for MediaPipe detection."""
+    written, and valid from any working folder); MEDIAPIPE_SOURCE for MediaPipe detection."""
     import os
 
+    from mocaplab.trial import MEDIAPIPE_SOURCE
+
     if not spec:
-        return None
+        return MEDIAPIPE_SOURCE
     kind, _, folder = spec.partition(":")
     return f"{kind.lower()}:{os.path.abspath(folder)}"
 
 
-def _refuse_other_source(trial, source: str | None) -> None:
+def _refuse_other_source(trial, source: str) -> None:
     """OutputExistsError when TRIAL/keypoints2d.npz exists and was made by another source than
-    this run's (MediaPipe vs ``--source KIND:DIR``, or another folder): replacing it needs
-    --force, as every verb's output does. The same source again resumes/refreshes it."""
-    from mocaplab.errors import InputError, OutputExistsError
+    this run's (MediaPipe vs ``--source KIND:DIR``, or another folder), or by an unknown one
+    (put there by hand): replacing it needs --force, as every verb's output does. The same
+    source again resumes/refreshes it."""
+    from mocaplab.errors import OutputExistsError
+    from mocaplab.keypoints.trial_detect import keypoints_source
+    from mocaplab.trial import MEDIAPIPE_SOURCE
 
     if not trial.keypoints2d_path.exists():
         return
-    try:
-        meta = trial.meta if trial.meta_path.is_file() else {}
-    except InputError:
-        return  # a broken meta.json is reported by the trial's own reading
-    before = meta.get("keypoints_source")
-    if before is not None:
-        before = _normalised_source(str(before))
+    if trial.meta_path.is_file():
+        trial.meta  # noqa: B018 - a broken meta.json: its InputError now, not after detection
+    before = keypoints_source(trial)
+    if before is not None and before != MEDIAPIPE_SOURCE:
+        before = _normalised_source(before)
     if before == source:
         return
-    made = f"imported with --source {before}" if before else "detected with MediaPipe"
-    this = f"importing --source {source}" if source else "detecting with MediaPipe"
-    raise OutputExistsError(f"{trial.keypoints2d_path} was {made}; {this} would replace it: "
+    if before is None:
+        made = ("not made by 'mocaplab detect' (no source recorded in meta.json: put there by "
+                "hand or by another tool)")
+    elif before == MEDIAPIPE_SOURCE:
+        made = "detected with MediaPipe"
+    else:
+        made = f"imported with --source {before}"
+    this = ("detecting with MediaPipe" if source == MEDIAPIPE_SOURCE
+            else f"importing --source {source}")
+    verb = "is" if before is None else "was"
+    raise OutputExistsError(f"{trial.keypoints2d_path} {verb} {made}; {this} would replace it: "
                             "pass --force to replace it (nothing was changed)")
 
 
@@ -91,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from mocaplab.errors import InputError
-    from mocaplab.keypoints.trial_detect import DEFAULT_NUM_POSES, detect_trial
+    from mocaplab.keypoints.trial_detect import (
+        DEFAULT_NUM_POSES,
+        detect_trial,
+        record_keypoints_source,
+    )
     from mocaplab.pose_data import Keypoints2D
     from mocaplab.trial import Trial
 
@@ -112,12 +127,7 @@ def run(args: argparse.Namespace) -> int:
                        progress=not args.no_progress, variant=args.variant, detector=detector,
                        max_frames=args.max_frames, num_poses=num_poses)
     # which source made the keypoints, so that `mocaplab process` keeps imported ones
-    meta = trial.meta if trial.meta_path.is_file() else {"keypoints_source": None}
-    if meta.get("keypoints_source") != source:
-        meta.pop("keypoints_source", None)
-        if source:
-            meta["keypoints_source"] = source
-        trial.write_meta(meta)
+    record_keypoints_source(trial, source)
     kp = Keypoints2D.load(out)
     found = np.isfinite(kp.points).all(-1).any(-1).mean(axis=1)
     print(f"wrote {out}: {kp.shape[0]} cameras x {kp.shape[1]} frames x {kp.shape[2]} "

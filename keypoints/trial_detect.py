@@ -39,7 +39,7 @@ from mocaplab.keypoints.detector import Detector, VideoKeypoints
 from mocaplab.keypoints.native_stderr import native_stderr_to
 from mocaplab.keypoints.poses2d import Poses2D, poses_path_for
 from mocaplab.pose_data import NPZ_ERRORS, Keypoints2D
-from mocaplab.trial import Trial
+from mocaplab.trial import KEYPOINTS_SOURCE_KEY, MEDIAPIPE_SOURCE, Trial
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,42 @@ def default_detector(model_path=None, variant: str = "full", progress: bool = Tr
 
     return MediaPipePoseDetector(str(resolve_model(model_path, variant, progress=progress)),
                                  num_poses=num_poses)
+
+
+def keypoints_source(trial: Trial) -> str | None:
+    """What made ``TRIAL/keypoints2d.npz``: :data:`MEDIAPIPE_SOURCE`, ``KIND:DIR`` of a
+    ``detect --source`` import, or None when unknown (a file put there by hand or by another
+    tool). meta.json's record first; without one (trials detected before MediaPipe was
+    recorded), cached camera parts all made by MediaPipe say MediaPipe."""
+    try:
+        meta = trial.meta if trial.meta_path.is_file() else {}
+    except InputError:
+        meta = {}  # a broken meta.json is reported by the trial's own reading
+    recorded = meta.get(KEYPOINTS_SOURCE_KEY)
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    sources = set()
+    for part in (trial.path / PARTS_DIR).glob("*.npz"):
+        try:
+            with np.load(part, allow_pickle=False) as z:
+                sources.add(str(z["source"]))
+        except NPZ_ERRORS:
+            return None
+    if sources and all(s.startswith("mediapipe:") for s in sources):
+        return MEDIAPIPE_SOURCE
+    return None
+
+
+def record_keypoints_source(trial: Trial, source: str) -> None:
+    """Record in meta.json what made keypoints2d.npz (:func:`keypoints_source`). A folder
+    without meta.json gets one only for an import (MediaPipe's keypoints are recognised by
+    their cached parts)."""
+    if not trial.meta_path.is_file() and source == MEDIAPIPE_SOURCE:
+        return
+    meta = trial.meta if trial.meta_path.is_file() else {}
+    if meta.get(KEYPOINTS_SOURCE_KEY) != source:
+        meta[KEYPOINTS_SOURCE_KEY] = source
+        trial.write_meta(meta)
 
 
 def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike | None = None,

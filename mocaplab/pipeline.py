@@ -28,7 +28,8 @@ from mocaplab.atomic import remove_stale_temporaries
 from mocaplab.errors import InputError, MocaplabError, write_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
-from mocaplab.trial import Trial
+from mocaplab.trial import KEYPOINTS_SOURCE_KEY, MEDIAPIPE_SOURCE, Trial
+from mocaplab.trial_lock import trial_lock
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, str], None]
@@ -149,7 +150,7 @@ def _videos(trial: Trial, options: Options) -> dict[str, Path]:
 
 #: meta.json entries that do not change any result (bookkeeping, or covered by file digests).
 _META_BOOKKEEPING = ("status", "warnings", "software_version", "camera_info", "calibration",
-                     "created_by", "timestamps", "keypoints_source")
+                     "created_by", "timestamps", KEYPOINTS_SOURCE_KEY)
 
 
 def _meta(trial: Trial, keys: Sequence[str] | None = None) -> Any:
@@ -203,22 +204,35 @@ def _run_detect(trial: Trial, options: Options) -> Any:
         if trial.keypoints2d_path.exists():
             return trial.keypoints2d_path
         raise InputError(f"{trial.path} has neither videos nor keypoints2d.npz")
-    imported = trial.meta.get("keypoints_source")
-    if imported and trial.keypoints2d_path.exists() and not options.force:
-        # keypoints another tool made (`mocaplab detect --source`) are the user's choice:
-        # never replaced by MediaPipe's unasked
-        log.info("keeping %s imported with 'mocaplab detect --source %s' (--force detects "
-                 "with MediaPipe instead)", trial.keypoints2d_path, imported)
+    from mocaplab.keypoints.trial_detect import keypoints_source, record_keypoints_source
+
+    made_by = keypoints_source(trial) if trial.keypoints2d_path.exists() else MEDIAPIPE_SOURCE
+    if made_by != MEDIAPIPE_SOURCE and not options.force:
+        # keypoints another tool made (`mocaplab detect --source`, or put there by hand) are
+        # the user's choice: never replaced by MediaPipe's unasked
+        how = (f"imported with 'mocaplab detect --source {made_by}'" if made_by
+               else "of unknown source (not made by 'mocaplab detect')")
+        log.info("keeping %s %s (--force detects with MediaPipe instead)",
+                 trial.keypoints2d_path, how)
         return trial.keypoints2d_path
     from mocaplab.keypoints import detect_trial
 
     out = detect_trial(trial, model_path=options.model, workers=options.workers,
                        force=options.force, progress=True)
-    if imported:
-        meta = trial.meta
-        meta.pop("keypoints_source", None)
-        trial.write_meta(meta)
+    record_keypoints_source(trial, MEDIAPIPE_SOURCE)
     return out
+
+
+def _points_only(trial: Trial, options: Options) -> str:
+    """Why detect and triangulate are skipped: the trial has points3d.npz but neither videos
+    nor keypoints2d.npz (videos deleted after processing, 3D points from another tool or a
+    synthetic trial), so they have nothing to run on; or "". Both failed before ("neither
+    videos nor keypoints2d.npz"), marking the analysis out of date."""
+    if (trial.points3d_path.exists() and not trial.keypoints2d_path.exists()
+            and not _videos(trial, options)):
+        return ("no videos or keypoints2d.npz to run on: the trial's points3d.npz is kept and "
+                "analysed as it is")
+    return ""
 
 
 def _cannot_triangulate(trial: Trial, options: Options) -> str:
@@ -355,12 +369,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect_inputs, lambda t, o: _detect_paths(t), _run_detect,
           "check the videos play (ffprobe) and that the pose model is found (--model)",
           settings=lambda t, o: {"model": str(o.model) if o.model else "default"},
-          check=_checked("keypoints2d", lambda t: t.keypoints2d_path)),
+          check=_checked("keypoints2d", lambda t: t.keypoints2d_path), disabled=_points_only),
     Stage("triangulate", _triangulate_inputs, lambda t, o: _triangulate_paths(t),
           _run_triangulate,
           "check that the calibration's camera names match the video names",
           settings=lambda t, o: {"cutoff_hz": o.cutoff_hz},
-          check=_checked("points3d", lambda t: t.points3d_path)),
+          check=_checked("points3d", lambda t: t.points3d_path), disabled=_points_only),
     Stage("analyze", _analyze_inputs, lambda t, o: [t.metrics_path], _run_analyze,
           "check that the trial shows walking with both feet visible",
           check=_checked("metrics", lambda t: t.metrics_path)),
@@ -406,6 +420,13 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
     unknown = wanted - set(STAGE_NAMES)
     if unknown:
         raise InputError(f"unknown stages {sorted(unknown)}; stages are {list(STAGE_NAMES)}")
+    with trial_lock(trial):  # one run per trial at a time
+        return _process_locked(trial, options, wanted, progress, on_result)
+
+
+def _process_locked(trial: Trial, options: Options, wanted: set[str],
+                    progress: ProgressCallback | None,
+                    on_result: Callable[[StageResult], None] | None) -> list[StageResult]:
     report = progress or (lambda stage, status: None)
     # temporary files a killed run left (never the videos/ folder: a recorder keeps its partial
     # file there for inspection)

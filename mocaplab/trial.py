@@ -6,7 +6,7 @@
       videos/<camera>.<ext>     one video per camera
       timestamps.csv            camera, frame, time_s
       meta.json                 subject, trial, fps, cameras, calibration, software version
-      keypoints2d.npz           written by `mocaplab detect`
+      keypoints2d.npz           written by `mocaplab detect` (by what: KEYPOINTS_SOURCE_KEY)
       points3d.npz              written by `mocaplab triangulate`
       metrics.json              written by `mocaplab analyze`
       exports/                  written by `mocaplab export` (the pipeline's export stage)
@@ -37,6 +37,14 @@ from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError, OutputExistsError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
+
+#: meta.json key recording what made keypoints2d.npz: :data:`MEDIAPIPE_SOURCE` for MediaPipe
+#: detection (``mocaplab detect``, the pipeline's detect stage), ``KIND:DIR`` (DIR absolute) for
+#: ``mocaplab detect --source KIND:DIR``. Absent: unknown (put there by hand or by another
+#: tool), see :func:`mocaplab.keypoints.trial_detect.keypoints_source`.
+KEYPOINTS_SOURCE_KEY = "keypoints_source"
+#: :data:`KEYPOINTS_SOURCE_KEY` value of keypoints detected with MediaPipe.
+MEDIAPIPE_SOURCE = "mediapipe"
 
 
 def check_meta(meta: Any, path: Path) -> dict[str, Any]:
@@ -143,6 +151,12 @@ class Trial:
         """``.mocaplab/stages.json``: what each stage last wrote and from what
         (:mod:`mocaplab.freshness`)."""
         return self.path / self.STATE_DIR / "stages.json"
+
+    @property
+    def process_lock_path(self) -> Path:
+        """``.mocaplab/process.lock``: held while a pipeline run works on the trial
+        (:mod:`mocaplab.trial_lock`)."""
+        return self.path / self.STATE_DIR / "process.lock"
 
     def stage_files(self) -> tuple[tuple[str, Path], ...]:
         """(stage, the file or folder that marks it done), in pipeline order."""

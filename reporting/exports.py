@@ -26,7 +26,10 @@ from mocaplab.trial import Trial
 
 #: meta.json keys that can identify a person; dropped from pseudonymised exports.
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
-                    "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes"}
+                    "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes",
+                    "source_file"}  # a marker file's path often names the patient
+#: meta.json key of a marker file's analysis (`mocaplab export FILE.c3d`): the file analysed.
+SOURCE_FILE_KEY = "source_file"
 FORMATS = ("csv", "json", "c3d", "trc")
 
 
@@ -56,7 +59,11 @@ class ExportIdentity:
     def make(cls, subject: str, session: str, trial: str, key: bytes | str | None = None,
              pseudonymise: bool = False) -> ExportIdentity:
         if pseudonymise:
-            return cls(pseudonym(subject, key or b""), session, trial, True)
+            # a session or trial labelled with the subject id (a marker file's stem) must not
+            # give it away: it takes the pseudonym too
+            alias = pseudonym(subject, key or b"")
+            return cls(alias, alias if session == subject else session,
+                       alias if trial == subject else trial, True)
         return cls(subject, session, trial, False)
 
 
@@ -64,6 +71,8 @@ def export_meta(meta: dict[str, Any], ident: ExportIdentity) -> dict[str, Any]:
     """meta.json as exported: identifying keys dropped when pseudonymised."""
     out = {k: v for k, v in meta.items()
            if not (ident.pseudonymised and k.lower() in IDENTIFYING_META)}
+    if ident.pseudonymised and "trial" in out:
+        out["trial"] = ident.trial  # it may be the subject id (a marker file's stem)
     out["subject"] = ident.subject
     out["pseudonymised"] = ident.pseudonymised
     return out
@@ -133,15 +142,19 @@ def json_document(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
     """meta (filtered), full metrics.json, summaries and the spatiotemporal table."""
     trial_dir = Path(trial_dir)
     metrics = labdata.load_metrics(trial_dir)
+    meta = labdata.load_meta(trial_dir)
     if ident.pseudonymised:  # the input path names the subject's folder: keep the file name
         prov = dict(metrics.get("provenance") or {})
         if isinstance(prov.get("input"), str):
-            prov["input"] = Path(prov["input"]).name
+            name = Path(prov["input"]).name
+            if meta.get(SOURCE_FILE_KEY):  # a marker file's stem is its subject label
+                name = ident.subject + Path(name).suffix
+            prov["input"] = name
         metrics = {**metrics, "provenance": prov}
     return {"format": "mocaplab-trial-export/1", "subject": ident.subject,
             "session": ident.session, "trial": ident.trial,
             "pseudonymised": ident.pseudonymised,
-            "meta": export_meta(labdata.load_meta(trial_dir), ident),
+            "meta": export_meta(meta, ident),
             "spatiotemporal": labdata.spatiotemporal_rows(metrics),
             "summary": labdata.flat_summaries(metrics),
             "metrics": metrics}
@@ -206,9 +219,15 @@ def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity, *, y_up:
 
 
 def export_filename(ident: ExportIdentity, fmt: str, kind: str = "summary") -> str:
-    """``<subject>_<session>_<trial>[_<kind>].<fmt>`` (the subject label may be a pseudonym)."""
+    """``<subject>_<session>_<trial>[_<kind>].<fmt>`` (the subject label may be a pseudonym);
+    empty labels and a label repeating the one before are left out, so a marker file's
+    analysis (subject and trial = the file's stem, no session) gives ``<stem>.<fmt>``."""
     extra = "" if fmt != "csv" or kind == "summary" else f"_{kind}"
-    return f"{ident.subject}_{ident.session}_{ident.trial}{extra}.{fmt}"
+    labels: list[str] = []
+    for label in (ident.subject, ident.session, ident.trial):
+        if label and (not labels or labels[-1] != label):
+            labels.append(label)
+    return f"{'_'.join(labels) or 'trial'}{extra}.{fmt}"
 
 
 #: file names used by the pipeline's export stage (``TRIAL/exports/``).
@@ -218,12 +237,18 @@ PIPELINE_NAMES = {"trc": "points3d.trc", "c3d": "points3d.c3d", "csv": "metrics.
 
 def identity_of(trial_dir: Path, key: bytes | str | None = None,
                 pseudonymise: bool = False) -> ExportIdentity:
-    """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json."""
+    """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json. A marker
+    file's analysis (meta.json ``source_file``) is labelled from its meta.json alone: subject
+    and trial = the file's stem, no session (not the names of the folders it was run in)."""
     trial_dir = Path(trial_dir).resolve()
     meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
     subject = meta.get("subject")
     if isinstance(subject, dict):       # CONVENTIONS.md: meta.json["subject"] = {"id", ...}
         subject = subject.get("id")
+    if meta.get(SOURCE_FILE_KEY):
+        stem = Path(str(meta[SOURCE_FILE_KEY])).stem
+        return ExportIdentity.make(str(subject or stem), str(meta.get("session") or ""),
+                                   str(meta.get("trial") or stem), key, pseudonymise)
     subject = str(subject or trial_dir.parent.parent.name or "unknown")
     session = str(meta.get("session") or trial_dir.parent.name)
     return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)

@@ -31,7 +31,7 @@ from mocaplab.analysis.metrics_spec import (
     reliability_of,
 )
 from mocaplab.reporting import labdata
-from mocaplab.reporting.exports import ExportIdentity
+from mocaplab.reporting.exports import SOURCE_FILE_KEY, ExportIdentity
 
 CODE_SYSTEM = "https://mocaplab.org/fhir/CodeSystem/gait-metrics"
 SUBJECT_SYSTEM = "urn:mocaplab:subject"
@@ -115,6 +115,15 @@ def unreliable_from(metric, rel: Reliability) -> str | None:
     return "; ".join(f"{', '.join(names)}: {why}" for why, names in flagged.items())
 
 
+def _method(meta: dict[str, Any]) -> str:
+    """How the data were captured: a marker file's analysis (meta.json ``source_file``) is
+    another lab's marker-based capture, not mocaplab's markerless one."""
+    if meta.get(SOURCE_FILE_KEY):
+        suffix = Path(str(meta[SOURCE_FILE_KEY])).suffix.lstrip(".").upper() or "marker"
+        return f"marker-based motion capture ({suffix} file from another system) analysed"
+    return "markerless multi-camera motion capture"
+
+
 def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]:
     """The FHIR R4 Bundle of Observations of one analysed trial."""
     trial_dir = Path(trial_dir)
@@ -129,8 +138,7 @@ def observation_bundle(trial_dir: Path, ident: ExportIdentity) -> dict[str, Any]
                 "system": "http://terminology.hl7.org/CodeSystem/observation-category",
                 "code": "exam", "display": "Exam"}]}],
             "subject": subject_ref,
-            "method": {"text": f"markerless multi-camera motion capture (mocaplab {__version__}),"
-                               f" trial {key}"}}
+            "method": {"text": f"{_method(meta)} (mocaplab {__version__}), trial {key}"}}
     if when:
         base["effectiveDateTime"] = when
     entries = []

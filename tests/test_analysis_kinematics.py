@@ -89,10 +89,11 @@ def test_from_keypoints_estimated_and_close_to_vicon(shared_data, perfect_keypoi
 
     pel = pelvis_angles(k.landmarks, prog)
     assert pel.model == "plugin_gait_pelvis"
-    # with the population tilt offset (its subject, ANTO_M, is one of the five it was fit on;
-    # held out it is 2.9 deg, benchmarks/kinematics_eval.py --loso): 2.1 deg here, 9.9 without
+    # with the population tilt offset (its subject, ANTO_M, is one of the nine of the pool it
+    # was fit on; held out it is 5.0 deg, benchmarks/kinematics_eval.py --pool): 4.1 deg here
+    # (bias +3.5; 2.1 with the five-subject -9.6 of session 8), 9.9 without
     tilt = pel.left[:, 0] - mt.model_outputs["LPelvisAngles"][:, 0]
-    assert np.sqrt(np.nanmean(tilt ** 2)) < 4.0
+    assert np.sqrt(np.nanmean(tilt ** 2)) < 4.5
     assert np.isfinite(spine_angles(k.landmarks).left[:, 0]).mean() > 0.9
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import numpy as np
@@ -49,6 +51,46 @@ def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):
     assert main(["export", str(trial), "--format", "docx"]) == 1
 
 
+def test_export_of_a_report_refuses_to_replace_its_html_too(tmp_path, capsys):
+    """`export TRIAL --format pdf --out DIR` writes report.pdf and report.html but checked only
+    report.pdf: another trial's DIR/report.html was replaced unasked. Now refused (naming it,
+    nothing written); one existing file is said in the singular."""
+    trial = make_lab(tmp_path / "lab", subjects=("S001",), sessions=(("baseline", 0.5),),
+                     trials_per_session=1, duration_s=3.0)[0]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("another trial's report")
+    assert main(["export", str(trial), "--format", "pdf", "--out", str(out),
+                 "--no-key-frames"]) == 1
+    err = capsys.readouterr().err
+    assert f"{out / 'report.html'} exists; pass --force to replace it" in err
+    assert (out / "report.html").read_text() == "another trial's report"
+    assert not (out / "report.pdf").exists()
+
+
+def test_index_of_a_subject_or_trial_folder_is_refused(tmp_path, capsys):
+    """`mocaplab index LAB/S001` (or a session or trial folder) said "indexed 0 trials", exit 0,
+    and left an empty index.db in that folder; a file was "lab folder ... does not exist".
+    Now each is refused naming the lab folder to give, nothing written; an empty lab is
+    indexed with a word that it holds no trial."""
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), sessions=(("baseline", 0.5),), trials_per_session=1,
+             duration_s=3.0)
+    for folder, says in ((lab / "S001", "subject folder"),
+                         (lab / "S001" / "baseline", "session folder"),
+                         (lab / "S001" / "baseline" / "walk01", "is a trial folder")):
+        assert main(["index", str(folder)]) == 1
+        err = capsys.readouterr().err
+        assert says in err and f"e.g. {lab}" in err
+        assert not (folder / ".mocaplab" / "index.db").exists()
+    (tmp_path / "walk.c3d").write_bytes(b"x")
+    assert main(["index", str(tmp_path / "walk.c3d")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["index", str(tmp_path / "empty")]) == 0
+    assert "no trial folders found" in capsys.readouterr().err
+
+
 def test_new_token_prints_a_usable_entry(tmp_path, capsys):
     assert main(["serve", "--new-token", "clinician"]) == 0
     out = capsys.readouterr().out
@@ -89,6 +131,45 @@ def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys, monke
     assert main(["export", str(src)]) == 1
     assert "--force" in capsys.readouterr().err
     assert main(["export", str(src), "--force"]) == 0
+
+
+def test_export_of_a_marker_file_is_named_and_labelled_by_the_file(tmp_path, capsys,
+                                                                    monkeypatch):
+    """`mocaplab export walk.c3d` run in a folder ux/ wrote exports/walk_ux_walk_mocaplab.csv
+    with session "ux" (the current folder) and trial "walk_mocaplab" (the analysis folder) in
+    every row: now exports/walk.csv / walk.json / walk.fhir.json, subject and trial "walk", no
+    session; pseudonymised, neither the names nor the labels nor meta keep "walk" or the
+    source path."""
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    phase = np.linspace(0, 2 * np.pi, 101)
+    w = prescribed_walk({"knee_flexion": 30 - 30 * np.cos(phase),
+                         "hip_flexion": 10 + 20 * np.cos(phase)})
+    src = tmp_path / "walk.c3d"
+    write_c3d(src, w.markers, w.labels, w.fps)
+    (tmp_path / "ux").mkdir()
+    monkeypatch.chdir(tmp_path / "ux")
+    assert main(["export", str(src), "--format", "csv,json,fhir"]) == 0
+    exports_dir = tmp_path / "ux" / "walk_mocaplab" / "exports"
+    assert sorted(p.name for p in exports_dir.iterdir()) == ["walk.csv", "walk.fhir.json",
+                                                             "walk.json"]
+    rows = list(csv.DictReader(io.StringIO((exports_dir / "walk.csv").read_text())))
+    assert {(r["subject"], r["session"], r["trial"]) for r in rows} == {("walk", "", "walk")}
+    doc = json.loads((exports_dir / "walk.json").read_text())
+    assert (doc["subject"], doc["session"], doc["trial"]) == ("walk", "", "walk")
+    fhir = json.loads((exports_dir / "walk.fhir.json").read_text())
+    method = fhir["entry"][0]["resource"]["method"]["text"]
+    assert method.startswith("marker-based motion capture (C3D file") and "markerless" not in method
+
+    monkeypatch.setenv("MOCAPLAB_PSEUDONYM_KEY", "k")
+    assert main(["export", str(src), "--format", "csv,json", "--pseudonymise", "--out",
+                 str(tmp_path / "pseudo")]) == 0
+    files = sorted((tmp_path / "pseudo" / "exports").iterdir())
+    assert [p.suffix for p in files] == [".csv", ".json"]
+    for f in files:
+        assert "walk" not in f.name and "walk" not in f.read_text()
+    capsys.readouterr()
 
 
 def test_export_of_a_marker_file_takes_the_static_trial_as_analyze_does(tmp_path, capsys,

@@ -23,7 +23,7 @@ from mocaplab.keypoints import (
 )
 from mocaplab.keypoints.importers import OPENPOSE_BODY_25, OPENPOSE_BODY_25B
 from mocaplab.pose_data import Keypoints2D
-from mocaplab.trial import Trial
+from mocaplab.trial import KEYPOINTS_SOURCE_KEY, MEDIAPIPE_SOURCE, Trial
 
 MP = {n: i for i, n in enumerate(MEDIAPIPE33_NAMES)}
 
@@ -219,7 +219,7 @@ def test_process_keeps_keypoints_imported_with_detect_source(tmp_path, monkeypat
     _videos_with_openpose(t, tmp_path / "op")
     assert main(["detect", str(t.path), "--source", f"openpose:{tmp_path / 'op'}",
                  "--workers", "1", "--no-progress"]) == 0
-    assert Trial(t.path).meta["keypoints_source"] == f"openpose:{tmp_path / 'op'}"
+    assert Trial(t.path).meta[KEYPOINTS_SOURCE_KEY] == f"openpose:{tmp_path / 'op'}"
     before = t.keypoints2d_path.read_bytes()
     calls = []
 
@@ -232,7 +232,7 @@ def test_process_keeps_keypoints_imported_with_detect_source(tmp_path, monkeypat
     assert res[0].status == "done" and not calls
     assert t.keypoints2d_path.read_bytes() == before
     process_trial(t.path, Options(force=True), stages=["detect"])
-    assert len(calls) == 1 and "keypoints_source" not in Trial(t.path).meta
+    assert len(calls) == 1 and Trial(t.path).meta[KEYPOINTS_SOURCE_KEY] == MEDIAPIPE_SOURCE
 
 
 def test_detect_refuses_to_replace_keypoints_of_another_source(tmp_path, monkeypatch, capsys):
@@ -263,4 +263,48 @@ def test_detect_refuses_to_replace_keypoints_of_another_source(tmp_path, monkeyp
     assert "would replace it" in capsys.readouterr().err
     assert main(["detect", str(t.path), "--source", "openpose:op2", "--force",
                  "--no-progress"]) == 0
-    assert Trial(t.path).meta["keypoints_source"] == f"openpose:{tmp_path / 'op2'}"
+    assert Trial(t.path).meta[KEYPOINTS_SOURCE_KEY] == f"openpose:{tmp_path / 'op2'}"
+
+
+def _hand_placed_keypoints(trial: Trial) -> bytes:
+    """A keypoints2d.npz copied into the trial by hand (no source in meta.json): its bytes."""
+    Keypoints2D(np.zeros((2, 4, 33, 2)), np.ones((2, 4, 33)), ("cam1", "cam2"),
+                MEDIAPIPE33_NAMES, 40.0).save(trial.keypoints2d_path)
+    return trial.keypoints2d_path.read_bytes()
+
+
+def test_detect_refuses_to_replace_keypoints_of_unknown_source(tmp_path, monkeypatch, capsys):
+    """A keypoints2d.npz put into the trial by hand counted as MediaPipe's: `mocaplab detect`
+    replaced it unasked. Now its source is unknown: detect and import refuse it without
+    --force, nothing changed; process keeps it. MediaPipe keypoints of a trial detected before
+    the source was recorded (cached parts made by MediaPipe) are still MediaPipe's."""
+    import mocaplab.keypoints as kp_pkg
+    import mocaplab.keypoints.trial_detect as td
+    from mocaplab.cli import main
+    from mocaplab.pipeline import Options, process_trial
+
+    t = Trial.create(tmp_path / "trial")
+    _videos_with_openpose(t, tmp_path / "op")
+    before = _hand_placed_keypoints(t)
+    meta_before = t.meta_path.read_bytes()
+    assert td.keypoints_source(t) is None
+    monkeypatch.setattr(td, "default_detector", lambda *a, **k: pytest.fail("detected"))
+    capsys.readouterr()
+    for extra in ([], ["--source", f"openpose:{tmp_path / 'op'}"]):
+        assert main(["detect", str(t.path), "--no-progress", *extra]) == 1
+        err = capsys.readouterr().err
+        assert "not made by 'mocaplab detect'" in err and "--force" in err
+        assert "Traceback" not in err
+        assert t.keypoints2d_path.read_bytes() == before
+        assert t.meta_path.read_bytes() == meta_before
+    monkeypatch.setattr(kp_pkg, "detect_trial", lambda *a, **k: pytest.fail("replaced"))
+    assert process_trial(t.path, Options(), stages=["detect"])[0].status == "done"
+    assert t.keypoints2d_path.read_bytes() == before
+    # an older trial: MediaPipe's cached parts, no recorded source -> MediaPipe's
+    parts = t.path / td.PARTS_DIR
+    parts.mkdir()
+    for cam in ("cam1", "cam2"):
+        np.savez(parts / f"{cam}.npz", source=np.array("mediapipe:pose_landmarker_full.task"))
+    assert td.keypoints_source(t) == MEDIAPIPE_SOURCE
+    np.savez(parts / "cam2.npz", source=np.array("openpose:BODY_25"))
+    assert td.keypoints_source(t) is None

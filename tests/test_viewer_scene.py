@@ -179,6 +179,22 @@ def test_load_trial_folder_and_errors(tmp_path):
         load_trial(folder)
 
 
+def test_render_of_a_marker_file_says_what_to_use_instead(tmp_path, capsys):
+    """`mocaplab render FILE.c3d` said only "not a points3d.npz file or a trial folder": now it
+    says marker files are not replayed and names the verbs that analyse and report them."""
+    from mocaplab.cli import main
+
+    for name in ("walk.c3d", "walk.trc"):
+        (tmp_path / name).write_bytes(b"marker data")
+        with pytest.raises(InputError, match="is a marker file") as err:
+            load_trial(tmp_path / name)
+        assert f"mocaplab export {tmp_path / name}" in str(err.value)
+    assert main(["render", str(tmp_path / "walk.c3d"), "--out", str(tmp_path / "w.mp4")]) == 1
+    out = capsys.readouterr().err
+    assert "marker file (C3D)" in out and "mocaplab export" in out and "Traceback" not in out
+    assert not (tmp_path / "w.mp4").exists()
+
+
 def test_timeline_image_marks_events_and_cursor(tmp_path):
     t = load_trial(write_synthetic_trial(tmp_path / "t", duration_s=2.0, fps=50.0))
     img = timeline_image(t.n_frames, t.events, 0, width=100, height=20)

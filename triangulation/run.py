@@ -566,6 +566,10 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         raise InputError(f"{kp_path} does not exist: run 'mocaplab detect' on the trial first, "
                          "or pass --keypoints")
     kp = Keypoints2D.load(kp_path)
+    if len(kp.cameras) < 2:  # said "nobody is seen consistently by two cameras ..."
+        raise InputError(f"{kp_path} holds {len(kp.cameras)} camera ({', '.join(kp.cameras)}):"
+                         " 3D needs at least two calibrated cameras; add the other cameras' "
+                         "videos (mocaplab import) and detect again")
     if opensim_names:  # refuse before anything is written
         if "trc" not in formats:
             raise InputError("--opensim-names names the TRC export's markers: add trc to "

@@ -106,6 +106,14 @@ def load_trial(path: str | os.PathLike, name: str | None = None) -> TrialData:
             raise InputError(f"{path} has no points3d.npz: run `mocaplab triangulate {path}` "
                              "first")
     else:
+        if path.suffix.lower() in (".c3d", ".trc"):
+            raise InputError(
+                f"{path} is a marker file ({path.suffix.lstrip('.').upper()}): view and render "
+                "replay a trial's 3D points (a trial folder or its points3d.npz), not marker "
+                f"files. For its gait analysis and report use 'mocaplab export {path}' "
+                f"(metrics.json, CSV, PDF report with the gait curves) or 'mocaplab analyze "
+                f"{path} --out metrics.json'; to replay the markers, open the file in a "
+                "marker viewer (Mokka for C3D, OpenSim for TRC)")
         if path.suffix.lower() != ".npz":
             raise InputError(f"{path} is not a points3d.npz file or a trial folder")
         points_path, folder = path, path.parent
