@@ -19,6 +19,11 @@ The subject's height and mass come from ``meta.json["subject"]``; a missing heig
 from the skeleton (shoulder-to-ankle height / 0.779, Drillis and Contini's proportions) and a
 missing mass is 70 kg, each with a warning. The individual pelvic tilt the network gives is
 partly a learned prior from its training population.
+
+Frame rate: the network is recurrent (stateful over time), so it reads motion per step, and it
+was trained on keypoints at 60 Hz (:data:`AUGMENTER_RATE_HZ`). A capture at another rate
+(outside :data:`NATIVE_RATE_BAND_HZ`) is resampled to 60 Hz before the network, and its
+outputs are resampled back to the trial's frame times (:func:`augment`'s ``fps_hz``).
 """
 
 from __future__ import annotations
@@ -45,6 +50,19 @@ UPPER_INPUTS = ("neck", "right_shoulder", "left_shoulder", "right_elbow", "left_
                 "right_wrist", "left_wrist")
 UPPER_OUTPUTS = ("RELB", "RELM", "RWRA", "RWRB", "LELB", "LELM", "LWRA", "LWRB")
 DEFAULT_MASS_KG = 70.0
+#: Frame rate (Hz) of the augmenter's training data. Source: the marker enhancer's published
+#: training code (Falisse et al. 2025, IEEE TBME, doi 10.1109/TBME.2025.3530848;
+#: github.com/stanfordnmbl/marker-enhancer, whose LSTM "is the default model used in OpenCap
+#: (v0.3)"): train_lstm_linear.py, "Default sampling frequency is 60Hz" (``default_sf = 60``),
+#: training data under ``Data/training_data_curated_60_openpose``, windows of ``num_frames``
+#: 60; settings.py's ``body_reference`` (the lower network) resamples one dataset (index 2) at
+#: 100 Hz instead, the arm network none.
+AUGMENTER_RATE_HZ = 60.0
+#: Capture rates (Hz) run by the network as they are: the rates it was trained on (60 Hz, and
+#: 100 Hz for one dataset of the lower network), 2 % either side. Other rates are resampled to
+#: AUGMENTER_RATE_HZ (measured: benchmarks/kinematics_eval.py --rates, docs/kinematics.md
+#: "Capture rate").
+NATIVE_RATE_BAND_HZ = (60.0 * 0.98, 100.0 * 1.02)
 SHOULDER_TO_ANKLE_OVER_HEIGHT = 0.818 - 0.039
 # Z-up lab (x, y, z) -> Y-up (x, z, -y), right-handed; its inverse is the transpose.
 _TO_Y_UP = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])
@@ -96,9 +114,43 @@ def estimate_height(points: Mapping[str, np.ndarray]) -> float:
     return float(np.median(d) / SHOULDER_TO_ANKLE_OVER_HEIGHT) if d.size else float("nan")
 
 
+def resample_rate_hz(fps_hz: float | None) -> float | None:
+    """The rate (Hz) the network is run at for a capture at ``fps_hz``: None (as captured)
+    when the rate is unknown or inside NATIVE_RATE_BAND_HZ, else AUGMENTER_RATE_HZ."""
+    if fps_hz is None or not np.isfinite(fps_hz) or fps_hz <= 0:
+        return None
+    lo, hi = NATIVE_RATE_BAND_HZ
+    return None if lo <= fps_hz <= hi else AUGMENTER_RATE_HZ
+
+
+def _resample_columns(x: np.ndarray, t_s: np.ndarray, t_new_s: np.ndarray) -> np.ndarray:
+    """(N, C) samples at times ``t_s`` (N,) -> (len(t_new_s), C), linear in time."""
+    return np.stack([np.interp(t_new_s, t_s, x[:, c]) for c in range(x.shape[1])], axis=1)
+
+
+def _predict(sess, x: np.ndarray, fps_hz: float | None) -> np.ndarray:
+    """The network on one complete run of standardised inputs (N, n_in) captured at
+    ``fps_hz``: resampled to :func:`resample_rate_hz`'s rate over the run's time span (first
+    and last frame kept, an even step closest to the training rate's), run, and the outputs
+    resampled back to the run's frames. (N, n_out)."""
+    name = sess.get_inputs()[0].name
+    rate = resample_rate_hz(fps_hz)
+    n = x.shape[0]
+    if rate is None or n < 2:
+        return sess.run(None, {name: x[None].astype(np.float32)})[0][0]
+    t_s = np.arange(n) / fps_hz
+    n_new = max(2, int(round(t_s[-1] * rate)) + 1)
+    t_new_s = np.linspace(0.0, t_s[-1], n_new)
+    y = sess.run(None, {name: _resample_columns(x, t_s, t_new_s)[None].astype(np.float32)}
+                 )[0][0]
+    return _resample_columns(np.asarray(y, float), t_new_s, t_s)
+
+
 def _run_network(folder: Path, part: str, kp: np.ndarray, mid_hip: np.ndarray, height: float,
-                 mass: float) -> np.ndarray:
-    """kp (F, K, 3) Z-up -> markers (F, M, 3) Z-up, NaN where any input was missing."""
+                 mass: float, fps_hz: float | None = None) -> np.ndarray:
+    """kp (F, K, 3) Z-up -> markers (F, M, 3) Z-up, NaN where any input was missing. Each run
+    of complete frames goes through the network on its own (its state starts afresh after a
+    gap), at the rate :func:`resample_rate_hz` gives for ``fps_hz``."""
     import onnxruntime as ort
 
     sub = folder / f"v0.3_{part}"
@@ -118,15 +170,18 @@ def _run_network(folder: Path, part: str, kp: np.ndarray, mid_hip: np.ndarray, h
     n_out = sess.get_outputs()[0].shape[-1]
     y = np.full((n_frames, n_out), np.nan)
     for s, e in runs(ok):
-        y[s:e] = sess.run(None, {sess.get_inputs()[0].name: x[None, s:e].astype(np.float32)}
-                          )[0][0]
+        y[s:e] = _predict(sess, x[s:e], fps_hz)
     markers = y.reshape(n_frames, -1, 3) * height
     return markers @ _TO_Y_UP + mid_hip[:, None]
 
 
 def augment(points: Mapping[str, np.ndarray], folder: str | Path, *,
-            height_m: float | None = None, mass_kg: float | None = None) -> Augmented:
-    """Predict anatomical markers from mediapipe33-named keypoints (F, 3) metres, Z up.
+            height_m: float | None = None, mass_kg: float | None = None,
+            fps_hz: float | None = None) -> Augmented:
+    """Predict anatomical markers from mediapipe33-named keypoints (F, 3) metres, Z up, at
+    ``fps_hz`` frames per second (frame i at i / fps_hz s; None: run as given, the rate
+    unknown). Outside NATIVE_RATE_BAND_HZ the network runs at AUGMENTER_RATE_HZ and the
+    markers are resampled back to the frames.
 
     Elbows and wrists are optional (the upper network runs only when they are there).
     """
@@ -145,11 +200,11 @@ def augment(points: Mapping[str, np.ndarray], folder: str | Path, *,
     mid_hip = (kp["left_hip"] + kp["right_hip"]) / 2
     folder = Path(folder)
     lower = _run_network(folder, "lower", np.stack([kp[k] for k in LOWER_INPUTS], axis=1),
-                         mid_hip, height_m, mass_kg)
+                         mid_hip, height_m, mass_kg, fps_hz)
     markers = {name: lower[:, i] for i, name in enumerate(LOWER_OUTPUTS)}
     if all(k in kp for k in UPPER_INPUTS):
         upper = _run_network(folder, "upper", np.stack([kp[k] for k in UPPER_INPUTS], axis=1),
-                             mid_hip, height_m, mass_kg)
+                             mid_hip, height_m, mass_kg, fps_hz)
         markers.update({name: upper[:, i] for i, name in enumerate(UPPER_OUTPUTS)})
     missing = ~np.isfinite(lower).all(axis=(1, 2))
     if missing.any():
