@@ -1068,11 +1068,13 @@ POOL = (
                ("AJC", ("{S}LMAL", "{S}MMAL")))),
 )
 #: Tilt bias without offset per pool subject (deg, mean of its trials), the --pool run of
-#: session 10 (4 cameras, 2 px, seed 7101): the shipped augmenter.AUGMENTED_TILT_OFFSET_DEG is
-#: minus their median, rounded to 0.1 deg.
+#: session 10 (4 cameras, 2 px, seed 7101) with the augmenter at its training rate (before that
+#: fix: OpenSim's subject -4.82, ADemo1's +1.89, FunctionalWalk's +3.94; the median, and so the
+#: constant, did not move): the shipped augmenter.AUGMENTED_TILT_OFFSET_DEG is minus their
+#: median, rounded to 0.1 deg.
 POOL_RECORDED_BIASES_DEG = {
-    "OpenSim 'Treadmill' subject": -4.82, "walk.c3d subject": -0.35, "ADemo1 subject": 1.89,
-    "FunctionalWalk subject": 3.94, "SI02": 6.16, "Gait.c3d subject": 7.98, "ANTO_M": 9.65,
+    "OpenSim 'Treadmill' subject": -5.39, "walk.c3d subject": -0.35, "ADemo1 subject": 1.97,
+    "FunctionalWalk subject": 3.49, "SI02": 6.16, "Gait.c3d subject": 7.98, "ANTO_M": 9.65,
     "BELT_C": 11.05, "flatFoot": 12.87}
 #: Where a pool trial has no height (and no shoulder markers to estimate it from): the
 #: mid-hip-centre above the mid-ankle-centre per height while walking, measured on the tuning
