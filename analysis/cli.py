@@ -28,7 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", nargs="?", help="trial folder, points3d.npz, .c3d or .trc")
     p.add_argument("--out", help="output JSON path")
     p.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
-                   help="compare two metrics.json files instead of analysing INPUT")
+                   help="compare two metrics.json files (or trial folders: their "
+                        "metrics.json) instead of analysing INPUT")
     p.add_argument("--snap-deg", type=float, default=15.0,
                    help="use the lab axis as progression when the walking direction is within "
                         "this angle of it, as Plug-in Gait does (0: always the measured "
@@ -116,17 +117,32 @@ def check_output(out: str, inputs: list[str], force: bool) -> None:
                                 "it")
 
 
-def _load_metrics(path: str) -> dict:
-    """A metrics.json for --compare: InputError naming the file when it is missing, not JSON,
-    invalid, or holds none of the metrics (another JSON file given by mistake)."""
-    from mocaplab.analysis.metrics_spec import METRICS, get_path, read_metrics
+def _load_metrics(path: str) -> tuple[str, dict]:
+    """A metrics.json for --compare (or a trial folder: its metrics.json): InputError naming
+    the file when it is missing, a marker file not yet analysed, not JSON, invalid, or holds
+    none of the metrics (another JSON file given by mistake)."""
+    from pathlib import Path
 
+    from mocaplab.analysis.metrics_spec import METRICS, get_path, read_metrics
+    from mocaplab.trial import Trial
+
+    if Path(path).is_dir():
+        metrics_path = Trial(path).metrics_path
+        if not metrics_path.is_file():
+            raise InputError(f"{path} is a folder without metrics.json: analyse the trial "
+                             f"first (mocaplab process {path}, or mocaplab analyze), or give "
+                             "a metrics.json file")
+        path = str(metrics_path)
+    elif Path(path).suffix.lower() in (".c3d", ".trc"):
+        raise InputError(f"{path} is a marker file, not a metrics.json: analyse it first "
+                         f"('mocaplab analyze {path} --out {Path(path).stem}.json') and "
+                         "compare the metrics.json files")
     data = dict(read_metrics(path).data)
     if not any(get_path(data, m.path_of(side))[0] for m in METRICS for side in m.sides):
         raise InputError(f"{path} holds none of the metrics of a metrics.json (no "
                          "spatiotemporal parameters, angles or leg lengths): give two files "
                          "written by 'mocaplab analyze'")
-    return data
+    return path, data
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,8 +158,8 @@ def run(args: argparse.Namespace) -> int:
                              f"({args.input}), or analyse it without --compare")
         if not args.out:
             raise InputError("--compare needs --out CHANGES.json")
-        before, after = (_load_metrics(f) for f in args.compare)
-        check_output(args.out, list(args.compare), args.force)
+        (before_path, before), (after_path, after) = (_load_metrics(f) for f in args.compare)
+        check_output(args.out, [before_path, after_path], args.force)
         result = compare_metrics(before, after, normative=args.normative)
         write_json(args.out, result)
         s = ", ".join(f"{k}: {v}" for k, v in sorted(result["summary"].items()))

@@ -78,6 +78,9 @@ class EventOptions:
     #: toe tip, the pivot of push-off, which moves differently.
     fo_toe_speed_m_s: float = 0.0
     fo_speed_window_s: tuple[float, float] = (-0.08, 0.12)
+    #: ... and never above this fraction of the step's toe swing peak (slow walkers; re-fitted
+    #: per fold by ``events_eval.py --cv``)
+    fo_toe_peak_fraction: float = 0.5
     #: forefoot landings (skin markers; 0 = off): a strike is also found where the toe marker
     #: comes to rest first (horizontal speed below the strike threshold) within this height
     #: of its stance level, the toe marker's median height while nearly still in this trial;
@@ -97,6 +100,9 @@ class EventOptions:
     fs_heel_low: bool = False
     fs_low_window_s: tuple[float, float] = (-0.05, 0.10)
     fs_low_depth_m: float = 0.0
+    #: weight of the heel's lowest point against its speed arrest (0.5 = the mean; 1 = the
+    #: lowest point alone; re-fitted per fold by ``events_eval.py --cv``)
+    fs_low_weight: float = 0.5
     #: strikes timed from the ANKLE (no heel marker; skin markers; 0 = off): the ankle marker's
     #: peak upward acceleration (the foot's landing deceleration) within ``fs_window_s`` of
     #: the speed arrest, made earlier by this lead (s): the ankle lands after the heel. Tuned
@@ -317,7 +323,7 @@ def _toe_release(toe_speed: np.ndarray, k: int, fps: float, opts: EventOptions,
     swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
     if not np.isfinite(swing).any():
         return fallback
-    thr = min(opts.fo_toe_speed_m_s, 0.5 * float(np.nanmax(swing)))
+    thr = min(opts.fo_toe_speed_m_s, opts.fo_toe_peak_fraction * float(np.nanmax(swing)))
     peak = max(k, 0) + int(np.nanargmax(swing))
     first = max(min(w0, peak - int(0.3 * fps)), 0)
     for j in range(min(peak, len(toe_speed) - 1), first, -1):
@@ -389,7 +395,7 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                         low = lowest_near(heel_z, t, opts.fs_low_window_s, fps,
                                           opts.fs_low_depth_m)
                         if np.isfinite(low):
-                            t = 0.5 * (t + low)
+                            t = t + opts.fs_low_weight * (low - t)
                     if ankle_az is not None and np.isfinite(t):  # the ankle's landing
                         pk = _peak(ankle_az, int(np.floor(t + opts.fs_window_s[0] * fps)),
                                    int(np.ceil(t + opts.fs_window_s[1] * fps)) + 1, 0.0)

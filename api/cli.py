@@ -39,6 +39,9 @@ def _index_run(args: argparse.Namespace) -> int:
                     progress=lambda it: tqdm(it, desc="indexing", unit="trial", file=sys.stderr))
     print(f"indexed {res['trials']} trials into {url} ({res['removed']} removed, "
           f"{len(res['errors'])} errors)")
+    if not res["trials"]:
+        print(f"no trial folders found below {args.lab_dir} (a lab holds "
+              "<subject>/<session>/<trial>/meta.json)", file=sys.stderr)
     for e in res["errors"]:
         print(f"  error: {e}", file=sys.stderr)
     return 1 if res["errors"] else 0
@@ -295,9 +298,12 @@ def _export_run(args: argparse.Namespace) -> int:
                for f in formats if f not in ("pdf", "html")}
     if {"pdf", "html"} & set(formats):
         planned["report"] = out_dir / "report.pdf"
+        planned["report html"] = out_dir / "report.html"  # written with the PDF, either asked
     existing = [str(p) for p in planned.values() if p.exists()]
     if existing and not args.force:
-        raise OutputExistsError(f"{', '.join(existing)} exist; pass --force to replace them")
+        one = len(existing) == 1
+        raise OutputExistsError(f"{', '.join(existing)} exist{'s' if one else ''}; pass --force "
+                                f"to replace {'it' if one else 'them'}")
     for f in formats:
         if f in ("pdf", "html"):
             continue

@@ -139,6 +139,8 @@ class JobRunner:
                 self._update(job_id, state="succeeded", progress=1.0, finished=utcnow(),
                              message=("done with warnings: " + "; ".join(warned))[:1000]
                              if warned else "done")
+        except MocaplabError as exc:  # said for the user (another run holds the trial, ...)
+            self._update(job_id, state="failed", finished=utcnow(), message=str(exc)[:1000])
         except Exception as exc:  # noqa: BLE001 - a job must always end in a recorded state
             log.exception("job %s failed", job_id)
             self._update(job_id, state="failed", finished=utcnow(),

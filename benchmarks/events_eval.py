@@ -2,7 +2,13 @@
 
     MOCAPLAB_SHARED_DATA=../shared/data .venv/bin/python benchmarks/events_eval.py \
         [--part tune|old|seen|new|all] [--seen-dir /tmp/newgait] [--new-dir /tmp/newgait2] \
-        [--hide-heels]
+        [--hide-heels] [--cv file|lab|both]
+
+``--cv`` (session 10; ``benchmarks/events_cv.py``): cross-validation over ALL tuning files
+(tune, old, seen and new, 14 files): each file (or each lab, ``events_cv.GROUPS``) is scored
+with every fitted constant of the marker event options re-fitted on the other files (labs) by
+the rule that fitted it. No file is held out any more, so these figures, not the "tuned on
+all" ones, are the estimate of the error on a file the detector was not tuned on.
 
 The corpus is split up front (by file, before any tuning):
 
@@ -287,6 +293,18 @@ def score(found: list[dict], ref: list[tuple[str, str, float]], findable, span):
     return errs, missed, false
 
 
+def findable_fn(raw):
+    """findable(side, t): the foot's markers (as recorded) exist within 0.1 s of time ``t``."""
+    def findable(side, t):
+        i = int(round(t * raw.fps)) + 1 - raw.first_frame
+        w = int(0.1 * raw.fps)
+        s = side[0].upper()
+        return any(side_role in raw.raw and np.isfinite(
+            raw.raw[side_role][max(i - w, 0):i + w + 1]).all()
+            for side_role in (s + "HEE", s + "ANK", s + "TOE"))
+    return findable
+
+
 def evaluate(shared: Path, files, whole_span: bool = False, no_heels: bool = False) -> dict:
     rows = {}
     for rel in files:
@@ -303,14 +321,7 @@ def evaluate(shared: Path, files, whole_span: bool = False, no_heels: bool = Fal
             runs = {m: analyze(data, event_method=m)["events"]
                     for m in ("kinematic", "zeni", "combined")}
 
-        def findable(side, t, raw=raw):
-            i = int(round(t * raw.fps)) + 1 - raw.first_frame
-            w = int(0.1 * raw.fps)
-            s = side[0].upper()
-            return any(side_role in raw.raw and np.isfinite(
-                raw.raw[side_role][max(i - w, 0):i + w + 1]).all()
-                for side_role in (s + "HEE", s + "ANK", s + "TOE"))
-
+        findable = findable_fn(raw)
         span = label_spans(labelled, whole_span)
         rows[rel] = {m: {"labels": score(ev, labelled, findable, span),
                          "plates": score(ev, plates, findable, None)}
@@ -375,6 +386,10 @@ def main() -> None:
                     help="false events over the trial's whole labelled span (before session 8)")
     ap.add_argument("--hide-heels", action="store_true",
                     help="blank the heel markers before detecting (the references keep them)")
+    ap.add_argument("--cv", choices=("file", "lab", "both"), default=None,
+                    help="cross-validate over all tuning files (tune, old, seen, new): each "
+                         "file (or lab, events_cv.GROUPS) scored with the fitted constants "
+                         "re-fitted without it (benchmarks/events_cv.py)")
     ap.add_argument("--method-s8", action="store_true",
                     help="the session 8 marker options (heel-less strikes at the ankle's speed "
                          "arrest, no ankle-acceleration timing), for a before/after")
@@ -394,6 +409,9 @@ def main() -> None:
 
     new_dir = env_dir(args.new_dir, "MOCAPLAB_NEW_GAIT")
     seen_dir = env_dir(args.seen_dir, "MOCAPLAB_SEEN_GAIT")
+    if args.cv:
+        run_cv(shared, seen_dir, new_dir, args.cv, heels=not args.hide_heels)
+        return
     opts = {"whole_span": args.whole_span, "no_heels": args.hide_heels}
     if args.hide_heels:
         print("heel markers HIDDEN from the detectors (references use them)")
@@ -422,6 +440,43 @@ def main() -> None:
         if files:
             report("NEW held-out part (session 9: files never used before; run once)",
                    evaluate(shared, files, **opts))
+
+
+def run_cv(shared: Path, seen_dir: Path | None, new_dir: Path | None, by: str,
+           heels: bool = True) -> None:
+    """Cross-validated figures over every tuning file (``events_cv``), with the shipped
+    options and the options fitted on all files (the rule's output) for comparison."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import events_cv as cv
+
+    seen, note1 = declared_files(seen_dir, SEEN_HOLDOUT, "seen", "--seen-dir",
+                                 "MOCAPLAB_SEEN_GAIT")
+    new, note2 = new_files(new_dir)
+    for note in (note1, note2):
+        if note:
+            print(f"{note} (cross-validation without it)")
+    rels = list(TUNE) + list(OLD) + seen + new
+    trials = [cv.load_trial(sys.modules[__name__], Path(r) if Path(r).is_absolute()
+                            else _path(shared, r), r) for r in rels]
+    what = "heels kept" if heels else "heels HIDDEN from the detectors (references use them)"
+    print(f"cross-validation over {len(trials)} tuning files, {what}; fitting rules: "
+          f"{'; '.join(cv.RULES)}")
+    pre = cv.precompute(sys.modules[__name__], trials, heels=heels)
+    for fold in (("file", "lab") if by == "both" else (by,)):
+        rows, fitted = cv.cross_validate(sys.modules[__name__], trials, by=fold, heels=heels,
+                                         pre=pre)
+        cv.report(f"CROSS-VALIDATED, leave one {fold} out (the honest estimate)", trials, rows,
+                  fitted)
+    ev = sys.modules[__name__]
+    for title, opts in (("NOT cross-validated: fitted on all files by the same rules",
+                         cv.fit(pre, list(range(len(trials))))),
+                        ("NOT cross-validated: shipped MARKER_EVENT_OPTIONS (tuned on these "
+                         "files in earlier sessions)", MARKER_EVENT_OPTIONS)):
+        rows = {t.name: {"kinematic": cv.by_type(ev, t, cv.detect(t, opts, heels)),
+                         "zeni": cv.by_type(ev, t, cv.detect(t, None, heels))} for t in trials}
+        cv.report(title, trials, rows, {t.name: opts for t in trials})
 
 
 if __name__ == "__main__":

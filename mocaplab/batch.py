@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mocaplab.errors import InputError
+from mocaplab.errors import InputError, MocaplabError
 from mocaplab.pipeline import Options, StageResult, process_trial
 from mocaplab.trial import Trial
 
@@ -26,7 +26,9 @@ def find_trials(lab_dir: str | Path) -> list[Path]:
     """Every trial folder (one holding meta.json) below ``lab_dir``, sorted."""
     lab = Path(lab_dir)
     if not lab.is_dir():
-        raise InputError(f"lab folder {lab} does not exist")
+        raise InputError(f"lab folder {lab} " + ("is a file, not a folder: give the folder "
+                                                  "holding the trial folders" if lab.exists()
+                                                  else "does not exist"))
     trials = sorted(p.parent for p in lab.rglob(Trial.META_NAME) if Trial.STATE_DIR not in p.parts)
     if not trials:
         raise InputError(f"no trial folders (with meta.json) found below {lab}")
@@ -103,6 +105,8 @@ def run_batch(trials: Sequence[str | Path], options: Options | None = None, *,
 def _collect(results: TrialResults, path: Path, fut, on_result) -> None:
     try:
         res = fut.result()
+    except MocaplabError as exc:  # said for the user (a trial another run is processing)
+        res = [StageResult("pipeline", "failed", message=str(exc))]
     except Exception as exc:  # a crash of the worker itself, not a stage failure
         res = [StageResult("pipeline", "failed", message=f"{type(exc).__name__}: {exc}")]
     results[path] = res

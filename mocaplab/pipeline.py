@@ -29,6 +29,7 @@ from mocaplab.errors import InputError, MocaplabError, write_problem
 from mocaplab.freshness import StageState, Stamp, digest_inputs, now_iso, reasons_to_run
 from mocaplab.outcome import DONE, EXIT_WARNING, FAILED, WARNING, Verdict, check_file
 from mocaplab.trial import KEYPOINTS_SOURCE_KEY, MEDIAPIPE_SOURCE, Trial
+from mocaplab.trial_lock import trial_lock
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, str], None]
@@ -222,6 +223,18 @@ def _run_detect(trial: Trial, options: Options) -> Any:
     return out
 
 
+def _points_only(trial: Trial, options: Options) -> str:
+    """Why detect and triangulate are skipped: the trial has points3d.npz but neither videos
+    nor keypoints2d.npz (videos deleted after processing, 3D points from another tool or a
+    synthetic trial), so they have nothing to run on; or "". Both failed before ("neither
+    videos nor keypoints2d.npz"), marking the analysis out of date."""
+    if (trial.points3d_path.exists() and not trial.keypoints2d_path.exists()
+            and not _videos(trial, options)):
+        return ("no videos or keypoints2d.npz to run on: the trial's points3d.npz is kept and "
+                "analysed as it is")
+    return ""
+
+
 def _cannot_triangulate(trial: Trial, options: Options) -> str:
     """Why the trial's videos cannot give 3D points (fewer than two cameras, no calibration),
     or "" (also when there are no videos or the trial already has points3d.npz: the stages
@@ -356,12 +369,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", _detect_inputs, lambda t, o: _detect_paths(t), _run_detect,
           "check the videos play (ffprobe) and that the pose model is found (--model)",
           settings=lambda t, o: {"model": str(o.model) if o.model else "default"},
-          check=_checked("keypoints2d", lambda t: t.keypoints2d_path)),
+          check=_checked("keypoints2d", lambda t: t.keypoints2d_path), disabled=_points_only),
     Stage("triangulate", _triangulate_inputs, lambda t, o: _triangulate_paths(t),
           _run_triangulate,
           "check that the calibration's camera names match the video names",
           settings=lambda t, o: {"cutoff_hz": o.cutoff_hz},
-          check=_checked("points3d", lambda t: t.points3d_path)),
+          check=_checked("points3d", lambda t: t.points3d_path), disabled=_points_only),
     Stage("analyze", _analyze_inputs, lambda t, o: [t.metrics_path], _run_analyze,
           "check that the trial shows walking with both feet visible",
           check=_checked("metrics", lambda t: t.metrics_path)),
@@ -407,6 +420,13 @@ def process_trial(trial_path: str | Path, options: Options | None = None,
     unknown = wanted - set(STAGE_NAMES)
     if unknown:
         raise InputError(f"unknown stages {sorted(unknown)}; stages are {list(STAGE_NAMES)}")
+    with trial_lock(trial):  # one run per trial at a time
+        return _process_locked(trial, options, wanted, progress, on_result)
+
+
+def _process_locked(trial: Trial, options: Options, wanted: set[str],
+                    progress: ProgressCallback | None,
+                    on_result: Callable[[StageResult], None] | None) -> list[StageResult]:
     report = progress or (lambda stage, status: None)
     # temporary files a killed run left (never the videos/ folder: a recorder keeps its partial
     # file there for inspection)

@@ -18,6 +18,8 @@ from mocaplab.errors import InputError
 
 def _text(path: Path, what: str, hint: str) -> tuple[str, str]:
     name = f"{what} {path}" if what else str(path)
+    if path.is_dir():
+        raise InputError(f"{name} is a folder, not a file")
     if not path.is_file():
         raise InputError(f"{name} does not exist{f' ({hint})' if hint else ''}")
     try:

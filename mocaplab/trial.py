@@ -152,6 +152,12 @@ class Trial:
         (:mod:`mocaplab.freshness`)."""
         return self.path / self.STATE_DIR / "stages.json"
 
+    @property
+    def process_lock_path(self) -> Path:
+        """``.mocaplab/process.lock``: held while a pipeline run works on the trial
+        (:mod:`mocaplab.trial_lock`)."""
+        return self.path / self.STATE_DIR / "process.lock"
+
     def stage_files(self) -> tuple[tuple[str, Path], ...]:
         """(stage, the file or folder that marks it done), in pipeline order."""
         return (("recorded", self.videos_dir), ("detected", self.keypoints2d_path),

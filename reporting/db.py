@@ -363,6 +363,23 @@ def index_trial(db_url: str | Engine, trial_path: str | os.PathLike,
             engine.dispose()
 
 
+def _refuse_trials_at_the_wrong_depth(lab: Path) -> None:
+    """InputError when ``lab`` holds no trial at LAB/<subject>/<session>/<trial>/ but is itself
+    a trial, a subject or a session folder (``mocaplab index LAB/S001`` said "indexed 0
+    trials" and put an empty index.db into the subject folder)."""
+    layout = "a lab folder holds <subject>/<session>/<trial>/meta.json"
+    if (lab / Trial.META_NAME).is_file():
+        raise InputError(f"{lab} is a trial folder, not a lab folder ({layout}): give its lab "
+                         f"folder, e.g. {lab.parent.parent.parent}")
+    for depth, what in ((1, "session"), (2, "subject")):
+        found = sorted(lab.glob("/".join(["*"] * depth) + f"/{Trial.META_NAME}"))
+        if found:
+            up = lab.parent if depth == 2 else lab.parent.parent
+            raise InputError(f"no trial at {lab}/<subject>/<session>/<trial>/, but "
+                             f"{found[0].parent} is a trial: {lab} looks like a {what} folder "
+                             f"({layout}); give the lab folder, e.g. {up}")
+
+
 def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
               progress=None) -> dict[str, Any]:
     """Index every trial of ``lab_dir``; drop rows of trials whose folder is gone.
@@ -372,9 +389,12 @@ def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
     """
     lab = Path(lab_dir).resolve()
     if not lab.is_dir():
-        raise InputError(f"lab folder {lab} does not exist")
-    engine = make_engine(db_url) if isinstance(db_url, str) else db_url
+        raise InputError(f"lab folder {lab} " + ("is a file, not a folder" if lab.exists()
+                                                  else "does not exist"))
     dirs = list(iter_trial_dirs(lab))
+    if not dirs:
+        _refuse_trials_at_the_wrong_depth(lab)
+    engine = make_engine(db_url) if isinstance(db_url, str) else db_url
     errors: list[str] = []
     seen: set[str] = set()
     try:

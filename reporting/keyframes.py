@@ -56,9 +56,17 @@ def marker_file_of(trial_dir: Path) -> str:
 
 
 def cached_key_frames(trial_dir: Path) -> list[Path]:
-    """Key-frame PNGs already rendered for the trial (pipeline report stage), sorted."""
-    d = Trial(trial_dir).key_frames_dir
-    return sorted(d.glob("*.png")) if d.is_dir() else []
+    """Key-frame PNGs already rendered for the trial (``mocaplab render --key-frames`` into
+    TRIAL/report/key_frames), sorted; none when any is older than the trial's points3d.npz or
+    metrics.json (rendered from earlier 3D points or events: a report would show them)."""
+    trial = Trial(trial_dir)
+    d = trial.key_frames_dir
+    frames = sorted(d.glob("*.png")) if d.is_dir() else []
+    inputs = [p.stat().st_mtime_ns for p in (trial.points3d_path, trial.metrics_path)
+              if p.is_file()]
+    if frames and inputs and min(f.stat().st_mtime_ns for f in frames) < max(inputs):
+        return []
+    return frames
 
 
 def render_key_frames_in_child(trial_dir: Path, out_dir: Path, *,

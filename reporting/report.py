@@ -45,7 +45,7 @@ from mocaplab.analysis.metrics_spec import (
 from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
-from mocaplab.reporting.exports import ExportIdentity, identity_of
+from mocaplab.reporting.exports import SOURCE_FILE_KEY, ExportIdentity, identity_of
 from mocaplab.reporting.keyframes import key_frame_figure_for, key_frames_for
 
 NO_NORMATIVE = ("No normative data: set MOCAPLAB_NORMATIVE_DIR (or pass --normative-dir) to the "
@@ -106,13 +106,14 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             with contextlib.suppress(InputError):
                 curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
     header = [("Subject", subject_text(meta, ident)),
-              ("Session", str(meta.get("session") or "not recorded (meta.json has no session)")),
+              # the exports' and the lab index's session: meta.json's, else the folder's
+              ("Session", ident.session or "not recorded (meta.json has no session)"),
               ("Trial", ident.trial),
               ("Date", str(meta.get("date") or meta.get("created") or "not recorded")[:16]
                .replace("T", " ")),
               ("Sex / age", sex_age_text(meta)),
               ("Frame rate", frame_rate_text(metrics.get("fps") or meta.get("fps"))),
-              ("Cameras", str(len(meta.get("cameras") or [])) or "-"),
+              ("Cameras", cameras_text(meta)),
               *([("Person analysed", who)] if (who := person_summary(metrics.get("capture")))
                 else []),
               ("Gait cycles (L / R)", f"{labdata.n_cycles(metrics, 'left')} / "
@@ -129,6 +130,11 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             "foot_off_pct": foot_off_pct(metrics), "estimated": dict(estimated),
             "quality": str(kin.get("quality") or ""), "reliability": reliability_of(metrics),
             "gait_profile": gait_profile_content(metrics, normative_dir)}
+
+
+#: under an empty spatiotemporal table (a trial without a complete gait cycle)
+NO_SPATIOTEMPORAL = ("No spatiotemporal parameters: no complete gait cycle was found in this "
+                     "trial (see the analysis notes at the end of the report).")
 
 
 def kinematics_panels(metrics: dict[str, Any], curves: dict[tuple[str, str], dict[str, Any]],
@@ -224,6 +230,14 @@ def gait_profile_content(metrics: dict[str, Any], normative_dir: Path | None) ->
     return {"scored": scored, "gvs": gvs, "gps": gps, "rows": rows, "reference": reference,
             "estimated": estimated, "normative": str(gp.get("normative") or ""),
             "note": str(gp.get("note") or "")}
+
+
+def cameras_text(meta: dict[str, Any]) -> str:
+    """The header's camera count; a marker file's analysis has none (it said "0")."""
+    if meta.get(SOURCE_FILE_KEY):
+        kind = Path(str(meta[SOURCE_FILE_KEY])).suffix.lstrip(".").upper()
+        return f"none: marker data ({kind} file from another system)"
+    return str(len(meta["cameras"])) if meta.get("cameras") else "not recorded"
 
 
 def subject_text(meta: dict[str, Any], ident: ExportIdentity) -> str:
@@ -355,7 +369,10 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
                      r["range"], r["flag"]])
     t = Table(data, repeatRows=1)
     t.setStyle(grid)
-    story += [t, Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
+    story.append(t)
+    if not content["rows"]:
+        story.append(Paragraph(html.escape(NO_SPATIOTEMPORAL), warn))
+    story += [Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
                            + html.escape(content["ref_note"]), small)]
     story += [Paragraph("Leg length", ss["Heading2"])]
     if content["leg"]:
@@ -424,6 +441,8 @@ def write_html(content: dict[str, Any], sections: list[Section], notes: list[str
                  fmt_value(r["right"], r["unit"]), fmt_value(r["symmetry_index_pct"], "%"),
                  r["range"], r["flag"]]
         parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
+    if not content["rows"]:
+        parts.append(f"<tr><td colspan='7'>{e(NO_SPATIOTEMPORAL)}</td></tr>")
     parts.append(f"</table><p class='note'>Symmetry index = 100 (L - R) / mean(L, R). "
                  f"{e(content['ref_note'])}</p><h2>Leg length</h2>")
     if content["leg"]:

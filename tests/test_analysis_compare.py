@@ -92,3 +92,35 @@ def test_cli_compare_refuses_what_is_not_two_metrics_files(tmp_path, capsys, mon
     assert main(["analyze", "walk.c3d", "--compare", str(good), str(good), "--out",
                  str(tmp_path / "d.json")]) == 1
     assert "drop INPUT" in capsys.readouterr().err
+
+
+def test_cli_compare_takes_trial_folders_and_names_marker_files(tmp_path, capsys, monkeypatch):
+    """--compare TRIAL_BEFORE TRIAL_AFTER said "TRIAL does not exist (run 'mocaplab analyze')"
+    of an existing trial folder, and a marker file gave "not UTF-8 text: 'utf-8' codec can't
+    decode byte...": a trial folder now stands for its metrics.json (one without is named), a
+    marker file is said to need analysing first, and --out = a folder's metrics.json is the
+    input (refused, not overwritten)."""
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
+    pre, post = tmp_path / "pre", tmp_path / "post"
+    for folder, speed in ((pre, 1.0), (post, 1.2)):
+        folder.mkdir()
+        write_json(folder / "metrics.json", _m(speed_m_s=speed))
+    out = tmp_path / "c.json"
+    assert main(["analyze", "--compare", str(pre), str(post), "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["metrics"]
+    capsys.readouterr()
+    (tmp_path / "empty").mkdir()
+    assert main(["analyze", "--compare", str(tmp_path / "empty"), str(post), "--out",
+                 str(tmp_path / "d.json")]) == 1
+    assert "folder without metrics.json" in capsys.readouterr().err
+    (tmp_path / "walk.c3d").write_bytes(b"\x00\x99binary")
+    assert main(["analyze", "--compare", str(tmp_path / "walk.c3d"), str(post), "--out",
+                 str(tmp_path / "d.json")]) == 1
+    err = capsys.readouterr().err
+    assert "is a marker file" in err and "mocaplab analyze" in err and "UTF-8" not in err
+    before = (post / "metrics.json").read_bytes()
+    assert main(["analyze", "--compare", str(pre), str(post), "--out",
+                 str(post / "metrics.json"), "--force"]) == 1
+    assert "is the input" in capsys.readouterr().err
+    assert (post / "metrics.json").read_bytes() == before
+    assert not (tmp_path / "d.json").exists()

@@ -169,6 +169,23 @@ def test_cycle_curves_mean_sd_and_each_cycle():
     assert mean_sd(signal, []) == {"n_cycles": 0, "mean": [], "sd": [], "curves": []}
 
 
+def test_toe_release_threshold_capped_at_a_fraction_of_the_swing_peak():
+    """``fo_toe_peak_fraction``: the toe-speed threshold of a foot off never exceeds that
+    fraction of the step's swing peak (0.5 shipped; events_eval --cv re-fits it)."""
+    import dataclasses
+
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS, _toe_release
+
+    t = np.arange(120, dtype=float)
+    speed = np.where(t < 60, np.clip((t - 30) * 0.15 + 0.05, 0.0, None), 4.55 - (t - 60) * 0.1)
+    speed[t < 30] = 0.0
+    peak = float(speed[38:69].max())
+    for frac, thr in ((0.5, 1.2), (0.2, 0.2 * peak)):
+        opts = dataclasses.replace(MARKER_EVENT_OPTIONS, fo_toe_peak_fraction=frac)
+        got = _toe_release(speed, 38, 100.0, opts, fallback=np.nan)
+        assert got == pytest.approx(30 + (thr - 0.05) / 0.15, abs=1e-6), frac
+
+
 def test_heel_strike_averages_the_speed_arrest_and_the_heel_pad_low_point():
     """Skin markers: a heel strike is the mean of the heel-speed arrest and the heel marker's
     lowest point when the heel sinks more than 3 mm below its stance level (the heel pad
@@ -207,6 +224,13 @@ def test_heel_strike_averages_the_speed_arrest_and_the_heel_pad_low_point():
         low = true_i + 0.06 * w.fps   # the dip's lowest point (before filtering)
         assert abs(i - 0.5 * (i_speed + low)) < 1.0, (side, i, i_speed, low)
         assert i - i_speed > 1.5        # moved late, towards the low point
+    # fs_low_weight: 0 = the speed arrest, 1 = the lowest point, 0.5 (shipped) = the mean
+    arrest = strikes(dipped, dataclasses.replace(MARKER_EVENT_OPTIONS, fs_low_weight=0.0))
+    assert [s for s, _ in arrest] == [s for s, _ in speed]
+    assert [i for _, i in arrest] == pytest.approx([i for _, i in speed])
+    low_only = strikes(dipped, dataclasses.replace(MARKER_EVENT_OPTIONS, fs_low_weight=1.0))
+    for (_, i1), (_, i), (_, i_speed) in zip(low_only, both, speed, strict=True):
+        assert i_speed < i < i1         # the lowest point alone is later still
 
 
 def test_heelless_strike_is_the_ankle_landing_peak_made_earlier():

@@ -180,6 +180,14 @@ def test_lists_and_search(client):
     fast = client.get("/v1/trials", headers=H_CLIN,
                       params={"metric": "stride_length_m", "min": 1.25}).json()
     assert fast["total"] == 4 and all(t["session"] == "followup" for t in fast["items"])
+    # a mistyped metric or status listed no trial (200, total 0), as if none matched
+    r = client.get("/v1/trials", headers=H_CLIN, params={"metric": "stride_lenght_m", "min": 1})
+    assert r.status_code == 400 and "metric-definitions" in r.json()["detail"]
+    r = client.get("/v1/trials", headers=H_CLIN, params={"status": "analysed"})
+    assert r.status_code == 400 and "'analyzed'" in r.json()["detail"]
+    for params in ({"metric": "stride_length_m_si", "max": 100}, {"status": "analyzed"},
+                   {"metric": "pelvis_lateral_sway_m"}):
+        assert client.get("/v1/trials", headers=H_CLIN, params=params).status_code == 200
 
 
 def test_trial_data_endpoints(client):
@@ -267,6 +275,16 @@ def test_annotations_written_by_operator(client, lab):
                         json={"tags": ["<script>"]}).status_code == 400
     assert client.patch(T + "/annotations", headers=H_OPER,
                         json={"notes": "x" * 3000}).status_code == 422
+    # a merge patch: fields not given are kept (notes alone, or {}, erased the tags), null
+    # removes one
+    for body in ({"notes": "walks better"}, {}):
+        assert client.patch(T + "/annotations", headers=H_OPER, json=body).status_code == 200
+        ann = json.loads((lab / "S001/baseline/walk01/meta.json").read_text())["annotations"]
+        assert ann["notes"] == "walks better" and ann["tags"] == ["post-op"]
+    assert client.patch(T + "/annotations", headers=H_OPER, json={"tags": None}).status_code \
+        == 200
+    ann = json.loads((lab / "S001/baseline/walk01/meta.json").read_text())["annotations"]
+    assert "tags" not in ann and ann["notes"] == "walks better"
 
 
 def test_processing_job_progress_and_conflict(client, pipeline):

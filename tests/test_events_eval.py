@@ -4,6 +4,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +71,40 @@ def test_new_holdout_file_as_declared():
     assert data.fps == 150.0 and data.points.shape[:2] == (671, 12)
     assert len(data.reference_events) == 13 and ev.plate_events(path, None) == []
     assert np.isfinite(data.points).all()
+
+
+def _cv():
+    spec = importlib.util.spec_from_file_location(
+        "events_cv", Path(__file__).parents[1] / "benchmarks" / "events_cv.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("events_cv", mod)      # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_cv_fold_fits_without_the_left_out_file_and_lab():
+    """events_eval --cv: a fold's constants are fitted on the other files only (leave one
+    file out) or on the other labs' files only (leave one lab out)."""
+    cv = _cv()
+    assert cv.training_indices(["a", "b", "b", "c"], 1, "file") == [0, 2, 3]
+    assert cv.training_indices(["a", "b", "b", "c"], 1, "lab") == [0, 3]
+    with pytest.raises(ValueError):
+        cv.training_indices(["a"], 0, "subject")
+
+    def res(err_s):          # one file's scores: one labelled event with this error
+        return {"labels": ([err_s], 0, 0), "plates": ([], 0, 0)}
+    # file 0 alone prefers fs_fraction 0.3; files 1 and 2 prefer 0.1
+    pre = {"strike": [({"fs_fraction": 0.1}, [res(0.03), res(0.0), res(0.0)]),
+                      ({"fs_fraction": 0.3}, [res(0.0), res(0.02), res(0.02)])],
+           "off": [({"fo_toe_speed_m_s": 1.0}, [res(0.0)] * 3)],
+           "lag": [0.5, 0.01, 0.03]}
+    assert cv.fit(pre, [0, 1, 2]).fs_fraction == 0.1
+    assert cv.fit(pre, [0]).fs_fraction == 0.3
+    fold = cv.fit(pre, [1, 2])                # file 0 left out: its lag (0.5 s) is not used
+    assert fold.fs_fraction == 0.1 and fold.fs_ankle_accel_lead_s == pytest.approx(0.02)
+
+
+def test_cv_loss_counts_missed_and_false_events_as_the_match_window():
+    cv = _cv()
+    assert cv.loss([{"labels": ([0.01, -0.03], 1, 1), "plates": ([], 0, 0)}]) == \
+        pytest.approx((0.04 + 0.3) / 4)

@@ -200,6 +200,56 @@ def test_a_trial_that_cannot_be_triangulated_is_refused_before_detection(trial, 
     assert len(calls) == 1
 
 
+def test_a_trial_with_only_3d_points_is_analysed(tmp_path):
+    """`mocaplab process` of a trial holding points3d.npz but no videos or keypoints2d.npz
+    (videos deleted after processing, points from another tool, a synthetic trial) failed in
+    detect ("neither videos nor keypoints2d.npz") and called points3d.npz out of date; the API's
+    process job failed the same way. Now detect and triangulate are skipped with the reason and
+    the points are analysed, exported and reported."""
+    from mocaplab.synthetic.lab import WalkerParams, make_trial
+
+    t = make_trial(tmp_path / "S1" / "v1" / "walk", WalkerParams(duration_s=3))
+    (t / "metrics.json").unlink()
+    points = (t / "points3d.npz").read_bytes()
+    res = process_trial(t, Options(render_video=False, normative_dir=None))
+    status = {r.stage: r.status for r in res}
+    assert status["detect"] == status["triangulate"] == "skipped"
+    assert "points3d.npz is kept" in res[0].message
+    assert status["analyze"] in ("done", "warning") and status["report"] == "done"
+    assert (t / "metrics.json").is_file() and (t / "points3d.npz").read_bytes() == points
+
+
+def test_a_trial_being_processed_is_not_processed_twice(trial, monkeypatch, capsys):
+    """Two `mocaplab process` runs on one trial (two terminals, batch while the API processes
+    it) both detected for minutes, then each wrote stages.json without the other's records.
+    Now the second is refused while the first holds the trial, naming the holder; nothing
+    changes; once the first is done the trial processes again."""
+    import subprocess
+    import sys
+
+    from mocaplab.cli import main
+
+    calls = []
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from mocaplab.trial import Trial; "
+         "from mocaplab.trial_lock import trial_lock\n"
+         f"with trial_lock(Trial({str(trial.path)!r})):\n"
+         "    print('held', flush=True); sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert main(["process", str(trial.path), "--no-video"]) == 1
+        assert "being processed by another run" in capsys.readouterr().err
+        _use(monkeypatch, _fake_stages(calls))
+        with pytest.raises(InputError, match=r"being processed by another run \(pid \d+"):
+            process_trial(trial.path)
+        assert not calls and not trial.stages_path.exists()
+    finally:
+        holder.communicate("\n", timeout=30)
+    process_trial(trial.path)
+    assert calls
+
+
 def test_summary_says_when_the_report_was_ready(trial):
     r = pipeline.StageResult("report", "done", 1.0, (trial.path / "report.pdf",), "ran: x",
                              finished_s=12.34)

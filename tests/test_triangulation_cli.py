@@ -73,6 +73,20 @@ def test_explicit_files_and_errors(trial, tmp_path):
     assert main(["triangulate", str(t.path), "--force", "--export", "fbx"]) == 1
 
 
+def test_one_camera_is_said_to_need_another(trial, capsys):
+    """`mocaplab triangulate` of a one-camera trial (Sports2D's demo.mp4 imported and detected)
+    said "nobody is seen consistently by two cameras in any frame: check the calibration ...
+    and the synchronisation": now it says the keypoints hold one camera and 3D needs two."""
+    t, _ = trial
+    kp = Keypoints2D.load(t.keypoints2d_path)
+    Keypoints2D(kp.points[:1], kp.confidence[:1], kp.cameras[:1], kp.keypoints,
+                kp.fps).save(t.keypoints2d_path)
+    assert main(["triangulate", str(t.path)]) == 1
+    err = capsys.readouterr().err
+    assert "holds 1 camera (cam00)" in err and "at least two calibrated cameras" in err
+    assert "synchronisation" not in err and not t.points3d_path.exists()
+
+
 def test_camera_matching_by_name():
     cams = camera_ring(2)
     assert match_cameras(cams, ["cam1", "cam0"]).names == ["cam1", "cam0"]

@@ -96,7 +96,7 @@ def test_trial_with_two_people_writes_persons3d_and_person_option(tmp_path, caps
     assert rec["person_id"] == "P1" and rec["persons"] == ["P1", "P2"]
     assert [h["camera"] for h in rec["camera_health"]] == list(sc.cameras.names)
     # the saved points left out as unsupported by their views, counted per reason
-    assert len(rec["points_left_out"]) == len(rec["points_left_out_reasons"]) == 3
+    assert len(rec["points_left_out"]) == len(rec["points_left_out_reasons"]) == 4
     persons = Persons3D.load(trial.path / "persons3d.npz")
     assert persons.points.shape[:2] == (2, sc.truth.shape[1]) and persons.subject == 0
     p1 = Points3D.load(trial.points3d_path)

@@ -165,9 +165,13 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
     :func:`_filtered`'s."""
     if filtering is None or filtering.cutoff_hz is None:
         return _filtered(res, names, fps, filtering, kset)
+    from mocaplab.signal import max_gap_frames
+    from mocaplab.triangulation.continuity import unconfirmed_points
     from mocaplab.triangulation.filtering import constrain_bone_lengths
     from mocaplab.triangulation.linear import normalized_observations
     from mocaplab.triangulation.smoothing import (
+        BRIDGE_LIMIT_S,
+        UNCONFIRMED_LABEL,
         UNSUPPORTED_REASONS,
         skeleton_outlier_frames,
         smooth_points,
@@ -189,6 +193,12 @@ def _smoothed(cams: CameraSet, pixels: np.ndarray, confidence: np.ndarray, res: 
     # points the views do not vouch for are left out (NaN; reasons in smoothing's module)
     unsupported = unsupported_points(Rt, xn, focal, used, X, fps, res.threshold_px,
                                      filtering.max_gap_s)
+    # two-view points whose left/right label decides them, the label not carried by the
+    # view's own 2D track from well-seen frames (:mod:`.continuity`)
+    lone = unconfirmed_points(Rt, xn, focal, used, kset.mirror, X, res.threshold_px,
+                              max_gap_frames(fps, BRIDGE_LIMIT_S))
+    unsupported = np.where((unsupported == 0) & lone & np.isfinite(X).all(-1),
+                           UNCONFIRMED_LABEL, unsupported).astype(np.uint8)
     if unsupported.any():
         log.info("%s", "; ".join(f"{int((unsupported == c).sum())} points left out: {why}"
                                  for c, why in UNSUPPORTED_REASONS.items()
@@ -556,6 +566,10 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         raise InputError(f"{kp_path} does not exist: run 'mocaplab detect' on the trial first, "
                          "or pass --keypoints")
     kp = Keypoints2D.load(kp_path)
+    if len(kp.cameras) < 2:  # said "nobody is seen consistently by two cameras ..."
+        raise InputError(f"{kp_path} holds {len(kp.cameras)} camera ({', '.join(kp.cameras)}):"
+                         " 3D needs at least two calibrated cameras; add the other cameras' "
+                         "videos (mocaplab import) and detect again")
     if opensim_names:  # refuse before anything is written
         if "trc" not in formats:
             raise InputError("--opensim-names names the TRC export's markers: add trc to "

@@ -282,7 +282,11 @@ def smooth_points(Rt: np.ndarray, xn: np.ndarray, w: np.ndarray, focal: np.ndarr
 #: Why a saved point was left out (NaN) by :func:`unsupported_points` (codes of its (F, K) map).
 UNSUPPORTED_REASONS = {1: "off its views (reprojects beyond the outlier threshold)",
                        2: "isolated (a run of fewer than 3 triangulated frames, not smoothed)",
-                       3: "bridges a gap longer than the bridging limit"}
+                       3: "bridges a gap longer than the bridging limit",
+                       4: "two views whose left/right label decides it, the label not carried "
+                          "by the view's 2D track from a well-seen frame"}
+#: The code of reason 4 (set by the caller, from :mod:`.continuity`).
+UNCONFIRMED_LABEL = 4
 
 #: Longest gap the saved (smoothed) points bridge, seconds: measured on the tuning scenes of
 #: benchmarks/persons_eval.py, bridged samples in gaps of 1-2 frames at 60 fps are 2-4 % off

@@ -26,9 +26,18 @@ def annotate(who: Writer, state: State, t: TrialDep,
     ref, path = t
     if body.tags and any(not re.fullmatch(r"[\w .-]{1,40}", tag) for tag in body.tags):
         raise HTTPException(400, "tags must be 1-40 letters, digits, spaces, '_', '.', '-'")
-    ann = {k: v for k, v in body.model_dump().items() if v is not None}
+    trial = Trial(path)
+    # a merge patch: the fields given replace theirs (null removes one), the others are kept
+    # (a body with notes only, or {}, erased the tags and notes already there)
+    before = trial.meta.get("annotations")
+    ann = dict(before) if isinstance(before, dict) else {}
+    for k, v in body.model_dump(exclude_unset=True).items():
+        if v is None:
+            ann.pop(k, None)
+        else:
+            ann[k] = v
     ann["by"] = who.name
-    Trial(path).update_meta(annotations=ann)
+    trial.update_meta(annotations=ann)
     index_trial(state.engine, path, state.lab_dir)
     return get_trial_meta(who, state, t)
 

@@ -27,6 +27,15 @@ MAX_PAGE_FRAMES = 2000
 router = APIRouter()
 
 
+def _metric_names(db: Session) -> set[str]:
+    """Names a metric filter can take: the metrics spec's keys (and their symmetry indices)
+    and every name indexed in the lab."""
+    from mocaplab.analysis.metrics_spec import METRICS
+
+    names = {m.key for m in METRICS} | {f"{m.key}_si" for m in METRICS}
+    return names | set(db.scalars(select(MetricSummary.name).distinct()))
+
+
 @router.get("/v1/trials", response_model=schemas.TrialList, responses=ERRORS,
             summary="List or search trials",
             description="Filter by subject, session, status, a text fragment of the key, and "
@@ -44,7 +53,14 @@ def list_trials(_: Reader, state: State,
                 offset: Annotated[int, Query(ge=0, le=schemas.MAX_OFFSET)] = 0) -> dict[str, Any]:
     if (min is not None or max is not None) and not metric:
         raise HTTPException(400, "min/max need a metric name (metric=...)")
+    statuses = ["created", *(s for s, _ in Trial(state.lab_dir).stage_files()), "error"]
+    if status and status not in statuses:  # a typo listed no trial, as if none matched
+        raise HTTPException(400, f"unknown status {status!r}; statuses are {statuses}")
     with Session(state.engine) as db:
+        if metric and metric not in _metric_names(db):
+            raise HTTPException(400, f"unknown metric {metric!r}: the names are those of "
+                                     "/v1/metric-definitions (e.g. stride_length_m, "
+                                     "stride_length_m_si for its symmetry index)")
         base = select(TrialRow).join(SessionRow).join(Subject)
         if subject:
             base = base.where(Subject.code == subject)
