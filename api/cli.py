@@ -296,6 +296,8 @@ def _export_run(args: argparse.Namespace) -> int:
         to_opensim_names(p.points[:1], list(p.keypoints))
     out_dir = Trial(trial).exports_dir if marker_file or not args.out else args.out
     ident = exports.identity_of(trial, key, args.pseudonymise)
+    if ident.warning:
+        print(f"warning: {ident.warning}", file=sys.stderr)
     planned = {f: out_dir / (exports.export_filename(ident, "json").replace(".json", ".fhir.json")
                              if f == "fhir" else exports.export_filename(ident, f, kind))
                for f in formats if f not in ("pdf", "html")}

@@ -16,7 +16,7 @@ from mocaplab.api.auth import Principal, TokenStore
 from mocaplab.api.jobs import JobRunner, Pipeline
 from mocaplab.reporting import exports, labdata
 from mocaplab.reporting.db import make_engine
-from mocaplab.reporting.paths import ID_PATTERN, TrialRef, trial_path
+from mocaplab.reporting.paths import ID_PATTERN, TrialRef, trial_path, trial_session
 from mocaplab.trial import Trial
 
 MEDIA = {"csv": "text/csv", "json": "application/json", "c3d": "application/octet-stream",
@@ -105,5 +105,6 @@ def ident(state: ServerState, ref: TrialRef, pseudonymise: bool) -> exports.Expo
     if pseudonymise and not state.pseudonym_key:
         raise HTTPException(400, "pseudonymisation is not configured on this server "
                                  "(set MOCAPLAB_PSEUDONYM_KEY)")
-    return exports.ExportIdentity.make(ref.subject, ref.session, ref.trial,
+    session = trial_session(trial_path(state.lab_dir, ref), lab_dir=state.lab_dir)
+    return exports.ExportIdentity.make(ref.subject, session.session, ref.trial,
                                        state.pseudonym_key, pseudonymise)

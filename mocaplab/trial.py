@@ -43,6 +43,8 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 #: ``mocaplab detect --source KIND:DIR``. Absent: unknown (put there by hand or by another
 #: tool), see :func:`mocaplab.keypoints.trial_detect.keypoints_source`.
 KEYPOINTS_SOURCE_KEY = "keypoints_source"
+#: meta.json key of a marker file's analysis (`mocaplab export FILE.c3d`): the file analysed.
+SOURCE_FILE_KEY = "source_file"
 #: :data:`KEYPOINTS_SOURCE_KEY` value of keypoints detected with MediaPipe.
 MEDIAPIPE_SOURCE = "mediapipe"
 

@@ -53,6 +53,7 @@ from mocaplab.reporting.paths import (
     lab_state_dir,
     ref_from_path,
     session_calibration_path,
+    trial_session,
 )
 from mocaplab.trial import Trial
 
@@ -312,10 +313,11 @@ def _upsert_trial(db: Session, lab_dir: Path, trial_dir: Path) -> TrialRow:
         subj.sex = str(meta["sex"])[:16]
     if isinstance(meta.get("age"), int | float):
         subj.age = float(meta["age"])
+    session = trial_session(trial_dir, meta, lab_dir).session  # the folder's, as ref.key
     sess = db.scalar(select(SessionRow).where(SessionRow.subject_id == subj.id,
-                                              SessionRow.code == ref.session))
+                                              SessionRow.code == session))
     if sess is None:
-        sess = SessionRow(subject_id=subj.id, code=ref.session)
+        sess = SessionRow(subject_id=subj.id, code=session)
         db.add(sess)
         db.flush()
     if meta.get("date"):

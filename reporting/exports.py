@@ -22,14 +22,13 @@ import numpy as np
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import labdata
-from mocaplab.trial import Trial
+from mocaplab.reporting.paths import trial_session
+from mocaplab.trial import SOURCE_FILE_KEY, Trial
 
 #: meta.json keys that can identify a person; dropped from pseudonymised exports.
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes",
                     "source_file"}  # a marker file's path often names the patient
-#: meta.json key of a marker file's analysis (`mocaplab export FILE.c3d`): the file analysed.
-SOURCE_FILE_KEY = "source_file"
 FORMATS = ("csv", "json", "c3d", "trc")
 
 
@@ -54,6 +53,8 @@ class ExportIdentity:
     session: str
     trial: str
     pseudonymised: bool = False
+    #: "" or why the session is not meta.json's (:func:`mocaplab.reporting.paths.trial_session`)
+    warning: str = ""
 
     @classmethod
     def make(cls, subject: str, session: str, trial: str, key: bytes | str | None = None,
@@ -74,6 +75,8 @@ def export_meta(meta: dict[str, Any], ident: ExportIdentity) -> dict[str, Any]:
     if ident.pseudonymised and "trial" in out:
         out["trial"] = ident.trial  # it may be the subject id (a marker file's stem)
     out["subject"] = ident.subject
+    if "session" in out:  # the label of the export, not a stale meta.json's (trial_session)
+        out["session"] = ident.session
     out["pseudonymised"] = ident.pseudonymised
     return out
 
@@ -239,19 +242,22 @@ def identity_of(trial_dir: Path, key: bytes | str | None = None,
                 pseudonymise: bool = False) -> ExportIdentity:
     """Identity from the folder names (LAB/<subject>/<session>/<trial>) or meta.json. A marker
     file's analysis (meta.json ``source_file``) is labelled from its meta.json alone: subject
-    and trial = the file's stem, no session (not the names of the folders it was run in)."""
+    and trial = the file's stem, no session (not the names of the folders it was run in).
+    The session: :func:`mocaplab.reporting.paths.trial_session` (its warning in ``warning``)."""
     trial_dir = Path(trial_dir).resolve()
     meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
     subject = meta.get("subject")
     if isinstance(subject, dict):       # CONVENTIONS.md: meta.json["subject"] = {"id", ...}
         subject = subject.get("id")
+    label = trial_session(trial_dir, meta)
     if meta.get(SOURCE_FILE_KEY):
         stem = Path(str(meta[SOURCE_FILE_KEY])).stem
-        return ExportIdentity.make(str(subject or stem), str(meta.get("session") or ""),
-                                   str(meta.get("trial") or stem), key, pseudonymise)
-    subject = str(subject or trial_dir.parent.parent.name or "unknown")
-    session = str(meta.get("session") or trial_dir.parent.name)
-    return ExportIdentity.make(subject, session, trial_dir.name, key, pseudonymise)
+        ident = ExportIdentity.make(str(subject or stem), label.session,
+                                    str(meta.get("trial") or stem), key, pseudonymise)
+    else:
+        subject = str(subject or trial_dir.parent.parent.name or "unknown")
+        ident = ExportIdentity.make(subject, label.session, trial_dir.name, key, pseudonymise)
+    return dataclasses.replace(ident, warning=label.warning)
 
 
 def write_export(trial_dir: Path, out: Path, fmt: str, ident: ExportIdentity,

@@ -9,9 +9,10 @@
           <trial>/                   a trial folder (CONVENTIONS.md): meta.json, points3d.npz,
                                      metrics.json, ...
 
-Subject, session and trial ids are the folder names. They must match :data:`ID_PATTERN`
-(letters, digits, ``_ . -``, starting with a letter or digit, at most 64 characters), so an id
-can never hold a path separator or be ``..``.
+Subject, session and trial ids are the folder names (a trial's session label:
+:func:`trial_session`, the one rule for exports, reports, the index, the API and the clinic).
+They must match :data:`ID_PATTERN` (letters, digits, ``_ . -``, starting with a letter or
+digit, at most 64 characters), so an id can never hold a path separator or be ``..``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 from pathlib import Path
 
 from mocaplab.errors import InputError
-from mocaplab.trial import Trial
+from mocaplab.trial import SOURCE_FILE_KEY, Trial
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 _ID_RE = re.compile(ID_PATTERN)
@@ -60,6 +61,71 @@ class TrialRef:
         if len(parts) != 3:
             raise InputError(f"trial reference {key!r} must be 'subject/session/trial'")
         return cls(*parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionLabel:
+    """A trial's session label and where it comes from.
+
+    ``session``: the label ("" when nothing names one); ``source``: "folder" (the session
+    folder of a lab, or the parent folder of a trial outside a lab whose meta.json names none),
+    "meta.json" or "none"; ``warning``: "" or the sentence saying meta.json names another
+    session than the folder the trial sits in.
+    """
+
+    session: str
+    source: str
+    warning: str = ""
+
+
+def lab_of(trial_dir: Path) -> Path | None:
+    """The lab folder holding ``trial_dir`` at ``LAB/<subject>/<session>/<trial>``, else None.
+
+    A lab is recognised by its state folder ``LAB/.mocaplab/`` (:func:`lab_state_dir`: the
+    index that ``mocaplab index`` and ``mocaplab serve`` keep), three levels above the trial,
+    with valid subject/session/trial ids and not itself a trial.
+    """
+    p = Path(trial_dir).resolve()
+    if len(p.parents) < 3:
+        return None
+    lab = p.parents[2]
+    if not lab_state_dir(lab).is_dir() or (lab / Trial.META_NAME).is_file():
+        return None
+    if not all(_ID_RE.fullmatch(part) for part in p.relative_to(lab).parts):
+        return None
+    return lab
+
+
+def trial_session(trial_dir: Path, meta: dict | None = None,
+                  lab_dir: Path | None = None) -> SessionLabel:
+    """The session label of a trial: the one rule (docs/conventions.md, "Trial folder").
+
+    - Inside a lab (``lab_dir`` given, else :func:`lab_of`): the session folder's name, as the
+      trial's key ``subject/session/trial``; a meta.json ``session`` naming another one gives a
+      warning (a trial copied into another session keeps its old meta.json).
+    - Outside a lab: meta.json's ``session``, else the parent folder's name; a marker file's
+      analysis (meta.json ``source_file``) has only meta.json's (its folder is no session).
+
+    ``meta``: the trial's parsed meta.json (read when None; {} when the folder has none).
+    """
+    p = Path(trial_dir).resolve()
+    if meta is None:
+        meta = Trial(p).meta if Trial(p).meta_path.is_file() else {}
+    recorded = str(meta.get("session") or "")
+    lab = Path(lab_dir).resolve() if lab_dir is not None else lab_of(p)
+    if lab is not None and not meta.get(SOURCE_FILE_KEY):
+        folder = ref_from_path(lab, p).session
+        warning = ""
+        if recorded and recorded != folder:
+            warning = (f"{Trial(p).meta_path} says session {recorded!r} but the trial is in "
+                       f"the session folder {folder!r} of the lab {lab}: labelled {folder!r} "
+                       "(the folder); correct meta.json if the folder is wrong")
+        return SessionLabel(folder, "folder", warning)
+    if recorded:
+        return SessionLabel(recorded, "meta.json")
+    if meta.get(SOURCE_FILE_KEY):
+        return SessionLabel("", "none")
+    return SessionLabel(p.parent.name, "folder") if p.parent.name else SessionLabel("", "none")
 
 
 def safe_join(lab_dir: Path, *ids: str) -> Path:

@@ -106,8 +106,8 @@ def build_content(trial_dir: Path, ident: ExportIdentity, normative_dir: Path | 
             with contextlib.suppress(InputError):
                 curves[(seg, side)] = labdata.cycle_curves(metrics, seg, side)
     header = [("Subject", subject_text(meta, ident)),
-              # the exports' and the lab index's session: meta.json's, else the folder's
-              ("Session", ident.session or "not recorded (meta.json has no session)"),
+              # the exports', the lab index's and the API's: paths.trial_session
+              ("Session", session_text(meta, ident)),
               ("Trial", ident.trial),
               ("Date", str(meta.get("date") or meta.get("created") or "not recorded")[:16]
                .replace("T", " ")),
@@ -238,6 +238,15 @@ def cameras_text(meta: dict[str, Any]) -> str:
         kind = Path(str(meta[SOURCE_FILE_KEY])).suffix.lstrip(".").upper()
         return f"none: marker data ({kind} file from another system)"
     return str(len(meta["cameras"])) if meta.get("cameras") else "not recorded"
+
+
+def session_text(meta: dict[str, Any], ident: ExportIdentity) -> str:
+    """The report's session cell: the label, and meta.json's when it names another."""
+    if not ident.session:
+        return "not recorded (meta.json has no session)"
+    if ident.warning and meta.get("session") and meta["session"] != ident.session:
+        return f"{ident.session} (the session folder; meta.json says {meta['session']!r})"
+    return ident.session
 
 
 def subject_text(meta: dict[str, Any], ident: ExportIdentity) -> str:

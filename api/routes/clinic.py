@@ -40,7 +40,14 @@ from mocaplab.api import clinic_html as H
 from mocaplab.api.auth import Principal
 from mocaplab.errors import InputError
 from mocaplab.reporting.db import SessionRow, Subject, contains_text
-from mocaplab.reporting.paths import ID_PATTERN, TrialRef, lab_state_dir, safe_join, trial_path
+from mocaplab.reporting.paths import (
+    ID_PATTERN,
+    TrialRef,
+    lab_state_dir,
+    safe_join,
+    trial_path,
+    trial_session,
+)
 from mocaplab.trial import Trial
 
 COOKIE = "mocaplab_clinic"
@@ -336,7 +343,8 @@ def _metrics_section(request: Request, path: Path) -> str:
     from mocaplab.reporting.report import build_content, label_of
 
     ref = TrialRef(path.parent.parent.name, path.parent.name, path.name)
-    content = build_content(path, ExportIdentity.make(ref.subject, ref.session, ref.trial,
+    session = trial_session(path, lab_dir=_api(request).lab_dir).session
+    content = build_content(path, ExportIdentity.make(ref.subject, session, ref.trial,
                                                       None, False),
                             _api(request).normative_dir)
     rows = [(r["label"], r["unit"], _fmt(r["left"], r["unit"]), _fmt(r["right"], r["unit"]),
@@ -387,7 +395,8 @@ def _export(request: Request, subject: str, session: str, trial: str, fmt: str
 
     ref, path = _trial(request, subject, session, trial)
     api = _api(request)
-    idt = exports.ExportIdentity.make(ref.subject, ref.session, ref.trial, None, False)
+    session = trial_session(path, lab_dir=api.lab_dir).session
+    idt = exports.ExportIdentity.make(ref.subject, session, ref.trial, None, False)
     need = Trial(path).points3d_path if fmt in ("c3d", "trc") else Trial(path).metrics_path
     if not need.is_file():
         raise HTTPException(404, f"trial {ref.key} has no {need.name} yet")
