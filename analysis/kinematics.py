@@ -318,7 +318,7 @@ def from_keypoints(points: np.ndarray, labels, lm: Landmarks, prog: Progression,
     height = subj._number(subject.get("height_m")) if subject.get("height_m") else None
     mass = subj._number(subject.get("mass_kg")) if subject.get("mass_kg") else None
     try:
-        aug = augment(kp, folder, height_m=height, mass_kg=mass)
+        aug = augment(kp, folder, height_m=height, mass_kg=mass, fps_hz=lm.fps)
     except ValueError as exc:
         return Kinematics({}, "none", warnings=(f"landmark estimation failed: {exc}",),
                           quality="joint angles not available: landmark estimation failed")

@@ -380,16 +380,16 @@ def kinematics_summary(side_curves: dict, pelvis: np.ndarray | None = None) -> d
 def summary_lines(metrics: dict) -> list[str]:
     """A few human-readable lines for the CLI (n/a where a value is missing)."""
 
-    def f(value, fmt: str) -> str:
-        return "n/a" if value is None or not np.isfinite(value) else format(value, fmt)
+    def f(value, fmt: str, unit: str) -> str:  # "n/a" alone: it said "speed n/a m/s"
+        return "n/a" if value is None or not np.isfinite(value) else f"{value:{fmt}} {unit}"
 
     st = metrics["spatiotemporal"]
     o = st["overall"]
     lines = [f"{len(metrics['events'])} events, {o['n_strides']} strides "
              f"({st['left']['n_strides']} left, {st['right']['n_strides']} right)"]
     if o["n_strides"] or o["n_steps"]:
-        lines.append(f"cadence {f(o['cadence_steps_per_min'], '.1f')} steps/min, speed "
-                     f"{f(o['speed_m_s'], '.2f')} m/s, stride length "
-                     f"{f(o['stride_length_m'], '.2f')} m, step width "
-                     f"{f(o['step_width_m'], '.3f')} m")
+        lines.append(f"cadence {f(o['cadence_steps_per_min'], '.1f', 'steps/min')}, speed "
+                     f"{f(o['speed_m_s'], '.2f', 'm/s')}, stride length "
+                     f"{f(o['stride_length_m'], '.2f', 'm')}, step width "
+                     f"{f(o['step_width_m'], '.3f', 'm')}")
     return lines

@@ -241,6 +241,9 @@ def _export_run(args: argparse.Namespace) -> int:
         from mocaplab.reporting.progress import session_trials, write_progress_report
 
         subj = args.path.resolve()
+        if args.before == args.after:  # said before "pass --force" too
+            raise InputError(f"--before and --after are the same session ({args.before}): "
+                             "give the session before treatment and the one after it")
         for session in (args.before, args.after):  # a typo is said before "pass --force"
             session_trials(subj.parent, subj.name, session)
         out_dir = args.out or subj / "reports"

@@ -279,7 +279,7 @@ def markerless_angles(kp: dict, fps: float, folder: Path, height_m: float | None
     from mocaplab.analysis.landmarks import Landmarks
     from mocaplab.analysis.landmarks import smoothed as smooth_lm
 
-    aug = augment(kp, folder, height_m=height_m, mass_kg=mass_kg)
+    aug = augment(kp, folder, height_m=height_m, mass_kg=mass_kg, fps_hz=fps)
     from mocaplab.analysis.augmenter import CENTRES_FROM_KEYPOINTS
 
     pig = pig_markers_from_augmented(aug.markers, kp, CENTRES_FROM_KEYPOINTS
@@ -1068,11 +1068,13 @@ POOL = (
                ("AJC", ("{S}LMAL", "{S}MMAL")))),
 )
 #: Tilt bias without offset per pool subject (deg, mean of its trials), the --pool run of
-#: session 10 (4 cameras, 2 px, seed 7101): the shipped augmenter.AUGMENTED_TILT_OFFSET_DEG is
-#: minus their median, rounded to 0.1 deg.
+#: session 10 (4 cameras, 2 px, seed 7101) with the augmenter at its training rate (before that
+#: fix: OpenSim's subject -4.82, ADemo1's +1.89, FunctionalWalk's +3.94; the median, and so the
+#: constant, did not move): the shipped augmenter.AUGMENTED_TILT_OFFSET_DEG is minus their
+#: median, rounded to 0.1 deg.
 POOL_RECORDED_BIASES_DEG = {
-    "OpenSim 'Treadmill' subject": -4.82, "walk.c3d subject": -0.35, "ADemo1 subject": 1.89,
-    "FunctionalWalk subject": 3.94, "SI02": 6.16, "Gait.c3d subject": 7.98, "ANTO_M": 9.65,
+    "OpenSim 'Treadmill' subject": -5.39, "walk.c3d subject": -0.35, "ADemo1 subject": 1.97,
+    "FunctionalWalk subject": 3.49, "SI02": 6.16, "Gait.c3d subject": 7.98, "ANTO_M": 9.65,
     "BELT_C": 11.05, "flatFoot": 12.87}
 #: Where a pool trial has no height (and no shoulder markers to estimate it from): the
 #: mid-hip-centre above the mid-ankle-centre per height while walking, measured on the tuning
@@ -1459,6 +1461,157 @@ def print_pool_table(root: Path, new_dir: Path | None, seed: int = POOL_SEED,
         for k in keys + ["ref_tilt_deg"]))
 
 
+# --- the augmenter's frame rate -----------------------------------------------------------------
+#: The untuned check of the capture-rate effect (``--rates``), declared before it ran: every
+#: 100 Hz pool trial's perfect-detector keypoints and our reference curves resampled (cubic
+#: spline in time over the trial's complete stretch) to these rates, then the same chain (4
+#: cameras, 2 px, mocaplab triangulate + analyze, POOL_SEED, the shipped tilt offset), the
+#: augmenter run as captured (the old code) and at its training rate (the fix). 200 and 250 Hz
+#: are the rates of the high-rate pool trials; 30 Hz (decimated) is a common video rate, which
+#: the fix first resampled up to 60 Hz (first run: the course better on 4 of 7 trials, worse on
+#: 3, so slower captures now run as captured); 120 Hz (FunctionalWalk's rate, the one pool
+#: trial whose course got worse with the fix, 1.07 -> 1.20) added after that first run.
+RATE_CHECK_RATES_HZ = (200.0, 250.0, 30.0, 120.0)
+
+
+class _augmenter_as_captured:
+    """Context: the augmenter runs at the capture rate whatever it is (the code before the
+    frame-rate fix), by widening augmenter.NATIVE_RATE_BAND_HZ to every rate."""
+
+    def __enter__(self):
+        from mocaplab.analysis import augmenter
+
+        self._band = augmenter.NATIVE_RATE_BAND_HZ
+        augmenter.NATIVE_RATE_BAND_HZ = (0.0, float("inf"))
+
+    def __exit__(self, *exc):
+        from mocaplab.analysis import augmenter
+
+        augmenter.NATIVE_RATE_BAND_HZ = self._band
+
+
+def resample_trial(d: dict, rate_hz: float) -> tuple[dict, dict]:
+    """A pool trial's keypoints and reference curves (:func:`pool_keypoints`) at ``rate_hz``:
+    cubic spline in time over the stretch, first frame kept, frames i / rate_hz s."""
+    from scipy.interpolate import CubicSpline
+
+    n = len(next(iter(d["kp"].values())))
+    t = np.arange(n) / d["fps"]
+    t_new = np.arange(int(np.floor(t[-1] * rate_hz + 1e-9)) + 1) / rate_hz
+
+    def at(v):
+        return CubicSpline(t, np.asarray(v, float), axis=0)(t_new)
+
+    return ({k: at(v) for k, v in d["kp"].items()}, {k: at(v) for k, v in d["ref"].items()})
+
+
+def _trial_figures(metrics: dict, ref: dict, pairs) -> dict:
+    """Tilt and hip flexion of one analyze run against the reference: absolute RMSE, course
+    (RMSE with the mean removed), gait-cycle ROM error (worse side each) and the tilt bias."""
+    rm = compare_metrics(metrics, ref, pairs)
+    dyn = [trial_dynamics(metrics, ref, p) for p in pairs]
+
+    def worst(dd, key):
+        v = [x[key] for x in dd.values()]
+        return v[int(np.nanargmax(np.abs(v)))] if np.isfinite(v).any() else np.nan
+
+    return {"tilt": rm[("pelvis", "tilt")], "hip": rm[("hip", "flexion")],
+            "tilt_dyn": worst(dyn[0], "dyn"), "tilt_rom": worst(dyn[0], "rom"),
+            "hip_dyn": worst(dyn[1], "dyn"), "hip_rom": worst(dyn[1], "rom"),
+            "bias": tilt_bias(metrics, ref)}
+
+
+def print_rate_table(root: Path, new_dir: Path | None, seed: int = POOL_SEED,
+                     cameras: int = 4, noise_px: float = 2.0) -> None:
+    """The augmenter's frame rate, before (run as captured) -> after (resampled to its
+    training rate): 1. every pool trial at its own rate, tilt bias without offset, the offset
+    rule (minus the median of subject biases) and per trial, with the offset of the other
+    subjects, tilt and hip flexion absolute RMSE, course and gait-cycle range error; 2. the
+    untuned check (:data:`RATE_CHECK_RATES_HZ`) on the 100 Hz trials."""
+    import tempfile
+
+    from mocaplab.analysis.augmenter import AUGMENTED_TILT_OFFSET_DEG
+    from mocaplab.analysis.pipeline import analyze_file
+
+    pairs = [p for p in _spec_pairs(("pelvis", "hip"))
+             if p[:2] in {("pelvis", "tilt"), ("hip", "flexion")}]
+    modes = ("before", "after")
+
+    def analyze(trial, mode, off):
+        if mode == "before":
+            with _augmenter_as_captured():
+                return analyze_file(trial, tilt_offset_deg=off)
+        return analyze_file(trial, tilt_offset_deg=off)
+
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="kin-rate-") as tmp:
+        for t in POOL:
+            path = pool_path(t, root, new_dir)
+            if path is None:
+                print(f"{t.rel}: absent (--new-dir / MOCAPLAB_NEW_GAIT), skipped")
+                continue
+            d = pool_keypoints(path, t)
+            subject = {"mass_kg": d["mass_kg"]} if d["mass_kg"] else {}
+            if d["height_from"] in ("file", "from the hip centres' height"):
+                subject["height_m"] = d["height_m"]
+            trial = Path(tmp) / Path(t.rel).stem
+            make_markerless_trial(d["kp"], d["fps"], trial, cameras=cameras,
+                                  noise_px=noise_px, noise_m=0.0, seed=seed, subject=subject)
+            rows[t.rel] = {"t": t, "d": d, "trial": trial, "subject": subject,
+                           "bias": {m: tilt_bias(analyze(trial, m, 0.0), d["ref"])
+                                    for m in modes}}
+        offsets = {}
+        for m in modes:
+            per_subject = {}
+            for r in rows.values():
+                per_subject.setdefault(r["t"].subject, []).append(r["bias"][m])
+            per_subject = {s: float(np.mean(b)) for s, b in per_subject.items()}
+            offsets[m] = (loso_offsets(per_subject), offset_from(per_subject.values()),
+                          per_subject)
+        for r in rows.values():
+            r["fig"] = {m: _trial_figures(analyze(r["trial"], m, offsets[m][0][r["t"].subject]),
+                                          r["d"]["ref"], pairs) for m in modes}
+        print(f"\n## Augmenter frame rate: run as captured (before) -> resampled to its training "
+              f"rate (after); {cameras} cameras, {noise_px:g} px, seed {seed}; every trial is "
+              "tuning data")
+        for m in modes:
+            print(f"{m}: offset rule on all {len(offsets[m][2])} subjects "
+                  f"{offsets[m][1]:+.2f} (shipped {AUGMENTED_TILT_OFFSET_DEG:+.1f}); subject "
+                  "biases " + ", ".join(f"{s} {b:+.2f}" for s, b in
+                                        sorted(offsets[m][2].items(), key=lambda x: x[1])))
+        print("trial | fps | tilt bias no offset | tilt RMSE (LOSO offset) | hip flex RMSE | "
+              "tilt course | tilt cycle ROM error | hip flex course | hip flex ROM error  "
+              "(each before -> after)")
+        for rel, r in rows.items():
+            b, a = r["fig"]["before"], r["fig"]["after"]
+            cells = [f"{r['bias']['before']:+.2f} -> {r['bias']['after']:+.2f}"] + [
+                f"{_fmt(b[k], k.endswith('rom'))} -> {_fmt(a[k], k.endswith('rom'))}"
+                for k in ("tilt", "hip", "tilt_dyn", "tilt_rom", "hip_dyn", "hip_rom")]
+            print(f"{Path(rel).name} | {r['d']['fps']:g} | " + " | ".join(cells), flush=True)
+        print(f"\nuntuned check: the 100 Hz trials resampled to {RATE_CHECK_RATES_HZ} Hz, "
+              f"shipped offset {AUGMENTED_TILT_OFFSET_DEG:+.1f}; trial | rate | tilt course | "
+              "hip flex course | tilt RMSE | tilt cycle ROM error (each before -> after)")
+        for rel, r in rows.items():
+            if abs(r["d"]["fps"] - 100.0) > 0.5:
+                continue
+            base = {m: _trial_figures(analyze(r["trial"], m, AUGMENTED_TILT_OFFSET_DEG),
+                                      r["d"]["ref"], pairs) for m in modes}
+            lines = [(100.0, base)]
+            for rate in RATE_CHECK_RATES_HZ:
+                kp, ref = resample_trial(r["d"], rate)
+                trial = Path(tmp) / f"{Path(rel).stem}_{rate:g}hz"
+                make_markerless_trial(kp, rate, trial, cameras=cameras, noise_px=noise_px,
+                                      noise_m=0.0, seed=seed, subject=r["subject"])
+                lines.append((rate, {m: _trial_figures(analyze(trial, m,
+                                                               AUGMENTED_TILT_OFFSET_DEG),
+                                                       ref, pairs) for m in modes}))
+            for rate, f in lines:
+                b, a = f["before"], f["after"]
+                print(f"{Path(rel).name} | {rate:g} | " + " | ".join(
+                    f"{_fmt(b[k], k.endswith('rom'))} -> {_fmt(a[k], k.endswith('rom'))}"
+                    for k in ("tilt_dyn", "hip_dyn", "tilt", "tilt_rom")), flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("MOCAPLAB_SHARED_DATA"))
@@ -1481,6 +1634,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pool", action="store_true",
                     help="only the pool of walking trials with pelvis markers (POOL), against "
                          "our marker-based reference, leave one subject out")
+    ap.add_argument("--rates", action="store_true",
+                    help="only the augmenter frame-rate comparison (before/after the fix) on "
+                         "the pool and the declared resampled 100 Hz trials")
     args = ap.parse_args(argv)
     args.seed = args.seed or [7101]
     if args.new_subject:
@@ -1492,6 +1648,12 @@ def main(argv=None) -> int:
         print("set MOCAPLAB_SHARED_DATA or --data", file=sys.stderr)
         return 2
     root = Path(args.data)
+    if args.rates:
+        new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
+                                   if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
+        for seed in args.seed:
+            print_rate_table(root, new_dir, seed)
+        return 0
     if args.pool:
         new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
                                    if os.environ.get("MOCAPLAB_NEW_GAIT") else None)

@@ -341,10 +341,18 @@ def _print_status(stream: TextIO, elapsed: float, workers: list[_CameraWorker], 
 
 
 def _clear_previous_recording(t: Trial) -> None:
-    """With --force: remove the old videos and the outputs derived from them."""
+    """With --force: remove the old videos and the outputs derived from them (the exports,
+    report and replay too: they showed the old recording's results beside the new videos)."""
+    from mocaplab.keypoints.poses2d import poses_path_for
+    from mocaplab.keypoints.trial_detect import PARTS_DIR
+    from mocaplab.triangulation.persons3d import PERSONS3D_FILE
+
     for old in t.videos_dir.glob("*"):
         if old.is_file():
             old.unlink()
-    for derived in (t.timestamps_path, t.keypoints2d_path, t.points3d_path, t.metrics_path):
+    for derived in (t.timestamps_path, t.keypoints2d_path, poses_path_for(t.keypoints2d_path),
+                    t.points3d_path, t.points3d_path.with_name(PERSONS3D_FILE), t.metrics_path):
         derived.unlink(missing_ok=True)
-    shutil.rmtree(t.path / "videos_unsynced", ignore_errors=True)  # see align.UNSYNCED_DIR
+    for folder in (t.path / "videos_unsynced", t.path / PARTS_DIR, t.exports_dir, t.report_dir,
+                   t.render_dir):  # videos_unsynced: see align.UNSYNCED_DIR
+        shutil.rmtree(folder, ignore_errors=True)

@@ -319,7 +319,7 @@ def analysis_comparison(trials_before: list[Path], trials_after: list[Path],
 ESTIMATED_TILT_CHANGE_NOTE = (
     "Pelvic tilt and hip flexion from video (landmark estimation): in evaluation against a "
     "marker system the change of mean pelvic tilt between two walking trials of one subject was "
-    f"within {TILT_CHANGE_ERROR_DEG} deg of the marker system's (a single pair), but a "
+    f"within {TILT_CHANGE_ERROR_DEG} deg of the marker system's (two pairs), but a "
     f"{TILT_POSTURE_CHANGE_DEG} deg change of posture (standing vs walking) was missed by "
     f"{TILT_POSTURE_MISSED_DEG} deg and the tilt range over a stride was off by up to "
     f"{TILT_RANGE_ERROR_DEG} deg: a change of mean tilt (and of the level of hip flexion) holds "
@@ -438,6 +438,9 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     """
     lab_dir = Path(lab_dir)
     out_dir = Path(out_dir)
+    if before == after:  # a report of "no change" between a session and itself
+        raise InputError(f"--before and --after are the same session ({before}): give the "
+                         f"session before treatment and the one after it for {subject}")
     out_dir.mkdir(parents=True, exist_ok=True)
     tb, ta = session_trials(lab_dir, subject, before), session_trials(lab_dir, subject, after)
     sb, sa = session_summary(tb), session_summary(ta)

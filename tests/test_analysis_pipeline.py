@@ -353,3 +353,17 @@ def test_analyze_never_replaces_a_result_unasked(tmp_path, capsys, monkeypatch):
     assert main(["analyze", "--compare", str(out), str(out), "--out", str(changes)]) == 1
     assert "--force" in capsys.readouterr().err
     assert json.loads(changes.read_text()) == {"kept": True}
+
+
+def test_summary_line_puts_no_unit_after_a_missing_value():
+    """The CLI's summary said "speed n/a m/s, stride length n/a m" for a file whose strides
+    have no length (BTK's 561xxa01_anonym.C3D): a missing value is "n/a" alone."""
+    from mocaplab.analysis.pipeline import summary_lines
+
+    side = {"n_strides": 1}
+    o = {"n_strides": 2, "n_steps": 3, "cadence_steps_per_min": 107.3, "speed_m_s": None,
+         "stride_length_m": float("nan"), "step_width_m": 0.1234}
+    lines = summary_lines({"events": [1, 2], "spatiotemporal": {
+        "overall": o, "left": side, "right": side}})
+    assert lines[1] == ("cadence 107.3 steps/min, speed n/a, stride length n/a, "
+                        "step width 0.123 m")

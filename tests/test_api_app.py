@@ -255,6 +255,9 @@ def test_downloads(client):
     r = client.get("/v1/subjects/S001/progress-report", headers=H_CLIN,
                    params={"before": "baseline", "after": "followup"})
     assert r.status_code == 200 and r.content[:5] == b"%PDF-"
+    r = client.get("/v1/subjects/S001/progress-report", headers=H_CLIN,
+                   params={"before": "baseline", "after": "baseline"})
+    assert r.status_code == 400 and "same session" in r.json()["detail"]
 
 
 def test_openapi_documents_every_route(client):

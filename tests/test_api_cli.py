@@ -48,6 +48,10 @@ def test_index_export_and_refusal_to_overwrite(tmp_path, capsys, monkeypatch):
                  "--no-key-frames"]) == 1  # a mistyped session: said first, not "--force"
     err = capsys.readouterr().err
     assert "no session S001/folowup" in err and "--force" not in err
+    # a session compared with itself made a report of "no change"
+    assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "baseline",
+                 "--no-key-frames", "--force"]) == 1
+    assert "the same session (baseline)" in capsys.readouterr().err
     assert main(["export", str(trial), "--format", "docx"]) == 1
 
 

@@ -177,3 +177,30 @@ def test_cli_import_refuses_low_confidence_sync(tmp_path, capsys, monkeypatch):
     assert "--force" in captured.err  # a rerun with a lower --min-confidence replaces the trial
     meta = Trial(out).meta
     assert "sync" not in meta and meta["sync_proposed"]["subframe_spread"]["c1"] == 1.4
+
+
+def test_reimport_with_force_removes_every_result_of_the_old_recording(tmp_path):
+    """`mocaplab import NEW --out TRIAL --force` removed keypoints2d/points3d/metrics but left
+    poses2d.npz, the cached detection parts, exports/, report/ and render/ of the old videos:
+    TRIAL/report/report.pdf still showed the old recording's results beside the new videos."""
+    import cv2
+
+    src = tmp_path / "v"
+    src.mkdir()
+    for cam in ("cam1", "cam2"):
+        w = cv2.VideoWriter(str(src / f"{cam}.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30,
+                            (64, 48))
+        for _ in range(3):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+        w.release()
+    t = import_videos(src, tmp_path / "t")
+    old = [t.keypoints2d_path, t.path / "poses2d.npz", t.points3d_path,
+           t.path / "persons3d.npz", t.metrics_path, t.exports_dir / "metrics.csv",
+           t.report_dir / "report.pdf", t.render_dir / "replay.mp4",
+           t.path / ".keypoints2d_parts" / "cam1.npz"]
+    for p in old:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("old recording")
+    t = import_videos(src, tmp_path / "t", overwrite=True)
+    assert [p for p in old if p.exists()] == []
+    assert sorted(t.video_paths()) == ["cam1", "cam2"]

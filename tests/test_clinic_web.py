@@ -117,6 +117,7 @@ def test_pages_for_a_clinician(app):
     r = c.get(f"/clinic/trials/{PRE}")
     assert r.status_code == 200
     assert "Spatiotemporal parameters" in r.text and "Normal range" in r.text
+    assert "<dt>Status</dt><dd>analyzed</dd>" in r.text  # it said "-" for every trial
     assert ("no normative data" in r.text) == (_normative() is None)
     assert re.search(r"<td>Cadence</td><td>steps/min</td><td>\d+\.\d</td>", r.text)
     assert "id='replay'" in r.text

@@ -291,7 +291,7 @@ def trial_page(request: Request, who: PageReader, subject: IdPath, session: IdPa
     facts = [("Subject", H.link(H.url(f"/clinic/subjects/{subject}"), subject)),
              ("Visit", H.e(session)), ("Trial", H.e(trial)),
              ("Date", H.e(str(meta.get("date") or meta.get("created") or "-")[:19])),
-             ("Status", H.e(str(status.get("stage", "-")))),
+             ("Status", H.e(str(status.get("status", "-")))),  # it read "stage": always "-"
              ("Cameras", H.e(str(len(meta.get("cameras") or [])))),
              ("Source", H.e(str(meta.get("source") or meta.get("footage") or "camera footage")))]
     body = ["<dl class='facts'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
