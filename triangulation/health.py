@@ -146,17 +146,19 @@ def health_warnings(health: list[CameraHealth], options: HealthOptions | None = 
     return out
 
 
-def _pose_correction_mm(Rt: np.ndarray, xn: np.ndarray, X: np.ndarray) -> float:
-    """How far (median, mm at the points) the small change of one camera's pose (rotation and
-    translation, linearised, Huber-weighted least squares) that best fits its normalized
-    observations xn (N, 2) to points X (N, 3) moves its view: ~0 for a camera that agrees with
-    the points, the calibration error of one that does not."""
+def _pose_update(Rt: np.ndarray, xn: np.ndarray, X: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The small change of one camera's pose (rotation and translation, linearised,
+    Huber-weighted least squares) that best fits its normalized observations xn (N, 2) to
+    points X (N, 3): (rotation vector (3,) rad, translation (3,) m, both in the camera frame:
+    Xc -> Xc + rot x Xc + trans) and the shift it makes to each view, metres at the point (n,).
+    None with fewer than 50 points in front of the camera."""
     Xc = X @ Rt[:3, :3].T + Rt[:3, 3]
     z = Xc[:, 2]
     ok = z > 0.1
     Xc, z, obs = Xc[ok], z[ok], xn[ok]
     if len(z) < 50:
-        return float("nan")
+        return None
     u, v = Xc[:, 0] / z, Xc[:, 1] / z
     r = (obs - np.stack([u, v], -1)).reshape(-1)
     x, y, w = Xc.T
@@ -175,7 +177,15 @@ def _pose_correction_mm(Rt: np.ndarray, xn: np.ndarray, X: np.ndarray) -> float:
         s = max(1.5 * float(np.median(res)), 1e-9)
         wt = np.where(res < s, 1.0, np.sqrt(s / np.maximum(res, 1e-12)))
     shift = np.linalg.norm((J @ d).reshape(-1, 2), axis=-1) * z
-    return float(1000 * np.median(shift))
+    return d[:3], d[3:], shift
+
+
+def _pose_correction_mm(Rt: np.ndarray, xn: np.ndarray, X: np.ndarray) -> float:
+    """How far (median, mm at the points) the pose change of :func:`_pose_update` moves the
+    camera's view: ~0 for a camera that agrees with the points, the calibration error of one
+    that does not."""
+    upd = _pose_update(Rt, xn, X)
+    return float("nan") if upd is None else float(1000 * np.median(upd[2]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,3 +261,49 @@ def miscalibrated_camera(cameras: CameraSet, pixels: np.ndarray, inliers: np.nda
     bad = (nxt > factor * agree[b] and nxt - agree[b] > min_gap_mm
            and corr[b] > min_correction_mm)
     return CalibrationCheck(b if bad else -1, corr, agree)
+
+
+def reposed_camera(cameras: CameraSet, camera: int, pixels: np.ndarray, inliers: np.ndarray,
+                   iterations: int = 3) -> tuple[CameraSet, float]:
+    """The cameras with one camera's pose (rotation and translation) re-estimated against the
+    points the other cameras triangulate (resection, :func:`_pose_update`, relinearised
+    ``iterations`` times): a camera whose calibration is off (outlying, or named by
+    :func:`miscalibrated_camera`) can then vote on which keypoint a view holds again, instead
+    of being left out while a left/right swap in two of the other views decides.
+
+    Args:
+        camera: its index; pixels: (C, F, K, 2) the person's observations after left/right
+            fixes; inliers: (C, F, K) the views the robust triangulation kept.
+
+    Returns:
+        The cameras (the others unchanged) and the angle, degrees, by which the new pose
+        rotates the camera; the cameras unchanged and NaN with fewer than 50 points.
+    """
+    import cv2
+
+    from mocaplab.triangulation.linear import (
+        extrinsics,
+        focal_lengths,
+        normalized_observations,
+        triangulate_weighted,
+    )
+
+    C = len(cameras)
+    xn = normalized_observations(cameras, pixels).reshape(C, -1, 2)
+    Rt, f = extrinsics(cameras), focal_lengths(cameras)
+    w = inliers.reshape(C, -1).astype(float)
+    w[camera] = 0.0
+    X = triangulate_weighted(Rt, xn, w, f, 1)
+    ok = (np.isfinite(X).all(-1) & np.isfinite(xn[camera]).all(-1)
+          & inliers.reshape(C, -1)[camera])
+    cam = cameras[camera]
+    R, t = cam.rotation.copy(), np.asarray(cam.tvec, dtype=float).reshape(3).copy()
+    for _ in range(iterations):
+        upd = _pose_update(np.hstack([R, t[:, None]]), xn[camera][ok], X[ok])
+        if upd is None:
+            return cameras, float("nan")
+        dR = cv2.Rodrigues(upd[0].reshape(3, 1))[0]
+        R, t = dR @ R, dR @ t + upd[1]
+    turned = float(np.degrees(np.linalg.norm(cv2.Rodrigues(R @ cam.rotation.T)[0])))
+    new = cam.replace(rvec=cv2.Rodrigues(R)[0].ravel(), tvec=t)
+    return CameraSet(tuple(new if i == camera else c for i, c in enumerate(cameras))), turned

@@ -25,6 +25,7 @@ from mocaplab.triangulation.health import (
     health_warnings,
     miscalibrated_camera,
     outlying_cameras,
+    reposed_camera,
 )
 from mocaplab.triangulation.linear import extrinsics, focal_lengths
 from mocaplab.triangulation.persons import (
@@ -360,14 +361,17 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
     K = len(poses.keypoints)
     someone = ((poses.confidence >= 0.3).sum(-1) >= K / 3).any(-1)  # (C, F)
     tracked = grown.tracked()
+    cams0 = cams
 
-    def solve(n: int, left_out: list[int]) -> PersonResult:
+    def solve(n: int, left_out: list[int], cams: CameraSet = cams) -> PersonResult:
         pix, conf = person_views(poses.points, poses.confidence, grown.slots[n])
         if left_out:
             conf = conf.copy()
             conf[left_out] = 0.0
             pix = np.where((conf > 0)[..., None], pix, np.nan)
-        res = (first[n] if np.array_equal(grown.slots[n], assoc.slots[n]) and not left_out
+        reuse = (np.array_equal(grown.slots[n], assoc.slots[n]) and not left_out
+                 and cams is cams0)
+        res = (first[n] if reuse
                else triangulate_robust(cams, pix, conf, kset.mirror, robust, groups))
         mirrored = mirrored_frames(res.points, kset)
         if mirrored.any():  # every view labelled the other way round: relabel, solve again
@@ -408,15 +412,40 @@ def triangulate_persons(poses: Poses2D, cameras: CameraSet,
                          "whether it moved")
             outlying = [name]
     if outlying and len(cams) - len(outlying) >= 3:
-        left_out = [cams.names.index(c) for c in outlying]
+        idx = [cams.names.index(c) for c in outlying]
         before = {h.camera: h for h in s.health}
-        people = [solve(n, left_out) for n in range(grown.n_persons)]
+        # first its pose is re-estimated against the others' 3D: used again when that makes
+        # it agree (then it still votes on which keypoint a view holds); otherwise it is left
+        # out of everyone's 3D (synchronisation, a detector failing on that view)
+        fixed = _swap_applied(s.pixels, s.robust.swapped, kset.mirror)
+        reposed, moved = cams, []
+        for c in idx:
+            reposed, mm = reposed_camera(reposed, c, fixed, s.robust.inliers)
+            moved.append(mm)
+        again = ([solve(n, [], reposed) for n in range(grown.n_persons)]
+                 if all(np.isfinite(moved)) else [])
+        agrees = bool(again) and not set(outlying) & set(
+            outlying_cameras(list(again[subject].health), health))
+        if agrees:
+            a = again[subject]
+            check = miscalibrated_camera(reposed, _swap_applied(a.pixels, a.robust.swapped,
+                                                                kset.mirror), a.robust.inliers)
+            agrees = check.camera not in idx
+        if agrees:
+            people, cams = again, reposed
+            warns.append(f"camera(s) {', '.join(outlying)}: pose re-estimated against the "
+                         f"other cameras' 3D of the subject {s.person_id} (turned by "
+                         f"{', '.join(f'{m:.1f}' for m in moved)} deg) and used with it; the "
+                         "calibration file is unchanged: calibrate again")
+        else:
+            people = [solve(n, idx) for n in range(grown.n_persons)]
+            warns.append(f"camera(s) {', '.join(outlying)} left out of the 3D (persistently "
+                         "outlying); the other cameras triangulate every person")
+        # the camera's health as calibrated (what the warning names)
         people = [dataclasses.replace(p, health=tuple(
             before[h.camera] if h.camera in outlying and n == subject else h
             for h in p.health)) for n, p in enumerate(people)]
         s = people[subject]
-        warns.append(f"camera(s) {', '.join(outlying)} left out of the 3D (persistently "
-                     "outlying); the other cameras triangulate every person")
     if person is None and len(people) > 1:
         runner = max(p.camera_frames for i, p in enumerate(people) if i != subject)
         if runner > 0.8 * s.camera_frames:
