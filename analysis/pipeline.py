@@ -46,7 +46,12 @@ from mocaplab.analysis.metrics_spec import (
     write_metrics,
 )
 from mocaplab.analysis.progression import Progression, progression
-from mocaplab.analysis.spatiotemporal import leg_length, spatiotemporal, weight_shift
+from mocaplab.analysis.spatiotemporal import (
+    leg_length,
+    spatial_warnings,
+    spatiotemporal,
+    weight_shift,
+)
 from mocaplab.analysis.trial_ranges import angle_range, trial_ranges
 from mocaplab.atomic import json_safe
 from mocaplab.errors import InputError
@@ -227,6 +232,8 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
                                      augmenter=augmenter, normative_dir=normative_dir,
                                      static_trial=static_trial, flat_foot=flat_foot,
                                      tilt_offset_deg=tilt_offset_deg)
+    sections = with_side_means({name: build(g) for name, build in SECTIONS.items()})
+    warnings += spatial_warnings(g.lm, g.prog, g.cycles, sections["spatiotemporal"])
     return {
         "schema_version": SCHEMA_VERSION,
         "fps": g.lm.fps,
@@ -235,7 +242,7 @@ def analyze(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         "events": events_section(g),
         "angles": {"pelvis": g.pelvis.as_dict(), "spine": g.spine.as_dict(),
                    "thorax": g.thorax.as_dict(), **g.joints},
-        **with_side_means({name: build(g) for name, build in SECTIONS.items()}),
+        **sections,
         "cycles": cycles_section(g),
         "warnings": list(dict.fromkeys(warnings)),
         "provenance": provenance(g, event_method, smooth_hz),

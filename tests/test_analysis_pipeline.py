@@ -367,3 +367,29 @@ def test_summary_line_puts_no_unit_after_a_missing_value():
         "overall": o, "left": side, "right": side}})
     assert lines[1] == ("cadence 107.3 steps/min, speed n/a, stride length n/a, "
                         "step width 0.123 m")
+
+
+def test_missing_stride_length_says_which_marker(tmp_path, capsys):
+    """A C3D without a left heel marker (BTK's 561xxa01_anonym.C3D has none on either side)
+    found strides but gave stride length and speed null with no word why: a warning names the
+    missing marker, for that side only."""
+    w = parametric_walk(duration_s=4.0)
+    keep = [i for i, n in enumerate(w.marker_labels) if n != "LHEE"]
+    path = tmp_path / "noleftheel.c3d"
+    write_c3d(path, w.markers[:, keep], [w.marker_labels[i] for i in keep], w.fps)
+    m = analyze_file(path)
+    st = m["spatiotemporal"]
+    assert st["left"]["n_strides"] >= 1 and st["left"]["stride_length_m"] is None
+    assert st["right"]["stride_length_m"] == pytest.approx(1.3, abs=0.1)
+    said = [x for x in m["warnings"] if "stride length" in x]
+    assert len(said) == 1 and said[0].startswith("left stride length and speed not computed")
+    assert "no LHEE (heel) marker" in said[0]
+
+
+def test_btk_file_without_heels_says_why_no_stride_length(shared_data):
+    m = analyze_file(shared_data / "gait_marker_corpus" / "btkdata" / "561xxa01_anonym.C3D")
+    assert m["spatiotemporal"]["overall"]["n_strides"] == 2
+    assert m["spatiotemporal"]["overall"]["stride_length_m"] is None
+    for side, role in (("left", "LHEE"), ("right", "RHEE")):
+        assert any(x.startswith(f"{side} stride length and speed not computed")
+                   and f"no {role} (heel) marker" in x for x in m["warnings"]), m["warnings"]
