@@ -1493,14 +1493,10 @@ class _augmenter_as_captured:
 def resample_trial(d: dict, rate_hz: float) -> tuple[dict, dict]:
     """A pool trial's keypoints and reference curves (:func:`pool_keypoints`) at ``rate_hz``:
     cubic spline in time over the stretch, first frame kept, frames i / rate_hz s."""
-    from scipy.interpolate import CubicSpline
-
-    n = len(next(iter(d["kp"].values())))
-    t = np.arange(n) / d["fps"]
-    t_new = np.arange(int(np.floor(t[-1] * rate_hz + 1e-9)) + 1) / rate_hz
+    from mocaplab.signal import resample_cubic
 
     def at(v):
-        return CubicSpline(t, np.asarray(v, float), axis=0)(t_new)
+        return resample_cubic(np.asarray(v, float), d["fps"], rate_hz)
 
     return ({k: at(v) for k, v in d["kp"].items()}, {k: at(v) for k, v in d["ref"].items()})
 

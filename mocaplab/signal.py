@@ -12,6 +12,8 @@ centre, heel/toe speeds for events) and the kinematics chain.
   order of the whole forward-backward filter (4 = Winter's classic gait filter: a 2nd-order
   Butterworth run forward and backward). Each run of finite samples is filtered on its own, so
   NaN never spreads.
+- :func:`resample_cubic`: a complete (gap-free) trajectory at another frame rate, by a cubic
+  spline in time (used by the evaluation to emulate a slower or faster camera).
 - :func:`derivative`, :func:`runs`: central differences; runs of True in a mask.
 
 Arrays are (F, ...) along axis 0 (time), NaN where missing; every trailing column is treated on
@@ -148,3 +150,20 @@ def derivative(x: np.ndarray, fps: float) -> np.ndarray:
     if x.shape[0] < 2:
         return np.full_like(x, np.nan)
     return np.gradient(x, 1.0 / fps, axis=0)
+
+
+def resample_cubic(x: np.ndarray, fps: float, rate_hz: float) -> np.ndarray:
+    """``x`` (F, ...) sampled at ``fps`` Hz (frame i at i / fps s) resampled at ``rate_hz`` Hz
+    over the same span by a not-a-knot cubic spline in time: frame j at j / rate_hz s, the
+    first frame kept, as many frames as fit before the last sample. ``x`` should be gap-free:
+    a missing sample makes its whole column missing."""
+    _check_fps(fps)
+    _check_fps(rate_hz)
+    x = np.asarray(x, dtype=float)
+    if x.shape[0] < 2:
+        raise InputError(f"resampling needs at least 2 frames, got {x.shape[0]}")
+    from scipy.interpolate import CubicSpline
+
+    t = np.arange(x.shape[0]) / fps
+    t_new = np.arange(int(np.floor(t[-1] * rate_hz + 1e-9)) + 1) / rate_hz
+    return CubicSpline(t, x, axis=0)(t_new)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mocaplab.errors import InputError
-from mocaplab.signal import fill_gaps, gap_mask, lowpass, max_gap_frames
+from mocaplab.signal import fill_gaps, gap_mask, lowpass, max_gap_frames, resample_cubic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +58,21 @@ def test_lowpass_order_and_cutoff_cap():
     assert np.abs(steep - slow)[core].max() < np.abs(gentle - slow)[core].max()
     with pytest.raises(InputError, match="order"):
         lowpass(x, fps, cutoff_hz=6.0, order=3)
+
+
+def test_resample_cubic_keeps_time_and_reproduces_a_smooth_signal():
+    fps, rate = 250.0, 60.0
+    t = np.arange(501) / fps  # 2 s
+    x = np.stack([np.sin(2 * np.pi * 1.1 * t), np.cos(2 * np.pi * 0.7 * t)], axis=1)
+    y = resample_cubic(x, fps, rate)
+    t_new = np.arange(y.shape[0]) / rate
+    assert y.shape == (121, 2) and t_new[-1] <= t[-1]
+    want = np.stack([np.sin(2 * np.pi * 1.1 * t_new), np.cos(2 * np.pi * 0.7 * t_new)], axis=1)
+    assert np.abs(y - want).max() < 1e-5
+    with pytest.raises(InputError):
+        resample_cubic(x[:1], fps, rate)
+    with pytest.raises(InputError):
+        resample_cubic(x, fps, 0.0)
 
 
 def test_one_owner_of_filtering_and_gap_filling():
