@@ -138,6 +138,20 @@ def test_a_face_mirrored_against_the_shoulders_is_found():
     assert ex[np.ix_(frames, FACE)].all()
 
 
+def test_a_face_mirrored_without_a_torso_in_view_is_found_by_its_own_handedness():
+    """Tight framing: the shoulders and hips out of the views that see the face (tuning scene
+    865 with a companion: the face mirrored in the one end view that tells, 3 views agreeing,
+    no torso to compare with). The face's forward, left and up (eyes above the mouth) are
+    left-handed there; the old rule (against the torso only) found nothing."""
+    X, nv, fps = _walk()
+    torso = [M.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
+    X[20:90, torso] = np.nan
+    assert not face_mirrored(X, M.names, M.mirror).any()  # the right face stays
+    frames = np.arange(30, 60)
+    got = face_mirrored(_exchange(X, frames, FACE), M.names, M.mirror)
+    assert np.array_equal(np.flatnonzero(got), frames)
+
+
 def test_reference_lengths_pool_the_sides_below_the_median():
     X, nv, fps = _walk()
     thigh = [i for i, (a, b) in enumerate(M.edge_indices)

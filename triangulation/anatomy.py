@@ -109,7 +109,28 @@ def face_mirrored(points: np.ndarray, names, mirror: np.ndarray, min_cos: float 
     agree = np.einsum("fi,fi->f", t[:, 0], t[:, 1]) > min_cos
     torso_dir = unit(t[:, 0] + t[:, 1])
     c = np.einsum("fi,fi->f", face_dir, torso_dir)
-    return (np.nan_to_num(c, nan=0.0) < -min_cos) & agree
+    by_torso = (np.nan_to_num(c, nan=0.0) < -min_cos) & agree
+    # without a torso that decides (shoulders out of a tightly framed view), the face's own
+    # handedness: its forward (nose minus the ears' midpoint), its left and its up (the eyes'
+    # minus the mouth's midpoint) are right-handed; the midpoints do not change when the face
+    # is mirrored, its left does
+    own = _face_handedness(points, names, face_dir)
+    decides = agree & np.isfinite(c)
+    return by_torso | (~decides & (np.nan_to_num(own, nan=0.0) < -min_cos))
+
+
+def _face_handedness(points: np.ndarray, names, face_dir: np.ndarray) -> np.ndarray:
+    """(F,) normalised (forward x left) . up of the face (NaN where a part is missing or the
+    keypoint set lacks the names)."""
+    names = [str(n) for n in names]
+    need = ("nose", "left_ear", "right_ear", "left_eye", "right_eye", "mouth_left",
+            "mouth_right")
+    if not all(n in names for n in need):
+        return np.full(points.shape[0], np.nan)
+    P = {n: points[:, names.index(n)] for n in need}
+    fwd = _unit(P["nose"] - 0.5 * (P["left_ear"] + P["right_ear"]))
+    up = _unit(0.5 * (P["left_eye"] + P["right_eye"] - P["mouth_left"] - P["mouth_right"]))
+    return np.einsum("fi,fi->f", np.cross(fwd, face_dir), up)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
