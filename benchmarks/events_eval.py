@@ -390,6 +390,9 @@ def main() -> None:
                     help="cross-validate over all tuning files (tune, old, seen, new): each "
                          "file (or lab, events_cv.GROUPS) scored with the fitted constants "
                          "re-fitted without it (benchmarks/events_cv.py)")
+    ap.add_argument("--family", default="none",
+                    help="with --cv: a candidate family of events_cv.FAMILIES whose grid "
+                         "dimensions are added to the fits (default none: the shipped family)")
     ap.add_argument("--method-s8", action="store_true",
                     help="the session 8 marker options (heel-less strikes at the ankle's speed "
                          "arrest, no ankle-acceleration timing), for a before/after")
@@ -410,7 +413,8 @@ def main() -> None:
     new_dir = env_dir(args.new_dir, "MOCAPLAB_NEW_GAIT")
     seen_dir = env_dir(args.seen_dir, "MOCAPLAB_SEEN_GAIT")
     if args.cv:
-        run_cv(shared, seen_dir, new_dir, args.cv, heels=not args.hide_heels)
+        run_cv(shared, seen_dir, new_dir, args.cv, heels=not args.hide_heels,
+               family=args.family)
         return
     opts = {"whole_span": args.whole_span, "no_heels": args.hide_heels}
     if args.hide_heels:
@@ -443,7 +447,7 @@ def main() -> None:
 
 
 def run_cv(shared: Path, seen_dir: Path | None, new_dir: Path | None, by: str,
-           heels: bool = True) -> None:
+           heels: bool = True, family: str = "none") -> None:
     """Cross-validated figures over every tuning file (``events_cv``), with the shipped
     options and the options fitted on all files (the rule's output) for comparison."""
     import sys
@@ -463,7 +467,10 @@ def run_cv(shared: Path, seen_dir: Path | None, new_dir: Path | None, by: str,
     what = "heels kept" if heels else "heels HIDDEN from the detectors (references use them)"
     print(f"cross-validation over {len(trials)} tuning files, {what}; fitting rules: "
           f"{'; '.join(cv.RULES)}")
-    pre = cv.precompute(sys.modules[__name__], trials, heels=heels)
+    if family not in cv.FAMILIES:
+        raise SystemExit(f"--family: one of {', '.join(cv.FAMILIES)}, not {family!r}")
+    print(f"candidate family: {family} {cv.FAMILIES[family]}")
+    pre = cv.precompute(sys.modules[__name__], trials, heels=heels, family=family)
     for fold in (("file", "lab") if by == "both" else (by,)):
         rows, fitted = cv.cross_validate(sys.modules[__name__], trials, by=fold, heels=heels,
                                          pre=pre)
