@@ -110,15 +110,12 @@ class EventOptions:
     #: after the heel strike over files (per-file sd 16 ms), against +25 ms (sd 23) for the
     #: ankle's speed arrest. Without such a peak the speed arrest is kept.
     fs_ankle_accel_lead_s: float = 0.0
-    #: whose swing peak scales the strike threshold (``fs_fraction``) and the foot-off cap
-    #: (``fo_toe_peak_fraction``): "step" (the peak of each step's own swing) or "trial" (the
-    #: median of this side's step peaks in this trial: a threshold self-calibrated to the
-    #: trial, steady from step to step; session 13, judged by ``events_eval.py --cv``)
-    fs_swing_peak_of: str = "step"
-    fo_swing_peak_of: str = "step"
     #: foot offs (skin markers; 0 = off): moved this fraction of the way from the toe-speed
     #: release to the toe marker's lift onset, its peak upward acceleration within
-    #: ``fo_lift_window_s`` of the release (session 13, judged by ``events_eval.py --cv``)
+    #: ``fo_lift_window_s`` of the release. Session 13, judged by the nested cross-validation
+    #: (``events_eval.py --cv both --family lift``, weight re-fitted per fold): better against
+    #: labels, worse against plates (leave one lab out 16.4 / 13.4 ms vs 17.3 / 13.0 without),
+    #: so not shipped.
     fo_lift_weight: float = 0.0
     fo_lift_window_s: tuple[float, float] = (-0.12, 0.06)
     min_step_s: float = 0.35      # same-side events closer than this are one event
@@ -284,22 +281,18 @@ def at_trial_edge(k: int, x: np.ndarray) -> bool:
 
 
 def swing_peak_speed(speed: np.ndarray, candidates: np.ndarray, fps: float,
-                     back_s: float = 0.3, of: str = "step") -> np.ndarray:
+                     back_s: float = 0.3) -> np.ndarray:
     """Per candidate, the peak ``speed`` of the late swing before it (``back_s`` back); where
     the recording starts inside that span, the median of the complete spans' peaks (the trial's
-    own swing speed), so that a strike in the first frames gets a comparable threshold. With
-    ``of`` "trial", that median for every candidate."""
+    own swing speed), so that a strike in the first frames gets a comparable threshold."""
     n = int(back_s * fps)
     full = [np.nanmax(speed[k - n: k + 1]) for k in candidates
             if k - n >= 0 and np.isfinite(speed[k - n: k + 1]).any()]
     typical = float(np.median(full)) if full else float(np.nanmax(speed, initial=np.nan))
-    if of not in ("step", "trial"):
-        raise ValueError(f"swing peak of 'step' or 'trial', not {of!r}")
     out = []
     for k in candidates:
         back = speed[max(k - n, 0): k + 1]
-        own = k - n >= 0 and np.isfinite(back).any()
-        out.append(np.nanmax(back) if own and of == "step" else typical)
+        out.append(np.nanmax(back) if k - n >= 0 and np.isfinite(back).any() else typical)
     return np.array(out, dtype=float)
 
 
@@ -325,31 +318,20 @@ def _peak(x: np.ndarray, i0: int, i1: int, min_value: float) -> float:
     return j + (0.5 * (y0 - y2) / den if den < 0 else 0.0)
 
 
-def toe_swing_peak(toe_speed: np.ndarray, k: int, fps: float) -> float:
-    """The toe's peak ``toe_speed`` in the 0.3 s after Zeni foot-off candidate ``k`` (its
-    early swing); NaN if that span holds no finite sample."""
-    swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
-    return float(np.nanmax(swing)) if np.isfinite(swing).any() else np.nan
-
-
 def _toe_release(toe_speed: np.ndarray, k: int, fps: float, opts: EventOptions,
-                 fallback: float, trial_peak: float = np.nan) -> float:
+                 fallback: float) -> float:
     """Foot off of Zeni candidate ``k``: where the toe marker's horizontal speed rises through
     ``opts.fo_toe_speed_m_s`` (capped at half the step's swing peak, for slow walkers) on its
     way to this step's swing peak (within 0.3 s after ``k``): the last such crossing before
     the peak (searched back from it over 0.3 s, or to the start of
     ``opts.fo_speed_window_s``), so that a Zeni candidate
     late by more than the window still gets its own step's release, and a brief rise of the
-    toe's speed in stance does not; ``fallback`` (the toe-lift peak) if none. With
-    ``opts.fo_swing_peak_of`` "trial", the cap is a fraction of ``trial_peak`` (the median of
-    the side's step peaks, :func:`toe_swing_peak`) instead of this step's peak."""
+    toe's speed in stance does not; ``fallback`` (the toe-lift peak) if none."""
     w0 = k + int(np.floor(opts.fo_speed_window_s[0] * fps))
     swing = toe_speed[max(k, 0): k + int(0.3 * fps) + 1]
     if not np.isfinite(swing).any():
         return fallback
-    scale = trial_peak if opts.fo_swing_peak_of == "trial" and np.isfinite(trial_peak) else \
-        float(np.nanmax(swing))
-    thr = min(opts.fo_toe_speed_m_s, opts.fo_toe_peak_fraction * scale)
+    thr = min(opts.fo_toe_speed_m_s, opts.fo_toe_peak_fraction * float(np.nanmax(swing)))
     peak = max(k, 0) + int(np.nanargmax(swing))
     first = max(min(w0, peak - int(0.3 * fps)), 0)
     for j in range(min(peak, len(toe_speed) - 1), first, -1):
@@ -397,7 +379,7 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
         fs_z, fo_z = zeni_events(lm, prog, side, opts)
         if heel_r not in missing:
             hspeed = ground_speed(lm, prog, heel_r, opts, belt)
-            peaks = swing_peak_speed(hspeed, fs_z, fps, of=opts.fs_swing_peak_of)
+            peaks = swing_peak_speed(hspeed, fs_z, fps)
             forefoot = _forefoot(lm, prog, s, opts, belt) \
                 if opts.forefoot_contact_m > 0 and heel_r == s + "HEE" else None
             heel = _height_above_stance(lm, prog, heel_r, opts, belt) \
@@ -452,9 +434,6 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                 toe_r == s + "TOE"
             if speed_timed:
                 toe_speed = ground_speed(lm, prog, toe_r, opts, belt)
-                step_peaks = [toe_swing_peak(toe_speed, int(k), fps) for k in fo_z]
-                trial_peak = float(np.nanmedian(step_peaks)) \
-                    if np.isfinite(step_peaks).any() else np.nan
                 az = derivative(derivative(toe, fps), fps)[:, 2] \
                     if opts.fo_lift_weight > 0 else None
             for k, t in zip(fo_z, times, strict=True):
@@ -463,8 +442,7 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                     t = np.nan
                 # at the recording's edges only a confirmed toe lift is timed by the speed
                 if speed_timed and (np.isfinite(t) or not at_trial_edge(int(k), vz)):
-                    t = _toe_release(toe_speed, int(k), fps, opts, fallback=t,
-                                     trial_peak=trial_peak)
+                    t = _toe_release(toe_speed, int(k), fps, opts, fallback=t)
                     if az is not None and np.isfinite(t):   # and the toe's lift onset
                         lift = _peak(az, int(np.floor(t + opts.fo_lift_window_s[0] * fps)),
                                      int(np.ceil(t + opts.fo_lift_window_s[1] * fps)) + 1, 0.0)

@@ -62,9 +62,9 @@ RULES = ("strike grid", "off grid", "ankle lead (median per-file lag)")
 #: keep it; judged by the nested cross-validation only
 FAMILIES = {
     "none": ({}, {}),
-    # thresholds self-calibrated to the trial: scaled by the side's median swing peak
-    "trial-peak": ({"fs_swing_peak_of": ("step", "trial")},
-                   {"fo_swing_peak_of": ("step", "trial")}),
+    # (session 13, dropped: "trial-peak", the strike threshold and the foot-off cap scaled by
+    # the side's median swing peak instead of the step's: leave one lab out 17.4 / 13.0 ms,
+    # unchanged; commit 59184b9 has it)
     # foot off moved toward the toe's lift onset (its peak upward acceleration)
     "lift": ({}, {"fo_lift_weight": (0.0, 0.25, 0.5, 0.75)}),
 }
@@ -219,9 +219,7 @@ def cross_validate(ev, trials: list[Trial], by: str = "file", heels: bool = True
 def describe(opts: EventOptions) -> str:
     keys = list(STRIKE_GRID) + list(OFF_GRID) + ["fs_ankle_accel_lead_s"] + \
         [k for fs, fo in FAMILIES.values() for k in (*fs, *fo)]
-    keys = list(dict.fromkeys(keys))
-    return " ".join(f"{k}={getattr(opts, k)}" if isinstance(getattr(opts, k), str) else
-                    f"{k}={getattr(opts, k):.3g}" for k in keys)
+    return " ".join(f"{k}={getattr(opts, k):.3g}" for k in dict.fromkeys(keys))
 
 
 def report(title: str, trials: list[Trial], rows: dict, fitted: dict) -> dict:

@@ -2,13 +2,15 @@
 
     MOCAPLAB_SHARED_DATA=../shared/data .venv/bin/python benchmarks/events_eval.py \
         [--part tune|old|seen|new|all] [--seen-dir /tmp/newgait] [--new-dir /tmp/newgait2] \
-        [--hide-heels] [--cv file|lab|both]
+        [--hide-heels] [--cv file|lab|both [--family none|lift]]
 
 ``--cv`` (session 10; ``benchmarks/events_cv.py``): cross-validation over ALL tuning files
 (tune, old, seen and new, 14 files): each file (or each lab, ``events_cv.GROUPS``) is scored
 with every fitted constant of the marker event options re-fitted on the other files (labs) by
 the rule that fitted it. No file is held out any more, so these figures, not the "tuned on
 all" ones, are the estimate of the error on a file the detector was not tuned on.
+``--family`` (session 13) adds a candidate family's grid dimensions (``events_cv.FAMILIES``)
+to every fold's fit, so that a new cue is judged by the same nested cross-validation.
 
 The corpus is split up front (by file, before any tuning):
 
