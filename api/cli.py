@@ -192,7 +192,6 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     --flat-foot``."""
     from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
-    from mocaplab.atomic import write_json
     from mocaplab.reporting.exports import SOURCE_FILE_KEY
     from mocaplab.trial import Trial
 
@@ -209,8 +208,8 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     trial.path.mkdir(parents=True, exist_ok=True)
     write_metrics(trial.metrics_path, metrics)
     # labelled by the file: subject and trial = its stem, no session (exports/<stem>.csv ...)
-    write_json(trial.meta_path, {"subject": path.stem, "trial": path.stem,
-                                 "fps": metrics.get("fps"), SOURCE_FILE_KEY: str(path.resolve())})
+    trial.write_meta({"subject": path.stem, "trial": path.stem, "fps": metrics.get("fps"),
+                      SOURCE_FILE_KEY: str(path.resolve())})
     print(f"analysis of {path} in {trial.path}")
     return trial.path
 

@@ -144,12 +144,12 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
     _cut_keypoints(trial, frames, cameras, unsynced)
     record = {**info, "applied": applied, "frames_after": int(len(frames)),
               "originals": UNSYNCED_DIR, "codec": codec}
-    camera_info = meta.get("camera_info", {})
-    for cam in cameras:
-        if cam in camera_info:
-            camera_info[cam]["frames"] = int(len(frames))
-    meta.update(sync=record, camera_info=camera_info)
-    trial.write_meta(meta)
+    with trial.edit_meta() as meta:  # read again: the videos took a while
+        camera_info = meta.get("camera_info", {})
+        for cam in cameras:
+            if cam in camera_info:
+                camera_info[cam]["frames"] = int(len(frames))
+        meta.update(sync=record, camera_info=camera_info)
     return record
 
 

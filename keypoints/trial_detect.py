@@ -208,12 +208,12 @@ def record_keypoints_source(trial: Trial, source: str) -> None:
     """Record in meta.json what made keypoints2d.npz (:func:`keypoints_source`). A folder
     without meta.json gets one only for an import (MediaPipe's keypoints are recognised by
     their cached parts)."""
-    if not trial.meta_path.is_file() and source == MEDIAPIPE_SOURCE:
+    if not trial.meta_path.is_file():
+        if source != MEDIAPIPE_SOURCE:
+            trial.write_meta({KEYPOINTS_SOURCE_KEY: source})
         return
-    meta = trial.meta if trial.meta_path.is_file() else {}
-    if meta.get(KEYPOINTS_SOURCE_KEY) != source:
-        meta[KEYPOINTS_SOURCE_KEY] = source
-        trial.write_meta(meta)
+    if trial.meta.get(KEYPOINTS_SOURCE_KEY) != source:
+        trial.update_meta(**{KEYPOINTS_SOURCE_KEY: source})
 
 
 def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike | None = None,
