@@ -232,6 +232,7 @@ def sync_trial(trial: Trial | str | os.PathLike, method: str, *,
     from mocaplab.capture.flash import brightness_signal, sync_flash
     from mocaplab.capture.posthoc import sync_keypoints
     from mocaplab.capture.video_keypoints import detect_videos
+    from mocaplab.keypoints.native_stderr import native_stderr_to
 
     if method not in ("keypoints", "flash"):
         raise InputError(f"unknown sync method {method!r}; use keypoints or flash")
@@ -246,7 +247,11 @@ def sync_trial(trial: Trial | str | os.PathLike, method: str, *,
     counts = [infos[c].frames for c in names]
     if method == "flash":
         return sync_flash([brightness_signal(videos[c]) for c in names], names, counts)
-    pts, conf = detect_videos([videos[c] for c in names], model_path)
+    # MediaPipe's native chatter (TensorFlow Lite / glog lines) into the trial's log, not the
+    # terminal (see mocaplab.keypoints.native_stderr)
+    trial.native_log_path.parent.mkdir(parents=True, exist_ok=True)
+    with native_stderr_to(trial.native_log_path):
+        pts, conf = detect_videos([videos[c] for c in names], model_path)
     cal = None
     if use_calibration and trial.calibration_path is not None:
         cal = CameraSet.load(trial.calibration_path)

@@ -317,10 +317,10 @@ def _run_all(detector, todo, workers, progress, max_frames, pool=None
              ) -> dict[str, VideoKeypoints]:
     parts_dir = next(iter(todo.values()))[1].parent
     parts_dir.mkdir(parents=True, exist_ok=True)
-    # With progress bars, the native chatter of detection in this process goes to the log like
-    # the worker processes' (where that is safe: see native_stderr).
-    quiet = native_stderr_to(parts_dir / NATIVE_LOG) if progress else contextlib.nullcontext()
-    with quiet:
+    # The native chatter of detection in this process goes to the log like the worker
+    # processes' (where that is safe: see native_stderr), with progress bars or without
+    # (--no-progress printed every TensorFlow Lite / glog line to the terminal).
+    with native_stderr_to(parts_dir / NATIVE_LOG):
         _run_with_bars(detector, todo, workers, progress, max_frames, pool)
     out = {}
     for cam, (_, part, fp) in todo.items():

@@ -159,6 +159,13 @@ class Trial:
         return self.path / self.STATE_DIR / "stages.json"
 
     @property
+    def native_log_path(self) -> Path:
+        """``.mocaplab/native.log``: native libraries' stderr chatter (MediaPipe's TensorFlow
+        Lite / glog lines) while keypoints are detected for sync
+        (:mod:`mocaplab.keypoints.native_stderr`)."""
+        return self.path / self.STATE_DIR / "native.log"
+
+    @property
     def process_lock_path(self) -> Path:
         """``.mocaplab/process.lock``: held while a pipeline run works on the trial
         (:mod:`mocaplab.trial_lock`)."""
