@@ -44,6 +44,12 @@ def _index_run(args: argparse.Namespace) -> int:
               "<subject>/<session>/<trial>/meta.json)", file=sys.stderr)
     for e in res["errors"]:
         print(f"  error: {e}", file=sys.stderr)
+    if res["not_indexed"]:
+        print(f"{len(res['not_indexed'])} trial folder(s) below {args.lab_dir} not indexed (so "
+              "not in the API or the clinic pages; treated as outside the lab): move or rename "
+              "each to <subject>/<session>/<trial>/ and index again", file=sys.stderr)
+    for e in res["not_indexed"]:
+        print(f"  not indexed: {e}", file=sys.stderr)
     return 1 if res["errors"] else 0
 
 
