@@ -1635,9 +1635,9 @@ def main(argv=None) -> int:
                          "the pool and the declared resampled 100 Hz trials")
     args = ap.parse_args(argv)
     args.seed = args.seed or [7101]
+    new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
+                               if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
     if args.new_subject:
-        new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
-                                   if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
         print_new_subject_table(new_dir)
         return 0
     if not args.data:
@@ -1645,14 +1645,10 @@ def main(argv=None) -> int:
         return 2
     root = Path(args.data)
     if args.rates:
-        new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
-                                   if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
         for seed in args.seed:
             print_rate_table(root, new_dir, seed)
         return 0
     if args.pool:
-        new_dir = args.new_dir or (Path(os.environ["MOCAPLAB_NEW_GAIT"])
-                                   if os.environ.get("MOCAPLAB_NEW_GAIT") else None)
         for seed in args.seed:
             print_pool_table(root, new_dir, seed)
         return 0

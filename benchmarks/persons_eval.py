@@ -33,7 +33,9 @@ writes JSON.
    method that leaves points out must show what it left out. Session 10 tunes on all of
    those (500-509, 600-609, 800-809, 820-829, 840-849, 860-869) and evaluates NEW held-out
    seeds 870-879, fixed before any was run, once with the method frozen. Its second task
-   tunes on all of those and 870-879 and evaluates NEW held-out seeds 880-889 (the default
+   tunes on all of those and 870-879 and evaluates NEW held-out seeds 880-889, fixed before
+   any was run, once with the method frozen. Session 13 tunes on every seed < 890 (880-889
+   are spent and join the tuning seeds) and evaluates NEW held-out seeds 890-899 (the default
    ``--held-out-from``), fixed before any was run, once with the method frozen.
    Two outputs are scored: the raw robust points (per frame) against the oracle's, and the
    saved points (``points3d.npz``: smoothed, gaps bridged) against the oracle passed through
@@ -89,8 +91,8 @@ CAMERAS = ("cam01", "cam02", "cam03", "cam04")
 HIPS = [MEDIAPIPE33.index("left_hip"), MEDIAPIPE33.index("right_hip")]
 EDGES = MEDIAPIPE33.edge_indices
 TUNING_SEEDS = (tuple(range(500, 510)) + tuple(range(600, 610)) + tuple(range(800, 810))
-                + tuple(range(820, 830)) + tuple(range(840, 850)) + tuple(range(860, 880)))
-HELD_OUT_FROM = 880
+                + tuple(range(820, 830)) + tuple(range(840, 850)) + tuple(range(860, 890)))
+HELD_OUT_FROM = 890
 KINDS = {
     "tight framing + swaps + outliers": HardViewOptions(),
     "... + a persistently outlying camera": HardViewOptions(bad_camera=True),
