@@ -167,25 +167,35 @@ def spatial_warnings(lm: Landmarks, prog: Progression, cycles: list[Cycle],
                      result: dict) -> list[str]:
     """Why a side with strides has no stride length (and so no speed) in ``result`` (the output
     of :func:`spatiotemporal`): the heel marker it measures footprints from is absent, or
-    missing at foot flat, or (treadmill) no belt speed was found. [] when nothing is missing."""
+    missing at foot flat, or (treadmill) no belt speed was found; or, with a stride length, why
+    it has no step length (the other side's footprint is missing). [] when nothing is
+    missing."""
     out: list[str] = []
     for side in SIDES:
         n = sum(c.side == side for c in cycles)
+        if n and np.isfinite(result.get(side, {}).get("stride_length_m", np.nan)) \
+                and result[side].get("n_steps") \
+                and not np.isfinite(result[side].get("step_length_m", np.nan)):
+            other = "right" if side == "left" else "left"
+            out.append(f"{side} step length and width not computed: a {side} step is measured "
+                       f"from the {other} heel footprint before it, and the {other[0].upper()}HEE"
+                       " marker is missing there")
+            continue
         if not n or np.isfinite(result.get(side, {}).get("stride_length_m", np.nan)):
             continue
         role = f"{side[0].upper()}HEE"
         what = f"{side} stride length and speed not computed"
+        steps = "" if np.isfinite(result[side].get("step_length_m", np.nan)) else \
+            ", nor step length and width"
         if prog.treadmill:
-            out.append(f"{what}: no treadmill belt speed found (stride length = belt speed x "
-                       "stride time)")
+            out.append(f"{what}{steps}: no treadmill belt speed found (stride length = belt "
+                       "speed x stride time)")
         elif role not in lm.points:
-            steps = "" if np.isfinite(result[side].get("step_length_m", np.nan)) else \
-                ", nor step length and width"
             out.append(f"{what}{steps}: no {role} (heel) marker; they are measured between "
                        "heel footprints (the median heel position over the first 0.15 s of "
                        "stance)")
         else:
-            out.append(f"{what}: the {role} marker is missing at foot flat in "
+            out.append(f"{what}{steps}: the {role} marker is missing at foot flat in "
                        f"{'the' if n == 1 else 'all'} {n} stride{'s' if n > 1 else ''}")
     return out
 

@@ -44,6 +44,12 @@ def _index_run(args: argparse.Namespace) -> int:
               "<subject>/<session>/<trial>/meta.json)", file=sys.stderr)
     for e in res["errors"]:
         print(f"  error: {e}", file=sys.stderr)
+    if res["not_indexed"]:
+        print(f"{len(res['not_indexed'])} trial folder(s) below {args.lab_dir} not indexed (so "
+              "not in the API or the clinic pages; treated as outside the lab): move or rename "
+              "each to <subject>/<session>/<trial>/ and index again", file=sys.stderr)
+    for e in res["not_indexed"]:
+        print(f"  not indexed: {e}", file=sys.stderr)
     return 1 if res["errors"] else 0
 
 
@@ -192,7 +198,6 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     --flat-foot``."""
     from mocaplab.analysis.metrics_spec import write_metrics
     from mocaplab.analysis.pipeline import analyze_file
-    from mocaplab.atomic import write_json
     from mocaplab.reporting.exports import SOURCE_FILE_KEY
     from mocaplab.trial import Trial
 
@@ -209,8 +214,8 @@ def _marker_file_trial(path: Path, force: bool, static_trial: Path | None = None
     trial.path.mkdir(parents=True, exist_ok=True)
     write_metrics(trial.metrics_path, metrics)
     # labelled by the file: subject and trial = its stem, no session (exports/<stem>.csv ...)
-    write_json(trial.meta_path, {"subject": path.stem, "trial": path.stem,
-                                 "fps": metrics.get("fps"), SOURCE_FILE_KEY: str(path.resolve())})
+    trial.write_meta({"subject": path.stem, "trial": path.stem, "fps": metrics.get("fps"),
+                      SOURCE_FILE_KEY: str(path.resolve())})
     print(f"analysis of {path} in {trial.path}")
     return trial.path
 

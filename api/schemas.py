@@ -186,6 +186,9 @@ class IndexResult(BaseModel):
     trials: int
     removed: int
     errors: list[str]
+    #: trial folders below the lab that are not at <subject>/<session>/<trial>/ or not named
+    #: by valid ids, with why: not indexed (outside the lab for the API and the clinic)
+    not_indexed: list[str] = []
 
 
 class Annotations(BaseModel):

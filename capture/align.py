@@ -144,12 +144,12 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
     _cut_keypoints(trial, frames, cameras, unsynced)
     record = {**info, "applied": applied, "frames_after": int(len(frames)),
               "originals": UNSYNCED_DIR, "codec": codec}
-    camera_info = meta.get("camera_info", {})
-    for cam in cameras:
-        if cam in camera_info:
-            camera_info[cam]["frames"] = int(len(frames))
-    meta.update(sync=record, camera_info=camera_info)
-    trial.write_meta(meta)
+    with trial.edit_meta() as meta:  # read again: the videos took a while
+        camera_info = meta.get("camera_info", {})
+        for cam in cameras:
+            if cam in camera_info:
+                camera_info[cam]["frames"] = int(len(frames))
+        meta.update(sync=record, camera_info=camera_info)
     return record
 
 
@@ -232,6 +232,7 @@ def sync_trial(trial: Trial | str | os.PathLike, method: str, *,
     from mocaplab.capture.flash import brightness_signal, sync_flash
     from mocaplab.capture.posthoc import sync_keypoints
     from mocaplab.capture.video_keypoints import detect_videos
+    from mocaplab.keypoints.native_stderr import native_stderr_to
 
     if method not in ("keypoints", "flash"):
         raise InputError(f"unknown sync method {method!r}; use keypoints or flash")
@@ -246,7 +247,11 @@ def sync_trial(trial: Trial | str | os.PathLike, method: str, *,
     counts = [infos[c].frames for c in names]
     if method == "flash":
         return sync_flash([brightness_signal(videos[c]) for c in names], names, counts)
-    pts, conf = detect_videos([videos[c] for c in names], model_path)
+    # MediaPipe's native chatter (TensorFlow Lite / glog lines) into the trial's log, not the
+    # terminal (see mocaplab.keypoints.native_stderr)
+    trial.native_log_path.parent.mkdir(parents=True, exist_ok=True)
+    with native_stderr_to(trial.native_log_path):
+        pts, conf = detect_videos([videos[c] for c in names], model_path)
     cal = None
     if use_calibration and trial.calibration_path is not None:
         cal = CameraSet.load(trial.calibration_path)

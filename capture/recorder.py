@@ -316,15 +316,16 @@ def _run(sources, writers, t: Trial, duration, stop, status, handle_sigint, code
                                "dropped": r.dropped, "stalled": w.stalled}
         if r.name in errors:
             camera_info[r.name]["error"] = str(errors[r.name])
-    meta = t.meta
-    meta.update(status="failed" if errors else "recorded", camera_info=camera_info,
-                recording={"codec": codec, "started_utc": started.isoformat(timespec="seconds"),
-                           "duration_s": round(elapsed, 3), "stopped_by": stopped_by,
-                           "clock": "time.monotonic(), seconds from the start of the recording",
-                           "requested_duration_s": duration})
-    if calibration:
-        meta["calibration"] = str(calibration)
-    t.write_meta(meta)
+    with t.edit_meta() as meta:
+        meta.update(status="failed" if errors else "recorded", camera_info=camera_info,
+                    recording={"codec": codec,
+                               "started_utc": started.isoformat(timespec="seconds"),
+                               "duration_s": round(elapsed, 3), "stopped_by": stopped_by,
+                               "clock": "time.monotonic(), seconds from the start of the "
+                                        "recording",
+                               "requested_duration_s": duration})
+        if calibration:
+            meta["calibration"] = str(calibration)
     if errors:
         name, exc = next(iter(errors.items()))
         raise InputError(f"camera {name} failed while recording: {exc}; the frames recorded "

@@ -208,12 +208,12 @@ def record_keypoints_source(trial: Trial, source: str) -> None:
     """Record in meta.json what made keypoints2d.npz (:func:`keypoints_source`). A folder
     without meta.json gets one only for an import (MediaPipe's keypoints are recognised by
     their cached parts)."""
-    if not trial.meta_path.is_file() and source == MEDIAPIPE_SOURCE:
+    if not trial.meta_path.is_file():
+        if source != MEDIAPIPE_SOURCE:
+            trial.write_meta({KEYPOINTS_SOURCE_KEY: source})
         return
-    meta = trial.meta if trial.meta_path.is_file() else {}
-    if meta.get(KEYPOINTS_SOURCE_KEY) != source:
-        meta[KEYPOINTS_SOURCE_KEY] = source
-        trial.write_meta(meta)
+    if trial.meta.get(KEYPOINTS_SOURCE_KEY) != source:
+        trial.update_meta(**{KEYPOINTS_SOURCE_KEY: source})
 
 
 def detect_trial(trial: Trial | str | os.PathLike, model_path: str | os.PathLike | None = None,
@@ -317,10 +317,10 @@ def _run_all(detector, todo, workers, progress, max_frames, pool=None
              ) -> dict[str, VideoKeypoints]:
     parts_dir = next(iter(todo.values()))[1].parent
     parts_dir.mkdir(parents=True, exist_ok=True)
-    # With progress bars, the native chatter of detection in this process goes to the log like
-    # the worker processes' (where that is safe: see native_stderr).
-    quiet = native_stderr_to(parts_dir / NATIVE_LOG) if progress else contextlib.nullcontext()
-    with quiet:
+    # The native chatter of detection in this process goes to the log like the worker
+    # processes' (where that is safe: see native_stderr), with progress bars or without
+    # (--no-progress printed every TensorFlow Lite / glog line to the terminal).
+    with native_stderr_to(parts_dir / NATIVE_LOG):
         _run_with_bars(detector, todo, workers, progress, max_frames, pool)
     out = {}
     for cam, (_, part, fp) in todo.items():

@@ -14,6 +14,7 @@
       render/                   replay.mp4
       calibration.toml          the trial's own calibration, when meta.json names none
       .mocaplab/stages.json     what each stage last wrote, from what (mocaplab.freshness)
+      .mocaplab/meta.lock       held while meta.json is changed (Trial.edit_meta)
 
 Every path of this layout is a property of :class:`Trial`; nothing else spells a file name.
 
@@ -22,11 +23,13 @@ A stage reads the files of the stage before it and writes its own, atomically.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ import numpy as np
 from mocaplab import __version__
 from mocaplab.atomic import write_json, write_text
 from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.file_lock import exclusive_lock
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 
@@ -155,6 +159,13 @@ class Trial:
         return self.path / self.STATE_DIR / "stages.json"
 
     @property
+    def native_log_path(self) -> Path:
+        """``.mocaplab/native.log``: native libraries' stderr chatter (MediaPipe's TensorFlow
+        Lite / glog lines) while keypoints are detected for sync
+        (:mod:`mocaplab.keypoints.native_stderr`)."""
+        return self.path / self.STATE_DIR / "native.log"
+
+    @property
     def process_lock_path(self) -> Path:
         """``.mocaplab/process.lock``: held while a pipeline run works on the trial
         (:mod:`mocaplab.trial_lock`)."""
@@ -200,15 +211,39 @@ class Trial:
             raise InputError(f"{self.meta_path} is not valid JSON: {exc}") from None
         return check_meta(meta, self.meta_path)
 
-    def write_meta(self, meta: dict[str, Any]) -> None:
+    @property
+    def meta_lock_path(self) -> Path:
+        """``.mocaplab/meta.lock``: held while meta.json is read, changed and written back
+        (:meth:`edit_meta`)."""
+        return self.path / self.STATE_DIR / "meta.lock"
+
+    def _write_meta_file(self, meta: dict[str, Any]) -> None:
         meta = dict(meta)
         meta.setdefault("software_version", f"mocaplab {__version__}")
         write_json(self.meta_path, meta)
 
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        """Replace meta.json with ``meta`` (a new trial). To change keys of an existing one use
+        :meth:`update_meta` or :meth:`edit_meta`, which keep what another writer put there."""
+        with exclusive_lock(self.meta_lock_path):
+            self._write_meta_file(meta)
+
+    @contextlib.contextmanager
+    def edit_meta(self) -> Iterator[dict[str, Any]]:
+        """meta.json as a dict to change in the block, written back (atomically) at its end;
+        the trial's meta lock is held from the read to the write, so two writers (the API's
+        PATCH and a processing job, two threads or processes) each keep the other's keys.
+        An exception in the block leaves meta.json as it was. Keep the block short: other
+        writers wait for it."""
+        with exclusive_lock(self.meta_lock_path):
+            meta = self.meta
+            yield meta
+            self._write_meta_file(meta)
+
     def update_meta(self, **changes: Any) -> dict[str, Any]:
-        meta = self.meta
-        meta.update(changes)
-        self.write_meta(meta)
+        """Set ``changes`` in meta.json, keeping every other key (:meth:`edit_meta`)."""
+        with self.edit_meta() as meta:
+            meta.update(changes)
         return meta
 
     def read_timestamps(self) -> dict[str, np.ndarray]:

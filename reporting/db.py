@@ -51,6 +51,7 @@ from mocaplab.reporting.paths import (
     TrialRef,
     iter_trial_dirs,
     lab_state_dir,
+    misplaced_trial_dirs,
     ref_from_path,
     session_calibration_path,
     trial_session,
@@ -386,8 +387,11 @@ def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
               progress=None) -> dict[str, Any]:
     """Index every trial of ``lab_dir``; drop rows of trials whose folder is gone.
 
-    Returns counts: ``{"trials": n, "errors": [...], "removed": n}``. ``progress`` is an optional
-    iterable wrapper (e.g. tqdm).
+    Returns counts: ``{"trials": n, "errors": [...], "removed": n, "not_indexed": [...]}``;
+    ``not_indexed``: "path: why" of the trial folders below the lab that are not at
+    ``<subject>/<session>/<trial>/`` or not named by valid ids (:func:`misplaced_trial_dirs`):
+    they are treated as outside the lab. ``progress`` is an optional iterable wrapper (e.g.
+    tqdm).
     """
     lab = Path(lab_dir).resolve()
     if not lab.is_dir():
@@ -416,7 +420,9 @@ def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
     finally:
         if isinstance(db_url, str):
             engine.dispose()
-    return {"trials": len(seen), "errors": errors, "removed": removed}
+    not_indexed = [f"{d}: {why}" for d, why in misplaced_trial_dirs(lab)]
+    return {"trials": len(seen), "errors": errors, "removed": removed,
+            "not_indexed": not_indexed}
 
 
 def trial_summary(row: TrialRow) -> dict[str, Any]:

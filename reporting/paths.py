@@ -122,7 +122,17 @@ def trial_session(trial_dir: Path, meta: dict | None = None,
                        "(the folder); correct meta.json if the folder is wrong")
         return SessionLabel(folder, "folder", warning)
     if recorded:
-        return SessionLabel(recorded, "meta.json")
+        folder = p.parent.name
+        warning = ""
+        if folder and folder != recorded and not meta.get(SOURCE_FILE_KEY):
+            # in a lab layout that was never indexed, the same trial is labelled by its
+            # meta.json now and by its folder once the lab is indexed: say which and why
+            warning = (f"{Trial(p).meta_path} says session {recorded!r}; the trial is in the "
+                       f"folder {folder!r}, but no lab was found above it (a lab is recognised "
+                       f"by its LAB/{Trial.STATE_DIR}/ folder, made by 'mocaplab index LAB'), so "
+                       f"it is treated as outside a lab and labelled {recorded!r} (meta.json); "
+                       "if the trial is in a lab, index the lab to label it by its folder")
+        return SessionLabel(recorded, "meta.json", warning)
     if meta.get(SOURCE_FILE_KEY):
         return SessionLabel("", "none")
     return SessionLabel(p.parent.name, "folder") if p.parent.name else SessionLabel("", "none")
@@ -170,6 +180,40 @@ def ref_from_path(lab_dir: Path, path: Path) -> TrialRef:
         raise InputError(f"{p} is not at LAB/<subject>/<session>/<trial> below {root} "
                          f"(found {len(parts)} levels)")
     return TrialRef(*parts)
+
+
+def misplaced_trial_dirs(lab_dir: Path, max_depth: int = 6) -> list[tuple[Path, str]]:
+    """Trial folders (holding meta.json) below ``lab_dir`` that :func:`iter_trial_dirs` does
+    not yield, with why: not at ``LAB/<subject>/<session>/<trial>/``, or a folder name that is
+    no valid id. They are outside the lab as far as the index, the API and the clinic go (a
+    ``mocaplab index`` said "indexed 2 trials" of 4 with no word about the other two). Hidden
+    folders (``.mocaplab/``) and the inside of a trial folder are not searched."""
+    root = Path(lab_dir)
+    found: list[tuple[Path, str]] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        try:
+            subs = sorted(p for p in folder.iterdir()
+                          if p.is_dir() and not p.name.startswith("."))
+        except OSError:
+            return
+        for d in subs:
+            if (d / Trial.META_NAME).is_file():
+                parts = d.relative_to(root).parts
+                bad = [p for p in parts if not _ID_RE.fullmatch(p)]
+                if len(parts) != 3:
+                    found.append((d, f"not at <subject>/<session>/<trial>/ ({len(parts)} "
+                                     f"folder level{'s' if len(parts) != 1 else ''} below the "
+                                     "lab instead of 3)"))
+                elif bad:
+                    found.append((d, f"folder name {bad[0]!r} is not a valid id (1-64 letters, "
+                                     "digits, '_', '.', '-', starting with a letter or digit)"))
+                continue  # a trial's own folders hold no trials
+            if depth < max_depth:
+                walk(d, depth + 1)
+
+    walk(root, 1)
+    return found
 
 
 def iter_trial_dirs(lab_dir: Path):

@@ -83,3 +83,56 @@ def test_walk_c3d_spatiotemporal_against_labelled_events(shared_data):
     assert st["left"]["stride_time_s"] == pytest.approx(3.33 - 2.2235, abs=0.02)
     assert 90 < st["overall"]["cadence_steps_per_min"] < 130
     assert 0.7 < st["overall"]["stride_length_m"] < 1.5
+
+
+def test_heel_missing_at_foot_flat_says_so_for_that_side_only():
+    """LHEE present but lost around every left foot strike (longer than the 0.2 s gap fill):
+    the footprints, and so left stride length, speed, step length and width, cannot be
+    measured; the warning names the marker and the strides, the right side is untouched."""
+    import numpy as np
+
+    w = parametric_walk(duration_s=6.0)
+    clean = _metrics(w)
+    strikes = [e["frame"] for e in clean["events"]
+               if e["side"] == "left" and e["type"] == "foot_strike"]
+    markers = w.markers.copy()
+    k = w.marker_labels.index("LHEE")
+    for frame in strikes:  # frame 1 = sample 0
+        markers[frame: frame + int(0.4 * w.fps), k] = np.nan
+    assert np.isfinite(markers[:, k]).mean() > 0.5  # the marker is there most of the time
+    m = analyze(AnalysisInput(markers, w.marker_labels, w.fps, 1, "syn", "c3d"))
+    st = m["spatiotemporal"]
+    n = st["left"]["n_strides"]
+    assert n >= 3 and np.isnan(st["left"]["stride_length_m"]) and np.isnan(st["left"]["speed_m_s"])
+    assert np.isnan(st["left"]["step_length_m"]) and np.isnan(st["left"]["step_width_m"])
+    assert st["right"]["stride_length_m"] == pytest.approx(w.params["stride_length_m"], abs=0.01)
+    said = [x for x in m["warnings"] if "length" in x]
+    assert said == [f"left stride length and speed not computed, nor step length and width: "
+                    f"the LHEE marker is missing at foot flat in all {n} strides",
+                    # a right step runs from the left footprint before it
+                    "right step length and width not computed: a right step is measured from "
+                    "the left heel footprint before it, and the LHEE marker is missing there"]
+
+
+def test_treadmill_without_belt_speed_says_why():
+    """On a treadmill stride length is belt speed x stride time: without a belt speed the
+    side's stride length and speed are null (not 0 m) and the warning says why."""
+    import math
+
+    from mocaplab.analysis.pipeline import gait_of
+    from mocaplab.analysis.spatiotemporal import spatial_warnings, spatiotemporal
+
+    w = parametric_walk(speed_m_s=1.0, treadmill=True)
+    g, _, _ = gait_of(AnalysisInput(w.markers, w.marker_labels, w.fps, 1, "syn", "c3d"))
+    assert g.prog.treadmill
+    st = spatiotemporal(g.lm, g.prog, g.events, g.cycles, belt_speed_m_s=math.nan)
+    for side in ("left", "right"):
+        assert st[side]["n_strides"] >= 1 and math.isnan(st[side]["stride_length_m"])
+        assert math.isnan(st[side]["speed_m_s"])
+        assert st[side]["step_length_m"] == pytest.approx(w.params["step_length_m"], abs=0.03)
+    said = spatial_warnings(g.lm, g.prog, g.cycles, st)
+    assert said == [f"{side} stride length and speed not computed: no treadmill belt speed "
+                    "found (stride length = belt speed x stride time)"
+                    for side in ("left", "right")]
+    measured = spatiotemporal(g.lm, g.prog, g.events, g.cycles, belt_speed_m_s=1.0)
+    assert spatial_warnings(g.lm, g.prog, g.cycles, measured) == []

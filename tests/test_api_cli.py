@@ -95,6 +95,47 @@ def test_index_of_a_subject_or_trial_folder_is_refused(tmp_path, capsys):
     assert "no trial folders found" in capsys.readouterr().err
 
 
+def test_index_names_trial_folders_it_leaves_out(tmp_path, capsys):
+    """Trial folders below the lab but not at <subject>/<session>/<trial>/ (one level too few or
+    too many) or named by an invalid id were skipped without a word ("indexed 1 trials": the
+    others missing from the API and the clinic, no reason). Now each is named with why, on the
+    CLI and in POST /v1/index's answer; hidden folders and a trial's inside are not searched."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from mocaplab.api import create_app
+
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), sessions=(("baseline", 0.5),), trials_per_session=1,
+             duration_s=3.0)
+    walk = lab / "S001" / "baseline" / "walk01"
+    for where in (lab / "S001" / "walk02", lab / "S001" / "baseline" / "extra" / "walk03",
+                  lab / "S001" / "baseline" / "walk 04", walk / "copy"):
+        shutil.copytree(walk, where)
+    (walk / "copy" / "meta.json").unlink()  # an untouched backup inside a trial: not searched
+    shutil.copytree(walk, walk / "old" / "walk05")  # inside a trial folder: not a lab trial
+    assert main(["index", str(lab)]) == 0  # the lab's trials were indexed: not a failure
+    out, err = capsys.readouterr()
+    assert "indexed 1 trials" in out
+    assert "3 trial folder(s) below" in err and "treated as outside the lab" in err
+    said = [line.strip() for line in err.splitlines() if "not indexed:" in line]
+    assert said == [
+        f"not indexed: {lab / 'S001' / 'baseline' / 'extra' / 'walk03'}: not at "
+        "<subject>/<session>/<trial>/ (4 folder levels below the lab instead of 3)",
+        f"not indexed: {lab / 'S001' / 'baseline' / 'walk 04'}: folder name 'walk 04' is not a "
+        "valid id (1-64 letters, digits, '_', '.', '-', starting with a letter or digit)",
+        f"not indexed: {lab / 'S001' / 'walk02'}: not at <subject>/<session>/<trial>/ (2 folder "
+        "levels below the lab instead of 3)"]
+    app = create_app(lab, None, {"op-token-0123456789abcdef": "operator"}, normative_dir=None)
+    with TestClient(app) as c:
+        r = c.post("/v1/index", headers={"Authorization": "Bearer op-token-0123456789abcdef"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+    assert body["trials"] == 1 and len(body["not_indexed"]) == 3
+    assert body["not_indexed"][2].endswith("(2 folder levels below the lab instead of 3)")
+
+
 def test_new_token_prints_a_usable_entry(tmp_path, capsys):
     assert main(["serve", "--new-token", "clinician"]) == 0
     out = capsys.readouterr().out

@@ -33,7 +33,7 @@ def lab(tmp_path):
 def test_index_lab_fills_every_table(lab, index_db_url):
     url = index_db_url
     res = index_lab(url, lab)
-    assert res == {"trials": 4, "errors": [], "removed": 0}
+    assert res == {"trials": 4, "errors": [], "removed": 0, "not_indexed": []}
     engine = make_engine(url)
     with Session(engine) as db:
         assert sorted(db.scalars(select(Subject.code))) == ["S001", "S002"]

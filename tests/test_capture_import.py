@@ -204,3 +204,34 @@ def test_reimport_with_force_removes_every_result_of_the_old_recording(tmp_path)
     t = import_videos(src, tmp_path / "t", overwrite=True)
     assert [p for p in old if p.exists()] == []
     assert sorted(t.video_paths()) == ["cam1", "cam2"]
+
+
+def test_import_sync_keypoints_keeps_native_chatter_off_the_terminal(tmp_path, pose_model):
+    """``mocaplab import --sync keypoints`` printed MediaPipe's TensorFlow Lite / glog lines
+    between its own; they go to TRIAL/.mocaplab/native.log."""
+    import os
+    import subprocess
+    import sys
+
+    import cv2
+
+    videos = []
+    for cam in ("camA", "camB"):
+        path = tmp_path / f"{cam}.avi"
+        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (64, 48))
+        for _ in range(3):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+        w.release()
+        videos.append(str(path))
+    out = tmp_path / "trial"
+    env = {**os.environ, "MOCAPLAB_POSE_MODEL": str(pose_model)}
+    run = subprocess.run([sys.executable, "-m", "mocaplab.cli", "import", *videos, "--out",
+                          str(out), "--sync", "keypoints"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    # nobody in the black videos: a clear error, the videos kept unsynchronised
+    assert run.returncode == 1 and "not synchronised" in run.stderr, run.stderr
+    chatter = [line for line in run.stderr.splitlines()
+               if any(c in line for c in ("TensorFlow Lite", "XNNPACK", "LiteRT", "W0000",
+                                          "model_load.cc"))]
+    assert not chatter, chatter[:5]
+    assert "XNNPACK" in Trial(out).native_log_path.read_text()

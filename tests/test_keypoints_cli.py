@@ -81,3 +81,37 @@ def test_detect_real_model_one_camera(shared_data, pose_model, tmp_path, capsys)
     assert main(["detect", str(t.path), "--model", str(pose_model), "--workers", "1",
                  "--max-frames", "5", "--no-progress"]) == 0
     assert "cam02: person found in 100.0 %" in capsys.readouterr().out
+
+
+#: what MediaPipe / TensorFlow Lite / absl write to descriptor 2 when a landmarker is created
+_NATIVE_CHATTER = ("TensorFlow Lite", "XNNPACK", "LiteRT", "InitGoogle", "W0000", "I0000",
+                   "model_load.cc", "accelerator_registry")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_detect_no_progress_keeps_native_chatter_off_the_terminal(tmp_path, pose_model, workers):
+    """``mocaplab detect --no-progress`` (a script, a cron job) printed MediaPipe's glog and
+    TensorFlow Lite lines ('INFO: Created TensorFlow Lite XNNPACK delegate for CPU.') to the
+    terminal; they go to the parts folder's log, as with progress bars."""
+    import os
+    import subprocess
+    import sys
+
+    t = Trial.create(tmp_path / "trial")
+    for cam in ("camA", "camB"):
+        w = cv2.VideoWriter(str(t.videos_dir / f"{cam}.avi"), cv2.VideoWriter_fourcc(*"MJPG"),
+                            30, (64, 48))
+        for _ in range(3):
+            w.write(np.zeros((48, 64, 3), np.uint8))
+        w.release()
+    env = {**os.environ, "MOCAPLAB_POSE_MODEL": str(pose_model)}
+    run = subprocess.run([sys.executable, "-m", "mocaplab.cli", "detect", str(t.path),
+                          "--no-progress", "--workers", workers, "--num-poses", "1"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "wrote" in run.stdout
+    chatter = [line for line in (run.stdout + run.stderr).splitlines()
+               if any(c in line for c in _NATIVE_CHATTER)]
+    assert not chatter, chatter[:5]
+    log = t.path / ".keypoints2d_parts" / "workers.log"
+    assert any(c in log.read_text() for c in _NATIVE_CHATTER)  # kept, not thrown away

@@ -43,7 +43,12 @@ def test_rule_inside_and_outside_a_lab(lab, tmp_path):
     shutil.copytree(copied, outside)
     assert trial_session(outside) == trial_session(outside, {"session": "baseline"})
     assert trial_session(outside).session == "baseline"
-    assert trial_session(outside).warning == ""
+    # ... said, with why: no lab index above it (it was silent: the same folders are labelled
+    # 'followup' once the lab is indexed)
+    said = trial_session(outside).warning
+    assert "'baseline'" in said and "'followup'" in said and "treated as outside a lab" in said
+    assert "mocaplab index LAB" in said
+    assert trial_session(outside, {"session": "followup"}).warning == ""  # they agree
     assert trial_session(outside, {}).session == "followup"  # meta.json silent: the folder
     assert trial_session(outside, {"source_file": "/x/walk.c3d"}).session == ""
     # a lab named by the caller (the API, the index) needs no index folder

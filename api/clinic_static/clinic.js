@@ -10,8 +10,17 @@ for (const button of document.querySelectorAll("button[data-action]")) {
       const r = await fetch(button.dataset.action, {
         method: "POST", credentials: "same-origin", headers: {"x-mocaplab-csrf": csrf}});
       const body = await r.json().catch(() => ({}));
-      status.textContent = r.ok ? ` started (${body.state || body.trials + " trials"})`
-                                : ` refused: ${body.detail || r.status}`;
+      if (!r.ok) {
+        status.textContent = ` refused: ${body.detail || r.status}`;
+      } else if (body.trials !== undefined) {  // re-index: what was and was not indexed
+        const skipped = body.not_indexed || [], errors = body.errors || [];
+        status.textContent = ` indexed ${body.trials} trials` +
+          (errors.length ? `; ${errors.length} errors: ${errors.join("; ")}` : "") +
+          (skipped.length ? `; ${skipped.length} trial folder(s) not indexed (treated as ` +
+                            `outside the lab): ${skipped.join("; ")}` : "");
+      } else {
+        status.textContent = ` started (${body.state})`;
+      }
     } catch (err) {
       status.textContent = ` failed: ${err}`;
     } finally {

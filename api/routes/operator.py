@@ -26,18 +26,19 @@ def annotate(who: Writer, state: State, t: TrialDep,
     ref, path = t
     if body.tags and any(not re.fullmatch(r"[\w .-]{1,40}", tag) for tag in body.tags):
         raise HTTPException(400, "tags must be 1-40 letters, digits, spaces, '_', '.', '-'")
-    trial = Trial(path)
     # a merge patch: the fields given replace theirs (null removes one), the others are kept
-    # (a body with notes only, or {}, erased the tags and notes already there)
-    before = trial.meta.get("annotations")
-    ann = dict(before) if isinstance(before, dict) else {}
-    for k, v in body.model_dump(exclude_unset=True).items():
-        if v is None:
-            ann.pop(k, None)
-        else:
-            ann[k] = v
-    ann["by"] = who.name
-    trial.update_meta(annotations=ann)
+    # (a body with notes only, or {}, erased the tags and notes already there); read and
+    # written under the trial's meta lock (a running job writes meta.json too)
+    with Trial(path).edit_meta() as meta:
+        before = meta.get("annotations")
+        ann = dict(before) if isinstance(before, dict) else {}
+        for k, v in body.model_dump(exclude_unset=True).items():
+            if v is None:
+                ann.pop(k, None)
+            else:
+                ann[k] = v
+        ann["by"] = who.name
+        meta["annotations"] = ann
     index_trial(state.engine, path, state.lab_dir)
     return get_trial_meta(who, state, t)
 
