@@ -110,6 +110,14 @@ class EventOptions:
     #: after the heel strike over files (per-file sd 16 ms), against +25 ms (sd 23) for the
     #: ankle's speed arrest. Without such a peak the speed arrest is kept.
     fs_ankle_accel_lead_s: float = 0.0
+    #: foot offs (skin markers; 0 = off): moved this fraction of the way from the toe-speed
+    #: release to the toe marker's lift onset, its peak upward acceleration within
+    #: ``fo_lift_window_s`` of the release. Session 13, judged by the nested cross-validation
+    #: (``events_eval.py --cv both --family lift``, weight re-fitted per fold): better against
+    #: labels, worse against plates (leave one lab out 16.4 / 13.4 ms vs 17.3 / 13.0 without),
+    #: so not shipped.
+    fo_lift_weight: float = 0.0
+    fo_lift_window_s: tuple[float, float] = (-0.12, 0.06)
     min_step_s: float = 0.35      # same-side events closer than this are one event
     cutoff_hz: float = 8.0
 
@@ -426,6 +434,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                 toe_r == s + "TOE"
             if speed_timed:
                 toe_speed = ground_speed(lm, prog, toe_r, opts, belt)
+                az = derivative(derivative(toe, fps), fps)[:, 2] \
+                    if opts.fo_lift_weight > 0 else None
             for k, t in zip(fo_z, times, strict=True):
                 if np.isfinite(t) and at_trial_edge(int(k), vz) and \
                         vz[int(round(t))] < 0.5 * typical:
@@ -433,6 +443,11 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
                 # at the recording's edges only a confirmed toe lift is timed by the speed
                 if speed_timed and (np.isfinite(t) or not at_trial_edge(int(k), vz)):
                     t = _toe_release(toe_speed, int(k), fps, opts, fallback=t)
+                    if az is not None and np.isfinite(t):   # and the toe's lift onset
+                        lift = _peak(az, int(np.floor(t + opts.fo_lift_window_s[0] * fps)),
+                                     int(np.ceil(t + opts.fo_lift_window_s[1] * fps)) + 1, 0.0)
+                        if np.isfinite(lift):
+                            t = t + opts.fo_lift_weight * (lift - t)
                 events.append(_event(side, "foot_off", k, t, vz))
     events = [e for e in events if e is not None]
     n_fallback = sum(e.method == "zeni" for e in events)

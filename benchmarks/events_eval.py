@@ -2,13 +2,15 @@
 
     MOCAPLAB_SHARED_DATA=../shared/data .venv/bin/python benchmarks/events_eval.py \
         [--part tune|old|seen|new|all] [--seen-dir /tmp/newgait] [--new-dir /tmp/newgait2] \
-        [--hide-heels] [--cv file|lab|both]
+        [--hide-heels] [--cv file|lab|both [--family none|lift]]
 
 ``--cv`` (session 10; ``benchmarks/events_cv.py``): cross-validation over ALL tuning files
 (tune, old, seen and new, 14 files): each file (or each lab, ``events_cv.GROUPS``) is scored
 with every fitted constant of the marker event options re-fitted on the other files (labs) by
 the rule that fitted it. No file is held out any more, so these figures, not the "tuned on
 all" ones, are the estimate of the error on a file the detector was not tuned on.
+``--family`` (session 13) adds a candidate family's grid dimensions (``events_cv.FAMILIES``)
+to every fold's fit, so that a new cue is judged by the same nested cross-validation.
 
 The corpus is split up front (by file, before any tuning):
 
@@ -390,6 +392,9 @@ def main() -> None:
                     help="cross-validate over all tuning files (tune, old, seen, new): each "
                          "file (or lab, events_cv.GROUPS) scored with the fitted constants "
                          "re-fitted without it (benchmarks/events_cv.py)")
+    ap.add_argument("--family", default="none",
+                    help="with --cv: a candidate family of events_cv.FAMILIES whose grid "
+                         "dimensions are added to the fits (default none: the shipped family)")
     ap.add_argument("--method-s8", action="store_true",
                     help="the session 8 marker options (heel-less strikes at the ankle's speed "
                          "arrest, no ankle-acceleration timing), for a before/after")
@@ -410,7 +415,8 @@ def main() -> None:
     new_dir = env_dir(args.new_dir, "MOCAPLAB_NEW_GAIT")
     seen_dir = env_dir(args.seen_dir, "MOCAPLAB_SEEN_GAIT")
     if args.cv:
-        run_cv(shared, seen_dir, new_dir, args.cv, heels=not args.hide_heels)
+        run_cv(shared, seen_dir, new_dir, args.cv, heels=not args.hide_heels,
+               family=args.family)
         return
     opts = {"whole_span": args.whole_span, "no_heels": args.hide_heels}
     if args.hide_heels:
@@ -443,7 +449,7 @@ def main() -> None:
 
 
 def run_cv(shared: Path, seen_dir: Path | None, new_dir: Path | None, by: str,
-           heels: bool = True) -> None:
+           heels: bool = True, family: str = "none") -> None:
     """Cross-validated figures over every tuning file (``events_cv``), with the shipped
     options and the options fitted on all files (the rule's output) for comparison."""
     import sys
@@ -463,7 +469,10 @@ def run_cv(shared: Path, seen_dir: Path | None, new_dir: Path | None, by: str,
     what = "heels kept" if heels else "heels HIDDEN from the detectors (references use them)"
     print(f"cross-validation over {len(trials)} tuning files, {what}; fitting rules: "
           f"{'; '.join(cv.RULES)}")
-    pre = cv.precompute(sys.modules[__name__], trials, heels=heels)
+    if family not in cv.FAMILIES:
+        raise SystemExit(f"--family: one of {', '.join(cv.FAMILIES)}, not {family!r}")
+    print(f"candidate family: {family} {cv.FAMILIES[family]}")
+    pre = cv.precompute(sys.modules[__name__], trials, heels=heels, family=family)
     for fold in (("file", "lab") if by == "both" else (by,)):
         rows, fitted = cv.cross_validate(sys.modules[__name__], trials, by=fold, heels=heels,
                                          pre=pre)

@@ -269,3 +269,41 @@ def test_heelless_strike_is_the_ankle_landing_peak_made_earlier():
         peak = j + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
         assert abs(i_new - (peak - 0.026 * fps)) < 0.05, (side, i_new, peak, i_arrest)
         assert abs(i_new - i_arrest) > 1.0        # it moved
+
+
+def test_foot_off_moved_toward_the_toe_lift_onset():
+    """``fo_lift_weight`` (session 13, an option judged by ``events_eval.py --cv --family
+    lift``, not shipped): a skin-marker foot off moves that fraction of the way from the
+    toe-speed release to the toe marker's peak upward acceleration near it; 0 (the shipped
+    value) leaves every event as it was."""
+    import dataclasses
+
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS, EventOptions
+    from mocaplab.signal import derivative, fill_gaps, lowpass
+
+    assert EventOptions().fo_lift_weight == 0.0 == MARKER_EVENT_OPTIONS.fo_lift_weight
+    w = parametric_walk(duration_s=5.0)
+    lm = find_landmarks(w.markers, w.marker_labels, w.fps)
+    prog = progression(lm)
+
+    def offs(weight):
+        found, _ = detect_events(lm, prog, dataclasses.replace(MARKER_EVENT_OPTIONS,
+                                                               fo_lift_weight=weight))
+        return sorted((e.side, e.index) for e in found if e.type == "foot_off")
+
+    speed, half, full = offs(0.0), offs(0.5), offs(1.0)
+    assert len(speed) == len(half) == len(full) >= 8
+    fps = w.fps
+    moved = 0
+    for (side, i0), (_, i_half), (_, i_full) in zip(speed, half, full, strict=True):
+        p = lowpass(fill_gaps(lm.get(side[0].upper() + "TOE"), fps, max_gap_s=0.2), fps,
+                    cutoff_hz=8.0, max_cutoff_nyquist=0.45)
+        az = derivative(derivative(p, fps), fps)[:, 2]
+        a, b = int(np.floor(i0 - 0.12 * fps)), int(np.ceil(i0 + 0.06 * fps)) + 1
+        j = a + int(np.argmax(az[a:b]))
+        y0, y1, y2 = az[j - 1:j + 2]
+        lift = j + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+        assert i_full == pytest.approx(lift, abs=1e-6), (side, i0, lift)
+        assert i_half == pytest.approx(0.5 * (i0 + lift), abs=1e-6)
+        moved += abs(lift - i0) > 0.5
+    assert moved >= 8                      # the lift onset is not the release itself

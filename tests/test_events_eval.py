@@ -108,3 +108,19 @@ def test_cv_loss_counts_missed_and_false_events_as_the_match_window():
     cv = _cv()
     assert cv.loss([{"labels": ([0.01, -0.03], 1, 1), "plates": ([], 0, 0)}]) == \
         pytest.approx((0.04 + 0.3) / 4)
+
+
+def test_cv_candidate_families_start_from_the_shipped_options():
+    """events_eval --cv --family: a family's grid dimensions hold the shipped value first, so
+    a fold can keep the shipped behaviour; an unknown family is refused."""
+    cv = _cv()
+    from mocaplab.analysis.events import MARKER_EVENT_OPTIONS
+
+    assert cv.FAMILIES["none"] == ({}, {})
+    for strike, off in cv.FAMILIES.values():
+        for name, values in (strike | off).items():
+            assert values[0] == getattr(MARKER_EVENT_OPTIONS, name), name
+    assert "fo_lift_weight" in cv.FAMILIES["lift"][1]
+    assert "fo_lift_weight=0" in cv.describe(MARKER_EVENT_OPTIONS)
+    with pytest.raises(KeyError):
+        cv.precompute(None, [], family="no-such-family")
