@@ -145,6 +145,25 @@ def _load_metrics(path: str) -> tuple[str, dict]:
     return path, data
 
 
+def _subject_of(metrics_path: str) -> str | None:
+    """The subject id of the trial a metrics.json belongs to (its folder's meta.json: text, or
+    the ``id`` of inline subject data); None when there is no such trial or it names none."""
+    from pathlib import Path
+
+    from mocaplab.trial import Trial
+
+    trial = Trial(Path(metrics_path).resolve().parent)
+    if not trial.meta_path.is_file():
+        return None
+    try:
+        subject = trial.meta.get("subject")
+    except InputError:
+        return None
+    if isinstance(subject, dict):
+        subject = subject.get("id")
+    return str(subject) if subject else None
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -161,6 +180,13 @@ def run(args: argparse.Namespace) -> int:
         (before_path, before), (after_path, after) = (_load_metrics(f) for f in args.compare)
         check_output(args.out, [before_path, after_path], args.force)
         result = compare_metrics(before, after, normative=args.normative)
+        subjects = (_subject_of(before_path), _subject_of(after_path))
+        if None not in subjects and subjects[0] != subjects[1]:  # compared without a word
+            warning = (f"the two trials are of different subjects: {subjects[0]} (before, "
+                       f"{before_path}) and {subjects[1]} (after, {after_path}); a before/after "
+                       "comparison is of one subject")
+            result["warnings"] = [warning]
+            print(f"warning: {warning}", file=sys.stderr)
         write_json(args.out, result)
         s = ", ".join(f"{k}: {v}" for k, v in sorted(result["summary"].items()))
         print(f"compared {len(result['metrics'])} metrics ({s}) -> {args.out}")

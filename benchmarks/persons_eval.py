@@ -418,7 +418,7 @@ def main() -> int:
     ap.add_argument("--held-out-from", type=int, default=HELD_OUT_FROM,
                     help=f"first held-out seed (default {HELD_OUT_FROM})")
     ap.add_argument("--tuning-seeds",
-                    default="500-509,600-609,800-809,820-829,840-849,860-879",
+                    default="500-509,600-609,800-809,820-829,840-849,860-889",
                     help="tuning seeds, 'A-B[,C-D]' or 'none' (default %(default)s)")
     ap.add_argument("--only", choices=("demos", "synthetic"))
     ap.add_argument("--out", type=Path)

@@ -355,14 +355,18 @@ def write_c3d(path: str | os.PathLike, points: np.ndarray, labels: Sequence[str]
     is_angle = np.arange(xyz.shape[1]) >= len(labels)
     finite = np.isfinite(xyz)
     missing = np.where(is_angle[None, :], ~finite.any(-1), ~finite.all(-1))
-    data = np.zeros((4, len(all_labels), F))
+    data = np.ones((4, len(all_labels), F))
     data[:3] = np.transpose(np.where(missing[..., None], np.nan, xyz), (2, 1, 0))
-    data[3] = np.where(missing, -1.0, 0.0).T
     c = ezc3d.c3d()
     c["parameters"]["POINT"]["RATE"]["value"] = [float(fps)]
     c["parameters"]["POINT"]["LABELS"]["value"] = all_labels
     c["parameters"]["POINT"]["UNITS"]["value"] = ["mm"]
     c["data"]["points"] = data
+    # ezc3d takes the residuals from meta_points (the points' 4th row is not written): -1 marks
+    # a missing sample (it wrote 0 there, a valid sample, before)
+    c["data"]["meta_points"] = {
+        "residuals": np.where(missing, -1.0, 0.0).T[None],
+        "camera_masks": np.zeros((7, len(all_labels), F), dtype=bool)}
     c.add_parameter("POINT", "ANGLES", list(angles) if angles else [""])
     c.add_parameter("POINT", "ANGLE_UNITS", ["deg"])
     c["header"]["points"]["first_frame"] = int(first_frame) - 1

@@ -388,7 +388,7 @@ def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
     """Index every trial of ``lab_dir``; drop rows of trials whose folder is gone.
 
     Returns counts: ``{"trials": n, "errors": [...], "removed": n, "not_indexed": [...]}``;
-    ``not_indexed``: "path: why" of the trial folders below the lab that are not at
+    ``not_indexed``: "path below the lab: why" of the trial folders below the lab that are not at
     ``<subject>/<session>/<trial>/`` or not named by valid ids (:func:`misplaced_trial_dirs`):
     they are treated as outside the lab. ``progress`` is an optional iterable wrapper (e.g.
     tqdm).
@@ -420,7 +420,8 @@ def index_lab(db_url: str | Engine, lab_dir: str | os.PathLike,
     finally:
         if isinstance(db_url, str):
             engine.dispose()
-    not_indexed = [f"{d}: {why}" for d, why in misplaced_trial_dirs(lab)]
+    not_indexed = [f"{d.relative_to(lab).as_posix()}: {why}"
+                   for d, why in misplaced_trial_dirs(lab)]
     return {"trials": len(seen), "errors": errors, "removed": removed,
             "not_indexed": not_indexed}
 

@@ -124,3 +124,29 @@ def test_cli_compare_takes_trial_folders_and_names_marker_files(tmp_path, capsys
     assert "is the input" in capsys.readouterr().err
     assert (post / "metrics.json").read_bytes() == before
     assert not (tmp_path / "d.json").exists()
+
+
+def test_cli_compare_of_two_subjects_says_so(tmp_path, capsys, monkeypatch):
+    """--compare of trials of two different subjects (meta.json beside each metrics.json) was
+    written as a before/after change without a word; now a warning on stderr and in the
+    result. The same subject (text or inline subject data) gets none."""
+    monkeypatch.setenv("MOCAPLAB_NORMATIVE_DIR", "none")
+    folders = {}
+    for name, subject, speed in (("a", "S001", 1.0), ("b", {"id": "S001"}, 1.2),
+                                 ("c", "S002", 1.1)):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        write_json(folders[name] / "metrics.json", _m(speed_m_s=speed))
+        write_json(folders[name] / "meta.json", {"subject": subject, "trial": name})
+    out = tmp_path / "same.json"
+    assert main(["analyze", "--compare", str(folders["a"]), str(folders["b"] / "metrics.json"),
+                 "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert "warnings" not in json.loads(out.read_text())
+    out = tmp_path / "two.json"
+    assert main(["analyze", "--compare", str(folders["a"]), str(folders["c"]),
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the two trials are of different subjects: S001 (before" in err
+    assert "S002 (after" in err
+    assert json.loads(out.read_text())["warnings"][0].startswith("the two trials are of")

@@ -185,6 +185,10 @@ def test_lists_and_search(client):
     assert r.status_code == 400 and "metric-definitions" in r.json()["detail"]
     r = client.get("/v1/trials", headers=H_CLIN, params={"status": "analysed"})
     assert r.status_code == 400 and "'analyzed'" in r.json()["detail"]
+    # min above max: 200 with no trial, as if none matched
+    r = client.get("/v1/trials", headers=H_CLIN,
+                   params={"metric": "stride_length_m", "min": 1.4, "max": 1.1})
+    assert r.status_code == 400 and "min=1.4 is above max=1.1" in r.json()["detail"]
     for params in ({"metric": "stride_length_m_si", "max": 100}, {"status": "analyzed"},
                    {"metric": "pelvis_lateral_sway_m"}):
         assert client.get("/v1/trials", headers=H_CLIN, params=params).status_code == 200

@@ -33,6 +33,26 @@ def test_c3d_round_trip_with_events_and_angles(tmp_path):
     assert back.times[0] == pytest.approx(0.1)
 
 
+def test_c3d_missing_samples_have_residual_minus_one(tmp_path):
+    """docs/conventions.md: a missing sample is written with residual -1 (invalid), which
+    Vicon, Mokka and btk read as a gap. The residual went into the points' 4th row, which ezc3d
+    does not write: every sample, missing or not, had residual 0 in the file."""
+    import ezc3d
+
+    pts, labels = _markers()
+    angles = {"LPelvisAngles": np.full((50, 3), 2.0)}
+    angles["LPelvisAngles"][7] = np.nan  # no component: missing
+    angles["LPelvisAngles"][8, 0] = np.nan  # one component only: not missing
+    c = ezc3d.c3d(str(write_c3d(tmp_path / "t.c3d", pts, labels, 100.0, angles=angles)))
+    res = c["data"]["meta_points"]["residuals"][0]  # (N, F)
+    expected = np.zeros_like(res)
+    expected[1, 5] = -1.0  # _markers: marker 1 missing in frame 5
+    expected[len(labels), 7] = -1.0
+    np.testing.assert_array_equal(res, expected)
+    back = read_c3d(tmp_path / "t.c3d")
+    np.testing.assert_allclose(back.points, pts, atol=1e-6, equal_nan=True)
+
+
 def test_trc_round_trip(tmp_path):
     pts, labels = _markers()
     back = read_trc(write_trc(tmp_path / "t.trc", pts, labels, 60.0, first_frame=3))

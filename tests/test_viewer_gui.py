@@ -142,3 +142,31 @@ def test_view_without_display_says_so_and_points_to_render(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mocaplab.cli", "view", str(folder)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "cannot open the X display" in proc.stderr
+
+
+def test_view_screenshot_fits_a_screen_smaller_than_the_window(tmp_path, xvfb_display):
+    """`mocaplab view TRIAL --screenshot X.png` under a 1280x800 screen (xvfb-run's default is
+    1280x1024; a laptop's 1366x768): the 1400x860 window was centred off both edges, the shot
+    had a black band over the left of the 3D view and the title, and the panel's text was cut
+    at the right. The window now fits the screen. --frame outside the trial is refused (it
+    showed the last frame)."""
+    import cv2
+
+    folder = write_synthetic_trial(tmp_path / "walk", duration_s=2.0, fps=60.0)
+    env = dict(os.environ, DISPLAY=xvfb_display)
+    shot = tmp_path / "shot.png"
+    for bad in ("0", "121"):
+        proc = subprocess.run([sys.executable, "-m", "mocaplab.cli", "view", str(folder),
+                               "--frame", bad, "--screenshot", str(shot)], env=env,
+                              capture_output=True, text=True, timeout=200)
+        assert proc.returncode == 1 and f"--frame {bad}: " in proc.stderr, proc.stderr[-2000:]
+        assert "has frames 1 to 120" in proc.stderr and not shot.exists()
+    proc = subprocess.run([sys.executable, "-m", "mocaplab.cli", "view", str(folder), "--frame",
+                           "60", "--screenshot", str(shot)], env=env, capture_output=True,
+                          text=True, timeout=200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    img = cv2.imread(str(shot))
+    assert img.shape[1] <= 1280 and img.shape[0] <= 800, img.shape
+    # the 3D view's white background reaches the left edge (it was black there)
+    left = img[100: img.shape[0] - 100, :40].astype(int)
+    assert (left.min(-1) > 200).mean() > 0.5, (left.min(-1) > 200).mean()

@@ -8,7 +8,10 @@ the one view that was right. No per-view check can see it; the skeleton can:
   hip makes a thigh of sqrt(thigh^2 + hip width^2 + stride^2), a left elbow at the right
   shoulder an upper arm of about sqrt(upper arm^2 + shoulder width^2);
 - the face has no bone that tells (its bones join its own pairs and the nose, which is on the
-  midline), but a face turned more than 90 degrees from the shoulders and hips is mirrored.
+  midline), but a face turned more than 90 degrees from the shoulders and hips is mirrored,
+  and so is a face whose own forward, left and up (eyes above the mouth) are left-handed;
+- both legs from the hips (or both arms from the shoulders) exchanged keep every bone of the
+  limbs, but that half of the body becomes left-handed (:func:`halves_mirrored`).
 
 :func:`misattached` returns, per frame, the keypoints whose labels are exchanged in 3D (each
 with its counterpart). Candidates are the detector's swap groups but the whole body
@@ -109,7 +112,130 @@ def face_mirrored(points: np.ndarray, names, mirror: np.ndarray, min_cos: float 
     agree = np.einsum("fi,fi->f", t[:, 0], t[:, 1]) > min_cos
     torso_dir = unit(t[:, 0] + t[:, 1])
     c = np.einsum("fi,fi->f", face_dir, torso_dir)
-    return (np.nan_to_num(c, nan=0.0) < -min_cos) & agree
+    by_torso = (np.nan_to_num(c, nan=0.0) < -min_cos) & agree
+    # without a torso that decides (shoulders out of a tightly framed view), the face's own
+    # handedness: its forward (nose minus the ears' midpoint), its left and its up (the eyes'
+    # minus the mouth's midpoint) are right-handed; the midpoints do not change when the face
+    # is mirrored, its left does
+    own = _face_handedness(points, names, face_dir)
+    decides = agree & np.isfinite(c)
+    return by_torso | (~decides & (np.nan_to_num(own, nan=0.0) < -min_cos))
+
+
+def _face_handedness(points: np.ndarray, names, face_dir: np.ndarray) -> np.ndarray:
+    """(F,) normalised (forward x left) . up of the face (NaN where a part is missing or the
+    keypoint set lacks the names)."""
+    names = [str(n) for n in names]
+    need = ("nose", "left_ear", "right_ear", "left_eye", "right_eye", "mouth_left",
+            "mouth_right")
+    if not all(n in names for n in need):
+        return np.full(points.shape[0], np.nan)
+    P = {n: points[:, names.index(n)] for n in need}
+    fwd = _unit(P["nose"] - 0.5 * (P["left_ear"] + P["right_ear"]))
+    up = _unit(0.5 * (P["left_eye"] + P["right_eye"] - P["mouth_left"] - P["mouth_right"]))
+    return np.einsum("fi,fi->f", np.cross(fwd, face_dir), up)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _two_state_path(evidence: np.ndarray, switch: float) -> np.ndarray:
+    """(F,) bool: the cheapest path of two states over the frames, where a frame costs
+    ``max(0, evidence)`` in state False and ``max(0, -evidence)`` in state True (NaN: nothing)
+    and a change of state costs ``switch``."""
+    ev = np.nan_to_num(evidence, nan=0.0)
+    emit = np.stack([np.maximum(ev, 0.0), np.maximum(-ev, 0.0)], -1)  # (F, 2)
+    F = len(ev)
+    cost = emit[0].copy()
+    back = np.zeros((F, 2), dtype=bool)
+    for f in range(1, F):
+        move = cost[::-1] + switch
+        back[f] = move < cost
+        cost = np.minimum(cost, move) + emit[f]
+    state = int(np.argmin(cost))
+    path = np.zeros(F, dtype=bool)
+    for f in range(F - 1, -1, -1):
+        path[f] = state == 1
+        if back[f, state]:
+            state = 1 - state
+    return path
+
+
+#: Keypoints of the handedness of the lower and the upper body (mediapipe33 names).
+_HALVES = ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "left_heel",
+           "right_heel", "left_foot_index", "right_foot_index", "nose", "left_ear", "right_ear")
+
+
+def halves_mirrored(points: np.ndarray, names, min_cos: float = 0.3, switch: float = 0.5
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """((F,) bool, (F,) bool): frames whose legs (hips included) and frames whose arms
+    (shoulders included) are labelled the other way round against the rest of the body.
+
+    Each half of the body has its own handedness: the hips' left (left minus right hip), the
+    feet's forward (toes minus heels) and the up direction (shoulders' minus hips' midpoint)
+    make a right-handed frame, and so do the shoulders' left, the face's forward (nose minus
+    the ears' midpoint, which a mirrored face does not change) and up. Walking, the pelvis
+    turns some 10 degrees against the feet and the thorax; a half is left-handed only when
+    its left/right labels are exchanged: both legs from the hips exchanged in most views at
+    once keep every bone of the legs, so :func:`group_relabelled` cannot see it (tuning scene
+    863 of ``benchmarks/persons_eval.py``: 45 frames, every view agreeing), but its
+    handedness flips. A half is taken as mirrored where its normalised triple product is below
+    ``-min_cos`` and the other half's is not (a whole mirrored body is
+    :func:`mocaplab.triangulation.run.mirrored_frames`), decided over the trial by a
+    two-state path (``switch``: the cost of a change, in units of the normalised triple
+    product) so that frames without the evidence (a foot out of view) between mirrored ones
+    go with them. Keypoint sets without these names: never.
+    """
+    F = points.shape[0]
+    none = np.zeros(F, dtype=bool)
+    names = [str(n) for n in names]
+    if not all(n in names for n in _HALVES):
+        return none, none.copy()
+    P = {n: points[:, names.index(n)] for n in _HALVES}
+    up = 0.5 * (P["left_shoulder"] + P["right_shoulder"] - P["left_hip"] - P["right_hip"])
+    feet = np.nansum(np.stack([P["left_foot_index"] - P["left_heel"],
+                               P["right_foot_index"] - P["right_heel"]]), axis=0)
+    feet = np.where(np.isfinite(feet).all(-1, keepdims=True) & (feet != 0).any(-1)[:, None],
+                    feet, np.nan)
+    face = P["nose"] - 0.5 * (P["left_ear"] + P["right_ear"])
+
+    def handed(fwd: np.ndarray, left: np.ndarray) -> np.ndarray:
+        return np.einsum("fi,fi->f", np.cross(_unit(fwd), _unit(left)), _unit(up))
+
+    lower = handed(feet, P["left_hip"] - P["right_hip"])
+    upper = handed(face, P["left_shoulder"] - P["right_shoulder"])
+    low_ok = ~(np.nan_to_num(lower, nan=0.0) < -min_cos)
+    up_ok = ~(np.nan_to_num(upper, nan=0.0) < -min_cos)
+    # evidence that the half is mirrored: minus its handedness beyond min_cos, where the
+    # other half is not mirrored too
+    ev_low = np.where(up_ok, -lower - min_cos, np.nan)
+    ev_up = np.where(low_ok, -upper - min_cos, np.nan)
+    ev_low = np.where(np.isfinite(lower) & (np.abs(lower) > min_cos), ev_low, np.nan)
+    ev_up = np.where(np.isfinite(upper) & (np.abs(upper) > min_cos), ev_up, np.nan)
+    return _trimmed(_two_state_path(ev_low, switch), ev_low), _trimmed(
+        _two_state_path(ev_up, switch), ev_up)
+
+
+def _trimmed(path: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """``path`` with each run cut to its first and last frames of positive evidence (a run
+    is not carried into frames that do not show it at its ends)."""
+    out = np.zeros_like(path)
+    pos = np.nan_to_num(evidence, nan=0.0) > 0
+    f = 0
+    while f < len(path):
+        if not path[f]:
+            f += 1
+            continue
+        g = f
+        while g < len(path) and path[g]:
+            g += 1
+        hit = np.flatnonzero(pos[f:g])
+        if hit.size:
+            out[f + hit[0]:f + hit[-1] + 1] = True
+        f = g
+    return out
 
 
 def _exchanged(points: np.ndarray, S: np.ndarray, mirror: np.ndarray) -> np.ndarray:
@@ -180,14 +306,40 @@ def group_relabelled(points: np.ndarray, S: np.ndarray, mirror: np.ndarray, edge
     return path, gain
 
 
+def _pair_of(names, mirror: np.ndarray, root: str) -> np.ndarray | None:
+    """The keypoints named ``left_<root>`` and its counterpart, or None."""
+    names = [str(n) for n in names]
+    if f"left_{root}" not in names:
+        return None
+    k = names.index(f"left_{root}")
+    return np.array(sorted({k, int(mirror[k])}))
+
+
+def _group_with(names, mirror: np.ndarray, groups: list[np.ndarray], root: str
+                ) -> np.ndarray | None:
+    """Both sides of the largest swap group but the whole body that holds the keypoint named
+    ``left_<root>`` (the leg from the hip, the arm from the shoulder), or None."""
+    names = [str(n) for n in names]
+    if f"left_{root}" not in names:
+        return None
+    k = names.index(f"left_{root}")
+    sets = [np.unique(np.concatenate([g, mirror[g]])) for g in groups[1:]]
+    sets = [S for S in sets if k in S]
+    return max(sets, key=len) if sets else None
+
+
 def misattached(points: np.ndarray, n_views: np.ndarray, names, mirror: np.ndarray,
                 groups: list[np.ndarray], edges: np.ndarray, fps: float,
                 face: bool = True, limbs: bool = True, quantile: float = 0.3,
-                rounds: int = 8, min_gain_m: float = 0.15) -> np.ndarray:
+                rounds: int = 8, min_gain_m: float = 0.15, halves: bool = True
+                ) -> np.ndarray:
     """(F, K) bool: keypoints whose labels are exchanged with their counterparts' in the 3D
     skeleton (module doc); exchanging them (in every view of those frames) restores the bones.
 
-    Up to ``rounds`` times, the candidate set (:func:`candidate_sets`) whose relabelled frames
+    First (``halves``), where the legs' or the arms' handedness is flipped against the rest
+    of the body (:func:`halves_mirrored`), the hips (shoulders) alone or the whole leg from the
+    hips (arm from the shoulders), whichever leaves the smaller bone error there. Then up to
+    ``rounds`` times, the candidate set (:func:`candidate_sets`) whose relabelled frames
     (:func:`group_relabelled`) gain most, if by ``min_gain_m`` or more (0.15 m: tuning scenes
     of ``benchmarks/persons_eval.py``, saved points > 50 mm 0.75 -> 0.53 % with tight framing
     against 0.3 m, the other kinds unchanged), is exchanged in the skeleton. Then (``face``)
@@ -205,8 +357,24 @@ def misattached(points: np.ndarray, n_views: np.ndarray, names, mirror: np.ndarr
     flipped = np.zeros((F, K), dtype=bool)
     if not len(edges) or not groups or F < 2:
         return flipped
-    ref = reference_lengths(points, n_views, edges, mirror, quantile=quantile)
     X = np.array(points, dtype=float, copy=True)
+    if halves and limbs:  # legs or arms whose handedness is flipped (bones cannot tell)
+        ref = reference_lengths(X, n_views, edges, mirror, quantile=quantile)
+        legs, arms = halves_mirrored(X, names)
+        for frames, root in ((legs, "hip"), (arms, "shoulder")):
+            if not frames.any():
+                continue
+            # the root pair alone or the limb from it: the one whose bones fit best
+            options = [S for S in (_pair_of(names, mirror, root),
+                                   _group_with(names, mirror, groups, root)) if S is not None]
+            if not options:
+                continue
+            cost = [np.nansum(_bone_cost(_exchanged(X[frames], S, mirror), edges, ref, 0.2))
+                    for S in options]
+            S = options[int(np.argmin(cost))]
+            X[frames] = _exchanged(X[frames], S, mirror)
+            flipped[np.ix_(frames, S)] ^= True
+    ref = reference_lengths(X, n_views, edges, mirror, quantile=quantile)
     sets = candidate_sets(names, mirror, groups, edges) if limbs else []
     for _ in range(rounds):  # best first: the exchange that explains the most bones
         found = [group_relabelled(X, S, mirror, edges, ref, fps) for S in sets]

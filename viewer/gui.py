@@ -472,8 +472,14 @@ def view(paths: Sequence[str | os.PathLike], *, align_side: str | None = None,
     With ``screenshot``, the window shows ``frame`` (0-based, of the first trial), saves an
     image of itself and closes (documentation, tests).
     """
-    require_display(str(paths[0]) if paths else "TRIAL")
+    screen = require_display(str(paths[0]) if paths else "TRIAL")
+    if screen is not None:  # a window larger than the screen is cut on both sides (centred)
+        width, height = min(width, screen[0]), min(height, screen[1])
     trials = [load_trial(p) for p in paths]
+    n_frames = len(trials[0].points)
+    if frame is not None and not 0 <= int(frame) < n_frames:  # it showed the last (or first)
+        raise InputError(f"--frame {int(frame) + 1}: {trials[0].name} has frames 1 to "
+                         f"{n_frames}")
     app = gui.Application.instance
     app.initialize()
     win = ReplayWindow(trials, align_side=align_side, view=view_name, trails=trails,

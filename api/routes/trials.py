@@ -53,6 +53,9 @@ def list_trials(_: Reader, state: State,
                 offset: Annotated[int, Query(ge=0, le=schemas.MAX_OFFSET)] = 0) -> dict[str, Any]:
     if (min is not None or max is not None) and not metric:
         raise HTTPException(400, "min/max need a metric name (metric=...)")
+    if min is not None and max is not None and min > max:  # answered 200 with no trial
+        raise HTTPException(400, f"min={min:g} is above max={max:g}: no value can match; "
+                                 "swap them")
     statuses = ["created", *(s for s, _ in Trial(state.lab_dir).stage_files()), "error"]
     if status and status not in statuses:  # a typo listed no trial, as if none matched
         raise HTTPException(400, f"unknown status {status!r}; statuses are {statuses}")
