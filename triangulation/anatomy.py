@@ -8,7 +8,10 @@ the one view that was right. No per-view check can see it; the skeleton can:
   hip makes a thigh of sqrt(thigh^2 + hip width^2 + stride^2), a left elbow at the right
   shoulder an upper arm of about sqrt(upper arm^2 + shoulder width^2);
 - the face has no bone that tells (its bones join its own pairs and the nose, which is on the
-  midline), but a face turned more than 90 degrees from the shoulders and hips is mirrored.
+  midline), but a face turned more than 90 degrees from the shoulders and hips is mirrored,
+  and so is a face whose own forward, left and up (eyes above the mouth) are left-handed;
+- both legs from the hips (or both arms from the shoulders) exchanged keep every bone of the
+  limbs, but that half of the body becomes left-handed (:func:`halves_mirrored`).
 
 :func:`misattached` returns, per frame, the keypoints whose labels are exchanged in 3D (each
 with its counterpart). Candidates are the detector's swap groups but the whole body
