@@ -124,16 +124,20 @@ class MarkerSetMatch:
         roles: role -> how it was matched.
         marker_set: name of the set the labels look like ("unknown" if none).
         unmatched: input labels that play no role.
+        empty: role -> input label named for it whose every sample is missing (so the role is
+            absent; e.g. a file's upper-body markers never reconstructed).
     """
 
     roles: Mapping[str, RoleSource]
     marker_set: str
     unmatched: tuple[str, ...]
+    empty: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def provenance(self) -> dict:
         return {"marker_set": self.marker_set,
                 "mapping": {r: {"label": m.label, "by": m.how} for r, m in self.roles.items()},
-                "unmatched_labels": list(self.unmatched)}
+                "unmatched_labels": list(self.unmatched),
+                "labels_without_samples": dict(self.empty)}
 
 
 def _strip(label: str) -> str:
@@ -235,11 +239,16 @@ def match_labels(points: np.ndarray, labels: Sequence[str],
         chosen[role] = ((-1, 0), RoleSource(role, label, i, "user map"))
         used.add(i)
     unsided: list[tuple[str, int, int]] = []
+    empty: dict[str, str] = {}
     for i, label in enumerate(labels):
-        if i in used or n_valid[i] == 0:
+        if i in used:
             continue
         side, part, rank = parse_label(label)
         if part is None:
+            continue
+        if n_valid[i] == 0:
+            if part in CENTRAL or side is not None:
+                empty.setdefault(part if part in CENTRAL else side + part, label)
             continue
         if part in CENTRAL:
             role = part
@@ -258,7 +267,8 @@ def match_labels(points: np.ndarray, labels: Sequence[str],
     roles = {r: m for r, (_, m) in chosen.items()}
     taken = {m.index for m in roles.values()}
     unmatched = tuple(lb for i, lb in enumerate(labels) if i not in taken)
-    return MarkerSetMatch(roles, detect_set(labels), unmatched)
+    empty = {r: lb for r, lb in empty.items() if r not in roles}
+    return MarkerSetMatch(roles, detect_set(labels), unmatched, empty)
 
 
 def _side_from_geometry(points: np.ndarray, i: int,
@@ -288,6 +298,33 @@ def unmet_needs(roles: set[str] | Mapping[str, object]) -> list[str]:
     for what, alternatives in NEEDS.items():
         if not any(all(r in roles for r in alt) for alt in alternatives):
             out.append(f"{what} need {' or '.join('+'.join(alt) for alt in alternatives)}")
+    return out
+
+
+def needs_warnings(roles: set[str] | Mapping[str, object],
+                   empty: Mapping[str, str] | None = None) -> list[str]:
+    """:func:`unmet_needs` with why: which of the needed roles the input has, which it names
+    but with no valid sample (``empty``: role -> label), and that the rest are not among its
+    labels."""
+    empty = dict(empty or {})
+    out = []
+    for (_what, alternatives), line in zip(
+            ((w, a) for w, a in NEEDS.items()
+             if not any(all(r in roles for r in alt) for alt in a)),
+            unmet_needs(roles), strict=True):
+        wanted = list(dict.fromkeys(r for alt in alternatives for r in alt))
+        found = [r for r in wanted if r in roles]
+        blank = [r if empty[r] == r else f"{r} ({empty[r]!r})" for r in wanted if r in empty]
+        if not found and not blank:
+            out.append(f"{line} (not found among the input's labels; map them with --map "
+                       "labels.toml)")
+            continue
+        parts = ([f"found: {', '.join(found)}"] if found else []) + (
+            [f"in the input but with no valid sample: {', '.join(blank)}"] if blank else [])
+        if len(found) + len(blank) < len(wanted):
+            parts.append("the others are not among the input's labels: map them with --map "
+                         "labels.toml")
+        out.append(f"{line} ({'; '.join(parts)})")
     return out
 
 

@@ -136,10 +136,15 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     jumps = jump_warning(lm)
     if jumps:
         warnings.append(jumps)
-    from mocaplab.analysis.marker_sets import unmet_needs
+    from mocaplab.analysis.marker_sets import needs_warnings
 
-    warnings += [f"{line} (not found among the input's labels; map them with --map labels.toml)"
-                 for line in unmet_needs(lm.points)]
+    empty = {r: lb for r, lb in lm.marker_set.get("labels_without_samples", {}).items()
+             if r not in lm.points}     # not those derived from others (SACR from the PSIs...)
+    warnings += needs_warnings(lm.points, empty)
+    if empty:
+        warnings.append("marker(s) named in the input but with no valid sample, analysed as "
+                        "absent: " + ", ".join(r if lb == r else f"{r} ({lb!r})"
+                                              for r, lb in empty.items()))
     if smooth_hz is None:
         smooth_hz = 6.0 if lm.kind == "markerless" else 0.0
     if smooth_hz > 0:

@@ -1,10 +1,15 @@
 """Issue 21's tries with bad input, repeated through the CLI: each prints its exit status and the
-last line the user sees (a traceback is a failure of this check).
+last line the user sees (a traceback is a failure of this check); then issue 16's tries with bad
+marker files from another lab.
 
     python benchmarks/bad_inputs.py [--keep DIR]
 
-Every try starts from a fresh synthetic trial (4 cameras, 2D keypoints with 1 px noise); the
+Every trial try starts from a fresh synthetic trial (4 cameras, 2D keypoints with 1 px noise); the
 trial's points3d.npz from a good run is kept to check that a refused input does not replace it.
+Every marker-file try (a C3D whose labels play no role, a truncated C3D, a TRC that is not one,
+a TRC cut inside its header) runs ``mocaplab analyze FILE --out`` and ``mocaplab export FILE``
+from an empty folder: exit 1, no traceback, the message names the file, nothing written (no
+--out file, nothing in the current folder nor beside the file).
 """
 
 from __future__ import annotations
@@ -65,6 +70,75 @@ TRIES = [
     ('meta.json {"fps": "fast"}', "triangulate", _fps_fast),
     ("points3d.npz truncated", "analyze", lambda t: _truncate(t / "points3d.npz")),
 ]
+
+
+def _marker_c3d(path: Path, labels: list[str]) -> Path:
+    import numpy as np
+
+    from mocaplab.marker_io import write_c3d
+
+    t = np.arange(200) / 100.0
+    pts = np.stack([np.stack([t + 0.1 * i, 0.2 * i + 0 * t, 0.9 + 0 * t], axis=1)
+                    for i in range(len(labels))], axis=1)
+    return write_c3d(path, pts, labels, 100.0)
+
+
+def _bad_no_labels(d: Path) -> Path:
+    return _marker_c3d(d / "clusters.c3d", ["RFT1", "RFT2", "RSK1", "LFT1", "LFT2", "LSK1"])
+
+
+def _bad_truncated(d: Path) -> Path:
+    p = _marker_c3d(d / "walk.c3d", ["LASI", "RASI", "SACR", "LHEE", "RHEE"])
+    _truncate(p)
+    return p
+
+
+def _bad_not_trc(d: Path) -> Path:
+    p = d / "walk.trc"
+    p.write_text("time,x,y,z\n0,1,2,3\n")
+    return p
+
+
+def _bad_cut_trc(d: Path) -> Path:
+    p = d / "walk.trc"
+    p.write_text("PathFileType\t4\t(X/Y/Z)\twalk.trc\nDataRate\tCameraRate\tNumFrames\n")
+    return p
+
+
+MARKER_TRIES = [
+    ("C3D with no label that plays a role", _bad_no_labels),
+    ("truncated C3D", _bad_truncated),
+    ("TRC that is not one", _bad_not_trc),
+    ("TRC cut inside its header", _bad_cut_trc),
+]
+
+
+def _marker_tries(work: Path, exe: list[str]) -> tuple[int, int]:
+    """(tries, bad) of MARKER_TRIES through analyze and export."""
+    n = bad = 0
+    for k, (label, make) in enumerate(MARKER_TRIES):
+        for verb in ("analyze", "export"):
+            d = work / f"marker{k}_{verb}"
+            data, cwd = d / "data", d / "cwd"
+            data.mkdir(parents=True)
+            cwd.mkdir()
+            f = make(data)
+            out = d / "out"
+            args = ["--out", str(out / "m.json")] if verb == "analyze" else ["--out", str(out)]
+            r = subprocess.run([*exe, verb, str(f), *args], capture_output=True, text=True,
+                               cwd=cwd)
+            err = r.stderr.strip().splitlines()
+            last = err[-1] if err else ""
+            traceback = "Traceback" in r.stderr
+            written = [str(p.relative_to(d)) for p in (*cwd.iterdir(), *data.iterdir())
+                       if p != f] + (["out"] if out.exists() else [])
+            ok = r.returncode == 1 and not traceback and f.name in last and not written
+            n += 1
+            bad += not ok
+            print(f"{'ok ' if ok else 'BAD'} {label}: mocaplab {verb} -> exit {r.returncode}"
+                  f"{' TRACEBACK' if traceback else ''}; written: {written or 'nothing'}\n"
+                  f"      {last[:300]}")
+    return n, bad
 
 
 def _full_disk_try(base: Path, work: Path, exe: list[str]) -> bool | None:
@@ -134,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     if full is not None:
         n += 1
         bad += not full
+    n_marker, bad_marker = _marker_tries(work, exe)
+    n += n_marker
+    bad += bad_marker
     print(f"{n - bad} of {n} tries refused clearly (exit 1, no traceback, "
           "nothing replaced)")
     if not args.keep:

@@ -153,6 +153,49 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
     return record
 
 
+def frames_paired_by_index(timestamps: dict[str, np.ndarray]) -> bool:
+    """True when frame i of every camera is the same instant: equal frame counts and, at every
+    index, the cameras' times within half the longest frame period (the tolerance of
+    :func:`mocaplab.capture.timesync.match_timestamps`)."""
+    from mocaplab.capture.timesync import estimate_fps
+
+    ts = [np.asarray(t, float) for t in timestamps.values()]
+    if len({len(t) for t in ts}) > 1:
+        return False
+    rates = [estimate_fps(t) for t in ts]
+    if len(ts) < 2 or min(rates) <= 0:
+        return True
+    tolerance = 0.5 / min(rates)
+    stack = np.stack(ts)
+    return bool(np.all(np.ptp(stack, axis=0) <= tolerance))
+
+
+def pair_recorded_frames(trial: Trial | str | os.PathLike) -> dict | None:
+    """Make frame i of every camera the same instant in a recording whose cameras lost
+    different frames (or started and stopped apart): the frames are paired on the recording
+    clock (``timestamps.csv``, :func:`mocaplab.capture.timesync.match_timestamps`) and the trial
+    rewritten with the matched instants only (:func:`apply_frame_table`; originals kept in
+    ``videos_unsynced/``). Without it, frame i of two cameras could be 150 ms apart and be
+    triangulated as one instant. Returns the ``sync`` record, or None when the frames were
+    already paired by index (nothing is changed).
+
+    Raises:
+        InputError: no two frames of the cameras can be paired.
+    """
+    from mocaplab.capture.timesync import match_timestamps
+
+    trial = trial if isinstance(trial, Trial) else Trial(trial)
+    ts = trial.read_timestamps()
+    if len(ts) < 2 or frames_paired_by_index(ts):
+        return None
+    match = match_timestamps(ts)
+    if len(match.frames) < 2:
+        raise InputError(f"{trial.path}: the cameras' frames cannot be paired on the recording "
+                         f"clock ({len(match.frames)} common instants): {match.report()}")
+    return apply_frame_table(trial, match.frames, list(match.cameras), match.as_dict(),
+                             overwrite=True)
+
+
 def _source_videos(trial: Trial, overwrite: bool) -> dict:
     """Camera -> the original video to read (videos_unsynced/ if the trial was synced)."""
     meta = trial.meta

@@ -60,6 +60,15 @@ def _run_record(args: argparse.Namespace) -> int:
           f"{result.stopped_by})")
     for c in result.cameras:
         print(f"  {c.name}: {c.frames} frames, {c.fps_measured:.2f} fps, {c.dropped} dropped")
+    if len(result.cameras) > 1:
+        from mocaplab.capture.align import pair_recorded_frames
+
+        paired = pair_recorded_frames(result.trial)
+        if paired is not None:  # frame i of each camera is now the same instant
+            spread = paired.get("spread_max_s")
+            print(f"  frames paired on the recording clock: {paired['frames_after']} common "
+                  f"instants (at most {1000 * (spread or 0):.1f} ms apart; frames of one camera "
+                  "with no partner in the others left out, originals in videos_unsynced/)")
     return 0
 
 

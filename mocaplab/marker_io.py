@@ -425,9 +425,14 @@ def read_trc(path: str | os.PathLike) -> MarkerTrial:
     raw = path.read_bytes()
     if b"\0" in raw[:4096]:
         raise InputError(f"{path} is not a TRC file (binary content)")
-    lines = raw.decode("utf-8", errors="replace").splitlines()
-    if len(lines) < 5 or not lines[0].startswith("PathFileType"):
+    # utf-8-sig: a byte-order mark (as Windows editors write) is not part of "PathFileType"
+    lines = raw.decode("utf-8-sig", errors="replace").splitlines()
+    if not lines or not lines[0].lstrip().startswith("PathFileType"):
         raise InputError(f"{path} is not a TRC file (no PathFileType header line)")
+    if len(lines) < 5:
+        raise InputError(f"{path} is a truncated TRC file: it has {len(lines)} line(s), but its "
+                         "header needs 5 (PathFileType; the header keys; their values; "
+                         "Frame#, Time and the marker names; X1 Y1 Z1...)")
     keys = lines[1].split()
     vals = lines[2].split()
     header = dict(zip(keys, vals, strict=False))

@@ -178,3 +178,33 @@ def test_opencap_walk_trc_labels_are_mapped(shared_data):
                  "C7", "LSHO", "RHJC", "LELB", "RWRB"):
         assert m.roles[role].label.endswith("_study"), role
     assert len(study) - len(left) == 31  # 43 _study markers, 12 cluster markers
+
+
+def test_markers_named_but_never_seen_are_said_so(tmp_path, capsys):
+    """A file whose upper-body markers are labelled but have no sample (as in FunctionalWalk.c3d)
+    was told 'thorax and spine angles need C7+T10+CLAV+STRN or LSHO+RSHO (not found among the
+    input's labels; map them with --map labels.toml)', a wrong reason and a wrong remedy. The
+    warning now says they are in the input with no valid sample, and names those analysed as
+    absent; a need partly met says what was found."""
+    w = parametric_walk(duration_s=4.0)
+    pts = w.markers.copy()
+    for lb in ("C7", "T10", "CLAV", "STRN", "LSHO", "RSHO", "LHEE"):
+        pts[:, w.marker_labels.index(lb)] = np.nan
+    path = write_c3d(tmp_path / "w.c3d", pts, w.marker_labels, w.fps)
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(path), "--out", str(out)]) in (0, 3)
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if "thorax and spine angles need" in ln)
+    assert "not found among the input's labels" not in line
+    assert "no valid sample: C7, T10, CLAV, STRN, LSHO, RSHO" in line
+    absent = next(ln for ln in err.splitlines() if "analysed as absent" in ln)
+    assert "LHEE" in absent and "SACR" not in absent
+    # part of a need found: named; the rest not among the labels
+    keep = [i for i, lb in enumerate(w.marker_labels) if lb not in ("SACR", "LPSI", "RPSI",
+                                                                   "LHJC", "RHJC")]
+    path2 = write_c3d(tmp_path / "w2.c3d", w.markers[:, keep],
+                      [w.marker_labels[i] for i in keep], w.fps)
+    main(["analyze", str(path2), "--out", str(tmp_path / "m2.json")])
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if "pelvis angles need" in ln)
+    assert "found: LASI, RASI" in line and "the others are not among the input's labels" in line

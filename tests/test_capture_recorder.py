@@ -221,3 +221,70 @@ def test_a_failing_camera_keeps_the_recorded_frames(four_videos, tmp_path):
     assert probe_video(t.videos_dir / "imgs.avi").frames == 8
     assert len(t.read_timestamps()["imgs"]) == 8
     assert meta["camera_info"]["cam0"]["frames"] < 30  # the others stopped with it
+
+
+class _LossyCamera(FrameSource):
+    """A 30 fps camera showing frame numbers that loses the frames in ``lost`` (not delivered:
+    a gap in its timestamps), then ends after 12 frame periods."""
+
+    knows_drops = False
+
+    def __init__(self, name, lost=()):
+        self.name, self.fps, self.size, self.spec = name, 30.0, (320, 240), "fake"
+        self.dropped, self.k, self.lost = 0, 0, set(lost)
+        self.t0 = None
+
+    def read(self):
+        from mocaplab.capture.testvideo import make_frame
+
+        while True:
+            if self.k >= 12:
+                return None
+            k, self.k = self.k, self.k + 1
+            if self.t0 is None:
+                self.t0 = time.monotonic()
+            time.sleep(max(0.0, self.t0 + k / 30 - time.monotonic()))
+            if k not in self.lost:
+                return Frame(make_frame(k, self.size), time.monotonic(), k)
+
+    def close(self):
+        pass
+
+
+def test_record_pairs_frames_of_cameras_that_lost_different_frames(tmp_path, monkeypatch,
+                                                                  capsys):
+    """Two cameras losing different frames (a loaded machine: 60 of 100 frames dropped per
+    camera on the Pose2Sim videos) were written as they came: frame i of one camera was not
+    frame i of the other (157 ms apart at the median there), and detect/triangulate paired them
+    by index. `mocaplab record` now pairs them on the recording clock: every video keeps the
+    instants all cameras saw, the same source frame at the same index."""
+    from mocaplab.capture import sources
+    from mocaplab.capture.align import frames_paired_by_index
+    from mocaplab.cli import main
+
+    fakes = {"a": _LossyCamera("a", lost={3, 4}), "b": _LossyCamera("b", lost={7})}
+    monkeypatch.setattr(sources, "open_source", lambda spec, name=None, **kw: fakes[spec])
+    out = tmp_path / "t"
+    assert main(["record", "--camera", "a", "--camera", "b", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "frames paired on the recording clock: 9 common instants" in said
+    trial = Trial(out)
+    ts = trial.read_timestamps()
+    assert frames_paired_by_index(ts) and len(ts["a"]) == len(ts["b"]) == 9
+    for cam in ("a", "b"):
+        nums = [read_frame_number(f) for _, f in read_frames(trial.videos_dir / f"{cam}.avi")]
+        assert nums == [0, 1, 2, 5, 6, 8, 9, 10, 11], cam  # the instants both cameras saw
+    assert trial.meta["sync"]["method"] == "timestamps"
+    assert (out / "videos_unsynced" / "a.avi").is_file()
+
+
+def test_record_leaves_frames_already_paired_alone(tmp_path, monkeypatch, capsys):
+    from mocaplab.capture import sources
+    from mocaplab.cli import main
+
+    fakes = {"a": _LossyCamera("a"), "b": _LossyCamera("b")}
+    monkeypatch.setattr(sources, "open_source", lambda spec, name=None, **kw: fakes[spec])
+    out = tmp_path / "t"
+    assert main(["record", "--camera", "a", "--camera", "b", "--out", str(out)]) == 0
+    assert "paired" not in capsys.readouterr().out
+    assert "sync" not in Trial(out).meta and not (out / "videos_unsynced").exists()

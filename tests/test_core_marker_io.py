@@ -212,6 +212,30 @@ def test_trc_that_is_not_one(tmp_path, capsys):
         read_trc(path)
 
 
+def test_trc_cut_inside_its_header_is_called_truncated(tmp_path, capsys):
+    """A TRC that stops inside its 5 header lines has a PathFileType line: it is refused as
+    truncated, not as 'no PathFileType header line' (the old message); nothing is written."""
+    from mocaplab.cli import main
+
+    path, _, lines = _trc_lines(tmp_path)
+    path.write_text("\n".join(lines[:3]) + "\n")
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "truncated TRC" in err and "3 line(s)" in err and "no PathFileType" not in err
+    assert not out.exists()
+
+
+def test_trc_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows editors start UTF-8 text with a byte-order mark; the old reader refused the file
+    as 'not a TRC file'."""
+    path, pts, lines = _trc_lines(tmp_path)
+    path.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode())
+    t = read_trc(path)
+    assert t.labels == ("M0", "M1", "M2") and t.fps == 100.0
+    np.testing.assert_allclose(t.points, pts, atol=1e-6, equal_nan=True)
+
+
 def test_trc_names_fewer_than_declared_markers(tmp_path):
     path, pts, lines = _trc_lines(tmp_path)
     lines[2] = lines[2].replace("\t3\tmm", "\t6\tmm")
