@@ -354,6 +354,9 @@ def _run_render(trial: Trial, options: Options) -> Any:
         if exc.returncode is None:
             raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
                                "other outputs are complete") from None
+        said = "mocaplab render: error: "
+        if exc.tail.startswith(said):  # render's own clear error (the trial, not the renderer)
+            raise InputError(f"cannot render the replay: {exc.tail[len(said):]}") from None
         raise RuntimeError(f"rendering failed (exit {exc.returncode}): {exc.tail}") from None
     return out
 
