@@ -9,6 +9,11 @@ Definitions (index i = sample, fractional):
 - stride: foot strike to the next foot strike of the same side; step of side X: the other
   side's foot strike to X's foot strike.
 - footprint: the median heel position over the first 0.15 s after foot strike (foot flat).
+  Without a heel marker on a side, the ankle marker, else the toe marker, stands in (see
+  :func:`footprint_role`): stride length, speed and (overground) step length are differences of
+  one marker's footprints, which any marker on the foot gives alike; step width is left out then
+  (a lateral ankle marker or a toe marker is not on the heel's line of progression), and so is a
+  treadmill's step length (heels at the strike).
 - stride length: horizontal distance between successive footprints of a side (treadmill: belt
   speed x stride time). Step length: footprint of X minus the preceding footprint of the other
   side, along the progression direction (treadmill: heel-to-heel distance at X's foot strike).
@@ -76,13 +81,26 @@ def aggregate(values: dict[str, list[float]]) -> dict:
     return out
 
 
+#: the markers a side's footprints are measured from, in order of preference
+FOOTPRINT_ROLES = ("HEE", "ANK", "TOE")
+
+
+def footprint_role(lm: Landmarks, side: str) -> str:
+    """The role a side's footprints are measured from: its heel marker, else its ankle marker,
+    else its toe marker (the first the input has); the heel role when it has none."""
+    s = side[0].upper()
+    return next((s + r for r in FOOTPRINT_ROLES if lm.has(s + r)), f"{s}HEE")
+
+
 def spatiotemporal(lm: Landmarks, prog: Progression, events: list[GaitEvent],
                    cycles: list[Cycle], belt_speed_m_s: float = 0.0) -> dict:
     """Spatiotemporal parameters per side, overall, and their symmetry (see module doc)."""
     fps = lm.fps
     fwd = fill_gaps(prog.forward, fps, max_gap_s=1.0)
     left_ax = fill_gaps(prog.left, fps, max_gap_s=1.0)
-    heels = {s: fill_gaps(lm.get(f"{s[0].upper()}HEE"), fps, max_gap_s=0.2) for s in SIDES}
+    roles = {s: footprint_role(lm, s) for s in SIDES}
+    heels = {s: fill_gaps(lm.get(roles[s]), fps, max_gap_s=0.2) for s in SIDES}
+    both_heels = all(roles[s].endswith("HEE") for s in SIDES)
     foot_flat = max(1, int(round(0.15 * fps)))
 
     def footprint(side: str, i: float) -> np.ndarray:
@@ -136,8 +154,11 @@ def spatiotemporal(lm: Landmarks, prog: Progression, events: list[GaitEvent],
                 d = _at(heels[side], b) - _at(heels[other], b)
             else:
                 d = footprint(side, b) - footprint(other, a)
-            vals["step_length_m"].append(float(d @ f))
-            vals["step_width_m"].append(float(abs(d @ lft)))
+            # footprints of the same marker on both feet (on a treadmill, heels at the strike:
+            # the rear foot is then rolling over its toes, so no other marker stands in)
+            if roles[side][1:] == roles[other][1:] and (both_heels or not prog.treadmill):
+                vals["step_length_m"].append(float(d @ f))
+            vals["step_width_m"].append(float(abs(d @ lft)) if both_heels else float("nan"))
         out = aggregate(vals)
         with np.errstate(all="ignore"):
             out["cadence_steps_per_min"] = 60.0 / out["step_time_s"]
@@ -165,25 +186,52 @@ def spatiotemporal(lm: Landmarks, prog: Progression, events: list[GaitEvent],
 
 def spatial_warnings(lm: Landmarks, prog: Progression, cycles: list[Cycle],
                      result: dict) -> list[str]:
-    """Why a side with strides has no stride length (and so no speed) in ``result`` (the output
-    of :func:`spatiotemporal`): the heel marker it measures footprints from is absent, or
-    missing at foot flat, or (treadmill) no belt speed was found; or, with a stride length, why
-    it has no step length (the other side's footprint is missing). [] when nothing is
-    missing."""
+    """What the spatial parameters in ``result`` (the output of :func:`spatiotemporal`) were
+    measured from when a side has no heel marker, and why a side with strides has no stride
+    length (and so no speed): no foot marker, or the one it measures footprints from is missing
+    at foot flat, or (treadmill) no belt speed was found; or, with a stride length, why it has
+    no step length (the other side's footprint is missing, or from another marker). [] when
+    nothing is missing or stood in for."""
     out: list[str] = []
+    roles = {s: footprint_role(lm, s) for s in SIDES}
+    stand_in = [s for s in SIDES if not roles[s].endswith("HEE") and
+                any(c.side == s for c in cycles)]
+    for side in stand_in:
+        r = roles[side]
+        if prog.treadmill:
+            out.append(f"no {side[0].upper()}HEE (heel) marker: {side} step length not "
+                       "computed (on a treadmill it is the heel-to-heel distance at the strike; "
+                       "stride length is belt speed x stride time)")
+            continue
+        out.append(f"no {side[0].upper()}HEE (heel) marker: {side} stride length and speed"
+                   f"{' and step length' if roles[side][1:] == roles[_other(side)][1:] else ''}"
+                   f" are measured between {r} footprints instead (the median {r} position over"
+                   " the first 0.15 s of stance; a difference of footprints is the same for any "
+                   "marker on the foot)")
+    if stand_in and any(result.get(s, {}).get("n_steps") for s in SIDES):
+        out.append("step width not computed: it is measured between the heel footprints, and "
+                   f"the input has no {' nor '.join(s[0].upper() + 'HEE' for s in stand_in)} "
+                   "(an ankle or toe marker is not on the heel's line)")
     for side in SIDES:
+        other = _other(side)
         n = sum(c.side == side for c in cycles)
         if n and np.isfinite(result.get(side, {}).get("stride_length_m", np.nan)) \
                 and result[side].get("n_steps") \
                 and not np.isfinite(result[side].get("step_length_m", np.nan)):
-            other = "right" if side == "left" else "left"
+            if prog.treadmill and stand_in:
+                continue                      # said above
+            if roles[side][1:] != roles[other][1:]:
+                out.append(f"{side} step length not computed: its footprints are measured from "
+                           f"{roles[side]} and the {other} ones from {roles[other]}")
+                continue
+            mark = "heel " if roles[other].endswith("HEE") else ""
             out.append(f"{side} step length and width not computed: a {side} step is measured "
-                       f"from the {other} heel footprint before it, and the {other[0].upper()}HEE"
-                       " marker is missing there")
+                       f"from the {other} {mark}footprint before it, and the {roles[other]} "
+                       "marker is missing there")
             continue
         if not n or np.isfinite(result.get(side, {}).get("stride_length_m", np.nan)):
             continue
-        role = f"{side[0].upper()}HEE"
+        role = roles[side]
         what = f"{side} stride length and speed not computed"
         steps = "" if np.isfinite(result[side].get("step_length_m", np.nan)) else \
             ", nor step length and width"
@@ -191,13 +239,17 @@ def spatial_warnings(lm: Landmarks, prog: Progression, cycles: list[Cycle],
             out.append(f"{what}{steps}: no treadmill belt speed found (stride length = belt "
                        "speed x stride time)")
         elif role not in lm.points:
-            out.append(f"{what}{steps}: no {role} (heel) marker; they are measured between "
-                       "heel footprints (the median heel position over the first 0.15 s of "
-                       "stance)")
+            out.append(f"{what}{steps}: no {side[0].upper()}HEE (heel), ANK nor TOE marker; "
+                       "they are measured between footprints (the median heel position over "
+                       "the first 0.15 s of stance)")
         else:
             out.append(f"{what}{steps}: the {role} marker is missing at foot flat in "
                        f"{'the' if n == 1 else 'all'} {n} stride{'s' if n > 1 else ''}")
     return out
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
 
 
 def leg_length(lm: Landmarks, cycles: list[Cycle], obliquity: dict[str, np.ndarray]) -> dict:

@@ -354,6 +354,9 @@ def _run_render(trial: Trial, options: Options) -> Any:
         if exc.returncode is None:
             raise RuntimeError(f"rendering stalled twice (> {_RENDER_TIMEOUT_S} s); the "
                                "other outputs are complete") from None
+        said = "mocaplab render: error: "
+        if exc.tail.startswith(said):  # render's own clear error (the trial, not the renderer)
+            raise InputError(f"cannot render the replay: {exc.tail[len(said):]}") from None
         raise RuntimeError(f"rendering failed (exit {exc.returncode}): {exc.tail}") from None
     return out
 
@@ -532,7 +535,13 @@ def _update_index(trial: Trial, options: Options) -> StageResult:
         from mocaplab.reporting import index_trial
 
         key = index_trial(options.index_db, trial.path, lab_dir=options.lab_dir)
-    except (MocaplabError, ImportError, OSError, ValueError, IndexError) as exc:
+    except MocaplabError as exc:  # says what is wrong (a folder name that is no valid id...)
+        return StageResult("index", "failed", time.perf_counter() - t0,
+                           message=f"not indexed: {exc}; its results are written but the API "
+                           "and the clinic pages do not list it (treated as outside the lab) "
+                           "until its folder is at <subject>/<session>/<trial>/ with valid "
+                           "names")
+    except (ImportError, OSError, ValueError, IndexError) as exc:
         return StageResult("index", "failed", time.perf_counter() - t0,
                            message=f"{type(exc).__name__}: {exc} (what to do: run "
                            "'mocaplab index LAB' once the lab folder is in place)")

@@ -63,7 +63,9 @@ def fmt_value(v: float | None, unit: str) -> str:
     if v is None:
         return "-"
     digits = {"m": 3, "m/s": 2, "s": 3, "%": 1, "steps/min": 1, "deg": 1}.get(unit, 3)
-    return f"{v:.{digits}f}"
+    text = f"{v:.{digits}f}"
+    # a value that rounds to zero has no sign ("-0.0" read as a negative symmetry index)
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def label_of(name: str) -> str:

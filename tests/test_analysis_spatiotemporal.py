@@ -136,3 +136,57 @@ def test_treadmill_without_belt_speed_says_why():
                     for side in ("left", "right")]
     measured = spatiotemporal(g.lm, g.prog, g.events, g.cycles, belt_speed_m_s=1.0)
     assert spatial_warnings(g.lm, g.prog, g.cycles, measured) == []
+
+
+def test_no_heel_markers_footprints_from_the_ankle_or_toe():
+    """Without heel markers (c3d.org sample04, BTS 561xxa01) stride length and speed were null
+    ('no LHEE (heel) marker') although the foot's other markers give the same footprint
+    differences: now measured from the ankle, else the toe marker, and said so; step width
+    (heel line) is not given then, and neither is a step between footprints of two different
+    markers."""
+    import numpy as np
+
+    w = parametric_walk(duration_s=6.0)
+    clean = _metrics(w)["spatiotemporal"]
+    keep = [i for i, lb in enumerate(w.marker_labels) if lb not in ("LHEE", "RHEE")]
+    m = analyze(AnalysisInput(w.markers[:, keep], tuple(w.marker_labels[i] for i in keep),
+                              w.fps, 1, "syn", "c3d"))
+    st = m["spatiotemporal"]
+    for side in ("left", "right", "overall"):
+        assert st[side]["stride_length_m"] == pytest.approx(w.params["stride_length_m"],
+                                                            abs=0.01)
+        assert st[side]["speed_m_s"] == pytest.approx(clean[side]["speed_m_s"], abs=0.03)
+        assert st[side]["step_length_m"] == pytest.approx(clean[side]["step_length_m"],
+                                                          abs=0.01)
+        assert np.isnan(st[side]["step_width_m"])
+    said = [x for x in m["warnings"] if "footprints" in x or "step width" in x]
+    assert said[0].startswith("no LHEE (heel) marker: left stride length and speed and step "
+                              "length are measured between LANK footprints instead")
+    assert said[1].startswith("no RHEE (heel) marker: right")
+    assert said[2].startswith("step width not computed") and "LHEE nor RHEE" in said[2]
+    # one heel only: that side from its toe; no step between a heel and a toe footprint
+    keep = [i for i, lb in enumerate(w.marker_labels) if lb != "LHEE"]
+    m = analyze(AnalysisInput(w.markers[:, keep], tuple(w.marker_labels[i] for i in keep),
+                              w.fps, 1, "syn", "c3d"))
+    st = m["spatiotemporal"]
+    assert st["left"]["stride_length_m"] == pytest.approx(w.params["stride_length_m"], abs=0.01)
+    assert np.isnan(st["left"]["step_length_m"]) and np.isnan(st["right"]["step_length_m"])
+    assert any("its footprints are measured from LANK and the right ones from RHEE" in x
+               for x in m["warnings"])
+
+
+def test_treadmill_without_heels_gives_no_step_length():
+    """On a treadmill a step is the heel-to-heel distance at the strike; with toe markers
+    instead it would be wrong (the rear foot rolls over its toes then): null, and said."""
+    import numpy as np
+
+    w = parametric_walk(speed_m_s=1.0, treadmill=True)
+    keep = [i for i, lb in enumerate(w.marker_labels) if lb not in ("LHEE", "RHEE")]
+    m = analyze(AnalysisInput(w.markers[:, keep], tuple(w.marker_labels[i] for i in keep),
+                              w.fps, 1, "syn", "c3d"))
+    assert m["provenance"]["progression"]["treadmill"]
+    st = m["spatiotemporal"]
+    assert np.isfinite(st["left"]["stride_length_m"])          # belt speed x stride time
+    assert np.isnan(st["left"]["step_length_m"]) and np.isnan(st["right"]["step_width_m"])
+    assert any(x.startswith("no LHEE (heel) marker: left step length not computed (on a "
+                            "treadmill") for x in m["warnings"])

@@ -340,3 +340,14 @@ def test_report_header_session_and_empty_spatiotemporal_table(tmp_path):
     (t / "meta.json").write_text(json.dumps(meta))
     html = write_report(t, tmp_path / "rep2", None, key_frames=False)["html"].read_text()
     assert "none: marker data (C3D file from another system)" in html
+
+
+def test_report_values_that_round_to_zero_have_no_sign():
+    """The spatiotemporal table showed a stride-length symmetry index of '-0.0' (a synthetic
+    walk's -0.004 %), read as a (tiny) negative asymmetry."""
+    from mocaplab.reporting.report import fmt_value
+
+    assert fmt_value(-0.004, "%") == "0.0"
+    assert fmt_value(-0.0004, "m") == "0.000"
+    assert fmt_value(-0.06, "%") == "-0.1" and fmt_value(0.0, "deg") == "0.0"
+    assert fmt_value(None, "m") == "-"

@@ -84,3 +84,21 @@ def test_unreachable_scheduler_and_zero_workers_are_clear_errors(tmp_path, capsy
     assert "cannot reach the Dask scheduler tcp://127.0.0.1:1" in err and "Traceback" not in err
     assert main(["batch", str(tmp_path / "lab"), "--workers", "0", "--no-index"]) == 1
     assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_batch_index_of_a_misnamed_trial_says_what_to_do(tmp_path, capsys):
+    """A trial folder named 'walk 03' (a space) is processed, but its index stage said
+    "InputError: invalid trial id ... (what to do: run 'mocaplab index LAB' once the lab
+    folder is in place)": the exception's type, and advice that cannot help. Now it says the
+    trial is not listed by the API and clinic, and what the folder must look like."""
+    from mocaplab.cli import main
+    from mocaplab.synthetic.lab import WalkerParams
+
+    lab = tmp_path / "lab"
+    make_trial(lab / "S01" / "v1" / "walk 03", WalkerParams(duration_s=2))
+    assert main(["batch", str(lab), "--stages", "analyze", "--workers", "1", "--no-video"]) == 1
+    out = capsys.readouterr()
+    said = [line for line in (out.out + out.err).splitlines() if "[index] failed" in line]
+    assert said and "InputError" not in said[0] and "once the lab folder" not in said[0]
+    assert "not indexed: invalid trial id 'walk 03'" in said[0]
+    assert "treated as outside the lab" in said[0]

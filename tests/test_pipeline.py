@@ -219,6 +219,27 @@ def test_a_trial_with_only_3d_points_is_analysed(tmp_path):
     assert (t / "metrics.json").is_file() and (t / "points3d.npz").read_bytes() == points
 
 
+def test_render_refused_by_the_trial_says_why_without_the_renderer_hint(tmp_path):
+    """A trial whose 3D points are all gaps (a two-camera recording that lost most frames):
+    the render stage said "RuntimeError: rendering failed (exit 1): mocaplab render: error:
+    the trial has no reconstructed 3D point to show (what to do: rendering needs Mesa/Vulkan
+    (scripts/setup.sh installs them); or pass --no-video)", blaming the graphics stack. Now
+    render's own message, as a clear error."""
+    from mocaplab.atomic import save_npz
+    from mocaplab.synthetic.lab import WalkerParams, make_trial
+
+    t = make_trial(tmp_path / "S1" / "v1" / "walk", WalkerParams(duration_s=1))
+    with np.load(t / "points3d.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["points"] = np.full_like(arrays["points"], np.nan)
+    save_npz(t / "points3d.npz", **arrays)
+    (res,) = process_trial(t, Options(normative_dir=None), stages=["render"])
+    assert "Mesa" not in res.message and "RuntimeError" not in res.message
+    assert res.status == "failed"
+    assert res.message == (f"cannot render the replay: {t / 'points3d.npz'} holds no "
+                           "reconstructed point (all NaN)")
+
+
 def test_a_trial_being_processed_is_not_processed_twice(trial, monkeypatch, capsys):
     """Two `mocaplab process` runs on one trial (two terminals, batch while the API processes
     it) both detected for minutes, then each wrote stages.json without the other's records.
