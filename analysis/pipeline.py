@@ -45,7 +45,7 @@ from mocaplab.analysis.metrics_spec import (
     json_number,
     write_metrics,
 )
-from mocaplab.analysis.progression import Progression, progression
+from mocaplab.analysis.progression import Progression, pelvis_centre, progression, travel_m
 from mocaplab.analysis.spatiotemporal import (
     leg_length,
     spatial_warnings,
@@ -153,8 +153,13 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
         warnings.append(f"the input is {lm.up_axis.upper()}-up; rotated to Z-up for analysis")
     prog = progression(lm, snap_deg=snap_deg)
     if not prog.passes:
-        warnings.append("no walking detected (the pelvis never travels straight faster than "
-                        "0.15 m/s, and the feet do not swing back and forth as on a treadmill): "
+        slow = float(np.mean(prog.speed_m_s < 0.15)) if len(prog.speed_m_s) else 0.0
+        travel = travel_m(pelvis_centre(lm))
+        why = (f"the pelvis is slower than 0.15 m/s on {slow:.0%} of the frames, and travels "
+               f"{travel:.1f} m, more than a treadmill allows" if slow > 0.5 and travel > 0.5
+               else "the pelvis never travels straight faster than 0.15 m/s, and the feet do "
+                    "not swing back and forth as on a treadmill")
+        warnings.append(f"no walking detected ({why}): "
                         "no gait events; pelvis and thorax angles are relative to the lab axis "
                         "the pelvis faces, as Plug-in Gait does"
                         + ("" if prog.lab_axes and np.isfinite(prog.rotation).any()

@@ -91,3 +91,23 @@ def test_treadmill_recognised_from_the_feet_with_a_still_pelvis():
     assert prog.treadmill and not prog.lab_axes
     events, _ = detect_events(lm, prog)
     assert len(events) >= len(w.events) - 1
+
+
+def test_standing_then_running_off_is_not_a_treadmill():
+    """A subject who stands for most of the trial and then runs off (BTK's SprintMotion.trc: a
+    sprint start from blocks, 1.6 m of pelvis travel) was called a treadmill trial: the median
+    pelvis speed was low and the feet moved relative to the pelvis, so it got a belt speed, a
+    cadence and events. A treadmill keeps the pelvis within a belt's length: this is not one,
+    and with the pelvis still most of the time it is not walking (lab axes, no events)."""
+    w = parametric_walk(duration_s=3.0, speed_m_s=1.2)
+    stand = np.repeat(w.markers[:1], 500, axis=0)             # 5 s standing, then 3 s walking
+    lm = find_landmarks(np.concatenate([stand, w.markers]), w.marker_labels, w.fps)
+    prog = progression(lm)
+    assert not prog.treadmill and prog.lab_axes and not prog.passes
+    np.testing.assert_allclose(prog.forward[0], [1, 0, 0], atol=1e-9)
+    assert detect_events(lm, prog)[0] == []
+    # the same walk on a treadmill (pelvis within the belt) still is one
+    t = parametric_walk(duration_s=3.0, speed_m_s=1.2, treadmill=True)
+    lm = find_landmarks(np.concatenate([np.repeat(t.markers[:1], 100, axis=0), t.markers]),
+                        t.marker_labels, t.fps)
+    assert progression(lm).treadmill
