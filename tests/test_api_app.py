@@ -262,6 +262,7 @@ def test_downloads(client):
     r = client.get("/v1/subjects/S001/progress-report", headers=H_CLIN,
                    params={"before": "baseline", "after": "baseline"})
     assert r.status_code == 400 and "same session" in r.json()["detail"]
+    assert "--before" not in r.json()["detail"]  # the CLI's option names, not the API's
 
 
 def test_openapi_documents_every_route(client):
