@@ -135,6 +135,12 @@ def detect_up_axis(found: Mapping[str, np.ndarray]) -> str:
     return "xy"[axis]
 
 
+def z_up_rotation(up: str) -> np.ndarray:
+    """Rotation matrix (3, 3) the analysis applies to an input whose vertical axis is ``up``
+    ("z", "y" or "x"; :attr:`Landmarks.up_axis`) to bring it to Z up."""
+    return _to_z_up(up)
+
+
 def _to_z_up(up: str) -> np.ndarray:
     """Rotation matrix (3, 3) taking a Y-up (or X-up) right-handed frame to a Z-up one."""
     if up == "y":   # (x, y, z) -> (x, -z, y): old Y becomes Z, right-handed
