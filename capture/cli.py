@@ -80,10 +80,12 @@ def _run_record(args: argparse.Namespace) -> int:
 
         paired = pair_recorded_frames(result.trial)
         if paired is not None:  # frame i of each camera is now the same instant
-            spread = paired.get("spread_max_s")
-            print(f"  frames paired on the recording clock: {paired['frames_after']} common "
-                  f"instants (at most {1000 * (spread or 0):.1f} ms apart; frames of one camera "
-                  "with no partner in the others left out, originals in videos_unsynced/)")
+            lost = ", ".join(f"{c} {n}" for c, n in paired["missing_frames"].items() if n)
+            print(f"  frames put on the recording clock: {paired['frames_after']} instants at "
+                  f"{paired['fps']:.2f} fps, each camera's frame within "
+                  f"{1000 * paired['tolerance_s']:.1f} ms of it"
+                  + (f"; instants a camera lost are black frames there ({lost})" if lost else "")
+                  + "; originals in videos_unsynced/")
     return 0
 
 

@@ -28,7 +28,10 @@ from mocaplab.trial import SOURCE_FILE_KEY, Trial
 #: meta.json keys that can identify a person; dropped from pseudonymised exports.
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes",
-                    "source_file"}  # a marker file's path often names the patient
+                    "source_file",  # a marker file's path often names the patient
+                    # the operators' notes and tags (API PATCH .../annotations): free text,
+                    # and the operator's name
+                    "annotations"}
 FORMATS = ("csv", "json", "c3d", "trc")
 
 
