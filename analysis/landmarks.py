@@ -125,8 +125,11 @@ def detect_up_axis(found: Mapping[str, np.ndarray]) -> str:
         return "z"
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        diff = np.nanmean(np.nanmean(np.stack(upper), axis=0), axis=0) - \
-            np.nanmean(np.nanmean(np.stack(lower), axis=0), axis=0)
+        # frame by frame, on the frames that have both: averaged over different frames, a walk
+        # whose pelvis markers appear late (or feet are lost early) puts the upper markers
+        # metres ahead along the walkway, which read as "X up"
+        per_frame = np.nanmean(np.stack(upper), axis=0) - np.nanmean(np.stack(lower), axis=0)
+        diff = np.nanmedian(per_frame, axis=0)
     if not np.isfinite(diff).all():
         return "z"
     axis = int(np.argmax(np.abs(diff)))
