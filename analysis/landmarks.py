@@ -125,14 +125,23 @@ def detect_up_axis(found: Mapping[str, np.ndarray]) -> str:
         return "z"
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        diff = np.nanmean(np.nanmean(np.stack(upper), axis=0), axis=0) - \
-            np.nanmean(np.nanmean(np.stack(lower), axis=0), axis=0)
+        # frame by frame, on the frames that have both: averaged over different frames, a walk
+        # whose pelvis markers appear late (or feet are lost early) puts the upper markers
+        # metres ahead along the walkway, which read as "X up"
+        per_frame = np.nanmean(np.stack(upper), axis=0) - np.nanmean(np.stack(lower), axis=0)
+        diff = np.nanmedian(per_frame, axis=0)
     if not np.isfinite(diff).all():
         return "z"
     axis = int(np.argmax(np.abs(diff)))
     if axis == 2 or diff[axis] < 0:
         return "z"
     return "xy"[axis]
+
+
+def z_up_rotation(up: str) -> np.ndarray:
+    """Rotation matrix (3, 3) the analysis applies to an input whose vertical axis is ``up``
+    ("z", "y" or "x"; :attr:`Landmarks.up_axis`) to bring it to Z up."""
+    return _to_z_up(up)
 
 
 def _to_z_up(up: str) -> np.ndarray:

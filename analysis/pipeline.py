@@ -140,7 +140,8 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
 
     empty = {r: lb for r, lb in lm.marker_set.get("labels_without_samples", {}).items()
              if r not in lm.points}     # not those derived from others (SACR from the PSIs...)
-    warnings += needs_warnings(lm.points, empty)
+    need_lines = needs_warnings(lm.points, empty)
+    warnings += need_lines
     if empty:
         warnings.append("marker(s) named in the input but with no valid sample, analysed as "
                         "absent: " + ", ".join(r if lb == r else f"{r} ({lb!r})"
@@ -177,8 +178,14 @@ def gait_of(data: AnalysisInput, *, snap_deg: float = 15.0, event_method: str = 
     pelvis = pelvis_angles(seg_lm, prog)
     thorax = thorax_angles(seg_lm, prog)
     spine = spine_angles(seg_lm)
+    # a segment the input cannot feed is said once, by its need line above (what it needs,
+    # what was found), not again by the angle model's own note
+    said = {line.split(" need ")[0] for line in need_lines}
     for seg in (pelvis, thorax, spine):
-        warnings.extend(seg.notes)
+        warnings.extend(n for n in seg.notes if not (
+            (n.startswith("pelvis angles unavailable") and "pelvis angles" in said)
+            or (n.startswith(("thorax angles unavailable", "spine angles unavailable"))
+                and "thorax and spine angles" in said)))
     joints = angle_arrays(kin, lm.n_frames)
     ev_opts = EventOptions() if lm.kind == "markerless" else MARKER_EVENT_OPTIONS
     events, ev_warn = detect_events(lm, prog, ev_opts, method="zeni" if event_method == "zeni"

@@ -139,7 +139,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default=None,
                    help=f"comma-separated formats among {','.join(EXPORT_FORMATS)} "
                         "(default csv,json,c3d,trc for a trial, csv,json,pdf for a marker "
-                        "file; pdf/html = clinical report)")
+                        "file, whose c3d/trc are its own markers with the detected events; "
+                        "pdf/html = clinical report)")
     p.add_argument("--out", type=Path,
                    help="output folder (default: TRIAL/exports); for a marker file: its "
                         "analysis folder (metrics.json, meta.json, exports/), default "
@@ -271,10 +272,19 @@ def _export_run(args: argparse.Namespace) -> int:
         raise InputError(f"--kind points exports a trial's points3d.npz (video keypoints); "
                          f"{trial} is a marker file: use --kind summary or angles")
     kind = args.kind or "summary"
+    # the formats and their options are checked before a marker file is analysed (that writes
+    # its analysis folder)
+    bad = [f for f in formats if f not in EXPORT_FORMATS]
+    if bad:
+        raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")
+    if (args.trc_y_up or args.opensim_names) and "trc" not in formats:
+        raise InputError("--trc-y-up and --opensim-names shape the TRC export: add trc to "
+                         "--format")
     if marker_file:
-        if {"c3d", "trc"} & set(formats):
-            raise InputError(f"{trial} is already a marker file: export its analysis as "
-                             "csv, json, fhir, pdf or html")
+        if args.opensim_names:
+            raise InputError(f"--opensim-names renames mediapipe33 keypoints (video) to "
+                             f"Pose2Sim's BlazePose markers; {trial} holds markers: export "
+                             "them as they are named (without --opensim-names)")
         if args.static and not Path(args.static).is_file():  # before anything is written
             raise InputError(f"static trial {args.static} does not exist")
         trial = _marker_file_trial(trial, args.force, args.static, args.flat_foot, args.out)
@@ -285,12 +295,6 @@ def _export_run(args: argparse.Namespace) -> int:
                          "from its metrics.json as it is; they apply only when export analyses "
                          "a marker file (.c3d/.trc), whose Plug-in Gait feet take the static "
                          "trial's offsets")
-    bad = [f for f in formats if f not in EXPORT_FORMATS]
-    if bad:
-        raise InputError(f"unknown formats {bad}; use {','.join(EXPORT_FORMATS)}")
-    if (args.trc_y_up or args.opensim_names) and "trc" not in formats:
-        raise InputError("--trc-y-up and --opensim-names shape the TRC export: add trc to "
-                         "--format")
     if args.opensim_names:  # refuse before anything is written
         from mocaplab.keypoint_sets import to_opensim_names
         from mocaplab.pose_data import Points3D

@@ -88,13 +88,17 @@ def apply_offsets(trial: Trial | str | os.PathLike, offsets: SyncResult | Mappin
 
 def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
                       cameras: Sequence[str], info: dict, *, codec: str | None = None,
-                      overwrite: bool = False) -> dict:
+                      overwrite: bool = False, times: np.ndarray | None = None) -> dict:
     """Rewrite a trial so that its frame i is ``frames[i, c]`` of each original camera c.
 
     Args:
-        frames: (M, C) int, increasing in each column.
+        frames: (M, C) int, increasing in each column; -1 = the camera has no frame at that
+            instant (written as a black frame, in which detection finds nobody: a gap of that
+            view only).
         cameras: the C camera names (videos ``videos/<camera>.*``).
         info: what produced the pairing (stored in meta.json under ``sync``).
+        times: (M,) seconds on the recording clock: the times of the -1 frames in
+            ``timestamps.csv`` (needed when ``frames`` holds -1).
 
     Raises:
         OutputExistsError: the trial was synchronised already and ``overwrite`` is off.
@@ -105,8 +109,13 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
     cameras = list(cameras)
     if frames.ndim != 2 or frames.shape[1] != len(cameras) or len(frames) == 0:
         raise InputError(f"frame table must be (M > 0, {len(cameras)}), got {frames.shape}")
-    if np.any(np.diff(frames, axis=0) <= 0) or frames.min() < 0:
-        raise InputError("frame table columns must be non-negative and strictly increasing")
+    present = frames >= 0
+    if frames.min() < -1 or any(np.any(np.diff(frames[present[:, k], k]) <= 0)
+                                or not present[:, k].any() for k in range(frames.shape[1])):
+        raise InputError("frame table columns must be strictly increasing frame numbers "
+                         "(-1: no frame), with at least one frame per camera")
+    if not present.all() and (times is None or len(times) != len(frames)):
+        raise InputError("a frame table with missing frames (-1) needs the time of every row")
     meta = trial.meta
     videos = _source_videos(trial, overwrite)
     unsynced = trial.path / UNSYNCED_DIR
@@ -127,20 +136,29 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
             raise InputError(f"camera {cam}: the table needs frame {need.max()} but "
                              f"{kept.name} has {info_src.frames}")
         target = trial.videos_dir / f"{cam}{ext}"
-        wanted = set(need.tolist())
         with SafeVideoWriter(target, info_src.fps, info_src.size, codec, overwrite=True) as w:
-            for i, image in read_frames(kept, 0, int(need.max()) + 1):
-                if i in wanted:
-                    if (image.shape[1], image.shape[0]) != w.size:
-                        raise InputError(f"{kept.name}: frame {i} changes size")
-                    w.write(image)
+            source = read_frames(kept, 0, int(need.max()) + 1)
+            black = np.zeros((w.size[1], w.size[0], 3), np.uint8)
+            for j in need:
+                if j < 0:  # no frame of this camera at this instant
+                    w.write(black)
+                    continue
+                image = next((im for i, im in source if i == j), None)
+                if image is None:
+                    raise InputError(f"{kept.name}: frame {j} could not be read")
+                if (image.shape[1], image.shape[0]) != w.size:
+                    raise InputError(f"{kept.name}: frame {j} changes size")
+                w.write(image)
         for other in trial.videos_dir.glob(f"{cam}.*"):  # an original with another extension
             if other != target and other.is_file():
                 other.unlink()
-        applied[cam] = {"first_frame": int(need[0]), "last_frame": int(need[-1]),
+        real = need[need >= 0]
+        applied[cam] = {"first_frame": int(real[0]), "last_frame": int(real[-1]),
                         "frames": int(len(need)), "original_frames": int(info_src.frames),
-                        "contiguous": bool(np.all(np.diff(need) == 1))}
-    _cut_timestamps(trial, frames, cameras, unsynced)
+                        "contiguous": bool(np.all(np.diff(need) == 1)),
+                        **({"missing_frames": int((need < 0).sum())} if (need < 0).any()
+                           else {})}
+    _cut_timestamps(trial, frames, cameras, unsynced, times)
     _cut_keypoints(trial, frames, cameras, unsynced)
     record = {**info, "applied": applied, "frames_after": int(len(frames)),
               "originals": UNSYNCED_DIR, "codec": codec}
@@ -170,30 +188,62 @@ def frames_paired_by_index(timestamps: dict[str, np.ndarray]) -> bool:
     return bool(np.all(np.ptp(stack, axis=0) <= tolerance))
 
 
+def recording_clock_table(timestamps: dict[str, np.ndarray]
+                          ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Frames of every camera on a uniform clock: (frames (M, C) int with -1 where a camera has
+    no frame within half a period of the instant, times (M,) s, a ``sync`` record).
+
+    The clock runs at the slowest camera's rate (median frame interval) over the time every
+    camera recorded (latest first frame to earliest last frame). Unlike
+    :func:`mocaplab.capture.timesync.match_timestamps`, instants some camera lost are kept (that
+    view is missing there), so frame i stays at i / fps and durations, cadence and speeds keep
+    their time base.
+    """
+    from mocaplab.capture.timesync import estimate_fps
+
+    cams = list(timestamps)
+    ts = {c: np.asarray(timestamps[c], float) for c in cams}
+    rates = {c: estimate_fps(t) for c, t in ts.items()}
+    fps = min(rates.values())
+    start, end = max(t[0] for t in ts.values()), min(t[-1] for t in ts.values())
+    if not fps > 0 or end < start:
+        raise InputError("the cameras' recordings do not overlap in time: "
+                         + ", ".join(f"{c} {t[0]:.3f}-{t[-1]:.3f} s" for c, t in ts.items()))
+    times = start + np.arange(int(np.floor((end - start) * fps + 1e-6)) + 1) / fps
+    tolerance = 0.5 / fps
+    frames = np.full((len(times), len(cams)), -1, int)
+    for k, c in enumerate(cams):
+        t = ts[c]
+        j = np.clip(np.searchsorted(t, times), 1, max(1, len(t) - 1))
+        j = np.where(np.abs(t[j - 1] - times) <= np.abs(t[j] - times), j - 1, j) \
+            if len(t) > 1 else np.zeros(len(times), int)
+        frames[:, k] = np.where(np.abs(t[j] - times) < tolerance, j, -1)
+    missing = {c: int((frames[:, k] < 0).sum()) for k, c in enumerate(cams)}
+    unused = {c: int(len(ts[c]) - (frames[:, k] >= 0).sum()) for k, c in enumerate(cams)}
+    record = {"method": "recording clock", "fps": float(fps), "tolerance_s": tolerance,
+              "instants": int(len(times)), "missing_frames": missing,
+              "frames_not_used": unused}
+    return frames, times, record
+
+
 def pair_recorded_frames(trial: Trial | str | os.PathLike) -> dict | None:
     """Make frame i of every camera the same instant in a recording whose cameras lost
-    different frames (or started and stopped apart): the frames are paired on the recording
-    clock (``timestamps.csv``, :func:`mocaplab.capture.timesync.match_timestamps`) and the trial
-    rewritten with the matched instants only (:func:`apply_frame_table`; originals kept in
-    ``videos_unsynced/``). Without it, frame i of two cameras could be 150 ms apart and be
+    different frames (or started and stopped apart): each video is rewritten on one uniform
+    clock (:func:`recording_clock_table`, :func:`apply_frame_table`; originals kept in
+    ``videos_unsynced/``), an instant a camera lost being a black frame (no detection: that view
+    is missing there). Without it, frame i of two cameras could be 150 ms apart and be
     triangulated as one instant. Returns the ``sync`` record, or None when the frames were
     already paired by index (nothing is changed).
 
     Raises:
-        InputError: no two frames of the cameras can be paired.
+        InputError: the cameras' recordings do not overlap in time.
     """
-    from mocaplab.capture.timesync import match_timestamps
-
     trial = trial if isinstance(trial, Trial) else Trial(trial)
     ts = trial.read_timestamps()
     if len(ts) < 2 or frames_paired_by_index(ts):
         return None
-    match = match_timestamps(ts)
-    if len(match.frames) < 2:
-        raise InputError(f"{trial.path}: the cameras' frames cannot be paired on the recording "
-                         f"clock ({len(match.frames)} common instants): {match.report()}")
-    return apply_frame_table(trial, match.frames, list(match.cameras), match.as_dict(),
-                             overwrite=True)
+    frames, times, record = recording_clock_table(ts)
+    return apply_frame_table(trial, frames, list(ts), record, overwrite=True, times=times)
 
 
 def _source_videos(trial: Trial, overwrite: bool) -> dict:
@@ -228,7 +278,8 @@ def _keep_original(current: Path, kept: Path) -> bool:
     return kept.exists()
 
 
-def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsynced) -> None:
+def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsynced,
+                    times: np.ndarray | None = None) -> None:
     kept = Trial(unsynced).timestamps_path
     if not _keep_original(trial.timestamps_path, kept):
         return
@@ -236,7 +287,9 @@ def _cut_timestamps(trial: Trial, frames: np.ndarray, cameras: list[str], unsync
     out = {}
     for k, cam in enumerate(cameras):
         if cam in ts and len(ts[cam]) > frames[:, k].max():
-            out[cam] = ts[cam][frames[:, k]]
+            got = ts[cam][np.maximum(frames[:, k], 0)]
+            # a missing frame (-1) is at the row's instant
+            out[cam] = got if times is None else np.where(frames[:, k] >= 0, got, times)
     if out:
         trial.write_timestamps(out)
 
@@ -247,8 +300,9 @@ def _cut_keypoints(trial: Trial, frames: np.ndarray, cameras: list[str], unsynce
         return
     kp = Keypoints2D.load(kept)
     idx = [kp.cameras.index(c) for c in cameras if c in kp.cameras]
-    if len(idx) != len(cameras) or frames.max() >= kp.points.shape[1]:
-        trial.keypoints2d_path.unlink(missing_ok=True)  # cannot be cut consistently: redo
+    if len(idx) != len(cameras) or frames.max() >= kp.points.shape[1] or frames.min() < 0:
+        # cannot be cut consistently (or a frame is missing: detect again on the new videos)
+        trial.keypoints2d_path.unlink(missing_ok=True)
         return
     pts = np.stack([kp.points[i, frames[:, k]] for k, i in enumerate(idx)])
     conf = np.stack([kp.confidence[i, frames[:, k]] for k, i in enumerate(idx)])

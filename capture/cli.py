@@ -30,6 +30,10 @@ def _add_record(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing recording")
 
 
+#: share of a camera's frames lost while recording above which ``mocaplab record`` warns
+DROP_WARNING_FRACTION = 0.05
+
+
 def _run_record(args: argparse.Namespace) -> int:
     from mocaplab.capture.recorder import record
     from mocaplab.capture.sources import open_source
@@ -60,15 +64,28 @@ def _run_record(args: argparse.Namespace) -> int:
           f"{result.stopped_by})")
     for c in result.cameras:
         print(f"  {c.name}: {c.frames} frames, {c.fps_measured:.2f} fps, {c.dropped} dropped")
+    lossy = [c for c in result.cameras
+             if c.dropped > DROP_WARNING_FRACTION * max(1, c.frames + c.dropped)]
+    if lossy:  # said only as a number in the lines above
+        lost = ", ".join(f"{c.name} {c.dropped} of {c.frames + c.dropped} "
+                         f"({100 * c.dropped / (c.frames + c.dropped):.0f} %)" for c in lossy)
+        warning = (f"frames lost: {lost}; the computer did not keep up with the cameras "
+                   "(busy CPU or slow disk): close other programs, or record fewer cameras or "
+                   "a smaller --size")
+        print(f"warning: {warning}", file=sys.stderr)
+        with result.trial.edit_meta() as meta:
+            meta["warnings"] = [*meta.get("warnings", []), warning]
     if len(result.cameras) > 1:
         from mocaplab.capture.align import pair_recorded_frames
 
         paired = pair_recorded_frames(result.trial)
         if paired is not None:  # frame i of each camera is now the same instant
-            spread = paired.get("spread_max_s")
-            print(f"  frames paired on the recording clock: {paired['frames_after']} common "
-                  f"instants (at most {1000 * (spread or 0):.1f} ms apart; frames of one camera "
-                  "with no partner in the others left out, originals in videos_unsynced/)")
+            lost = ", ".join(f"{c} {n}" for c, n in paired["missing_frames"].items() if n)
+            print(f"  frames put on the recording clock: {paired['frames_after']} instants at "
+                  f"{paired['fps']:.2f} fps, each camera's frame within "
+                  f"{1000 * paired['tolerance_s']:.1f} ms of it"
+                  + (f"; instants a camera lost are black frames there ({lost})" if lost else "")
+                  + "; originals in videos_unsynced/")
     return 0
 
 

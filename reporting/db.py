@@ -36,6 +36,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    or_,
     select,
     text,
 )
@@ -124,6 +125,20 @@ class TrialRow(Base):
     calibration: Mapped[Calibration | None] = relationship()
     metrics: Mapped[list[MetricSummary]] = relationship(back_populates="trial",
                                                         cascade="all, delete-orphan")
+    texts: Mapped[list[TrialText]] = relationship(cascade="all, delete-orphan")
+
+
+class TrialText(Base):
+    """Searchable text of a trial besides its key: the operators' annotation tags (one row
+    each, ``field`` "tag") and notes (``field`` "notes") from meta.json ``annotations``. A table
+    of its own, so an index made before it existed gains it (create_all adds tables, not
+    columns) and the next indexing fills it."""
+
+    __tablename__ = "trial_texts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(2000))
 
 
 class MetricSummary(Base):
@@ -212,6 +227,27 @@ def contains_text(column: Any, needle: str) -> Any:
     """``column`` contains ``needle`` literally (``%`` and ``_`` are not wildcards), ignoring
     case, with the same result on SQLite and PostgreSQL."""
     return func.lower(column).contains(needle.lower(), autoescape=True)
+
+
+def trial_matches_text(needle: str) -> Any:
+    """The trial search (API ``q=``): ``needle`` is in the trial's key
+    (subject/session/trial) or in one of its annotation tags or its notes
+    (:class:`TrialText`), as :func:`contains_text` (literal, case-insensitive)."""
+    texts = select(TrialText.trial_id).where(contains_text(TrialText.text, needle))
+    return or_(contains_text(TrialRow.key, needle), TrialRow.id.in_(texts))
+
+
+def annotation_texts(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field, text)`` of meta.json ``annotations``: each tag, then the notes; what is not
+    a string is left out."""
+    ann = meta.get("annotations")
+    if not isinstance(ann, dict):
+        return []
+    tags = ann.get("tags") if isinstance(ann.get("tags"), list) else []
+    out = [("tag", t) for t in tags if isinstance(t, str) and t]
+    if isinstance(ann.get("notes"), str) and ann["notes"]:
+        out.append(("notes", ann["notes"][:2000]))
+    return out
 
 
 @contextlib.contextmanager
@@ -337,6 +373,8 @@ def _upsert_trial(db: Session, lab_dir: Path, trial_dir: Path) -> TrialRow:
     row.calibration = _calibration_row(db, lab_dir, trial_dir, meta)
     row.indexed_at = utcnow()
     row.error = None
+    db.execute(delete(TrialText).where(TrialText.trial_id == row.id))
+    db.add_all(TrialText(trial_id=row.id, field=f, text=t) for f, t in annotation_texts(meta))
     db.execute(delete(MetricSummary).where(MetricSummary.trial_id == row.id))
     if st["has_analyzed"]:
         try:

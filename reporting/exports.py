@@ -28,7 +28,10 @@ from mocaplab.trial import SOURCE_FILE_KEY, Trial
 #: meta.json keys that can identify a person; dropped from pseudonymised exports.
 IDENTIFYING_META = {"name", "first_name", "last_name", "patient_name", "birth_date", "dob",
                     "date_of_birth", "patient_id", "mrn", "address", "phone", "email", "notes",
-                    "source_file"}  # a marker file's path often names the patient
+                    "source_file",  # a marker file's path often names the patient
+                    # the operators' notes and tags (API PATCH .../annotations): free text,
+                    # and the operator's name
+                    "annotations"}
 FORMATS = ("csv", "json", "c3d", "trc")
 
 
@@ -188,15 +191,44 @@ def c3d_angles(metrics: dict[str, Any], n_frames: int) -> dict[str, np.ndarray]:
     return {k: v for k, v in out.items() if np.isfinite(v).any()}
 
 
+def marker_file_points(trial_dir: Path) -> tuple[np.ndarray, list[str], float, int] | None:
+    """The markers of the marker file a trial folder is the analysis of (meta.json
+    ``source_file``; ``mocaplab export FILE``): (points (F, M, 3) metres in the lab's Z-up frame
+    (a Y-up file rotated as the analysis rotates it), labels as read, Hz, the file's 1-based
+    first frame); None for a folder that is not such an analysis.
+
+    Raises:
+        InputError: the source file is no longer there.
+    """
+    from mocaplab.analysis.inputs import load_input
+    from mocaplab.analysis.landmarks import find_landmarks, z_up_rotation
+
+    meta = labdata.load_meta(trial_dir) if Trial(trial_dir).meta_path.is_file() else {}
+    source = meta.get(SOURCE_FILE_KEY)
+    if not source:
+        return None
+    if not Path(str(source)).is_file():
+        raise InputError(f"{trial_dir} is the analysis of {source}, which is no longer there: "
+                         "its markers cannot be exported (export the file itself again)")
+    data = load_input(source)
+    lm = find_landmarks(data.points, data.labels, data.fps, data.first_frame)
+    points = data.points @ z_up_rotation(lm.up_axis).T
+    return points, list(data.labels), float(data.fps), int(data.first_frame)
+
+
 def write_c3d_export(trial_dir: Path, out: Path, ident: ExportIdentity) -> Path:
-    """C3D with the 3D points (mm), gait events and angle outputs. Needs points3d.npz."""
+    """C3D with the 3D points (mm), gait events and angle outputs. Needs points3d.npz, or (the
+    analysis of a marker file) the marker file it was made from."""
     from mocaplab.marker_io import LabelledEvent, write_c3d
     from mocaplab.pose_data import Points3D
 
     trial_dir = Path(trial_dir)
     trial = Trial(trial_dir)
     metrics = labdata.load_metrics(trial_dir) if trial.metrics_path.is_file() else {}
-    if trial.points3d_path.is_file():
+    source = None if trial.points3d_path.is_file() else marker_file_points(trial_dir)
+    if source is not None:
+        points, labels, fps, _ = source
+    elif trial.points3d_path.is_file():
         p = Points3D.load(trial.points3d_path)
         points, labels, fps = p.points, list(p.keypoints), p.fps
     elif metrics:
@@ -215,8 +247,20 @@ def write_trc_export(trial_dir: Path, out: Path, ident: ExportIdentity, *, y_up:
     """TRC in metres: the lab's Z-up frame, or OpenSim's Y-up frame with ``y_up``; markers
     renamed to Pose2Sim's BlazePose set with ``opensim_names`` (see triangulation.export)."""
     from mocaplab.pose_data import Points3D
-    from mocaplab.triangulation.export import export_points
+    from mocaplab.triangulation.export import Z_UP_TO_Y_UP, export_points
 
+    if not Trial(trial_dir).points3d_path.is_file():
+        source = marker_file_points(trial_dir)
+        if source is not None:             # a marker file's markers, its frame numbering
+            if opensim_names:
+                raise InputError("--opensim-names renames mediapipe33 keypoints to Pose2Sim's "
+                                 f"BlazePose markers; {trial_dir} is the analysis of a marker "
+                                 "file: export its markers as they are named")
+            from mocaplab.marker_io import write_trc
+
+            points, labels, fps, first = source
+            xyz = points @ Z_UP_TO_Y_UP.T if y_up else points
+            return write_trc(out, xyz, labels, fps, first_frame=first)
     p = Points3D.load(Trial(trial_dir).points3d_path)
     return export_points(p, out, "trc", y_up=y_up, opensim_names=opensim_names)
 

@@ -439,7 +439,8 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     lab_dir = Path(lab_dir)
     out_dir = Path(out_dir)
     if before == after:  # a report of "no change" between a session and itself
-        raise InputError(f"--before and --after are the same session ({before}): give the "
+        # the CLI says --before/--after itself; this reaches API clients (before=, after=)
+        raise InputError(f"before and after are the same session ({before}): give the "
                          f"session before treatment and the one after it for {subject}")
     out_dir.mkdir(parents=True, exist_ok=True)
     tb, ta = session_trials(lab_dir, subject, before), session_trials(lab_dir, subject, after)

@@ -307,3 +307,57 @@ def test_foot_off_moved_toward_the_toe_lift_onset():
         assert i_half == pytest.approx(0.5 * (i0 + lift), abs=1e-6)
         moved += abs(lift - i0) > 0.5
     assert moved >= 8                      # the lift onset is not the release itself
+
+
+def _pelvis_from(w, k0):
+    """The walk's markers with the pelvis and trunk markers missing before sample ``k0``."""
+    pts = w.markers.copy()
+    for lb in ("LASI", "RASI", "LPSI", "RPSI", "SACR", "LHJC", "RHJC", "C7", "T10", "CLAV",
+               "STRN", "LSHO", "RSHO"):
+        pts[:k0, w.marker_labels.index(lb)] = np.nan
+    return pts
+
+
+@pytest.mark.parametrize("into_stance_s", [0.2, 0.3, 0.4])
+def test_no_strike_where_the_pelvis_markers_begin_in_stance(into_stance_s):
+    """The pelvis markers (so Zeni's heel-to-pelvis signal and the pass) begin while the right
+    foot is in stance, its heel tracked before: the old code put a right strike on that first
+    frame (Zeni kept, or a 'confirmed' one as the heel rose; OpenSim's walking5.c3d had one,
+    a 0.58 s stride with 30 % stance). The foot already stands there: no strike at the edge;
+    the other events are found as before."""
+    from mocaplab.analysis.inputs import AnalysisInput
+    from mocaplab.analysis.pipeline import analyze
+
+    w = parametric_walk(duration_s=6.0)
+    right = [t for s, ty, t in w.events if s == "right" and ty == "foot_strike"]
+    k0 = int(round((right[1] + into_stance_s) * w.fps))
+    m = analyze(AnalysisInput(_pelvis_from(w, k0), w.marker_labels, w.fps, 1, "syn", "c3d"))
+    assert m["provenance"]["progression"]["passes"][0]["start_index"] == k0
+    strikes = [e["time_s"] for e in m["events"] if e["side"] == "right"
+               and e["type"] == "foot_strike"]
+    true = [t for t in right if t > k0 / w.fps]
+    assert len(strikes) == len(true)
+    np.testing.assert_allclose(strikes, true, atol=2.0 / w.fps)
+
+
+def test_up_axis_with_pelvis_markers_that_appear_late():
+    """The vertical axis was found from the mean marker positions over all frames: pelvis
+    markers tracked only in the second half of a 7 m walk sat metres ahead of the feet's mean
+    and the trial was read as 'X-up' (rotated, no walking found). Frame by frame it is Z."""
+    w = parametric_walk(duration_s=6.0)
+    lm = find_landmarks(_pelvis_from(w, 300), w.marker_labels, w.fps)
+    assert lm.up_axis == "z"
+
+
+def test_a_trial_that_is_not_walking_says_nothing_of_events_it_drops(shared_data):
+    """c3d.org sample21 (a jump down from a box) was told 'no walking detected: no gait
+    events', then '2 event(s) kept at the Zeni time ... expect them about 30 ms early' and '5
+    event(s) in turns or standing excluded' about events it never gives. Not walking: no event
+    searched, no such warning."""
+    from mocaplab.analysis.pipeline import analyze_file
+
+    m = analyze_file(shared_data / "gait_marker_corpus" / "btkdata"
+                     / "c3dorg_sample21_sample21.c3d")
+    assert not m["provenance"]["progression"]["passes"] and m["events"] == []
+    assert any(x.startswith("no walking detected") for x in m["warnings"])
+    assert not [x for x in m["warnings"] if "event(s)" in x], m["warnings"]

@@ -199,6 +199,8 @@ def test_markers_named_but_never_seen_are_said_so(tmp_path, capsys):
     assert "no valid sample: C7, T10, CLAV, STRN, LSHO, RSHO" in line
     absent = next(ln for ln in err.splitlines() if "analysed as absent" in ln)
     assert "LHEE" in absent and "SACR" not in absent
+    # said once: not again as "thorax angles unavailable" and "spine angles unavailable" notes
+    assert [ln for ln in err.splitlines() if "thorax" in ln or "spine" in ln] == [line]
     # part of a need found: named; the rest not among the labels
     keep = [i for i, lb in enumerate(w.marker_labels) if lb not in ("SACR", "LPSI", "RPSI",
                                                                    "LHJC", "RHJC")]

@@ -262,6 +262,7 @@ def test_downloads(client):
     r = client.get("/v1/subjects/S001/progress-report", headers=H_CLIN,
                    params={"before": "baseline", "after": "baseline"})
     assert r.status_code == 400 and "same session" in r.json()["detail"]
+    assert "--before" not in r.json()["detail"]  # the CLI's option names, not the API's
 
 
 def test_openapi_documents_every_route(client):
@@ -292,6 +293,28 @@ def test_annotations_written_by_operator(client, lab):
         == 200
     ann = json.loads((lab / "S001/baseline/walk01/meta.json").read_text())["annotations"]
     assert "tags" not in ann and ann["notes"] == "walks better"
+
+
+def test_search_finds_annotation_tags_and_notes(client):
+    """q= matched the trial key only: a tag or notes set by PATCH .../annotations was not
+    found (q=cane listed nothing)."""
+    t2 = "/v1/trials/S002/followup/walk02"
+    assert client.patch(t2 + "/annotations", headers=H_OPER,
+                        json={"notes": "Walks with a CANE today", "tags": ["Post-Op 6w"]}
+                        ).status_code == 200
+
+    def keys(q):
+        r = client.get("/v1/trials", headers=H_CLIN, params={"q": q})
+        assert r.status_code == 200
+        return [t["key"] for t in r.json()["items"]]
+
+    assert keys("cane") == keys("a CaNe") == ["S002/followup/walk02"]  # notes, any case
+    assert keys("post-op 6") == ["S002/followup/walk02"]  # a tag
+    assert keys("%") == [] and keys("op_6") == []  # literal, no wildcard
+    assert len(keys("walk02")) == 4  # the key still
+    assert client.patch(t2 + "/annotations", headers=H_OPER,
+                        json={"notes": None, "tags": None}).status_code == 200
+    assert keys("cane") == [] and keys("post-op 6") == []  # removed with the annotation
 
 
 def test_processing_job_progress_and_conflict(client, pipeline):

@@ -150,8 +150,9 @@ def test_new_token_prints_a_usable_entry(tmp_path, capsys):
 def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys, monkeypatch):
     """`mocaplab export FILE.c3d` (marker data from another lab): analysed into FILE_mocaplab/
     in the current folder, then exported (CSV, JSON, PDF report) with the hip/knee angles of
-    that file; a second export refuses to replace the analysis without --force; C3D/TRC of a marker
-    file are refused before anything is written."""
+    that file; a second export refuses to replace the analysis without --force; an unknown
+    format, or TRC options without a TRC, are refused before anything is written (they used to
+    leave the analysis folder behind, exit 1)."""
     from mocaplab.marker_io import write_c3d
     from mocaplab.synthetic.pig_walk import prescribed_walk
 
@@ -161,9 +162,13 @@ def test_export_of_a_marker_file_analyses_it_and_reports(tmp_path, capsys, monke
     src = tmp_path / "gait.c3d"
     write_c3d(src, w.markers, w.labels, w.fps)
     monkeypatch.chdir(tmp_path)
-    assert main(["export", str(src), "--format", "c3d"]) == 1
-    assert "already a marker file" in capsys.readouterr().err
-    assert not (tmp_path / "gait_mocaplab").exists()
+    assert main(["export", str(src), "--format", "csv,xls"]) == 1
+    assert "unknown formats ['xls']" in capsys.readouterr().err
+    assert main(["export", str(src), "--trc-y-up"]) == 1
+    assert "add trc to --format" in capsys.readouterr().err
+    assert main(["export", str(src), "--format", "trc", "--opensim-names"]) == 1
+    assert "holds markers" in capsys.readouterr().err
+    assert not (tmp_path / "gait_mocaplab").exists() and not list(tmp_path.glob("*_mocaplab"))
 
     assert main(["export", str(src)]) == 0
     trial = tmp_path / "gait_mocaplab"

@@ -121,6 +121,23 @@ def test_json_export_pseudonymised_drops_identifying_fields(trial, tmp_path):
     assert identity_of(trial, key=b"k", pseudonymise=True).subject == doc["subject"]
 
 
+def test_pseudonymised_export_drops_the_operators_annotations(tmp_path):
+    """Notes set through PATCH .../annotations (meta.json "annotations": free text such as
+    "Mrs Doe walks with a cane", and the operator's name) were copied into pseudonymised JSON
+    exports; the top-level "notes" key was dropped, the API's were not."""
+    t = make_trial(tmp_path / "S001" / "baseline" / "walk01", WalkerParams(duration_s=2.0))
+    from mocaplab.trial import Trial
+
+    Trial(t).update_meta(annotations={"notes": "Mrs Doe walks with a cane", "tags": ["cane"],
+                                      "by": "dr-smith"})
+    out = write_export(t, tmp_path / "p.json", "json", identity_of(t, key=b"k",
+                                                                 pseudonymise=True))
+    text = out.read_text()
+    assert "Doe" not in text and "dr-smith" not in text and "annotations" not in text
+    kept = json.loads(write_export(t, tmp_path / "k.json", "json", identity_of(t)).read_text())
+    assert kept["meta"]["annotations"]["notes"] == "Mrs Doe walks with a cane"  # not pseudonymised
+
+
 def test_export_trial_pipeline_names(trial, tmp_path):
     files = export_trial(trial, tmp_path / "exports")
     assert {p.name for p in files.values()} == {"points3d.trc", "points3d.c3d", "metrics.csv"}

@@ -229,10 +229,10 @@ class _LossyCamera(FrameSource):
 
     knows_drops = False
 
-    def __init__(self, name, lost=()):
+    def __init__(self, name, t0, lost=()):
         self.name, self.fps, self.size, self.spec = name, 30.0, (320, 240), "fake"
         self.dropped, self.k, self.lost = 0, 0, set(lost)
-        self.t0 = None
+        self.t0 = t0  # the cameras' shared clock start: frame k is due at t0 + k / 30
 
     def read(self):
         from mocaplab.capture.testvideo import make_frame
@@ -241,11 +241,9 @@ class _LossyCamera(FrameSource):
             if self.k >= 12:
                 return None
             k, self.k = self.k, self.k + 1
-            if self.t0 is None:
-                self.t0 = time.monotonic()
             time.sleep(max(0.0, self.t0 + k / 30 - time.monotonic()))
-            if k not in self.lost:
-                return Frame(make_frame(k, self.size), time.monotonic(), k)
+            if k not in self.lost:  # stamped with its due instant: no jitter under load
+                return Frame(make_frame(k, self.size), self.t0 + k / 30, k)
 
     def close(self):
         pass
@@ -256,25 +254,37 @@ def test_record_pairs_frames_of_cameras_that_lost_different_frames(tmp_path, mon
     """Two cameras losing different frames (a loaded machine: 60 of 100 frames dropped per
     camera on the Pose2Sim videos) were written as they came: frame i of one camera was not
     frame i of the other (157 ms apart at the median there), and detect/triangulate paired them
-    by index. `mocaplab record` now pairs them on the recording clock: every video keeps the
-    instants all cameras saw, the same source frame at the same index."""
+    by index. `mocaplab record` now puts every camera on one uniform recording clock: frame i is
+    the same instant in every video, an instant a camera lost a black frame in that video."""
     from mocaplab.capture import sources
     from mocaplab.capture.align import frames_paired_by_index
     from mocaplab.cli import main
 
-    fakes = {"a": _LossyCamera("a", lost={3, 4}), "b": _LossyCamera("b", lost={7})}
+    t0 = time.monotonic() + 0.5
+    fakes = {"a": _LossyCamera("a", t0, lost={3, 4}), "b": _LossyCamera("b", t0, lost={7})}
     monkeypatch.setattr(sources, "open_source", lambda spec, name=None, **kw: fakes[spec])
     out = tmp_path / "t"
     assert main(["record", "--camera", "a", "--camera", "b", "--out", str(out)]) == 0
-    said = capsys.readouterr().out
-    assert "frames paired on the recording clock: 9 common instants" in said
+    said = capsys.readouterr()
+    assert ("frames put on the recording clock: 12 instants at 30.00 fps" in said.out
+            and "instants a camera lost are black frames there (a 2, b 1)" in said.out)
+    # the losses are said as a warning, not only counted (2 of 12 = 17 %, 1 of 12 = 8 %)
+    assert "warning: frames lost: a 2 of 12 (17 %), b 1 of 12 (8 %)" in said.err
     trial = Trial(out)
     ts = trial.read_timestamps()
-    assert frames_paired_by_index(ts) and len(ts["a"]) == len(ts["b"]) == 9
-    for cam in ("a", "b"):
-        nums = [read_frame_number(f) for _, f in read_frames(trial.videos_dir / f"{cam}.avi")]
-        assert nums == [0, 1, 2, 5, 6, 8, 9, 10, 11], cam  # the instants both cameras saw
-    assert trial.meta["sync"]["method"] == "timestamps"
+    assert frames_paired_by_index(ts) and len(ts["a"]) == len(ts["b"]) == 12
+    # one uniform clock: frame i at i / 30 s for every camera (durations keep their time base)
+    np.testing.assert_allclose(np.diff(ts["a"]), 1 / 30, atol=1e-4)
+    np.testing.assert_allclose(ts["a"], ts["b"], atol=1e-4)
+    for cam, lost in (("a", {3, 4}), ("b", {7})):
+        frames = [f for _, f in read_frames(trial.videos_dir / f"{cam}.avi")]
+        assert len(frames) == 12
+        for k, f in enumerate(frames):
+            if k in lost:
+                assert f.mean() < 5, (cam, k)  # black: that view is missing at that instant
+            else:
+                assert read_frame_number(f) == k, (cam, k)  # the same instant in both
+    assert trial.meta["sync"]["method"] == "recording clock"
     assert (out / "videos_unsynced" / "a.avi").is_file()
 
 
@@ -282,9 +292,12 @@ def test_record_leaves_frames_already_paired_alone(tmp_path, monkeypatch, capsys
     from mocaplab.capture import sources
     from mocaplab.cli import main
 
-    fakes = {"a": _LossyCamera("a"), "b": _LossyCamera("b")}
+    t0 = time.monotonic() + 0.5
+    fakes = {"a": _LossyCamera("a", t0), "b": _LossyCamera("b", t0)}
     monkeypatch.setattr(sources, "open_source", lambda spec, name=None, **kw: fakes[spec])
     out = tmp_path / "t"
     assert main(["record", "--camera", "a", "--camera", "b", "--out", str(out)]) == 0
-    assert "paired" not in capsys.readouterr().out
-    assert "sync" not in Trial(out).meta and not (out / "videos_unsynced").exists()
+    said = capsys.readouterr()
+    assert "paired" not in said.out and "frames lost" not in said.err
+    assert "sync" not in Trial(out).meta and "warnings" not in Trial(out).meta
+    assert not (out / "videos_unsynced").exists()

@@ -4,6 +4,7 @@ on it (Pose2Sim's generic model and BlazePose marker set); three C3D readers agr
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import warnings
 import zipfile
@@ -222,3 +223,51 @@ def test_cli_triangulate_exports_opensim_named_y_up_trc(tmp_path, capsys):
     want = read_trc(ref)
     assert got.labels == want.labels
     np.testing.assert_allclose(got.points, want.points, equal_nan=True)
+
+
+def test_cli_export_of_a_marker_file_as_c3d_and_y_up_trc(tmp_path, capsys, monkeypatch):
+    """`mocaplab export FILE --format c3d,trc --trc-y-up` of a marker file without events (as
+    OpenSim's walking2.c3d): refused before ('already a marker file'); now its markers, in its
+    own frame numbering, with the detected events in the EVENT group and the header block, read
+    alike by ezc3d, the c3d package and kineticstoolkit; the TRC in OpenSim's Y-up frame."""
+    import ezc3d
+
+    from mocaplab.cli import main
+    from mocaplab.marker_io import read_trc
+
+    c3d = importlib.import_module("c3d")
+    ktk = importlib.import_module("kineticstoolkit")
+    w = parametric_walk(duration_s=4.0)
+    src = write_c3d(tmp_path / "walk.c3d", w.markers, w.marker_labels, w.fps, first_frame=21)
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(src), "--format", "json,c3d,trc", "--trc-y-up"]) == 0
+    ex = tmp_path / "walk_mocaplab" / "exports"
+    metrics = json.loads((tmp_path / "walk_mocaplab" / "metrics.json").read_text())
+    want = sorted(e["time_s"] for e in metrics["events"])
+    assert len(want) >= 6 and metrics["first_frame"] == 21
+
+    e = ezc3d.c3d(str(ex / "walk.c3d"))
+    assert e["header"]["points"]["first_frame"] == 20             # ezc3d: 0-based
+    assert e["parameters"]["POINT"]["LABELS"]["value"][:len(w.marker_labels)] == \
+        list(w.marker_labels)
+    times = e["parameters"]["EVENT"]["TIMES"]["value"]
+    np.testing.assert_allclose(sorted(times[0] * 60 + times[1]), want, atol=1e-5)
+    np.testing.assert_allclose(sorted(e["header"]["events"]["events_time"][:len(want)]), want,
+                               atol=1e-5)
+    got = read_c3d(ex / "walk.c3d")
+    np.testing.assert_allclose(got.points[:, :len(w.marker_labels)], w.markers, atol=1e-6)
+    with (ex / "walk.c3d").open("rb") as f, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = c3d.Reader(f)
+        assert r.first_frame == 21
+        np.testing.assert_allclose(sorted(t for t, _ in r.header.events), want, atol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = ktk.read_c3d(str(ex / "walk.c3d"))["Points"]
+    np.testing.assert_allclose(sorted(ev.time for ev in k.events), want, atol=1e-5)
+
+    trc = read_trc(ex / "walk.trc")
+    assert trc.first_frame == 21 and trc.labels == tuple(w.marker_labels)
+    z_up = w.markers
+    np.testing.assert_allclose(trc.points, np.stack([z_up[..., 0], z_up[..., 2],
+                                                     -z_up[..., 1]], -1), atol=1e-6)

@@ -16,7 +16,7 @@ from mocaplab.reporting.db import (
     SessionRow,
     Subject,
     TrialRow,
-    contains_text,
+    trial_matches_text,
     trial_summary,
 )
 from mocaplab.reporting.paths import ID_PATTERN
@@ -38,7 +38,8 @@ def _metric_names(db: Session) -> set[str]:
 
 @router.get("/v1/trials", response_model=schemas.TrialList, responses=ERRORS,
             summary="List or search trials",
-            description="Filter by subject, session, status, a text fragment of the key, and "
+            description="Filter by subject, session, status, a text fragment of the key or "
+                        "of an annotation tag or the notes (q), and "
                         "the range of one indexed metric summary (e.g. metric="
                         "speed_m_s&min=0.8).")
 def list_trials(_: Reader, state: State,
@@ -72,7 +73,7 @@ def list_trials(_: Reader, state: State,
         if status:
             base = base.where(TrialRow.status == status)
         if q:
-            base = base.where(contains_text(TrialRow.key, q))
+            base = base.where(trial_matches_text(q))
         if metric:
             ms = select(MetricSummary.trial_id).where(MetricSummary.name == metric)
             if min is not None:
