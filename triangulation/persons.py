@@ -11,9 +11,10 @@ the slot of its detection in each view and frame (or none).
 2. **Across views, per frame (geometry).** Every pair of detections in two cameras is
    triangulated from its features; a pair whose features reproject within the gate in both
    views seeds a person, which grows by the detection of each other camera that reprojects
-   within the gate (one per camera), solved again from all its views. The person with the
-   most views (then the smallest error) is kept, its detections removed, and so on until no
-   pair is left. The gate is relative to the detection's size in the image
+   within the gate (one per camera), solved again from all its views; a view that pulls a
+   person of 3 views or more away from its other views is dropped (:func:`disagreeing_view`).
+   The person with the most views (then the smallest error) is kept, its detections removed,
+   and so on until no pair is left. The gate is relative to the detection's size in the image
    (``gate_fraction`` x its height, at least ``gate_min_px``), so that it suits tightly framed
    and distant views alike.
 3. **Across frames (tracking).** Each frame's people are linked to the tracks by the median 3D
