@@ -360,6 +360,8 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
     fps = lm.fps
     warnings: list[str] = []
     events: list[GaitEvent] = []
+    if not prog.passes:      # not walking: every frame is excluded, nothing to search or to say
+        return events, warnings
     belt = belt_speed(lm, prog)
     # where Zeni's signal (foot relative to the pelvis along the pass) exists: a strike candidate
     # on the edge of it that the velocity method does not confirm is dropped as at the

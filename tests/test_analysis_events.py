@@ -347,3 +347,17 @@ def test_up_axis_with_pelvis_markers_that_appear_late():
     w = parametric_walk(duration_s=6.0)
     lm = find_landmarks(_pelvis_from(w, 300), w.marker_labels, w.fps)
     assert lm.up_axis == "z"
+
+
+def test_a_trial_that_is_not_walking_says_nothing_of_events_it_drops(shared_data):
+    """c3d.org sample21 (a jump down from a box) was told 'no walking detected: no gait
+    events', then '2 event(s) kept at the Zeni time ... expect them about 30 ms early' and '5
+    event(s) in turns or standing excluded' about events it never gives. Not walking: no event
+    searched, no such warning."""
+    from mocaplab.analysis.pipeline import analyze_file
+
+    m = analyze_file(shared_data / "gait_marker_corpus" / "btkdata"
+                     / "c3dorg_sample21_sample21.c3d")
+    assert not m["provenance"]["progression"]["passes"] and m["events"] == []
+    assert any(x.startswith("no walking detected") for x in m["warnings"])
+    assert not [x for x in m["warnings"] if "event(s)" in x], m["warnings"]
