@@ -379,3 +379,37 @@ def test_report_of_a_trial_without_gait_cycle_draws_its_angles_against_time(tmp_
     assert np.isfinite(series[("pelvis", "tilt")]["left"]).all()
     assert np.isfinite(series[("knee", "flexion")]["right"]).all()
     np.testing.assert_allclose(t[:2], [0.1, 0.1 + 1 / w.fps])      # frame 11 = 0.1 s
+
+
+def test_progress_report_takes_the_trials_the_index_takes(tmp_path, capsys):
+    """A session's analysed folder named 'walk 03' (no valid id) is left out by the lab index
+    but was pooled into the progress report; now it is left out there too, and said so (the
+    report's notes, the CLI's stderr, the error when nothing else is left)."""
+    from mocaplab.cli import main
+    from mocaplab.errors import InputError
+    from mocaplab.reporting.db import index_lab
+    from mocaplab.reporting.progress import session_left_out, session_trials
+
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=1, duration_s=4.0)
+    make_trial(lab / "S001" / "followup" / "walk 03", WalkerParams(duration_s=4.0),
+               session="followup")
+    res = index_lab(f"sqlite:///{tmp_path / 'i.db'}", lab)
+    assert [n.split(":")[0] for n in res["not_indexed"]] == ["S001/followup/walk 03"]
+    followup = session_trials(lab, "S001", "followup")
+    assert [t.name for t in followup] == ["walk01"]  # was [..., 'walk 03', 'walk01']
+    assert session_left_out(lab, "S001", "followup") == [
+        "followup/walk 03: folder name 'walk 03' is not a valid id (1-64 letters, digits, "
+        "'_', '.', '-', starting with a letter or digit)"]
+    assert session_left_out(lab, "S001", "baseline") == []
+    files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out",
+                                  key_frames=False)
+    html = files["html"].read_text()
+    assert "Left out of this report" in html and "followup/walk 03: folder name" in html
+    assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "followup",
+                 "--no-key-frames", "--out", str(tmp_path / "cli")]) == 0
+    assert "left out (not a trial of the lab index): followup/walk 03" in capsys.readouterr().err
+    (lab / "S001" / "followup" / "walk01" / "metrics.json").unlink()
+    with pytest.raises(InputError, match=r"followup has no analysed trial.*'walk 03' is left "
+                                         r"out: folder name"):
+        session_trials(lab, "S001", "followup")
