@@ -353,6 +353,34 @@ def test_report_values_that_round_to_zero_have_no_sign():
     assert fmt_value(None, "m") == "-"
 
 
+def test_report_of_a_trial_without_gait_cycle_draws_its_angles_against_time(tmp_path,
+                                                                            monkeypatch):
+    """A static calibration or a trial that is not walking (BTK's PiG_Calibration3_FF.c3d)
+    has pelvis, hip, knee and ankle angles over the trial (pelvis against the lab axes, as
+    Plug-in Gait gives them), but its report's kinematics page was twelve empty panels 'not
+    available (no complete gait cycle)'. Now they are drawn against time, said so."""
+    from mocaplab.cli import main
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.reporting.exports import identity_of
+    from mocaplab.reporting.report import build_content, trial_angle_series
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    phase = np.linspace(0, 2 * np.pi, 101)
+    w = prescribed_walk({"knee_flexion": 30 - 30 * np.cos(phase)})
+    still = np.repeat(w.markers[40:41], 150, axis=0)               # 1.5 s standing
+    src = write_c3d(tmp_path / "static.c3d", still, w.labels, w.fps, first_frame=11)
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(src), "--format", "pdf"]) == 0
+    trial = tmp_path / "static_mocaplab"
+    text = " ".join(pdf_text(trial / "exports" / "report.pdf").split())
+    assert "Kinematics over the trial (Plug-in Gait)" in text
+    assert "No complete gait cycle in this trial" in text
+    series, t = trial_angle_series(trial, build_content(trial, identity_of(trial), None))
+    assert np.isfinite(series[("pelvis", "tilt")]["left"]).all()
+    assert np.isfinite(series[("knee", "flexion")]["right"]).all()
+    np.testing.assert_allclose(t[:2], [0.1, 0.1 + 1 / w.fps])      # frame 11 = 0.1 s
+
+
 def test_progress_report_takes_the_trials_the_index_takes(tmp_path, capsys):
     """A session's analysed folder named 'walk 03' (no valid id) is left out by the lab index
     but was pooled into the progress report; now it is left out there too, and said so (the
