@@ -28,6 +28,7 @@ from mocaplab.capture.video_io import (
     read_frames,
 )
 from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.frame_pairing import frames_paired_by_index  # noqa: F401  (owned there)
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 from mocaplab.video import probe_video
@@ -169,85 +170,6 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
                 camera_info[cam]["frames"] = int(len(frames))
         meta.update(sync=record, camera_info=camera_info)
     return record
-
-
-def frames_paired_by_index(timestamps: dict[str, np.ndarray]) -> bool:
-    """True when frame i of every camera is the same instant: equal frame counts and, at every
-    index, the cameras' times within half the longest frame period (the tolerance of
-    :func:`mocaplab.capture.timesync.match_timestamps`)."""
-    from mocaplab.capture.timesync import estimate_fps
-
-    ts = [np.asarray(t, float) for t in timestamps.values()]
-    if len({len(t) for t in ts}) > 1:
-        return False
-    rates = [estimate_fps(t) for t in ts]
-    if len(ts) < 2 or min(rates) <= 0:
-        return True
-    tolerance = 0.5 / min(rates)
-    stack = np.stack(ts)
-    return bool(np.all(np.ptp(stack, axis=0) <= tolerance))
-
-
-#: frame counts of a trial's cameras may differ by this many frames (or this fraction of the
-#: longest camera, whichever is larger) without a frame table saying how they pair: a video one
-#: or two frames longer than the others (an encoder's last frame) is a warning only (detect);
-#: more is refused by triangulation (:func:`unpaired_frames_problem`)
-FRAME_COUNT_TOLERANCE = 2
-FRAME_COUNT_TOLERANCE_FRACTION = 0.01
-
-
-def unpaired_frames_problem(trial: Trial, cameras: Sequence[str] | None = None) -> str:
-    """Why frame i of the trial's ``cameras`` (default all) cannot be taken as one instant,
-    or "": their frame counts differ by more than :data:`FRAME_COUNT_TOLERANCE` frames (or
-    :data:`FRAME_COUNT_TOLERANCE_FRACTION` of the longest) and nothing says how they pair: no
-    frame table was applied (meta.json ``sync``, written by ``import --sync`` and by
-    ``record``) and timestamps.csv does not pair them by index
-    (:func:`frames_paired_by_index`). Triangulating such a trial pairs frames by index, e.g.
-    frame i of two cameras 157 ms apart (a recording made before ``record`` paired its
-    frames). The counts come from timestamps.csv, else meta.json ``camera_info``; without
-    either, "" (nothing is known)."""
-    try:
-        meta = trial.meta
-    except InputError:
-        return ""  # a broken meta.json is said by the stage reading it
-    if (meta.get("sync") or {}).get("applied"):
-        return ""
-    info = meta.get("camera_info") or {}
-    ts: dict[str, np.ndarray] = {}
-    if trial.timestamps_path.is_file():
-        try:
-            ts = trial.read_timestamps()
-        except InputError:
-            ts = {}
-    counts = {c: len(t) for c, t in ts.items()} or {
-        c: int(i["frames"]) for c, i in info.items()
-        if isinstance(i, dict) and isinstance(i.get("frames"), int)}
-    names = [c for c in (cameras if cameras is not None else counts) if c in counts]
-    if len(names) < 2:
-        return ""
-    if ts and all(c in ts for c in names) and frames_paired_by_index({c: ts[c] for c in names}):
-        return ""
-    n = {c: counts[c] for c in names}
-    longest = max(n.values())
-    tolerance = max(FRAME_COUNT_TOLERANCE, int(FRAME_COUNT_TOLERANCE_FRACTION * longest))
-    if longest - min(n.values()) <= tolerance:
-        return ""
-
-    def duration(c: str) -> str:
-        fps = (info.get(c) or {}).get("fps") if isinstance(info.get(c), dict) else None
-        fps = fps if isinstance(fps, int | float) and fps > 0 else meta.get("fps")
-        return f", {n[c] / fps:.2f} s" if isinstance(fps, int | float) and fps > 0 else ""
-
-    listed = ", ".join(f"{c} {n[c]} frames{duration(c)}" for c in names)
-    source = trial.timestamps_path.name if ts else f"{trial.meta_path.name} camera_info"
-    return (f"{trial.path}: the cameras' frame counts differ ({listed}; from {source}) and "
-            "nothing says how their frames pair (no frame table in meta.json 'sync', and "
-            f"{trial.timestamps_path.name} does not pair them frame by frame): frame i is not "
-            "the same instant in every camera, so 3D points would be made of views of "
-            "different instants. Synchronise the videos (mocaplab import --sync keypoints or "
-            "--sync flash, with --calibration, --force and --out this trial) or record the "
-            "trial again with 'mocaplab record' (which pairs the cameras' frames); nothing was "
-            "triangulated")
 
 
 def recording_clock_table(timestamps: dict[str, np.ndarray]

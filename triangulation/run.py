@@ -605,7 +605,7 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
                          " 3D needs at least two calibrated cameras; add the other cameras' "
                          "videos (mocaplab import) and detect again")
     if keypoints is None:  # the trial's own keypoints: its videos' frames must pair
-        from mocaplab.capture.align import unpaired_frames_problem
+        from mocaplab.frame_pairing import unpaired_frames_problem
 
         problem = unpaired_frames_problem(trial, kp.cameras)
         if problem:
