@@ -378,10 +378,11 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
         data.append([r["label"], r["unit"], fmt_value(r["left"], r["unit"]),
                      fmt_value(r["right"], r["unit"]), fmt_value(r["symmetry_index_pct"], "%"),
                      r["range"], r["flag"]])
-    t = Table(data, repeatRows=1)
-    t.setStyle(grid)
-    story.append(t)
-    if not content["rows"]:
+    if content["rows"]:
+        t = Table(data, repeatRows=1)
+        t.setStyle(grid)
+        story.append(t)
+    else:  # the reason, not a table of headers over nothing
         story.append(Paragraph(html.escape(NO_SPATIOTEMPORAL), warn))
     story += [Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
                            + html.escape(content["ref_note"]), small)]

@@ -375,6 +375,8 @@ def test_report_of_a_trial_without_gait_cycle_draws_its_angles_against_time(tmp_
     text = " ".join(pdf_text(trial / "exports" / "report.pdf").split())
     assert "Kinematics over the trial (Plug-in Gait)" in text
     assert "No complete gait cycle in this trial" in text
+    # no table of headers over nothing above "No spatiotemporal parameters: ..."
+    assert "No spatiotemporal parameters" in text and "Symmetry index % Normal range" not in text
     series, t = trial_angle_series(trial, build_content(trial, identity_of(trial), None))
     assert np.isfinite(series[("pelvis", "tilt")]["left"]).all()
     assert np.isfinite(series[("knee", "flexion")]["right"]).all()
