@@ -97,5 +97,7 @@ def unpaired_frames_problem(trial: Trial, cameras: Sequence[str] | None = None) 
             "the same instant in every camera, so 3D points would be made of views of "
             "different instants. Synchronise the videos (mocaplab import --sync keypoints or "
             "--sync flash, with --calibration, --force and --out this trial) or record the "
-            "trial again with 'mocaplab record' (which pairs the cameras' frames); nothing was "
-            "triangulated")
+            "trial again with 'mocaplab record' (which pairs the cameras' frames)"
+            + ("; meta.json holds offsets an import --sync proposed but did not apply (their "
+               "confidence was below --min-confidence): lower it to apply them"
+               if meta.get("sync_proposed") else "") + "; nothing was triangulated")

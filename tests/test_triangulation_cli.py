@@ -189,6 +189,9 @@ def test_cameras_whose_frames_do_not_pair_are_refused(trial, capsys):
     assert not t.points3d_path.exists()
     assert main(["process", str(t.path), "--stages", "triangulate"]) == 1
     assert "frame counts differ" in capsys.readouterr().err and not t.points3d_path.exists()
+    t.update_meta(sync_proposed={"method": "keypoints", "offsets": [0, 0, 3]})
+    with pytest.raises(InputError, match="proposed but did not apply.*min-confidence"):
+        triangulate_trial(t.path)
     # timestamps.csv absent: meta.json camera_info says the same
     t.timestamps_path.unlink()
     with pytest.raises(InputError, match="cam02 24 frames.*from meta.json camera_info"):
