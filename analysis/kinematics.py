@@ -15,6 +15,7 @@ pelvis and spine from estimated landmarks, said in ``estimated`` and in a qualit
 from __future__ import annotations
 
 import dataclasses
+import warnings as _warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -161,7 +162,22 @@ def static_offsets(static_path: str | Path, m: subj.Measurements, flat_foot: boo
     if lacking or not {"LASI", "RASI"} <= set(markers):
         raise InputError(f"static trial {path}: the static calibration needs the Plug-in Gait "
                          f"lower-body markers with HEE; missing: {', '.join(lacking) or 'ASIS'}")
-    offsets = ll.static_calibration(markers, m, unit_mm=1000.0, flat_foot=flat_foot)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)  # a mean over no frame: said below
+        offsets = ll.static_calibration(markers, m, unit_mm=1000.0, flat_foot=flat_foot)
+    unset = [side for side, vals in offsets.items() if not np.isfinite(vals).all()]
+    if unset:
+        seen = {n for n, v in markers.items() if np.isfinite(v).any()}
+        absent = [] if "SACR" in seen or {"LPSI", "RPSI"} <= seen else ["SACR (or LPSI+RPSI)"]
+        absent += [f"{side[0].upper()}{n}" for side in unset
+                   for n in ("THI", "KNE", "TIB", "ANK", "TOE", "HEE")
+                   if f"{side[0].upper()}{n}" not in seen]
+        why = (f"missing: {', '.join(absent)}" if absent else "no frame sees all the markers "
+               "they need together (LASI, RASI, SACR or LPSI+RPSI, and the side's THI, KNE, "
+               "TIB, ANK, TOE, HEE)")
+        raise InputError(f"static trial {path}: the static foot offsets of the "
+                         f"{' and '.join(unset)} side could not be computed ({why}); give a "
+                         "static trial with these markers")
     src = f"static trial {path.name}" + (" (flat foot)" if flat_foot else "")
     out: dict = {"left": {}, "right": {}, "sources": {}}
     for side, (plantar, rot) in offsets.items():

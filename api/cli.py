@@ -244,7 +244,11 @@ def _export_run(args: argparse.Namespace) -> int:
     if args.before or args.after:
         if not (args.before and args.after):
             raise InputError("a progress report needs both --before and --after")
-        from mocaplab.reporting.progress import session_trials, write_progress_report
+        from mocaplab.reporting.progress import (
+            session_left_out,
+            session_trials,
+            write_progress_report,
+        )
 
         subj = args.path.resolve()
         if args.before == args.after:  # said before "pass --force" too
@@ -252,6 +256,9 @@ def _export_run(args: argparse.Namespace) -> int:
                              "give the session before treatment and the one after it")
         for session in (args.before, args.after):  # a typo is said before "pass --force"
             session_trials(subj.parent, subj.name, session)
+            for why in session_left_out(subj.parent, subj.name, session):
+                print(f"warning: left out (not a trial of the lab index): {why}",
+                      file=sys.stderr)
         out_dir = args.out or subj / "reports"
         target = out_dir / "progress.pdf"
         if target.exists() and not args.force:

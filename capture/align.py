@@ -28,6 +28,7 @@ from mocaplab.capture.video_io import (
     read_frames,
 )
 from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.frame_pairing import frames_paired_by_index  # noqa: F401  (owned there)
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 from mocaplab.video import probe_video
@@ -169,23 +170,6 @@ def apply_frame_table(trial: Trial | str | os.PathLike, frames: np.ndarray,
                 camera_info[cam]["frames"] = int(len(frames))
         meta.update(sync=record, camera_info=camera_info)
     return record
-
-
-def frames_paired_by_index(timestamps: dict[str, np.ndarray]) -> bool:
-    """True when frame i of every camera is the same instant: equal frame counts and, at every
-    index, the cameras' times within half the longest frame period (the tolerance of
-    :func:`mocaplab.capture.timesync.match_timestamps`)."""
-    from mocaplab.capture.timesync import estimate_fps
-
-    ts = [np.asarray(t, float) for t in timestamps.values()]
-    if len({len(t) for t in ts}) > 1:
-        return False
-    rates = [estimate_fps(t) for t in ts]
-    if len(ts) < 2 or min(rates) <= 0:
-        return True
-    tolerance = 0.5 / min(rates)
-    stack = np.stack(ts)
-    return bool(np.all(np.ptp(stack, axis=0) <= tolerance))
 
 
 def recording_clock_table(timestamps: dict[str, np.ndarray]

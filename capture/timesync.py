@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from mocaplab.errors import InputError
+from mocaplab.frame_pairing import estimate_fps  # noqa: F401  (owned there; used here)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -64,15 +65,6 @@ class TimestampMatch:
                 "spread_max_s": float(self.spread.max()) if len(self.spread) else None,
                 "unmatched": {c: [int(i) for i in v] for c, v in self.unmatched.items()},
                 "fps": self.fps, "warnings": list(self.warnings)}
-
-
-def estimate_fps(times: np.ndarray) -> float:
-    """Frames per second from frame times (median interval), 0 for fewer than 2 frames."""
-    t = np.asarray(times, float)
-    if len(t) < 2:
-        return 0.0
-    dt = np.median(np.diff(t))
-    return float(1.0 / dt) if dt > 0 else 0.0
 
 
 def match_timestamps(timestamps: Mapping[str, np.ndarray], tolerance: float | None = None,

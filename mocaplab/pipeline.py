@@ -258,7 +258,10 @@ def _cannot_triangulate(trial: Trial, options: Options) -> str:
         return (f"{trial.path} names no calibration; nothing was detected: pass --calibration "
                 "CAL.toml or put calibration.toml in the trial folder (mocaplab calibrate, or "
                 "mocaplab import --calibration)")
-    return ""
+    from mocaplab.frame_pairing import unpaired_frames_problem
+
+    problem = unpaired_frames_problem(trial, list(videos))
+    return f"{problem}; nothing was detected" if problem else ""
 
 
 def _run_triangulate(trial: Trial, options: Options) -> Any:

@@ -185,6 +185,61 @@ def kinematics_figure(panels: Sequence[Sequence[KinematicsPanel]], path: Path,
     return _save(fig, path, dpi)
 
 
+def trial_angles_figure(series: Mapping[tuple[str, str], Mapping[str, np.ndarray]],
+                        time_s: np.ndarray, path: Path, dpi: int = 130) -> Path:
+    """The kinematics page of a trial without a gait cycle (standing, a static calibration, a
+    step down): each angle of :data:`KINEMATICS_ROWS` against time over the trial, left red,
+    right blue.
+
+    ``series``: (segment, component) -> side -> (F,) degrees (NaN: missing); ``time_s`` (F,)
+    seconds.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    nrows = len(KINEMATICS_ROWS)
+    fig = Figure(figsize=(8.0, 2.15 * nrows + 0.7), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(nrows, 3, squeeze=False))
+    seen: set[str] = set()
+    for r, (row_title, cells) in enumerate(KINEMATICS_ROWS):
+        for c, (seg, comp) in enumerate(cells):
+            ax = axes[r, c]
+            drawn = zero = False
+            for side, y in series.get((seg, comp), {}).items():
+                y = np.asarray(y, dtype=float)
+                fin = y[np.isfinite(y)]
+                if fin.size and not (fin == 0).all():
+                    ax.plot(time_s, y, color=SIDE_COLOURS[side], lw=1.2)
+                    seen.add(side)
+                    drawn = True
+                zero = zero or bool(fin.size and (fin == 0).all())
+            curve = angle_curve(seg, comp)
+            head = f"{PLANES[c]}: {curve.label}" if r == 0 else curve.label
+            ax.set_title(head, fontsize=8.5, loc="left")
+            if drawn:
+                ax.axhline(0.0, color="0.55", lw=0.5)
+                _min_span(ax)
+                kw = {"transform": ax.transAxes, "fontsize": 6, "color": "0.3", "ha": "left"}
+                ax.text(0.02, 0.97, f"+ {_short_direction(curve.positive)}", va="top", **kw)
+                ax.text(0.02, 0.03, f"− {_short_direction(curve.negative)}", va="bottom", **kw)
+            else:
+                ax.text(0.5, 0.5, "not measured\n(exactly 0 throughout)" if zero else
+                        "not available", ha="center", va="center", transform=ax.transAxes,
+                        color="0.35", fontsize=7)
+                ax.set_yticks([])
+            ax.tick_params(labelsize=7)
+            if r == nrows - 1:
+                ax.set_xlabel("time (s)", fontsize=7.5)
+            if c == 0:
+                ax.set_ylabel(f"{row_title}\ndegrees", fontsize=8)
+    handles = [Line2D([], [], color=SIDE_COLOURS[s], lw=1.8, label=s)
+               for s in ("left", "right") if s in seen]
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7,
+                   frameon=False)
+    return _save(fig, path, dpi)
+
+
 def map_figure(gvs: Mapping[str, Mapping[str, float | None]],
                gps: Mapping[str, float | None], labels: Mapping[str, str], path: Path,
                reference: Mapping[str, float] | None = None, estimated: bool = False,

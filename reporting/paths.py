@@ -182,12 +182,32 @@ def ref_from_path(lab_dir: Path, path: Path) -> TrialRef:
     return TrialRef(*parts)
 
 
+def trial_dir_problem(lab_dir: Path, trial_dir: Path) -> str | None:
+    """Why the lab index leaves out ``trial_dir`` (a folder below ``lab_dir``, both given
+    alike, resolved or not), or None when it takes it: the one rule of what a trial folder of
+    the lab is (:func:`iter_trial_dirs`, :func:`misplaced_trial_dirs`, the progress report's
+    sessions). A trial folder holds meta.json, lies at ``<subject>/<session>/<trial>/`` and
+    each of the three folder names is a valid id."""
+    if not (trial_dir / Trial.META_NAME).is_file():
+        return f"holds no {Trial.META_NAME}"
+    parts = trial_dir.relative_to(lab_dir).parts
+    if len(parts) != 3:
+        return (f"not at <subject>/<session>/<trial>/ ({len(parts)} folder "
+                f"level{'s' if len(parts) != 1 else ''} below the lab instead of 3)")
+    bad = [p for p in parts if not _ID_RE.fullmatch(p)]
+    if bad:
+        return (f"folder name {bad[0]!r} is not a valid id (1-64 letters, digits, '_', '.', "
+                "'-', starting with a letter or digit)")
+    return None
+
+
 def misplaced_trial_dirs(lab_dir: Path, max_depth: int = 6) -> list[tuple[Path, str]]:
     """Trial folders (holding meta.json) below ``lab_dir`` that :func:`iter_trial_dirs` does
-    not yield, with why: not at ``LAB/<subject>/<session>/<trial>/``, or a folder name that is
-    no valid id. They are outside the lab as far as the index, the API and the clinic go (a
-    ``mocaplab index`` said "indexed 2 trials" of 4 with no word about the other two). Hidden
-    folders (``.mocaplab/``) and the inside of a trial folder are not searched."""
+    not yield, with why (:func:`trial_dir_problem`): not at ``LAB/<subject>/<session>/<trial>/``,
+    or a folder name that is no valid id. They are outside the lab as far as the index, the
+    API and the clinic go (a ``mocaplab index`` said "indexed 2 trials" of 4 with no word about
+    the other two). Hidden folders (``.mocaplab/``) and the inside of a trial folder are not
+    searched."""
     root = Path(lab_dir)
     found: list[tuple[Path, str]] = []
 
@@ -199,15 +219,9 @@ def misplaced_trial_dirs(lab_dir: Path, max_depth: int = 6) -> list[tuple[Path, 
             return
         for d in subs:
             if (d / Trial.META_NAME).is_file():
-                parts = d.relative_to(root).parts
-                bad = [p for p in parts if not _ID_RE.fullmatch(p)]
-                if len(parts) != 3:
-                    found.append((d, f"not at <subject>/<session>/<trial>/ ({len(parts)} "
-                                     f"folder level{'s' if len(parts) != 1 else ''} below the "
-                                     "lab instead of 3)"))
-                elif bad:
-                    found.append((d, f"folder name {bad[0]!r} is not a valid id (1-64 letters, "
-                                     "digits, '_', '.', '-', starting with a letter or digit)"))
+                why = trial_dir_problem(root, d)
+                if why:
+                    found.append((d, why))
                 continue  # a trial's own folders hold no trials
             if depth < max_depth:
                 walk(d, depth + 1)
@@ -217,9 +231,9 @@ def misplaced_trial_dirs(lab_dir: Path, max_depth: int = 6) -> list[tuple[Path, 
 
 
 def iter_trial_dirs(lab_dir: Path):
-    """Yield every trial folder (one holding meta.json) at LAB/<subject>/<session>/<trial>."""
+    """Yield every trial folder of the lab (:func:`trial_dir_problem` is None): one holding
+    meta.json at LAB/<subject>/<session>/<trial> with valid ids."""
     root = Path(lab_dir)
     for meta in sorted(root.glob(f"*/*/*/{Trial.META_NAME}")):
-        d = meta.parent
-        if all(_ID_RE.fullmatch(p) for p in d.relative_to(root).parts):
-            yield d
+        if trial_dir_problem(root, meta.parent) is None:
+            yield meta.parent

@@ -34,7 +34,7 @@ from mocaplab.atomic import atomic_path, write_text
 from mocaplab.errors import InputError
 from mocaplab.reporting import figures, labdata
 from mocaplab.reporting.exports import pseudonym
-from mocaplab.reporting.paths import safe_join
+from mocaplab.reporting.paths import safe_join, trial_dir_problem
 from mocaplab.reporting.report import fmt_value
 from mocaplab.trial import Trial
 
@@ -110,15 +110,40 @@ OVERLAY_PANELS = tuple((a.segment, a.component, a.label) for a in ANGLES
                        or (a.segment in ("hip", "knee", "ankle") and a.vicon.endswith(" X")))
 
 
-def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
-    """Analysed trial folders of one session (those with metrics.json)."""
+def _session_folders(lab_dir: Path, subject: str, session: str
+                     ) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(analysed trial folders the lab index takes, analysed folders it leaves out with why):
+    the rule is the index's (:func:`mocaplab.reporting.paths.trial_dir_problem`)."""
     sdir = safe_join(lab_dir, subject, session)
     if not sdir.is_dir():
         raise InputError(f"no session {subject}/{session} in the lab")
-    trials = sorted(d for d in sdir.iterdir() if Trial(d).metrics_path.is_file())
+    root = Path(lab_dir).resolve()
+    kept, left_out = [], []
+    for d in sorted(p for p in sdir.iterdir() if Trial(p).metrics_path.is_file()):
+        why = trial_dir_problem(root, d)
+        if why is None:
+            kept.append(d)
+        else:
+            left_out.append((d, why))
+    return kept, left_out
+
+
+def session_trials(lab_dir: Path, subject: str, session: str) -> list[Path]:
+    """Analysed trial folders of one session (those with metrics.json that the lab index takes:
+    a folder such as 'walk 03', whose name is no valid id, is left out as by the index;
+    :func:`session_left_out` says which and why)."""
+    trials, left_out = _session_folders(lab_dir, subject, session)
     if not trials:
-        raise InputError(f"session {subject}/{session} has no analysed trial (metrics.json)")
+        why = "".join(f"; {d.name!r} is left out: {w}" for d, w in left_out)
+        raise InputError(f"session {subject}/{session} has no analysed trial (metrics.json){why}")
     return trials
+
+
+def session_left_out(lab_dir: Path, subject: str, session: str) -> list[str]:
+    """"session/folder: why" of the session's analysed folders (metrics.json) that the lab
+    index, and so the progress report, leaves out."""
+    return [f"{session}/{d.name}: {why}" for d, why in _session_folders(lab_dir, subject,
+                                                                         session)[1]]
 
 
 def key_metrics_of(data: Mapping[str, Any]) -> dict[str, float]:
@@ -434,7 +459,8 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
     (:mod:`mocaplab.compare_video`), shown as "Your walk on video" when given.
 
     Returns {"pdf", "html", "csv" (every compared metric), "bars", "overlay", ["key_frames"],
-    ["video_frames"]} paths.
+    ["video_frames"]} paths. The sessions' trials are those the lab index takes
+    (:func:`session_trials`); the folders it leaves out are named, with why, in the notes.
     """
     lab_dir = Path(lab_dir)
     out_dir = Path(out_dir)
@@ -476,6 +502,11 @@ def write_progress_report(lab_dir: str | Path, subject: str, before: str, after:
              "difference, Baker et al. 2012)."]
     if not norm:
         notes.append("No normative data: typical values and bands are not shown.")
+    left_out = session_left_out(lab_dir, subject, before) + session_left_out(lab_dir, subject,
+                                                                             after)
+    if left_out:
+        notes.append("Left out of this report, as of the lab index (not trials of the lab): "
+                     + "; ".join(left_out) + ".")
     if key_frames:
         from mocaplab.errors import MocaplabError
         from mocaplab.viewer.keyframe_figure import comparison_figure

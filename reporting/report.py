@@ -378,10 +378,11 @@ def write_pdf(content: dict[str, Any], sections: list[Section], notes: list[str]
         data.append([r["label"], r["unit"], fmt_value(r["left"], r["unit"]),
                      fmt_value(r["right"], r["unit"]), fmt_value(r["symmetry_index_pct"], "%"),
                      r["range"], r["flag"]])
-    t = Table(data, repeatRows=1)
-    t.setStyle(grid)
-    story.append(t)
-    if not content["rows"]:
+    if content["rows"]:
+        t = Table(data, repeatRows=1)
+        t.setStyle(grid)
+        story.append(t)
+    else:  # the reason, not a table of headers over nothing
         story.append(Paragraph(html.escape(NO_SPATIOTEMPORAL), warn))
     story += [Paragraph("Symmetry index = 100 (L - R) / mean(L, R); 0 is perfect symmetry. "
                            + html.escape(content["ref_note"]), small)]
@@ -533,6 +534,47 @@ def kinematics_section(content: dict[str, Any], image: Path) -> Section:
     return Section("Kinematics (Plug-in Gait)", image, quality + intro, marked=marked)
 
 
+def trial_angle_series(trial_dir: Path, content: dict[str, Any]
+                       ) -> tuple[dict[tuple[str, str], dict[str, np.ndarray]], np.ndarray] | None:
+    """For a trial without any gait cycle whose metrics hold angles (a static calibration, a
+    trial that is not walking: pelvis angles against the lab axes, as Plug-in Gait gives them):
+    ((segment, component) -> side -> (F,) degrees, time (F,) s, frame 1 = 0 s); else None."""
+    if any(p.sides for row in content["kinematics"] for p in row):
+        return None
+    metrics = labdata.load_metrics(trial_dir)
+    angles = metrics.get("angles") or {}
+    fps = metrics.get("fps")
+    if not isinstance(fps, int | float) or not fps > 0:
+        return None
+    series: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    n = 0
+    for _, cells in figures.KINEMATICS_ROWS:
+        for seg, comp in cells:
+            for side in ("left", "right"):
+                vals = ((angles.get(seg) or {}).get(side) or {}).get(comp)
+                if isinstance(vals, list) and vals:
+                    y = np.array([np.nan if v is None else v for v in vals], dtype=float)
+                    if np.isfinite(y).any():
+                        series.setdefault((seg, comp), {})[side] = y
+                        n = max(n, len(y))
+    if not series:
+        return None
+    first = metrics.get("first_frame") if isinstance(metrics.get("first_frame"), int) else 1
+    return series, (first - 1 + np.arange(n)) / float(fps)
+
+
+def trial_kinematics_section(content: dict[str, Any], image: Path) -> Section:
+    """The texts of the kinematics page drawn against time (no gait cycle)."""
+    intro = ("No complete gait cycle in this trial (see the analysis notes): each angle "
+             f"against time over the trial ({sides.LEGEND}), Plug-in Gait definitions and "
+             "per-side signs, the pelvis relative to the lab axis it faces (as Plug-in Gait does "
+             "for a trial that is not walking); no normal bands (they are over the gait "
+             "cycle).",)
+    quality = (f"Kinematics quality of this trial: {content['quality']}.",) \
+        if content["quality"] else ()
+    return Section("Kinematics over the trial (Plug-in Gait)", image, quality + intro)
+
+
 def flag_sentences(rows: list[list[figures.KinematicsPanel]], rel: Reliability
                    ) -> tuple[str, ...]:
     """"Hip rotation, Knee rotation from video: not reliable (3-40 deg RMSE against Vicon in
@@ -634,12 +676,17 @@ def write_report(trial_path: str | Path, out_dir: str | Path,
     ident = identity_of(trial_dir, key, pseudonymise)
     content = build_content(trial_dir, ident, norm, speed_class)
     out: dict[str, Path] = {}
-    out["kinematics"] = figures.kinematics_figure(
-        content["kinematics"], out_dir / "kinematics.png", content["foot_off_pct"],
-        row_titles=[r for r, _ in figures.KINEMATICS_ROWS],
-        warning="" if content["reliability"].trial_reliable else
-        "NOT RELIABLE for this trial: see the note above the page")
-    sections = [kinematics_section(content, out["kinematics"])]
+    over_trial = trial_angle_series(trial_dir, content)
+    if over_trial is not None:  # no gait cycle, but angles: against time, not 12 empty panels
+        out["kinematics"] = figures.trial_angles_figure(*over_trial, out_dir / "kinematics.png")
+        sections = [trial_kinematics_section(content, out["kinematics"])]
+    else:
+        out["kinematics"] = figures.kinematics_figure(
+            content["kinematics"], out_dir / "kinematics.png", content["foot_off_pct"],
+            row_titles=[r for r, _ in figures.KINEMATICS_ROWS],
+            warning="" if content["reliability"].trial_reliable else
+            "NOT RELIABLE for this trial: see the note above the page")
+        sections = [kinematics_section(content, out["kinematics"])]
     gp = content["gait_profile"]
     if gp["scored"]:  # after the kinematics page; else its one sentence after the trunk's
         out["map"] = figures.map_figure(gp["gvs"], gp["gps"], GVS_LABELS, out_dir / "map.png",

@@ -396,3 +396,26 @@ def test_btk_file_without_heels_gives_stride_length_from_the_ankles(shared_data)
     for side, role in (("left", "LHEE"), ("right", "RHEE")):
         assert any(x.startswith(f"no {role} (heel) marker: {side} stride length and speed")
                    and f"{role[0]}ANK footprints" in x for x in m["warnings"]), m["warnings"]
+
+
+def test_static_trial_that_gives_no_foot_offsets_is_refused(tmp_path, capsys):
+    """`--static` with a trial whose markers cannot give the static foot offsets (BTK's Gait.trc:
+    Helen Hayes labels, no SACR nor PSIS for Plug-in Gait's pelvis) was accepted, exit 0: the
+    offsets came out null and the ankle angles went on without them, with no word. Now exit 1,
+    naming the static trial and what it lacks; nothing written."""
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    w = prescribed_walk({})
+    keep = [i for i, lb in enumerate(w.labels) if lb not in ("SACR", "LPSI", "RPSI")]
+    static = tmp_path / "static.c3d"
+    write_c3d(static, np.repeat(w.markers[10:11, keep], 30, axis=0),
+              [w.labels[i] for i in keep], w.fps)
+    walk = write_c3d(tmp_path / "walk.c3d", w.markers, w.labels, w.fps)
+    out = tmp_path / "m.json"
+    assert main(["analyze", str(walk), "--out", str(out), "--static", str(static)]) == 1
+    err = capsys.readouterr().err
+    assert f"static trial {static}" in err and "could not be computed" in err
+    assert "missing: SACR (or LPSI+RPSI)" in err and not out.exists()
+    # a usable static trial still gives them
+    assert main(["analyze", str(walk), "--out", str(out), "--static",
+                 str(_static_c3d(tmp_path / "ok.c3d"))]) in (0, 3)

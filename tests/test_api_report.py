@@ -351,3 +351,67 @@ def test_report_values_that_round_to_zero_have_no_sign():
     assert fmt_value(-0.0004, "m") == "0.000"
     assert fmt_value(-0.06, "%") == "-0.1" and fmt_value(0.0, "deg") == "0.0"
     assert fmt_value(None, "m") == "-"
+
+
+def test_report_of_a_trial_without_gait_cycle_draws_its_angles_against_time(tmp_path,
+                                                                            monkeypatch):
+    """A static calibration or a trial that is not walking (BTK's PiG_Calibration3_FF.c3d)
+    has pelvis, hip, knee and ankle angles over the trial (pelvis against the lab axes, as
+    Plug-in Gait gives them), but its report's kinematics page was twelve empty panels 'not
+    available (no complete gait cycle)'. Now they are drawn against time, said so."""
+    from mocaplab.cli import main
+    from mocaplab.marker_io import write_c3d
+    from mocaplab.reporting.exports import identity_of
+    from mocaplab.reporting.report import build_content, trial_angle_series
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    phase = np.linspace(0, 2 * np.pi, 101)
+    w = prescribed_walk({"knee_flexion": 30 - 30 * np.cos(phase)})
+    still = np.repeat(w.markers[40:41], 150, axis=0)               # 1.5 s standing
+    src = write_c3d(tmp_path / "static.c3d", still, w.labels, w.fps, first_frame=11)
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(src), "--format", "pdf"]) == 0
+    trial = tmp_path / "static_mocaplab"
+    text = " ".join(pdf_text(trial / "exports" / "report.pdf").split())
+    assert "Kinematics over the trial (Plug-in Gait)" in text
+    assert "No complete gait cycle in this trial" in text
+    # no table of headers over nothing above "No spatiotemporal parameters: ..."
+    assert "No spatiotemporal parameters" in text and "Symmetry index % Normal range" not in text
+    series, t = trial_angle_series(trial, build_content(trial, identity_of(trial), None))
+    assert np.isfinite(series[("pelvis", "tilt")]["left"]).all()
+    assert np.isfinite(series[("knee", "flexion")]["right"]).all()
+    np.testing.assert_allclose(t[:2], [0.1, 0.1 + 1 / w.fps])      # frame 11 = 0.1 s
+
+
+def test_progress_report_takes_the_trials_the_index_takes(tmp_path, capsys):
+    """A session's analysed folder named 'walk 03' (no valid id) is left out by the lab index
+    but was pooled into the progress report; now it is left out there too, and said so (the
+    report's notes, the CLI's stderr, the error when nothing else is left)."""
+    from mocaplab.cli import main
+    from mocaplab.errors import InputError
+    from mocaplab.reporting.db import index_lab
+    from mocaplab.reporting.progress import session_left_out, session_trials
+
+    lab = tmp_path / "lab"
+    make_lab(lab, subjects=("S001",), trials_per_session=1, duration_s=4.0)
+    make_trial(lab / "S001" / "followup" / "walk 03", WalkerParams(duration_s=4.0),
+               session="followup")
+    res = index_lab(f"sqlite:///{tmp_path / 'i.db'}", lab)
+    assert [n.split(":")[0] for n in res["not_indexed"]] == ["S001/followup/walk 03"]
+    followup = session_trials(lab, "S001", "followup")
+    assert [t.name for t in followup] == ["walk01"]  # was [..., 'walk 03', 'walk01']
+    assert session_left_out(lab, "S001", "followup") == [
+        "followup/walk 03: folder name 'walk 03' is not a valid id (1-64 letters, digits, "
+        "'_', '.', '-', starting with a letter or digit)"]
+    assert session_left_out(lab, "S001", "baseline") == []
+    files = write_progress_report(lab, "S001", "baseline", "followup", tmp_path / "out",
+                                  key_frames=False)
+    html = files["html"].read_text()
+    assert "Left out of this report" in html and "followup/walk 03: folder name" in html
+    assert main(["export", str(lab / "S001"), "--before", "baseline", "--after", "followup",
+                 "--no-key-frames", "--out", str(tmp_path / "cli")]) == 0
+    assert "left out (not a trial of the lab index): followup/walk 03" in capsys.readouterr().err
+    (lab / "S001" / "followup" / "walk01" / "metrics.json").unlink()
+    with pytest.raises(InputError, match=r"followup has no analysed trial.*'walk 03' is left "
+                                         r"out: folder name"):
+        session_trials(lab, "S001", "followup")

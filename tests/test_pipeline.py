@@ -200,6 +200,25 @@ def test_a_trial_that_cannot_be_triangulated_is_refused_before_detection(trial, 
     assert len(calls) == 1
 
 
+def test_cameras_whose_frames_do_not_pair_are_refused_before_detection(trial, monkeypatch):
+    """`mocaplab process` of a trial whose cameras have 40 and 36 frames and no frame table
+    detected, then triangulated frame i of both as one instant; now refused before detection,
+    naming the cameras' counts."""
+    import mocaplab.keypoints as kp_pkg
+
+    calls = []
+    monkeypatch.setattr(kp_pkg, "detect_trial", lambda t, **kw: calls.append(t)
+                        or Trial(t.path).keypoints2d_path.write_text("kp"))
+    for cam in ("cam01", "cam02"):
+        (trial.videos_dir / f"{cam}.mp4").write_bytes(b"x")
+    (trial.path / "calibration.toml").write_text("")
+    trial.write_timestamps({"cam01": np.arange(40) / 24, "cam02": np.arange(36) / 24})
+    res = process_trial(trial.path, Options(render_video=False))
+    assert [r.status for r in res[:3]] == ["not run", "failed", "not run"] and not calls
+    assert "cam01 40 frames, cam02 36 frames" in res[1].message
+    assert "mocaplab import --sync" in res[1].message
+
+
 def test_a_trial_with_only_3d_points_is_analysed(tmp_path):
     """`mocaplab process` of a trial holding points3d.npz but no videos or keypoints2d.npz
     (videos deleted after processing, points from another tool, a synthetic trial) failed in

@@ -168,3 +168,39 @@ def test_trc_export_in_opensim_y_up_frame(tmp_path):
     assert np.isnan(back[2, 1]).all()
     with pytest.raises(InputError, match=r"\.trc or \.c3d"):
         export_points(pts, tmp_path / "p.csv")
+
+
+def test_cameras_whose_frames_do_not_pair_are_refused(trial, capsys):
+    """An older recording (or an import without --sync) whose cameras have different frame
+    counts and no frame table: detect only warned "different frame counts ... check that the
+    videos are synchronised" and triangulation paired frame i of every camera (cam01 40 vs cam02
+    36 frames: 157 ms apart at the median). Now triangulate and process refuse, naming the
+    cameras and their counts and durations; a difference of a frame or two is still accepted,
+    and so is a trial whose frame table says how the frames pair."""
+    t, _ = trial
+    counts = {"cam00": 30, "cam01": 30, "cam02": 24}
+    t.write_timestamps({c: np.arange(n) / FPS for c, n in counts.items()})
+    t.update_meta(camera_info={c: {"frames": n, "fps": FPS} for c, n in counts.items()})
+    assert main(["triangulate", str(t.path)]) == 1
+    err = capsys.readouterr().err
+    assert "frame counts differ (cam00 30 frames, 0.60 s, cam01 30 frames, 0.60 s, cam02 24 " \
+           "frames, 0.48 s" in err
+    assert "mocaplab import --sync" in err and "mocaplab record" in err
+    assert not t.points3d_path.exists()
+    assert main(["process", str(t.path), "--stages", "triangulate"]) == 1
+    assert "frame counts differ" in capsys.readouterr().err and not t.points3d_path.exists()
+    t.update_meta(sync_proposed={"method": "keypoints", "offsets": [0, 0, 3]})
+    with pytest.raises(InputError, match="proposed but did not apply.*min-confidence"):
+        triangulate_trial(t.path)
+    # timestamps.csv absent: meta.json camera_info says the same
+    t.timestamps_path.unlink()
+    with pytest.raises(InputError, match="cam02 24 frames.*from meta.json camera_info"):
+        triangulate_trial(t.path)
+    # a frame or two more in one camera: accepted (detect warns)
+    t.write_timestamps({c: np.arange(n) / FPS for c, n in
+                        {"cam00": 30, "cam01": 30, "cam02": 28}.items()})
+    assert main(["triangulate", str(t.path)]) == 0
+    # a frame table applied (import --sync, record): its counts are the cameras' own
+    t.write_timestamps({c: np.arange(n) / FPS for c, n in counts.items()})
+    t.update_meta(sync={"method": "keypoints", "applied": {"cam02": {"first_frame": 3}}})
+    assert main(["triangulate", str(t.path), "--force"]) == 0

@@ -604,6 +604,12 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
         raise InputError(f"{kp_path} holds {len(kp.cameras)} camera ({', '.join(kp.cameras)}):"
                          " 3D needs at least two calibrated cameras; add the other cameras' "
                          "videos (mocaplab import) and detect again")
+    if keypoints is None:  # the trial's own keypoints: its videos' frames must pair
+        from mocaplab.frame_pairing import unpaired_frames_problem
+
+        problem = unpaired_frames_problem(trial, kp.cameras)
+        if problem:
+            raise InputError(problem)
     if opensim_names:  # refuse before anything is written
         if "trc" not in formats:
             raise InputError("--opensim-names names the TRC export's markers: add trc to "
