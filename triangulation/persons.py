@@ -11,9 +11,10 @@ the slot of its detection in each view and frame (or none).
 2. **Across views, per frame (geometry).** Every pair of detections in two cameras is
    triangulated from its features; a pair whose features reproject within the gate in both
    views seeds a person, which grows by the detection of each other camera that reprojects
-   within the gate (one per camera), solved again from all its views. The person with the
-   most views (then the smallest error) is kept, its detections removed, and so on until no
-   pair is left. The gate is relative to the detection's size in the image
+   within the gate (one per camera), solved again from all its views; a view that pulls a
+   person of 3 views or more away from its other views is dropped (:func:`disagreeing_view`).
+   The person with the most views (then the smallest error) is kept, its detections removed,
+   and so on until no pair is left. The gate is relative to the detection's size in the image
    (``gate_fraction`` x its height, at least ``gate_min_px``), so that it suits tightly framed
    and distant views alike.
 3. **Across frames (tracking).** Each frame's people are linked to the tracks by the median 3D
@@ -70,6 +71,9 @@ class AssociationOptions:
         min_track_s: shorter tracks are dropped, seconds.
         max_join_s: tracks that never overlap and follow each other within this time (and
             the gates) are joined into one person, seconds.
+        max_error_rise: a view is not joined to a person when adding it raises the other
+            members' reprojection errors by more than this (mean, in gates): it is another
+            person whose place the other views cannot tell (see :func:`disagreeing_view`).
     """
 
     min_confidence: float = 0.3
@@ -81,6 +85,7 @@ class AssociationOptions:
     max_gap_s: float = 0.5
     min_track_s: float = 0.2
     max_join_s: float = 3.0
+    max_error_rise: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0 < self.gate_fraction < 1 or self.gate_min_px <= 0:
@@ -152,6 +157,40 @@ def _median_error(err: np.ndarray, used: np.ndarray, min_features: int) -> np.nd
         return np.where(n >= min_features, 0.5 * (lo + hi), np.inf)
 
 
+def disagreeing_view(own_with: np.ndarray, own_without: np.ndarray, max_rise: float
+                     ) -> np.ndarray:
+    """The view that pulls a person away from its other views, if any.
+
+    Two side views see a person's distance across the walkway as depth, so the detections of
+    one person in two side views and of ANOTHER person in an end view all reproject within
+    the gate from one 3D solution between them; the view of the other person moves the
+    solution far along the rays of the rest, and their own errors rise. A true view of the
+    same person changes them little.
+
+    Args:
+        own_with: (S, C) each member's normalised error (in gates) with every member solved;
+            NaN where camera c is not a member.
+        own_without: (S, C, C) [s, c, o]: member o's normalised error with view c left out.
+        max_rise: largest mean rise of the other members' errors, gates.
+    Returns:
+        (S, C) bool: per person (of 3 views or more: 2 views always agree) at most one view,
+        the one whose addition raises the other members' mean error most, when that rise is
+        above ``max_rise``.
+    """
+    S, C = own_with.shape
+    member = np.isfinite(own_with)
+    others = member[:, None, :] & ~np.eye(C, dtype=bool)[None]  # (S, c, o)
+    rise = np.where(others, own_with[:, None, :] - own_without, 0.0)
+    n = others.sum(-1)
+    with np.errstate(invalid="ignore"):
+        mean_rise = np.where(member & (n > 0), rise.sum(-1) / np.maximum(n, 1), -np.inf)
+    worst = np.argmax(mean_rise, axis=1)
+    out = np.zeros((S, C), dtype=bool)
+    bad = (member.sum(1) >= 3) & (mean_rise[np.arange(S), worst] > max_rise)
+    out[np.flatnonzero(bad), worst[bad]] = True
+    return out
+
+
 class _Frame:
     """The geometry of one frame's detections: C cameras x P slots x M features; the methods
     work on S candidate people at once, each given by its members ((S, C) slot or -1)."""
@@ -182,6 +221,20 @@ class _Frame:
         med = _median_error(err, (self.w > 0)[None], self.opt.min_features)
         return med / self.gate[None]
 
+    def _own(self, members: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """(S, C) each member's own normalised error from ``e`` (S, C, P); NaN for no member."""
+        s_idx, c_idx = np.arange(len(members))[:, None], np.arange(self.C)[None]
+        return np.where(members >= 0, e[s_idx, c_idx, np.maximum(members, 0)], np.nan)
+
+    def _own_without(self, members: np.ndarray) -> np.ndarray:
+        """(S, C, C) [s, c, o]: member o's normalised error with view c left out."""
+        S, C = members.shape
+        loo = np.repeat(members[:, None], C, 1)  # (S, c, C)
+        loo[:, np.arange(C), np.arange(C)] = -1
+        flat = loo.reshape(S * C, C)
+        e = self.errors(self.solve(flat))
+        return self._own(flat, e).reshape(S, C, C)
+
     def grow(self, members: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Add each other camera's best free detection within the gate, solve again, drop
         members outside the gate. Returns ((S, C) members, (S,) mean normalised error, inf
@@ -196,6 +249,12 @@ class _Frame:
         add = (members < 0) & (e[s_idx, c_idx, best] < 1.0)
         members[add] = best[add]
         e = self.errors(self.solve(members))
+        if ((members >= 0).sum(1) >= 3).any():
+            drop = disagreeing_view(self._own(members, e), self._own_without(members),
+                                    self.opt.max_error_rise)
+            if drop.any():
+                members = np.where(drop, -1, members)
+                e = self.errors(self.solve(members))
         own = np.where(members >= 0, e[s_idx, c_idx, np.maximum(members, 0)], np.inf)
         keep = own < 1.0
         members = np.where(keep, members, -1)
