@@ -384,8 +384,10 @@ def detect_events(lm: Landmarks, prog: Progression, opts: EventOptions = EventOp
             continue
         for role, usual, what in ((heel_r, "HEE", "strikes"), (toe_r, "TOE", "offs")):
             if role != s + usual:
+                label = lm.labels.get(role, role)
+                named = role if label == role else f"{role} ({label})"   # not "LANK (LANK)"
                 warnings.append(f"no {s}{usual} marker: {side} foot {what} are timed from "
-                                f"{role} ({lm.labels.get(role, role)}), expect them less "
+                                f"{named}, expect them less "
                                 "exact than from the " + ("heel" if usual == "HEE" else "toe"))
         missing: list[str] = []
         fs_z, fo_z = zeni_events(lm, prog, side, opts)

@@ -419,3 +419,17 @@ def test_static_trial_that_gives_no_foot_offsets_is_refused(tmp_path, capsys):
     # a usable static trial still gives them
     assert main(["analyze", str(walk), "--out", str(out), "--static",
                  str(_static_c3d(tmp_path / "ok.c3d"))]) in (0, 3)
+
+
+def test_stand_in_marker_named_once_when_its_label_is_the_role(tmp_path):
+    """c3d.org sample04 (no heel markers) was told 'left foot strikes are timed from LANK
+    (LANK)': the label is shown only when it differs from the role."""
+    from mocaplab.synthetic.pig_walk import prescribed_walk
+
+    w = prescribed_walk({})
+    keep = [i for i, lb in enumerate(w.labels) if lb not in ("LHEE", "RHEE")]
+    path = write_c3d(tmp_path / "noheel.c3d", w.markers[:, keep],
+                     [w.labels[i] for i in keep], w.fps)
+    said = [x for x in analyze_file(path)["warnings"] if "timed from" in x]
+    assert any("left foot strikes are timed from LANK, expect" in x for x in said), said
+    assert not any("(LANK)" in x for x in said)
