@@ -148,19 +148,33 @@ def _two_state_path(evidence: np.ndarray, switch: float) -> np.ndarray:
     ev = np.nan_to_num(evidence, nan=0.0)
     emit = np.stack([np.maximum(ev, 0.0), np.maximum(-ev, 0.0)], -1)  # (F, 2)
     F = len(ev)
+    path, _ = _viterbi_two_states(emit, np.zeros(F - 1), np.full(F - 1, float(switch)))
+    return path
+
+
+def _viterbi_two_states(emit: np.ndarray, t_same: np.ndarray,
+                        t_cross: np.ndarray) -> tuple[np.ndarray, float]:
+    """The cheapest path of two states: ``emit`` (F, 2) costs per frame and state, ``t_same`` /
+    ``t_cross`` (F-1,) costs of keeping / changing the state between frames f and f+1.
+
+    Returns:
+        ((F,) bool, True in state 1; the path's total cost).
+    """
+    F = emit.shape[0]
     cost = emit[0].copy()
     back = np.zeros((F, 2), dtype=bool)
     for f in range(1, F):
-        move = cost[::-1] + switch
-        back[f] = move < cost
-        cost = np.minimum(cost, move) + emit[f]
+        stay = cost + t_same[f - 1]
+        move = cost[::-1] + t_cross[f - 1]
+        back[f] = move < stay
+        cost = np.minimum(stay, move) + emit[f]
     state = int(np.argmin(cost))
     path = np.zeros(F, dtype=bool)
     for f in range(F - 1, -1, -1):
         path[f] = state == 1
         if back[f, state]:
             state = 1 - state
-    return path
+    return path, float(cost.min())
 
 
 #: Keypoints of the handedness of the lower and the upper body (mediapipe33 names).
@@ -288,21 +302,9 @@ def group_relabelled(points: np.ndarray, S: np.ndarray, mirror: np.ndarray, edge
     ok = np.isfinite(d_same) & np.isfinite(d_cross)
     t_same = np.where(ok, np.minimum(d_same, cap_m), 0.0).sum(-1)
     t_cross = np.where(ok, np.minimum(d_cross, cap_m), 0.0).sum(-1) + switch_m
-    cost = emit[0].copy()
-    back = np.zeros((F, 2), dtype=bool)
-    for f in range(1, F):
-        stay = cost + t_same[f - 1]
-        move = cost[::-1] + t_cross[f - 1]
-        back[f] = move < stay
-        cost = np.minimum(stay, move) + emit[f]
-    state = int(np.argmin(cost))
-    path = np.zeros(F, dtype=bool)
-    for f in range(F - 1, -1, -1):
-        path[f] = state == 1
-        if back[f, state]:
-            state = 1 - state
+    path, cost_min = _viterbi_two_states(emit, t_same, t_cross)
     # the cost of keeping every label as it is, minus that of the path
-    gain = float(emit[:, 0].sum() + t_same.sum() - cost.min())
+    gain = float(emit[:, 0].sum() + t_same.sum() - cost_min)
     return path, gain
 
 
