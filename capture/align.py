@@ -28,7 +28,7 @@ from mocaplab.capture.video_io import (
     read_frames,
 )
 from mocaplab.errors import InputError, OutputExistsError
-from mocaplab.frame_pairing import frames_paired_by_index  # noqa: F401  (owned there)
+from mocaplab.frame_pairing import estimate_fps, frames_paired_by_index
 from mocaplab.pose_data import Keypoints2D
 from mocaplab.trial import Trial
 from mocaplab.video import probe_video
@@ -183,8 +183,6 @@ def recording_clock_table(timestamps: dict[str, np.ndarray]
     view is missing there), so frame i stays at i / fps and durations, cadence and speeds keep
     their time base.
     """
-    from mocaplab.capture.timesync import estimate_fps
-
     cams = list(timestamps)
     ts = {c: np.asarray(timestamps[c], float) for c in cams}
     rates = {c: estimate_fps(t) for c, t in ts.items()}

@@ -13,6 +13,7 @@ import numpy as np
 
 from mocaplab.camera import CameraSet
 from mocaplab.errors import InputError, OutputExistsError
+from mocaplab.frame_pairing import unpaired_frames_problem
 from mocaplab.keypoint_sets import KeypointSet, identify_keypoint_set
 from mocaplab.keypoints.poses2d import Poses2D, load_poses_for
 from mocaplab.pose_data import Keypoints2D, Points3D
@@ -605,8 +606,6 @@ def triangulate_trial(trial: Trial | str | os.PathLike,
                          " 3D needs at least two calibrated cameras; add the other cameras' "
                          "videos (mocaplab import) and detect again")
     if keypoints is None:  # the trial's own keypoints: its videos' frames must pair
-        from mocaplab.frame_pairing import unpaired_frames_problem
-
         problem = unpaired_frames_problem(trial, kp.cameras)
         if problem:
             raise InputError(problem)
