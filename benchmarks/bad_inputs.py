@@ -192,17 +192,22 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(base, t)
         before = (t / "points3d.npz").read_bytes()
         spoil(t)
+        npz = t / "points3d.npz"
+        spoiled = npz.read_bytes() if npz.exists() else None  # a try may spoil the file itself
         force = ["--force"] if verb == "triangulate" else []
         r = subprocess.run([*exe, verb, str(t), *force], capture_output=True, text=True)
         err = r.stderr.strip().splitlines()
         last = err[-1] if err else r.stdout.strip().splitlines()[-1:]
         traceback = "Traceback" in r.stderr
-        kept = (t / "points3d.npz").exists() and (t / "points3d.npz").read_bytes() == before
-        ok = r.returncode == 1 and not traceback and (kept or verb != "triangulate")
+        now = npz.read_bytes() if npz.exists() else None
+        kept = now == before
+        untouched = now == spoiled  # the command itself wrote nothing over it
+        ok = r.returncode == 1 and not traceback and (kept or verb != "triangulate") and untouched
         bad += not ok
         print(f"{'ok ' if ok else 'BAD'} {label}: mocaplab {verb} -> exit {r.returncode}"
               f"{' TRACEBACK' if traceback else ''}; points3d.npz "
-              f"{'kept' if kept else 'changed'}\n      {last}")
+              f"{'kept' if kept else 'untouched by the command' if untouched else 'CHANGED'}"
+              f"\n      {last}")
     n = len(TRIES)
     full = _full_disk_try(base, work, exe)
     if full is not None:
